@@ -1,0 +1,5 @@
+import sys
+
+from relocator.entry import main
+
+sys.exit(main())

@@ -1,0 +1,56 @@
+"""The ``relocate`` entry point: fast paths first, and the one place errors become exit codes.
+
+``relocate python`` runs on the standard library alone; everything else goes
+through the typer CLI in :mod:`relocator.cli`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Optional
+
+from relocator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, RelocatorError
+
+FAST = {"python": "relocator.lookup"}
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        if args and args[0] in FAST and not {"-h", "--help"} & set(args):
+            import importlib
+
+            fast = importlib.import_module(FAST[args[0]])
+            return int(fast.main(args[1:]))
+        from relocator import cli
+
+        return cli.run(args)
+    except RelocatorError as e:
+        print(f"relocate: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("relocate: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 1
+    except Exception as e:  # the last resort: a short line, details in a log
+        log = _write_log()
+        where = f"; details in {log}" if log else ""
+        print(f"relocate: internal error: {type(e).__name__}: {e}{where}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _write_log() -> Optional[str]:
+    from relocator.store import Store
+
+    store = Store()
+    try:
+        os.makedirs(store.logs, exist_ok=True)
+        path = store.log_path()
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"relocate {' '.join(sys.argv[1:])}\n{traceback.format_exc()}\n")
+    except OSError:
+        return None
+    return path

@@ -1,0 +1,40 @@
+"""The one error family, and the exit codes it maps to.
+
+Core modules raise these; only :mod:`relocator.entry` turns them into an exit
+code and a single line on stderr.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_USER = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_BUSY = 75  # EX_TEMPFAIL from sysexits.h: try again later
+EXIT_INTERRUPTED = 130
+
+
+class RelocatorError(Exception):
+    """A problem the user can act on; its message is one line saying what to do."""
+
+    exit_code = EXIT_USER
+
+
+class NotFound(RelocatorError):
+    """The path is in no project, or the project has no relocated venv."""
+
+
+class UsageError(RelocatorError):
+    """The command line does not make sense."""
+
+    exit_code = EXIT_USAGE
+
+
+class Busy(RelocatorError, TimeoutError):
+    """Another relocate holds the lock for too long."""
+
+    exit_code = EXIT_BUSY
+
+    def __init__(self, message: str, lock_file: str) -> None:
+        super().__init__(message)
+        self.lock_file = lock_file

@@ -1,0 +1,76 @@
+"""``relocate python``: the editor lookup.
+
+Standard library only, and no SQLite: editors call this often, and it must
+cost little more than starting Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Optional
+
+from relocator import link, resolver, venvs
+from relocator.errors import NotFound, UsageError
+from relocator.store import default_root
+
+USAGE = "usage: relocate python [PATH] [--resolve] [--json]"
+
+
+def find(path: str, store_root: Optional[str] = None) -> dict[str, Any]:
+    """Facts about the venv of the nearest relocated project at or above ``path``."""
+    start = resolver.spelling(path)
+    if not os.path.exists(start):
+        raise NotFound(f"{path}: no such file or directory")
+    store_venvs = os.path.join(store_root or default_root(), "venvs")
+    folder = start if os.path.isdir(start) else os.path.dirname(start)
+    while True:
+        if os.path.lexists(os.path.join(folder, link.LINK)):
+            state = link.inspect(folder, store_venvs)
+            if state.kind in (link.RELOCATED, link.DANGLING):
+                return _describe(folder, state)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            raise NotFound(f"{start} is in no relocated project (run relocate adopt there)")
+        folder = parent
+
+
+def _describe(project: str, state: link.LinkState) -> dict[str, Any]:
+    prefix = os.path.join(project, link.LINK)
+    real = state.target or ""
+    error = None
+    if state.kind == link.DANGLING:
+        error = f"{prefix} leads to {real}, which does not exist"
+    elif not os.path.exists(venvs.interpreter(real)):
+        error = f"the base interpreter of {real} is gone"
+    return {
+        "project": project,
+        "executable": venvs.interpreter(prefix),
+        "prefix": prefix,
+        "real_prefix": real,
+        "version": venvs.python_version(real),
+        "provider": resolver.provider(project),
+        "valid": error is None,
+        "error": error,
+    }
+
+
+def main(args: list[str]) -> int:
+    paths = [a for a in args if not a.startswith("-")]
+    flags = set(args) - set(paths)
+    if flags - {"--resolve", "--json"} or len(paths) > 1:
+        raise UsageError(USAGE)
+    try:
+        found = find(paths[0] if paths else ".")
+    except NotFound:
+        if "--json" not in flags:
+            raise
+        found = {"valid": False, "error": str(sys.exc_info()[1])}
+    if "--json" in flags:
+        print(json.dumps(found, indent=2))
+        return 0 if found["valid"] else 1
+    if not found["valid"]:
+        raise NotFound(str(found["error"]))
+    print(venvs.interpreter(found["real_prefix"]) if "--resolve" in flags else found["executable"])
+    return 0

@@ -1,0 +1,101 @@
+"""What only macOS can do, behind one small interface.
+
+Everything here is a no-op on other systems. Tests replace :data:`current`
+with a recording fake to check that callers ask for the right things; the
+real macOS calls cannot run on Linux.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from typing import Optional
+
+#: Time Machine's sticky exclusion, as Cargo writes it: a binary plist string.
+BACKUP_EXCLUDE_XATTR = "com.apple.metadata:com_apple_backup_excludeItem"
+BACKUP_EXCLUDE_VALUE = (
+    b"bplist00_\x10\x11com.apple.backupd"
+    b"\x08\x00\x00\x00\x00\x00\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00\x01"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x1c"
+)
+#: Honoured by File Provider sync clients (iCloud Drive, Dropbox, OneDrive...).
+SYNC_IGNORE_XATTR = "com.apple.fileprovider.ignore#P"
+UF_HIDDEN = getattr(stat, "UF_HIDDEN", 0x8000)
+_XATTR_NOFOLLOW = 0x0001
+
+
+class Platform:
+    """The portable behaviour: nothing to do."""
+
+    def exclude_from_backup(self, path: str) -> None:
+        """Keep Time Machine away from ``path`` (and everything below it)."""
+
+    def mark_sync_ignored(self, path: str) -> None:
+        """Ask sync clients not to upload ``path`` (a symlink is marked itself)."""
+
+    def clear_hidden(self, path: str) -> int:
+        """Clear ``UF_HIDDEN`` on ``path`` and everything below; return how many had it."""
+        return 0
+
+    def on_disk_path(self, path: str) -> Optional[str]:
+        """The path of an existing file as the volume spells it, if the system can tell."""
+        return None
+
+
+class Darwin(Platform):
+    def exclude_from_backup(self, path: str) -> None:
+        _setxattr(path, BACKUP_EXCLUDE_XATTR, BACKUP_EXCLUDE_VALUE, follow=True)
+
+    def mark_sync_ignored(self, path: str) -> None:
+        _setxattr(path, SYNC_IGNORE_XATTR, b"1", follow=False)
+
+    def clear_hidden(self, path: str) -> int:
+        cleared = 0
+        for top, dirs, files in os.walk(path):
+            for name in [*dirs, *files]:
+                cleared += _clear_flag(os.path.join(top, name))
+        return cleared + _clear_flag(path)
+
+    def on_disk_path(self, path: str) -> Optional[str]:
+        import fcntl
+
+        f_getpath = getattr(fcntl, "F_GETPATH", 50)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_SYMLINK", 0))
+        except OSError:
+            return None
+        try:
+            buf = fcntl.fcntl(fd, f_getpath, bytes(1024))
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return os.fsdecode(buf.split(b"\0", 1)[0])
+
+
+def _clear_flag(path: str) -> int:
+    st = os.lstat(path)
+    flags = getattr(st, "st_flags", 0)
+    if not flags & UF_HIDDEN:
+        return 0
+    os.lchflags(path, flags & ~UF_HIDDEN)  # type: ignore[attr-defined,unused-ignore]
+    return 1
+
+
+def _setxattr(path: str, name: str, value: bytes, *, follow: bool) -> None:
+    # os.setxattr does not exist on macOS; libc's setxattr takes a position and options.
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    options = 0 if follow else _XATTR_NOFOLLOW
+    rc = libc.setxattr(
+        os.fsencode(path), name.encode(), value, ctypes.c_size_t(len(value)), 0, options
+    )
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), path)
+
+
+current: Platform = Darwin() if sys.platform == "darwin" else Platform()

@@ -1,0 +1,198 @@
+"""Projects: finding the root from any folder inside, and keeping git away from the link."""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from typing import Any, Optional
+
+from relocator import resolver
+from relocator.errors import NotFound
+
+MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".venv")
+LINK_NAMES = (".venv", ".venv.nosync")
+EXCLUDE_BEGIN = "# >>> relocator: venv links (relocate eject removes these lines) >>>"
+EXCLUDE_END = "# <<< relocator <<<"
+
+
+def is_project(folder: str) -> bool:
+    if any(os.path.lexists(os.path.join(folder, m)) for m in MARKERS):
+        return True
+    return bool(glob.glob(os.path.join(glob.escape(folder), "requirements*.txt")))
+
+
+def find_root(path: str) -> str:
+    """The spelling of the project root at or above ``path``.
+
+    The nearest folder with a project marker; for a uv workspace member, the
+    workspace root (uv keeps one ``.venv`` there).
+    """
+    start = resolver.spelling(path)
+    if not os.path.exists(start):
+        raise NotFound(f"{path}: no such file or directory")
+    folder = start if os.path.isdir(start) else os.path.dirname(start)
+    while not is_project(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            raise NotFound(
+                f"{start} is in no Python project (looked for pyproject.toml, setup.py, "
+                "setup.cfg, requirements*.txt or .venv up to /); pass the project folder"
+            )
+        folder = parent
+    return workspace_root(folder) or folder
+
+
+def workspace_root(member: str) -> Optional[str]:
+    """The uv workspace root that lists ``member`` as a member, if any."""
+    folder = os.path.dirname(member)
+    while folder != os.path.dirname(folder):
+        workspace = _uv_workspace(os.path.join(folder, "pyproject.toml"))
+        if workspace is not None:
+            if _matches(folder, member, workspace.get("members", [])) and not _matches(
+                folder, member, workspace.get("exclude", [])
+            ):
+                return folder
+            return None
+        folder = os.path.dirname(folder)
+    return None
+
+
+def _uv_workspace(pyproject: str) -> Optional[dict[str, Any]]:
+    if not os.path.isfile(pyproject):
+        return None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    try:
+        with open(pyproject, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, ValueError):
+        return None
+    workspace = data.get("tool", {}).get("uv", {}).get("workspace")
+    return workspace if isinstance(workspace, dict) else None
+
+
+def _matches(root: str, member: str, patterns: Any) -> bool:
+    if not isinstance(patterns, list):
+        return False
+    for pattern in patterns:
+        if not isinstance(pattern, str):
+            continue
+        for hit in glob.glob(os.path.join(glob.escape(root), pattern)):
+            if os.path.realpath(hit) == member:
+                return True
+    return False
+
+
+# -- git ---------------------------------------------------------------------
+
+
+def git_exclude_file(root: str) -> Optional[tuple[str, str]]:
+    """(``info/exclude`` path, work tree) of the git work tree holding ``root``, if any."""
+    folder = root
+    while True:
+        dotgit = os.path.join(folder, ".git")
+        if os.path.isdir(dotgit):
+            return os.path.join(dotgit, "info", "exclude"), folder
+        if os.path.isfile(dotgit):  # a linked worktree or a submodule
+            gitdir = _read_gitdir(dotgit)
+            if gitdir is None:
+                return None
+            common = gitdir
+            commondir = os.path.join(gitdir, "commondir")
+            if os.path.isfile(commondir):
+                with open(commondir, encoding="utf-8") as f:
+                    common = os.path.normpath(os.path.join(gitdir, f.read().strip()))
+            return os.path.join(common, "info", "exclude"), folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _read_gitdir(dotgit: str) -> Optional[str]:
+    with open(dotgit, encoding="utf-8", errors="surrogateescape") as f:
+        line = f.readline().strip()
+    if not line.startswith("gitdir:"):
+        return None
+    gitdir = line[len("gitdir:") :].strip()
+    return os.path.normpath(os.path.join(os.path.dirname(dotgit), gitdir))
+
+
+def _exclude_patterns(root: str, worktree: str) -> list[str]:
+    rel = os.path.relpath(root, worktree)
+    prefix = "" if rel == "." else "/" + _escape_gitignore(rel)
+    # No trailing slash: the link is a symlink, which a `dir/` pattern does not match.
+    return [f"{prefix}/{name}" for name in LINK_NAMES]
+
+
+def _escape_gitignore(rel: str) -> str:
+    out = rel
+    for ch in "\\*?[!#":
+        out = out.replace(ch, "\\" + ch)
+    out = out.replace("\n", "?")  # a pattern cannot hold a newline; `?` matches it
+    return out.replace(" ", "\\ ") if out.endswith(" ") else out
+
+
+def add_git_exclude(root: str) -> None:
+    """Add the link names to ``.git/info/exclude`` in a block of ours (never ``.gitignore``)."""
+    found = git_exclude_file(root)
+    if found is None:
+        return
+    path, worktree = found
+    lines = _read_lines(path)
+    wanted = _exclude_patterns(root, worktree)
+    existing = _our_patterns(lines)
+    if all(p in existing for p in wanted):
+        return
+    kept = _without_our_block(lines)
+    block = [EXCLUDE_BEGIN, *sorted(set(existing) | set(wanted)), EXCLUDE_END]
+    _write_lines(path, [*kept, *block])
+
+
+def remove_git_exclude(root: str) -> None:
+    """Remove this project's lines from our block; the block goes when empty."""
+    found = git_exclude_file(root)
+    if found is None or not os.path.exists(found[0]):
+        return
+    path, worktree = found
+    lines = _read_lines(path)
+    remaining = [p for p in _our_patterns(lines) if p not in _exclude_patterns(root, worktree)]
+    kept = _without_our_block(lines)
+    block = [EXCLUDE_BEGIN, *remaining, EXCLUDE_END] if remaining else []
+    if kept + block != lines:
+        _write_lines(path, kept + block)
+
+
+def _our_patterns(lines: list[str]) -> list[str]:
+    if EXCLUDE_BEGIN not in lines:
+        return []
+    start = lines.index(EXCLUDE_BEGIN) + 1
+    end = lines.index(EXCLUDE_END, start) if EXCLUDE_END in lines[start:] else len(lines)
+    return lines[start:end]
+
+
+def _without_our_block(lines: list[str]) -> list[str]:
+    if EXCLUDE_BEGIN not in lines:
+        return lines
+    start = lines.index(EXCLUDE_BEGIN)
+    end = lines.index(EXCLUDE_END, start) + 1 if EXCLUDE_END in lines[start:] else len(lines)
+    return lines[:start] + lines[end:]
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def _write_lines(path: str, lines: list[str]) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.relocator-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
+        f.write("".join(line + "\n" for line in lines))
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""Shell hook scripts, shipped inside the wheel as ``relocator.shell``."""
