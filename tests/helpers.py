@@ -1,0 +1,135 @@
+"""Shared test helpers: running relocate as a process, building projects and venvs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+CLOUD_DOCS = "Library/Mobile Documents/com~apple~CloudDocs"
+
+
+def relocate(*args: str, cwd: Path | str | None = None, env: dict[str, str] | None = None):
+    """Run ``python -m relocator`` as a real process."""
+    return subprocess.run(
+        [sys.executable, "-m", "relocator", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def relocate_ok(*args: str, **kw: Any) -> str:
+    result = relocate(*args, **kw)
+    assert result.returncode == 0, f"relocate {args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def relocate_json(*args: str, **kw: Any) -> Any:
+    return json.loads(relocate_ok(*args, "--json", **kw))
+
+
+def one_clean_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a failed run; fails on a traceback or more lines."""
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("relocate: ")
+    return lines[0]
+
+
+def make_venv(path: Path, *, pip: bool = False) -> Path:
+    """A real venv made by ``python -m venv`` (without pip unless asked: much faster)."""
+    cmd = [sys.executable, "-m", "venv", *([] if pip else ["--without-pip"]), str(path)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return path
+
+
+def site_packages(venv: Path) -> Path:
+    (found,) = (venv / "lib").glob("python*/site-packages")
+    return found
+
+
+def write_project(root: Path, name: str = "demo", *, layout: str = "src") -> Path:
+    """A setuptools project with one module ``<name>_pkg`` and a console script ``<name>-hello``."""
+    pkg = f"{name.replace('-', '_')}_pkg"
+    code = root / "src" / pkg if layout == "src" else root / pkg
+    code.mkdir(parents=True)
+    (code / "__init__.py").write_text("def hello():\n    print('hello from ' + __file__)\n")
+    packages = (
+        '[tool.setuptools.packages.find]\nwhere = ["src"]\n'
+        if layout == "src"
+        else f'[tool.setuptools]\npackages = ["{pkg}"]\n'
+    )
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [build-system]
+            requires = ["setuptools>=64"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "0.1"
+
+            [project.scripts]
+            {name}-hello = "{pkg}:hello"
+
+            """
+        )
+        + packages
+    )
+    return root
+
+
+def pip_install_editable(venv: Path, project: str, wheelhouse: Path, cwd: Path | str) -> None:
+    """``pip install -e project`` offline, with the venv's own setuptools."""
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "-q", "--disable-pip-version-check"]
+    offline = ["--no-index", "--find-links", str(wheelhouse)]
+    subprocess.run([*pip, "install", *offline, "wheel", "setuptools>=64"], check=True, cwd=cwd)
+    subprocess.run(
+        [*pip, "install", *offline, "--no-build-isolation", "-e", project], check=True, cwd=cwd
+    )
+
+
+def mac_home(home: Path, direction: str) -> dict[str, Path]:
+    """A fake macOS home with iCloud Desktop & Documents.
+
+    ``direction`` says which spelling is the symlink: ``documents-link``
+    (``~/Documents -> .../com~apple~CloudDocs/Documents``) or ``clouddocs-link``
+    (the reverse). Returns both spellings of Documents.
+    """
+    cloud = home / CLOUD_DOCS
+    cloud.mkdir(parents=True)
+    for name in ("Documents", "Desktop"):
+        short, long_ = home / name, cloud / name
+        if direction == "documents-link":
+            long_.mkdir()
+            short.symlink_to(long_)
+        else:
+            short.mkdir()
+            long_.symlink_to(short)
+    return {"short": home / "Documents", "long": cloud / "Documents"}
+
+
+def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 300)
+    return subprocess.run(cmd, **kw)  # noqa: PLW1510
+
+
+def env_without_uv(tmp: Path) -> dict[str, str]:
+    """The environment with a PATH that has python3 but no uv."""
+    bindir = tmp / "bin-no-uv"
+    bindir.mkdir(exist_ok=True)
+    if not (bindir / "python3").exists():
+        (bindir / "python3").symlink_to(sys.executable)
+    return {**os.environ, "PATH": f"{bindir}:/usr/bin:/bin"}
