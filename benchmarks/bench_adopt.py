@@ -38,13 +38,18 @@ import sysconfig
 import tempfile
 import time
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 BIG, SMALL = 12_000, 120
 SCRIPTS = 6  # console scripts in bin/ (pip's #!<venv>/bin/python form)
 FILES_PER_PACKAGE = 100  # a package: a .dist-info (4 files) and modules in folders of 16
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
-PROJECT_VENV_NAME = "bench_project"
+PROJECT_NAME = "bench_project"
+ADOPT_SMALL = f"adopt {SMALL} files, one volume"
+ADOPT_BIG = f"adopt {BIG} files, one volume"
+CP_BIG = f"cp -a {BIG} files, one volume"
+ADOPT_CROSS = f"adopt {BIG} files, store on tmpfs"
+MV_CROSS = f"mv {BIG} files to tmpfs"
 
 
 # -- environment -------------------------------------------------------------------
@@ -181,23 +186,22 @@ def _console_scripts(venv: str, sp: str, count: int) -> None:
 
 def _editable_project(project: str, sp: str) -> None:
     """An editable install of the project itself, as pip leaves it."""
-    pth = _write(os.path.join(sp, f"__editable__.{PROJECT_VENV_NAME}-1.0.pth"), project + "\n")
+    pth = _write(os.path.join(sp, f"__editable__.{PROJECT_NAME}-1.0.pth"), project + "\n")
     url = json.dumps({"url": "file://" + project, "dir_info": {"editable": True}})
-    _dist_info(sp, PROJECT_VENV_NAME, [pth], {"direct_url.json": url})
+    _dist_info(sp, PROJECT_NAME, [pth], {"direct_url.json": url})
 
 
-def build_project(project: str, total: int, env: dict[str, str], scripts: int = SCRIPTS) -> int:
-    """A project with a pyproject.toml and a real ``.venv`` of ``total`` files."""
+def build_project(project: str, total: int, env: dict[str, str], scripts: int = SCRIPTS) -> None:
+    """A project with a pyproject.toml and a real ``.venv`` of exactly ``total`` files."""
     os.makedirs(project)
     _write(
         os.path.join(project, "pyproject.toml"),
-        f'[project]\nname = "{PROJECT_VENV_NAME}"\nversion = "1.0"\n',
+        f'[project]\nname = "{PROJECT_NAME}"\nversion = "1.0"\n',
     )
     venv = os.path.join(project, ".venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], env=env, check=True)
-    (sp,) = (
-        os.path.join(venv, "lib", d, "site-packages") for d in os.listdir(os.path.join(venv, "lib"))
-    )
+    lib = os.path.join(venv, "lib")
+    (sp,) = (os.path.join(lib, d, "site-packages") for d in os.listdir(lib))
     _editable_project(project, sp)
     _console_scripts(venv, sp, scripts)
     remaining = total - count_files(venv)
@@ -208,81 +212,100 @@ def build_project(project: str, total: int, env: dict[str, str], scripts: int = 
         _package(sp, i, remaining // packages + (1 if i < remaining % packages else 0))
     found = count_files(venv)
     assert found == total, (found, total)
-    return found
+
+
+def build_templates(root: str, sizes: tuple[int, ...], env: dict[str, str]) -> dict[int, str]:
+    """One template project per size, built once.
+
+    Each venv is built at ``root/work/proj-<size>`` (the path every timed run
+    uses), then moved aside: the copy put back there before each run names its
+    own place, exactly as pip would have left it.
+    """
+    templates = {}
+    for size in sizes:
+        project = os.path.join(root, "work", f"proj-{size}")
+        build_project(project, size, env)
+        templates[size] = os.path.join(root, "templates", f"proj-{size}")
+        os.makedirs(os.path.dirname(templates[size]), exist_ok=True)
+        os.rename(project, templates[size])
+    return templates
 
 
 # -- timing -------------------------------------------------------------------------
 
 
-def timed(cmd: list[str], env: dict[str, str], cwd: Optional[str] = None) -> float:
+def timed(cmd: list[str], env: dict[str, str], cwd: Optional[str] = None) -> tuple[float, str]:
+    """Wall time of one command (it must succeed), and its output."""
     start = time.perf_counter()
     result = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}): {result.stderr.strip()}")
-    return elapsed
+    return elapsed, result.stdout
 
 
 def summary(times: list[float]) -> dict[str, Any]:
     return {"runs": times, "median": statistics.median(times), "min": min(times)}
 
 
-def copy_tree(src: str, dest: str) -> None:
-    subprocess.run(["cp", "-a", src, dest], check=True)
-
-
 def fresh_project(template: str, project: str, *stale: str) -> None:
     """Remove ``stale`` paths, put a fresh copy of the template project in place (untimed).
 
     Then flush everything to disk: a venv being adopted was written long ago, and
-    relocate's fsyncs must not pay for flushing this copy or the deletions.
+    relocate's fsyncs must not pay for writing back this copy or the deletions.
     """
     for path in (project, *stale):
         if os.path.lexists(path):
             shutil.rmtree(path)
-    copy_tree(template, project)
+    subprocess.run(["cp", "-a", template, project], check=True)
     os.sync()
 
 
-def check_adopted(project: str, store: str, action: str, output: str = "") -> None:
+class Setup(NamedTuple):
+    relocate: list[str]  # the command that runs relocate
+    env: dict[str, str]
+    store: str  # $RELOCATOR_HOME
+
+
+def check_adopted(setup: Setup, project: str, action: str, output: str) -> None:
     """The adopt really moved the venv and rewrote its scripts (untimed)."""
     link = os.path.join(project, ".venv")
     real = os.path.realpath(link)
-    assert os.path.islink(link) and real.startswith(os.path.realpath(store) + os.sep), real
+    assert os.path.islink(link), link
+    assert real.startswith(os.path.realpath(setup.store) + os.sep), real
     with open(os.path.join(real, "bin", "tool-0"), encoding="utf-8") as f:
         first = f.readline()
     assert first == f"#!{real}/bin/python\n", first
     assert f" {action} into " in output, output
 
 
-def run_adopt(
-    relocate: list[str], template: str, project: str, store: str, env: dict[str, str], action: str
-) -> float:
-    fresh_project(template, project, store)
-    start = time.perf_counter()
-    result = subprocess.run([*relocate, "adopt", project], env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"relocate adopt failed ({result.returncode}): {result.stderr.strip()}")
-    check_adopted(project, store, action, result.stdout)
+def run_adopt(setup: Setup, template: str, project: str, action: str) -> float:
+    fresh_project(template, project, setup.store)
+    elapsed, output = timed([*setup.relocate, "adopt", project], setup.env)
+    check_adopted(setup, project, action, output)
     return elapsed
 
 
-def run_baseline(tool: str, template: str, project: str, dest: str, env: dict[str, str]) -> float:
+def run_baseline(setup: Setup, tool: str, template: str, project: str, dest: str) -> float:
     """``cp -a`` or ``mv`` of the project's venv to ``dest`` (which must not exist)."""
-    fresh_project(template, project, dest)
+    fresh_project(template, project, dest, setup.store)
     flags = ["-a"] if tool == "cp" else []
-    elapsed = timed([tool, *flags, os.path.join(project, ".venv"), dest], env)
-    assert count_files(dest) > 0
+    elapsed, _ = timed([tool, *flags, os.path.join(project, ".venv"), dest], setup.env)
+    assert os.path.isfile(os.path.join(dest, "pyvenv.cfg"))
     return elapsed
 
 
-def measure(name: str, runs: int, once: Callable[[], float]) -> dict[str, Any]:
-    times = []
+Case = tuple[Callable[..., float], tuple[Any, ...]]
+
+
+def measure(runs: int, cases: dict[str, Case]) -> dict[str, dict[str, Any]]:
+    """Time every case ``runs`` times, interleaved (one run of each per round)."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
     for i in range(runs):
-        times.append(once())
-        print(f"  {name}: run {i + 1}/{runs}: {times[-1] * 1000:.0f} ms", file=sys.stderr)
-    return summary(times)
+        for name, (once, args) in cases.items():
+            times[name].append(once(*args))
+            print(f"  run {i + 1}/{runs}: {name}: {times[name][-1] * 1e3:.0f} ms", file=sys.stderr)
+    return {name: summary(t) for name, t in times.items()}
 
 
 # -- reporting -----------------------------------------------------------------------
@@ -291,16 +314,16 @@ def measure(name: str, runs: int, once: Callable[[], float]) -> dict[str, Any]:
 def figure(
     name: str, cases: dict[str, dict[str, Any]], num: str, den: str, goal: float
 ) -> dict[str, Any]:
+    """``num``'s median over ``den``'s, against ``goal`` (a ratio that must not be exceeded)."""
     if num not in cases or den not in cases:
         return {"name": name, "numerator": num, "denominator": den, "goal": goal, "skipped": True}
     ratio = cases[num]["median"] / cases[den]["median"]
-    ratio_min = cases[num]["min"] / cases[den]["min"]
     return {
         "name": name,
         "numerator": num,
         "denominator": den,
         "ratio": ratio,
-        "ratio_of_min": ratio_min,
+        "ratio_of_min": cases[num]["min"] / cases[den]["min"],
         "goal": goal,
         "met": ratio <= goal,
     }
@@ -310,22 +333,18 @@ def print_tables(cases: dict[str, dict[str, Any]], figures: list[dict[str, Any]]
     width = max(len(n) for n in cases)
     print(f"\n{'case':<{width}}  {'runs':>4}  {'median ms':>10}  {'min ms':>8}")
     for name, c in cases.items():
-        print(
-            f"{name:<{width}}  {len(c['runs']):>4}  {c['median'] * 1e3:>10.1f}  {c['min'] * 1e3:>8.1f}"
-        )
+        median, low = c["median"] * 1e3, c["min"] * 1e3
+        print(f"{name:<{width}}  {len(c['runs']):>4}  {median:>10.1f}  {low:>8.1f}")
     width = max(len(f["name"]) for f in figures)
-    print(f"\n{'figure':<{width}}  {'ratio':>7}  {'(of min)':>8}  {'goal':>7}  result")
+    print(f"\n{'figure':<{width}}  {'median':>7}  {'min':>7}  {'goal':>7}  result")
     for f in figures:
+        goal = f"<={f['goal']:g}x"
         if f.get("skipped"):
-            print(
-                f"{f['name']:<{width}}  {'-':>7}  {'-':>8}  {'<=' + format(f['goal'], 'g') + 'x':>7}  skipped"
-            )
+            print(f"{f['name']:<{width}}  {'-':>7}  {'-':>7}  {goal:>7}  skipped")
             continue
-        verdict = "met" if f["met"] else "NOT MET"
-        print(
-            f"{f['name']:<{width}}  {f['ratio']:>6.2f}x  {f['ratio_of_min']:>7.2f}x  "
-            f"{'<=' + format(f['goal'], 'g') + 'x':>7}  {verdict}"
-        )
+        verdict = ("met" if f["met"] else "NOT MET") + (" (info)" if f.get("info") else "")
+        ratio, of_min = f["ratio"], f["ratio_of_min"]
+        print(f"{f['name']:<{width}}  {ratio:>6.2f}x  {of_min:>6.2f}x  {goal:>7}  {verdict}")
 
 
 def machine() -> dict[str, Any]:
@@ -345,11 +364,15 @@ def write_json(path: Optional[str], data: dict[str, Any]) -> None:
         print(f"\nwrote {path}")
 
 
+def missed(figures: list[dict[str, Any]]) -> bool:
+    return any(not f.get("skipped") and not f.get("info") and not f["met"] for f in figures)
+
+
 # -- main -------------------------------------------------------------------------------
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--runs", type=int, default=5, help="timed runs per case (default 5)")
     p.add_argument("--cross-runs", type=int, default=5, help="runs of the cross-volume cases")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -365,23 +388,19 @@ def one_volume(
     args: argparse.Namespace, root: str, relocate: list[str], templates: dict[int, str]
 ) -> dict[str, dict[str, Any]]:
     store = os.path.join(root, "store")
-    env = bench_env(root, store)
-    cases: dict[str, dict[str, Any]] = {}
-    for size in (SMALL, BIG):
-        project = os.path.join(root, "work", f"proj-{size}")
-        cases[f"adopt {size} files, one volume"] = measure(
-            f"adopt {size}",
-            args.runs,
-            lambda: run_adopt(relocate, templates[size], project, store, env, "moved"),
-        )
-    project = os.path.join(root, "work", f"proj-{BIG}")
-    dest = os.path.join(root, "copy-dest")
-    cases[f"cp -a {BIG} files, one volume"] = measure(
-        f"cp -a {BIG}", args.runs, lambda: run_baseline("cp", templates[BIG], project, dest, env)
+    setup = Setup(relocate, bench_env(root, store), store)
+    small, big = (os.path.join(root, "work", f"proj-{size}") for size in (SMALL, BIG))
+    copy = os.path.join(root, "cp-dest")
+    cases = measure(
+        args.runs,
+        {
+            ADOPT_SMALL: (run_adopt, (setup, templates[SMALL], small, "moved")),
+            ADOPT_BIG: (run_adopt, (setup, templates[BIG], big, "moved")),
+            CP_BIG: (run_baseline, (setup, "cp", templates[BIG], big, copy)),
+        },
     )
-    shutil.rmtree(project, ignore_errors=True)
-    if os.path.isdir(store):
-        shutil.rmtree(store)
+    for path in (small, big, store, copy):
+        shutil.rmtree(path, ignore_errors=True)
     return cases
 
 
@@ -391,23 +410,18 @@ def cross_volume(
     if not os.path.isdir(args.shm) or os.stat(args.shm).st_dev == os.stat(root).st_dev:
         print(f"skipping the cross-volume cases: {args.shm} is not another volume", file=sys.stderr)
         return {}
-    cases: dict[str, dict[str, Any]] = {}
     with workspace(args.shm, args.keep) as other:
         store = os.path.join(other, "store")
-        env = bench_env(root, store)
-        project = os.path.join(root, "work", f"proj-{BIG}")
-        cases[f"adopt {BIG} files, store on other volume"] = measure(
-            f"adopt {BIG} across volumes",
+        setup = Setup(relocate, bench_env(root, store), store)
+        big = os.path.join(root, "work", f"proj-{BIG}")
+        cases = measure(
             args.cross_runs,
-            lambda: run_adopt(relocate, templates[BIG], project, store, env, "copied"),
+            {
+                ADOPT_CROSS: (run_adopt, (setup, templates[BIG], big, "copied")),
+                MV_CROSS: (run_baseline, (setup, "mv", templates[BIG], big, f"{other}/mv-dest")),
+            },
         )
-        dest = os.path.join(other, "mv-dest")
-        cases[f"mv {BIG} files to other volume"] = measure(
-            f"mv {BIG} across volumes",
-            args.cross_runs,
-            lambda: run_baseline("mv", templates[BIG], project, dest, env),
-        )
-        shutil.rmtree(project, ignore_errors=True)
+        shutil.rmtree(big, ignore_errors=True)
     return cases
 
 
@@ -417,49 +431,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     before = real_store_state()
     with workspace(args.tmp, args.keep) as root:
         print(f"relocate: {how}\nwork folder: {root}", file=sys.stderr)
-        env = bench_env(root, os.path.join(root, "store"))
-        templates = {}
-        for size in (SMALL, BIG):
-            project = os.path.join(root, "work", f"proj-{size}")
-            build_project(project, size, env)
-            templates[size] = os.path.join(root, "templates", f"proj-{size}")
-            os.makedirs(os.path.dirname(templates[size]), exist_ok=True)
-            os.rename(project, templates[size])
-            # The template lives elsewhere, but its venv names the project path: the
-            # copy put back there before each run is exactly what pip would have left.
+        templates = build_templates(root, (SMALL, BIG), bench_env(root, f"{root}/store"))
         cases = one_volume(args, root, relocate, templates)
         cases.update(cross_volume(args, root, relocate, templates))
     assert real_store_state() == before, "the real store changed during the benchmark"
     figures = [
-        figure(
-            f"adopt {BIG} / adopt {SMALL} (one volume)",
-            cases,
-            f"adopt {BIG} files, one volume",
-            f"adopt {SMALL} files, one volume",
-            1.5,
-        ),
-        figure(
-            f"adopt {BIG} / cp -a {BIG} (one volume)",
-            cases,
-            f"adopt {BIG} files, one volume",
-            f"cp -a {BIG} files, one volume",
-            0.25,
-        ),
-        figure(
-            f"adopt {BIG} / mv {BIG} (across volumes)",
-            cases,
-            f"adopt {BIG} files, store on other volume",
-            f"mv {BIG} files to other volume",
-            1.5,
-        ),
+        figure(f"adopt {BIG} / adopt {SMALL} (one volume)", cases, ADOPT_BIG, ADOPT_SMALL, 1.5),
+        figure(f"adopt {BIG} / cp -a {BIG} (one volume)", cases, ADOPT_BIG, CP_BIG, 0.25),
+        figure(f"adopt {BIG} / mv {BIG} (across volumes)", cases, ADOPT_CROSS, MV_CROSS, 1.5),
     ]
     print_tables(cases, figures)
     write_json(
         args.json,
         {"benchmark": "adopt", "relocate": how, **machine(), "cases": cases, "figures": figures},
     )
-    missed = [f for f in figures if not f.get("skipped") and not f["met"]]
-    return 1 if args.strict and missed else 0
+    return 1 if args.strict and missed(figures) else 0
 
 
 if __name__ == "__main__":

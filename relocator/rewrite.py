@@ -13,6 +13,7 @@ Two jobs:
 from __future__ import annotations
 
 import ast
+import contextlib
 import glob
 import json
 import os
@@ -63,8 +64,12 @@ def _is_old(venv_dir: str, old_places: list[str]) -> bool:
     return any(resolver.same_location(venv_dir, old) for old in old_places)
 
 
-def read_shebang(data: bytes) -> Optional[tuple[str, int]]:
-    """(interpreter, header length in bytes) of a console script, either form."""
+def read_shebang(data: bytes) -> Optional[tuple[list[str], int]]:
+    """(interpreter candidates, header length in bytes) of a console script, either form.
+
+    The two-line form has one word: shell-quoted by uv, but put raw between
+    double quotes by pip (distlib), so a path holding a quote reads two ways.
+    """
     if not data.startswith(b"#!"):
         return None
     first, _, rest = data.partition(b"\n")
@@ -74,17 +79,16 @@ def read_shebang(data: bytes) -> Optional[tuple[str, int]]:
         match = _EXEC_LINE.match(second)
         if match is None or third.strip() != b"' '''":
             return None
-        try:
-            words = shlex.split(os.fsdecode(match.group("word")))
-        except ValueError:
-            return None
-        if len(words) != 1:
-            return None
-        return words[0], len(first) + len(second) + len(third) + 3
+        word = os.fsdecode(match.group("word"))
+        candidates = [word[1:-1]] if len(word) > 1 and word[0] == word[-1] == '"' else []
+        with contextlib.suppress(ValueError):
+            words = shlex.split(word)
+            candidates += words if len(words) == 1 else []
+        return (candidates, len(first) + len(second) + len(third) + 3) if candidates else None
     line = os.fsdecode(first[2:]).strip()
     if not line or " " in line:
         return None
-    return line, len(first) + 1
+    return [line], len(first) + 1
 
 
 def shebang(interpreter: str) -> bytes:
@@ -103,9 +107,12 @@ def _rewrite_shebang(path: str, venv: str, old_places: list[str]) -> Optional[st
     found = read_shebang(head)
     if found is None:
         return None
-    interp, length = found
-    bindir = os.path.dirname(interp)
-    if os.path.basename(bindir) != "bin" or not _is_old(os.path.dirname(bindir), old_places):
+    candidates, length = found
+    for interp in candidates:
+        bindir = os.path.dirname(interp)
+        if os.path.basename(bindir) == "bin" and _is_old(os.path.dirname(bindir), old_places):
+            break
+    else:
         return None
     new = os.path.join(venv, "bin", os.path.basename(interp))
     with open(path, "rb") as f:

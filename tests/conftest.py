@@ -46,7 +46,17 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``wheel`` and a recent setuptools, downloaded once, for offline editable installs."""
     where = tmp_path_factory.mktemp("wheelhouse")
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "-d", str(where), "wheel", "setuptools>=64"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "-d",
+            str(where),
+            "wheel",
+            "setuptools>=64",
+        ],
         check=True,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
