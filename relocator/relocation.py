@@ -35,14 +35,19 @@ class Outcome(NamedTuple):
 
 
 @contextlib.contextmanager
-def _project(path: str, store: Store) -> Iterator[tuple[resolver.Resolved, Registry]]:
-    """The project at or above ``path``, locked, with leftovers of earlier runs finished."""
+def _project(path: str, store: Store) -> Iterator[tuple[resolver.Resolved, Registry, set[str]]]:
+    """The project at or above ``path``, locked, with leftovers of earlier runs finished.
+
+    Also yields the operations (adopt, eject, create) that were found interrupted.
+    """
     project = resolver.resolve(find_root(path))
     store.ensure()
     with store.lock(project.key, project.path), Registry(store) as registry:
+        recovered = set()
         for intent in pending(store, project.key):
             _recover(store, registry, intent)
-        yield project, registry
+            recovered.add(intent["op"])
+        yield project, registry, recovered
 
 
 # -- adopt ---------------------------------------------------------------------
@@ -51,7 +56,7 @@ def _project(path: str, store: Store) -> Iterator[tuple[resolver.Resolved, Regis
 def adopt(path: str, python: Optional[str] = None, store: Optional[Store] = None) -> Outcome:
     """Converge the project at or above ``path`` to relocated and registered."""
     store = store or Store()
-    with _project(path, store) as (project, registry):
+    with _project(path, store) as (project, registry, _):
         return _adopt(store, registry, project, python)
 
 
@@ -189,9 +194,13 @@ def _finish_adopt(store: Store, registry: Registry, intent: Intent) -> Row:
 def eject(path: str, store: Optional[Store] = None) -> Outcome:
     """Put the venv of the project at or above ``path`` back into the project."""
     store = store or Store()
-    with _project(path, store) as (project, registry):
+    with _project(path, store) as (project, registry, recovered):
         state = link.inspect(project.path, store.venvs)
         name = store.venv_name(state.target or "") if state.kind == link.RELOCATED else None
+        if name is None and state.kind == link.IN_PROJECT and "eject" in recovered:
+            dotvenv = os.path.join(project.path, link.LINK)
+            python = venvs.python_version(dotvenv)
+            return Outcome(project.path, dotvenv, "ejected", python, project.provider)
         if name is None:
             raise NotFound(f"{project.path} is not relocated (its .venv is {state.kind})")
         return _eject(store, registry, project, name)

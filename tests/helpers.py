@@ -123,7 +123,7 @@ def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
     kw.setdefault("timeout", 300)
-    return subprocess.run(cmd, **kw)  # noqa: PLW1510
+    return subprocess.run(cmd, **kw)
 
 
 def env_without_uv(tmp: Path) -> dict[str, str]:
