@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import Optional
 
 from relocator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, RelocatorError
@@ -43,6 +42,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def _write_log() -> Optional[str]:
+    import traceback
+
     from relocator.store import Store
 
     store = Store()

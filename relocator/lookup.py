@@ -6,7 +6,6 @@ cost little more than starting Python.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any, Optional
@@ -18,8 +17,11 @@ from relocator.store import default_root
 USAGE = "usage: relocate python [PATH] [--resolve] [--json]"
 
 
-def find(path: str, store_root: Optional[str] = None) -> dict[str, Any]:
-    """Facts about the venv of the nearest relocated project at or above ``path``."""
+def find(path: str, store_root: Optional[str] = None, *, full: bool = True) -> dict[str, Any]:
+    """Facts about the venv of the nearest relocated project at or above ``path``.
+
+    Without ``full``, version and provider (which cost more look-ups) are None.
+    """
     start = resolver.spelling(path)
     if not os.path.exists(start):
         raise NotFound(f"{path}: no such file or directory")
@@ -29,14 +31,14 @@ def find(path: str, store_root: Optional[str] = None) -> dict[str, Any]:
         if os.path.lexists(os.path.join(folder, link.LINK)):
             state = link.inspect(folder, store_venvs)
             if state.kind in (link.RELOCATED, link.DANGLING):
-                return _describe(folder, state)
+                return _describe(folder, state, full)
         parent = os.path.dirname(folder)
         if parent == folder:
             raise NotFound(f"{start} is in no relocated project (run relocate adopt there)")
         folder = parent
 
 
-def _describe(project: str, state: link.LinkState) -> dict[str, Any]:
+def _describe(project: str, state: link.LinkState, full: bool) -> dict[str, Any]:
     prefix = os.path.join(project, link.LINK)
     real = state.target or ""
     error = None
@@ -49,8 +51,8 @@ def _describe(project: str, state: link.LinkState) -> dict[str, Any]:
         "executable": venvs.interpreter(prefix),
         "prefix": prefix,
         "real_prefix": real,
-        "version": venvs.python_version(real),
-        "provider": resolver.provider(project),
+        "version": venvs.python_version(real) if full else None,
+        "provider": resolver.provider(project) if full else None,
         "valid": error is None,
         "error": error,
     }
@@ -62,12 +64,14 @@ def main(args: list[str]) -> int:
     if flags - {"--resolve", "--json"} or len(paths) > 1:
         raise UsageError(USAGE)
     try:
-        found = find(paths[0] if paths else ".")
+        found = find(paths[0] if paths else ".", full="--json" in flags)
     except NotFound:
         if "--json" not in flags:
             raise
         found = {"valid": False, "error": str(sys.exc_info()[1])}
     if "--json" in flags:
+        import json
+
         print(json.dumps(found, indent=2))
         return 0 if found["valid"] else 1
     if not found["valid"]:

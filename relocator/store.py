@@ -9,22 +9,18 @@ Layout::
                                    recreate a venv's contents in place
     <root>/locks/, journal/, tmp/, logs/
 
-The module imports only the standard library (``relocate python`` uses it);
-filelock is imported where a lock is taken.
+``relocate python`` imports this module for :func:`default_root`, so what
+only writers need (filelock, hashlib, secrets) is imported where it is used.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import re
-import secrets
 import stat
 import sys
 import time
-import unicodedata
 from collections.abc import Iterator
 from typing import Any, Optional
 
@@ -75,6 +71,9 @@ def default_root() -> str:
 
 def slug(project: str) -> str:
     """A short, safe, readable name for a project folder."""
+    import re
+    import unicodedata
+
     name = unicodedata.normalize("NFKD", os.path.basename(project.rstrip("/")))
     text = re.sub(r"[^a-z0-9]+", "-", name.encode("ascii", "ignore").decode().lower())
     return text.strip("-")[:40] or "project"
@@ -115,6 +114,8 @@ class Store:
     # -- store venvs --------------------------------------------------------
 
     def new_venv_name(self, project: str) -> str:
+        import secrets
+
         return f"{slug(project)}-{secrets.token_hex(4)}"
 
     def venv_path(self, name: str) -> str:
@@ -181,6 +182,8 @@ class Store:
     @contextlib.contextmanager
     def lock(self, key: str, what: str) -> Iterator[None]:
         """Hold the lock of one project (``key``) for the duration; ``what`` names it."""
+        import hashlib
+
         import filelock
 
         digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]

@@ -1,11 +1,13 @@
-"""Store venvs: creating, moving, and reading facts about them."""
+"""Store venvs: creating, moving, and reading facts about them.
+
+``relocate python`` imports this module for :func:`python_version`, so
+shutil and subprocess are imported only in the functions that use them.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import subprocess
 import sys
 from typing import Optional
 
@@ -18,6 +20,8 @@ def create(dest: str, project: str, python: Optional[str] = None) -> str:
     uv, when on PATH, runs in the project folder so that it honours
     ``.python-version`` and ``requires-python``; else ``python -m venv``.
     """
+    import shutil
+
     prompt = os.path.basename(project)
     uv = shutil.which("uv")
     if uv:
@@ -30,6 +34,8 @@ def create(dest: str, project: str, python: Optional[str] = None) -> str:
 
 
 def _find_python(python: Optional[str]) -> str:
+    import shutil
+
     if python is None:
         return shutil.which("python3") or sys.executable
     if os.sep in python:
@@ -44,6 +50,8 @@ def _find_python(python: Optional[str]) -> str:
 
 
 def _run(cmd: list[str], *, cwd: str, what: str) -> None:
+    import subprocess
+
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
@@ -60,6 +68,8 @@ def copy_verified(src: str, staging: str) -> None:
 
     ``staging`` must not exist. On a mismatch the copy is removed and nothing else changes.
     """
+    import shutil
+
     shutil.copytree(src, staging, symlinks=True)
     expected, copied = manifest(src), manifest(staging)
     if expected != copied:
