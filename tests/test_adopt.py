@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -241,9 +242,10 @@ def test_adopt_creates_with_uv_when_on_path(tmp_path: Path) -> None:
     project = tmp_path / "withuv"
     project.mkdir()
     (project / "pyproject.toml").write_text('[project]\nname = "withuv"\nversion = "0"\n')
-    out = relocate_json("adopt", str(project), "--python", "3.11")
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    out = relocate_json("adopt", str(project), "--python", version)
     assert out["action"] == "created"
-    assert out["python"].startswith("3.11")
+    assert out["python"].startswith(version + ".")
     assert "uv = " in (Path(out["venv"]) / "pyvenv.cfg").read_text()
     again = relocate_json("adopt", str(project), "--python", "3.12")
     assert again["action"] == "unchanged"
@@ -401,6 +403,7 @@ def test_bad_input_gets_one_line(tmp_path: Path) -> None:
         (("frobnicate",), 2, "No such command"),
         (("adopt", "--frob"), 2, "No such option"),
         (("python", "--frob"), 2, "usage"),
+        (("--install-completion",), 2, "No such option"),
     ]
     for args, code, words in cases:
         result = relocate(*args, cwd=tmp_path)
@@ -432,6 +435,21 @@ def test_python_json_for_a_dangling_link(tmp_path: Path, store: Path) -> None:
     assert data["project"] == str(project)
     plain = relocate("python", str(project))
     assert "does not exist" in one_clean_error_line(plain)
+
+
+def test_a_moved_project_is_named_not_guessed(tmp_path: Path, store: Path) -> None:
+    project = tmp_path / "before"
+    project.mkdir()
+    (project / "setup.py").write_text("")
+    make_venv(project / ".venv")
+    relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
+    moved = tmp_path / "after"
+    os.rename(project, moved)
+    snapshot = _snapshot(moved)
+    line = one_clean_error_line(relocate("adopt", str(moved)))
+    assert "registered for " + str(project) in line and "moved" in line
+    assert _snapshot(moved) == snapshot
+    assert [r["status"] for r in relocate_json("list")] == ["project-missing"]
 
 
 def test_eject_all(tmp_path: Path, store: Path) -> None:

@@ -135,3 +135,30 @@ def test_eject_killed_at_any_instant_loses_nothing(tmp_path: Path, store_at: Pat
         check = subprocess.run([str(dotvenv / "bin/python"), "-c", "import handmade"], env=env)
         assert check.returncode == 0
     assert not [p for p in store_at.glob("venvs/*") if p.name.startswith("p")]
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_and_the_next_adopt_finishes(tmp_path: Path, store_at: Path) -> None:
+    env = env_without_uv(tmp_path)
+    probe = _project(tmp_path / "probe")
+    duration = _timed(["adopt", str(probe)], env)
+    project = _project(tmp_path / "p")
+    reference = _paths(project / ".venv")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relocator", "adopt", str(project)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(duration * 0.4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    # 0, or killed by the signal: it finished first (Python restores the default
+    # SIGINT handler while it shuts down). Otherwise our one line and 130.
+    if proc.returncode not in (0, -signal.SIGINT):
+        assert proc.returncode == 130, err
+        assert err.strip() == "relocate: interrupted"
+    assert _whole_places(project, store_at, reference)
+    assert relocate("adopt", str(project), env=env).returncode == 0
+    assert reference <= _paths(Path(os.path.realpath(project / ".venv")))
