@@ -186,5 +186,7 @@ def run(args: list[str]) -> int:
     except errors.ClickException as e:
         raise UsageError(e.format_message()) from None
     except typer.Abort:
-        return EXIT_INTERRUPTED
+        raise KeyboardInterrupt from None
+    if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this code; entry reports it
+        raise KeyboardInterrupt
     return code if isinstance(code, int) else 0
