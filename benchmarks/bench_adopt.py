@@ -128,7 +128,7 @@ def count_files(top: str) -> int:
     return sum(len(files) for _, _, files in os.walk(top))
 
 
-def _write(path: str, text: str, mode: int = 0o644) -> str:
+def write_file(path: str, text: str, mode: int = 0o644) -> str:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -151,9 +151,9 @@ def _dist_info(sp: str, name: str, written: list[str], extra: Optional[dict[str,
         "WHEEL": "Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
         **(extra or {}),
     }
-    paths = written + [_write(os.path.join(info, n), t) for n, t in files.items()]
+    paths = written + [write_file(os.path.join(info, n), t) for n, t in files.items()]
     record = "".join(_record_line(p, sp) for p in paths)
-    _write(os.path.join(info, "RECORD"), record + f"{name}-1.0.dist-info/RECORD,,\n")
+    write_file(os.path.join(info, "RECORD"), record + f"{name}-1.0.dist-info/RECORD,,\n")
 
 
 def _package(sp: str, index: int, files: int) -> None:
@@ -165,28 +165,33 @@ def _package(sp: str, index: int, files: int) -> None:
         folder = os.path.join(sp, name, *([f"sub_{m // 16:02d}"] if m >= 16 else []))
         module = "__init__" if m % 16 == 0 else f"mod_{m % 16:02d}"
         text = f'"""{name} module {m}."""\n\nVALUE = {m}\n\n\ndef main():\n    return VALUE\n'
-        written.append(_write(os.path.join(folder, module + ".py"), text))
+        written.append(write_file(os.path.join(folder, module + ".py"), text))
     _dist_info(sp, name, written)
+
+
+def console_script(python: str, module: str) -> str:
+    """A console script as pip writes it, calling ``module:main``."""
+    return (
+        f"#!{python}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\n"
+        f"from {module} import main\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        "    sys.exit(main())\n"
+    )
 
 
 def _console_scripts(venv: str, sp: str, count: int) -> None:
     python = os.path.join(venv, "bin", "python")
     written = []
     for i in range(count):
-        body = (
-            f"#!{python}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\n"
-            f"from pkg_{i:04d} import main\n"
-            "if __name__ == '__main__':\n"
-            "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
-            "    sys.exit(main())\n"
-        )
-        written.append(_write(os.path.join(venv, "bin", f"tool-{i}"), body, 0o755))
+        body = console_script(python, f"pkg_{i:04d}")
+        written.append(write_file(os.path.join(venv, "bin", f"tool-{i}"), body, 0o755))
     _dist_info(sp, "bench_tools", written)
 
 
 def _editable_project(project: str, sp: str) -> None:
     """An editable install of the project itself, as pip leaves it."""
-    pth = _write(os.path.join(sp, f"__editable__.{PROJECT_NAME}-1.0.pth"), project + "\n")
+    pth = write_file(os.path.join(sp, f"__editable__.{PROJECT_NAME}-1.0.pth"), project + "\n")
     url = json.dumps({"url": "file://" + project, "dir_info": {"editable": True}})
     _dist_info(sp, PROJECT_NAME, [pth], {"direct_url.json": url})
 
@@ -194,7 +199,7 @@ def _editable_project(project: str, sp: str) -> None:
 def build_project(project: str, total: int, env: dict[str, str], scripts: int = SCRIPTS) -> None:
     """A project with a pyproject.toml and a real ``.venv`` of exactly ``total`` files."""
     os.makedirs(project)
-    _write(
+    write_file(
         os.path.join(project, "pyproject.toml"),
         f'[project]\nname = "{PROJECT_NAME}"\nversion = "1.0"\n',
     )
@@ -353,6 +358,7 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
+        "loadavg": os.getloadavg(),  # other work on the machine skews the figures
     }
 
 
@@ -431,6 +437,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     before = real_store_state()
     with workspace(args.tmp, args.keep) as root:
         print(f"relocate: {how}\nwork folder: {root}", file=sys.stderr)
+        print(f"{os.cpu_count()} cpus, load average {os.getloadavg()}", file=sys.stderr)
         templates = build_templates(root, (SMALL, BIG), bench_env(root, f"{root}/store"))
         cases = one_volume(args, root, relocate, templates)
         cases.update(cross_volume(args, root, relocate, templates))

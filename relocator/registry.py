@@ -49,7 +49,7 @@ class Registry:
         self.store = store
         fresh = not os.path.exists(store.registry_path)
         self.db = sqlite3.connect(store.registry_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._enter_wal()
         with self.transaction():
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -59,6 +59,18 @@ class Registry:
                 self.db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
             if fresh:
                 self._rebuild()
+
+    def _enter_wal(self) -> None:
+        # Switching a new file to WAL skips SQLite's busy handler: wait here instead.
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def close(self) -> None:
         self.db.close()
@@ -114,7 +126,9 @@ class Registry:
 
     def _rebuild(self) -> int:
         count = 0
-        for name, record in self.store.owners():
+        # Oldest first: where two records claim one project, the newest wins.
+        records = sorted(self.store.owners(), key=lambda nr: float(nr[1].get("created", 0)))
+        for name, record in records:
             if not os.path.isdir(self.store.venv_path(name)):
                 continue
             try:

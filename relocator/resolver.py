@@ -197,10 +197,13 @@ def provider_roots(home: str) -> list[tuple[str, str]]:
         else:
             leaves = [leaf]
         roots += [(name, os.path.join(folder, x)) for x in leaves]
-    # With Desktop & Documents sync, those two folders are iCloud's however they are linked.
+    # With Desktop & Documents sync, those two folders are iCloud's however they are linked;
+    # with it turned off, macOS leaves a separate iCloud Drive/Documents behind.
     for synced in ("Desktop", "Documents"):
-        if os.path.lexists(os.path.join(home, CLOUD_DOCS, synced)):
-            roots.append(("icloud", os.path.join(home, synced)))
+        local, cloud = os.path.join(home, synced), os.path.join(home, CLOUD_DOCS, synced)
+        local_st, cloud_st = _stat_or_none(local), _stat_or_none(cloud)
+        if local_st and cloud_st and os.path.samestat(local_st, cloud_st):
+            roots.append(("icloud", local))
     return [(n, os.path.realpath(r)) for n, r in roots if os.path.lexists(r)]
 
 

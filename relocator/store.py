@@ -91,10 +91,15 @@ class Store:
 
     def ensure(self) -> Store:
         """Create the store (mode 0700) or check that an existing one is private and ours."""
-        os.makedirs(os.path.dirname(self.root), exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(self.root, 0o700)
-        st = os.lstat(self.root)
+        try:
+            os.makedirs(os.path.dirname(self.root), exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.root, 0o700)
+            st = os.lstat(self.root)
+        except OSError as e:
+            raise RelocatorError(
+                f"cannot create the store {self.root} ({e.strerror}); set RELOCATOR_HOME"
+            ) from None
         if not stat.S_ISDIR(st.st_mode):
             raise RelocatorError(f"store {self.root} is not a directory; set RELOCATOR_HOME")
         if st.st_uid != os.getuid():

@@ -141,12 +141,6 @@ def test_documents_not_synced_has_no_provider(home):
     assert resolver.resolve(str(home / CLOUD_DOCS / "Notes")).provider == "icloud"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolver.provider_roots (resolver.py:201-203) counts ~/Documents and ~/Desktop as "
-    "iCloud whenever CloudDocs/Documents exists, even when it is a different real folder "
-    "(Desktop & Documents sync turned off), so a local ~/Documents reports provider icloud",
-)
 def test_documents_with_sync_turned_off_is_local(home):
     # macOS leaves a real iCloud Drive/Documents beside a new, local ~/Documents.
     (home / CLOUD_DOCS / "Documents" / "old").mkdir(parents=True)
