@@ -118,7 +118,9 @@ def workspace(parent: Optional[str], keep: bool) -> Iterator[str]:
         if keep:
             print(f"kept {root}")
         else:
+            started = time.perf_counter()
             shutil.rmtree(root, ignore_errors=True)
+            print(f"removed {root} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
 # -- building venvs ----------------------------------------------------------------
@@ -253,23 +255,41 @@ def summary(times: list[float]) -> dict[str, Any]:
     return {"runs": times, "median": statistics.median(times), "min": min(times)}
 
 
-def fresh_project(template: str, project: str, *stale: str) -> None:
-    """Remove ``stale`` paths, put a fresh copy of the template project in place (untimed).
-
-    Then flush everything to disk: a venv being adopted was written long ago, and
-    relocate's fsyncs must not pay for writing back this copy or the deletions.
-    """
-    for path in (project, *stale):
-        if os.path.lexists(path):
-            shutil.rmtree(path)
-    subprocess.run(["cp", "-a", template, project], check=True)
-    os.sync()
-
-
 class Setup(NamedTuple):
     relocate: list[str]  # the command that runs relocate
     env: dict[str, str]
     store: str  # $RELOCATOR_HOME
+    trash: str  # where discarded trees go, on the work folder's volume
+
+
+def discard(setup: Setup, *paths: str) -> None:
+    """Take ``paths`` away: renamed into the trash on the work volume, else deleted.
+
+    Renaming, not deleting, between runs: on ext4 without a journal (this
+    machine's disk), creating files in the seconds after deleting thousands
+    costs up to ten times more (the inode allocator skips every recently
+    deleted inode, ``recently_deleted()`` in fs/ext4/ialloc.c), which would
+    bill ``cp -a`` and the untimed copies for the previous run's cleanup.
+    The trash goes with the work folder at the end.
+    """
+    for path in paths:
+        if not os.path.lexists(path):
+            continue
+        if os.lstat(path).st_dev == os.stat(setup.trash).st_dev:
+            os.rename(path, os.path.join(setup.trash, str(len(os.listdir(setup.trash)))))
+        else:
+            shutil.rmtree(path)
+
+
+def fresh_project(setup: Setup, template: str, project: str, *stale: str) -> None:
+    """Discard ``stale`` paths and the store, put a fresh copy of the template in place.
+
+    Then flush everything to disk: a venv being adopted was written long ago, and
+    relocate's fsyncs must not pay for writing back this copy (all untimed).
+    """
+    discard(setup, project, setup.store, *stale)
+    subprocess.run(["cp", "-a", template, project], check=True)
+    os.sync()
 
 
 def check_adopted(setup: Setup, project: str, action: str, output: str) -> None:
@@ -285,17 +305,25 @@ def check_adopted(setup: Setup, project: str, action: str, output: str) -> None:
 
 
 def run_adopt(setup: Setup, template: str, project: str, action: str) -> float:
-    fresh_project(template, project, setup.store)
+    fresh_project(setup, template, project)
     elapsed, output = timed([*setup.relocate, "adopt", project], setup.env)
     check_adopted(setup, project, action, output)
     return elapsed
 
 
-def run_baseline(setup: Setup, tool: str, template: str, project: str, dest: str) -> float:
-    """``cp -a`` or ``mv`` of the project's venv to ``dest`` (which must not exist)."""
-    fresh_project(template, project, dest, setup.store)
-    flags = ["-a"] if tool == "cp" else []
-    elapsed, _ = timed([tool, *flags, os.path.join(project, ".venv"), dest], setup.env)
+def run_copy(setup: Setup, template: str, dest: str) -> float:
+    """``cp -a`` of the template's venv to ``dest`` (on the same volume)."""
+    discard(setup, dest, setup.store)
+    os.sync()
+    elapsed, _ = timed(["cp", "-a", os.path.join(template, ".venv"), dest], setup.env)
+    assert os.path.isfile(os.path.join(dest, "pyvenv.cfg"))
+    return elapsed
+
+
+def run_move(setup: Setup, template: str, project: str, dest: str) -> float:
+    """``mv`` of a fresh copy of the project's venv to ``dest`` (on another volume)."""
+    fresh_project(setup, template, project, dest)
+    elapsed, _ = timed(["mv", os.path.join(project, ".venv"), dest], setup.env)
     assert os.path.isfile(os.path.join(dest, "pyvenv.cfg"))
     return elapsed
 
@@ -303,13 +331,20 @@ def run_baseline(setup: Setup, tool: str, template: str, project: str, dest: str
 Case = tuple[Callable[..., float], tuple[Any, ...]]
 
 
-def measure(runs: int, cases: dict[str, Case]) -> dict[str, dict[str, Any]]:
-    """Time every case ``runs`` times, interleaved (one run of each per round)."""
+def measure(runs: int, cases: dict[str, Case], warmup: int = 0) -> dict[str, dict[str, Any]]:
+    """Time every case ``runs`` times, interleaved (one run of each per round).
+
+    ``warmup`` untimed rounds come first: on a virtual disk the first writes to
+    fresh parts of the file system can cost ten times the later ones.
+    """
     times: dict[str, list[float]] = {name: [] for name in cases}
-    for i in range(runs):
+    for i in range(-warmup, runs):
         for name, (once, args) in cases.items():
-            times[name].append(once(*args))
-            print(f"  run {i + 1}/{runs}: {name}: {times[name][-1] * 1e3:.0f} ms", file=sys.stderr)
+            elapsed = once(*args)
+            what = f"run {i + 1}/{runs}" if i >= 0 else "warm-up"
+            print(f"  {what}: {name}: {elapsed * 1e3:.0f} ms", file=sys.stderr)
+            if i >= 0:
+                times[name].append(elapsed)
     return {name: summary(t) for name, t in times.items()}
 
 
@@ -381,6 +416,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--runs", type=int, default=5, help="timed runs per case (default 5)")
     p.add_argument("--cross-runs", type=int, default=5, help="runs of the cross-volume cases")
+    p.add_argument("--warmup", type=int, default=2, help="untimed rounds first (default 2)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--tmp", help="parent of the work folder (default: the system temp dir)")
     p.add_argument("--shm", default="/dev/shm", help="another volume for the store (tmpfs)")
@@ -394,7 +430,7 @@ def one_volume(
     args: argparse.Namespace, root: str, relocate: list[str], templates: dict[int, str]
 ) -> dict[str, dict[str, Any]]:
     store = os.path.join(root, "store")
-    setup = Setup(relocate, bench_env(root, store), store)
+    setup = Setup(relocate, bench_env(root, store), store, os.path.join(root, "trash"))
     small, big = (os.path.join(root, "work", f"proj-{size}") for size in (SMALL, BIG))
     copy = os.path.join(root, "cp-dest")
     cases = measure(
@@ -402,11 +438,11 @@ def one_volume(
         {
             ADOPT_SMALL: (run_adopt, (setup, templates[SMALL], small, "moved")),
             ADOPT_BIG: (run_adopt, (setup, templates[BIG], big, "moved")),
-            CP_BIG: (run_baseline, (setup, "cp", templates[BIG], big, copy)),
+            CP_BIG: (run_copy, (setup, templates[BIG], copy)),
         },
+        args.warmup,
     )
-    for path in (small, big, store, copy):
-        shutil.rmtree(path, ignore_errors=True)
+    discard(setup, small, big, store, copy)
     return cases
 
 
@@ -418,16 +454,17 @@ def cross_volume(
         return {}
     with workspace(args.shm, args.keep) as other:
         store = os.path.join(other, "store")
-        setup = Setup(relocate, bench_env(root, store), store)
+        setup = Setup(relocate, bench_env(root, store), store, os.path.join(root, "trash"))
         big = os.path.join(root, "work", f"proj-{BIG}")
         cases = measure(
             args.cross_runs,
             {
                 ADOPT_CROSS: (run_adopt, (setup, templates[BIG], big, "copied")),
-                MV_CROSS: (run_baseline, (setup, "mv", templates[BIG], big, f"{other}/mv-dest")),
+                MV_CROSS: (run_move, (setup, templates[BIG], big, f"{other}/mv-dest")),
             },
+            min(args.warmup, 1),
         )
-        shutil.rmtree(big, ignore_errors=True)
+        discard(setup, big)
     return cases
 
 
@@ -438,7 +475,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     with workspace(args.tmp, args.keep) as root:
         print(f"relocate: {how}\nwork folder: {root}", file=sys.stderr)
         print(f"{os.cpu_count()} cpus, load average {os.getloadavg()}", file=sys.stderr)
+        os.makedirs(os.path.join(root, "trash"))
+        started = time.perf_counter()
         templates = build_templates(root, (SMALL, BIG), bench_env(root, f"{root}/store"))
+        print(f"templates built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         cases = one_volume(args, root, relocate, templates)
         cases.update(cross_volume(args, root, relocate, templates))
     assert real_store_state() == before, "the real store changed during the benchmark"

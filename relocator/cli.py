@@ -170,7 +170,7 @@ def _click_exceptions() -> Any:
     try:
         from typer._click import exceptions  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
-        from click import exceptions  # type: ignore[no-redef,unused-ignore]
+        from click import exceptions  # type: ignore[no-redef,import-not-found,unused-ignore]
     return exceptions
 
 
