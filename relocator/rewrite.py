@@ -150,9 +150,7 @@ def _quoting_for(name: str) -> Optional[Callable[[str], str]]:
         "activate.fish": _fish,
         "activate.nu": _nu,
         "activate.bat": _plain,
-        "activate.ps1": _sh,
-        "Activate.ps1": _sh,
-    }.get(name)
+    }.get(name)  # Activate.ps1 and activate_this.py find their venv at run time
 
 
 _ASSIGNMENT = re.compile(

@@ -52,6 +52,14 @@ def make_venv(path: Path, *, pip: bool = False) -> Path:
     return path
 
 
+def venv_project(root: Path, marker: str = "setup.py") -> Path:
+    """A folder with a project marker and a real venv (without pip) in ``.venv``."""
+    root.mkdir(parents=True)
+    (root / marker).write_text("")
+    make_venv(root / ".venv")
+    return root
+
+
 def site_packages(venv: Path) -> Path:
     (found,) = (venv / "lib").glob("python*/site-packages")
     return found

@@ -22,6 +22,7 @@ from tests.helpers import (
     relocate_ok,
     run,
     site_packages,
+    venv_project,
     write_project,
 )
 
@@ -305,10 +306,7 @@ def test_git_never_sees_the_link(tmp_path: Path) -> None:
 
 
 def test_registry_survives_its_own_loss(tmp_path: Path, store: Path) -> None:
-    project = tmp_path / "p"
-    project.mkdir()
-    (project / "setup.py").write_text("")
-    make_venv(project / ".venv")
+    project = venv_project(tmp_path / "p")
     relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
     before = relocate_json("list")
     for name in ("registry.db", "registry.db-wal", "registry.db-shm"):
@@ -318,10 +316,7 @@ def test_registry_survives_its_own_loss(tmp_path: Path, store: Path) -> None:
 
 
 def test_tar_exclude_caches_skips_every_venv(tmp_path: Path, store: Path) -> None:
-    project = tmp_path / "p"
-    project.mkdir()
-    (project / "setup.py").write_text("")
-    make_venv(project / ".venv")
+    project = venv_project(tmp_path / "p")
     relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
     archive = tmp_path / "store.tar"
     run(["tar", "-cf", str(archive), "--exclude-caches", "-C", str(store), "."], check=True)
@@ -332,10 +327,7 @@ def test_tar_exclude_caches_skips_every_venv(tmp_path: Path, store: Path) -> Non
 
 
 def test_status_reports_each_state(tmp_path: Path, store: Path) -> None:
-    project = tmp_path / "p"
-    project.mkdir()
-    (project / "setup.py").write_text("")
-    make_venv(project / ".venv")
+    project = venv_project(tmp_path / "p")
     relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
     row = relocate_json("status", str(project))
     assert row["status"] == "ok" and row["files"] > 0 and row["bytes"] > 0
@@ -412,20 +404,14 @@ def test_bad_input_gets_one_line(tmp_path: Path) -> None:
 
 
 def test_eject_of_a_project_that_is_not_relocated(tmp_path: Path) -> None:
-    project = tmp_path / "p"
-    project.mkdir()
-    (project / "setup.py").write_text("")
-    make_venv(project / ".venv")
+    project = venv_project(tmp_path / "p")
     before = _snapshot(project)
     assert "not relocated" in one_clean_error_line(relocate("eject", str(project)))
     assert _snapshot(project) == before
 
 
 def test_python_json_for_a_dangling_link(tmp_path: Path, store: Path) -> None:
-    project = tmp_path / "p"
-    project.mkdir()
-    (project / "setup.py").write_text("")
-    make_venv(project / ".venv")
+    project = venv_project(tmp_path / "p")
     relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
     shutil.rmtree(os.path.realpath(project / ".venv"))
     result = relocate("python", "--json", str(project))
@@ -438,10 +424,7 @@ def test_python_json_for_a_dangling_link(tmp_path: Path, store: Path) -> None:
 
 
 def test_a_moved_project_is_named_not_guessed(tmp_path: Path, store: Path) -> None:
-    project = tmp_path / "before"
-    project.mkdir()
-    (project / "setup.py").write_text("")
-    make_venv(project / ".venv")
+    project = venv_project(tmp_path / "before")
     relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
     moved = tmp_path / "after"
     os.rename(project, moved)
@@ -455,10 +438,7 @@ def test_a_moved_project_is_named_not_guessed(tmp_path: Path, store: Path) -> No
 def test_eject_all(tmp_path: Path, store: Path) -> None:
     projects = []
     for name in ("a", "b"):
-        project = tmp_path / name
-        project.mkdir()
-        (project / "setup.py").write_text("")
-        make_venv(project / ".venv")
+        project = venv_project(tmp_path / name)
         relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
         projects.append(project)
     out = relocate_json("eject", "--all")
