@@ -21,7 +21,6 @@ import re
 import shlex
 import sys
 import urllib.parse
-import urllib.request
 from typing import Callable, Optional
 
 from relocator import resolver
@@ -237,7 +236,7 @@ def _respell_direct_url(path: str, project: resolver.Resolved) -> int:
     url = data.get("url")
     if not isinstance(url, str) or not url.startswith("file:"):
         return 0
-    local = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+    local = urllib.parse.unquote(urllib.parse.urlsplit(url).path)  # POSIX url2pathname
     new = resolver.rebase(local, project)
     if new is None or new == local:
         return 0

@@ -7,7 +7,6 @@ shutil and subprocess are imported only in the functions that use them.
 from __future__ import annotations
 
 import os
-import stat
 import sys
 from typing import Optional
 
@@ -89,17 +88,19 @@ def is_leftover(src: str, copy: str) -> bool:
 def manifest(top: str) -> dict[str, tuple[str, object]]:
     """Every entry below ``top``: relative path -> (kind, size or link target)."""
     entries: dict[str, tuple[str, object]] = {}
-    for folder, dirs, files in os.walk(top):
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            st = os.lstat(path)
-            rel = os.path.relpath(path, top)
-            if stat.S_ISLNK(st.st_mode):
-                entries[rel] = ("link", os.readlink(path))
-            elif stat.S_ISDIR(st.st_mode):
-                entries[rel] = ("dir", None)
-            else:
-                entries[rel] = ("file", st.st_size)
+    pending = [""]
+    while pending:
+        rel = pending.pop()
+        with os.scandir(os.path.join(top, rel)) as it:
+            for entry in it:
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_symlink():
+                    entries[path] = ("link", os.readlink(entry.path))
+                elif entry.is_dir():
+                    entries[path] = ("dir", None)
+                    pending.append(path)
+                else:
+                    entries[path] = ("file", entry.stat(follow_symlinks=False).st_size)
     return entries
 
 
