@@ -13,8 +13,9 @@ installed packages (a package folder of small modules and a ``.dist-info`` with
 METADATA, RECORD, INSTALLER, WHEEL), an editable install of the project
 (``direct_url.json`` and an ``__editable__`` ``.pth``) and console scripts with
 pip's ``#!<venv>/bin/python`` shebang. One template per size is built once and
-copied (untimed) into the project before each timed adopt; the store is
-deleted between runs.
+copied (untimed) into the project before each timed adopt; the store is taken
+away between runs (renamed into a trash folder: see :func:`discard`). Cases
+run interleaved, after untimed warm-up rounds.
 
 Everything happens in a temporary folder, with ``RELOCATOR_HOME``, ``HOME``
 and the store there, ``UV_PYTHON_DOWNLOADS=never`` and a PATH without uv.
@@ -45,6 +46,7 @@ SCRIPTS = 6  # console scripts in bin/ (pip's #!<venv>/bin/python form)
 FILES_PER_PACKAGE = 100  # a package: a .dist-info (4 files) and modules in folders of 16
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 PROJECT_NAME = "bench_project"
+NOISY = 1.5  # slowest run / fastest run of a case above which the table says so
 ADOPT_SMALL = f"adopt {SMALL} files, one volume"
 ADOPT_BIG = f"adopt {BIG} files, one volume"
 CP_BIG = f"cp -a {BIG} files, one volume"
@@ -99,10 +101,12 @@ def bench_env(root: str, store: str) -> dict[str, str]:
 
 def real_store_state() -> Optional[float]:
     """The mtime of the user's real store, to check afterwards that nothing touched it."""
-    base = os.environ.get("RELOCATOR_HOME") or os.path.join(
-        os.path.expanduser("~"), "Library/Caches" if sys.platform == "darwin" else ".cache"
-    )
-    path = base if os.environ.get("RELOCATOR_HOME") else os.path.join(base, "relocator")
+    path = os.environ.get("RELOCATOR_HOME")
+    if not path:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        home = os.path.expanduser("~")
+        cache = os.path.join(home, "Library/Caches" if sys.platform == "darwin" else ".cache")
+        path = os.path.join(xdg if os.path.isabs(xdg) else cache, "relocator")
     try:
         return os.stat(path).st_mtime
     except OSError:
@@ -252,7 +256,14 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Optional[str] = None) -> tup
 
 
 def summary(times: list[float]) -> dict[str, Any]:
-    return {"runs": times, "median": statistics.median(times), "min": min(times)}
+    return {
+        "runs": times,
+        "median": statistics.median(times),
+        "min": min(times),
+        # the second slowest run over the fastest (one outlier is no trend): above
+        # NOISY, the machine or its disk was busy
+        "spread": sorted(times)[-2 if len(times) > 2 else -1] / min(times),
+    }
 
 
 class Setup(NamedTuple):
@@ -375,6 +386,10 @@ def print_tables(cases: dict[str, dict[str, Any]], figures: list[dict[str, Any]]
     for name, c in cases.items():
         median, low = c["median"] * 1e3, c["min"] * 1e3
         print(f"{name:<{width}}  {len(c['runs']):>4}  {median:>10.1f}  {low:>8.1f}")
+    for name, c in cases.items():
+        if c["spread"] > NOISY:
+            slow, fast = max(c["runs"]) * 1e3, c["min"] * 1e3
+            print(f"note: {name} ranged {fast:.0f}-{slow:.0f} ms: noisy (see benchmarks/README)")
     width = max(len(f["name"]) for f in figures)
     print(f"\n{'figure':<{width}}  {'median':>7}  {'min':>7}  {'goal':>7}  result")
     for f in figures:
@@ -387,9 +402,29 @@ def print_tables(cases: dict[str, dict[str, Any]], figures: list[dict[str, Any]]
         print(f"{f['name']:<{width}}  {ratio:>6.2f}x  {of_min:>6.2f}x  {goal:>7}  {verdict}")
 
 
+def source_commit() -> Optional[str]:
+    """The git commit of the checkout these benchmarks are in (``+`` if it has changes)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        head = subprocess.run(
+            ["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+" if dirty.stdout.strip() else "")
+
+
 def machine() -> dict[str, Any]:
     return {
         "date": datetime.date.today().isoformat(),
+        "commit": source_commit(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
