@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import typer
 
-from relocator import __version__, health, lookup, relocation, resolver
+from relocator import __version__, health, lookup, relocation, resolver, shells
 from relocator.errors import EXIT_INTERRUPTED, UsageError
 
 app = typer.Typer(
@@ -157,6 +157,23 @@ def resolve(
         _echo_json(found._asdict())
     else:
         typer.echo(f"path:     {found.path}\nkey:      {found.key}\nprovider: {found.provider}")
+
+
+@app.command()
+def hook(
+    shell: str = typer.Argument(..., metavar="SHELL", help="bash, zsh or fish."),
+    install: bool = typer.Option(False, "--install", help="Add the loading line to the rc file."),
+    uninstall: bool = typer.Option(False, "--uninstall", help="Remove that line again."),
+) -> None:
+    """Print the hook that activates a relocated project's venv on cd.
+
+    Load it with eval "$(relocate hook zsh)" (fish: relocate hook fish | source), or let
+    --install add one marked line to ~/.bashrc (and a login profile that skips it),
+    ${ZDOTDIR:-~}/.zshrc, or fish's conf.d/relocator.fish. The line does nothing once
+    relocate is uninstalled; --uninstall removes it. Completion comes with the hook.
+    """
+    flags = (["--install"] if install else []) + (["--uninstall"] if uninstall else [])
+    shells.main([shell, *flags])
 
 
 @app.command(hidden=True)

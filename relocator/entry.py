@@ -1,7 +1,8 @@
 """The ``relocate`` entry point: fast paths first, and the one place errors become exit codes.
 
-``relocate python`` runs on the standard library alone; everything else goes
-through the typer CLI in :mod:`relocator.cli`.
+``relocate python`` and ``relocate hook`` run on the standard library alone
+(editors and every shell start call them); everything else goes through the
+typer CLI in :mod:`relocator.cli`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Optional
 
 from relocator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, RelocatorError
 
-FAST = {"python": "relocator.lookup"}
+FAST = {"python": "relocator.lookup", "hook": "relocator.shells"}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -95,7 +95,7 @@ class Store:
             os.makedirs(os.path.dirname(self.root), exist_ok=True)
             with contextlib.suppress(FileExistsError):
                 os.mkdir(self.root, 0o700)
-            st = os.lstat(self.root)
+            st = os.stat(self.root)  # a symlinked root is fine: its target is checked
         except OSError as e:
             raise RelocatorError(
                 f"cannot create the store {self.root} ({e.strerror}); set RELOCATOR_HOME"

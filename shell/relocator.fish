@@ -1,0 +1,134 @@
+# relocator: activate a project's relocated venv on cd (fish 3.5 and later).
+# Printed by `relocate hook fish`; load it with: relocate hook fish | source
+# The normal path starts no process: builtins find the nearest project whose
+# .venv resolves into this user's store, and only such a venv is activated.
+
+set -g __relocator_venvs __RELOCATOR_VENVS__
+set -g __relocator_pwd ''
+set -g __relocator_seen ''
+set -g __relocator_watch ''
+set -g __relocator_hinted ''
+set -g __relocator_root ''
+set -g __relocator_now ''
+
+# Nearest ancestor of $PWD whose .venv leads into the store -> __relocator_root.
+# One `path resolve` for all levels: a .venv link resolves to a name other than .venv.
+function __relocator_find
+    set -l acc
+    set -l candidates
+    for part in (string split -n -- / $PWD)
+        set acc "$acc/$part"
+        set -p candidates "$acc/.venv"
+    end
+    set -l resolved (path resolve -- $candidates)
+    set -l targets (string match -v -- '*/.venv' $resolved)
+    set -g __relocator_root ''
+    set -g __relocator_watch $PWD
+    if set -q targets[1]
+        set -g __relocator_watch (path dirname -- $candidates[(contains -i -- $targets[1] $resolved)])
+    end
+    for target in (string match -- "$__relocator_venvs/*" $targets)
+        set -l dir (path dirname -- $candidates[(contains -i -- $target $resolved)])
+        if test (path dirname -- $target) = $__relocator_venvs; and test -d $target/bin
+            set -g __relocator_root $dir
+            set -g __relocator_watch $dir
+            return
+        end
+    end
+    # A dangling link resolves to itself: only `test -L` tells, so this costs a test per level,
+    # paid on a directory change outside any relocated project only.
+    for link in $candidates
+        if test -L $link; and not test -e $link
+            set -l dir (path dirname -- $link)
+            if test "$__relocator_hinted" != "$dir"
+                set -g __relocator_hinted $dir
+                printf 'relocator: %s/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt\n' $dir >&2
+            end
+            return
+        end
+    end
+end
+
+# What the watched .venv is now: "in" (leads into the store), "link", or "".
+function __relocator_state
+    set -g __relocator_now ''
+    set -l link $__relocator_watch/.venv
+    if test -L $link
+        set -g __relocator_now link
+        if test (path dirname -- (path resolve -- $link)) = $__relocator_venvs
+            set -g __relocator_now in
+        end
+    end
+end
+
+function __relocator_enter -a root
+    set -l venv $root/.venv
+    if set -q PYTHONHOME
+        set -gx _RELOCATOR_OLD_PYTHONHOME $PYTHONHOME
+        set -e PYTHONHOME
+    end
+    set -gx _RELOCATOR_ROOT $root
+    set -gx _RELOCATOR_ENTRY $venv/bin
+    set -gx VIRTUAL_ENV $venv
+    set -gx VIRTUAL_ENV_PROMPT (path basename -- $root)
+    set -gx PATH $venv/bin $PATH
+    __relocator_define_deactivate
+    if test "$RELOCATOR_CANONICAL_CD" = 1
+        set -g __relocator_pwd (path resolve -- $PWD)
+        builtin cd -- $__relocator_pwd
+    end
+end
+
+function __relocator_define_deactivate
+    function deactivate
+        __relocator_leave
+        set -gx _RELOCATOR_QUIET $__relocator_root
+    end
+end
+
+# Undo exactly what __relocator_enter did; PATH changes made since then stay.
+function __relocator_leave
+    set -l i (contains -i -- $_RELOCATOR_ENTRY $PATH)
+    and set -e PATH[$i]
+    if set -q _RELOCATOR_OLD_PYTHONHOME
+        set -gx PYTHONHOME $_RELOCATOR_OLD_PYTHONHOME
+        set -e _RELOCATOR_OLD_PYTHONHOME
+    end
+    set -e VIRTUAL_ENV VIRTUAL_ENV_PROMPT _RELOCATOR_ROOT _RELOCATOR_ENTRY
+    functions -e deactivate
+end
+
+function __relocator_hook --on-variable PWD --on-event fish_prompt
+    if test "$PWD" = "$__relocator_pwd"
+        __relocator_state
+        test "$__relocator_now" = "$__relocator_seen"; and return
+    end
+    set -g __relocator_pwd $PWD
+    __relocator_find
+    __relocator_state
+    set -g __relocator_seen $__relocator_now
+    if set -q _RELOCATOR_QUIET; and test "$_RELOCATOR_QUIET" != "$__relocator_root"
+        set -e _RELOCATOR_QUIET
+    end
+    if set -q _RELOCATOR_ROOT
+        if test "$VIRTUAL_ENV" != "$_RELOCATOR_ROOT/.venv"
+            set -e _RELOCATOR_ROOT  # someone else's venv took over
+        else if test "$_RELOCATOR_ROOT" = "$__relocator_root"
+            __relocator_define_deactivate  # a subshell inherits the variables, not the function
+            return
+        else
+            __relocator_leave
+        end
+    end
+    if test -n "$__relocator_root"; and not set -q VIRTUAL_ENV; and not set -q _RELOCATOR_QUIET
+        __relocator_enter $__relocator_root
+    end
+end
+
+complete -c relocate -f
+complete -c relocate -n __fish_use_subcommand -a 'adopt eject python list status resolve hook'
+complete -c relocate -n '__fish_seen_subcommand_from hook' -a 'bash zsh fish'
+complete -c relocate -n '__fish_seen_subcommand_from hook' -l install -l uninstall
+complete -c relocate -n 'not __fish_use_subcommand' -l json -l help -l resolve -l all
+complete -c relocate -n 'not __fish_use_subcommand' -l python -r
+complete -c relocate -n 'not __fish_seen_subcommand_from hook; and not __fish_use_subcommand' -a '(__fish_complete_directories)'

@@ -1,0 +1,134 @@
+# relocator: activate a project's relocated venv on cd (zsh).
+# Printed by `relocate hook zsh`; load it with: eval "$(relocate hook zsh)"
+# The normal path forks nothing: it walks up from $PWD with builtins and
+# activates only a .venv whose real parent is this user's store.
+
+_relocator_venvs=__RELOCATOR_VENVS__
+_relocator_pwd=
+_relocator_watch=
+_relocator_seen=
+_relocator_hinted=
+
+# Nearest ancestor of $PWD whose .venv leads into the store -> _relocator_root.
+# Also remembers which .venv to watch between prompts (_relocator_watch).
+_relocator_find() {
+  emulate -L zsh
+  local d=$PWD
+  _relocator_root='' _relocator_watch=''
+  while [[ -n $d ]]; do
+    if [[ -L $d/.venv ]]; then
+      [[ -n $_relocator_watch ]] || _relocator_watch=$d
+      if [[ $d/.venv/.. -ef $_relocator_venvs && -d $d/.venv/bin ]]; then
+        _relocator_root=$d _relocator_watch=$d
+        return
+      fi
+      if [[ ! -e $d/.venv && $_relocator_hinted != "$d" ]]; then
+        _relocator_hinted=$d
+        printf 'relocator: %s/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt\n' "$d" >&2
+      fi
+    fi
+    d=${d%/*}
+  done
+  [[ -n $_relocator_watch ]] || _relocator_watch=$PWD
+}
+
+# What the watched .venv is now: "in" (leads into the store), "link", or "".
+_relocator_state() {
+  emulate -L zsh
+  if [[ $_relocator_watch/.venv/.. -ef $_relocator_venvs ]]; then
+    _relocator_now='in'
+  elif [[ -L $_relocator_watch/.venv ]]; then
+    _relocator_now='link'
+  else
+    _relocator_now=''
+  fi
+}
+
+_relocator_enter() {
+  emulate -L zsh
+  local venv=$1/.venv
+  if [[ -n ${PYTHONHOME+set} ]]; then
+    export _RELOCATOR_OLD_PYTHONHOME=$PYTHONHOME
+    unset PYTHONHOME
+  fi
+  export _RELOCATOR_ROOT=$1 _RELOCATOR_ENTRY=$venv/bin
+  export VIRTUAL_ENV=$venv VIRTUAL_ENV_PROMPT=${1##*/}
+  export PATH=$venv/bin${PATH:+:$PATH}
+  _relocator_define_deactivate
+  if [[ $RELOCATOR_CANONICAL_CD == 1 ]]; then
+    builtin cd -q -P -- . && _relocator_pwd=$PWD
+  fi
+}
+
+_relocator_define_deactivate() {
+  # shellcheck disable=SC2317  # called by the user
+  deactivate() {
+    _relocator_leave
+    export _RELOCATOR_QUIET=$_relocator_root
+  }
+}
+
+# Undo exactly what _relocator_enter did; PATH changes made since then stay.
+_relocator_leave() {
+  emulate -L zsh
+  local p=:$PATH:
+  p=${p/":$_RELOCATOR_ENTRY:"/:}
+  p=${p#:}
+  PATH=${p%:}
+  if [[ -n ${_RELOCATOR_OLD_PYTHONHOME+set} ]]; then
+    export PYTHONHOME=$_RELOCATOR_OLD_PYTHONHOME
+    unset _RELOCATOR_OLD_PYTHONHOME
+  fi
+  unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT _RELOCATOR_ROOT _RELOCATOR_ENTRY
+  unset -f deactivate
+}
+
+_relocator_hook() {
+  local ret=$?
+  emulate -L zsh
+  if [[ $PWD == "$_relocator_pwd" ]]; then
+    _relocator_state
+    [[ $_relocator_now == "$_relocator_seen" ]] && return $ret
+  fi
+  _relocator_pwd=$PWD
+  _relocator_find
+  _relocator_state
+  _relocator_seen=$_relocator_now
+  if [[ -n $_RELOCATOR_QUIET && $_RELOCATOR_QUIET != "$_relocator_root" ]]; then
+    unset _RELOCATOR_QUIET
+  fi
+  if [[ -n $_RELOCATOR_ROOT ]]; then
+    if [[ $VIRTUAL_ENV != "$_RELOCATOR_ROOT/.venv" ]]; then
+      # Someone else's venv took over: our PATH entry may still be there.
+      unset _RELOCATOR_ROOT
+    elif [[ $_RELOCATOR_ROOT == "$_relocator_root" ]]; then
+      _relocator_define_deactivate  # a subshell inherits the variables, not the function
+      return $ret
+    else
+      _relocator_leave
+    fi
+  fi
+  if [[ -n $_relocator_root && -z $VIRTUAL_ENV && -z $_RELOCATOR_QUIET ]]; then
+    _relocator_enter "$_relocator_root"
+  fi
+  return $ret
+}
+
+_relocator_complete() {
+  _arguments -C '1:command:(adopt eject python list status resolve hook)' \
+    '*:: :->args'
+  case ${words[1]} in
+    hook) _arguments '1:shell:(bash zsh fish)' '--install' '--uninstall' ;;
+    *) _arguments '--json' '--help' '--python=[interpreter]' '--resolve' '--all' '*:path:_files -/' ;;
+  esac
+}
+(( $+functions[compdef] )) && compdef _relocator_complete relocate
+
+# chpwd on every directory change, precmd as a cheap check before each prompt; once each.
+typeset -ag precmd_functions chpwd_functions
+if (( ! ${precmd_functions[(I)_relocator_hook]} )); then
+  precmd_functions=(_relocator_hook $precmd_functions)
+fi
+if (( ! ${chpwd_functions[(I)_relocator_hook]} )); then
+  chpwd_functions=(_relocator_hook $chpwd_functions)
+fi

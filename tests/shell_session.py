@@ -1,0 +1,99 @@
+"""Drive a real interactive bash, zsh or fish on a pseudo-terminal, as a user would.
+
+Commands are typed one line at a time; each waits for the shell to finish it.
+Values are read back through files (not the screen), so prompts, echo and
+escape sequences never get in the way.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import shlex
+import signal
+import time
+from pathlib import Path
+
+SHELL_ARGV = {
+    "bash": ["bash", "-i"],
+    "zsh": ["zsh", "-i"],
+    "fish": ["fish", "-i"],
+}
+
+
+def fish_quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class Session:
+    def __init__(self, shell: str, env: dict[str, str], cwd: Path, scratch: Path) -> None:
+        self.shell = shell
+        self.scratch = scratch
+        self.count = 0
+        self.screen = b""
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the shell
+            os.chdir(cwd)
+            os.execvpe(SHELL_ARGV[shell][0], SHELL_ARGV[shell], env)
+        self.pid, self.fd = pid, fd
+        self.run("true")  # wait until the rc files ran and the first prompt is up
+
+    def quote(self, value: str) -> str:
+        return fish_quote(value) if self.shell == "fish" else shlex.quote(value)
+
+    def _read_available(self, timeout: float) -> None:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if ready:
+            try:
+                self.screen += os.read(self.fd, 65536)
+            except OSError:
+                pass
+
+    def run(self, command: str, timeout: float = 30.0) -> None:
+        """Type ``command``, then wait until the shell has run it (and shown its prompt)."""
+        self.count += 1
+        done = self.scratch / f"done.{self.count}"
+        os.write(self.fd, (command + "\n").encode())
+        os.write(self.fd, f"printf x > {self.quote(str(done))}\n".encode())
+        deadline = time.monotonic() + timeout
+        while not done.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.shell}: {command!r} did not finish:\n{self.text()}")
+            self._read_available(0.02)
+
+    def values(self, *expressions: str) -> list[str]:
+        """Values of shell expressions (``"$VIRTUAL_ENV"``, ``$PATH`` joined with ':' in fish)."""
+        self.count += 1
+        out = self.scratch / f"values.{self.count}"
+        self.run(f"printf '%s\\n' {' '.join(expressions)} > {self.quote(str(out))}")
+        return out.read_text().split("\n")[: len(expressions)]
+
+    def env(self, *names: str) -> dict[str, str]:
+        exprs = []
+        for name in names:
+            if self.shell == "fish" and name == "PATH":
+                exprs.append("(string join : -- $PATH)")
+            else:
+                exprs.append(f'"${name}"')
+        return dict(zip(names, self.values(*exprs)))
+
+    def text(self) -> str:
+        self._read_available(0.05)
+        return self.screen.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        try:
+            os.write(self.fd, b"exit\n")
+        except OSError:
+            pass
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                break
+            self._read_available(0.05)
+        else:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        os.close(self.fd)

@@ -1,0 +1,260 @@
+"""The shell hook, in real interactive bash, zsh and fish processes on a terminal.
+
+One scenario runs in every shell (direnv's habit): activation in a subfolder,
+leaving restores PATH, nested projects, deactivate, a hand-activated venv left
+alone, a subshell that inherits the state, a foreign .venv whose scripts never
+run, awkward directory names, a .venv adopted while the shell stays put, and a
+dangling link. The hook is installed the documented way: `relocate hook SHELL
+--install` into the fake home's rc file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import env_without_uv, make_venv, relocate_ok, venv_project
+from tests.shell_session import Session
+
+SHELLS = ("bash", "zsh", "fish")
+AWKWARD = unicodedata.normalize("NFD", "it's \"odd\" $(touch pwned) `touch pwned2` café")
+
+
+def _require(shell: str) -> str:
+    found = shutil.which(shell)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{shell} is missing: scripts/test installs it")
+        pytest.skip(f"{shell} is not installed here (CI installs it)")
+    return found
+
+
+def _relocate_command() -> str:
+    found = shutil.which("relocate")
+    if found is None:
+        pytest.fail("the relocate console script must be on PATH (pip install -e .)")
+    return found
+
+
+class World:
+    """Projects and venvs the scenario walks through."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.store = root / "store"
+        # Built once per module, before the per-test fixtures: name the store and home here.
+        env = {**env_without_uv(root), "RELOCATOR_HOME": str(self.store), "HOME": str(root)}
+        self.outer = venv_project(root / "work" / "outer proj")
+        (self.outer / "src" / "deep").mkdir(parents=True)
+        self.inner = venv_project(self.outer / "packages" / "inner")
+        self.awkward = venv_project(root / "work" / AWKWARD)
+        self.late = venv_project(root / "work" / "late")
+        for project in (self.outer, self.inner, self.awkward):
+            relocate_ok("adopt", str(project), env=env)
+        self.plain = root / "work" / "plain"
+        self.plain.mkdir()
+        self.hand = make_venv(root / "hand")
+        # A repository shipping its own .venv, real or linked elsewhere: scripts that must not run.
+        self.foreign = root / "work" / "foreign"
+        evil = self.foreign / ".venv" / "bin"
+        evil.mkdir(parents=True)
+        self.pwned = root / "pwned"
+        for name in ("activate", "activate.fish", "python", "python3"):
+            (evil / name).write_text(f"#!/bin/sh\ntouch '{self.pwned}'\n")
+            (evil / name).chmod(0o755)
+        self.linked = root / "work" / "linked"
+        self.linked.mkdir()
+        (self.linked / ".venv").symlink_to(self.foreign / ".venv")
+        self.dangling = root / "work" / "dangling"
+        self.dangling.mkdir()
+        (self.dangling / "setup.py").write_text("")
+        (self.dangling / ".venv").symlink_to(".venv.nosync")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return World(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture
+def session(request: pytest.FixtureRequest, tmp_path: Path, world: World, isolated: Path):
+    shell = request.param
+    _require(shell)
+    relocate = _relocate_command()
+    env = {**os.environ, "RELOCATOR_HOME": str(world.store)}
+    subprocess.run([relocate, "hook", shell, "--install"], check=True, env=env, capture_output=True)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "relocate").symlink_to(relocate)
+    env = {
+        "HOME": str(isolated),
+        "PATH": f"{bindir}:/usr/bin:/bin",
+        "RELOCATOR_HOME": str(world.store),
+        "TERM": "dumb",
+        "HISTFILE": "/dev/null",
+        "LANG": "C.UTF-8",
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    s = Session(shell, env, world.root, scratch)
+    s.original_path = env["PATH"]
+    yield s
+    s.close()
+
+
+def _in(s: Session, folder: Path) -> dict[str, str]:
+    s.run(f"cd {s.quote(str(folder))}")
+    return s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH", "PWD")
+
+
+def _active(state: dict[str, str], project: Path, original: str) -> None:
+    venv = str(project / ".venv")
+    assert state["VIRTUAL_ENV"] == venv
+    assert state["VIRTUAL_ENV_PROMPT"] == project.name
+    assert state["PATH"] == f"{venv}/bin:{original}"
+
+
+def _inactive(state: dict[str, str], original: str) -> None:
+    assert state["VIRTUAL_ENV"] == ""
+    assert state["PATH"] == original
+
+
+parametrize_shells = pytest.mark.parametrize("session", SHELLS, indirect=True)
+
+
+@parametrize_shells
+def test_activate_in_subfolder_leave_and_nest(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    _inactive(_in(s, world.plain), original)
+    _active(_in(s, world.outer / "src" / "deep"), world.outer, original)
+    ask = "python -c 'import sys; print(sys.prefix)'"
+    prefix = s.values(f"({ask})" if s.shell == "fish" else f'"$({ask})"')[0]
+    assert prefix == str(world.outer / ".venv")
+    _active(_in(s, world.inner), world.inner, original)  # nested: the innermost wins
+    _active(_in(s, world.outer), world.outer, original)
+    _inactive(_in(s, world.root), original)
+
+
+@parametrize_shells
+def test_user_path_changes_survive_leaving(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    _in(s, world.outer)
+    if s.shell == "fish":
+        s.run("set -gx PATH /custom/first $PATH /custom/last")
+    else:
+        s.run('export PATH="/custom/first:$PATH:/custom/last"')
+    state = _in(s, world.plain)
+    assert state["VIRTUAL_ENV"] == ""
+    assert state["PATH"] == f"/custom/first:{original}:/custom/last"
+
+
+@parametrize_shells
+def test_deactivate_stays_quiet_until_leaving_the_project(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    _active(_in(s, world.outer), world.outer, original)
+    s.run("deactivate")
+    assert s.env("VIRTUAL_ENV", "PATH") == {"VIRTUAL_ENV": "", "PATH": original}
+    _inactive(_in(s, world.outer / "src"), original)  # same project: stays off
+    _inactive(_in(s, world.plain), original)
+    _active(_in(s, world.outer), world.outer, original)  # back again: on
+
+
+@parametrize_shells
+def test_a_hand_activated_venv_is_never_touched(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    script = "activate.fish" if s.shell == "fish" else "activate"
+    s.run(f"source {s.quote(str(world.hand / 'bin' / script))}")
+    theirs = s.env("VIRTUAL_ENV", "PATH")
+    assert theirs["VIRTUAL_ENV"] == str(world.hand)
+    for folder in (world.outer, world.inner, world.plain):
+        state = _in(s, folder)
+        assert (state["VIRTUAL_ENV"], state["PATH"]) == (theirs["VIRTUAL_ENV"], theirs["PATH"])
+    s.run("deactivate")
+    _inactive(_in(s, world.plain), original)
+
+
+@parametrize_shells
+def test_a_subshell_inherits_the_venv_and_leaves_cleanly(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    _active(_in(s, world.outer), world.outer, original)
+    s.run(s.shell + " -i")  # a nested interactive shell: loads the hook from the rc file
+    _active(s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH"), world.outer, original)
+    _inactive(_in(s, world.plain), original)
+    _active(_in(s, world.outer), world.outer, original)
+    s.run("deactivate")
+    _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
+    s.run("exit")
+    _active(s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH"), world.outer, original)
+
+
+@parametrize_shells
+def test_foreign_venvs_run_nothing_and_activate_nothing(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    for folder in (world.foreign, world.linked):
+        _inactive(_in(s, folder), original)
+        s.run("true")
+    assert not world.pwned.exists()
+
+
+@parametrize_shells
+def test_awkward_names_are_data(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    state = _in(s, world.awkward)
+    assert state["VIRTUAL_ENV"].encode() == str(world.awkward / ".venv").encode()
+    assert state["PATH"] == f"{world.awkward}/.venv/bin:{original}"
+    _inactive(_in(s, world.plain), original)
+    assert not list(world.root.rglob("pwned*"))
+
+
+@parametrize_shells
+def test_adopting_where_the_shell_stands_activates_at_the_next_prompt(
+    session: Session, world: World
+) -> None:
+    s, original = session, session.original_path
+    project = world.late
+    _inactive(_in(s, project), original)
+    s.run("relocate adopt >/dev/null")
+    _active(s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH"), project, original)
+    s.run("relocate eject >/dev/null")  # the link is gone: leave at the next prompt
+    _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
+
+
+@parametrize_shells
+def test_a_dangling_link_gets_one_hint(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    _inactive(_in(s, world.dangling), original)
+    s.run("true")
+    s.run("true")
+    hint = f"relocator: {world.dangling}/.venv leads nowhere"
+    assert s.text().count(hint) == 1
+
+
+@parametrize_shells
+def test_loading_the_hook_twice_changes_nothing(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    load = {
+        "bash": 'eval "$(relocate hook bash)"',
+        "zsh": 'eval "$(relocate hook zsh)"',
+        "fish": "relocate hook fish | source",
+    }[s.shell]
+    s.run(load)
+    _active(_in(s, world.outer), world.outer, original)
+    _inactive(_in(s, world.plain), original)
+    count = {
+        "bash": '"${PROMPT_COMMAND[*]}"',
+        "zsh": '"${precmd_functions[*]} ${chpwd_functions[*]}"',
+        "fish": "(functions -q __relocator_hook; and echo defined)",
+    }[s.shell]
+    (listed,) = s.values(count)
+    if s.shell == "bash":
+        assert listed.split(";").count("_relocator_hook") == 1
+    elif s.shell == "zsh":
+        assert listed.split().count("_relocator_hook") == 2  # one precmd, one chpwd
+    else:
+        assert listed == "defined"
