@@ -73,10 +73,6 @@ function __relocator_enter -a root
     set -gx VIRTUAL_ENV_PROMPT (path basename -- $root)
     set -gx PATH $venv/bin $PATH
     __relocator_define_deactivate
-    if test "$RELOCATOR_CANONICAL_CD" = 1
-        set -g __relocator_pwd (path resolve -- $PWD)
-        builtin cd -- $__relocator_pwd
-    end
 end
 
 function __relocator_define_deactivate
@@ -121,6 +117,11 @@ function __relocator_hook --on-variable PWD --on-event fish_prompt
         end
     end
     if test -n "$__relocator_root"; and not set -q VIRTUAL_ENV; and not set -q _RELOCATOR_QUIET
+        if test "$RELOCATOR_CANONICAL_CD" = 1  # opt-in: stand in the real-path spelling
+            set -g __relocator_pwd (path resolve -- $PWD)
+            builtin cd -- $__relocator_pwd
+            __relocator_find
+        end
         __relocator_enter $__relocator_root
     end
 end

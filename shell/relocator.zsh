@@ -55,9 +55,6 @@ _relocator_enter() {
   export VIRTUAL_ENV=$venv VIRTUAL_ENV_PROMPT=${1##*/}
   export PATH=$venv/bin${PATH:+:$PATH}
   _relocator_define_deactivate
-  if [[ $RELOCATOR_CANONICAL_CD == 1 ]]; then
-    builtin cd -q -P -- . && _relocator_pwd=$PWD
-  fi
 }
 
 _relocator_define_deactivate() {
@@ -109,6 +106,9 @@ _relocator_hook() {
     fi
   fi
   if [[ -n $_relocator_root && -z $VIRTUAL_ENV && -z $_RELOCATOR_QUIET ]]; then
+    if [[ $RELOCATOR_CANONICAL_CD == 1 ]]; then  # opt-in: stand in the real-path spelling
+      builtin cd -q -P -- . && _relocator_pwd=$PWD && _relocator_find
+    fi
     _relocator_enter "$_relocator_root"
   fi
   return $ret

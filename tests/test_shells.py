@@ -22,7 +22,7 @@ from tests.helpers import env_without_uv, make_venv, relocate_ok, venv_project
 from tests.shell_session import Session
 
 SHELLS = ("bash", "zsh", "fish")
-AWKWARD = unicodedata.normalize("NFD", "it's \"odd\" $(touch pwned) `touch pwned2` café")
+AWKWARD = unicodedata.normalize("NFD", 'it\'s "odd" $(touch pwned) `touch pwned2` café')
 
 
 def _require(shell: str) -> str:
@@ -56,6 +56,8 @@ class World:
         self.late = venv_project(root / "work" / "late")
         for project in (self.outer, self.inner, self.awkward):
             relocate_ok("adopt", str(project), env=env)
+        self.alias = root / "work" / "alias"
+        self.alias.symlink_to(self.outer)
         self.plain = root / "work" / "plain"
         self.plain.mkdir()
         self.hand = make_venv(root / "hand")
@@ -258,3 +260,21 @@ def test_loading_the_hook_twice_changes_nothing(session: Session, world: World) 
         assert listed.split().count("_relocator_hook") == 2  # one precmd, one chpwd
     else:
         assert listed == "defined"
+
+
+@parametrize_shells
+def test_canonical_cd_moves_to_the_real_spelling(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    state = _in(s, world.alias / "src")  # by default the shell keeps the spelling it was given
+    assert state["PWD"] == str(world.alias / "src")
+    assert state["VIRTUAL_ENV"] == str(world.alias / ".venv")
+    _inactive(_in(s, world.plain), original)
+    s.run(
+        "set -gx RELOCATOR_CANONICAL_CD 1"
+        if s.shell == "fish"
+        else "export RELOCATOR_CANONICAL_CD=1"
+    )
+    state = _in(s, world.alias / "src")
+    assert state["PWD"] == str(world.outer / "src")
+    _active(state, world.outer, original)
+    _inactive(_in(s, world.plain), original)
