@@ -28,7 +28,7 @@ PARTIAL = ".venv.relocator-partial"  # an eject's copy on its way into the proje
 class Outcome(NamedTuple):
     project: str
     venv: str  # where the venv is now
-    action: str  # created, moved, copied, unchanged, ejected
+    action: str  # created, moved, copied, relinked, unchanged, ejected
     python: Optional[str]
     provider: Optional[str]
     notes: tuple[str, ...] = ()
@@ -68,12 +68,17 @@ def _adopt(
     dotvenv = os.path.join(root, link.LINK)
     if state.kind == link.RELOCATED:
         return _already(store, registry, project, state.target or "", python)
-    if state.kind == link.DANGLING:
-        raise RelocatorError(
-            f"{dotvenv} leads to {state.target}, which does not exist (a wiped store, or a "
-            "project synced from another machine); remove .venv and .venv.nosync, then run "
-            "relocate adopt to create a new venv"
-        )
+    if state.kind == link.DANGLING:  # a wiped store, or a project synced from another machine
+        row = registry.get(project.key)
+        if row is not None and os.path.isdir(store.venv_path(row.venv)):
+            link.create(root, store.venv_path(row.venv))  # this machine's venv is still here
+            return Outcome(root, store.venv_path(row.venv), "relinked", row.python, row.provider)
+        if row is not None:
+            registry.remove(project.key)
+            store.remove_owner(row.venv)
+        created = _create(store, registry, project, store.new_venv_name(root), python)
+        note = "the venv .venv led to was gone: this one is new, reinstall the project's packages"
+        return created._replace(notes=(note,))
     if state.kind == link.FILE:
         raise RelocatorError(f"{dotvenv} is a file, not a venv; move it away and run again")
     if state.kind == link.NOT_VENV:

@@ -7,6 +7,7 @@ escape sequences never get in the way.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
@@ -45,10 +46,8 @@ class Session:
     def _read_available(self, timeout: float) -> None:
         ready, _, _ = select.select([self.fd], [], [], timeout)
         if ready:
-            try:
+            with contextlib.suppress(OSError):
                 self.screen += os.read(self.fd, 65536)
-            except OSError:
-                pass
 
     def run(self, command: str, timeout: float = 30.0) -> None:
         """Type ``command``, then wait until the shell has run it (and shown its prompt)."""
@@ -83,10 +82,8 @@ class Session:
         return self.screen.decode("utf-8", "replace")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.write(self.fd, b"exit\n")
-        except OSError:
-            pass
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             pid, _ = os.waitpid(self.pid, os.WNOHANG)

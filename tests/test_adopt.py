@@ -361,7 +361,7 @@ def _snapshot(folder: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("kind", ["file", "foreign-link", "not-a-venv", "dangling"])
+@pytest.mark.parametrize("kind", ["file", "foreign-link", "not-a-venv"])
 def test_adopt_refuses_a_strange_dotvenv(tmp_path: Path, store: Path, kind: str) -> None:
     project = tmp_path / "p"
     project.mkdir()
@@ -372,11 +372,9 @@ def test_adopt_refuses_a_strange_dotvenv(tmp_path: Path, store: Path, kind: str)
     elif kind == "foreign-link":
         make_venv(tmp_path / "elsewhere")
         dotvenv.symlink_to(tmp_path / "elsewhere")
-    elif kind == "not-a-venv":
+    else:
         dotvenv.mkdir()
         (dotvenv / "notes.txt").write_text("mine")
-    else:
-        dotvenv.symlink_to(".venv.nosync")
     before = _snapshot(project)
     line = one_clean_error_line(relocate("adopt", str(project)))
     assert ".venv" in line
@@ -408,6 +406,40 @@ def test_eject_of_a_project_that_is_not_relocated(tmp_path: Path) -> None:
     before = _snapshot(project)
     assert "not relocated" in one_clean_error_line(relocate("eject", str(project)))
     assert _snapshot(project) == before
+
+
+def test_adopt_creates_a_new_venv_when_the_store_was_wiped(tmp_path: Path, store: Path) -> None:
+    project = venv_project(tmp_path / "p")
+    env = env_without_uv(tmp_path)
+    relocate_ok("adopt", str(project), env=env)
+    shutil.rmtree(store)
+    out = relocate_json("adopt", str(project), env=env)
+    assert out["action"] == "created"
+    assert any("reinstall" in note for note in out["notes"])
+    assert os.path.realpath(project / ".venv") == out["venv"]
+    assert run([str(project / ".venv/bin/python"), "-c", "pass"]).returncode == 0
+    rows = relocate_json("list", env=env)
+    assert [(r["project"], r["status"]) for r in rows] == [(str(project), "ok")]
+
+
+def test_adopt_relinks_a_registered_venv_and_replaces_a_vanished_one(
+    tmp_path: Path, store: Path
+) -> None:
+    project = venv_project(tmp_path / "p")
+    env = env_without_uv(tmp_path)
+    first = relocate_json("adopt", str(project), env=env)["venv"]
+    (project / ".venv.nosync").unlink()  # as a project synced from elsewhere arrives
+    assert relocate_json("status", str(project), env=env)["status"] == "venv-missing"
+    out = relocate_json("adopt", str(project), env=env)
+    assert (out["action"], out["venv"]) == ("relinked", first)
+    assert os.path.realpath(project / ".venv") == first
+
+    shutil.rmtree(first)  # its venv is gone from this store too
+    out = relocate_json("adopt", str(project), env=env)
+    assert out["action"] == "created" and out["venv"] != first
+    owners = sorted(p.stem for p in (store / "venvs").glob("*.json"))
+    assert owners == [Path(out["venv"]).name]
+    assert [r["status"] for r in relocate_json("list", env=env)] == ["ok"]
 
 
 def test_python_json_for_a_dangling_link(tmp_path: Path, store: Path) -> None:
