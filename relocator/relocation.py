@@ -68,17 +68,8 @@ def _adopt(
     dotvenv = os.path.join(root, link.LINK)
     if state.kind == link.RELOCATED:
         return _already(store, registry, project, state.target or "", python)
-    if state.kind == link.DANGLING:  # a wiped store, or a project synced from another machine
-        row = registry.get(project.key)
-        if row is not None and os.path.isdir(store.venv_path(row.venv)):
-            link.create(root, store.venv_path(row.venv))  # this machine's venv is still here
-            return Outcome(root, store.venv_path(row.venv), "relinked", row.python, row.provider)
-        if row is not None:
-            registry.remove(project.key)
-            store.remove_owner(row.venv)
-        created = _create(store, registry, project, store.new_venv_name(root), python)
-        note = "the venv .venv led to was gone: this one is new, reinstall the project's packages"
-        return created._replace(notes=(note,))
+    if state.kind == link.DANGLING:
+        return _repair(store, registry, project, python)
     if state.kind == link.FILE:
         raise RelocatorError(f"{dotvenv} is a file, not a venv; move it away and run again")
     if state.kind == link.NOT_VENV:
@@ -90,11 +81,28 @@ def _adopt(
             f"{dotvenv} is a symlink to {state.target}, outside relocator's store; "
             "remove the link (or undo it with the tool that made it) and run again"
         )
-    name = store.new_venv_name(root)
     if state.kind == link.IN_PROJECT:
-        moved = _move_in(store, registry, project, state.target or dotvenv, name)
+        moved = _move_in(store, registry, project, state.target or dotvenv)
         return moved._replace(notes=_python_note(python))
-    return _create(store, registry, project, name, python)
+    return _create(store, registry, project, python)
+
+
+def _repair(
+    store: Store, registry: Registry, project: resolver.Resolved, python: Optional[str]
+) -> Outcome:
+    """A .venv leading nowhere: a wiped store, or a project synced from another machine."""
+    row = registry.get(project.key)
+    if row is not None and os.path.isdir(store.venv_path(row.venv)):
+        link.create(project.path, store.venv_path(row.venv))  # this machine's venv is still here
+        return Outcome(
+            project.path, store.venv_path(row.venv), "relinked", row.python, row.provider
+        )
+    if row is not None:
+        registry.remove(project.key)
+        store.remove_owner(row.venv)
+    created = _create(store, registry, project, python)
+    note = "the venv .venv led to was gone: this one is new, reinstall the project's packages"
+    return created._replace(notes=(note,))
 
 
 def _already(
@@ -133,8 +141,9 @@ def _new_row(project: resolver.Resolved, name: str, python: Optional[str]) -> Ro
 
 
 def _create(
-    store: Store, registry: Registry, project: resolver.Resolved, name: str, python: Optional[str]
+    store: Store, registry: Registry, project: resolver.Resolved, python: Optional[str]
 ) -> Outcome:
+    name = store.new_venv_name(project.path)
     dest = store.venv_path(name)
     intent = Intent.begin(store, op="create", key=project.key, project=project.path, venv=name)
     store.write_owner(name, _new_row(project, name, None).owner_record())
@@ -154,8 +163,8 @@ def _move_in(
     registry: Registry,
     project: resolver.Resolved,
     src: str,
-    name: str,
 ) -> Outcome:
+    name = store.new_venv_name(project.path)
     dest = store.venv_path(name)
     intent = Intent.begin(
         store, op="adopt", key=project.key, project=project.path, venv=name, src=src

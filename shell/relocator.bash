@@ -4,21 +4,22 @@
 # activates only a .venv whose real parent is this user's store.
 
 _relocator_venvs=__RELOCATOR_VENVS__
-_relocator_pwd=
-_relocator_watch=
-_relocator_seen=
-_relocator_hinted=
+_relocator_pwd=''
+_relocator_watch=''
+_relocator_seen=''
+_relocator_hinted=''
 
 # Nearest ancestor of $PWD whose .venv leads into the store -> _relocator_root.
-# Also remembers which .venv to watch between prompts (_relocator_watch).
+# Also remembers which .venv to watch between prompts (_relocator_watch) and
+# what it was (_relocator_seen: "in" the store, a "link" elsewhere, or "").
 _relocator_find() {
   local d=$PWD
-  _relocator_root='' _relocator_watch=''
+  _relocator_root='' _relocator_watch='' _relocator_seen=''
   while [[ -n $d ]]; do
     if [[ -L $d/.venv ]]; then
-      [[ -n $_relocator_watch ]] || _relocator_watch=$d
+      [[ -n $_relocator_watch ]] || _relocator_watch=$d _relocator_seen='link'
       if [[ $d/.venv/.. -ef $_relocator_venvs && -d $d/.venv/bin ]]; then
-        _relocator_root=$d _relocator_watch=$d
+        _relocator_root=$d _relocator_watch=$d _relocator_seen='in'
         return
       fi
       if [[ ! -e $d/.venv && $_relocator_hinted != "$d" ]]; then
@@ -29,17 +30,6 @@ _relocator_find() {
     d=${d%/*}
   done
   [[ -n $_relocator_watch ]] || _relocator_watch=$PWD
-}
-
-# What the watched .venv is now: "in" (leads into the store), "link", or "".
-_relocator_state() {
-  if [[ $_relocator_watch/.venv/.. -ef $_relocator_venvs ]]; then
-    _relocator_now='in'
-  elif [[ -L $_relocator_watch/.venv ]]; then
-    _relocator_now='link'
-  else
-    _relocator_now=''
-  fi
 }
 
 _relocator_enter() {
@@ -77,15 +67,24 @@ _relocator_leave() {
 }
 
 _relocator_hook() {
-  local status=$?
+  local ret=$?
   if [[ $PWD == "$_relocator_pwd" ]]; then
-    _relocator_state
-    [[ $_relocator_now == "$_relocator_seen" ]] && return $status
+    # Nothing moved: has the watched .venv changed? (Inline: a function call costs in zsh.)
+    if [[ $_relocator_watch/.venv/.. -ef $_relocator_venvs ]]; then
+      [[ $_relocator_seen == in ]] && return $ret
+    elif [[ -L $_relocator_watch/.venv ]]; then
+      [[ $_relocator_seen == link ]] && return $ret
+    elif [[ -z $_relocator_seen ]]; then
+      return $ret
+    fi
   fi
+  _relocator_update
+  return $ret
+}
+
+_relocator_update() {
   _relocator_pwd=$PWD
   _relocator_find
-  _relocator_state
-  _relocator_seen=$_relocator_now
   if [[ -n $_RELOCATOR_QUIET && $_RELOCATOR_QUIET != "$_relocator_root" ]]; then
     unset _RELOCATOR_QUIET
   fi
@@ -95,7 +94,7 @@ _relocator_hook() {
       unset _RELOCATOR_ROOT
     elif [[ $_RELOCATOR_ROOT == "$_relocator_root" ]]; then
       _relocator_define_deactivate  # a subshell inherits the variables, not the function
-      return $status
+      return
     else
       _relocator_leave
     fi
@@ -106,7 +105,6 @@ _relocator_hook() {
     fi
     _relocator_enter "$_relocator_root"
   fi
-  return $status
 }
 
 _relocator_reply() {

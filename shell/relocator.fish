@@ -9,7 +9,6 @@ set -g __relocator_seen ''
 set -g __relocator_watch ''
 set -g __relocator_hinted ''
 set -g __relocator_root ''
-set -g __relocator_now ''
 
 # Nearest ancestor of $PWD whose .venv leads into the store -> __relocator_root.
 # One `path resolve` for all levels: a .venv link resolves to a name other than .venv.
@@ -24,14 +23,17 @@ function __relocator_find
     set -l targets (string match -v -- '*/.venv' $resolved)
     set -g __relocator_root ''
     set -g __relocator_watch $PWD
+    set -g __relocator_seen ''
     if set -q targets[1]
         set -g __relocator_watch (path dirname -- $candidates[(contains -i -- $targets[1] $resolved)])
+        set -g __relocator_seen link
     end
     for target in (string match -- "$__relocator_venvs/*" $targets)
         set -l dir (path dirname -- $candidates[(contains -i -- $target $resolved)])
         if test (path dirname -- $target) = $__relocator_venvs; and test -d $target/bin
             set -g __relocator_root $dir
             set -g __relocator_watch $dir
+            set -g __relocator_seen in
             return
         end
     end
@@ -45,18 +47,6 @@ function __relocator_find
                 printf 'relocator: %s/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt\n' $dir >&2
             end
             return
-        end
-    end
-end
-
-# What the watched .venv is now: "in" (leads into the store), "link", or "".
-function __relocator_state
-    set -g __relocator_now ''
-    set -l link $__relocator_watch/.venv
-    if test -L $link
-        set -g __relocator_now link
-        if test (path dirname -- (path resolve -- $link)) = $__relocator_venvs
-            set -g __relocator_now in
         end
     end
 end
@@ -96,13 +86,17 @@ end
 
 function __relocator_hook --on-variable PWD --on-event fish_prompt
     if test "$PWD" = "$__relocator_pwd"
-        __relocator_state
-        test "$__relocator_now" = "$__relocator_seen"; and return
+        # Nothing moved: has the watched .venv changed?
+        if test $__relocator_watch/.venv/.. -ef $__relocator_venvs
+            test "$__relocator_seen" = in; and return
+        else if test -L $__relocator_watch/.venv
+            test "$__relocator_seen" = link; and return
+        else if test -z "$__relocator_seen"
+            return
+        end
     end
     set -g __relocator_pwd $PWD
     __relocator_find
-    __relocator_state
-    set -g __relocator_seen $__relocator_now
     if set -q _RELOCATOR_QUIET; and test "$_RELOCATOR_QUIET" != "$__relocator_root"
         set -e _RELOCATOR_QUIET
     end
