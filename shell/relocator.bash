@@ -128,8 +128,12 @@ _relocator_complete() {
 complete -F _relocator_complete relocate
 
 # Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once.
-if [[ ";${PROMPT_COMMAND[*]:-};" != *";_relocator_hook;"* ]]; then
-  _relocator_array=
+_relocator_installed=''
+for _relocator_cmd in "${PROMPT_COMMAND[@]}"; do  # a string is one element
+  case ";$_relocator_cmd;" in *";_relocator_hook;"*) _relocator_installed=1 ;; esac
+done
+if [[ -z $_relocator_installed ]]; then
+  _relocator_array=''
   if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))); then
     eval '[[ ${PROMPT_COMMAND@a} == *a* ]]' && _relocator_array=1
   fi
@@ -139,5 +143,5 @@ if [[ ";${PROMPT_COMMAND[*]:-};" != *";_relocator_hook;"* ]]; then
     # shellcheck disable=SC2128,SC2178  # a string here
     PROMPT_COMMAND="_relocator_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
   fi
-  unset _relocator_array
 fi
+unset _relocator_installed _relocator_array _relocator_cmd

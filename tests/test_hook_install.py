@@ -155,3 +155,20 @@ def test_hook_keeps_to_the_standard_library(tmp_path: Path) -> None:
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()}
     assert not heavy & imported
     assert Store().root in result.stdout or "venvs" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("unset PROMPT_COMMAND", "_relocator_hook"),
+        ("PROMPT_COMMAND='history -a'", "_relocator_hook;history -a"),
+        ("PROMPT_COMMAND=('history -a' 'echo x')", "_relocator_hook|history -a|echo x"),
+    ],
+)
+def test_bash_prompt_command_gets_the_hook_once(tmp_path: Path, before: str, after: str) -> None:
+    _need("bash")
+    hook = _rendered("bash", tmp_path)
+    script = f'{before}; . "$1"; . "$1"; IFS="|"; printf %s "${{PROMPT_COMMAND[*]}}"'
+    result = run(["bash", "-c", script, "bash", str(hook)])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == after

@@ -88,6 +88,27 @@ def session(request: pytest.FixtureRequest, tmp_path: Path, world: World, isolat
     shell = request.param
     _require(shell)
     relocate = _relocate_command()
+    # The user's own rc content comes first; the hook must keep their prompt hooks running.
+    user_rc = {
+        "bash": (
+            ".bashrc",
+            "_user_prompt() { user_prompts=$((user_prompts + 1)); }\n"
+            "PROMPT_COMMAND=(_user_prompt)\n",
+        ),
+        "zsh": (
+            ".zshrc",
+            "_user_prompt() { user_prompts=$((user_prompts + 1)); }\n"
+            "precmd_functions=(_user_prompt)\n",
+        ),
+        "fish": (
+            ".config/fish/config.fish",
+            "function _user_prompt --on-event fish_prompt\n"
+            "    set -g user_prompts (math $user_prompts + 1)\nend\nset -g user_prompts 0\n",
+        ),
+    }[shell]
+    rc = isolated / user_rc[0]
+    rc.parent.mkdir(parents=True, exist_ok=True)
+    rc.write_text(user_rc[1])
     env = {**os.environ, "RELOCATOR_HOME": str(world.store)}
     subprocess.run([relocate, "hook", shell, "--install"], check=True, env=env, capture_output=True)
     bindir = tmp_path / "bin"
@@ -254,8 +275,8 @@ def test_loading_the_hook_twice_changes_nothing(session: Session, world: World) 
         "fish": "(functions -q __relocator_hook; and echo defined)",
     }[s.shell]
     (listed,) = s.values(count)
-    if s.shell == "bash":
-        assert listed.split(";").count("_relocator_hook") == 1
+    if s.shell == "bash":  # an array here: the user's rc made it one
+        assert listed.split().count("_relocator_hook") == 1
     elif s.shell == "zsh":
         assert listed.split().count("_relocator_hook") == 2  # one precmd, one chpwd
     else:
@@ -278,3 +299,30 @@ def test_canonical_cd_moves_to_the_real_spelling(session: Session, world: World)
     assert state["PWD"] == str(world.outer / "src")
     _active(state, world.outer, original)
     _inactive(_in(s, world.plain), original)
+
+
+@parametrize_shells
+def test_the_users_prompt_hooks_keep_running(session: Session, world: World) -> None:
+    s = session
+    (before,) = s.values('"$user_prompts"')
+    _active(_in(s, world.outer), world.outer, s.original_path)
+    s.run("true")
+    (after,) = s.values('"$user_prompts"')
+    assert int(after) >= int(before or 0) + 2
+
+
+@parametrize_shells
+def test_completion_comes_with_the_hook(session: Session, world: World) -> None:
+    s = session
+    if s.shell == "bash":
+        s.run("COMP_WORDS=(relocate ad); COMP_CWORD=1; _relocator_complete")
+        (words,) = s.values('"${COMPREPLY[*]}"')
+        assert words == "adopt"
+        (spec,) = s.values('"$(complete -p relocate)"')
+        assert "_relocator_complete" in spec
+    elif s.shell == "zsh":
+        (defined,) = s.values('"${+functions[_relocator_complete]}"')
+        assert defined == "1"
+    else:
+        (words,) = s.values("(complete -C 'relocate ad')")
+        assert words.split()[0] == "adopt"
