@@ -24,6 +24,9 @@ class Shell:
     def quote(self, value: str) -> str:
         return shlex.quote(value)
 
+    #: Files of shell/ that make up the hook, in order.
+    parts: tuple[str, ...] = ()
+
     def template(self) -> str:
         # Read beside the package rather than through importlib.resources, which
         # costs more to import than the rest of `relocate hook` together.
@@ -31,8 +34,11 @@ class Shell:
 
         package = importlib.import_module("relocator.shell")  # the top-level shell/ folder
         folder = os.path.dirname(os.path.abspath(package.__file__ or ""))
-        with open(os.path.join(folder, f"relocator.{self.name}"), encoding="utf-8") as f:
-            return f.read()
+        texts = []
+        for part in self.parts:
+            with open(os.path.join(folder, part), encoding="utf-8") as f:
+                texts.append(f.read())
+        return "\n".join(texts)
 
     def render(self, store: Store) -> str:
         venvs = os.path.realpath(store.venvs)
@@ -48,6 +54,7 @@ class Shell:
 
 class Bash(Shell):
     name = "bash"
+    parts = ("relocator.sh", "relocator.bash")  # the core is shared with zsh
 
     def rc_files(self) -> list[str]:
         home = os.path.expanduser("~")
@@ -67,6 +74,7 @@ class Bash(Shell):
 
 class Zsh(Shell):
     name = "zsh"
+    parts = ("relocator.sh", "relocator.zsh")
 
     def rc_files(self) -> list[str]:
         zdotdir = os.environ.get("ZDOTDIR") or os.path.expanduser("~")
@@ -75,6 +83,7 @@ class Zsh(Shell):
 
 class Fish(Shell):
     name = "fish"
+    parts = ("relocator.fish",)
 
     def quote(self, value: str) -> str:
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

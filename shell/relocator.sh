@@ -1,0 +1,114 @@
+# relocator: activate a project's relocated venv on cd (bash 3.2 and later, zsh).
+# Printed by `relocate hook bash|zsh` with the shell's own part after it; load it
+# with: eval "$(relocate hook bash)". The normal path forks nothing: it walks up
+# from $PWD with builtins and activates only a .venv whose real parent is this
+# user's store.
+# shellcheck shell=bash
+
+_relocator_venvs=__RELOCATOR_VENVS__
+_relocator_pwd=''
+_relocator_watch=''
+_relocator_seen=''
+_relocator_hinted=''
+
+# Nearest ancestor of $PWD whose .venv leads into the store -> _relocator_root.
+# Also remembers which .venv to watch between prompts (_relocator_watch) and
+# what it was (_relocator_seen: "in" the store, a "link" elsewhere, or "").
+_relocator_find() {
+  [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
+  local d=$PWD
+  _relocator_root='' _relocator_watch='' _relocator_seen=''
+  while [[ -n $d ]]; do
+    if [[ -L $d/.venv ]]; then
+      [[ -n $_relocator_watch ]] || _relocator_watch=$d _relocator_seen='link'
+      if [[ $d/.venv/.. -ef $_relocator_venvs && -d $d/.venv/bin ]]; then
+        _relocator_root=$d _relocator_watch=$d _relocator_seen='in'
+        return
+      fi
+      if [[ ! -e $d/.venv && $_relocator_hinted != "$d" ]]; then
+        _relocator_hinted=$d
+        printf 'relocator: %s/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt\n' "$d" >&2
+      fi
+    fi
+    d=${d%/*}
+  done
+  [[ -n $_relocator_watch ]] || _relocator_watch=$PWD
+}
+
+_relocator_enter() {
+  [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
+  local venv=$1/.venv
+  if [[ -n ${PYTHONHOME+set} ]]; then
+    export _RELOCATOR_OLD_PYTHONHOME=$PYTHONHOME
+    unset PYTHONHOME
+  fi
+  export _RELOCATOR_ROOT=$1 _RELOCATOR_ENTRY=$venv/bin
+  export VIRTUAL_ENV=$venv VIRTUAL_ENV_PROMPT=${1##*/}
+  export PATH=$venv/bin${PATH:+:$PATH}
+  _relocator_define_deactivate
+}
+
+_relocator_define_deactivate() {
+  # shellcheck disable=SC2317  # called by the user
+  deactivate() {
+    _relocator_leave
+    export _RELOCATOR_QUIET=$_relocator_root
+  }
+}
+
+# Undo exactly what _relocator_enter did; PATH changes made since then stay.
+_relocator_leave() {
+  [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
+  local p=:$PATH:
+  p=${p/":$_RELOCATOR_ENTRY:"/:}
+  p=${p#:}
+  PATH=${p%:}
+  if [[ -n ${_RELOCATOR_OLD_PYTHONHOME+set} ]]; then
+    export PYTHONHOME=$_RELOCATOR_OLD_PYTHONHOME
+    unset _RELOCATOR_OLD_PYTHONHOME
+  fi
+  unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT _RELOCATOR_ROOT _RELOCATOR_ENTRY
+  unset -f deactivate
+}
+
+_relocator_hook() {
+  local ret=$?
+  if [[ $PWD == "$_relocator_pwd" ]]; then
+    # Nothing moved: has the watched .venv changed? (Inline: a function call costs in zsh.)
+    if [[ $_relocator_watch/.venv/.. -ef $_relocator_venvs ]]; then
+      [[ $_relocator_seen == in ]] && return $ret
+    elif [[ -L $_relocator_watch/.venv ]]; then
+      [[ $_relocator_seen == link ]] && return $ret
+    elif [[ -z $_relocator_seen ]]; then
+      return $ret
+    fi
+  fi
+  _relocator_update
+  return $ret
+}
+
+_relocator_update() {
+  [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
+  _relocator_pwd=$PWD
+  _relocator_find
+  if [[ -n $_RELOCATOR_QUIET && $_RELOCATOR_QUIET != "$_relocator_root" ]]; then
+    unset _RELOCATOR_QUIET
+  fi
+  if [[ -n $_RELOCATOR_ROOT ]]; then
+    if [[ $VIRTUAL_ENV != "$_RELOCATOR_ROOT/.venv" ]]; then
+      # Someone else's venv took over: our PATH entry may still be there.
+      unset _RELOCATOR_ROOT
+    elif [[ $_RELOCATOR_ROOT == "$_relocator_root" ]]; then
+      _relocator_define_deactivate  # a subshell inherits the variables, not the function
+      return
+    else
+      _relocator_leave
+    fi
+  fi
+  if [[ -n $_relocator_root && -z $VIRTUAL_ENV && -z $_RELOCATOR_QUIET ]]; then
+    if [[ $RELOCATOR_CANONICAL_CD == 1 ]]; then  # opt-in: stand in the real-path spelling
+      builtin cd ${ZSH_VERSION:+-q} -P -- . && _relocator_pwd=$PWD && _relocator_find
+    fi
+    _relocator_enter "$_relocator_root"
+  fi
+}
