@@ -29,6 +29,7 @@ from typing import Any, Optional
 
 from bench_adopt import (
     SMALL,
+    base_parser,
     bench_env,
     build_project,
     console_script,
@@ -55,14 +56,7 @@ GOAL = 4.0
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    p.add_argument("--runs", type=int, default=30, help="timed runs per case (default 30)")
-    p.add_argument("--warmup", type=int, default=3, help="untimed rounds first (default 3)")
-    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    p.add_argument("--tmp", help="parent of the work folder (default: the system temp dir)")
-    p.add_argument("--module", action="store_true", help="run python -m relocator instead")
-    p.add_argument("--keep", action="store_true", help="keep the work folder")
-    p.add_argument("--strict", action="store_true", help="exit 1 when the goal is not met")
+    p = base_parser(__doc__, runs=30, warmup=3)
     return p.parse_args(argv)
 
 
@@ -143,10 +137,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     assert real_store_state() == before, "the real store changed during the benchmark"
     figures = [
         figure(f"{LOOKUP} / {BARE}", results, LOOKUP, BARE, GOAL),
-        {**figure(f"{LOOKUP_JSON} / {BARE}", results, LOOKUP_JSON, BARE, GOAL), "info": True},
-        {**figure(f"{LOOKUP_DEEP} / {BARE}", results, LOOKUP_DEEP, BARE, GOAL), "info": True},
-        {**figure(f"{FLOOR} / {BARE}", results, FLOOR, BARE, GOAL), "info": True},
-        {**figure(f"{CLEAN} / {BARE}", results, CLEAN, BARE, GOAL), "info": True},
+        figure(f"{LOOKUP_JSON} / {BARE}", results, LOOKUP_JSON, BARE, GOAL, info=True),
+        figure(f"{LOOKUP_DEEP} / {BARE}", results, LOOKUP_DEEP, BARE, GOAL, info=True),
+        figure(f"{FLOOR} / {BARE}", results, FLOOR, BARE, GOAL, info=True),
+        figure(f"{CLEAN} / {BARE}", results, CLEAN, BARE, GOAL, info=True),
     ]
     print_tables(results, figures)
     data = {"benchmark": "python", "relocate": how, **machine(), "cases": results}

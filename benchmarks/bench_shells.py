@@ -48,7 +48,9 @@ import time
 from typing import Any, Optional
 
 from bench_adopt import (
+    base_parser,
     bench_env,
+    figure,
     machine,
     real_store_state,
     relocate_command,
@@ -417,28 +419,6 @@ def forks(args: argparse.Namespace, world: World, root: str) -> dict[str, dict[s
 # -- reporting -----------------------------------------------------------------------
 
 
-def ratio_figure(
-    name: str,
-    cases: dict[str, dict[str, Any]],
-    num: str,
-    den: str,
-    goal: float,
-    *,
-    info: bool = False,
-) -> dict[str, Any]:
-    ratio = cases[num]["median"] / cases[den]["median"]
-    return {
-        "name": name,
-        "numerator": num,
-        "denominator": den,
-        "ratio": ratio,
-        "ratio_of_min": cases[num]["min"] / cases[den]["min"],
-        "goal": goal,
-        "met": ratio <= goal,
-        "info": info,
-    }
-
-
 def cost_figure(
     name: str, cases: dict[str, dict[str, Any]], case: str, goal: Optional[float]
 ) -> dict[str, Any]:
@@ -475,7 +455,7 @@ def build_figures(
     for shell in SHELLS:
         num, den = case_name(shell, "relocator", "cd"), case_name(shell, "direnv", "cd")
         figures.append(
-            ratio_figure(f"{shell}: per cd, relocator / direnv", cases, num, den, CD_GOAL[shell])
+            figure(f"{shell}: per cd, relocator / direnv", cases, num, den, CD_GOAL[shell])
         )
     for shell in SHELLS:
         goal = PROMPT_GOAL if shell != "fish" else None
@@ -490,7 +470,7 @@ def build_figures(
             )
     for shell in SHELLS:
         figures.append(
-            ratio_figure(
+            figure(
                 f"relocate hook {shell} / python -c pass",
                 cases,
                 f"relocate hook {shell}",
@@ -587,19 +567,12 @@ def missed(figures: list[dict[str, Any]]) -> bool:
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    p = base_parser(__doc__, runs=20, warmup=1)  # --runs: of each process case
     p.add_argument("--rounds", type=int, default=5, help="in-shell rounds per shell and tool (5)")
     p.add_argument("--cd-iters", type=int, default=2000, help="relocator cd round trips (2000)")
     p.add_argument("--prompt-iters", type=int, default=10000, help="relocator prompts (10000)")
     p.add_argument("--direnv-iters", type=int, default=50, help="direnv cd round trips, prompts")
-    p.add_argument("--runs", type=int, default=20, help="runs of each process case (20)")
-    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     p.add_argument("--strace-iters", type=int, default=200, help="relocator loops under strace")
-    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    p.add_argument("--tmp", help="parent of the work folder (default: the system temp dir)")
-    p.add_argument("--module", action="store_true", help="run python -m relocator instead")
-    p.add_argument("--keep", action="store_true", help="keep the work folder")
-    p.add_argument("--strict", action="store_true", help="exit 1 when a goal is not met")
     return p.parse_args(argv)
 
 

@@ -134,6 +134,20 @@ def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, **kw)
 
 
+def require_tool(tool: str) -> str:
+    """The path of ``tool``; missing, it fails in CI (which installs it) and skips elsewhere."""
+    import shutil
+
+    import pytest
+
+    found = shutil.which(tool)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is missing: scripts/test installs it")
+        pytest.skip(f"{tool} is not installed here (scripts/test installs it)")
+    return found
+
+
 def env_without_uv(tmp: Path) -> dict[str, str]:
     """The environment with a PATH that has python3 but no uv."""
     bindir = tmp / "bin-no-uv"

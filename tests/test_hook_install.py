@@ -11,18 +11,9 @@ import pytest
 
 from relocator import shells
 from relocator.store import Store
-from tests.helpers import one_clean_error_line, relocate, run
+from tests.helpers import one_clean_error_line, relocate, require_tool, run
 
 SHELLS = ("bash", "zsh", "fish")
-
-
-def _need(tool: str) -> str:
-    found = shutil.which(tool)
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is missing: scripts/test installs it")
-        pytest.skip(f"{tool} is not installed here (CI installs it)")
-    return found
 
 
 def _rendered(shell: str, tmp_path: Path) -> Path:
@@ -43,7 +34,7 @@ def _rendered(shell: str, tmp_path: Path) -> Path:
     ],
 )
 def test_hooks_parse_and_lint(tmp_path: Path, shell: str, check: list[str]) -> None:
-    _need(check[0])
+    require_tool(check[0])
     hook = _rendered(shell, tmp_path)
     result = run([*check, str(hook)])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -118,7 +109,7 @@ def test_zsh_install_honours_zdotdir(isolated: Path, monkeypatch: pytest.MonkeyP
 def test_a_shell_starts_cleanly_once_relocate_is_gone(
     isolated: Path, tmp_path: Path, shell: str
 ) -> None:
-    _need(shell)
+    require_tool(shell)
     gone = tmp_path / "uninstalled" / "relocate"
     line = shells.get(shell).load_line(str(gone))
     if shell == "fish":
@@ -166,7 +157,7 @@ def test_hook_keeps_to_the_standard_library(tmp_path: Path) -> None:
     ],
 )
 def test_bash_prompt_command_gets_the_hook_once(tmp_path: Path, before: str, after: str) -> None:
-    _need("bash")
+    require_tool("bash")
     hook = _rendered("bash", tmp_path)
     script = f'{before}; . "$1"; . "$1"; IFS="|"; printf %s "${{PROMPT_COMMAND[*]}}"'
     result = run(["bash", "-c", script, "bash", str(hook)])

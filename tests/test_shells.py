@@ -18,20 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import env_without_uv, make_venv, relocate_ok, venv_project
+from tests.helpers import env_without_uv, make_venv, relocate_ok, require_tool, venv_project
 from tests.shell_session import Session
 
 SHELLS = ("bash", "zsh", "fish")
 AWKWARD = unicodedata.normalize("NFD", 'it\'s "odd" $(touch pwned) `touch pwned2` café')
-
-
-def _require(shell: str) -> str:
-    found = shutil.which(shell)
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{shell} is missing: scripts/test installs it")
-        pytest.skip(f"{shell} is not installed here (CI installs it)")
-    return found
 
 
 def _relocate_command() -> str:
@@ -86,7 +77,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 @pytest.fixture
 def session(request: pytest.FixtureRequest, tmp_path: Path, world: World, isolated: Path):
     shell = request.param
-    _require(shell)
+    require_tool(shell)
     relocate = _relocate_command()
     # The user's own rc content comes first; the hook must keep their prompt hooks running.
     user_rc = {
