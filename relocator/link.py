@@ -54,6 +54,11 @@ def inspect(root: str, store_venvs: str) -> LinkState:
 
 def create(root: str, venv: str) -> None:
     """Point ``root/.venv`` at ``venv`` through ``.venv.nosync``; each name replaced atomically."""
+    for name in os.listdir(root):  # temporary links of a run that was killed
+        if name.startswith((LINK + ".relocator-", HOP + ".relocator-")):
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                os.unlink(path)
     hop = os.path.join(root, HOP)
     _symlink_replace(venv, hop)
     platform.current.mark_sync_ignored(hop)

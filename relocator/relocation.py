@@ -43,6 +43,7 @@ def _project(path: str, store: Store) -> Iterator[tuple[resolver.Resolved, Regis
     project = resolver.resolve(find_root(path))
     store.ensure()
     with store.lock(project.key, project.path), Registry(store) as registry:
+        store.sweep()
         recovered = set()
         for intent in pending(store, project.key):
             _recover(store, registry, intent)

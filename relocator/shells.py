@@ -20,12 +20,11 @@ class Shell:
     """One shell: its hook template, its quoting, and where its rc line goes."""
 
     name = ""
+    #: Files of shell/ that make up the hook, in order.
+    parts: tuple[str, ...] = ()
 
     def quote(self, value: str) -> str:
         return shlex.quote(value)
-
-    #: Files of shell/ that make up the hook, in order.
-    parts: tuple[str, ...] = ()
 
     def template(self) -> str:
         # Read beside the package rather than through importlib.resources, which
@@ -49,7 +48,12 @@ class Shell:
         return f'[ -x {q} ] && eval "$({q} hook {self.name})" {MARKER}'
 
     def rc_files(self) -> list[str]:
+        """Where --install puts the load line."""
         raise NotImplementedError
+
+    def uninstall_files(self) -> list[str]:
+        """Where --uninstall looks for it: wherever an earlier install may have put it."""
+        return self.rc_files()
 
 
 class Bash(Shell):
@@ -70,6 +74,11 @@ class Bash(Shell):
             if sys.platform == "darwin":
                 files.append(os.path.join(home, ".bash_profile"))
         return files
+
+    def uninstall_files(self) -> list[str]:
+        home = os.path.expanduser("~")
+        names = (".bashrc", ".bash_profile", ".bash_login", ".profile")
+        return [os.path.join(home, name) for name in names]
 
 
 class Zsh(Shell):
@@ -136,7 +145,7 @@ def install(shell: Shell, exe: str) -> list[str]:
 def uninstall(shell: Shell) -> list[str]:
     """Remove our lines (only those carrying the marker); return the files changed."""
     changed = []
-    for path in shell.rc_files():
+    for path in shell.uninstall_files():
         text = _read(path)
         lines = text.splitlines(keepends=True)
         kept = [x for x in lines if not x.rstrip("\n").endswith(MARKER)]

@@ -204,8 +204,33 @@ class Store:
                 path,
             ) from None
 
+    def sweep(self) -> None:
+        """Remove temporary files (``name.<pid>.tmp``) that killed processes left behind."""
+        import re
+
+        for folder in (self.root, self.venvs, self.journal):
+            try:
+                entries = os.listdir(folder)
+            except FileNotFoundError:
+                continue
+            for name in entries:
+                match = re.fullmatch(r".+\.(\d+)\.tmp", name)
+                if match and not _alive(int(match.group(1))):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(folder, name))
+
     def log_path(self) -> str:
         return os.path.join(self.logs, time.strftime("error-%Y%m%d-%H%M%S.log"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_atomic(path: str, text: str) -> None:

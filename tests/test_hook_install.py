@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,8 +93,9 @@ def test_bash_install_covers_a_login_profile_that_skips_bashrc(isolated: Path) -
     assert shells.MARKER in profile.read_text()
     assert shells.MARKER in (isolated / ".bashrc").read_text()
     assert shells.MARKER not in (isolated / ".profile").read_text()
+    profile.write_text(profile.read_text() + ". ~/.bashrc\n")  # the user fixed it meanwhile
     run([exe, "hook", "bash", "--uninstall"], check=True)
-    assert profile.read_text() == "export A=1\n"
+    assert profile.read_text() == "export A=1\n. ~/.bashrc\n"  # our line went all the same
 
 
 def test_zsh_install_honours_zdotdir(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,7 +141,7 @@ def test_hook_usage_errors() -> None:
 
 def test_hook_keeps_to_the_standard_library(tmp_path: Path) -> None:
     result = run(
-        ["python", "-X", "importtime", "-m", "relocator", "hook", "zsh"],
+        [sys.executable, "-X", "importtime", "-m", "relocator", "hook", "zsh"],
         env={**os.environ},
     )
     heavy = {"typer", "click", "filelock", "psutil", "platformdirs", "rich", "sqlite3"}

@@ -570,3 +570,17 @@ def test_rebuild_keeps_the_newest_of_two_owners_of_one_project(store: Path):
         assert registry.rebuild() == 2
         row = registry.get("/k")
         assert row is not None and row.venv == "p-new"
+
+
+def test_sweep_removes_only_what_dead_processes_left(store: Path):
+    s = Store().ensure()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = Path(s.journal) / f"p-1.json.{dead.pid}.tmp"
+    mine = Path(s.venvs) / f"p-2.json.{os.getpid()}.tmp"
+    other = Path(s.venvs) / "p-3.json"
+    for path in (left, mine, other):
+        path.write_text("{}")
+    s.sweep()
+    assert not left.exists()
+    assert mine.exists() and other.exists()
