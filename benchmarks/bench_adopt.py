@@ -127,6 +127,18 @@ def workspace(parent: Optional[str], keep: bool) -> Iterator[str]:
             print(f"removed {root} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def session(args: argparse.Namespace) -> Iterator[tuple[str, list[str], str]]:
+    """(work folder, relocate command, how it is run); the real store must stay untouched."""
+    relocate, how = relocate_command(args.module)
+    before = real_store_state()
+    with workspace(args.tmp, args.keep) as root:
+        print(f"relocate: {how}\nwork folder: {root}", file=sys.stderr)
+        print(f"{os.cpu_count()} cpus, load average {os.getloadavg()}", file=sys.stderr)
+        yield root, relocate, how
+    assert real_store_state() == before, "the real store changed during the benchmark"
+
+
 # -- building venvs ----------------------------------------------------------------
 
 
@@ -521,18 +533,13 @@ def cross_volume(
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    relocate, how = relocate_command(args.module)
-    before = real_store_state()
-    with workspace(args.tmp, args.keep) as root:
-        print(f"relocate: {how}\nwork folder: {root}", file=sys.stderr)
-        print(f"{os.cpu_count()} cpus, load average {os.getloadavg()}", file=sys.stderr)
+    with session(args) as (root, relocate, how):
         os.makedirs(os.path.join(root, "trash"))
         started = time.perf_counter()
         templates = build_templates(root, (SMALL, BIG), bench_env(root, f"{root}/store"))
         print(f"templates built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         cases = one_volume(args, root, relocate, templates)
         cases.update(cross_volume(args, root, relocate, templates))
-    assert real_store_state() == before, "the real store changed during the benchmark"
     figures = [
         figure(f"adopt {BIG} / adopt {SMALL} (one volume)", cases, ADOPT_BIG, ADOPT_SMALL, 1.5),
         figure(f"adopt {BIG} / cp -a {BIG} (one volume)", cases, ADOPT_BIG, CP_BIG, 0.25),

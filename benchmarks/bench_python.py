@@ -37,11 +37,9 @@ from bench_adopt import (
     machine,
     missed,
     print_tables,
-    real_store_state,
-    relocate_command,
+    session,
     summary,
     timed,
-    workspace,
     write_file,
     write_json,
 )
@@ -125,16 +123,11 @@ def run_all(
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    relocate, how = relocate_command(args.module)
-    before = real_store_state()
-    with workspace(args.tmp, args.keep) as root:
-        print(f"relocate: {how}\nwork folder: {root}", file=sys.stderr)
-        print(f"{os.cpu_count()} cpus, load average {os.getloadavg()}", file=sys.stderr)
+    with session(args) as (root, relocate, how):
         env = bench_env(root, os.path.join(root, "store"))
         project, deep = relocated_project(root, relocate, env)
         todo = cases(relocate, project, deep, clean_install(root, env))
         results = run_all(todo, env, args.runs, args.warmup)
-    assert real_store_state() == before, "the real store changed during the benchmark"
     figures = [
         figure(f"{LOOKUP} / {BARE}", results, LOOKUP, BARE, GOAL),
         figure(f"{LOOKUP_JSON} / {BARE}", results, LOOKUP_JSON, BARE, GOAL, info=True),

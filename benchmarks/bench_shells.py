@@ -52,10 +52,8 @@ from bench_adopt import (
     bench_env,
     figure,
     machine,
-    real_store_state,
-    relocate_command,
+    session,
     summary,
-    workspace,
     write_file,
     write_json,
 )
@@ -581,16 +579,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     missing = [t for t in (*SHELLS, "direnv") if shutil.which(t) is None]
     if missing:
         raise SystemExit(f"missing: {', '.join(missing)}")
-    relocate, how = relocate_command(args.module)
-    before = real_store_state()
-    with workspace(args.tmp, args.keep) as root:
-        print(f"relocate: {how}\nwork folder: {root}", file=sys.stderr)
-        print(f"{os.cpu_count()} cpus, load average {os.getloadavg()}", file=sys.stderr)
+    with session(args) as (root, relocate, how):
         world = World(root, relocate)
         cases = in_shell(args, world)
         cases.update(processes(args, world, relocate))
         fork_counts = forks(args, world, root)
-    assert real_store_state() == before, "the real store changed during the benchmark"
     figures = build_figures(cases, fork_counts)
     print_report(cases, fork_counts, figures)
     write_json(
