@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 from relocator import resolver
 from relocator.errors import NotFound
+from relocator.store import write_atomic
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".venv")
 LINK_NAMES = (".venv", ".venv.nosync")
@@ -149,7 +150,7 @@ def add_git_exclude(root: str) -> None:
         return
     kept = _without_our_block(lines)
     block = [EXCLUDE_BEGIN, *sorted(set(existing) | set(wanted)), EXCLUDE_END]
-    _write_lines(path, [*kept, *block])
+    write_atomic(path, "".join(line + "\n" for line in [*kept, *block]))
 
 
 def remove_git_exclude(root: str) -> None:
@@ -163,7 +164,7 @@ def remove_git_exclude(root: str) -> None:
     kept = _without_our_block(lines)
     block = [EXCLUDE_BEGIN, *remaining, EXCLUDE_END] if remaining else []
     if kept + block != lines:
-        _write_lines(path, kept + block)
+        write_atomic(path, "".join(line + "\n" for line in kept + block))
 
 
 def _our_patterns(lines: list[str]) -> list[str]:
@@ -188,11 +189,3 @@ def _read_lines(path: str) -> list[str]:
             return f.read().splitlines()
     except FileNotFoundError:
         return []
-
-
-def _write_lines(path: str, lines: list[str]) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.relocator-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-        f.write("".join(line + "\n" for line in lines))
-    os.replace(tmp, path)

@@ -24,6 +24,7 @@ import urllib.parse
 from typing import Callable, Optional
 
 from relocator import resolver
+from relocator.store import write_atomic
 
 # Linux and macOS cut a shebang line at these lengths (distlib's limits).
 MAX_SHEBANG = 512 if sys.platform == "darwin" else 127
@@ -116,7 +117,7 @@ def _rewrite_shebang(path: str, venv: str, old_places: list[str]) -> Optional[st
     new = os.path.join(venv, "bin", os.path.basename(interp))
     with open(path, "rb") as f:
         body = f.read()[length:]
-    _write_keeping_mode(path, shebang(new) + body)
+    write_atomic(path, shebang(new) + body, sync=False)
     return os.path.dirname(bindir)
 
 
@@ -206,7 +207,7 @@ def _replace_literals(path: str, olds: set[str], new: str, quote: Callable[[str]
             updated = updated.replace(form, quote(new))
     if updated == text:
         return 0
-    _write_keeping_mode(path, updated.encode("utf-8", "surrogateescape"))
+    write_atomic(path, updated, sync=False)
     return 1
 
 
@@ -241,7 +242,7 @@ def _respell_direct_url(path: str, project: resolver.Resolved) -> int:
     if new is None or new == local:
         return 0
     data["url"] = "file://" + urllib.parse.quote(new)
-    _write_keeping_mode(path, json.dumps(data).encode())
+    write_atomic(path, json.dumps(data), sync=False)
     return 1
 
 
@@ -257,7 +258,7 @@ def _respell_pth(path: str, project: resolver.Resolved) -> int:
         out.append(line.replace(entry, new, 1) if new and new != entry else line)
     if out == lines:
         return 0
-    _write_keeping_mode(path, "".join(out).encode("utf-8", "surrogateescape"))
+    write_atomic(path, "".join(out), sync=False)
     return 1
 
 
@@ -290,14 +291,5 @@ def _respell_finder(path: str, project: resolver.Resolved) -> int:
     updated = _FINDER_LITERAL.sub(replace, text)
     if updated == text:
         return 0
-    _write_keeping_mode(path, updated.encode())
+    write_atomic(path, updated, sync=False)
     return 1
-
-
-def _write_keeping_mode(path: str, data: bytes) -> None:
-    mode = os.stat(path).st_mode & 0o7777
-    tmp = f"{path}.relocator-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)

@@ -10,7 +10,7 @@ import shlex
 import sys
 
 from relocator.errors import UsageError
-from relocator.store import Store
+from relocator.store import Store, write_atomic
 
 MARKER = "# relocator-hook"  # on every line relocator writes into a user's file
 USAGE = "usage: relocate hook bash|zsh|fish [--install | --uninstall]"
@@ -137,7 +137,7 @@ def install(shell: Shell, exe: str) -> list[str]:
             continue
         kept = [x for x in lines if not x.endswith(MARKER)]  # an older line of ours
         kept.append(line)
-        _write(path, "\n".join(kept) + "\n")
+        write_atomic(path, "\n".join(kept) + "\n")
         changed.append(path)
     return changed
 
@@ -154,7 +154,7 @@ def uninstall(shell: Shell) -> list[str]:
         if not "".join(kept).strip() and os.path.basename(path) == "relocator.fish":
             os.unlink(path)  # the conf.d file is ours alone
         else:
-            _write(path, "".join(kept))
+            write_atomic(path, "".join(kept))
         changed.append(path)
     return changed
 
@@ -165,16 +165,6 @@ def _read(path: str) -> str:
             return f.read()
     except FileNotFoundError:
         return ""
-
-
-def _write(path: str, text: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.relocator-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-        f.write(text)
-    if os.path.exists(path):
-        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-    os.replace(tmp, path)
 
 
 def main(args: list[str]) -> int:

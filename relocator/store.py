@@ -228,15 +228,25 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # another user's process
+        pass
     return True
 
 
-def write_atomic(path: str, text: str) -> None:
+def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:
+    """Replace ``path`` by ``data`` in one rename, keeping its mode; the folder is made if missing.
+
+    Text is UTF-8 (undecodable names kept as they were read). ``sync=False`` skips the
+    fsync, for files a recovery rewrites again anyway.
+    """
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+    with open(tmp, "wb") as f:
+        f.write(raw)
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
     os.replace(tmp, path)
