@@ -196,16 +196,18 @@ FISH_LOOPS = """\
 set A {a}; set B {b}
 set range_n (seq {n}); set range_m (seq {m})
 function fail; echo "$argv[1]: VIRTUAL_ENV=$VIRTUAL_ENV" >&2; exit 3; end
-cd -- $B; or exit 2
-time begin
+function cd_loop  # timed once without the hook (the baseline), once with it
     for i in $range_n
         emit fish_preexec; cd -- $A; emit fish_prompt
         emit fish_preexec; cd -- $B; emit fish_prompt
     end
 end
-time begin
+function prompt_loop
     for i in $range_m; emit fish_prompt; end
 end
+cd -- $B; or exit 2
+time cd_loop
+time prompt_loop
 time begin
     {load}
 end
@@ -213,22 +215,13 @@ emit fish_preexec; cd -- $A; emit fish_prompt
 test "$VIRTUAL_ENV" = "$A/.venv"; or fail "not active in $A"
 emit fish_preexec; cd -- $B; emit fish_prompt
 test -z "$VIRTUAL_ENV"; or fail "still active in $B"
-time begin
-    for i in $range_n
-        emit fish_preexec; cd -- $A; emit fish_prompt
-        emit fish_preexec; cd -- $B; emit fish_prompt
-    end
-end
+time cd_loop
 test -z "$VIRTUAL_ENV"; or fail "active after the cd loop"
 emit fish_preexec; cd -- $A; emit fish_prompt
-time begin
-    for i in $range_m; emit fish_prompt; end
-end
+time prompt_loop
 test "$VIRTUAL_ENV" = "$A/.venv"; or fail "not active after the prompt loop"
 emit fish_preexec; cd -- $B; emit fish_prompt
-time begin
-    for i in $range_m; emit fish_prompt; end
-end
+time prompt_loop
 test -z "$VIRTUAL_ENV"; or fail "active after the prompt loop"
 """
 
