@@ -17,8 +17,9 @@ from typing import NamedTuple, Optional
 
 from relocator import link, platform, resolver, rewrite, venvs
 from relocator.errors import NotFound, RelocatorError
+from relocator.git import add_git_exclude, remove_git_exclude
 from relocator.journal import Intent, pending
-from relocator.project import add_git_exclude, find_root, remove_git_exclude
+from relocator.project import find_root
 from relocator.registry import Registry, Row
 from relocator.store import CACHEDIR_TAG, Store
 
