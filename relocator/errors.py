@@ -6,6 +6,8 @@ code and a single line on stderr.
 
 from __future__ import annotations
 
+import sys
+
 EXIT_OK = 0
 EXIT_USER = 1
 EXIT_USAGE = 2
@@ -38,3 +40,22 @@ class Busy(RelocatorError, TimeoutError):
     def __init__(self, message: str, lock_file: str) -> None:
         super().__init__(message)
         self.lock_file = lock_file
+
+
+def warn(message: str) -> None:
+    """Say on stderr, in one line, that something was repaired and the command goes on.
+
+    ``relocate: warning: <message>``. Paths may hold undecodable bytes (surrogate
+    escapes) or line breaks: both are written as backslash escapes. A warning never
+    fails the command, even when stderr is closed.
+    """
+    text = f"relocate: warning: {message}".replace("\r", "\\r").replace("\n", "\\n")
+    stream = sys.stderr
+    if stream is None:
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding) + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass

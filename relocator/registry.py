@@ -1,18 +1,26 @@
 """The registry: project -> store venv, in SQLite (WAL mode, schema-versioned).
 
 It is the one table ``list``, ``gc`` and ``doctor`` read, but never the only
-record: every row can be rebuilt from the owner records beside the venvs.
+record: every row can be rebuilt from the owner records beside the venvs. So a
+registry that is not one (random bytes, a truncated or zeroed file, someone
+else's database, our tables garbled) is set aside as
+``registry.db.damaged-<time>`` with a warning, rebuilt, and the command goes on.
+What relocate cannot repair by itself (a folder in its place, no permission, a
+newer schema) is a :class:`RelocatorError` saying what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Union
 
+from relocator.errors import Busy, RelocatorError, warn
 from relocator.store import Store
 
 SCHEMA_VERSION = 1
@@ -29,6 +37,10 @@ CREATE TABLE IF NOT EXISTS projects (
     last_seen REAL NOT NULL
 );
 """
+#: Held while a damaged registry is set aside and rebuilt (not a path: no project's key).
+_REPAIR_LOCK = "registry"
+_SIDE_FILES = ("-wal", "-shm", "")  # the main file last: a new one never meets an old WAL
+_MAGIC = b"SQLite format 3\0"
 
 
 class Row(NamedTuple):
@@ -44,21 +56,82 @@ class Row(NamedTuple):
         return self._asdict()
 
 
+class _Damaged(Exception):
+    """The file is not a usable registry: set it aside and rebuild."""
+
+
 class Registry:
     def __init__(self, store: Store) -> None:
         self.store = store
-        fresh = not os.path.exists(store.registry_path)
-        self.db = sqlite3.connect(store.registry_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        self._enter_wal()
-        with self.transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.db.execute(statement)
-            (count,) = self.db.execute("SELECT count(*) FROM schema_version").fetchone()
-            if count == 0:
-                self.db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-            if fresh:
-                self._rebuild()
+        self.path = store.registry_path
+        #: How many rows were rebuilt from owner records on opening (None: none were).
+        self.rebuilt: Optional[int] = None
+        try:
+            self.db = self._open()
+        except _Damaged as e:
+            self.db = self._repair(str(e))
+
+    # -- opening, checking, repairing ---------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        self._check_file()
+        with self._errors():
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        self.db = db
+        try:
+            with self._errors():
+                # Read-only first: a file that is not ours is not changed, not even to WAL.
+                (verdict,) = db.execute("PRAGMA quick_check(1)").fetchone()
+                if verdict != "ok":
+                    raise _Damaged(f"integrity check: {verdict}")
+                if self._tables():
+                    self._check_schema()
+                self._enter_wal()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._set_up()
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _check_file(self) -> None:
+        """Refuse what SQLite would choke on, block on, or write through."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise RelocatorError(f"cannot open the registry {self.path} ({e.strerror})") from None
+        if stat.S_ISDIR(st.st_mode):
+            what = "a folder"
+        elif stat.S_ISLNK(st.st_mode):  # SQLite would create or write what it leads to
+            what = "a symlink"
+        elif not stat.S_ISREG(st.st_mode):  # a pipe: SQLite would wait on it forever
+            what = "not a regular file"
+        else:
+            what = ""
+        if what:
+            raise RelocatorError(
+                f"the registry {self.path} is {what}, not relocator's database; "
+                "move it out of the store and run again"
+            )
+        if not os.access(self.path, os.R_OK | os.W_OK):
+            raise RelocatorError(
+                f"cannot read and write the registry {self.path} (permission denied); "
+                "give it back to your user (chmod u+rw) or move it away and run again"
+            )
+        # Not SQLite at all: set aside before SQLite opens it, which would delete a -wal
+        # and -shm beside it on closing (the last record of what was in it).
+        with open(self.path, "rb") as f:
+            head = f.read(len(_MAGIC))
+        if head and head != _MAGIC:
+            raise _Damaged("file is not a database")
 
     def _enter_wal(self) -> None:
         # Switching a new file to WAL skips SQLite's busy handler: wait here instead.
@@ -72,6 +145,117 @@ class Registry:
                     raise
                 time.sleep(0.02)
 
+    def _tables(self) -> set[str]:
+        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return {name for (name,) in self.db.execute(query)}
+
+    def _set_up(self) -> None:
+        """Inside the opening transaction: fill a new registry, or check an existing one."""
+        if self._tables():  # (again: another relocate may have just made it)
+            self._check_schema()
+            return
+        for statement in _SCHEMA.split(";"):  # a new (or empty) file: nothing to lose
+            if statement.strip():
+                self.db.execute(statement)
+        self.db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+        self.rebuilt = self._rebuild()
+
+    def _check_schema(self) -> None:
+        if "schema_version" not in self._tables():
+            raise _Damaged("no schema_version table")
+        versions = [v for (v,) in self.db.execute("SELECT version FROM schema_version")]
+        if len(versions) != 1 or not isinstance(versions[0], int) or versions[0] < 1:
+            raise _Damaged(f"schema_version holds {versions!r:.40}")
+        if versions[0] > SCHEMA_VERSION:
+            raise RelocatorError(
+                f"the registry {self.path} was made by a newer relocator "
+                f"(schema {versions[0]}); upgrade relocate"
+            )
+        columns = tuple(row[1] for row in self.db.execute("PRAGMA table_info(projects)"))
+        if columns != Row._fields:
+            raise _Damaged("the projects table is missing or has other columns")
+
+    def _repair(self, reason: str) -> sqlite3.Connection:
+        """Set the damaged registry aside and build a new one from the owner records."""
+        os.makedirs(self.store.locks, exist_ok=True)
+        with self.store.lock(_REPAIR_LOCK, "the registry"):
+            try:  # another relocate may have repaired it while this one waited
+                return self._open()
+            except _Damaged as again:
+                reason = str(again)
+            aside = self._set_aside(reason)
+            try:
+                db = self._open()
+            except _Damaged as e:  # a new file that is damaged: nothing more to try
+                raise RelocatorError(
+                    f"the registry {self.path} cannot be rebuilt ({e}); "
+                    "check the disk and the store folder"
+                ) from None
+        with self._in_use():  # (another relocate may have filled the new one first)
+            (count,) = db.execute("SELECT count(*) FROM projects").fetchone()
+        warn(
+            f"the registry {self.path} was damaged ({reason}); set it aside as "
+            f"{os.path.basename(aside)} and rebuilt it from the owner records "
+            f"({count} project{'' if count == 1 else 's'})"
+        )
+        return db
+
+    def _set_aside(self, reason: str) -> str:
+        base = f"{self.path}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+        aside, n = base, 1
+        while any(os.path.lexists(aside + suffix) for suffix in _SIDE_FILES):
+            n += 1
+            aside = f"{base}-{n}"
+        for suffix in _SIDE_FILES:
+            try:
+                os.rename(self.path + suffix, aside + suffix)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                raise RelocatorError(
+                    f"the registry {self.path} is damaged ({reason}) and cannot be set aside "
+                    f"({e.strerror}); move it out of the store and run again"
+                ) from None
+        return aside
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite's errors as relocator's: busy, damaged, or a store relocate cannot use."""
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            if type(e) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+                raise  # an integrity or programming error: relocator's own bug
+            kind = _kind(e)
+            if kind == "busy":
+                raise Busy(
+                    f"another relocate holds the registry {self.path} "
+                    f"(waited {BUSY_TIMEOUT_S:g}s); try again when it is done",
+                    self.path,
+                ) from None
+            if kind == "damaged":
+                raise _Damaged(str(e)) from None
+            if kind == "unusable":
+                raise RelocatorError(
+                    f"cannot use the registry {self.path} ({e}); "
+                    "check the store's permissions and free space"
+                ) from None
+            raise
+
+    @contextlib.contextmanager
+    def _in_use(self) -> Iterator[None]:
+        """Around each use after opening: damage found now means run again."""
+        try:
+            with self._errors():
+                yield
+        except _Damaged as e:
+            raise RelocatorError(
+                f"the registry {self.path} is damaged ({e}); run the command again: "
+                "relocate sets it aside and rebuilds it from the owner records"
+            ) from None
+
+    # -- using it -------------------------------------------------------------
+
     def close(self) -> None:
         self.db.close()
 
@@ -83,58 +267,163 @@ class Registry:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
+        with self._in_use():
+            self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # the error that got here matters
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        with self._in_use():
+            self.db.execute("COMMIT")
 
     def get(self, key: str) -> Optional[Row]:
-        row = self.db.execute("SELECT * FROM projects WHERE key = ?", (key,)).fetchone()
-        return Row(*row) if row else None
+        with self._in_use():
+            row = self.db.execute("SELECT * FROM projects WHERE key = ?", (_sql(key),)).fetchone()
+        return _row(row) if row else None
 
     def by_venv(self, venv: str) -> Optional[Row]:
-        row = self.db.execute("SELECT * FROM projects WHERE venv = ?", (venv,)).fetchone()
-        return Row(*row) if row else None
+        with self._in_use():
+            row = self.db.execute("SELECT * FROM projects WHERE venv = ?", (_sql(venv),)).fetchone()
+        return _row(row) if row else None
 
     def all(self) -> list[Row]:
-        return [Row(*r) for r in self.db.execute("SELECT * FROM projects ORDER BY path")]
+        with self._in_use():
+            rows = self.db.execute("SELECT * FROM projects ORDER BY path").fetchall()
+        return [_row(r) for r in rows]
 
     def put(self, row: Row) -> None:
         with self.transaction():
             self._put(row)
 
     def _put(self, row: Row) -> None:
-        self.db.execute("DELETE FROM projects WHERE key = ? OR venv = ?", (row.key, row.venv))
-        self.db.execute("INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?)", tuple(row))
+        with self._in_use():
+            self.db.execute(
+                "DELETE FROM projects WHERE key = ? OR venv = ?", (_sql(row.key), _sql(row.venv))
+            )
+            self.db.execute(
+                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?)", tuple(map(_sql, row))
+            )
 
     def remove(self, key: str) -> None:
-        with self.transaction():
-            self.db.execute("DELETE FROM projects WHERE key = ?", (key,))
+        with self.transaction(), self._in_use():
+            self.db.execute("DELETE FROM projects WHERE key = ?", (_sql(key),))
 
     def touch(self, key: str) -> None:
-        with self.transaction():
-            self.db.execute("UPDATE projects SET last_seen = ? WHERE key = ?", (time.time(), key))
+        with self.transaction(), self._in_use():
+            self.db.execute(
+                "UPDATE projects SET last_seen = ? WHERE key = ?", (time.time(), _sql(key))
+            )
 
     def rebuild(self) -> int:
         """Replace every row by what the owner records say; return the row count."""
         with self.transaction():
-            self.db.execute("DELETE FROM projects")
+            with self._in_use():
+                self.db.execute("DELETE FROM projects")
             return self._rebuild()
 
     def _rebuild(self) -> int:
-        count = 0
-        # Oldest first: where two records claim one project, the newest wins.
-        records = sorted(self.store.owners(), key=lambda nr: float(nr[1].get("created", 0)))
-        for name, record in records:
-            if not os.path.isdir(self.store.venv_path(name)):
-                continue
+        rows = []
+        for name in self.store.venv_names():
             try:
-                row = Row(**{**record, "venv": name})
-            except TypeError:
+                record = self.store.read_owner(name)
+            except RecursionError:  # JSON nested deeper than the parser goes
                 continue
+            row = _row_from_record(name, record)
+            if row is not None:
+                rows.append(row)
+        # Oldest first: where two records claim one project, the newest wins.
+        rows.sort(key=lambda r: r.created)
+        for row in rows:
             self._put(row)
-            count += 1
-        return count
+        return len(rows)
+
+
+def _row_from_record(name: str, record: object) -> Optional[Row]:
+    """The row an owner record describes, or None when it is not a well-formed one."""
+    if not isinstance(record, dict):
+        return None
+    fields = {**record, "venv": name}
+    if set(fields) != set(Row._fields):  # missing or unknown fields
+        return None
+    if not all(_is_path(fields[f]) for f in ("key", "path")) or not _is_text(name):
+        return None
+    if not all(v is None or _is_text(v) for v in (fields["python"], fields["provider"])):
+        return None
+    created, last_seen = _seconds(fields["created"]), _seconds(fields["last_seen"])
+    if created is None or last_seen is None:
+        return None
+    return Row(
+        fields["key"],
+        fields["path"],
+        name,
+        fields["python"],
+        fields["provider"],
+        created,
+        last_seen,
+    )
+
+
+def _is_text(value: object) -> bool:
+    if not isinstance(value, str) or not value or "\0" in value:
+        return False
+    try:
+        value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate no file name can hold
+        return False
+    return True
+
+
+def _is_path(value: object) -> bool:
+    return _is_text(value) and os.path.isabs(str(value))
+
+
+def _seconds(value: object) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+SqlValue = Union[str, bytes, float, None]
+
+
+def _sql(value: object) -> SqlValue:
+    """A value as SQLite stores it: a name that is not valid UTF-8 (surrogate escapes
+    from the file system) as the bytes it stands for, since SQLite text is UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape")
+        return value
+    if value is None or isinstance(value, (bytes, float)):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    raise TypeError(f"cannot store {type(value).__name__} in the registry")
+
+
+def _row(values: tuple[object, ...]) -> Row:
+    text = [v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else v for v in values]
+    return Row(*text)  # type: ignore[arg-type]
+
+
+def _kind(e: sqlite3.Error) -> str:
+    """busy, damaged, unusable (permissions, space, I/O) or other."""
+    name = getattr(e, "sqlite_errorname", "") or ""  # Python 3.11+
+    text = str(e).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text:
+        return "busy"
+    damage = ("not a database", "malformed", "no such table", "no such column")
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or any(m in text for m in damage):
+        return "damaged"
+    unusable = ("unable to open", "readonly", "disk i/o", "is full", "not authorized")
+    codes = ("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL")
+    if name.startswith((*codes, "SQLITE_AUTH", "SQLITE_NOLFS")) or any(m in text for m in unusable):
+        return "unusable"
+    return "other"

@@ -2,9 +2,9 @@
 
 Two results, never mixed: the *spelling* is the real path exactly as it is on
 disk (what relocator writes into files and prints); the *key* is only for
-identity in the registry (NFC, case-folded where the volume ignores case,
-known aliases folded). On disk an NFD name has no NFC twin, so a key is never
-written into a file.
+identity in the registry (known aliases folded; NFC and case-folded only where
+the volume itself treats those spellings as one name). A key is never written
+into a file.
 
 Standard library only: ``relocate python`` and the shell hook import this.
 """
@@ -12,6 +12,8 @@ Standard library only: ``relocate python`` and the shell hook import this.
 from __future__ import annotations
 
 import os
+import stat
+import sys
 import unicodedata
 from typing import NamedTuple, Optional
 
@@ -89,16 +91,97 @@ def _on_disk(real: str) -> str:
 
 
 def _match_entry(folder: str, name: str) -> str:
-    """``name`` as ``folder`` spells it, when only the Unicode normalization differs."""
-    wanted = unicodedata.normalize("NFC", name)
+    """``name`` as ``folder`` spells it, when the volume takes both for one name.
+
+    Only where the volume folds normalization (or case): elsewhere another
+    spelling is another file, and the name stays as typed.
+    """
+    folds = folding(folder)
+    if not (folds.unicode or folds.case):
+        return name
+    wanted = _fold(name, folds)
     try:
         with os.scandir(folder) as entries:
-            for entry in entries:
-                if unicodedata.normalize("NFC", entry.name) == wanted:
-                    return entry.name
+            matches = sorted(e.name for e in entries if _fold(e.name, folds) == wanted)
     except OSError:
-        pass
-    return name
+        return name
+    return matches[0] if matches else name
+
+
+class Folding(NamedTuple):
+    """Which spellings of one name a volume takes for the same name."""
+
+    case: bool  #: ``Proj`` and ``proj``
+    unicode: bool  #: ``café`` in NFC and in NFD
+
+
+#: Probed answers, by volume (``st_dev``): a volume answers once per process.
+_case_cache: dict[int, bool] = {}
+_unicode_cache: dict[int, bool] = {}
+#: Folders already looked at: a walk that reaches one has nothing new to find above it.
+_walked: set[str] = set()
+
+
+def folding(path: str) -> Folding:
+    """How the volume holding ``path`` (or its deepest existing folder) compares names.
+
+    Probed on the volume itself: does the other spelling (the case swapped, the
+    other normalization form) of an existing folder name on it lead to the same
+    folder? A property no name on the path can probe falls back to what the
+    system's own volumes do: APFS and HFS+ fold both, other systems neither.
+    """
+    probe, st = path, _lstat_or_none(path)
+    while st is None and probe != os.path.dirname(probe):
+        probe = os.path.dirname(probe)
+        st = _lstat_or_none(probe)
+    guess = _guess()
+    if st is None:
+        return guess
+    dev = st.st_dev
+    if dev not in _case_cache or dev not in _unicode_cache:
+        _probe(probe, dev)
+    return Folding(_case_cache.get(dev, guess.case), _unicode_cache.get(dev, guess.unicode))
+
+
+def _guess() -> Folding:
+    darwin = sys.platform == "darwin"
+    return Folding(case=darwin, unicode=darwin)
+
+
+def _probe(path: str, dev: int) -> None:
+    """Probe volume ``dev`` with the folder names on ``path`` that live on it."""
+    st = _lstat_or_none(path)
+    while st is not None and st.st_dev == dev and path != os.path.dirname(path):
+        if path in _walked:
+            return
+        _walked.add(path)
+        head, name = os.path.split(path)
+        parent = _lstat_or_none(head)
+        if parent is None or parent.st_dev != dev:
+            return  # ``name`` is a mount point: the entry lives on another volume
+        if stat.S_ISDIR(st.st_mode):  # a folder has no hard links to fool the probe
+            if dev not in _case_cache and _swap_ascii_case(name) != name:
+                _case_cache[dev] = _same_entry(st, os.path.join(head, _swap_ascii_case(name)))
+            if dev not in _unicode_cache and _other_form(name) != name:
+                _unicode_cache[dev] = _same_entry(st, os.path.join(head, _other_form(name)))
+            if dev in _case_cache and dev in _unicode_cache:
+                return
+        path, st = head, parent
+
+
+def _swap_ascii_case(name: str) -> str:
+    # ASCII only: every case-insensitive volume folds it; "ß".swapcase() is "SS".
+    return "".join(c.swapcase() if c.isascii() else c for c in name)
+
+
+def _other_form(name: str) -> str:
+    nfc = unicodedata.normalize("NFC", name)
+    return unicodedata.normalize("NFD", name) if name == nfc else nfc
+
+
+def _same_entry(st: os.stat_result, other: str) -> bool:
+    found = _lstat_or_none(other)
+    return found is not None and os.path.samestat(st, found)
 
 
 def _lstat_or_none(path: str) -> Optional[os.stat_result]:
@@ -108,22 +191,26 @@ def _lstat_or_none(path: str) -> Optional[os.stat_result]:
         return None
 
 
-def _fold(text: str, *, case: bool) -> str:
-    text = unicodedata.normalize("NFC", text)
-    return text.casefold() if case else text
+def _fold(text: str, folds: Folding) -> str:
+    if folds.unicode:
+        text = unicodedata.normalize("NFC", text)
+    return text.casefold() if folds.case else text
 
 
 def key(spelled: str) -> str:
-    """Registry identity of a spelling: aliases folded, NFC, case-folded if the volume is."""
-    return _fold(fold_aliases(spelled), case=case_insensitive(spelled))
+    """Registry identity of a spelling: aliases folded; NFC and case only where the volume folds."""
+    return _fold(fold_aliases(spelled), folding(spelled))
 
 
 def fold_aliases(spelled: str) -> str:
     """Replace a known second spelling of a folder by its canonical one.
 
-    Only where both names are the same folder here (or the alias does not
-    exist): with Desktop & Documents sync turned off, macOS leaves a real
-    ``iCloud Drive/Documents`` beside a new ``~/Documents``, and those differ.
+    Only where both names exist and are the same folder here. A missing name
+    does not fold: it may later be created as another folder (a real
+    ``~/Dropbox`` beside ``~/Library/CloudStorage/Dropbox``), and a key must not
+    change meaning when it does. With Desktop & Documents sync turned off,
+    macOS leaves a real ``iCloud Drive/Documents`` beside a new ``~/Documents``:
+    those differ too.
     """
     home = os.path.realpath(os.path.expanduser("~"))
     pairs = [(os.path.join(home, a), os.path.join(home, c)) for a, c in HOME_ALIASES]
@@ -139,7 +226,7 @@ def fold_aliases(spelled: str) -> str:
 
 def _same_folder(a: str, b: str) -> bool:
     sa, sb = _stat_or_none(a), _stat_or_none(b)
-    return sa is None or sb is None or os.path.samestat(sa, sb)
+    return sa is not None and sb is not None and os.path.samestat(sa, sb)
 
 
 def _stat_or_none(path: str) -> Optional[os.stat_result]:
@@ -149,24 +236,9 @@ def _stat_or_none(path: str) -> Optional[os.stat_result]:
         return None
 
 
-_case_cache: dict[int, bool] = {}
-
-
 def case_insensitive(spelled: str) -> bool:
     """Whether the volume holding ``spelled`` treats names case-insensitively."""
-    probe = spelled
-    while not os.path.lexists(probe) and probe != os.path.dirname(probe):
-        probe = os.path.dirname(probe)
-    while probe != os.path.dirname(probe):
-        head, name = os.path.split(probe)
-        if name.swapcase() != name:
-            st = os.lstat(probe)
-            if st.st_dev not in _case_cache:
-                other = _lstat_or_none(os.path.join(head, name.swapcase()))
-                _case_cache[st.st_dev] = other is not None and os.path.samestat(st, other)
-            return _case_cache[st.st_dev]
-        probe = head
-    return False
+    return folding(spelled).case
 
 
 def _under(path: str, folder: str) -> bool:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 import sys
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -20,6 +22,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from relocator import resolver, store
+from relocator.errors import RelocatorError
+from relocator.registry import Registry, Row
+from relocator.store import Store
 from tests import helpers
 from tests.helpers import CLOUD_DOCS
 
@@ -149,23 +154,53 @@ def test_documents_with_sync_turned_off_is_local(home):
     assert resolver.resolve(str(home / "Documents" / "x")).provider is None
 
 
-# -- aliases of paths that do not exist --------------------------------------------
+# -- aliases: only two names that exist and are one folder fold ----------------------
 
 
-def test_missing_paths_fold_when_neither_folder_exists(home):
+def test_missing_aliases_do_not_fold(home):
     long_ = home / CLOUD_DOCS / "Documents" / "gone"
     short = home / "Documents" / "gone"
     assert not long_.parent.exists()
     assert not short.parent.exists()
+    # Nothing says the two names will be one folder: each is its own key, kept as given.
     a, b = resolver.resolve(str(long_)), resolver.resolve(str(short))
-    assert a.key == b.key == str(short)
-    # Nothing exists, so each spelling is kept as given.
-    assert a.path == str(long_)
-    assert b.path == str(short)
-    desk = resolver.resolve(str(home / CLOUD_DOCS / "Desktop" / "gone"))
-    assert desk.key == str(home / "Desktop" / "gone")
-    drive = resolver.resolve(str(home / "iCloud Drive" / "Documents" / "gone"))
-    assert drive.key == str(short)
+    assert (a.path, a.key) == (str(long_), str(long_))
+    assert (b.path, b.key) == (str(short), str(short))
+    desk = home / CLOUD_DOCS / "Desktop" / "gone"
+    assert resolver.resolve(str(desk)).key == str(desk)
+    drive = home / "iCloud Drive" / "Documents" / "gone"
+    assert resolver.resolve(str(drive)).key == str(drive)
+    # One of the two names existing is not enough either.
+    (home / CLOUD_DOCS / "Documents").mkdir(parents=True)
+    assert resolver.resolve(str(long_)).key == str(long_)
+    assert resolver.resolve(str(short)).key == str(short)
+
+
+def test_a_missing_dropbox_alias_never_collides_with_a_later_real_folder(home, store):
+    # Dropbox on File Provider, no ~/Dropbox link (yet).
+    cloud = home / "Library/CloudStorage/Dropbox/proj"
+    cloud.mkdir(parents=True)
+    first = resolver.resolve(str(cloud))
+    assert first.key == first.path == str(cloud)
+    assert first.provider == "dropbox"
+    # Later a real, different ~/Dropbox/proj appears (an old install, a restore): before the
+    # fix both keyed as ~/Dropbox/proj, one registry row for two projects.
+    local = home / "Dropbox" / "proj"
+    local.mkdir(parents=True)
+    second = resolver.resolve(str(local))
+    assert second.key == second.path == str(local)
+    assert second.key != first.key
+    assert resolver.resolve(str(cloud)) == first  # the first key did not change meaning
+    with Registry(Store().ensure()) as registry:
+        for n, found in enumerate((first, second)):
+            registry.put(Row(found.key, found.path, f"proj-{n}", None, found.provider, 1.0, 1.0))
+        assert [r.venv for r in registry.all()] == ["proj-1", "proj-0"]  # two projects
+    # Once ~/Dropbox is the same folder as the CloudStorage one, the two spellings are one.
+    local.rmdir()
+    (home / "Dropbox").rmdir()
+    (home / "Dropbox").symlink_to(cloud.parent)
+    assert resolver.resolve(str(local)) == resolver.resolve(str(cloud))
+    assert resolver.resolve(str(cloud)).key == str(local)
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
@@ -195,21 +230,152 @@ def test_different_real_folders_keep_different_keys(home):
     )
 
 
-def test_root_aliases_fold(home):
-    # /private/var and /private/tmp are macOS's real names of /var and /tmp.
-    assert resolver.key("/private/tmp/x/y") == resolver.key("/tmp/x/y")
-    assert resolver.key("/private/var/folders/x") == resolver.key("/var/folders/x")
-    assert resolver.key("/privatevar/x") == "/privatevar/x"
+def test_root_aliases_fold_only_where_both_exist(monkeypatch, tmp_path):
+    # This Linux has no /private: /private/tmp is another (missing) folder, not /tmp.
+    for alias, canonical in resolver.ROOT_ALIASES:
+        if not os.path.exists(alias):
+            assert resolver.key(alias + "/x/y") == alias + "/x/y"
+            assert resolver.key(alias + "/x/y") != resolver.key(canonical + "/x/y")
+    # macOS's layout, /var -> /private/var, built under tmp_path.
+    private, var = tmp_path / "private" / "var", tmp_path / "var"
+    (private / "folders").mkdir(parents=True)
+    var.symlink_to(private)
+    monkeypatch.setattr(resolver, "ROOT_ALIASES", ((str(private), str(var)),))
+    assert resolver.key(str(private / "folders" / "x")) == str(var / "folders" / "x")
+    assert resolver.resolve(str(var / "folders" / "x")).path == str(private / "folders" / "x")
+    assert resolver.key(str(tmp_path / "privatevar" / "x")) == str(tmp_path / "privatevar" / "x")
 
 
-# -- Unicode normalization ----------------------------------------------------------
+# -- Unicode normalization and case: folded only where the volume folds them ---------
 
 
 NFC = unicodedata.normalize("NFC", "café")
 NFD = unicodedata.normalize("NFD", "café")
+NOTHING_FOLDS = resolver.Folding(case=False, unicode=False)
 
 
-def test_nfd_folder_is_spelled_as_on_disk_and_keyed_nfc(home):
+def _fake_volume(monkeypatch: pytest.MonkeyPatch, path: Path, *, case: bool, unicode: bool):
+    """Make the volume of ``path`` answer the resolver's probe as a macOS volume would."""
+    dev = os.lstat(path).st_dev
+    monkeypatch.setitem(resolver._case_cache, dev, case)
+    monkeypatch.setitem(resolver._unicode_cache, dev, unicode)
+    return resolver.Folding(case, unicode)
+
+
+@pytest.fixture
+def folds(monkeypatch, tmp_path):
+    """The test volume folds normalization, as APFS does (here its case-sensitive variant)."""
+    return _fake_volume(monkeypatch, tmp_path, case=False, unicode=True)
+
+
+@pytest.fixture
+def fresh_probe(monkeypatch):
+    """Forget what volumes answered so far: the next question probes again."""
+    for name in ("_case_cache", "_unicode_cache"):
+        monkeypatch.setattr(resolver, name, {})
+    monkeypatch.setattr(resolver, "_walked", set())
+
+
+@pytest.fixture(params=["disk", "tmpfs"])
+def volume(request, tmp_path):
+    """A folder on this machine's disk (ext4 or overlay, in /tmp) and one on tmpfs (/dev/shm)."""
+    if request.param == "disk":
+        yield tmp_path / "vol"
+        return
+    shm = tempfile.mkdtemp(prefix="relocator-test-", dir="/dev/shm")
+    try:
+        assert os.lstat(shm).st_dev != os.lstat(tmp_path).st_dev
+        yield Path(shm)
+    finally:
+        shutil.rmtree(shm)
+
+
+def test_nfc_and_nfd_folders_are_two_projects_here(volume, fresh_probe):
+    (volume / NFC).mkdir(parents=True)
+    (volume / NFD).mkdir()
+    assert sorted(os.listdir(volume)) == sorted([NFC, NFD])  # two folders: no folding here
+    a, b = resolver.resolve(str(volume / NFC)), resolver.resolve(str(volume / NFD))
+    assert os.fsencode(a.path) == os.fsencode(str(volume / NFC))
+    assert os.fsencode(b.path) == os.fsencode(str(volume / NFD))
+    assert a.key == a.path
+    assert b.key == b.path
+    assert a.key != b.key
+    assert not resolver.same_location(str(volume / NFC), str(volume / NFD))
+    # The volume said so (probed and cached), whatever the platform.
+    dev = os.lstat(volume).st_dev
+    assert resolver.folding(str(volume / NFC)) == NOTHING_FOLDS
+    assert resolver._unicode_cache[dev] is False
+    assert resolver._case_cache[dev] is False
+
+
+def test_typed_nfc_of_an_nfd_folder_is_another_name_here(volume, fresh_probe):
+    # Only the NFD folder exists; on this volume the NFC name is a different, missing file.
+    (volume / NFD / "src").mkdir(parents=True)
+    nfd = resolver.resolve(str(volume / NFD))
+    for tail in ((), ("src",), ("missing",)):
+        typed = str(volume.joinpath(NFC, *tail))
+        found = resolver.resolve(typed)
+        assert os.fsencode(found.path) == os.fsencode(typed)  # never switched to the NFD entry
+        assert not os.path.lexists(found.path)
+        assert found.key == found.path
+        assert found.key != nfd.key
+        assert resolver.rebase(typed, nfd) is None
+    assert os.fsencode(nfd.path) == os.fsencode(str(volume / NFD))
+    assert os.fsencode(nfd.key) == os.fsencode(str(volume / NFD))
+    # The same for an NFC folder typed in NFD, and for the case of a name.
+    (volume / "Proj").mkdir()
+    assert resolver.spelling(str(volume / "proj")) == str(volume / "proj")
+    (volume / "other" / NFC).mkdir(parents=True)
+    assert os.fsencode(resolver.spelling(str(volume / "other" / NFD))) == os.fsencode(
+        str(volume / "other" / NFD)
+    )
+
+
+def test_without_a_probe_the_platform_decides(tmp_path, monkeypatch, fresh_probe):
+    plain = tmp_path / "plain" / "sub"  # no name on the way can probe normalization
+    plain.mkdir(parents=True)
+    dev = os.lstat(plain).st_dev
+    missing = str(plain / NFD)
+    assert resolver.folding(str(plain)) == NOTHING_FOLDS
+    assert resolver.key(missing) == missing
+    monkeypatch.setattr(sys, "platform", "darwin")  # APFS and HFS+ fold normalization
+    assert resolver.folding(str(plain)).unicode is True
+    assert resolver.key(missing) == unicodedata.normalize("NFC", missing)
+    assert resolver.folding(str(plain)).case is False  # that one was probed: "plain" exists
+    assert dev not in resolver._unicode_cache  # a guess is not the volume's answer
+    # Once a name on the volume can answer, its answer wins over the guess.
+    (tmp_path / NFD).mkdir()
+    assert resolver.folding(str(tmp_path / NFD)) == NOTHING_FOLDS
+    assert resolver._unicode_cache[dev] is False
+    assert resolver.key(missing) == missing
+
+
+def test_the_probe_is_cached_per_volume(volume, tmp_path, fresh_probe, monkeypatch):
+    (volume / NFD / "a" / "b").mkdir(parents=True)
+    probes: list[str] = []
+    real_probe = resolver._probe
+
+    def counting(path: str, dev: int) -> None:
+        probes.append(path)
+        real_probe(path, dev)
+
+    monkeypatch.setattr(resolver, "_probe", counting)
+    first = resolver.folding(str(volume / NFD / "a" / "b"))
+    assert first == NOTHING_FOLDS
+    assert len(probes) == 1
+    for _ in range(3):
+        assert resolver.folding(str(volume / NFD / "a" / "b" / "missing")) == first
+        assert resolver.key(str(volume / NFD / "a" / "b")) == str(volume / NFD / "a" / "b")
+        assert resolver.key(str(volume / NFD)) == str(volume / NFD)
+    assert len(probes) == 1  # the volume answered once
+    # Another volume is probed for itself.
+    other = tmp_path if "relocator-test-" in str(volume) else Path("/dev/shm")
+    resolver.folding(str(other))
+    assert len(probes) == 2
+    assert os.lstat(volume).st_dev in resolver._case_cache
+
+
+def test_nfd_folder_is_spelled_as_on_disk_and_keyed_nfc(home, folds):
     assert NFC != NFD
     parent = home / "work"
     (parent / NFD / "src").mkdir(parents=True)
@@ -229,7 +395,7 @@ def test_nfd_folder_is_spelled_as_on_disk_and_keyed_nfc(home):
         assert inner.key == unicodedata.normalize("NFC", inner.path)
 
 
-def test_nfc_folder_reached_by_nfd_spelling(home):
+def test_nfc_folder_reached_by_nfd_spelling(home, folds):
     (home / "work" / NFC).mkdir(parents=True)
     found = resolver.resolve(str(home / "work" / NFD))
     assert os.fsencode(found.path) == os.fsencode(str(home / "work" / NFC))
@@ -237,7 +403,7 @@ def test_nfc_folder_reached_by_nfd_spelling(home):
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_nfd_folder_behind_the_icloud_alias(home, direction):
+def test_nfd_folder_behind_the_icloud_alias(home, direction, folds):
     spellings = helpers.mac_home(home, direction)
     (spellings["short"] / NFD).mkdir()
     results = {
@@ -249,6 +415,20 @@ def test_nfd_folder_behind_the_icloud_alias(home, direction):
     (found,) = results
     assert os.fsencode(found.path) == os.fsencode(os.path.join(_real(spellings["short"]), NFD))
     assert found.key == str(home / "Documents" / NFC)
+
+
+def test_a_case_insensitive_volume_folds_case(home, monkeypatch, tmp_path):
+    _fake_volume(monkeypatch, tmp_path, case=True, unicode=True)  # APFS as macOS ships it
+    (home / "Code" / "Proj").mkdir(parents=True)
+    found = resolver.resolve(str(home / "code" / "PROJ"))
+    assert found.path == str(home / "Code" / "Proj")
+    assert found.key == found.path.casefold()
+    assert resolver.resolve(str(home / "Code" / "Proj")) == found
+    assert resolver.case_insensitive(str(home)) is True
+    new_a = resolver.resolve(str(home / "Code" / "Proj" / "New"))
+    new_b = resolver.resolve(str(home / "CODE" / "proj" / "nEW"))
+    assert new_a.key == new_b.key
+    assert new_b.path == str(home / "Code" / "Proj" / "nEW")  # a missing tail stays as typed
 
 
 # -- the CLI surface --------------------------------------------------------------------
@@ -269,10 +449,15 @@ def test_relocate_resolve_json_matches_in_process(home, direction):
 
 def test_relocate_resolve_json_for_nfd_and_outside(home, tmp_path):
     (home / "work" / NFD).mkdir(parents=True)
-    printed = helpers.relocate_json("resolve", str(home / "work" / NFC))
-    assert printed["path"].encode() == os.fsencode(str(home / "work" / NFD))
-    assert printed["key"] == str(home / "work" / NFC)
-    assert printed["provider"] is None
+    by_nfd = helpers.relocate_json("resolve", str(home / "work" / NFD))
+    assert by_nfd["path"].encode() == os.fsencode(str(home / "work" / NFD))
+    assert by_nfd["key"].encode() == os.fsencode(str(home / "work" / NFD))
+    assert by_nfd["provider"] is None
+    # On this volume the NFC name is another (missing) folder: another key, spelled as typed.
+    by_nfc = helpers.relocate_json("resolve", str(home / "work" / NFC))
+    assert by_nfc["path"].encode() == os.fsencode(str(home / "work" / NFC))
+    assert by_nfc["key"] == by_nfc["path"]
+    assert by_nfc["key"] != by_nfd["key"]
     nowhere = str(tmp_path / "nowhere")
     outside = helpers.relocate_json("resolve", nowhere)
     assert outside == {"path": nowhere, "key": nowhere, "provider": None}
@@ -303,27 +488,35 @@ def _other_forms(name: str) -> set[str]:
     return {unicodedata.normalize(form, name) for form in ("NFC", "NFD")}
 
 
-@pytest.mark.parametrize("direction", DIRECTIONS)
-@PROPERTY
-@given(name=NAMES)
-def test_property_every_spelling_one_key(home, direction, name):
-    assume(len(os.fsencode(name)) < 200)
+def _icloud_home(home: Path, direction: str) -> Path:
     if not (home / "Documents").exists() and not (home / "Documents").is_symlink():
         helpers.mac_home(home, direction)
         (home / "iCloud Drive").symlink_to(home / CLOUD_DOCS)
-    # A fresh parent per example: names from other examples cannot interfere.
-    parent = f"ex{next(_counter)}"
-    real_docs = Path(_real(home / "Documents"))
-    (real_docs / parent / name).mkdir(parents=True)
+    return Path(_real(home / "Documents"))
 
-    bases = [
+
+def _bases(home: Path, real_docs: Path) -> list[Path]:
+    return [
         home / "Documents",
         home / CLOUD_DOCS / "Documents",
         home / "iCloud Drive" / "Documents",
         real_docs,
     ]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@PROPERTY
+@given(name=NAMES)
+def test_property_every_spelling_one_key(home, direction, folds, name):
+    # A volume that folds normalization (APFS): every form of the name is the one folder.
+    assume(len(os.fsencode(name)) < 200)
+    real_docs = _icloud_home(home, direction)
+    # A fresh parent per example: names from other examples cannot interfere.
+    parent = f"ex{next(_counter)}"
+    (real_docs / parent / name).mkdir(parents=True)
+
     results = set()
-    for base in bases:
+    for base in _bases(home, real_docs):
         for form in _other_forms(name) | {name}:
             results.add(resolver.resolve(os.path.join(base, parent, form)))
     assert len(results) == 1, results
@@ -335,9 +528,36 @@ def test_property_every_spelling_one_key(home, direction, name):
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @PROPERTY
-@given(name=NAMES, tail=st.lists(NAMES, max_size=2))
-def test_property_resolve_is_idempotent(home, direction, name, tail):
+@given(name=NAMES)
+def test_property_each_form_its_own_key_here(home, direction, name):
+    # This volume does not fold: each form is its own name, one key per form across aliases.
     assume(len(os.fsencode(name)) < 200)
+    real_docs = _icloud_home(home, direction)
+    parent = f"ex{next(_counter)}"
+    (real_docs / parent / name).mkdir(parents=True)
+
+    keys = set()
+    for form in _other_forms(name) | {name}:
+        results = {resolver.resolve(os.path.join(b, parent, form)) for b in _bases(home, real_docs)}
+        assert len(results) == 1, results
+        (found,) = results
+        assert os.fsencode(found.path) == os.fsencode(os.path.join(real_docs, parent, form))
+        assert os.path.lexists(found.path) == (form == name)
+        assert found.key == str(home / "Documents" / parent / form)
+        assert found.provider == "icloud"
+        keys.add(found.key)
+    assert len(keys) == len(_other_forms(name) | {name})
+
+
+@pytest.mark.parametrize("unicode_folds", [False, True], ids=["here", "apfs"])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@PROPERTY
+@given(name=NAMES, tail=st.lists(NAMES, max_size=2))
+def test_property_resolve_is_idempotent(  # noqa: PLR0917 - fixtures and drawn values
+    home, tmp_path, monkeypatch, unicode_folds, direction, name, tail
+):
+    assume(len(os.fsencode(name)) < 200)
+    _fake_volume(monkeypatch, tmp_path, case=False, unicode=unicode_folds)
     if not (home / "Documents").exists() and not (home / "Documents").is_symlink():
         helpers.mac_home(home, direction)
     parent = f"ex{next(_counter)}"
@@ -348,7 +568,9 @@ def test_property_resolve_is_idempotent(home, direction, name, tail):
         once = resolver.resolve(path)
         assert resolver.resolve(once.path) == once
         assert resolver.key(once.path) == once.key
-        assert once.key == unicodedata.normalize("NFC", once.key)
+        canonical = os.path.join(home, "Documents", parent, name, *tail)
+        expected = unicodedata.normalize("NFC", canonical) if unicode_folds else canonical
+        assert once.key == expected
         assert os.path.lexists(once.path) == (not tail)
 
 
@@ -377,7 +599,7 @@ def test_rebase_onto_the_project_spelling(home, direction):
     assert resolver.rebase("/", project) is None
 
 
-def test_rebase_through_nfc_spelling_keeps_disk_spelling(home):
+def test_rebase_through_nfc_spelling_keeps_disk_spelling(home, folds):
     (home / "work" / NFD / "src").mkdir(parents=True)
     project = resolver.resolve(str(home / "work" / NFD))
     got = resolver.rebase(str(home / "work" / NFC / "src"), project)
@@ -402,11 +624,18 @@ def test_same_location_does_not_follow_the_last_link(home, direction, tmp_path):
     assert resolver.resolve(str(short_link)) == resolver.resolve(str(target))
 
 
-def test_same_location_across_normalizations(home):
+def test_same_location_across_normalizations(home, folds):
     (home / "w" / NFD).mkdir(parents=True)
     assert resolver.same_location(str(home / "w" / NFC), str(home / "w" / NFD))
     assert resolver.same_location(str(home / "w" / NFC / "x"), str(home / "w" / NFD / "x"))
     assert not resolver.same_location(str(home / "w" / NFC), str(home / "w" / "cafe"))
+
+
+def test_other_normalizations_are_other_locations_here(home):
+    (home / "w" / NFD).mkdir(parents=True)
+    assert not resolver.same_location(str(home / "w" / NFC), str(home / "w" / NFD))
+    assert not resolver.same_location(str(home / "w" / NFC / "x"), str(home / "w" / NFD / "x"))
+    assert resolver.same_location(str(home / "w" / NFD / "x"), str(home / "w" / NFD / "x"))
 
 
 # -- the store's default root ----------------------------------------------------------------
@@ -459,9 +688,16 @@ def test_relocator_home_wins(monkeypatch, tmp_path):
         assert store.default_root() == str(tmp_path / "mine")
     monkeypatch.setenv("RELOCATOR_HOME", "~/relstore")
     assert store.default_root() == os.path.join(os.environ["HOME"], "relstore")
+    monkeypatch.setenv("RELOCATOR_HOME", str(tmp_path / "a" / ".." / "b") + "/")
+    assert store.default_root() == str(tmp_path / "b")
+    # A relative one would be relative to whatever folder relocate runs in: refused.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("RELOCATOR_HOME", "rel/store")
-    assert store.default_root() == str(tmp_path / "rel" / "store")
+    for relative in ("rel/store", "store", "./x", "~nosuchuser-here/x"):
+        monkeypatch.setenv("RELOCATOR_HOME", relative)
+        with pytest.raises(RelocatorError) as caught:
+            store.default_root()
+        assert str(caught.value) == f"RELOCATOR_HOME must be an absolute path (got {relative!r})"
+    assert os.listdir(tmp_path) == ["home"]
     # An empty one is unset.
     monkeypatch.setenv("RELOCATOR_HOME", "")
     assert store.default_root() == str(platformdirs.user_cache_path("relocator"))

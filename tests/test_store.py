@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import plistlib
+import random
 import re
 import sqlite3
 import stat
@@ -18,9 +19,18 @@ from pathlib import Path
 import pytest
 
 from relocator import platform, resolver
-from relocator.errors import EXIT_BUSY, EXIT_INTERNAL, EXIT_USAGE, EXIT_USER, Busy, RelocatorError
+from relocator import registry as registry_module
+from relocator.errors import (
+    EXIT_BUSY,
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    EXIT_USER,
+    Busy,
+    RelocatorError,
+    warn,
+)
 from relocator.registry import SCHEMA_VERSION, Registry, Row
-from relocator.store import CACHEDIR_TAG, Store
+from relocator.store import CACHEDIR_TAG, README, Store
 from tests import helpers
 
 SUBFOLDERS = ("venvs", "journal", "tmp", "logs", "locks")
@@ -64,10 +74,13 @@ def test_ensure_creates_a_private_store(store: Path):
     assert "relocator" in readme
     assert "relocate list" in readme
     assert sorted(os.listdir(store)) == sorted([*SUBFOLDERS, "README"])
-    # A second time changes nothing and keeps the README.
-    (store / "README").write_text("kept\n")
+    # A second time changes nothing and keeps the README, with what was added below its first line.
+    readme = store / "README"
+    readme.write_text(README + "a note of mine\n")
+    before = os.stat(readme)
     Store().ensure()
-    assert (store / "README").read_text() == "kept\n"
+    assert readme.read_text() == README + "a note of mine\n"
+    assert os.stat(readme).st_ino == before.st_ino
 
 
 def test_ensure_creates_missing_parents(tmp_path: Path):
@@ -108,6 +121,154 @@ def test_ensure_under_a_file_is_a_user_error(tmp_path: Path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(RelocatorError, match="RELOCATOR_HOME"):
         Store(str(tmp_path / "afile" / "store")).ensure()
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every name below ``folder`` (not following links) with its mode and size."""
+    found = {".": (os.lstat(folder).st_mode, 0)}
+    for top, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            st = os.lstat(os.path.join(top, name))
+            found[os.path.relpath(os.path.join(top, name), folder)] = (st.st_mode, st.st_size)
+    return found
+
+
+def _foreign_folder(kind: str, where: Path) -> Path:
+    """A folder that is not a store: a home, a project, a README of someone else's..."""
+    where.mkdir(parents=True)
+    if kind == "home":
+        (where / ".bashrc").write_text("export X=1\n")
+        (where / "Documents" / "thesis").mkdir(parents=True)
+        (where / "venvs").mkdir()  # one of relocator's names does not make it a store
+    elif kind == "project":
+        (where / "pyproject.toml").write_text("[project]\n")
+        (where / "README").write_text("My project\n")
+    elif kind == "readme-folder":
+        (where / "README").mkdir()
+    elif kind == "readme-link":  # our text, but through a link: not a README of this folder
+        (where.parent / "elsewhere").write_text(README)
+        (where / "README").symlink_to(where.parent / "elsewhere")
+    elif kind == "readme-pipe":
+        os.mkfifo(where / "README")  # reading it must not hang
+    os.chmod(where, 0o755)  # noqa: S103 - a mode ensure() must not touch
+    return where
+
+
+FOREIGN = ["home", "project", "readme-folder", "readme-link", "readme-pipe"]
+
+
+@pytest.mark.parametrize("kind", FOREIGN)
+def test_ensure_refuses_a_folder_that_is_not_a_store(tmp_path: Path, kind: str):
+    folder = _foreign_folder(kind, tmp_path / "mine")
+    before = _snapshot(folder)
+    with pytest.raises(RelocatorError) as caught:
+        Store(str(folder)).ensure()
+    message = str(caught.value)
+    assert message == (
+        f"{folder} is not a relocator store (it holds other files); "
+        "set RELOCATOR_HOME to a new or empty folder"
+    )
+    assert _snapshot(folder) == before  # not even chmod-ed
+    assert _mode(folder) == 0o755
+
+
+def test_relocate_with_relocator_home_set_to_home_touches_nothing(tmp_path: Path, isolated: Path):
+    home = isolated
+    (home / ".bashrc").write_text("export X=1\n")
+    (home / "Documents").mkdir()
+    os.chmod(home, 0o751)  # noqa: S103 - a mode ensure() must not touch
+    before = _snapshot(home)
+    env = {**os.environ, "RELOCATOR_HOME": str(home)}
+    project = _project(tmp_path / "proj")
+    for args in (["list"], ["adopt", str(project)], ["status", str(project)], ["hook", "zsh"]):
+        result = helpers.relocate(*args, env=env, cwd=tmp_path)
+        assert result.returncode == EXIT_USER, (args, result.stderr)
+        line = helpers.one_clean_error_line(result)
+        assert "is not a relocator store" in line, line
+        assert _snapshot(home) == before
+    assert not os.path.lexists(project / ".venv")
+
+
+@pytest.mark.parametrize(
+    "leftovers",
+    [
+        [],
+        [".DS_Store"],
+        ["README.4242.tmp"],
+        ["README.4242.tmp", "venvs", "locks"],
+        ["registry.db"],
+    ],
+    ids=["empty", "finder", "readme-tmp", "cut-short", "old-store"],
+)
+def test_ensure_takes_an_empty_folder_or_what_it_left(tmp_path: Path, leftovers: list[str]):
+    root = tmp_path / "new"
+    root.mkdir(mode=0o755)
+    os.chmod(root, 0o755)  # noqa: S103
+    for name in leftovers:
+        if "." in name:
+            (root / name).write_text("")
+        else:
+            (root / name).mkdir()
+    Store(str(root)).ensure()
+    assert _mode(root) == 0o700
+    assert (root / "README").read_text() == README
+    assert all((root / sub).is_dir() for sub in SUBFOLDERS)
+
+
+@pytest.mark.parametrize("sub", ["venvs", "locks"])
+def test_ensure_with_a_file_in_place_of_a_subfolder_is_a_clear_error(store: Path, sub: str):
+    Store().ensure()
+    (store / sub).rmdir()
+    (store / sub).write_text("x")
+    with pytest.raises(RelocatorError) as caught:
+        Store().ensure()
+    assert str(caught.value) == (
+        f"cannot set up the store {store}: {store / sub} (File exists); "
+        "move that away or set RELOCATOR_HOME"
+    )
+    assert (store / sub).read_text() == "x"
+
+
+def test_ensure_keeps_a_store_with_its_readme_whatever_else_it_holds(store: Path):
+    s = Store().ensure()
+    (store / "registry.db.damaged-20240101-000000").write_bytes(b"x")
+    (store / "notes.txt").write_text("mine")
+    os.chmod(store, 0o750)  # noqa: S103 - ensure() tightens its own store
+    assert s.ensure() is s
+    assert _mode(store) == 0o700
+    assert (store / "notes.txt").read_text() == "mine"
+
+
+def test_a_symlinked_store_is_checked_at_its_target(tmp_path: Path):
+    target = tmp_path / "real-store"
+    link = tmp_path / "store-link"
+    link.symlink_to(target, target_is_directory=True)
+    target.mkdir()
+    Store(str(link)).ensure()
+    assert (target / "README").read_text() == README
+    assert _mode(target) == 0o700
+    assert os.path.islink(link)
+    # A link to a folder that is not a store is refused like the folder itself.
+    other = _foreign_folder("home", tmp_path / "a-home")
+    before = _snapshot(other)
+    (tmp_path / "link-home").symlink_to(other)
+    with pytest.raises(RelocatorError, match="is not a relocator store"):
+        Store(str(tmp_path / "link-home")).ensure()
+    assert _snapshot(other) == before
+
+
+@pytest.mark.parametrize(
+    "value", ["rel/store", "store", "./store", "../store", "~user-nobody-has/x"]
+)
+def test_a_relative_relocator_home_is_refused(tmp_path: Path, value: str):
+    (tmp_path / "plain").mkdir()
+    env = {**os.environ, "RELOCATOR_HOME": value}
+    for args in (["list"], ["python", "."], ["status"], ["hook", "bash"]):
+        result = helpers.relocate(*args, env=env, cwd=tmp_path / "plain")
+        assert result.returncode == EXIT_USER, (args, result.stderr)
+        line = helpers.one_clean_error_line(result)
+        assert line == f"relocate: RELOCATOR_HOME must be an absolute path (got {value!r})"
+    assert os.listdir(tmp_path / "plain") == []  # no store in the current folder
 
 
 # -- marks: backup exclusion and CACHEDIR.TAG -----------------------------------------------
@@ -287,6 +448,432 @@ def test_rebuild_takes_the_venv_name_from_the_file_name(store: Path):
         assert row.venv == "proj1-aaaaaaaa"
 
 
+# -- a registry that is not one ---------------------------------------------------------
+
+
+def _sqlite_file(path: Path, *statements: str) -> bytes:
+    db = sqlite3.connect(path)
+    try:
+        for statement in statements:
+            db.execute(statement)
+        db.commit()
+    finally:
+        db.close()
+    return path.read_bytes()
+
+
+def _full_registry(tmp_path: Path) -> bytes:
+    """The bytes of a real registry of 300 rows, checkpointed into its main file."""
+    s = Store(str(tmp_path / "donor")).ensure()
+    with Registry(s) as registry:
+        with registry.transaction():
+            for n in range(300):
+                registry._put(_row(n))
+        registry.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return Path(s.registry_path).read_bytes()
+
+
+def _damaged(kind: str, tmp_path: Path) -> bytes:
+    if kind == "random":
+        return random.Random(7).randbytes(5000)  # noqa: S311
+    if kind == "zeros":
+        return bytes(8192)
+    if kind == "newline":
+        return b"\n"
+    if kind == "text":
+        return b"this is not an SQLite database\n" * 200
+    if kind == "other-app":
+        return _sqlite_file(tmp_path / "other.db", "CREATE TABLE cookies (name TEXT, value TEXT)")
+    if kind == "no-projects-table":
+        return _sqlite_file(
+            tmp_path / "x.db",
+            "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+            "INSERT INTO schema_version VALUES (1)",
+        )
+    if kind == "projects-garbled":
+        return _sqlite_file(
+            tmp_path / "x.db",
+            "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+            "INSERT INTO schema_version VALUES (1)",
+            "CREATE TABLE projects (key TEXT, where_ TEXT)",
+        )
+    if kind == "version-missing":
+        return _sqlite_file(
+            tmp_path / "x.db",
+            "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+            "CREATE TABLE projects (key TEXT)",
+        )
+    if kind == "version-text":
+        return _sqlite_file(
+            tmp_path / "x.db",
+            "CREATE TABLE schema_version (version)",
+            "INSERT INTO schema_version VALUES ('one')",
+        )
+    good = _full_registry(tmp_path)
+    assert len(good) > 8 * 4096
+    if kind == "truncated-header":
+        return good[:50]
+    if kind == "truncated-page":
+        return good[:4196]
+    if kind == "truncated-end":
+        return good[: len(good) - 2 * 4096]
+    assert kind == "page-zeroed"
+    return good[: 4 * 4096] + bytes(4096) + good[5 * 4096 :]
+
+
+DAMAGE = [
+    "random",
+    "zeros",
+    "newline",
+    "text",
+    "truncated-header",
+    "truncated-page",
+    "truncated-end",
+    "page-zeroed",
+    "other-app",
+    "no-projects-table",
+    "projects-garbled",
+    "version-missing",
+    "version-text",
+]
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_a_damaged_registry_is_set_aside_and_rebuilt(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+):
+    s = Store().ensure()
+    rows = [_row(1, t=1.0), _row(2, t=2.0)]
+    _write_owned_venvs(s, rows)
+    damaged = _damaged(kind, tmp_path)
+    Path(s.registry_path).write_bytes(damaged)
+    capsys.readouterr()
+
+    with Registry(s) as registry:
+        assert registry.all() == rows
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"relocate: warning: the registry {s.registry_path} was damaged (")
+    assert lines[0].endswith("rebuilt it from the owner records (2 projects)")
+    (aside,) = store.glob("registry.db.damaged-*")
+    assert re.fullmatch(r"registry\.db\.damaged-\d{8}-\d{6}", aside.name)
+    assert f"set it aside as {aside.name} " in lines[0]
+    assert aside.read_bytes() == damaged  # kept as it was, for whoever wants to look
+    # The new registry is a good one: the next opening has nothing to say.
+    with Registry(s) as registry:
+        assert registry.all() == rows
+        assert registry.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert capsys.readouterr().err == ""
+    assert len(list(store.glob("registry.db.damaged-*"))) == 1
+
+
+def test_a_damaged_registry_goes_aside_with_its_wal(store: Path, capsys):
+    s = Store().ensure()
+    _write_owned_venvs(s, [_row(1)])
+    Path(s.registry_path).write_bytes(b"garbage" * 1000)
+    Path(s.registry_path + "-wal").write_bytes(b"old wal" * 100)
+    Path(s.registry_path + "-shm").write_bytes(b"old shm" * 100)
+    with Registry(s) as registry:
+        assert registry.all() == [_row(1)]
+    (aside,) = store.glob("registry.db.damaged-*[0-9]")
+    assert Path(f"{aside}-wal").read_bytes() == b"old wal" * 100
+    assert Path(f"{aside}-shm").read_bytes() == b"old shm" * 100
+    assert "was damaged" in capsys.readouterr().err
+    # Two damages within one second get two names.
+    with Registry(s):
+        pass
+    Path(s.registry_path).write_bytes(b"garbage again" * 1000)
+    for suffix in ("-wal", "-shm"):
+        Path(s.registry_path + suffix).unlink(missing_ok=True)
+    with Registry(s) as registry:
+        assert registry.all() == [_row(1)]
+    assert len(list(store.glob("registry.db.damaged-*[0-9]"))) == 2
+
+
+def test_a_garbage_wal_beside_a_good_registry_is_ignored(store: Path, capsys):
+    s = Store().ensure()
+    with Registry(s) as registry:
+        registry.put(_row(1))
+        registry.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    Path(s.registry_path + "-wal").write_bytes(random.Random(3).randbytes(20000))  # noqa: S311
+    with Registry(s) as registry:
+        assert registry.all() == [_row(1)]
+    assert capsys.readouterr().err == ""
+    assert not list(store.glob("registry.db.damaged-*"))
+
+
+def test_an_empty_registry_file_is_filled_from_the_owner_records(store: Path, capsys):
+    # A new database to SQLite (a crash right after creating it): nothing to set aside.
+    s = Store().ensure()
+    _write_owned_venvs(s, [_row(1), _row(2)])
+    Path(s.registry_path).write_bytes(b"")
+    with Registry(s) as registry:
+        assert registry.all() == [_row(1), _row(2)]
+        assert registry.rebuilt == 2
+    assert capsys.readouterr().err == ""
+    assert not list(store.glob("registry.db.damaged-*"))
+
+
+def test_list_and_status_go_on_past_a_garbage_registry(store: Path, tmp_path: Path):
+    s = Store().ensure()
+    project = _project(tmp_path / "proj")
+    found = resolver.resolve(str(project))
+    row = Row(found.key, found.path, "proj-00000001", "3.12.1", None, 5.0, 5.0)
+    _write_owned_venvs(s, [row])
+    (store / "registry.db").write_bytes(random.Random(1).randbytes(3000))  # noqa: S311
+
+    result = helpers.relocate("list", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [p["project"] for p in json.loads(result.stdout)] == [str(project)]
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("relocate: warning: the registry ")
+    assert "(1 project)" in line
+    # Repaired once: the next command has nothing to say.
+    result = helpers.relocate("status", str(project), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["project"] == str(project)
+    # The same for status meeting the damage first.
+    (store / "registry.db").write_bytes(bytes(4096))
+    result = helpers.relocate("status", str(project), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "relocate: warning: the registry" in result.stderr
+    assert str(project) in result.stdout
+
+
+OPENER = textwrap.dedent(
+    """
+    import os, sys, time
+    from relocator.registry import Registry
+    from relocator.store import Store
+
+    root, me, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    open(go + f".ready{me}", "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    with Registry(Store(root).ensure()) as registry:
+        print(len(registry.all()))
+    """
+)
+
+
+def test_processes_meeting_one_damaged_registry_repair_it_once(store: Path, tmp_path: Path):
+    s = Store().ensure()
+    _write_owned_venvs(s, [_row(n) for n in range(5)])
+    (store / "registry.db").write_bytes(b"not a database\n" * 500)
+    go = str(tmp_path / "go")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(store), str(i), go],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(6)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("go.ready*"))) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        Path(go).touch()
+        results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [(code, out) for code, out, _ in results] == [(0, "5\n")] * 6, results
+    warnings = [line for _, _, err in results for line in err.splitlines()]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("relocate: warning: the registry ")
+    assert len(list(store.glob("registry.db.damaged-*[0-9]"))) == 1
+
+
+@pytest.mark.parametrize("kind", ["folder", "symlink", "dangling-symlink", "fifo"])
+def test_a_registry_that_is_not_a_file_is_a_clear_error(store: Path, tmp_path: Path, kind: str):
+    s = Store().ensure()
+    path = Path(s.registry_path)
+    if kind == "folder":
+        path.mkdir()
+        (path / "inside").write_text("x")
+        what = "a folder"
+    elif kind == "fifo":
+        os.mkfifo(path)  # SQLite would wait on it forever
+        what = "not a regular file"
+    else:
+        target = tmp_path / ("elsewhere.db" if kind == "symlink" else "nowhere/x.db")
+        if kind == "symlink":
+            _sqlite_file(target, "CREATE TABLE t (x)")
+        path.symlink_to(target)
+        what = "a symlink"
+    with pytest.raises(RelocatorError) as caught:
+        Registry(s)
+    assert str(caught.value) == (
+        f"the registry {path} is {what}, not relocator's database; "
+        "move it out of the store and run again"
+    )
+    assert os.path.lexists(path)
+    assert not list(store.glob("registry.db.damaged-*"))
+    assert not (tmp_path / "nowhere").exists()  # nothing created through the link
+    result = helpers.relocate("list", cwd=tmp_path)
+    assert result.returncode == EXIT_USER, result.stderr
+    assert "move it out of the store" in helpers.one_clean_error_line(result)
+
+
+def test_an_unreadable_registry_is_a_clear_error(store: Path, tmp_path: Path):
+    s = Store().ensure()
+    with Registry(s) as registry:
+        registry.put(_row(1))
+    registry_file = Path(s.registry_path)
+    # Root reads and writes any file: there, the immutable flag denies the writes.
+    as_root = os.getuid() == 0
+    lock = ["chattr", "+i", str(registry_file)] if as_root else None
+    if lock:
+        subprocess.run(lock, check=True)
+    else:
+        os.chmod(registry_file, 0)
+    try:
+        with pytest.raises(RelocatorError) as caught:
+            Registry(s)
+        expected = (
+            f"cannot read and write the registry {registry_file} (permission denied); "
+            "give it back to your user (chmod u+rw) or move it away and run again"
+        )
+        assert str(caught.value) == expected
+        for args in (["list"], ["adopt", str(_project(tmp_path / "proj"))]):
+            result = helpers.relocate(*args, cwd=tmp_path)
+            assert result.returncode == EXIT_USER, result.stderr
+            assert helpers.one_clean_error_line(result) == f"relocate: {expected}"
+        assert not list(store.glob("registry.db.damaged-*"))
+    finally:
+        if lock:
+            subprocess.run(["chattr", "-i", str(registry_file)], check=True)
+        else:
+            os.chmod(registry_file, 0o600)
+    with Registry(s) as registry:
+        assert registry.all() == [_row(1)]
+
+
+def test_a_registry_from_a_newer_relocator_is_left_alone(store: Path, tmp_path: Path):
+    s = Store().ensure()
+    with Registry(s) as registry:
+        registry.put(_row(1))
+        registry.db.execute("UPDATE schema_version SET version = 7")
+        registry.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = Path(s.registry_path).read_bytes()
+    with pytest.raises(RelocatorError) as caught:
+        Registry(s)
+    assert str(caught.value) == (
+        f"the registry {s.registry_path} was made by a newer relocator (schema 7); upgrade relocate"
+    )
+    assert Path(s.registry_path).read_bytes() == before
+    result = helpers.relocate("list", cwd=tmp_path)
+    assert result.returncode == EXIT_USER
+    assert helpers.one_clean_error_line(result).endswith("(schema 7); upgrade relocate")
+    assert not list(store.glob("registry.db.damaged-*"))
+
+
+def test_a_registry_held_too_long_is_busy(store: Path, monkeypatch: pytest.MonkeyPatch):
+    s = Store().ensure()
+    Registry(s).close()
+    monkeypatch.setattr(registry_module, "BUSY_TIMEOUT_S", 0.3)
+    other = sqlite3.connect(s.registry_path, isolation_level=None)
+    try:
+        opened = Registry(s)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(Busy) as caught:
+            opened.put(_row(1))
+        assert str(caught.value) == (
+            f"another relocate holds the registry {s.registry_path} (waited 0.3s); "
+            "try again when it is done"
+        )
+        opened.close()
+        with pytest.raises(Busy):
+            Registry(s)
+        other.execute("ROLLBACK")
+        with Registry(s) as registry:
+            registry.put(_row(1))
+            assert registry.all() == [_row(1)]
+    finally:
+        other.close()
+
+
+_GOOD = _row(9, t=9.0).owner_record()
+HOSTILE_RECORDS = {
+    "list": json.dumps([1, 2]),
+    "string": json.dumps("/p/x"),
+    "number": "3",
+    "null": "null",
+    "key-int": json.dumps({**_GOOD, "key": 5}),
+    "key-relative": json.dumps({**_GOOD, "key": "p/proj9"}),
+    "key-empty": json.dumps({**_GOOD, "key": ""}),
+    "key-nul": json.dumps({**_GOOD, "key": "/p/a\0b"}),
+    "key-lone-surrogate": json.dumps({**_GOOD, "key": "/p/\ud800"}),
+    "path-none": json.dumps({**_GOOD, "path": None}),
+    "path-dict": json.dumps({**_GOOD, "path": {"a": 1}}),
+    "created-text": json.dumps({**_GOOD, "created": "yesterday"}),
+    "created-bool": json.dumps({**_GOOD, "created": True}),
+    "created-nan": json.dumps({**_GOOD, "created": float("nan")}),
+    "created-inf": json.dumps({**_GOOD, "last_seen": float("inf")}),
+    "created-huge": json.dumps({**_GOOD, "created": 10**400}),
+    "python-int": json.dumps({**_GOOD, "python": 3}),
+    "provider-list": json.dumps({**_GOOD, "provider": ["icloud"]}),
+    "extra-field": json.dumps({**_GOOD, "surprise": 1}),
+    "missing-field": json.dumps({k: v for k, v in _GOOD.items() if k != "last_seen"}),
+    "empty-object": "{}",
+    "deep": "[" * 100_000 + "]" * 100_000,
+    "not-json": "{not json",
+    "not-utf8": b'{"key": "/p/\xff"}',
+}
+
+
+def test_rebuild_skips_hostile_owner_records(store: Path, tmp_path: Path):
+    s = Store().ensure()
+    good = [_row(1, t=1.0), _row(2, t=2.0)]
+    _write_owned_venvs(s, good)
+    for n, (label, text) in enumerate(HOSTILE_RECORDS.items()):
+        name = f"{label}-{n:08d}"
+        os.mkdir(s.venv_path(name))
+        raw = text if isinstance(text, bytes) else text.encode()
+        Path(s.owner_path(name)).write_bytes(raw)
+    with Registry(s) as registry:  # a new registry: built from the owner records on opening
+        assert registry.rebuilt == 2
+        assert registry.all() == good
+        assert registry.rebuild() == 2
+        assert registry.all() == good
+    os.unlink(s.registry_path)
+    result = helpers.relocate("list", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 2
+
+
+def test_names_that_are_not_utf8_are_stored_and_found(store: Path, tmp_path: Path):
+    s = Store().ensure()
+    name = os.fsdecode(b"/p/caf\xe9")  # a Latin-1 name from an old disk: not UTF-8
+    row = _row(1)._replace(key=name, path=name)
+    with Registry(s) as registry:
+        registry.put(row)
+        registry.put(_row(2))
+        assert registry.get(name) == row
+        assert registry.by_venv(row.venv) == row
+        assert row in registry.all()
+        registry.touch(name)
+        touched = registry.get(name)
+        assert touched is not None and touched.last_seen > row.last_seen
+        registry.remove(name)
+        assert registry.get(name) is None
+        assert registry.get(os.fsdecode(b"/p/caf\xc3\xa9")) is None  # the UTF-8 twin is another
+    _write_owned_venvs(s, [row])
+    os.unlink(s.registry_path)
+    with Registry(s) as registry:
+        assert registry.all() == [row]
+    # A folder with such a name: a clear answer from status, not an internal error.
+    folder = tmp_path / os.fsdecode(b"caf\xe9") / "plain"
+    folder.mkdir(parents=True)
+    result = helpers.relocate("status", cwd=folder)
+    assert result.returncode == EXIT_USER, result.stderr
+    assert "is in no relocated project" in helpers.one_clean_error_line(result)
+
+
 # -- concurrency ---------------------------------------------------------------------------
 
 PUTTER = textwrap.dedent(
@@ -417,6 +1004,71 @@ def test_lock_timeout_in_process(store: Path, monkeypatch: pytest.MonkeyPatch):
         t.join()
 
 
+@pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf", "-inf", "1e999", "5s", "0x10"])
+def test_a_bad_lock_timeout_is_a_clear_error(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+):
+    monkeypatch.setenv("RELOCATOR_LOCK_TIMEOUT", value)
+    s = Store().ensure()
+    with pytest.raises(RelocatorError) as caught, s.lock("/k", "k"):
+        pass
+    assert str(caught.value) == (
+        f"RELOCATOR_LOCK_TIMEOUT must be a number of seconds >= 0 (got {value!r}); "
+        "fix it, or unset it for the default of 30"
+    )
+    project = _project(tmp_path / "proj")
+    result = helpers.relocate("adopt", str(project), cwd=tmp_path)
+    assert result.returncode == EXIT_USER, result.stderr
+    assert "RELOCATOR_LOCK_TIMEOUT" in helpers.one_clean_error_line(result)
+    assert not os.path.lexists(project / ".venv")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", 30.0), ("  ", 30.0), ("0", 0.0), (" 2.5 ", 2.5)]
+)
+def test_lock_timeout_values_that_are_fine(
+    store: Path, monkeypatch: pytest.MonkeyPatch, value: str, expected: float
+):
+    monkeypatch.setenv("RELOCATOR_LOCK_TIMEOUT", value)
+    s = Store().ensure()
+    with s.lock("/k", "k"):
+        pass
+    if expected == 0.0:  # zero: one try, then busy at once
+        held = threading.Event()
+        done = threading.Event()
+
+        def holder() -> None:
+            with s.lock("/k", "k"):
+                held.set()
+                done.wait(10)
+
+        t = threading.Thread(target=holder)
+        t.start()
+        try:
+            assert held.wait(10)
+            with pytest.raises(Busy, match="waited 0s"), s.lock("/k", "k"):
+                pass
+        finally:
+            done.set()
+            t.join()
+
+
+def test_a_lock_file_that_is_a_folder_is_a_clear_error(store: Path, tmp_path: Path):
+    s = Store().ensure()
+    project = _project(tmp_path / "proj")
+    key = resolver.resolve(str(project)).key
+    with s.lock(key, "x"):
+        (lock,) = os.listdir(store / "locks")
+    os.unlink(store / "locks" / lock)
+    (store / "locks" / lock).mkdir()
+    with pytest.raises(RelocatorError, match="cannot take the lock") as caught, s.lock(key, "x"):
+        pass
+    assert lock in str(caught.value)
+    result = helpers.relocate("adopt", str(project), cwd=tmp_path)
+    assert result.returncode == EXIT_USER, result.stderr
+    assert "move it away" in helpers.one_clean_error_line(result)
+
+
 # -- the CLI's error contract -----------------------------------------------------------------
 
 
@@ -477,24 +1129,87 @@ def test_store_under_a_file_is_a_clean_user_error(tmp_path: Path):
     assert not os.path.lexists(project / ".venv")
 
 
+INJECTED = textwrap.dedent(
+    """
+    import sys
+    from relocator import entry, relocation
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug, injected")
+
+    relocation.adopt = broken
+    sys.argv = ["relocate", *sys.argv[1:]]
+    sys.exit(entry.main())
+    """
+)
+
+
 def test_internal_error_exits_3_and_logs_a_traceback(tmp_path: Path, store: Path):
-    # A registry that is not a database: nothing the user did by the book, so "internal".
+    # A bug (not a RelocatorError): one short line, exit 3, the traceback in the store's logs.
     project = _project(tmp_path / "proj")
     Store().ensure()
-    (store / "registry.db").write_bytes(b"this is not an SQLite database\n" * 200)
-    result = helpers.relocate("adopt", str(project), cwd=tmp_path)
+    result = helpers.run([sys.executable, "-c", INJECTED, "adopt", str(project)], cwd=tmp_path)
     assert result.returncode == EXIT_INTERNAL, result.stderr
     line = helpers.one_clean_error_line(result)
-    assert line.startswith("relocate: internal error: ")
+    assert line.startswith("relocate: internal error: ZeroDivisionError: a bug, injected")
     found = re.search(r"details in (\S+\.log)$", line)
     assert found, line
     log = Path(found.group(1))
     assert log.parent == store / "logs"
     text = log.read_text()
     assert "Traceback (most recent call last)" in text
-    assert "DatabaseError" in text
+    assert "ZeroDivisionError" in text
     assert text.startswith("relocate adopt ")
     assert not os.path.lexists(project / ".venv")
+
+
+def test_a_registry_that_is_not_a_database_is_repaired_not_an_internal_error(
+    tmp_path: Path, store: Path
+):
+    # It was exit 3 ("internal error") before: now set aside, rebuilt, and the command goes on.
+    project = _project(tmp_path / "proj")
+    Store().ensure()
+    (store / "registry.db").write_bytes(b"this is not an SQLite database\n" * 200)
+    env = helpers.env_without_uv(tmp_path)
+    result = helpers.relocate("adopt", str(project), "--json", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("relocate: warning: the registry ")
+    assert json.loads(result.stdout)["project"] == str(project)
+    assert os.path.islink(project / ".venv")
+    listed = helpers.relocate_json("list", cwd=tmp_path)
+    assert [p["project"] for p in listed] == [str(project)]
+
+
+def test_warn_is_one_line_whatever_the_path_holds(capsys: pytest.CaptureFixture[str]):
+    path = os.fsdecode(b"/x/caf\xe9")
+    warn(f"the registry {path}\nsecond line was damaged")
+    assert capsys.readouterr().err == (
+        "relocate: warning: the registry /x/caf\\udce9\\nsecond line was damaged\n"
+    )
+
+
+WARN_IN_ASCII = textwrap.dedent(
+    """
+    import sys
+    from relocator.errors import warn
+    warn("café " + sys.argv[1])
+    sys.stderr.close()
+    warn("to a closed stderr: nothing, and no crash")
+    sys.stderr = None
+    warn("to no stderr at all")
+    print("went on")
+    """
+)
+
+
+def test_warn_writes_what_the_terminal_can_show(tmp_path: Path):
+    env = {**os.environ, "PYTHONIOENCODING": "ascii:strict"}
+    odd = os.fsdecode(b"\xff")
+    result = helpers.run([sys.executable, "-c", WARN_IN_ASCII, odd], env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "relocate: warning: caf\\xe9 \\udcff\n"
+    assert result.stdout == "went on\n"
 
 
 # -- the fast path stays fast ---------------------------------------------------------------
