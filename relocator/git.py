@@ -1,51 +1,178 @@
 """Git: keeping the link out of ``git status`` through ``.git/info/exclude``.
 
 relocator never edits the user's ``.gitignore``; it adds the link names in a
-marked block of the work tree's ``info/exclude`` and removes only that block.
+marked block of the repository's ``info/exclude`` and removes only that block:
+every other byte of the file stays as it was (line endings, form feeds,
+undecodable bytes, a missing final newline).
+
+It writes only inside a git directory that exists, looks like one (``HEAD``,
+or a ``commondir`` leading to a folder with ``HEAD``) and belongs to the
+current user, never through a ``.git`` file's ``gitdir:`` into anything else.
+Nothing here raises for what it finds on disk: a problem becomes a one-line
+note for the caller to show, and the relocation goes on without the exclude.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from typing import Optional
 
-from relocator.store import write_atomic
+from relocator.store import bare_line, read_regular, split_lines, write_atomic
 
 LINK_NAMES = (".venv", ".venv.nosync")
 EXCLUDE_BEGIN = "# >>> relocator: venv links (relocate eject removes these lines) >>>"
 EXCLUDE_END = "# <<< relocator <<<"
+_BEGIN, _END = EXCLUDE_BEGIN.encode(), EXCLUDE_END.encode()
+_MAX_POINTER = 4096  # a .git file or commondir longer than this is not one
 
 
-def git_exclude_file(root: str) -> Optional[tuple[str, str]]:
-    """(``info/exclude`` path, work tree) of the git work tree holding ``root``, if any."""
+class _Skip(Exception):
+    """The exclude file cannot be used: ``where`` and why."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(where, reason)
+        self.where, self.reason = where, reason
+
+
+def add_git_exclude(root: str) -> Optional[str]:
+    """Add the link names for ``root`` to its repository's ``info/exclude``.
+
+    Returns None when done (or when ``root`` is in no git work tree), else a
+    one-line note saying what could not be done and that the user may add the
+    lines themselves.
+    """
+    where = root
+    try:
+        found = _locate(root)
+        if found is None:
+            return None
+        where, worktree = found
+        data = _read_exclude(where)
+        new = _with_patterns(data or b"", _exclude_patterns(root, worktree))
+        if new != data:
+            write_atomic(where, new)
+    except _Skip as e:
+        return f"could not add .venv to {e.where} ({e.reason}); add it yourself"
+    except (OSError, ValueError) as e:
+        return f"could not add .venv to {where} ({_reason(e)}); add it yourself"
+    return None
+
+
+def remove_git_exclude(root: str) -> Optional[str]:
+    """Remove ``root``'s lines from our block (the block goes when empty); None or a note."""
+    where = root
+    try:
+        found = _locate(root)
+        if found is None:
+            return None
+        where, worktree = found
+        data = _read_exclude(where)
+        if data is None:
+            return None
+        new = _without_patterns(data, _exclude_patterns(root, worktree))
+        if new != data:
+            write_atomic(where, new)
+    except _Skip as e:
+        return (
+            f"could not remove relocator's lines from {e.where} ({e.reason}); remove them yourself"
+        )
+    except (OSError, ValueError) as e:
+        return (
+            f"could not remove relocator's lines from {where} ({_reason(e)}); remove them yourself"
+        )
+    return None
+
+
+def _reason(e: Exception) -> str:
+    return (e.strerror if isinstance(e, OSError) else None) or str(e) or type(e).__name__
+
+
+# -- finding the exclude file ------------------------------------------------------------
+
+
+def _locate(root: str) -> Optional[tuple[str, str]]:
+    """(``info/exclude`` path, work tree) for ``root``; None outside git; _Skip when unusable."""
     folder = root
     while True:
         dotgit = os.path.join(folder, ".git")
-        if os.path.isdir(dotgit):
-            return os.path.join(dotgit, "info", "exclude"), folder
-        if os.path.isfile(dotgit):  # a linked worktree or a submodule
-            gitdir = _read_gitdir(dotgit)
-            if gitdir is None:
-                return None
-            common = gitdir
-            commondir = os.path.join(gitdir, "commondir")
-            if os.path.isfile(commondir):
-                with open(commondir, encoding="utf-8") as f:
-                    common = os.path.normpath(os.path.join(gitdir, f.read().strip()))
-            return os.path.join(common, "info", "exclude"), folder
+        try:
+            st = os.stat(dotgit)  # a .git symlink is followed, as git does
+        except FileNotFoundError:
+            if os.path.islink(dotgit):
+                raise _Skip(dotgit, "a symlink that leads nowhere") from None
+            st = None
+        except OSError as e:
+            raise _Skip(dotgit, _reason(e)) from None
+        if st is not None:
+            if stat.S_ISDIR(st.st_mode):
+                gitdir = dotgit
+            elif stat.S_ISREG(st.st_mode):  # a linked worktree or a submodule
+                gitdir = _pointer(dotgit, "gitdir: ", os.path.dirname(dotgit))
+            else:
+                raise _Skip(dotgit, "neither a folder nor a regular file")
+            return os.path.join(_common_dir(gitdir, dotgit), "info", "exclude"), folder
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
         folder = parent
 
 
-def _read_gitdir(dotgit: str) -> Optional[str]:
-    with open(dotgit, encoding="utf-8", errors="surrogateescape") as f:
-        line = f.readline().strip()
-    if not line.startswith("gitdir:"):
+def _common_dir(gitdir: str, dotgit: str) -> str:
+    """The real git directory whose ``info/exclude`` git reads, checked to be ours."""
+    real = os.path.realpath(gitdir)
+    _check_ours(real, dotgit)
+    commondir = os.path.join(real, "commondir")
+    if os.path.lexists(commondir):
+        common = os.path.realpath(_pointer(commondir, "", real))
+        _check_ours(common, commondir)
+    else:
+        common = real
+    if not os.path.isfile(os.path.join(common, "HEAD")):
+        raise _Skip(dotgit, f"{common} is not a git directory")
+    return common
+
+
+def _check_ours(folder: str, named_by: str) -> None:
+    try:
+        st = os.stat(folder)
+    except OSError as e:
+        raise _Skip(named_by, f"{folder}: {_reason(e)}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise _Skip(named_by, f"{folder} is not a git directory")
+    if st.st_uid != os.geteuid():
+        raise _Skip(named_by, f"{folder} belongs to another user")
+
+
+def _pointer(path: str, prefix: str, base: str) -> str:
+    """The path a ``.git`` file (``gitdir: X``) or a ``commondir`` file names, against ``base``."""
+    data = read_regular(path, _MAX_POINTER)
+    if data is None or len(data) >= _MAX_POINTER:
+        raise _Skip(path, "not a small regular file")
+    if not data.startswith(prefix.encode()):
+        raise _Skip(path, f"does not start with {prefix.strip() or 'a path'}")
+    named = data[len(prefix) :].rstrip(b"\r\n")  # git trims only the line ends
+    if not named or b"\0" in named:
+        raise _Skip(path, "names no usable path")
+    return os.path.join(base, os.fsdecode(named))
+
+
+def _read_exclude(path: str) -> Optional[bytes]:
+    """The exclude file's bytes (None when missing); _Skip for anything but our regular file."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
         return None
-    gitdir = line[len("gitdir:") :].strip()
-    return os.path.normpath(os.path.join(os.path.dirname(dotgit), gitdir))
+    if stat.S_ISLNK(st.st_mode):
+        raise _Skip(path, "a symlink, which relocator does not write through")
+    if not stat.S_ISREG(st.st_mode):
+        raise _Skip(path, "not a regular file")
+    if st.st_uid != os.geteuid():
+        raise _Skip(path, "belongs to another user")
+    data = read_regular(path)
+    if data is None:
+        raise _Skip(path, "not a regular file")
+    return data
 
 
 def _exclude_patterns(root: str, worktree: str) -> list[str]:
@@ -59,59 +186,93 @@ def _escape_gitignore(rel: str) -> str:
     out = rel
     for ch in "\\*?[!#":
         out = out.replace(ch, "\\" + ch)
-    out = out.replace("\n", "?")  # a pattern cannot hold a newline; `?` matches it
+    out = out.replace("\n", "?").replace("\r", "?")  # a pattern cannot hold a line end
     return out.replace(" ", "\\ ") if out.endswith(" ") else out
 
 
-def add_git_exclude(root: str) -> None:
-    """Add the link names to ``.git/info/exclude`` in a block of ours (never ``.gitignore``)."""
-    found = git_exclude_file(root)
-    if found is None:
-        return
-    path, worktree = found
-    lines = _read_lines(path)
-    wanted = _exclude_patterns(root, worktree)
-    existing = _our_patterns(lines)
-    if all(p in existing for p in wanted):
-        return
-    kept = _without_our_block(lines)
-    block = [EXCLUDE_BEGIN, *sorted(set(existing) | set(wanted)), EXCLUDE_END]
-    write_atomic(path, "".join(line + "\n" for line in [*kept, *block]))
+def _looks_like_ours(line: bytes) -> bool:
+    bare = bare_line(line)
+    return bare.startswith(b"/") and bare.endswith(tuple(b"/" + n.encode() for n in LINK_NAMES))
 
 
-def remove_git_exclude(root: str) -> None:
-    """Remove this project's lines from our block; the block goes when empty."""
-    found = git_exclude_file(root)
-    if found is None or not os.path.exists(found[0]):
-        return
-    path, worktree = found
-    lines = _read_lines(path)
-    remaining = [p for p in _our_patterns(lines) if p not in _exclude_patterns(root, worktree)]
-    kept = _without_our_block(lines)
-    block = [EXCLUDE_BEGIN, *remaining, EXCLUDE_END] if remaining else []
-    if kept + block != lines:
-        write_atomic(path, "".join(line + "\n" for line in kept + block))
+def _blocks(lines: list[bytes]) -> list[tuple[int, int]]:
+    """[start, end) of each block of ours. A block whose end marker is gone keeps only
+    the pattern lines right after its start marker: never a user's line."""
+    spans = []
+    i = 0
+    while i < len(lines):
+        if bare_line(lines[i]) != _BEGIN:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and bare_line(lines[j]) not in (_BEGIN, _END):
+            j += 1
+        if j < len(lines) and bare_line(lines[j]) == _END:
+            end = j + 1
+        else:
+            end = i + 1
+            while end < len(lines) and _looks_like_ours(lines[end]):
+                end += 1
+        spans.append((i, end))
+        i = end
+    return spans
 
 
-def _our_patterns(lines: list[str]) -> list[str]:
-    if EXCLUDE_BEGIN not in lines:
-        return []
-    start = lines.index(EXCLUDE_BEGIN) + 1
-    end = lines.index(EXCLUDE_END, start) if EXCLUDE_END in lines[start:] else len(lines)
-    return lines[start:end]
+def _patterns(lines: list[bytes], spans: list[tuple[int, int]]) -> list[str]:
+    found: list[str] = []
+    for start, end in spans:
+        for line in lines[start + 1 : end]:
+            bare = bare_line(line)
+            pattern = os.fsdecode(bare)
+            if bare not in (_END, b"") and pattern not in found:
+                found.append(pattern)
+    return found
 
 
-def _without_our_block(lines: list[str]) -> list[str]:
-    if EXCLUDE_BEGIN not in lines:
-        return lines
-    start = lines.index(EXCLUDE_BEGIN)
-    end = lines.index(EXCLUDE_END, start) + 1 if EXCLUDE_END in lines[start:] else len(lines)
-    return lines[:start] + lines[end:]
+def _with_patterns(data: bytes, wanted: list[str]) -> bytes:
+    lines = split_lines(data)
+    spans = _blocks(lines)
+    existing = _patterns(lines, spans)
+    if len(spans) == 1 and all(p in existing for p in wanted):
+        return data
+    return _rewrite(data, lines, spans, sorted(set(existing) | set(wanted)))
 
 
-def _read_lines(path: str) -> list[str]:
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            return f.read().splitlines()
-    except FileNotFoundError:
-        return []
+def _without_patterns(data: bytes, ours: list[str]) -> bytes:
+    lines = split_lines(data)
+    spans = _blocks(lines)
+    if not spans:
+        return data
+    remaining = [p for p in _patterns(lines, spans) if p not in ours]
+    return _rewrite(data, lines, spans, remaining)
+
+
+def _rewrite(
+    data: bytes, lines: list[bytes], spans: list[tuple[int, int]], patterns: list[str]
+) -> bytes:
+    """``data`` with its blocks replaced by one block of ``patterns`` (none: no block).
+
+    The block takes the place of the first old one, or goes at the end. A file
+    without a final newline gets none after the block either, so that removing
+    the block gives back exactly the bytes it had.
+    """
+    block = [_BEGIN + b"\n", *(os.fsencode(p) + b"\n" for p in patterns), _END + b"\n"]
+    if not patterns:
+        block = []
+    if not spans:
+        if not block:
+            return data
+        if data and not data.endswith(b"\n"):
+            return data + b"\n" + b"".join(block)[:-1]
+        return data + b"".join(block)
+    at_end_bare = spans[-1][1] == len(lines) and not lines[-1].endswith(b"\n")
+    out: list[bytes] = []
+    previous = 0
+    for n, (start, end) in enumerate(spans):
+        out.extend(lines[previous:start])
+        if n == 0:
+            out.extend(block)
+        previous = end
+    out.extend(lines[previous:])
+    text = b"".join(out)
+    return text[:-1] if at_end_bare and text.endswith(b"\n") else text

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 import sys
+from collections.abc import Callable
+from typing import NamedTuple, Optional
 
 from relocator.errors import UsageError
-from relocator.store import Store, write_atomic
+from relocator.store import Store, bare_line, read_regular, split_lines, write_atomic
 
 MARKER = "# relocator-hook"  # on every line relocator writes into a user's file
 USAGE = "usage: relocate hook bash|zsh|fish [--install | --uninstall]"
@@ -126,45 +129,145 @@ def executable() -> str:
     return shutil.which("relocate") or os.path.join(os.path.dirname(sys.executable), "relocate")
 
 
-def install(shell: Shell, exe: str) -> list[str]:
-    """Add the load line to each rc file that lacks it; return the files changed."""
-    changed = []
-    line = shell.load_line(exe)
+class Edits(NamedTuple):
+    """What ``install`` or ``uninstall`` did: files changed, and a note for each it could not."""
+
+    changed: list[str]
+    notes: list[str]
+
+
+def install(shell: Shell, exe: str) -> Edits:
+    """Put the load line into each rc file of ``shell`` that lacks it.
+
+    Only lines ending in :data:`MARKER` are ours. An older line of ours is
+    replaced where it stands (the user may have moved it); else the line goes
+    at the end. Every other byte stays as it was: line ends, form feeds,
+    undecodable bytes, a missing final newline (then the line goes after a
+    newline of ours and gets none itself, so that ``uninstall`` gives back the
+    exact bytes). A new file is made when there was none.
+
+    A symlinked rc file (stow, yadm, a dotfiles checkout) is edited at the end
+    of its chain, atomically beside that target, so the link stays a link. A
+    link that leads nowhere is left alone with a note: its target may be on a
+    volume not mounted yet or in a checkout not made yet, and a file created
+    there would shadow or clash with the real one. The target keeps its mode
+    and owner; a file relocate cannot give back to its owner (another user's,
+    when not running as root) is left alone with a note, as is anything that
+    is not a regular file.
+    """
+    line = shell.load_line(exe).encode("utf-8", "surrogateescape")
+    edits = Edits([], [])
     for path in shell.rc_files():
-        text = _read(path)
-        lines = text.splitlines()
-        if line in lines:
-            continue
-        kept = [x for x in lines if not x.endswith(MARKER)]  # an older line of ours
-        kept.append(line)
-        write_atomic(path, "\n".join(kept) + "\n")
-        changed.append(path)
-    return changed
+        _edit(path, lambda data: _with_line(data, line), edits, create=True)
+    return edits
 
 
-def uninstall(shell: Shell) -> list[str]:
-    """Remove our lines (only those carrying the marker); return the files changed."""
-    changed = []
+def uninstall(shell: Shell) -> Edits:
+    """Remove our lines (only those ending in the marker) from every file an install may have used.
+
+    The file keeps every other byte; fish's ``conf.d/relocator.fish``, ours
+    alone, is deleted once nothing but blank space is left in it.
+    """
+    edits = Edits([], [])
     for path in shell.uninstall_files():
-        text = _read(path)
-        lines = text.splitlines(keepends=True)
-        kept = [x for x in lines if not x.rstrip("\n").endswith(MARKER)]
-        if kept == lines:
-            continue
-        if not "".join(kept).strip() and os.path.basename(path) == "relocator.fish":
-            os.unlink(path)  # the conf.d file is ours alone
+        _edit(path, _without_lines, edits, create=False)
+    return edits
+
+
+def _edit(path: str, change: Callable[[bytes], bytes], edits: Edits, *, create: bool) -> None:
+    target = path
+    if os.path.islink(path):
+        target = os.path.realpath(path)
+        if os.path.islink(target) or not os.path.lexists(target):
+            if create:  # uninstall: nothing of ours can be behind it
+                edits.notes.append(
+                    f"{path} is a symlink to {target}, which does not exist; "
+                    "not changed: create that file, then run this again"
+                )
+            return
+    try:
+        try:
+            st: Optional[os.stat_result] = os.stat(target)
+        except FileNotFoundError:
+            st = None
+        if st is None:
+            if not create:
+                return
+            data = b""
         else:
-            write_atomic(path, "".join(kept))
-        changed.append(path)
-    return changed
+            read = read_regular(target) if stat.S_ISREG(st.st_mode) else None
+            if read is None:  # never opened, if a FIFO; nothing of ours is in it
+                if create:
+                    edits.notes.append(f"{path} is not a regular file; not changed")
+                return
+            data = read
+        new = change(data)
+        if st is not None and new == data:
+            return
+        if st is not None and not _can_keep_owner(st):
+            edits.notes.append(
+                f"{path} belongs to another user or group; not changed: edit it yourself"
+            )
+            return
+        ours_alone = target == path and os.path.basename(path) == "relocator.fish"
+        if st is None or new.strip() or not ours_alone:
+            write_atomic(target, new)
+        else:
+            os.unlink(target)  # the conf.d file is ours alone
+    except OSError as e:
+        edits.notes.append(f"could not change {path} ({e.strerror or e}); not changed")
+        return
+    edits.changed.append(path)
+
+
+def _can_keep_owner(st: os.stat_result) -> bool:
+    if os.geteuid() == 0:
+        return True
+    return st.st_uid == os.geteuid() and st.st_gid in {os.getegid(), *os.getgroups()}
+
+
+def _with_line(data: bytes, line: bytes) -> bytes:
+    lines = split_lines(data)
+    ours = _our_lines(lines)
+    if len(ours) == 1 and bare_line(lines[ours[0]]) == line:
+        return data
+    if ours:
+        return _replace(lines, ours, line + b"\n")
+    if data and not data.endswith(b"\n"):
+        return data + b"\n" + line
+    return data + line + b"\n"
+
+
+def _without_lines(data: bytes) -> bytes:
+    lines = split_lines(data)
+    ours = _our_lines(lines)
+    return _replace(lines, ours, b"") if ours else data
+
+
+def _replace(lines: list[bytes], ours: list[int], new: bytes) -> bytes:
+    """``lines`` with the first of ``ours`` replaced by ``new`` and the others dropped.
+
+    When the last of ours ended the file without a newline, the result ends
+    without one too: the newline before it was written with it.
+    """
+    out = [new if i == ours[0] else x for i, x in enumerate(lines) if i == ours[0] or i not in ours]
+    text = b"".join(out)
+    bare_end = ours[-1] == len(lines) - 1 and not lines[-1].endswith(b"\n")
+    return text[:-1] if bare_end and text.endswith(b"\n") else text
+
+
+def _our_lines(lines: list[bytes]) -> list[int]:
+    marker = MARKER.encode()
+    return [i for i, x in enumerate(lines) if bare_line(x).endswith(marker)]
 
 
 def _read(path: str) -> str:
+    """A text file's content for a quick look ("" when missing or not a regular file)."""
     try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            return f.read()
-    except FileNotFoundError:
+        data = read_regular(path)
+    except OSError:
         return ""
+    return (data or b"").decode("utf-8", "surrogateescape")
 
 
 def main(args: list[str]) -> int:
@@ -174,16 +277,19 @@ def main(args: list[str]) -> int:
         raise UsageError(USAGE)
     shell = get(names[0])
     if "--uninstall" in flags:
-        for path in uninstall(shell):
+        edits = uninstall(shell)
+        for path in edits.changed:
             print(f"removed the relocator line from {path}")
-        return 0
-    if "--install" in flags:
+    elif "--install" in flags:
         Store().ensure()
-        changed = install(shell, executable())
-        for path in changed:
+        edits = install(shell, executable())
+        for path in edits.changed:
             print(f"added the relocator line to {path}; open a new shell to use it")
-        if not changed:
+        if not edits.changed and not edits.notes:
             print("the relocator line is already installed")
+    else:
+        sys.stdout.write(shell.render(Store().ensure()))
         return 0
-    sys.stdout.write(shell.render(Store().ensure()))
-    return 0
+    for note in edits.notes:
+        print(f"relocate: {note}", file=sys.stderr)
+    return 1 if edits.notes else 0

@@ -27,7 +27,8 @@ for _relocator_cmd in "${PROMPT_COMMAND[@]}"; do  # a string is one element
 done
 if [[ -z $_relocator_installed ]]; then
   _relocator_array=''
-  if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))); then
+  # Before 5.1 bash runs only an array's first item: prepending would silence the user's.
+  if ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
     eval '[[ ${PROMPT_COMMAND@a} == *a* ]]' && _relocator_array=1
   fi
   if [[ -n $_relocator_array ]]; then

@@ -12,43 +12,57 @@ set -g __relocator_root ''
 
 # Nearest ancestor of $PWD whose .venv leads into the store -> __relocator_root.
 # One `path resolve` for all levels: a .venv link resolves to a name other than .venv.
+# A store venv is one whose real parent is the store's venvs/ folder and whose bin/ is
+# its own. A root with ':' in its path is never activated: PATH would split it.
+# Values may hold newlines: only `path` and `string split` output is substituted.
 function __relocator_find
     set -l acc
-    set -l candidates
+    set -l dirs
     for part in (string split -n -- / $PWD)
         set acc "$acc/$part"
-        set -p candidates "$acc/.venv"
+        set -p dirs $acc
     end
-    set -l resolved (path resolve -- $candidates)
-    set -l targets (string match -v -- '*/.venv' $resolved)
     set -g __relocator_root ''
     set -g __relocator_watch $PWD
     set -g __relocator_seen ''
-    if set -q targets[1]
-        set -g __relocator_watch (path dirname -- $candidates[(contains -i -- $targets[1] $resolved)])
-        set -g __relocator_seen link
-    end
-    for target in (string match -- "$__relocator_venvs/*" $targets)
-        set -l dir (path dirname -- $candidates[(contains -i -- $target $resolved)])
-        if test (path dirname -- $target) = $__relocator_venvs; and test -d $target/bin
-            set -g __relocator_root $dir
+    set -q dirs[1]; or return
+    set -l rest $dirs
+    for target in (path resolve -- $dirs/.venv)
+        set -l dir $rest[1]
+        set -e rest[1]
+        string match -q -- '*/.venv' $target; and continue  # not a link
+        if test -z "$__relocator_seen"
+            set -g __relocator_watch $dir
+            set -g __relocator_seen link
+        end
+        if test (path dirname -- $target) = $__relocator_venvs
+            and test -d $target/bin
+            and test $target/bin/.. -ef $target
             set -g __relocator_watch $dir
             set -g __relocator_seen in
+            if string match -q -- '*:*' $dir
+                __relocator_hint $dir ": a ':' in this path would split PATH, so its venv stays off; rename or move the folder"
+            else
+                set -g __relocator_root $dir
+            end
             return
         end
     end
     # A dangling link resolves to itself: only `test -L` tells, so this costs a test per level,
     # paid on a directory change outside any relocated project only.
-    for link in $candidates
-        if test -L $link; and not test -e $link
-            set -l dir (path dirname -- $link)
-            if test "$__relocator_hinted" != "$dir"
-                set -g __relocator_hinted $dir
-                printf 'relocator: %s/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt\n' $dir >&2
-            end
+    for dir in $dirs
+        if test -L $dir/.venv; and not test -e $dir/.venv
+            __relocator_hint $dir '/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt'
             return
         end
     end
+end
+
+# One line on stderr, once per folder; control characters in the name show as '?'.
+function __relocator_hint -a dir message
+    test "$__relocator_hinted" = "$dir"; and return
+    set -g __relocator_hinted $dir
+    printf 'relocator: %s%s\n' (string replace -ra '[[:cntrl:]]' '?' -- $dir) $message >&2
 end
 
 function __relocator_enter -a root
@@ -116,7 +130,7 @@ function __relocator_hook --on-variable PWD --on-event fish_prompt
             builtin cd -- $__relocator_pwd
             __relocator_find
         end
-        __relocator_enter $__relocator_root
+        test -n "$__relocator_root"; and __relocator_enter $__relocator_root  # the real path may hold a ':'
     end
 end
 

@@ -14,6 +14,9 @@ _relocator_hinted=''
 # Nearest ancestor of $PWD whose .venv leads into the store -> _relocator_root.
 # Also remembers which .venv to watch between prompts (_relocator_watch) and
 # what it was (_relocator_seen: "in" the store, a "link" elsewhere, or "").
+# A store venv is one whose real parent is the store's venvs/ folder and whose
+# bin/ is its own (not a link out of it). A root with ':' in its path is never
+# activated: PATH would split its bin/ into other, relative entries.
 _relocator_find() {
   [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
   local d=$PWD
@@ -21,18 +24,30 @@ _relocator_find() {
   while [[ -n $d ]]; do
     if [[ -L $d/.venv ]]; then
       [[ -n $_relocator_watch ]] || _relocator_watch=$d _relocator_seen='link'
-      if [[ $d/.venv/.. -ef $_relocator_venvs && -d $d/.venv/bin ]]; then
-        _relocator_root=$d _relocator_watch=$d _relocator_seen='in'
+      if [[ $d/.venv/.. -ef $_relocator_venvs && -d $d/.venv/bin && $d/.venv/bin/.. -ef $d/.venv ]]; then
+        _relocator_watch=$d _relocator_seen='in'
+        if [[ $d == *:* ]]; then
+          _relocator_hint "$d" ": a ':' in this path would split PATH, so its venv stays off; rename or move the folder"
+        else
+          _relocator_root=$d
+        fi
         return
       fi
-      if [[ ! -e $d/.venv && $_relocator_hinted != "$d" ]]; then
-        _relocator_hinted=$d
-        printf 'relocator: %s/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt\n' "$d" >&2
+      if [[ ! -e $d/.venv ]]; then
+        _relocator_hint "$d" '/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt'
       fi
     fi
     d=${d%/*}
   done
   [[ -n $_relocator_watch ]] || _relocator_watch=$PWD
+}
+
+# One line on stderr, once per folder; control characters in the name show as '?'.
+_relocator_hint() {
+  [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
+  [[ $_relocator_hinted == "$1" ]] && return
+  _relocator_hinted=$1
+  printf 'relocator: %s%s\n' "${1//[[:cntrl:]]/?}" "$2" >&2
 }
 
 _relocator_enter() {
@@ -109,6 +124,6 @@ _relocator_update() {
     if [[ $RELOCATOR_CANONICAL_CD == 1 ]]; then  # opt-in: stand in the real-path spelling
       builtin cd ${ZSH_VERSION:+-q} -P -- . && _relocator_pwd=$PWD && _relocator_find
     fi
-    _relocator_enter "$_relocator_root"
+    [[ -z $_relocator_root ]] || _relocator_enter "$_relocator_root"  # the real path may hold a ':'
   fi
 }

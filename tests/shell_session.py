@@ -1,4 +1,4 @@
-"""Drive a real interactive bash, zsh or fish on a pseudo-terminal, as a user would.
+"""Drive a real interactive bash (also 3.2), zsh or fish on a pseudo-terminal, as a user would.
 
 Commands are typed one line at a time; each waits for the shell to finish it.
 Values are read back through files (not the screen), so prompts, echo and
@@ -16,11 +16,17 @@ import signal
 import time
 from pathlib import Path
 
+#: GNU bash 3.2 (macOS's /bin/bash version), built for these machines; see shared/bin/README.md.
+BASH_32 = os.environ.get("RELOCATOR_TEST_BASH32", "/work/shared/bin/bash-3.2")
+
 SHELL_ARGV = {
     "bash": ["bash", "-i"],
+    "bash-3.2": [BASH_32, "-i"],
     "zsh": ["zsh", "-i"],
     "fish": ["fish", "-i"],
 }
+#: The hook each shell loads: bash 3.2 reads the same ~/.bashrc and hook as bash.
+FAMILY = {"bash": "bash", "bash-3.2": "bash", "zsh": "zsh", "fish": "fish"}
 
 
 def fish_quote(value: str) -> str:
@@ -30,6 +36,7 @@ def fish_quote(value: str) -> str:
 class Session:
     def __init__(self, shell: str, env: dict[str, str], cwd: Path, scratch: Path) -> None:
         self.shell = shell
+        self.family = FAMILY[shell]
         self.scratch = scratch
         self.count = 0
         self.screen = b""
@@ -41,7 +48,7 @@ class Session:
         self.run("true")  # wait until the rc files ran and the first prompt is up
 
     def quote(self, value: str) -> str:
-        return fish_quote(value) if self.shell == "fish" else shlex.quote(value)
+        return fish_quote(value) if self.family == "fish" else shlex.quote(value)
 
     def _read_available(self, timeout: float) -> None:
         ready, _, _ = select.select([self.fd], [], [], timeout)
@@ -62,17 +69,20 @@ class Session:
             self._read_available(0.02)
 
     def values(self, *expressions: str) -> list[str]:
-        """Values of shell expressions (``"$VIRTUAL_ENV"``, ``$PATH`` joined with ':' in fish)."""
+        """Values of shell expressions (``"$VIRTUAL_ENV"``, ``$PATH`` joined with ':' in fish).
+
+        Read back NUL-separated, so values may hold newlines.
+        """
         self.count += 1
         out = self.scratch / f"values.{self.count}"
-        self.run(f"printf '%s\\n' {' '.join(expressions)} > {self.quote(str(out))}")
-        return out.read_text().split("\n")[: len(expressions)]
+        self.run(f"printf '%s\\0' {' '.join(expressions)} > {self.quote(str(out))}")
+        return out.read_bytes().decode("utf-8", "surrogateescape").split("\0")[: len(expressions)]
 
     def env(self, *names: str) -> dict[str, str]:
         exprs = []
         for name in names:
-            if self.shell == "fish" and name == "PATH":
-                exprs.append("(string join : -- $PATH)")
+            if self.family == "fish" and name == "PATH":
+                exprs.append("(string join : -- $PATH | string collect)")
             else:
                 exprs.append(f'"${name}"')
         return dict(zip(names, self.values(*exprs)))

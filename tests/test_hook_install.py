@@ -1,4 +1,9 @@
-"""The hook scripts parse and lint cleanly; --install and --uninstall touch only our line."""
+"""The hook scripts parse and lint cleanly; --install and --uninstall touch only our line.
+
+An rc file keeps every byte that is not ours (line ends, form feeds, undecodable
+bytes, a missing final newline), its mode and owner; a symlinked one is edited at
+its target; anything that is not a regular file, or not ours to write, gets a note.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import pytest
 from relocator import shells
 from relocator.store import Store
 from tests.helpers import one_clean_error_line, relocate, require_tool, run
+from tests.shell_session import BASH_32
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -32,10 +38,11 @@ def _rendered(shell: str, tmp_path: Path) -> Path:
         ("zsh", ["zsh", "-n"]),
         ("fish", ["fish", "--no-execute"]),
         ("bash", ["shellcheck", "-s", "bash", "-S", "info"]),
+        ("bash", [BASH_32, "-n"]),
     ],
 )
 def test_hooks_parse_and_lint(tmp_path: Path, shell: str, check: list[str]) -> None:
-    require_tool(check[0])
+    _require_shell("bash-3.2" if check[0] == BASH_32 else check[0])
     hook = _rendered(shell, tmp_path)
     result = run([*check, str(hook)])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -107,22 +114,23 @@ def test_zsh_install_honours_zdotdir(isolated: Path, monkeypatch: pytest.MonkeyP
     assert not (isolated / ".zshrc").exists()
 
 
-@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("shell", [*SHELLS, "bash-3.2"])
 def test_a_shell_starts_cleanly_once_relocate_is_gone(
     isolated: Path, tmp_path: Path, shell: str
 ) -> None:
-    require_tool(shell)
+    program = _require_shell(shell)
+    family = "bash" if shell == "bash-3.2" else shell
     gone = tmp_path / "uninstalled" / "relocate"
-    line = shells.get(shell).load_line(str(gone))
-    if shell == "fish":
+    line = shells.get(family).load_line(str(gone))
+    if family == "fish":
         rc = isolated / ".config" / "fish" / "conf.d" / "relocator.fish"
         rc.parent.mkdir(parents=True)
     else:
-        rc = isolated / (".bashrc" if shell == "bash" else ".zshrc")
+        rc = isolated / (".bashrc" if family == "bash" else ".zshrc")
     rc.write_text(line + "\n")
     env = {"HOME": str(isolated), "PATH": "/usr/bin:/bin", "TERM": "dumb"}
     result = subprocess.run(
-        [shell, "-i", "-c", "echo started"],
+        [program, "-i", "-c", "echo started"],
         env=env,
         capture_output=True,
         text=True,
@@ -131,6 +139,14 @@ def test_a_shell_starts_cleanly_once_relocate_is_gone(
     )
     assert result.stdout.strip().endswith("started")
     assert "relocate" not in result.stderr
+
+
+def _require_shell(shell: str) -> str:
+    if shell != "bash-3.2":
+        return require_tool(shell)
+    if not os.path.exists(BASH_32):  # shared/bin/bash-3.2: present here and in CI
+        pytest.skip(f"{BASH_32} is absent (a fresh clone)")
+    return BASH_32
 
 
 def test_hook_usage_errors() -> None:
@@ -165,3 +181,162 @@ def test_bash_prompt_command_gets_the_hook_once(tmp_path: Path, before: str, aft
     result = run(["bash", "-c", script, "bash", str(hook)])
     assert result.returncode == 0, result.stderr
     assert result.stdout == after
+    if os.path.exists(BASH_32):  # before 5.1 an array's first item is the command
+        old = run([BASH_32, "-c", script, "bash", str(hook)])
+        assert old.returncode == 0, old.stderr
+        assert old.stdout == after.replace("|", ";", 1)
+
+
+# -- rc files: bytes, links, owners -------------------------------------------------------
+
+EXE = "/opt/relocator/bin/relocate"
+RC_HOSTILE = (
+    b"# mine\r\n"
+    b"alias ll='ls -l'\x0c\n"
+    b"echo sep\xe2\x80\xa8para\xe2\x80\xa9\x1c\x1d\x1e\xc2\x85\n"
+    b"echo \xff\xfe not utf-8\n"
+    b"\n"
+    b"export LAST=1"
+)
+
+
+def _rc(isolated: Path, shell: str) -> Path:
+    return isolated / {"bash": ".bashrc", "zsh": ".zshrc"}[shell]
+
+
+def _our_line(shell: str) -> bytes:
+    return shells.get(shell).load_line(EXE).encode()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+@pytest.mark.parametrize(
+    "original",
+    [RC_HOSTILE, RC_HOSTILE + b"\n", RC_HOSTILE + b"\r\n", b"", b"x", b"\n\n"],
+    ids=["hostile-no-final-newline", "hostile", "hostile-crlf", "empty", "one-bare", "blank"],
+)
+def test_install_then_uninstall_gives_back_the_exact_bytes(
+    isolated: Path, shell: str, original: bytes
+) -> None:
+    rc = _rc(isolated, shell)
+    rc.write_bytes(original)
+    edits = shells.install(shells.get(shell), EXE)
+    assert edits.changed == [str(rc)] and edits.notes == []
+    text = rc.read_bytes()
+    if original and not original.endswith(b"\n"):  # ours goes after a newline of ours
+        assert text == original + b"\n" + _our_line(shell)
+    else:
+        assert text == original + _our_line(shell) + b"\n"
+    assert shells.install(shells.get(shell), EXE) == shells.Edits([], [])
+    assert shells.uninstall(shells.get(shell)).changed == [str(rc)]
+    assert rc.read_bytes() == original
+
+
+def test_an_older_line_of_ours_is_replaced_where_it_stands(isolated: Path) -> None:
+    rc = _rc(isolated, "zsh")
+    old = b'[ -x /old/relocate ] && eval "$(/old/relocate hook zsh)" # relocator-hook'
+    rc.write_bytes(b"first\r\n" + old + b"\r\nlast\x0c\n" + old + b"\nbare")
+    shells.install(shells.get("zsh"), EXE)
+    assert rc.read_bytes() == b"first\r\n" + _our_line("zsh") + b"\nlast\x0c\nbare"
+    shells.uninstall(shells.get("zsh"))
+    assert rc.read_bytes() == b"first\r\nlast\x0c\nbare"
+
+
+def test_only_lines_ending_in_the_marker_are_ours(isolated: Path) -> None:
+    rc = _rc(isolated, "bash")
+    user = b"# relocator-hook is what relocate writes\necho '# relocator-hook' # mine\n"
+    rc.write_bytes(user)
+    shells.install(shells.get("bash"), EXE)
+    shells.uninstall(shells.get("bash"))
+    assert rc.read_bytes() == user
+
+
+def test_a_symlinked_rc_file_is_edited_at_its_target(isolated: Path) -> None:
+    dotfiles = isolated / "dotfiles" / "zsh"
+    dotfiles.mkdir(parents=True)
+    target = dotfiles / "zshrc"
+    target.write_bytes(RC_HOSTILE)
+    target.chmod(0o640)
+    (isolated / "dotfiles" / "current").symlink_to(target)  # a chain of two links
+    rc = _rc(isolated, "zsh")
+    rc.symlink_to(isolated / "dotfiles" / "current")
+    edits = shells.install(shells.get("zsh"), EXE)
+    assert edits.changed == [str(rc)]
+    assert os.readlink(rc) == str(isolated / "dotfiles" / "current")  # still a link
+    assert target.read_bytes() == RC_HOSTILE + b"\n" + _our_line("zsh")
+    assert oct(target.stat().st_mode & 0o777) == "0o640"
+    assert sorted(p.name for p in dotfiles.iterdir()) == ["zshrc"]  # nothing left beside it
+    shells.uninstall(shells.get("zsh"))
+    assert rc.is_symlink() and target.read_bytes() == RC_HOSTILE
+
+
+@pytest.mark.parametrize("shape", ["dangling", "loop"])
+def test_a_symlink_leading_nowhere_is_left_alone_with_a_note(isolated: Path, shape: str) -> None:
+    rc = _rc(isolated, "zsh")
+    missing = isolated / "unmounted" / "dotfiles" / "zshrc"
+    if shape == "dangling":
+        rc.symlink_to(missing)
+    else:
+        (isolated / "other").symlink_to(rc)
+        rc.symlink_to(isolated / "other")
+    before = sorted(str(p) for p in isolated.rglob("*"))
+    exe = shutil.which("relocate") or "relocate"
+    result = run([exe, "hook", "zsh", "--install"])
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"relocate: {rc} is a symlink to ") and "does not exist" in line
+    assert sorted(str(p) for p in isolated.rglob("*")) == before
+    assert run([exe, "hook", "zsh", "--uninstall"]).returncode == 0
+
+
+def test_mode_and_owner_are_kept(isolated: Path) -> None:
+    rc = _rc(isolated, "bash")
+    rc.write_bytes(RC_HOSTILE)
+    rc.chmod(0o604)
+    if os.geteuid() == 0:  # as root (sudo with the user's HOME): give it back to its owner
+        os.chown(rc, 4242, 4343)
+    before = rc.stat()
+    for edit in (
+        lambda: shells.install(shells.get("bash"), EXE),
+        lambda: shells.uninstall(shells.get("bash")),
+    ):
+        assert edit().changed == [str(rc)]
+        after = rc.stat()
+        assert (after.st_mode, after.st_uid, after.st_gid) == (
+            before.st_mode,
+            before.st_uid,
+            before.st_gid,
+        )
+    assert rc.read_bytes() == RC_HOSTILE
+
+
+def test_another_users_rc_file_is_left_alone(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rc = _rc(isolated, "zsh")
+    rc.write_bytes(RC_HOSTILE)
+    monkeypatch.setattr(shells.os, "geteuid", lambda: os.getuid() + 4242)  # not root, not its owner
+    edits = shells.install(shells.get("zsh"), EXE)
+    assert edits.changed == []
+    (note,) = edits.notes
+    assert note.startswith(f"{rc} belongs to another user")
+    assert rc.read_bytes() == RC_HOSTILE
+
+
+@pytest.mark.parametrize("shape", ["fifo", "folder"])
+def test_an_rc_that_is_not_a_regular_file_is_never_opened(isolated: Path, shape: str) -> None:
+    rc = _rc(isolated, "bash")
+    profile = isolated / ".bash_profile"  # read to see whether it sources .bashrc
+    for path in (rc, profile):
+        if shape == "fifo":
+            os.mkfifo(path)
+        else:
+            path.mkdir()
+    exe = shutil.which("relocate") or "relocate"
+    result = run([exe, "hook", "bash", "--install"], timeout=60)  # an open FIFO would hang
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"relocate: {rc} is not a regular file; not changed",
+        f"relocate: {profile} is not a regular file; not changed",
+    ]
+    assert run([exe, "hook", "bash", "--uninstall"], timeout=60).returncode == 0
+    assert (rc.is_fifo() if shape == "fifo" else rc.is_dir()) and profile.exists()

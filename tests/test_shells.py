@@ -5,7 +5,13 @@ leaving restores PATH, nested projects, deactivate, a hand-activated venv left
 alone, a subshell that inherits the state, a foreign .venv whose scripts never
 run, awkward directory names, a .venv adopted while the shell stays put, and a
 dangling link. The hook is installed the documented way: `relocate hook SHELL
---install` into the fake home's rc file.
+--install` into the fake home's rc file. bash runs twice: the system's, and a
+bash 3.2 (macOS's /bin/bash version) from shared/bin.
+
+Hostile folders come last: a ':' in a project path (PATH would split it into
+relative entries), names with newlines, glob characters, a leading '-' or
+terminal escapes, a .venv leading into a look-alike of the store, a store venv
+whose bin/ links out of the store. Each carries a `git` that must never run.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import env_without_uv, make_venv, relocate_ok, require_tool, venv_project
-from tests.shell_session import Session
+from tests.shell_session import BASH_32, FAMILY, Session
 
-SHELLS = ("bash", "zsh", "fish")
+SHELLS = ("bash", "bash-3.2", "zsh", "fish")
 AWKWARD = unicodedata.normalize("NFD", 'it\'s "odd" $(touch pwned) `touch pwned2` café')
+MARKER = "RELOCATOR-TEST-PWNED"  # printed by every planted `git`
 
 
 def _relocate_command() -> str:
@@ -67,6 +74,54 @@ class World:
         self.dangling.mkdir()
         (self.dangling / "setup.py").write_text("")
         (self.dangling / ".venv").symlink_to(".venv.nosync")
+        self._hostile(root / "work")
+
+    def _hostile(self, work: Path) -> None:
+        self.ran = self.root / "hostile-script-ran"
+        # Linked by hand, as adopt would link them (adopt refuses a ':' in a path).
+        self.shared = make_venv(self.store / "venvs" / "by-hand-0000")
+        self.colon = self._linked_by_hand(work / "demo:x")
+        self._plant(
+            self.colon / "x" / ".venv" / "bin"
+        )  # `demo:x/.venv/bin` puts `x/.venv/bin` on PATH
+        self.colon_alias = work / "colon-alias"  # no ':' here, one in its real path
+        self.colon_alias.symlink_to(self.colon)
+        self.newline = self._linked_by_hand(work / "new\nline")
+        self.globby = self._linked_by_hand(work / "g[l]o*b? {a,b}")
+        self.dashed = self._linked_by_hand(work / "-rf --help")
+        # A .venv leading into a folder spelled like the store, inside the repository.
+        self.lookalike = work / "lookalike"
+        fake = self.lookalike / self.store.relative_to(self.root) / "venvs" / "fake-0000"
+        self._plant(fake / "bin")
+        (self.lookalike / ".venv").symlink_to(fake.relative_to(self.lookalike))
+        # A store venv whose bin/ is a link out of the store, into the repository.
+        self.binlink = work / "binlink"
+        self._plant(self.binlink / "payload")
+        hollow = self.store / "venvs" / "hollow-0000"
+        hollow.mkdir()
+        (hollow / "bin").symlink_to(self.binlink / "payload")
+        (self.binlink / ".venv").symlink_to(hollow)
+        self.fifo = work / "fifo"
+        self.fifo.mkdir()
+        os.mkfifo(self.fifo / "pipe")
+        (self.fifo / ".venv").symlink_to("pipe")
+        self.escape = work / "esc\x1b]0;title\x07\x1b[2J"
+        self.escape.mkdir()
+        (self.escape / ".venv").symlink_to(".venv.nosync")
+
+    def _linked_by_hand(self, project: Path) -> Path:
+        project.mkdir(parents=True)
+        (project / "setup.py").write_text("")
+        (project / "sub").mkdir()
+        (project / ".venv.nosync").symlink_to(self.shared)
+        (project / ".venv").symlink_to(".venv.nosync")
+        return project
+
+    def _plant(self, bindir: Path) -> None:
+        bindir.mkdir(parents=True, exist_ok=True)
+        for name in ("git", "python", "python3", "activate"):
+            (bindir / name).write_text(f"#!/bin/sh\necho {MARKER}\ntouch '{self.ran}'\n")
+            (bindir / name).chmod(0o755)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +132,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 @pytest.fixture
 def session(request: pytest.FixtureRequest, tmp_path: Path, world: World, isolated: Path):
     shell = request.param
-    require_tool(shell)
+    _require_shell(shell)
+    family = FAMILY[shell]
     relocate = _relocate_command()
     # The user's own rc content comes first; the hook must keep their prompt hooks running.
     user_rc = {
@@ -96,15 +152,20 @@ def session(request: pytest.FixtureRequest, tmp_path: Path, world: World, isolat
             "function _user_prompt --on-event fish_prompt\n"
             "    set -g user_prompts (math $user_prompts + 1)\nend\nset -g user_prompts 0\n",
         ),
-    }[shell]
+    }[family]
     rc = isolated / user_rc[0]
     rc.parent.mkdir(parents=True, exist_ok=True)
     rc.write_text(user_rc[1])
     env = {**os.environ, "RELOCATOR_HOME": str(world.store)}
-    subprocess.run([relocate, "hook", shell, "--install"], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [relocate, "hook", family, "--install"], check=True, env=env, capture_output=True
+    )
     bindir = tmp_path / "bin"
     bindir.mkdir()
     (bindir / "relocate").symlink_to(relocate)
+    if shell == "bash-3.2":  # a nested `bash` is the old one too
+        (bindir / "bash").symlink_to(BASH_32)
+        (bindir / "bash-3.2").symlink_to(BASH_32)
     env = {
         "HOME": str(isolated),
         "PATH": f"{bindir}:/usr/bin:/bin",
@@ -120,6 +181,13 @@ def session(request: pytest.FixtureRequest, tmp_path: Path, world: World, isolat
     s.original_path = env["PATH"]
     yield s
     s.close()
+
+
+def _require_shell(shell: str) -> None:
+    if shell != "bash-3.2":
+        require_tool(shell)
+    elif not os.path.exists(BASH_32):  # shared/bin/bash-3.2: present here and in CI
+        pytest.skip(f"{BASH_32} is absent (a fresh clone)")
 
 
 def _in(s: Session, folder: Path) -> dict[str, str]:
@@ -148,7 +216,7 @@ def test_activate_in_subfolder_leave_and_nest(session: Session, world: World) ->
     _inactive(_in(s, world.plain), original)
     _active(_in(s, world.outer / "src" / "deep"), world.outer, original)
     ask = "python -c 'import sys; print(sys.prefix)'"
-    prefix = s.values(f"({ask})" if s.shell == "fish" else f'"$({ask})"')[0]
+    prefix = s.values(f"({ask})" if s.family == "fish" else f'"$({ask})"')[0]
     assert prefix == str(world.outer / ".venv")
     _active(_in(s, world.inner), world.inner, original)  # nested: the innermost wins
     _active(_in(s, world.outer), world.outer, original)
@@ -159,7 +227,7 @@ def test_activate_in_subfolder_leave_and_nest(session: Session, world: World) ->
 def test_user_path_changes_survive_leaving(session: Session, world: World) -> None:
     s, original = session, session.original_path
     _in(s, world.outer)
-    if s.shell == "fish":
+    if s.family == "fish":
         s.run("set -gx PATH /custom/first $PATH /custom/last")
     else:
         s.run('export PATH="/custom/first:$PATH:/custom/last"')
@@ -182,7 +250,7 @@ def test_deactivate_stays_quiet_until_leaving_the_project(session: Session, worl
 @parametrize_shells
 def test_a_hand_activated_venv_is_never_touched(session: Session, world: World) -> None:
     s, original = session, session.original_path
-    script = "activate.fish" if s.shell == "fish" else "activate"
+    script = "activate.fish" if s.family == "fish" else "activate"
     s.run(f"source {s.quote(str(world.hand / 'bin' / script))}")
     theirs = s.env("VIRTUAL_ENV", "PATH")
     assert theirs["VIRTUAL_ENV"] == str(world.hand)
@@ -256,7 +324,7 @@ def test_loading_the_hook_twice_changes_nothing(session: Session, world: World) 
         "bash": 'eval "$(relocate hook bash)"',
         "zsh": 'eval "$(relocate hook zsh)"',
         "fish": "relocate hook fish | source",
-    }[s.shell]
+    }[s.family]
     s.run(load)
     _active(_in(s, world.outer), world.outer, original)
     _inactive(_in(s, world.plain), original)
@@ -264,11 +332,11 @@ def test_loading_the_hook_twice_changes_nothing(session: Session, world: World) 
         "bash": '"${PROMPT_COMMAND[*]}"',
         "zsh": '"${precmd_functions[*]} ${chpwd_functions[*]}"',
         "fish": "(functions -q __relocator_hook; and echo defined)",
-    }[s.shell]
+    }[s.family]
     (listed,) = s.values(count)
-    if s.shell == "bash":  # an array here: the user's rc made it one
-        assert listed.split().count("_relocator_hook") == 1
-    elif s.shell == "zsh":
+    if s.family == "bash":  # an array (bash 5.1+) or a string: commands split by ';'
+        assert listed.replace(";", " ").split().count("_relocator_hook") == 1
+    elif s.family == "zsh":
         assert listed.split().count("_relocator_hook") == 2  # one precmd, one chpwd
     else:
         assert listed == "defined"
@@ -283,7 +351,7 @@ def test_canonical_cd_moves_to_the_real_spelling(session: Session, world: World)
     _inactive(_in(s, world.plain), original)
     s.run(
         "set -gx RELOCATOR_CANONICAL_CD 1"
-        if s.shell == "fish"
+        if s.family == "fish"
         else "export RELOCATOR_CANONICAL_CD=1"
     )
     state = _in(s, world.alias / "src")
@@ -305,15 +373,95 @@ def test_the_users_prompt_hooks_keep_running(session: Session, world: World) -> 
 @parametrize_shells
 def test_completion_comes_with_the_hook(session: Session, world: World) -> None:
     s = session
-    if s.shell == "bash":
+    if s.family == "bash":
         s.run("COMP_WORDS=(relocate ad); COMP_CWORD=1; _relocator_complete")
         (words,) = s.values('"${COMPREPLY[*]}"')
         assert words == "adopt"
         (spec,) = s.values('"$(complete -p relocate)"')
         assert "_relocator_complete" in spec
-    elif s.shell == "zsh":
+    elif s.family == "zsh":
         (defined,) = s.values('"${+functions[_relocator_complete]}"')
         assert defined == "1"
     else:
         (words,) = s.values("(complete -C 'relocate ad')")
         assert words.split()[0] == "adopt"
+
+
+def _enter(s: Session, folder: Path) -> dict[str, str]:
+    """cd to a folder whose name cannot be typed (control characters): read from a file."""
+    where = s.scratch / f"where.{s.count}"
+    where.write_bytes(os.fsencode(folder))
+    if s.family == "fish":
+        s.run(f"cd (cat {s.quote(str(where))} | string collect)")
+    else:
+        s.run(f'cd -- "$(cat {s.quote(str(where))})"')
+    return s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH", "PWD")
+
+
+def _git_runs_the_real_git(s: Session, world: World) -> None:
+    out = s.scratch / f"git.{s.count}"
+    s.run(f"git --version > {s.quote(str(out))} 2>&1")
+    text = out.read_text()
+    assert text.startswith("git version"), text
+    assert MARKER not in text
+    assert not world.ran.exists()
+
+
+@parametrize_shells
+def test_a_colon_in_the_project_path_is_never_activated(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    world.ran.unlink(missing_ok=True)
+    state = _enter(s, world.colon)
+    assert state["PWD"] == str(world.colon)
+    _inactive(state, original)
+    _git_runs_the_real_git(s, world)
+    _inactive(_enter(s, world.colon / "x"), original)  # from a subfolder too
+    _git_runs_the_real_git(s, world)
+    s.run("true")
+    assert s.text().count(f"relocator: {world.colon}: a ':' in this path") == 1
+    # Spelled without the ':', it is a fine PATH entry; its real path is not.
+    _active(_in(s, world.colon_alias), world.colon_alias, original)
+    _inactive(_in(s, world.plain), original)
+    s.run(
+        "set -gx RELOCATOR_CANONICAL_CD 1"
+        if s.family == "fish"
+        else "export RELOCATOR_CANONICAL_CD=1"
+    )
+    state = _in(s, world.colon_alias)
+    assert state["PWD"] == str(world.colon)
+    _inactive(state, original)
+    _git_runs_the_real_git(s, world)
+
+
+@parametrize_shells
+def test_look_alike_and_hollow_store_venvs_activate_nothing(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    world.ran.unlink(missing_ok=True)
+    for folder in (world.lookalike, world.binlink, world.fifo):
+        _inactive(_enter(s, folder), original)
+        _git_runs_the_real_git(s, world)
+
+
+@parametrize_shells
+def test_newlines_globs_and_dashes_in_names_are_data(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    for project in (world.newline, world.globby, world.dashed):
+        _active(_enter(s, project), project, original)
+        state = _enter(s, project / "sub")
+        assert state["PWD"] == str(project / "sub")
+        _active(state, project, original)
+        _inactive(_in(s, world.plain), original)  # leaving removes exactly our entry
+
+
+@parametrize_shells
+def test_control_characters_in_a_hint_are_shown_as_question_marks(
+    session: Session, world: World
+) -> None:
+    s, original = session, session.original_path
+    _inactive(_enter(s, world.escape), original)
+    s.run("true")
+    raw = str(world.escape)
+    shown = raw.replace("\x1b", "?").replace("\x07", "?")
+    text = s.text()
+    assert text.count(f"relocator: {shown}/.venv leads nowhere") == 1
+    assert f"relocator: {raw}" not in text
