@@ -136,8 +136,10 @@ def _line(row: dict[str, Any]) -> str:
 def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
     """Show the health of the relocated project at or above PATH.
 
-    Status is one of: ok, project-missing, link-missing, link-replaced, venv-missing,
-    interpreter-missing. Exit 0 whenever it reports, 1 when PATH is in no known project.
+    Status is one of: ok, project-missing, link-missing (.venv or its .venv.nosync hop is
+    gone, the venv is there), link-replaced (something else took the .venv name),
+    venv-missing, interpreter-missing. Exit 0 whenever it reports, 1 when PATH is in no
+    known project.
     """
     row = health.status(path)
     if as_json:
@@ -145,6 +147,8 @@ def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
     else:
         typer.echo(_line(row))
         typer.echo(f"{'':<20} venv: {row['venv']}")
+        if row["hint"]:
+            typer.echo(f"{'':<20} to repair: {row['hint']}")
 
 
 @app.command()

@@ -11,13 +11,18 @@ import os
 import sys
 from typing import Optional
 
-from relocator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, RelocatorError
+from relocator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER, RelocatorError
 
 FAST = {"python": "relocator.lookup", "hook": "relocator.shells"}
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
+    # A path that is not UTF-8 is printed as the bytes it is, never a UnicodeEncodeError.
+    for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=errors)
     try:
         if args and args[0] in FAST and not {"-h", "--help"} & set(args):
             import importlib
@@ -35,6 +40,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 1
+    except OSError as e:  # the machine said no (permissions, space, a vanished folder)
+        _write_log()
+        print(f"relocate: {_describe(e)}", file=sys.stderr)
+        return EXIT_USER
     except Exception as e:  # the last resort: a short line, details in a log
         log = _write_log()
         where = f"; details in {log}" if log else ""
@@ -42,17 +51,29 @@ def main(argv: Optional[list[str]] = None) -> int:
         return EXIT_INTERNAL
 
 
+def _describe(e: OSError) -> str:
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return "the current folder no longer exists; cd to an existing folder and run again"
+    where = f": {e.filename}" if e.filename else ""
+    return f"{e.strerror or type(e).__name__}{where}"
+
+
 def _write_log() -> Optional[str]:
+    """Write the traceback into the store's logs (only a store that is there and ours)."""
     import traceback
 
     from relocator.store import Store
 
-    store = Store()
     try:
+        store = Store()
+        if not os.path.isfile(os.path.join(store.root, "README")):
+            return None
         os.makedirs(store.logs, exist_ok=True)
         path = store.log_path()
-        with open(path, "a", encoding="utf-8") as f:
+        with open(path, "a", encoding="utf-8", errors="backslashreplace") as f:
             f.write(f"relocate {' '.join(sys.argv[1:])}\n{traceback.format_exc()}\n")
-    except OSError:
+    except (OSError, RelocatorError):
         return None
     return path

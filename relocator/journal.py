@@ -1,8 +1,8 @@
 """Intent records: what a move set out to do, and how far it got.
 
 Written into the store before the first step and advanced after each, so that
-an interrupted adopt or eject can be finished or rolled back by the next
-relocate that takes the project's lock.
+an interrupted adopt, eject or create can be finished (or, where nothing
+became usable, rolled back) by the next relocate that takes the project's lock.
 """
 
 from __future__ import annotations
@@ -13,20 +13,31 @@ import os
 import time
 from typing import Any, Optional
 
-from relocator.store import Store, write_atomic
+from relocator import faults
+from relocator.errors import warn
+from relocator.store import Store, read_small, write_atomic
+
+OPS = ("adopt", "eject", "create")
+#: Fields every record carries, all strings: the rest depends on the operation.
+REQUIRED = ("op", "key", "project", "venv", "step")
 
 
 class Intent:
-    def __init__(self, store: Store, record: dict[str, Any]) -> None:
+    def __init__(self, store: Store, record: dict[str, Any], path: Optional[str] = None) -> None:
         self.store = store
         self.record = record
-        self.path = os.path.join(store.journal, f"{record['venv']}.json")
+        self.path = path or os.path.join(store.journal, f"{record['venv']}.json")
 
     @classmethod
     def begin(cls, store: Store, **record: Any) -> Intent:
         intent = cls(store, {**record, "step": "begin", "started": time.time()})
         intent._save()
+        faults.point(f"{intent.op}:begin")
         return intent
+
+    @property
+    def op(self) -> str:
+        return str(self.record["op"])
 
     @property
     def step(self) -> str:
@@ -35,20 +46,29 @@ class Intent:
     def __getitem__(self, name: str) -> Any:
         return self.record[name]
 
+    def get(self, name: str) -> Any:
+        return self.record.get(name)
+
     def advance(self, step: str) -> None:
         self.record["step"] = step
         self._save()
+        faults.point(f"{self.op}:{step}")
 
     def done(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
+        faults.point(f"{self.op}:done")
 
     def _save(self) -> None:
         write_atomic(self.path, json.dumps(self.record, indent=2, sort_keys=True) + "\n")
 
 
 def pending(store: Store, key: Optional[str] = None) -> list[Intent]:
-    """Unfinished intents (of one project, when ``key`` is given), oldest first."""
+    """Unfinished intents (of one project, when ``key`` is given), oldest first.
+
+    A record that is not one of ours (not JSON, not an object, a field missing)
+    is set aside as ``<name>.damaged`` with a warning: it cannot be acted on.
+    """
     found = []
     try:
         names = sorted(os.listdir(store.journal))
@@ -57,11 +77,31 @@ def pending(store: Store, key: Optional[str] = None) -> list[Intent]:
     for name in names:
         if not name.endswith(".json"):
             continue
-        try:
-            with open(os.path.join(store.journal, name), encoding="utf-8") as f:
-                record = json.load(f)
-        except (OSError, ValueError):
+        path = os.path.join(store.journal, name)
+        record = _load(path)
+        if record is None:
+            with contextlib.suppress(OSError):
+                os.replace(path, path + ".damaged")
+            warn(f"set aside the unreadable journal record {path} (now {name}.damaged)")
             continue
-        if key is None or record.get("key") == key:
-            found.append(Intent(store, record))
+        if key is None or record["key"] == key:
+            found.append(Intent(store, record, path))
     return sorted(found, key=lambda i: float(i.record.get("started", 0)))
+
+
+def _load(path: str) -> Optional[dict[str, Any]]:
+    text = read_small(path)
+    try:
+        record = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or record.get("op") not in OPS:
+        return None
+    if not all(isinstance(record.get(f), str) for f in REQUIRED):
+        return None
+    if not isinstance(record.get("started", 0), (int, float)):
+        return None
+    name, project = record["venv"], record["project"]
+    if "/" in name or name.startswith(".") or not os.path.isabs(project):
+        return None  # every path recovery touches is derived from these two
+    return record

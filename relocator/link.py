@@ -6,6 +6,11 @@ the only part a sync engine uploads) and ``.venv.nosync -> <store venv>``
 File Provider ignore mark covers the other clients). A second machine that
 receives the project sees ``.venv`` dangling and can repair it by creating
 its own ``.venv.nosync`` without changing anything that syncs.
+
+The rule that protects what sits at these two names lives here: relocator
+replaces only a symlink of its own (one leading into the store, or to the
+other name) or a dead one. A folder, a file, or a link to something that
+exists elsewhere is never replaced.
 """
 
 from __future__ import annotations
@@ -14,18 +19,20 @@ import contextlib
 import os
 from typing import NamedTuple, Optional
 
-from relocator import platform
+from relocator import faults, platform
+from relocator.errors import RelocatorError
 
 LINK = ".venv"
 HOP = ".venv.nosync"
+TEMP_PREFIX = ".venv.relocator-"  # relocator's own temporary names in a project
 
 ABSENT = "absent"  # no .venv
-RELOCATED = "relocated"  # resolves into the store, and the venv is there
-DANGLING = "dangling"  # leads into the store (or to a missing .venv.nosync): nothing there
+RELOCATED = "relocated"  # resolves to the root of a store venv that is there
+DANGLING = "dangling"  # leads nowhere: a missing hop, another machine's store, a wiped store
 IN_PROJECT = "in-project"  # a real venv inside the project (.venv, or what .venv links to)
 NOT_VENV = "not-a-venv"  # a real folder without pyvenv.cfg
-FILE = "file"  # a regular file
-FOREIGN = "foreign"  # a symlink to anywhere else
+FILE = "file"  # a regular file (or a pipe, a socket...)
+FOREIGN = "foreign"  # a symlink to something that exists elsewhere (or inside a store venv)
 
 
 class LinkState(NamedTuple):
@@ -43,17 +50,66 @@ def inspect(root: str, store_venvs: str) -> LinkState:
             return LinkState(IN_PROJECT if is_venv else NOT_VENV, link)
         return LinkState(FILE, link)
     real = os.path.realpath(link)
-    if real.startswith(os.path.realpath(store_venvs) + os.sep):
+    if is_store_venv(real, store_venvs):
         return LinkState(RELOCATED if os.path.isdir(real) else DANGLING, real)
-    if real == os.path.join(root, HOP) and not os.path.lexists(real):
+    if not os.path.lexists(real):
         return LinkState(DANGLING, real)
-    if real.startswith(root + os.sep) and os.path.isfile(os.path.join(real, "pyvenv.cfg")):
+    inside = real.startswith(root.rstrip("/") + "/")
+    if inside and os.path.isfile(os.path.join(real, "pyvenv.cfg")):
         return LinkState(IN_PROJECT, real)
     return LinkState(FOREIGN, real)
 
 
-def create(root: str, venv: str) -> None:
-    """Point ``root/.venv`` at ``venv`` through ``.venv.nosync``; each name replaced atomically."""
+def is_store_venv(real: str, store_venvs: str) -> bool:
+    """Whether the real path ``real`` names the root of a store venv (there or not)."""
+    folder, name = os.path.split(real)
+    return (
+        folder == os.path.realpath(store_venvs)
+        and not name.endswith(".json")
+        and (os.path.isdir(real) or not os.path.lexists(real))
+    )
+
+
+def problem(root: str, store_venvs: str, *, moving_away: Optional[str] = None) -> Optional[str]:
+    """Why relocator may not link ``root`` (None when it may).
+
+    ``.venv`` and ``.venv.nosync`` must each be absent, relocator's own link, or a dead
+    link; ``moving_away`` is the real path of a venv about to leave one of those names.
+    The project folder must be writable.
+    """
+    for name in (LINK, HOP):
+        path = os.path.join(root, name)
+        if not os.path.lexists(path) or os.path.realpath(path) == moving_away:
+            continue
+        if not _replaceable(path, root, store_venvs):
+            if os.path.islink(path):
+                what = f"a symlink to {os.path.realpath(path)}"
+            else:
+                what = "a folder" if os.path.isdir(path) else "a file"
+            return f"{path} is {what}, not relocator's link; move it away and run again"
+    if not os.access(root, os.W_OK):
+        return f"cannot write in {root} (permission denied): the .venv link goes there"
+    return None
+
+
+def _replaceable(path: str, root: str, store_venvs: str) -> bool:
+    if not os.path.islink(path):
+        return False
+    real = os.path.realpath(path)
+    if real in (os.path.join(root, LINK), os.path.join(root, HOP)):
+        return True  # .venv -> .venv.nosync, or a loop between the two names
+    return is_store_venv(real, store_venvs) or not os.path.exists(path)
+
+
+def create(root: str, venv: str, store_venvs: str) -> None:
+    """Point ``root/.venv`` at ``venv`` through ``.venv.nosync``; each name replaced atomically.
+
+    Raises :class:`RelocatorError` (changing nothing) when either name holds something
+    that is not relocator's own link or a dead one.
+    """
+    reason = problem(root, store_venvs)
+    if reason:
+        raise RelocatorError(reason)
     for name in os.listdir(root):  # temporary links of a run that was killed
         if name.startswith((LINK + ".relocator-", HOP + ".relocator-")):
             path = os.path.join(root, name)
@@ -61,8 +117,11 @@ def create(root: str, venv: str) -> None:
                 os.unlink(path)
     hop = os.path.join(root, HOP)
     _symlink_replace(venv, hop)
-    platform.current.mark_sync_ignored(hop)
+    faults.point("link:hop")
+    with contextlib.suppress(OSError):  # a mark the file system refuses is no reason to stop
+        platform.current.mark_sync_ignored(hop)
     _symlink_replace(HOP, os.path.join(root, LINK))
+    faults.point("link:done")
 
 
 def remove(root: str) -> None:

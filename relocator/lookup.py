@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from relocator import link, resolver, venvs
 from relocator.errors import NotFound, UsageError
+from relocator.project import start_folder
 from relocator.store import default_root
 
 USAGE = "usage: relocate python [PATH] [--resolve] [--json]"
@@ -22,11 +23,8 @@ def find(path: str, store_root: Optional[str] = None, *, full: bool = True) -> d
 
     Without ``full``, version and provider (which cost more look-ups) are None.
     """
-    start = resolver.spelling(path)
-    if not os.path.exists(start):
-        raise NotFound(f"{path}: no such file or directory")
     store_venvs = os.path.join(store_root or default_root(), "venvs")
-    folder = start if os.path.isdir(start) else os.path.dirname(start)
+    start = folder = start_folder(path, store_venvs)
     while True:
         if os.path.lexists(os.path.join(folder, link.LINK)):
             state = link.inspect(folder, store_venvs)

@@ -8,9 +8,11 @@ import sys
 from typing import Any, Optional
 
 from relocator import resolver
-from relocator.errors import NotFound
+from relocator.errors import NotFound, RelocatorError
+from relocator.store import read_small
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".venv")
+LINK_NAMES = (".venv", ".venv.nosync")
 
 
 def is_project(folder: str) -> bool:
@@ -19,16 +21,14 @@ def is_project(folder: str) -> bool:
     return bool(glob.glob(os.path.join(glob.escape(folder), "requirements*.txt")))
 
 
-def find_root(path: str) -> str:
+def find_root(path: str, store_venvs: str) -> str:
     """The spelling of the project root at or above ``path``.
 
     The nearest folder with a project marker; for a uv workspace member, the
     workspace root (uv keeps one ``.venv`` there).
     """
-    start = resolver.spelling(path)
-    if not os.path.exists(start):
-        raise NotFound(f"{path}: no such file or directory")
-    folder = start if os.path.isdir(start) else os.path.dirname(start)
+    start = start_folder(path, store_venvs)
+    folder = start
     while not is_project(folder):
         parent = os.path.dirname(folder)
         if parent == folder:
@@ -38,6 +38,62 @@ def find_root(path: str) -> str:
             )
         folder = parent
     return workspace_root(folder) or folder
+
+
+def start_folder(path: str, store_venvs: str) -> str:
+    """The spelling of the folder to look for a project from.
+
+    A path through a project's link (``P/.venv``, ``P/.venv/bin/python``) resolves
+    into the store or beyond, but it names the project ``P``: the look-up starts at
+    the folder holding the link, never inside the store (whose parents are no
+    project of the user's).
+    """
+    try:
+        lexical = os.path.abspath(os.path.expanduser(path))
+    except FileNotFoundError:  # os.getcwd() of a deleted folder
+        raise NotFound(
+            "the current folder no longer exists; cd to an existing folder and run again"
+        ) from None
+    parts = lexical.split("/")
+    for i in range(len(parts) - 1, 0, -1):
+        if parts[i] in LINK_NAMES and _inside(
+            os.path.realpath("/".join(parts[: i + 1])), store_venvs
+        ):
+            folder = resolver.spelling("/".join(parts[:i]) or "/")
+            if not _inside(folder, store_venvs):
+                return folder
+    start = resolver.spelling(lexical)
+    if not os.path.exists(start):
+        raise NotFound(f"{path}: no such file or directory")
+    if _inside(start, store_venvs):
+        raise NotFound(f"{path} is inside relocator's store; pass the project folder")
+    return start if os.path.isdir(start) else os.path.dirname(start)
+
+
+def _inside(spelled: str, store_venvs: str) -> bool:
+    venvs = os.path.realpath(store_venvs)
+    return spelled == venvs or spelled.startswith(venvs + "/")
+
+
+def check_new(root: str) -> None:
+    """Refuse a project folder that a venv of relocator's could not serve safely.
+
+    A ``:`` would split the venv's ``bin`` into two ``PATH`` entries (CPython's
+    venv refuses it too); a name that is not UTF-8 cannot exist on macOS volumes,
+    nor be stored, printed or activated faithfully.
+    """
+    if ":" in root:
+        raise RelocatorError(
+            f"{root} holds a ':', so its .venv/bin cannot be a PATH entry; "
+            "rename the folder to relocate it"
+        )
+    try:
+        root.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = root.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise RelocatorError(
+            f"{shown} is not a valid UTF-8 name; rename the folder to relocate it"
+        ) from None
 
 
 def workspace_root(member: str) -> Optional[str]:
@@ -56,19 +112,36 @@ def workspace_root(member: str) -> Optional[str]:
 
 
 def _uv_workspace(pyproject: str) -> Optional[dict[str, Any]]:
-    if not os.path.isfile(pyproject):
-        return None
+    return table(_read_toml(pyproject), "tool", "uv", "workspace")
+
+
+def read_pyproject(folder: str) -> dict[str, Any]:
+    """The project's ``pyproject.toml`` as data; empty when absent or not valid TOML."""
+    return _read_toml(os.path.join(folder, "pyproject.toml"))
+
+
+def table(data: dict[str, Any], *names: str) -> Optional[dict[str, Any]]:
+    """``data[names[0]][names[1]]...`` when each level is a table, else None."""
+    for name in names:
+        value = data.get(name)
+        if not isinstance(value, dict):
+            return None
+        data = value
+    return data
+
+
+def _read_toml(path: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:
         import tomli as tomllib
+    text = read_small(path, limit=1 << 20)
+    if text is None:
+        return {}
     try:
-        with open(pyproject, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, ValueError):
-        return None
-    workspace = data.get("tool", {}).get("uv", {}).get("workspace")
-    return workspace if isinstance(workspace, dict) else None
+        return tomllib.loads(text)
+    except ValueError:
+        return {}
 
 
 def _matches(root: str, member: str, patterns: Any) -> bool:

@@ -8,6 +8,12 @@ Two jobs:
 * :func:`respell_editables`: make every editable-install reference to the
   project (``direct_url.json``, ``.pth`` path lines, setuptools'
   ``__editable__`` finder mappings) use the resolver's spelling.
+
+Both run after a venv has moved, past the point of no return, on files that
+any tool (or a hostile repository) may have written: nothing here may fail
+on a file's content. A file that cannot be read, parsed or written is left as
+it was, with a note. Only regular files inside the venv are touched, never
+through a symlink.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ import urllib.parse
 from typing import Callable, Optional
 
 from relocator import resolver
-from relocator.store import write_atomic
+from relocator.store import read_regular, write_atomic
+from relocator.venvs import site_packages
 
 # Linux and macOS cut a shebang line at these lengths (distlib's limits).
 MAX_SHEBANG = 512 if sys.platform == "darwin" else 127
@@ -34,30 +41,71 @@ _EXEC_LINE = re.compile(rb"^'''exec' (?P<word>.+) \"\$0\" \"\$@\"$")
 # -- moving a venv -------------------------------------------------------------
 
 
-def relocate_venv(venv: str, old_places: list[str]) -> int:
+class Files:
+    """Reads and writes of one venv's files, with the notes of those left alone."""
+
+    #: What a file's content or state can raise while it is read, parsed or written.
+    TROUBLE = (OSError, ValueError, UnicodeError, SyntaxError, RecursionError, MemoryError)
+
+    def __init__(self, venv: str) -> None:
+        self.venv = os.path.realpath(venv)
+        self.notes: list[str] = []
+
+    def read(self, path: str, limit: Optional[int] = None) -> Optional[bytes]:
+        """The bytes of a regular file inside the venv (not a link), else None."""
+        folder = os.path.realpath(os.path.dirname(path))
+        if folder != self.venv and not folder.startswith(self.venv + "/"):
+            return None
+        if os.path.islink(path):  # bin/python and friends: nothing of theirs to rewrite
+            return None
+        return read_regular(path, -1 if limit is None else limit, follow=False)
+
+    def each(self, paths: list[str], job: Callable[[str], bool]) -> int:
+        """Run ``job`` on each path; count the changed files, note the ones left alone."""
+        changed = 0
+        for path in paths:
+            try:
+                changed += job(path)
+            except FileNotFoundError:
+                continue
+            except self.TROUBLE as e:
+                reason = getattr(e, "strerror", None) or type(e).__name__
+                self.notes.append(f"left {path} as it was ({reason})")
+        return changed
+
+
+def _listing(folder: str) -> list[str]:
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        return []
+    return [os.path.join(folder, name) for name in sorted(os.listdir(folder))]
+
+
+def relocate_venv(venv: str, old_places: list[str]) -> list[str]:
     """Point ``venv`` (now at its new place) at itself where it named ``old_places``.
 
-    Returns how many files changed.
+    Returns notes on the files left as they were.
     """
+    files = Files(venv)
     bindir = os.path.join(venv, "bin")
-    changed = 0
     olds: set[str] = set()
-    for name in sorted(os.listdir(bindir)):
-        path = os.path.join(bindir, name)
-        if os.path.islink(path) or not os.path.isfile(path):
-            continue
-        old = _rewrite_shebang(path, venv, old_places)
+
+    def shebang_of(path: str) -> bool:
+        old = _rewrite_shebang(files, path, venv, old_places)
         if old is not None:
             olds.add(old)
-            changed += 1
-    olds |= _activate_spellings(bindir, old_places)
-    for name in sorted(os.listdir(bindir)):
-        quote = _quoting_for(name)
-        path = os.path.join(bindir, name)
-        if quote is not None and not os.path.islink(path) and os.path.isfile(path):
-            changed += _replace_literals(path, olds, venv, quote)
-    changed += _replace_literals(os.path.join(venv, "pyvenv.cfg"), olds, venv, _plain)
-    return changed
+        return old is not None
+
+    scripts = _listing(bindir)
+    files.each(scripts, shebang_of)
+    olds |= _activate_spellings(files, bindir, old_places)
+    cfg = os.path.join(venv, "pyvenv.cfg")
+
+    def literals_of(path: str) -> bool:
+        quote = _plain if path == cfg else _quoting_for(os.path.basename(path))
+        return quote is not None and _replace_literals(files, path, olds, venv, quote)
+
+    files.each([*scripts, cfg], literals_of)
+    return files.notes
 
 
 def _is_old(venv_dir: str, old_places: list[str]) -> bool:
@@ -101,10 +149,9 @@ def shebang(interpreter: str) -> bytes:
     )
 
 
-def _rewrite_shebang(path: str, venv: str, old_places: list[str]) -> Optional[str]:
-    with open(path, "rb") as f:
-        head = f.read(4096)
-    found = read_shebang(head)
+def _rewrite_shebang(files: Files, path: str, venv: str, old_places: list[str]) -> Optional[str]:
+    head = files.read(path, 4096)
+    found = read_shebang(head or b"")
     if found is None:
         return None
     candidates, length = found
@@ -115,8 +162,7 @@ def _rewrite_shebang(path: str, venv: str, old_places: list[str]) -> Optional[st
     else:
         return None
     new = os.path.join(venv, "bin", os.path.basename(interp))
-    with open(path, "rb") as f:
-        body = f.read()[length:]
+    body = (files.read(path) or b"")[length:]
     write_atomic(path, shebang(new) + body, sync=False)
     return os.path.dirname(bindir)
 
@@ -158,15 +204,15 @@ _ASSIGNMENT = re.compile(
 )
 
 
-def _activate_spellings(bindir: str, old_places: list[str]) -> set[str]:
+def _activate_spellings(files: Files, bindir: str, old_places: list[str]) -> set[str]:
     """The old venv paths as the activate scripts spell them."""
     found: set[str] = set()
     for name in ("activate", "activate.csh", "activate.fish"):
         try:
-            with open(os.path.join(bindir, name), encoding="utf-8", errors="surrogateescape") as f:
-                text = f.read()
+            raw = files.read(os.path.join(bindir, name))
         except OSError:
             continue
+        text = (raw or b"").decode("utf-8", "surrogateescape")
         for match in _ASSIGNMENT.finditer(text):
             try:
                 words = shlex.split(match.group("word"))
@@ -192,12 +238,13 @@ def _encodings(value: str) -> list[str]:
     return sorted(set(forms), key=len, reverse=True)
 
 
-def _replace_literals(path: str, olds: set[str], new: str, quote: Callable[[str], str]) -> int:
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            text = f.read()
-    except OSError:
-        return 0
+def _replace_literals(
+    files: Files, path: str, olds: set[str], new: str, quote: Callable[[str], str]
+) -> bool:
+    raw = files.read(path) if olds else None
+    if raw is None:
+        return False
+    text = raw.decode("utf-8", "surrogateescape")
     updated = text
     for old in sorted(olds, key=len, reverse=True):
         if quote is _plain:
@@ -206,60 +253,56 @@ def _replace_literals(path: str, olds: set[str], new: str, quote: Callable[[str]
         for form in _encodings(old):
             updated = updated.replace(form, quote(new))
     if updated == text:
-        return 0
+        return False
     write_atomic(path, updated, sync=False)
-    return 1
+    return True
 
 
 # -- editable installs -----------------------------------------------------------
 
 
-def site_packages(venv: str) -> list[str]:
-    return sorted(glob.glob(os.path.join(glob.escape(venv), "lib", "python*", "site-packages")))
+def respell_editables(venv: str, project: resolver.Resolved) -> list[str]:
+    """Make editable-install references to ``project`` use its spelling.
 
-
-def respell_editables(venv: str, project: resolver.Resolved) -> int:
-    """Make editable-install references to ``project`` use its spelling; return files changed."""
-    changed = 0
+    Returns notes on the files left as they were.
+    """
+    files = Files(venv)
     for sp in site_packages(venv):
-        for path in glob.glob(os.path.join(glob.escape(sp), "*.dist-info", "direct_url.json")):
-            changed += _respell_direct_url(path, project)
-        for path in glob.glob(os.path.join(glob.escape(sp), "*.pth")):
-            changed += _respell_pth(path, project)
-        for path in glob.glob(os.path.join(glob.escape(sp), "__editable__*finder.py")):
-            changed += _respell_finder(path, project)
-    return changed
+        pattern = os.path.join(glob.escape(sp), "*.dist-info", "direct_url.json")
+        files.each(sorted(glob.glob(pattern)), lambda p: _respell_direct_url(files, p, project))
+        pths = sorted(glob.glob(os.path.join(glob.escape(sp), "*.pth")))
+        files.each(pths, lambda p: _respell_pth(files, p, project))
+        finders = sorted(glob.glob(os.path.join(glob.escape(sp), "__editable__*finder.py")))
+        files.each(finders, lambda p: _respell_finder(files, p, project))
+    return files.notes
 
 
-def _respell_direct_url(path: str, project: resolver.Resolved) -> int:
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    url = data.get("url")
+def _respell_direct_url(files: Files, path: str, project: resolver.Resolved) -> bool:
+    data = json.loads(files.read(path) or b"{}")
+    url = data.get("url") if isinstance(data, dict) else None
     if not isinstance(url, str) or not url.startswith("file:"):
-        return 0
+        return False
     local = urllib.parse.unquote(urllib.parse.urlsplit(url).path)  # POSIX url2pathname
     new = resolver.rebase(local, project)
     if new is None or new == local:
-        return 0
+        return False
     data["url"] = "file://" + urllib.parse.quote(new)
     write_atomic(path, json.dumps(data), sync=False)
-    return 1
+    return True
 
 
-def _respell_pth(path: str, project: resolver.Resolved) -> int:
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        lines = f.read().splitlines(keepends=True)
+def _respell_pth(files: Files, path: str, project: resolver.Resolved) -> bool:
+    text = (files.read(path) or b"").decode("utf-8", "surrogateescape")
+    lines = text.split("\n")  # only what site splits on: every other byte stays as it was
     out = []
     for line in lines:
-        entry = line.rstrip("\r\n")
-        new = None
-        if entry.startswith("/"):
-            new = resolver.rebase(entry, project)
-        out.append(line.replace(entry, new, 1) if new and new != entry else line)
+        entry = line.rstrip("\r")
+        new = resolver.rebase(entry, project) if entry.startswith("/") else None
+        out.append(new + line[len(entry) :] if new and new != entry else line)
     if out == lines:
-        return 0
-    write_atomic(path, "".join(out), sync=False)
-    return 1
+        return False
+    write_atomic(path, "\n".join(out), sync=False)
+    return True
 
 
 _FINDER_LITERAL = re.compile(
@@ -267,9 +310,8 @@ _FINDER_LITERAL = re.compile(
 )
 
 
-def _respell_finder(path: str, project: resolver.Resolved) -> int:
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+def _respell_finder(files: Files, path: str, project: resolver.Resolved) -> bool:
+    text = (files.read(path) or b"").decode("utf-8")
 
     def fix(value: object) -> object:
         if isinstance(value, str) and value.startswith("/"):
@@ -283,13 +325,13 @@ def _respell_finder(path: str, project: resolver.Resolved) -> int:
     def replace(match: re.Match[str]) -> str:
         try:
             literal = ast.literal_eval(match.group("lit"))
-        except (ValueError, SyntaxError):
+        except Files.TROUBLE:
             return match.group(0)
         fixed = fix(literal)
         return match.group(0) if fixed == literal else match.group("head") + repr(fixed)
 
     updated = _FINDER_LITERAL.sub(replace, text)
     if updated == text:
-        return 0
+        return False
     write_atomic(path, updated, sync=False)
-    return 1
+    return True

@@ -41,6 +41,13 @@ puts every venv back into its project; `relocate gc` removes venvs whose
 project is gone.
 """
 DEFAULT_LOCK_TIMEOUT = 30.0
+#: Names an existing folder may hold and still become (or be) a store without our README:
+#: what an ensure() cut short leaves behind, and what Finder adds to a folder it shows.
+STORE_NAMES = frozenset(
+    {"venvs", "journal", "tmp", "logs", "locks", "registry.db", "registry.db-wal"}
+    | {"registry.db-shm", ".DS_Store"}
+)
+PROJECT_TEMP_PREFIX = ".venv.relocator-"  # relocator's own temporary names in a project
 
 
 def default_root() -> str:
@@ -51,7 +58,10 @@ def default_root() -> str:
     """
     override = os.environ.get("RELOCATOR_HOME")
     if override:
-        return os.path.abspath(os.path.expanduser(override))
+        expanded = os.path.expanduser(override)
+        if not os.path.isabs(expanded):  # relative to what? never to the current folder
+            raise RelocatorError(f"RELOCATOR_HOME must be an absolute path (got {override!r})")
+        return os.path.abspath(expanded)
     if os.name != "posix":
         from platformdirs import user_cache_dir
 
@@ -90,11 +100,19 @@ class Store:
         self.locks = os.path.join(self.root, "locks")
 
     def ensure(self) -> Store:
-        """Create the store (mode 0700) or check that an existing one is private and ours."""
+        """Create the store (mode 0700) or check that an existing one is private and ours.
+
+        An existing folder is a store when it holds relocator's README, or nothing
+        but what relocator puts there (empty, say). Anything else (``$HOME``, a
+        project) is refused before anything in it changes, its mode included.
+        """
         try:
             os.makedirs(os.path.dirname(self.root), exist_ok=True)
-            with contextlib.suppress(FileExistsError):
+            try:
                 os.mkdir(self.root, 0o700)
+                created = True
+            except FileExistsError:
+                created = False
             st = os.stat(self.root)  # a symlinked root is fine: its target is checked
         except OSError as e:
             raise RelocatorError(
@@ -107,13 +125,41 @@ class Store:
                 f"store {self.root} belongs to another user; "
                 "set RELOCATOR_HOME to a folder of yours"
             )
-        if stat.S_IMODE(st.st_mode) != 0o700:
-            os.chmod(self.root, 0o700)
-        for sub in (self.venvs, self.journal, self.tmp, self.logs, self.locks):
-            os.makedirs(sub, exist_ok=True)
         readme = os.path.join(self.root, "README")
-        if not os.path.exists(readme):
-            write_atomic(readme, README)
+        signature = README.split("\n", 1)[0].encode()
+        try:
+            entries = set() if created else set(os.listdir(self.root))
+        except OSError as e:
+            raise RelocatorError(
+                f"cannot read the store {self.root} ({e.strerror}); "
+                "give it back to your user (chmod u+rwx) or set RELOCATOR_HOME"
+            ) from None
+        ours = False
+        if "README" in entries:  # never read through a link, never wait on a pipe
+            with contextlib.suppress(OSError):  # a folder, a link, a pipe: not ours
+                fd = os.open(readme, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+                try:
+                    ours = os.read(fd, len(signature)) == signature
+                finally:
+                    os.close(fd)
+        leftovers = {n for n in entries if n.startswith("README.") and n.endswith(".tmp")}
+        if not ours and not entries <= STORE_NAMES | leftovers:
+            raise RelocatorError(
+                f"{self.root} is not a relocator store (it holds other files); "
+                "set RELOCATOR_HOME to a new or empty folder"
+            )
+        try:
+            if stat.S_IMODE(st.st_mode) != 0o700:
+                os.chmod(self.root, 0o700)
+            if not ours:
+                write_atomic(readme, README)
+            for sub in (self.venvs, self.journal, self.tmp, self.logs, self.locks):
+                os.makedirs(sub, exist_ok=True)
+        except OSError as e:
+            raise RelocatorError(
+                f"cannot set up the store {self.root}: {e.filename} ({e.strerror}); "
+                "move that away or set RELOCATOR_HOME"
+            ) from None
         return self
 
     # -- store venvs --------------------------------------------------------
@@ -159,11 +205,32 @@ class Store:
         write_atomic(self.owner_path(name), json.dumps(record, indent=2, sort_keys=True) + "\n")
 
     def read_owner(self, name: str) -> Optional[dict[str, Any]]:
+        text = read_small(self.owner_path(name))
         try:
-            with open(self.owner_path(name), encoding="utf-8") as f:
-                record: dict[str, Any] = json.load(f)
-        except (OSError, ValueError):
+            record = json.loads(text) if text is not None else None
+        except ValueError:
             return None
+        return record if isinstance(record, dict) else None
+
+    def claim(self, name: str, key: str, project: str) -> dict[str, Any]:
+        """The owner record of store venv ``name``, which must name the project ``key``.
+
+        The ownership rule, in the one place every change to a store venv goes
+        through: a venv belongs to the project its owner record names, and no
+        command moves, deletes or relinks it for another.
+        """
+        record = self.read_owner(name)
+        venv = self.venv_path(name)
+        if record is None:
+            raise RelocatorError(
+                f"{venv} has no owner record, so relocate cannot tell whose it is; "
+                f"it leaves it alone (for {project})"
+            )
+        if record.get("key") != key:
+            raise RelocatorError(
+                f"{venv} belongs to {record.get('path')}, not to {project} "
+                "(a copied or moved project?); relocate changes a venv only for its owner"
+            )
         return record
 
     def remove_owner(self, name: str) -> None:
@@ -182,6 +249,31 @@ class Store:
                 if record is not None:
                     yield entry[: -len(".json")], record
 
+    # -- deleting -----------------------------------------------------------
+
+    def discard(self, path: str) -> None:
+        """Delete a tree of relocator's own, never following a symlink.
+
+        The rule "relocator deletes only inside its store" lives here: ``path``
+        must be inside the store, or one of relocator's temporary names in a
+        project (a verified move's source set aside, or a partial copy).
+        """
+        import shutil
+
+        root = os.path.realpath(self.root)
+        parent = os.path.realpath(os.path.dirname(path))
+        ours = parent == root or parent.startswith(root + "/")
+        if not ours and not os.path.basename(path).startswith(PROJECT_TEMP_PREFIX):
+            raise RelocatorError(f"refusing to delete {path}: it is outside relocator's store")
+        if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+            os.unlink(path)
+        elif os.path.isdir(path):
+            try:
+                shutil.rmtree(path)
+            except PermissionError:  # a folder made read-only inside our own tree
+                _open_up(path)
+                shutil.rmtree(path)
+
     # -- locks --------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -193,16 +285,33 @@ class Store:
 
         digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
         path = os.path.join(self.locks, digest + ".lock")
-        timeout = float(os.environ.get("RELOCATOR_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+        given = os.environ.get("RELOCATOR_LOCK_TIMEOUT", "")
         try:
-            with filelock.FileLock(path, timeout=timeout):
-                yield
+            timeout = float(given) if given.strip() else DEFAULT_LOCK_TIMEOUT
+        except ValueError:
+            timeout = -1.0
+        if not 0 <= timeout < float("inf"):  # also refuses nan
+            raise RelocatorError(
+                f"RELOCATOR_LOCK_TIMEOUT must be a number of seconds >= 0 (got {given!r}); "
+                f"fix it, or unset it for the default of {DEFAULT_LOCK_TIMEOUT:g}"
+            )
+        lock = filelock.FileLock(path, timeout=timeout)
+        try:
+            lock.acquire()
         except filelock.Timeout:
             raise Busy(
                 f"another relocate is working on {what} (waited {timeout:g}s for {path}); "
                 "try again when it is done",
                 path,
             ) from None
+        except OSError as e:  # the lock file is a folder, or the locks folder is not ours
+            raise RelocatorError(
+                f"cannot take the lock {path} for {what} ({e.strerror}); move it away and run again"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def sweep(self) -> None:
         """Remove temporary files (``name.<pid>.tmp``) that killed processes left behind."""
@@ -223,6 +332,16 @@ class Store:
         return os.path.join(self.logs, time.strftime("error-%Y%m%d-%H%M%S.log"))
 
 
+def _open_up(top: str) -> None:
+    """Give the owner rwx on every folder below ``top`` (no symlink followed)."""
+    os.chmod(top, 0o700)  # before the walk: os.walk descends after each step
+    for folder, dirs, _files in os.walk(top):
+        for name in dirs:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o700)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -234,7 +353,8 @@ def _alive(pid: int) -> bool:
 
 
 def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:
-    """Replace ``path`` by ``data`` in one rename, keeping its mode; the folder is made if missing.
+    """Replace ``path`` by ``data`` in one rename, keeping its mode and owner; the folder is
+    made if missing.
 
     Text is UTF-8 (undecodable names kept as they were read). ``sync=False`` skips the
     fsync, for files a recovery rewrites again anyway.
@@ -242,11 +362,65 @@ def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(raw)
-        if sync:
-            f.flush()
-            os.fsync(f.fileno())
     with contextlib.suppress(FileNotFoundError):
-        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-    os.replace(tmp, path)
+        os.unlink(tmp)  # a leftover of a dead process with our pid, or a planted link
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            old = os.stat(path)
+            os.chmod(tmp, stat.S_IMODE(old.st_mode))
+            if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+                os.chown(tmp, old.st_uid, old.st_gid)  # root editing a user's file
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # out of space, say: leave nothing half-written behind
+        raise
+
+
+def read_regular(path: str, limit: int = -1, *, follow: bool = True) -> Optional[bytes]:
+    """The bytes of a regular file (at most ``limit``), None for anything else.
+
+    A pipe is never waited on, a terminal never becomes ours; with ``follow=False``
+    a symlink is not read through. Errors opening the file are raised.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with open(fd, "rb", closefd=False) as f:
+            return f.read(limit)
+    finally:
+        os.close(fd)
+
+
+def read_small(path: str, limit: int = 1 << 16) -> Optional[str]:
+    """The text of a small regular file, None when it is absent, unreadable or not one."""
+    try:
+        data = read_regular(path, limit)
+    except OSError:
+        return None
+    return None if data is None else data.decode("utf-8", "replace")
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """Lines split on ``\\n`` only, each keeping its end: ``b"".join`` gives ``data`` back.
+
+    For the user's files relocator edits (rc files, ``.git/info/exclude``): every
+    byte outside relocator's own lines stays as it was.
+    """
+    parts = data.split(b"\n")
+    found = [part + b"\n" for part in parts[:-1]]
+    return [*found, parts[-1]] if parts[-1] else found
+
+
+def bare_line(line: bytes) -> bytes:
+    """A line without its ``\\n`` or ``\\r\\n`` end."""
+    line = line[:-1] if line.endswith(b"\n") else line
+    return line[:-1] if line.endswith(b"\r") else line

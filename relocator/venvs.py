@@ -1,4 +1,4 @@
-"""Store venvs: creating, moving, and reading facts about them.
+"""Store venvs: creating them, checking that one can move, copying, and reading facts.
 
 ``relocate python`` imports this module for :func:`python_version`, so
 shutil and subprocess are imported only in the functions that use them.
@@ -7,29 +7,71 @@ shutil and subprocess are imported only in the functions that use them.
 from __future__ import annotations
 
 import os
+import re
+import stat
 import sys
 from typing import Optional
 
+from relocator import faults
 from relocator.errors import RelocatorError
+from relocator.store import read_small
+
+#: A version request as ``.python-version`` or ``--python`` spell one: 3.12, cpython@3.12.1, 3.13t.
+_VERSION = re.compile(
+    r"(?:(?:cpython|pypy|graalpy|python|cp|pp)[@-]?)?\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?t?"
+)
+#: A version specifier set as ``requires-python`` spells one: >=3.10, ~=3.11.0, >=3.9,<4.
+_SPECIFIERS = re.compile(r"\s*(?:[<>=!~]=?=?\s*\d+(?:\.(?:\d+|\*))*\s*(?:,\s*|$))+")
 
 
 def create(dest: str, project: str, python: Optional[str] = None) -> str:
     """Create a venv at ``dest`` for ``project``; return the tool used (``uv`` or ``venv``).
 
-    uv, when on PATH, runs in the project folder so that it honours
-    ``.python-version`` and ``requires-python``; else ``python -m venv``.
+    Nothing inside the project runs: the tools start outside it, with the
+    project's ``.python-version`` or ``requires-python`` passed as a version
+    request (never as a path); only ``python``, the user's own ``--python``,
+    may name an interpreter by path.
     """
     import shutil
 
     prompt = os.path.basename(project)
+    request = python or project_python_request(project)
+    cwd = os.path.dirname(dest)  # the store: never the project, whose files would be found
     uv = shutil.which("uv")
     if uv:
-        cmd = [uv, "venv", "--quiet", "--prompt", prompt, *(["--python", python] if python else [])]
-        _run([*cmd, dest], cwd=project, what="uv venv")
+        cmd = [uv, "venv", "--quiet", "--no-config", "--no-project", "--prompt", prompt]
+        if request:
+            cmd += ["--python", _absolute(request) if python else request]
+        _run([*cmd, dest], cwd=cwd, what="uv venv")
         return "uv"
     interpreter = _find_python(python)
-    _run([interpreter, "-m", "venv", "--prompt", prompt, dest], cwd=project, what="python -m venv")
+    cmd = [interpreter, "-I", "-m", "venv", "--prompt", prompt, dest]
+    _run(cmd, cwd=cwd, what="python -m venv")
     return "venv"
+
+
+def project_python_request(project: str) -> Optional[str]:
+    """The project's Python request: ``.python-version``, else ``requires-python``.
+
+    Only a version or a specifier set counts; anything else (a path a repository
+    could ship, a name to look up on PATH) is ignored.
+    """
+    text = read_small(os.path.join(project, ".python-version"))
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            return line if _VERSION.fullmatch(line) else None
+    from relocator.project import read_pyproject, table
+
+    spec = (table(read_pyproject(project), "project") or {}).get("requires-python")
+    if isinstance(spec, str) and _SPECIFIERS.fullmatch(spec):
+        return spec.strip()
+    return None
+
+
+def _absolute(python: str) -> str:
+    """A ``--python`` the user gave as a relative path, made absolute against their folder."""
+    return os.path.abspath(python) if os.sep in python else python
 
 
 def _find_python(python: Optional[str]) -> str:
@@ -38,9 +80,9 @@ def _find_python(python: Optional[str]) -> str:
     if python is None:
         return shutil.which("python3") or sys.executable
     if os.sep in python:
-        if not os.access(python, os.X_OK):
+        if not os.access(python, os.X_OK) or os.path.isdir(python):
             raise RelocatorError(f"--python {python}: not an executable file")
-        return python
+        return os.path.abspath(python)
     for name in (python, f"python{python}"):
         found = shutil.which(name)
         if found:
@@ -51,10 +93,15 @@ def _find_python(python: Optional[str]) -> str:
 def _run(cmd: list[str], *, cwd: str, what: str) -> None:
     import subprocess
 
-    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, errors="replace", check=False
+    )
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
         raise RelocatorError(f"{what} failed: {lines[-1].strip()}")
+
+
+# -- moving ------------------------------------------------------------------------
 
 
 def same_volume(path: str, folder: str) -> bool:
@@ -62,46 +109,129 @@ def same_volume(path: str, folder: str) -> bool:
     return os.lstat(path).st_dev == os.stat(folder).st_dev
 
 
-def copy_verified(src: str, staging: str) -> None:
-    """Copy the tree ``src`` to ``staging`` and check every name, type, size and link target.
+Manifest = dict[str, tuple[str, object, int]]
 
-    ``staging`` must not exist. On a mismatch the copy is removed and nothing else changes.
+
+def check_movable(venv: str, dest_folder: str, *, cross_volume: bool) -> Optional[Manifest]:
+    """Check, before anything moves, that ``venv`` can move into ``dest_folder`` whole.
+
+    A POSIX venv (a real ``bin/``), writable where relocator rewrites or removes.
+    Across volumes every entry is read, so that the copy cannot fail half-way on
+    something known now: only files, folders and symlinks, readable, folders
+    writable, and room on the other volume. Returns that manifest (None on one
+    volume, where a rename moves the venv without reading it).
+    """
+    bindir = os.path.join(venv, "bin")
+    if os.path.islink(bindir) or not os.path.isdir(bindir):
+        if os.path.isdir(os.path.join(venv, "Scripts")):
+            raise RelocatorError(
+                f"{venv} is a Windows venv (Scripts\\, no bin/): it cannot run here; "
+                "move it away and run relocate adopt to create one"
+            )
+        raise RelocatorError(f"{venv} has no bin/ folder: it is not a venv relocate can move")
+    for folder in (venv, bindir, *site_packages(venv)):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise RelocatorError(
+                f"cannot write in {folder} (permission denied): relocate rewrites the venv "
+                "as it moves it; make it writable (chmod -R u+w) and run again"
+            )
+    if not cross_volume:
+        return None
+    found = manifest(venv, times=True)
+    needed = 0
+    for rel, (kind, size, _) in found.items():
+        path = os.path.join(venv, rel)
+        if kind == "special":
+            raise RelocatorError(
+                f"{path} is a pipe, socket or device, which cannot be copied to another volume; "
+                "remove it and run again"
+            )
+        if kind == "dir" and not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+            raise RelocatorError(
+                f"cannot read or write {path} (permission denied); make it writable "
+                "(chmod -R u+w) and run again"
+            )
+        if kind == "file":
+            if not os.access(path, os.R_OK):
+                raise RelocatorError(f"cannot read {path} (permission denied); nothing moved")
+            needed += int(size)  # type: ignore[call-overload]
+    fs = os.statvfs(dest_folder)
+    free = fs.f_bavail * fs.f_frsize
+    if needed + len(found) * 512 > free:  # what the files hold, and room for their entries
+        raise RelocatorError(
+            f"not enough space for {venv} ({needed / 1e6:.1f} MB) in {dest_folder} "
+            f"({free / 1e6:.1f} MB free); nothing moved"
+        )
+    return found
+
+
+def copy_tree(src: str, dst: str) -> None:
+    """Copy ``src`` to the new folder ``dst``: files, folders, symlinks (as links), modes, times.
+
+    Folders get their modes and times after their content, so a read-only
+    folder is copied whole. Stops at the first error (the caller removes ``dst``).
     """
     import shutil
 
-    shutil.copytree(src, staging, symlinks=True)
-    expected, copied = manifest(src), manifest(staging)
-    if expected != copied:
-        differs = sorted(k for k in set(expected) | set(copied) if expected.get(k) != copied.get(k))
-        shutil.rmtree(staging)
-        raise RelocatorError(
-            f"copy of {src} did not verify ({differs[0]!r} differs); nothing moved"
-        )
+    os.mkdir(dst, 0o700)
+    folders = [""]
+    count = 0
+    pending = [""]
+    while pending:
+        rel = pending.pop()
+        with os.scandir(os.path.join(src, rel)) as entries:
+            for entry in entries:
+                relpath = os.path.join(rel, entry.name)
+                target = os.path.join(dst, relpath)
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if stat.S_ISLNK(mode):
+                    os.symlink(os.readlink(entry.path), target)
+                elif stat.S_ISDIR(mode):
+                    os.mkdir(target, 0o700)
+                    folders.append(relpath)
+                    pending.append(relpath)
+                elif stat.S_ISREG(mode):
+                    shutil.copy2(entry.path, target, follow_symlinks=False)
+                    count += 1
+                    faults.copied(count)
+                else:
+                    raise RelocatorError(f"{entry.path} is a pipe, socket or device; nothing moved")
+    for rel in reversed(folders):
+        shutil.copystat(os.path.join(src, rel), os.path.join(dst, rel), follow_symlinks=False)
 
 
-def is_leftover(src: str, copy: str) -> bool:
-    """Whether everything in ``src`` is also in ``copy``: removing ``src`` loses nothing."""
-    have = manifest(copy)
-    return all(have.get(k) == v for k, v in manifest(src).items())
+def manifest(top: str, *, times: bool = False) -> Manifest:
+    """Every entry below ``top``: relative path -> (kind, size or link target, mtime).
 
-
-def manifest(top: str) -> dict[str, tuple[str, object]]:
-    """Every entry below ``top``: relative path -> (kind, size or link target)."""
-    entries: dict[str, tuple[str, object]] = {}
+    Kinds: file, dir, link, special. The mtime (of files, in ns) only with ``times``:
+    comparing a copy needs shapes; telling whether a source changed needs times.
+    """
+    entries: Manifest = {}
     pending = [""]
     while pending:
         rel = pending.pop()
         with os.scandir(os.path.join(top, rel)) as it:
             for entry in it:
                 path = f"{rel}/{entry.name}" if rel else entry.name
-                if entry.is_symlink():
-                    entries[path] = ("link", os.readlink(entry.path))
-                elif entry.is_dir():
-                    entries[path] = ("dir", None)
+                st = entry.stat(follow_symlinks=False)
+                if stat.S_ISLNK(st.st_mode):
+                    entries[path] = ("link", os.readlink(entry.path), 0)
+                elif stat.S_ISDIR(st.st_mode):
+                    entries[path] = ("dir", None, 0)
                     pending.append(path)
+                elif stat.S_ISREG(st.st_mode):
+                    entries[path] = ("file", st.st_size, st.st_mtime_ns if times else 0)
                 else:
-                    entries[path] = ("file", entry.stat(follow_symlinks=False).st_size)
+                    entries[path] = ("special", None, 0)
     return entries
+
+
+def shapes(found: Manifest) -> Manifest:
+    """A manifest without times: what a verified copy must match."""
+    return {k: (kind, what, 0) for k, (kind, what, _) in found.items()}
+
+
+# -- facts ----------------------------------------------------------------------------
 
 
 def python_version(venv: str) -> Optional[str]:
@@ -112,15 +242,27 @@ def python_version(venv: str) -> Optional[str]:
 
 def read_cfg(venv: str) -> dict[str, str]:
     values: dict[str, str] = {}
-    try:
-        with open(os.path.join(venv, "pyvenv.cfg"), encoding="utf-8") as f:
-            for line in f:
-                name, sep, value = line.partition("=")
-                if sep:
-                    values[name.strip()] = value.strip()
-    except OSError:
-        pass
+    for line in (read_small(os.path.join(venv, "pyvenv.cfg")) or "").splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            values[name.strip()] = value.strip()
     return values
+
+
+def site_packages(venv: str) -> list[str]:
+    """The venv's site-packages folders: real folders inside the venv, never through a link."""
+    lib = os.path.join(venv, "lib")
+    try:
+        names = sorted(os.listdir(lib)) if not os.path.islink(lib) else []
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        sp = os.path.join(lib, name, "site-packages")
+        real = not os.path.islink(os.path.join(lib, name)) and not os.path.islink(sp)
+        if name.startswith("python") and real and os.path.isdir(sp):
+            found.append(sp)
+    return found
 
 
 def usage(venv: str) -> tuple[int, int]:

@@ -155,3 +155,63 @@ def env_without_uv(tmp: Path) -> dict[str, str]:
     if not (bindir / "python3").exists():
         (bindir / "python3").symlink_to(sys.executable)
     return {**os.environ, "PATH": f"{bindir}:/usr/bin:/bin"}
+
+
+def dir_paths(top: Path) -> set[str]:
+    """Relative paths below ``top`` (a venv), without what relocate itself adds."""
+    return {str(p.relative_to(top)) for p in top.rglob("*")} - {"CACHEDIR.TAG"}
+
+
+def store_venvs(store: Path) -> list[Path]:
+    return sorted(p for p in (store / "venvs").glob("*") if p.is_dir())
+
+
+NOBODY = 65534
+
+
+def nobody_env(base: Path, **extra: str) -> dict[str, str]:
+    """An environment for relocate run as an unprivileged user from /usr/bin/python3.
+
+    Root ignores permissions, so permission cases run as uid 65534: the checkout
+    and the test env's site-packages go on PYTHONPATH (both readable by anyone).
+    """
+    import shutil
+    import site
+
+    import pytest
+
+    if os.getuid() != 0 or shutil.which("setpriv") is None or not Path("/usr/bin/python3").exists():
+        if os.environ.get("CI"):
+            pytest.fail("permission tests need root, setpriv and /usr/bin/python3 in CI")
+        pytest.skip("permission tests need root, setpriv and /usr/bin/python3")
+    repo = str(Path(__file__).resolve().parent.parent)
+    paths = [repo, *site.getsitepackages()]
+    home = base / "home"
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "RELOCATOR_HOME": str(base / "store"),
+        "PYTHONPATH": ":".join(paths),
+        "LANG": "C.UTF-8",
+        **extra,
+    }
+
+
+def shared_base() -> Path:
+    """A folder under /tmp that the unprivileged user owns (tmp_path is root's, 0700)."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="relocator-nobody-", dir="/tmp"))
+    os.chmod(base, 0o755)  # noqa: S103 - the unprivileged user must reach it
+    os.chown(base, NOBODY, NOBODY)
+    (base / "home").mkdir()
+    os.chown(base / "home", NOBODY, NOBODY)
+    return base
+
+
+def as_nobody(cmd: list[str], env: dict[str, str], cwd: Path | None = None):
+    """Run ``cmd`` (``relocate ARGS`` becomes /usr/bin/python3 -m relocator ARGS) as uid 65534."""
+    if cmd[0] == "relocate":
+        cmd = ["/usr/bin/python3", "-m", "relocator", *cmd[1:]]
+    prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    return run([*prefix, *cmd], env=env, cwd=cwd)

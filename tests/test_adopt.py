@@ -429,7 +429,7 @@ def test_adopt_relinks_a_registered_venv_and_replaces_a_vanished_one(
     env = env_without_uv(tmp_path)
     first = relocate_json("adopt", str(project), env=env)["venv"]
     (project / ".venv.nosync").unlink()  # as a project synced from elsewhere arrives
-    assert relocate_json("status", str(project), env=env)["status"] == "venv-missing"
+    assert relocate_json("status", str(project), env=env)["status"] == "link-missing"
     out = relocate_json("adopt", str(project), env=env)
     assert (out["action"], out["venv"]) == ("relinked", first)
     assert os.path.realpath(project / ".venv") == first
@@ -462,7 +462,7 @@ def test_a_moved_project_is_named_not_guessed(tmp_path: Path, store: Path) -> No
     os.rename(project, moved)
     snapshot = _snapshot(moved)
     line = one_clean_error_line(relocate("adopt", str(moved)))
-    assert "registered for " + str(project) in line and "moved" in line
+    assert "belongs to " + str(project) in line and "moved" in line
     assert _snapshot(moved) == snapshot
     assert [r["status"] for r in relocate_json("list")] == ["project-missing"]
 

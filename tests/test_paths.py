@@ -11,10 +11,13 @@ import pytest
 from tests.helpers import (
     env_without_uv,
     make_venv,
+    one_clean_error_line,
     pip_install_editable,
+    relocate,
     relocate_json,
     relocate_ok,
     run,
+    venv_project,
     write_project,
 )
 
@@ -65,7 +68,7 @@ def test_awkward_project_names_round_trip(
 
 
 def test_nfc_spelling_of_an_nfd_folder(tmp_path: Path) -> None:
-    """On Linux an NFD name has no NFC twin: the typed NFC spelling resolves to the disk's."""
+    """On Linux NFC and NFD names are different folders: typing one never reaches the other."""
     nfd = unicodedata.normalize("NFD", "Résumé")
     project = tmp_path / nfd
     project.mkdir()
@@ -73,6 +76,23 @@ def test_nfc_spelling_of_an_nfd_folder(tmp_path: Path) -> None:
     make_venv(project / ".venv")
     typed = str(tmp_path / unicodedata.normalize("NFC", "Résumé"))
     assert not os.path.exists(typed)
-    out = relocate_json("adopt", typed, env=env_without_uv(tmp_path))
+    line = one_clean_error_line(relocate("adopt", typed, env=env_without_uv(tmp_path)))
+    assert "no such file or directory" in line
+    out = relocate_json("adopt", str(project), env=env_without_uv(tmp_path))
     assert out["project"].encode() == str(project).encode()
     assert os.readlink(project / ".venv.nosync") == out["venv"]
+
+
+def test_nfc_and_nfd_twins_are_two_projects_on_linux(tmp_path: Path, store: Path) -> None:
+    twins = [tmp_path / unicodedata.normalize(form, "café") for form in ("NFC", "NFD")]
+    for i, twin in enumerate(twins):
+        venv_project(twin)
+        (twin / ".venv" / "marker").write_text(str(i))
+    outs = [relocate_json("adopt", str(twin)) for twin in twins]
+    assert outs[0]["venv"] != outs[1]["venv"]
+    keys = {relocate_json("resolve", str(twin))["key"] for twin in twins}
+    assert len(keys) == 2
+    (twins[1] / ".venv.nosync").unlink()
+    relocate_ok("adopt", str(twins[1]))  # the repair relinks the NFD folder to its own venv
+    assert [(t / ".venv" / "marker").read_text() for t in twins] == ["0", "1"]
+    assert [r["status"] for r in relocate_json("list")] == ["ok", "ok"]

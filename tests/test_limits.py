@@ -1,0 +1,212 @@
+"""The machine says no: permissions (as an unprivileged user, since root ignores them) and a
+full volume (a real small tmpfs). Each is refused before anything moves, with one line,
+or finished with a note; the venv is never lost and nothing half-made is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import (
+    NOBODY,
+    as_nobody,
+    dir_paths,
+    env_without_uv,
+    nobody_env,
+    one_clean_error_line,
+    relocate,
+    relocate_json,
+    relocate_ok,
+    shared_base,
+    site_packages,
+    store_venvs,
+)
+
+# -- permissions, as uid 65534 -------------------------------------------------------------
+
+
+@pytest.fixture
+def base() -> Iterator[Path]:
+    where = shared_base()
+    yield where
+    shutil.rmtree(where, ignore_errors=True)
+
+
+def _nobody_project(base: Path, name: str = "P", *, venv: bool = True) -> Path:
+    """A project owned by the unprivileged user, its venv made by /usr/bin/python3."""
+    project = base / name
+    project.mkdir()
+    (project / "setup.py").write_text("")
+    if venv:
+        cmd = ["/usr/bin/python3", "-m", "venv", "--without-pip", str(project / ".venv")]
+        subprocess.run(cmd, check=True)
+        (site_packages(project / ".venv") / "handmade.py").write_text("VALUE = 42\n")
+    subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(project)], check=True)
+    return project
+
+
+def _state(project: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(project)): (p.lstat().st_mode, p.lstat().st_size)
+        for p in project.rglob("*")
+    }
+
+
+def test_a_read_only_venv_bin_is_refused_before_anything_moves(base: Path) -> None:
+    env = nobody_env(base)
+    project = _nobody_project(base)
+    (project / ".venv" / "bin").chmod(0o555)
+    before = _state(project)
+    line = one_clean_error_line(as_nobody(["relocate", "adopt", str(project)], env))
+    assert "cannot write in" in line and "bin" in line
+    assert _state(project) == before
+    assert store_venvs(base / "store") == []
+
+
+def test_a_read_only_project_is_refused_before_a_venv_is_made(base: Path) -> None:
+    env = nobody_env(base)
+    project = _nobody_project(base, venv=False)
+    project.chmod(0o555)
+    line = one_clean_error_line(as_nobody(["relocate", "adopt", str(project)], env))
+    assert "cannot write in" in line and str(project) in line
+    assert store_venvs(base / "store") == []
+    assert not list((base / "store" / "journal").glob("*"))
+
+
+def test_a_read_only_project_with_a_venv_keeps_it(base: Path) -> None:
+    env = nobody_env(base)
+    project = _nobody_project(base)
+    before = _state(project)
+    project.chmod(0o555)
+    one_clean_error_line(as_nobody(["relocate", "adopt", str(project)], env))
+    project.chmod(0o755)
+    assert _state(project) == before
+    assert store_venvs(base / "store") == []
+
+
+def test_a_root_owned_git_folder_is_a_note_not_a_failure(base: Path) -> None:
+    env = nobody_env(base)
+    project = _nobody_project(base)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)  # as root: root owns .git
+    result = as_nobody(["relocate", "adopt", "--json", str(project)], env)
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert notes == [
+        f"could not add .venv to {project}/.git ({project}/.git belongs to another "
+        "user); add it yourself"
+    ]
+    check = as_nobody([str(project / ".venv" / "bin" / "python"), "-c", "import handmade"], env)
+    assert check.returncode == 0, check.stderr
+    result = as_nobody(["relocate", "eject", str(project)], env)
+    assert result.returncode == 0, result.stderr
+    assert (project / ".venv").is_dir() and not (project / ".venv").is_symlink()
+
+
+def test_a_read_only_folder_inside_the_venv_is_refused_across_volumes(base: Path) -> None:
+    shm = Path("/dev/shm") / base.name
+    shm.mkdir()
+    os.chown(shm, NOBODY, NOBODY)
+    try:
+        env = nobody_env(base, RELOCATOR_HOME=str(shm / "store"))
+        project = _nobody_project(base)
+        locked = site_packages(project / ".venv") / "locked"
+        locked.mkdir()
+        (locked / "m.py").write_text("")
+        os.chown(locked, NOBODY, NOBODY)
+        locked.chmod(0o555)  # the source could not be removed after the copy
+        before = _state(project)
+        line = one_clean_error_line(as_nobody(["relocate", "adopt", str(project)], env))
+        assert "locked" in line
+        assert _state(project) == before
+        assert store_venvs(shm / "store") == []
+    finally:
+        shutil.rmtree(shm, ignore_errors=True)
+
+
+# -- out of space, on a real small file system ------------------------------------------------
+
+
+@pytest.fixture
+def small_volume(tmp_path: Path) -> Iterator[callable]:
+    mounted: list[Path] = []
+
+    def mount(name: str, options: str) -> Path:
+        if os.getuid() != 0:
+            if os.environ.get("CI"):
+                pytest.fail("the out-of-space tests mount a tmpfs: CI runs as root")
+            pytest.skip("mounting a small tmpfs needs root")
+        where = tmp_path / name
+        where.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True)
+        mounted.append(where)
+        return where
+
+    yield mount
+    for where in mounted:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _big_project(where: Path, *, files: int = 0, big: int = 0) -> Path:
+    project = where / "P"
+    project.mkdir()
+    (project / "setup.py").write_text("")
+    venv = project / ".venv"
+    subprocess.run(["python3", "-m", "venv", "--without-pip", str(venv)], check=True)
+    sp = site_packages(venv)
+    (sp / "handmade.py").write_text("VALUE = 42\n")
+    if big:
+        (sp / "big.bin").write_bytes(os.urandom(big))
+    for i in range(files):
+        (sp / f"m{i}.py").write_text("X = 1\n")
+    return project
+
+
+def test_a_store_too_small_is_refused_before_copying(tmp_path: Path, small_volume) -> None:
+    store = small_volume("store", "size=2m") / "store"
+    env = {**env_without_uv(tmp_path), "RELOCATOR_HOME": str(store)}
+    project = _big_project(tmp_path, big=5 * 1024 * 1024)
+    before = dir_paths(project / ".venv")
+    line = one_clean_error_line(relocate("adopt", str(project), env=env))
+    assert "not enough space" in line
+    assert dir_paths(project / ".venv") == before and not (project / ".venv").is_symlink()
+    assert not list((store / "tmp").iterdir()) and store_venvs(store) == []
+
+
+def test_running_out_of_space_mid_copy_leaves_the_source_and_no_partial_copy(
+    tmp_path: Path, small_volume
+) -> None:
+    # Room for the bytes, not for the entries: the copy fails part-way with ENOSPC.
+    store = small_volume("store", "size=64m,nr_inodes=400") / "store"
+    env = {**env_without_uv(tmp_path), "RELOCATOR_HOME": str(store)}
+    project = _big_project(tmp_path, files=1500)
+    before = dir_paths(project / ".venv")
+    line = one_clean_error_line(relocate("adopt", str(project), env=env))
+    assert "not enough space" in line and "nothing moved" in line
+    assert dir_paths(project / ".venv") == before and not (project / ".venv").is_symlink()
+    assert not list((store / "tmp").iterdir()) and store_venvs(store) == []
+    assert not list((store / "journal").iterdir())
+    check = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", "import handmade"])
+    assert check.returncode == 0
+
+
+def test_eject_into_a_full_project_volume_keeps_the_venv_relocated(
+    tmp_path: Path, small_volume, store: Path
+) -> None:
+    volume = small_volume("projects", "size=40m")
+    env = env_without_uv(tmp_path)
+    project = _big_project(volume, big=12 * 1024 * 1024)
+    relocate_ok("adopt", str(project), env=env)  # across volumes, into the store
+    (volume / "filler").write_bytes(b"\0" * (30 * 1024 * 1024))
+    line = one_clean_error_line(relocate("eject", str(project), env=env))
+    assert "not enough space" in line
+    assert relocate_json("status", str(project), env=env)["status"] == "ok"
+    assert not os.path.lexists(project / ".venv.relocator-partial")
+    check = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", "import handmade"])
+    assert check.returncode == 0
