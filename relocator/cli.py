@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import typer
 
-from relocator import __version__, health, lookup, relocation, resolver, shells
+from relocator import __version__, adoption, ejection, health, lookup, relocation, resolver, shells
 from relocator.errors import EXIT_INTERRUPTED, UsageError
 
 app = typer.Typer(
@@ -70,7 +70,7 @@ def adopt(
     as_json: bool = JsonOpt,
 ) -> None:
     """Relocate the project's venv into the store (create one if there is none)."""
-    outcome = relocation.adopt(path, python)
+    outcome = adoption.adopt(path, python)
     _echo_json(_outcome_json(outcome)) if as_json else _render(outcome)
 
 
@@ -82,10 +82,10 @@ def eject(
 ) -> None:
     """Put the venv back into the project as a real .venv folder (undoes adopt)."""
     if not all_:
-        outcome = relocation.eject(path)
+        outcome = ejection.eject(path)
         _echo_json(_outcome_json(outcome)) if as_json else _render(outcome)
         return
-    results = relocation.eject_all()
+    results = ejection.eject_all()
     if as_json:
         _echo_json([{"project": p, "ok": o is not None, "error": e or None} for p, o, e in results])
     for project, done, error in results:

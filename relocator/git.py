@@ -18,7 +18,7 @@ import os
 import stat
 from typing import Optional
 
-from relocator.store import bare_line, read_regular, split_lines, write_atomic
+from relocator.files import bare_line, read_regular, split_lines, write_atomic
 
 LINK_NAMES = (".venv", ".venv.nosync")
 EXCLUDE_BEGIN = "# >>> relocator: venv links (relocate eject removes these lines) >>>"

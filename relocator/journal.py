@@ -15,7 +15,8 @@ from typing import Any, Optional
 
 from relocator import faults
 from relocator.errors import warn
-from relocator.store import Store, read_small, write_atomic
+from relocator.files import read_small, write_atomic
+from relocator.store import Store
 
 OPS = ("adopt", "eject", "create")
 #: Fields every record carries, all strings: the rest depends on the operation.

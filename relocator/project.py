@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from relocator import resolver
 from relocator.errors import NotFound, RelocatorError
-from relocator.store import read_small
+from relocator.files import read_small
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".venv")
 LINK_NAMES = (".venv", ".venv.nosync")

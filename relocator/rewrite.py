@@ -30,7 +30,7 @@ import urllib.parse
 from typing import Callable, Optional
 
 from relocator import resolver
-from relocator.store import read_regular, write_atomic
+from relocator.files import read_regular, write_atomic
 from relocator.venvs import site_packages
 
 # Linux and macOS cut a shebang line at these lengths (distlib's limits).

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import NamedTuple, Optional
 
 from relocator.errors import UsageError
-from relocator.store import Store, bare_line, read_regular, split_lines, write_atomic
+from relocator.files import bare_line, read_regular, split_lines, write_atomic
+from relocator.store import Store
 
 MARKER = "# relocator-hook"  # on every line relocator writes into a user's file
 USAGE = "usage: relocate hook bash|zsh|fish [--install | --uninstall]"

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any, Optional
 
 from relocator.errors import Busy, RelocatorError
+from relocator.files import read_small, write_atomic
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -350,77 +351,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # another user's process
         pass
     return True
-
-
-def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:
-    """Replace ``path`` by ``data`` in one rename, keeping its mode and owner; the folder is
-    made if missing.
-
-    Text is UTF-8 (undecodable names kept as they were read). ``sync=False`` skips the
-    fsync, for files a recovery rewrites again anyway.
-    """
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)  # a leftover of a dead process with our pid, or a planted link
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            if sync:
-                f.flush()
-                os.fsync(f.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            old = os.stat(path)
-            os.chmod(tmp, stat.S_IMODE(old.st_mode))
-            if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
-                os.chown(tmp, old.st_uid, old.st_gid)  # root editing a user's file
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)  # out of space, say: leave nothing half-written behind
-        raise
-
-
-def read_regular(path: str, limit: int = -1, *, follow: bool = True) -> Optional[bytes]:
-    """The bytes of a regular file (at most ``limit``), None for anything else.
-
-    A pipe is never waited on, a terminal never becomes ours; with ``follow=False``
-    a symlink is not read through. Errors opening the file are raised.
-    """
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | (0 if follow else os.O_NOFOLLOW)
-    fd = os.open(path, flags)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        with open(fd, "rb", closefd=False) as f:
-            return f.read(limit)
-    finally:
-        os.close(fd)
-
-
-def read_small(path: str, limit: int = 1 << 16) -> Optional[str]:
-    """The text of a small regular file, None when it is absent, unreadable or not one."""
-    try:
-        data = read_regular(path, limit)
-    except OSError:
-        return None
-    return None if data is None else data.decode("utf-8", "replace")
-
-
-def split_lines(data: bytes) -> list[bytes]:
-    """Lines split on ``\\n`` only, each keeping its end: ``b"".join`` gives ``data`` back.
-
-    For the user's files relocator edits (rc files, ``.git/info/exclude``): every
-    byte outside relocator's own lines stays as it was.
-    """
-    parts = data.split(b"\n")
-    found = [part + b"\n" for part in parts[:-1]]
-    return [*found, parts[-1]] if parts[-1] else found
-
-
-def bare_line(line: bytes) -> bytes:
-    """A line without its ``\\n`` or ``\\r\\n`` end."""
-    line = line[:-1] if line.endswith(b"\n") else line
-    return line[:-1] if line.endswith(b"\r") else line

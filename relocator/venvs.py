@@ -14,7 +14,7 @@ from typing import Optional
 
 from relocator import faults
 from relocator.errors import RelocatorError
-from relocator.store import read_small
+from relocator.files import read_small
 
 #: A version request as ``.python-version`` or ``--python`` spell one: 3.12, cpython@3.12.1, 3.13t.
 _VERSION = re.compile(

@@ -214,7 +214,7 @@ def test_a_symlinked_bin_is_refused_and_nothing_outside_is_written(
 
 def test_a_planted_temp_link_is_not_written_through(tmp_path: Path) -> None:
     """write_atomic's temp name is predictable: a link planted there is replaced, not followed."""
-    from relocator.store import write_atomic
+    from relocator.files import write_atomic
 
     victim = tmp_path / "victim"
     victim.write_text("precious\n")

@@ -15,7 +15,7 @@ from typing import Optional
 
 import pytest
 
-from relocator import platform, relocation, resolver
+from relocator import adoption, platform, resolver
 from relocator.store import Store
 from tests.helpers import env_without_uv, venv_project
 
@@ -50,7 +50,7 @@ def recording(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Recording:
 
 def test_adopt_marks_what_it_moved(tmp_path: Path, store: Path, recording: Recording) -> None:
     project = venv_project(tmp_path / "p")
-    outcome = relocation.adopt(str(project), store=Store(str(store)))
+    outcome = adoption.adopt(str(project), store=Store(str(store)))
     venv, hop = outcome.venv, str(project / ".venv.nosync")
     assert ("clear_hidden", venv) in recording.calls
     assert ("exclude_from_backup", venv) in recording.calls
@@ -63,7 +63,7 @@ def test_adopt_marks_a_created_venv(tmp_path: Path, store: Path, recording: Reco
     project = tmp_path / "fresh"
     project.mkdir()
     (project / "pyproject.toml").write_text('[project]\nname = "fresh"\nversion = "0"\n')
-    outcome = relocation.adopt(str(project), store=Store(str(store)))
+    outcome = adoption.adopt(str(project), store=Store(str(store)))
     assert ("exclude_from_backup", outcome.venv) in recording.calls
     assert ("mark_sync_ignored", str(project / ".venv.nosync")) in recording.calls
     assert not [c for c in recording.calls if c[0] == "clear_hidden"]  # nothing was moved

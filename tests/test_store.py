@@ -1132,12 +1132,12 @@ def test_store_under_a_file_is_a_clean_user_error(tmp_path: Path):
 INJECTED = textwrap.dedent(
     """
     import sys
-    from relocator import entry, relocation
+    from relocator import entry, adoption
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug, injected")
 
-    relocation.adopt = broken
+    adoption.adopt = broken
     sys.argv = ["relocate", *sys.argv[1:]]
     sys.exit(entry.main())
     """

@@ -1,0 +1,87 @@
+"""``relocate eject``: put a project's venv back into the project as a real ``.venv``."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from relocator import link, resolver, transfer, venvs
+from relocator.errors import NotFound, RelocatorError
+from relocator.journal import Intent
+from relocator.registry import Registry
+from relocator.relocation import Outcome, finish_eject, locked, undo_eject
+from relocator.store import Store
+
+
+def eject(path: str, store: Optional[Store] = None) -> Outcome:
+    """Put the venv of the project at or above ``path`` back into the project."""
+    store = store or Store()
+    with locked(path, store) as (project, registry, recovered):
+        state = link.inspect(project.path, store.venvs)
+        name = _ejectable(store, registry, project, state)
+        if name is not None:
+            done = _eject(store, registry, project, name)
+            return done._replace(notes=(*recovered.notes, *done.notes))
+        dotvenv = os.path.join(project.path, link.LINK)
+        if state.kind == link.IN_PROJECT and "eject" in recovered.finished:
+            python = venvs.python_version(dotvenv)
+            notes = tuple(recovered.notes)
+            return Outcome(project.path, dotvenv, "ejected", python, project.provider, notes)
+        raise NotFound(f"{project.path} is not relocated (its .venv is {state.kind})")
+
+
+def _ejectable(
+    store: Store, registry: Registry, project: resolver.Resolved, state: link.LinkState
+) -> Optional[str]:
+    """The store venv to eject: the one .venv leads to, or, when the link is broken or
+    gone, the one registered for the project; only ever one the project owns."""
+    name = None
+    if state.kind == link.RELOCATED:
+        name = os.path.basename(state.target or "")
+    elif state.kind in (link.DANGLING, link.ABSENT):
+        row = registry.get(project.key)
+        if row is not None and os.path.isdir(store.venv_path(row.venv)):
+            name = row.venv
+    if name is not None:
+        store.claim(name, project.key, project.path)
+    return name
+
+
+def eject_all(store: Optional[Store] = None) -> list[tuple[str, Optional[Outcome], str]]:
+    """Eject every registered project: (path, outcome or None, error message)."""
+    store = store or Store()
+    if not os.path.isdir(store.root):
+        return []
+    with Registry(store.ensure()) as registry:
+        rows = registry.all()
+    results: list[tuple[str, Optional[Outcome], str]] = []
+    for row in rows:
+        try:
+            results.append((row.path, eject(row.path, store), ""))
+        except RelocatorError as e:
+            results.append((row.path, None, str(e)))
+    return results
+
+
+def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: str) -> Outcome:
+    root = project.path
+    where = transfer.places(store, "eject", root, name)
+    reason = link.problem(root, store.venvs)
+    if reason is None and os.path.lexists(where.staging):
+        reason = f"{where.staging} is in the way (left by an earlier relocate?); move it away"
+    if reason:
+        raise RelocatorError(reason)
+    cross = not venvs.same_volume(where.src, root)
+    before = venvs.check_movable(where.src, root, cross_volume=cross)
+    mode = "copy" if cross else "rename"
+    intent = Intent.begin(store, op="eject", key=project.key, project=root, venv=name, mode=mode)
+    try:
+        transfer.move(intent, where, store, before, clear_dest=lambda: link.remove(root))
+    except RelocatorError:
+        if transfer.settle(intent, where, store, lambda: link.remove(root)) == transfer.BACK:
+            undo_eject(store, intent)
+            raise
+    notes = finish_eject(store, registry, intent)
+    python = venvs.python_version(where.dest)
+    action = "ejected (copied)" if cross else "ejected"
+    return Outcome(root, where.dest, action, python, project.provider, tuple(notes))
