@@ -48,8 +48,11 @@ def _adopt(
         )
     if state.kind == link.FOREIGN:
         target = state.target or ""
-        inside = target.startswith(os.path.realpath(store.venvs) + "/")
-        where = "inside a store venv, not to its root" if inside else "outside relocator's store"
+        root = os.path.realpath(store.root)
+        if target == root or target.startswith(root + "/"):
+            where = "into relocator's store, but not to the root of a venv there"
+        else:
+            where = "outside relocator's store"
         raise RelocatorError(
             f"{dotvenv} is a symlink to {target}, {where}; "
             "remove the link (or undo it with the tool that made it) and run again"

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import typer
 
 from relocator import __version__, adoption, ejection, health, lookup, relocation, resolver, shells
-from relocator.errors import EXIT_INTERRUPTED, UsageError
+from relocator.errors import EXIT_INTERRUPTED, UsageError, say
 
 app = typer.Typer(
     name="relocate",
@@ -90,7 +90,7 @@ def eject(
         _echo_json([{"project": p, "ok": o is not None, "error": e or None} for p, o, e in results])
     for project, done, error in results:
         if done is None:
-            typer.echo(f"relocate: {project}: {error}", err=True)
+            say(f"{project}: {error}")
         elif not as_json:
             _render(done)
     if any(done is None for _, done, _ in results):

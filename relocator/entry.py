@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Optional
 
-from relocator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER, RelocatorError
+from relocator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER, RelocatorError, say
 
 FAST = {"python": "relocator.lookup", "hook": "relocator.shells"}
 
@@ -33,21 +33,21 @@ def main(argv: Optional[list[str]] = None) -> int:
 
         return cli.run(args)
     except RelocatorError as e:
-        print(f"relocate: {e}", file=sys.stderr)
+        say(str(e))
         return e.exit_code
     except KeyboardInterrupt:
-        print("relocate: interrupted", file=sys.stderr)
+        say("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 1
     except OSError as e:  # the machine said no (permissions, space, a vanished folder)
         _write_log()
-        print(f"relocate: {_describe(e)}", file=sys.stderr)
+        say(_describe(e))
         return EXIT_USER
     except Exception as e:  # the last resort: a short line, details in a log
         log = _write_log()
         where = f"; details in {log}" if log else ""
-        print(f"relocate: internal error: {type(e).__name__}: {e}{where}", file=sys.stderr)
+        say(f"internal error: {type(e).__name__}: {e}{where}")
         return EXIT_INTERNAL
 
 

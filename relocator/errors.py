@@ -42,14 +42,14 @@ class Busy(RelocatorError, TimeoutError):
         self.lock_file = lock_file
 
 
-def warn(message: str) -> None:
-    """Say on stderr, in one line, that something was repaired and the command goes on.
+def say(message: str) -> None:
+    """Write ``relocate: <message>`` to stderr as one line, whatever the message holds.
 
-    ``relocate: warning: <message>``. Paths may hold undecodable bytes (surrogate
-    escapes) or line breaks: both are written as backslash escapes. A warning never
-    fails the command, even when stderr is closed.
+    Paths may hold line breaks, other control characters or undecodable bytes
+    (surrogate escapes): all are written as backslash escapes. Never fails, even
+    when stderr is closed.
     """
-    text = f"relocate: warning: {message}".replace("\r", "\\r").replace("\n", "\\n")
+    text = "".join(_CONTROLS.get(ch, ch) for ch in f"relocate: {message}")
     stream = sys.stderr
     if stream is None:
         return
@@ -59,3 +59,14 @@ def warn(message: str) -> None:
         stream.flush()
     except (OSError, ValueError):
         pass
+
+
+_CONTROLS = {
+    chr(c): {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(chr(c), f"\\x{c:02x}")
+    for c in [*range(32), 127]
+}
+
+
+def warn(message: str) -> None:
+    """Say on stderr, in one line, that something was repaired and the command goes on."""
+    say(f"warning: {message}")

@@ -32,7 +32,7 @@ DANGLING = "dangling"  # leads nowhere: a missing hop, another machine's store, 
 IN_PROJECT = "in-project"  # a real venv inside the project (.venv, or what .venv links to)
 NOT_VENV = "not-a-venv"  # a real folder without pyvenv.cfg
 FILE = "file"  # a regular file (or a pipe, a socket...)
-FOREIGN = "foreign"  # a symlink to something that exists elsewhere (or inside a store venv)
+FOREIGN = "foreign"  # a symlink to something that exists elsewhere (or in the store, not a venv)
 
 
 class LinkState(NamedTuple):
@@ -52,7 +52,7 @@ def inspect(root: str, store_venvs: str) -> LinkState:
     real = os.path.realpath(link)
     if is_store_venv(real, store_venvs):
         return LinkState(RELOCATED if os.path.isdir(real) else DANGLING, real)
-    if not os.path.lexists(real):
+    if not os.path.exists(link):  # leads nowhere, or round in a loop
         return LinkState(DANGLING, real)
     inside = real.startswith(root.rstrip("/") + "/")
     if inside and os.path.isfile(os.path.join(real, "pyvenv.cfg")):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 from typing import Any, Optional
@@ -18,6 +17,8 @@ LINK_NAMES = (".venv", ".venv.nosync")
 def is_project(folder: str) -> bool:
     if any(os.path.lexists(os.path.join(folder, m)) for m in MARKERS):
         return True
+    import glob  # here: `relocate python` imports this module for start_folder alone
+
     return bool(glob.glob(os.path.join(glob.escape(folder), "requirements*.txt")))
 
 
@@ -150,6 +151,8 @@ def _matches(root: str, member: str, patterns: Any) -> bool:
     for pattern in patterns:
         if not isinstance(pattern, str):
             continue
+        import glob
+
         for hit in glob.glob(os.path.join(glob.escape(root), pattern)):
             if os.path.realpath(hit) == member:
                 return True

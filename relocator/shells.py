@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import NamedTuple, Optional
 
-from relocator.errors import UsageError
+from relocator.errors import UsageError, say
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
 from relocator.store import Store
 
@@ -292,5 +292,5 @@ def main(args: list[str]) -> int:
         sys.stdout.write(shell.render(Store().ensure()))
         return 0
     for note in edits.notes:
-        print(f"relocate: {note}", file=sys.stderr)
+        say(note)
     return 1 if edits.notes else 0

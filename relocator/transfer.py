@@ -85,10 +85,7 @@ def move(
         if venvs.manifest(where.aside, times=True) != before:
             _rename(where.aside, where.src)
             store.discard(where.staging)
-            raise RelocatorError(
-                f"{where.src} changed while it was copied (is a process using it?); "
-                "nothing moved: try again when it is idle"
-            )
+            raise _in_use(where.src)
         clear_dest()
         _rename(where.staging, where.dest)
     intent.advance("moved")
@@ -108,7 +105,16 @@ def _copy(where: Places, store: Store, before: venvs.Manifest) -> None:
         raise
     if venvs.shapes(venvs.manifest(where.staging)) != venvs.shapes(before):
         store.discard(where.staging)
+        if venvs.manifest(where.src, times=True) != before:
+            raise _in_use(where.src)
         raise RelocatorError(f"the copy of {where.src} did not verify; nothing moved")
+
+
+def _in_use(src: str) -> RelocatorError:
+    return RelocatorError(
+        f"{src} changed while it was copied (is a process using it?); "
+        "nothing moved: try again when it is idle"
+    )
 
 
 def _rename(src: str, dest: str) -> None:

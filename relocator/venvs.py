@@ -7,7 +7,6 @@ shutil and subprocess are imported only in the functions that use them.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import sys
 from typing import Optional
@@ -17,11 +16,9 @@ from relocator.errors import RelocatorError
 from relocator.files import read_small
 
 #: A version request as ``.python-version`` or ``--python`` spell one: 3.12, cpython@3.12.1, 3.13t.
-_VERSION = re.compile(
-    r"(?:(?:cpython|pypy|graalpy|python|cp|pp)[@-]?)?\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?t?"
-)
+_VERSION = r"(?:(?:cpython|pypy|graalpy|python|cp|pp)[@-]?)?\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?t?"
 #: A version specifier set as ``requires-python`` spells one: >=3.10, ~=3.11.0, >=3.9,<4.
-_SPECIFIERS = re.compile(r"\s*(?:[<>=!~]=?=?\s*\d+(?:\.(?:\d+|\*))*\s*(?:,\s*|$))+")
+_SPECIFIERS = r"\s*(?:[<>=!~]=?=?\s*\d+(?:\.(?:\d+|\*))*\s*(?:,\s*|$))+"
 
 
 def create(dest: str, project: str, python: Optional[str] = None) -> str:
@@ -56,15 +53,17 @@ def project_python_request(project: str) -> Optional[str]:
     Only a version or a specifier set counts; anything else (a path a repository
     could ship, a name to look up on PATH) is ignored.
     """
+    import re
+
     text = read_small(os.path.join(project, ".python-version"))
     for raw in (text or "").splitlines():
         line = raw.strip()
         if line and not line.startswith("#"):
-            return line if _VERSION.fullmatch(line) else None
+            return line if re.fullmatch(_VERSION, line) else None
     from relocator.project import read_pyproject, table
 
     spec = (table(read_pyproject(project), "project") or {}).get("requires-python")
-    if isinstance(spec, str) and _SPECIFIERS.fullmatch(spec):
+    if isinstance(spec, str) and re.fullmatch(_SPECIFIERS, spec):
         return spec.strip()
     return None
 
@@ -128,7 +127,10 @@ def check_movable(venv: str, dest_folder: str, *, cross_volume: bool) -> Optiona
                 f"{venv} is a Windows venv (Scripts\\, no bin/): it cannot run here; "
                 "move it away and run relocate adopt to create one"
             )
-        raise RelocatorError(f"{venv} has no bin/ folder: it is not a venv relocate can move")
+        raise RelocatorError(
+            f"{venv} has no bin/ folder: it is not a venv relocate can move; "
+            "move it away and run again"
+        )
     for folder in (venv, bindir, *site_packages(venv)):
         if not os.access(folder, os.W_OK | os.X_OK):
             raise RelocatorError(

@@ -316,7 +316,7 @@ def test_a_hop_into_a_store_venv_subfolder_is_not_relocated(tmp_path: Path, stor
     hop.symlink_to(venv / "lib")
     assert relocate_json("status", str(project))["status"] == "link-replaced"
     line = one_clean_error_line(relocate("adopt", str(project)))
-    assert "inside a store venv" in line
+    assert "not to the root of a venv" in line
     assert (venv / "marker").read_text() == "keep"
 
 
@@ -480,3 +480,92 @@ def shm_store(monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RELOCATOR_HOME", str(store))
     yield store
     shutil.rmtree(store, ignore_errors=True)
+
+
+@pytest.mark.parametrize("name", ["two\nlines", "esc\x1b[31mred", "tab\there"])
+def test_an_error_naming_a_path_with_control_characters_is_one_line(
+    tmp_path: Path, name: str
+) -> None:
+    for args in (["adopt", name], ["status", name], ["python", name], ["eject", name]):
+        line = one_clean_error_line(relocate(*args, cwd=tmp_path))
+        assert "\x1b" not in line and ("\\n" in line or "\\x1b" in line or "\\t" in line)
+
+
+@pytest.mark.parametrize("loop", ["self", "with-the-hop"])
+def test_a_link_loop_at_dotvenv_is_dead_and_replaced(
+    tmp_path: Path, store: Path, loop: str
+) -> None:
+    project = tmp_path / "P"
+    project.mkdir()
+    (project / "setup.py").write_text("")
+    if loop == "self":
+        (project / ".venv").symlink_to(".venv")
+    else:
+        (project / ".venv").symlink_to(".venv.nosync")
+        (project / ".venv.nosync").symlink_to(".venv")
+    out = relocate_json("adopt", str(project), env=env_without_uv(tmp_path))
+    assert out["action"] == "created"
+    assert relocate_json("status", str(project))["status"] == "ok"
+
+
+@pytest.mark.parametrize("target", ["store", "venvs", "owner-record"])
+def test_a_link_into_the_store_but_not_to_a_venv_is_refused(
+    tmp_path: Path, store: Path, target: str
+) -> None:
+    from relocator.store import Store
+
+    Store(str(store)).ensure()
+    record = store / "venvs" / "x-00000000.json"
+    record.write_text("{}")
+    project = tmp_path / "P"
+    project.mkdir()
+    (project / "setup.py").write_text("")
+    (project / ".venv").symlink_to({"store": store, "venvs": store / "venvs"}.get(target, record))
+    line = one_clean_error_line(relocate("adopt", str(project)))
+    assert "not to the root of a venv" in line
+    assert record.read_text() == "{}" and (project / ".venv").is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("3.12\n", "3.12"),
+        ("# pinned\n3.12.1\n", "3.12.1"),
+        ("cpython@3.12", "cpython@3.12"),
+        ("pypy3.10", "pypy3.10"),
+        ("3.13t", "3.13t"),
+        ("./evilpy", None),
+        ("/usr/bin/python3", None),
+        ("evilpy", None),
+        ("~/bin/python", None),
+        ("3.12; touch x", None),
+        ("$(touch x)", None),
+    ],
+)
+def test_only_a_version_request_leaves_python_version(
+    tmp_path: Path, text: str, wanted: str | None
+) -> None:
+    from relocator.venvs import project_python_request
+
+    (tmp_path / ".python-version").write_text(text)
+    assert project_python_request(str(tmp_path)) == wanted
+
+
+@pytest.mark.parametrize(
+    ("spec", "wanted"),
+    [
+        (">=3.10", ">=3.10"),
+        ("~=3.11.0", "~=3.11.0"),
+        (">=3.9,<4", ">=3.9,<4"),
+        ("$(touch x)", None),
+        ("./py", None),
+        ("3.12", None),
+    ],
+)
+def test_only_a_specifier_set_leaves_requires_python(
+    tmp_path: Path, spec: str, wanted: str | None
+) -> None:
+    from relocator.venvs import project_python_request
+
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nrequires-python = "{spec}"\n')
+    assert project_python_request(str(tmp_path)) == wanted

@@ -9,6 +9,8 @@ import json
 import os
 import shutil
 import subprocess
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -210,3 +212,48 @@ def test_eject_into_a_full_project_volume_keeps_the_venv_relocated(
     assert not os.path.lexists(project / ".venv.relocator-partial")
     check = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", "import handmade"])
     assert check.returncode == 0
+
+
+# -- a venv in use while it is copied ----------------------------------------------------------
+
+WRITER = """
+import os, sys, time
+folder, stop, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+i = 0
+while not os.path.exists(stop):
+    i += 1
+    name = f"written_{i}.py" if mode == "new" else "same_size.py"
+    with open(os.path.join(folder, name), "w") as f:
+        f.write(f"X = {i % 10}\\n")  # same size every time in "same" mode
+    time.sleep(0.001)
+"""
+
+
+@pytest.mark.parametrize("mode", ["new", "same"])
+def test_a_venv_written_to_while_it_is_copied_stays_where_it_is(tmp_path: Path, mode: str) -> None:
+    store = Path("/dev/shm") / f"relocator-test-{uuid.uuid4().hex}"
+    env = {**env_without_uv(tmp_path), "RELOCATOR_HOME": str(store)}
+    try:
+        project = _big_project(tmp_path, files=3000)
+        sp = site_packages(project / ".venv")
+        stop = tmp_path / "stop"
+        writer = subprocess.Popen(["python3", "-c", WRITER, str(sp), str(stop), mode])
+        try:
+            deadline = time.monotonic() + 30
+            while not list(sp.glob("written_*.py")) and not (sp / "same_size.py").exists():
+                assert time.monotonic() < deadline, "the writer never started"
+            result = relocate("adopt", str(project), env=env)
+        finally:
+            stop.touch()
+            writer.wait(timeout=30)
+        line = one_clean_error_line(result)
+        assert "changed while it was copied" in line and "nothing moved" in line
+        assert (project / ".venv").is_dir() and not (project / ".venv").is_symlink()
+        assert store_venvs(store) == [] and not list((store / "tmp").iterdir())
+        written = {p.name for p in sp.glob("*.py")}
+
+        relocate_ok("adopt", str(project), env=env)  # idle now: it moves, with every file
+        moved = {p.name for p in site_packages(project / ".venv").glob("*.py")}
+        assert written <= moved
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
