@@ -17,7 +17,10 @@ import time
 from pathlib import Path
 
 #: GNU bash 3.2 (macOS's /bin/bash version), built for these machines; see shared/bin/README.md.
-BASH_32 = os.environ.get("RELOCATOR_TEST_BASH32", "/work/shared/bin/bash-3.2")
+BASH_32 = os.environ.get(
+    "RELOCATOR_TEST_BASH32",
+    str(Path(__file__).resolve().parents[2] / "shared" / "bin" / "bash-3.2"),  # beside the clone
+)
 
 SHELL_ARGV = {
     "bash": ["bash", "-i"],
