@@ -10,7 +10,6 @@ them (always, outside the tests), a point costs one test of a constant.
 from __future__ import annotations
 
 import os
-import signal
 
 _KILL = os.environ.get("RELOCATOR_FAULT", "")
 _LOG = os.environ.get("RELOCATOR_FAULT_LOG", "")
@@ -25,10 +24,16 @@ def point(name: str) -> None:
         with open(_LOG, "a", encoding="utf-8") as f:
             f.write(name + "\n")
     if name == _KILL:
-        os.kill(os.getpid(), signal.SIGKILL)
+        _kill()
 
 
 def copied(count: int) -> None:
     """Called after each file a copy wrote: ``RELOCATOR_FAULT=copy:N`` kills after the Nth."""
     if ACTIVE and f"copy:{count}" == _KILL:
-        os.kill(os.getpid(), signal.SIGKILL)
+        _kill()
+
+
+def _kill() -> None:
+    import signal  # here: every relocate imports this module, few ever kill themselves
+
+    os.kill(os.getpid(), signal.SIGKILL)
