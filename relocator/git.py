@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Optional
+from typing import Callable, Optional
 
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
 
@@ -42,25 +42,18 @@ def add_git_exclude(root: str) -> Optional[str]:
     one-line note saying what could not be done and that the user may add the
     lines themselves.
     """
-    where = root
-    try:
-        found = _locate(root)
-        if found is None:
-            return None
-        where, worktree = found
-        data = _read_exclude(where)
-        new = _with_patterns(data or b"", _exclude_patterns(root, worktree))
-        if new != data:
-            write_atomic(where, new)
-    except _Skip as e:
-        return f"could not add .venv to {e.where} ({e.reason}); add it yourself"
-    except (OSError, ValueError) as e:
-        return f"could not add .venv to {where} ({_reason(e)}); add it yourself"
-    return None
+    return _edit(root, _with_patterns, "add .venv to", "add it yourself", create=True)
 
 
 def remove_git_exclude(root: str) -> Optional[str]:
     """Remove ``root``'s lines from our block (the block goes when empty); None or a note."""
+    what, then = "remove relocator's lines from", "remove them yourself"
+    return _edit(root, _without_patterns, what, then, create=False)
+
+
+def _edit(
+    root: str, change: Callable[[bytes, list[str]], bytes], what: str, then: str, *, create: bool
+) -> Optional[str]:
     where = root
     try:
         found = _locate(root)
@@ -68,20 +61,17 @@ def remove_git_exclude(root: str) -> Optional[str]:
             return None
         where, worktree = found
         data = _read_exclude(where)
-        if data is None:
+        if data is None and not create:
             return None
-        new = _without_patterns(data, _exclude_patterns(root, worktree))
+        new = change(data or b"", _exclude_patterns(root, worktree))
         if new != data:
             write_atomic(where, new)
+        return None
     except _Skip as e:
-        return (
-            f"could not remove relocator's lines from {e.where} ({e.reason}); remove them yourself"
-        )
+        where, reason = e.where, e.reason
     except (OSError, ValueError) as e:
-        return (
-            f"could not remove relocator's lines from {where} ({_reason(e)}); remove them yourself"
-        )
-    return None
+        reason = _reason(e)
+    return f"could not {what} {where} ({reason}); {then}"
 
 
 def _reason(e: Exception) -> str:

@@ -193,13 +193,44 @@ def copy_tree(src: str, dst: str) -> None:
                     folders.append(relpath)
                     pending.append(relpath)
                 elif stat.S_ISREG(mode):
-                    shutil.copy2(entry.path, target, follow_symlinks=False)
+                    _copy_file(entry.path, target)
                     count += 1
                     faults.copied(count)
                 else:
                     raise RelocatorError(f"{entry.path} is a pipe, socket or device; nothing moved")
     for rel in reversed(folders):
         shutil.copystat(os.path.join(src, rel), os.path.join(dst, rel), follow_symlinks=False)
+
+
+def _copy_file(src: str, dst: str) -> None:
+    """One regular file with its mode and times: what a venv needs, in a few system calls
+    (shutil.copy2 spends a dozen a file on checks and attributes a venv has no use for)."""
+    fin = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        st = os.fstat(fin)
+        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            _copy_data(fin, fout)
+            os.fchmod(fout, stat.S_IMODE(st.st_mode))
+            os.utime(fout, ns=(st.st_atime_ns, st.st_mtime_ns))
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
+
+
+def _copy_data(fin: int, fout: int) -> None:
+    if sys.platform.startswith("linux"):  # in the kernel; elsewhere sendfile wants a socket
+        while os.sendfile(fout, fin, None, 1 << 24):
+            pass
+        return
+    while True:
+        chunk = os.read(fin, 1 << 20)
+        if not chunk:
+            return
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fout, view) :]
 
 
 def manifest(top: str, *, times: bool = False) -> Manifest:

@@ -569,3 +569,37 @@ def test_only_a_specifier_set_leaves_requires_python(
 
     (tmp_path / "pyproject.toml").write_text(f'[project]\nrequires-python = "{spec}"\n')
     assert project_python_request(str(tmp_path)) == wanted
+
+
+def test_the_copy_across_volumes_keeps_what_a_venv_needs(tmp_path: Path) -> None:
+    from relocator.venvs import copy_tree, manifest
+
+    src = make_venv(tmp_path / "v")
+    sp = site_packages(src)
+    (sp / "exe.py").write_text("x")
+    (sp / "exe.py").chmod(0o751)
+    (sp / "empty").mkdir()
+    (sp / "link").symlink_to("../nowhere")
+    locked = sp / "locked"
+    locked.mkdir()
+    (locked / "m.py").write_bytes(os.urandom(300_000))
+    locked.chmod(0o555)  # copied whole: its mode is set after its content
+    os.utime(sp / "exe.py", ns=(1_000_000_123, 2_000_000_456))
+    dst = Path("/dev/shm") / f"relocator-test-{os.getpid()}-copy"
+    try:
+        copy_tree(str(src), str(dst))
+        assert manifest(str(dst), times=True) == manifest(str(src), times=True)
+        for rel in ("lib", "bin", "pyvenv.cfg"):
+            assert (dst / rel).lstat().st_mode == (src / rel).lstat().st_mode
+        copied = site_packages(dst)
+        assert stat_mode(copied / "exe.py") == 0o751 and stat_mode(copied / "locked") == 0o555
+        assert (copied / "locked" / "m.py").read_bytes() == (locked / "m.py").read_bytes()
+    finally:
+        if dst.exists():
+            (site_packages(dst) / "locked").chmod(0o755)
+        shutil.rmtree(dst, ignore_errors=True)
+        locked.chmod(0o755)
+
+
+def stat_mode(path: Path) -> int:
+    return path.lstat().st_mode & 0o7777

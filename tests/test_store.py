@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import plistlib
@@ -661,26 +662,7 @@ def test_processes_meeting_one_damaged_registry_repair_it_once(store: Path, tmp_
     s = Store().ensure()
     _write_owned_venvs(s, [_row(n) for n in range(5)])
     (store / "registry.db").write_bytes(b"not a database\n" * 500)
-    go = str(tmp_path / "go")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", OPENER, str(store), str(i), go],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(6)
-    ]
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(tmp_path.glob("go.ready*"))) < 6 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        Path(go).touch()
-        results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
+    results = _together(OPENER, store, 6, tmp_path)
     assert [(code, out) for code, out, _ in results] == [(0, "5\n")] * 6, results
     warnings = [line for _, _, err in results for line in err.splitlines()]
     assert len(warnings) == 1, warnings
@@ -896,26 +878,7 @@ PUTTER = textwrap.dedent(
 
 
 def test_eight_processes_write_one_registry(store: Path, tmp_path: Path):
-    go = str(tmp_path / "go")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", PUTTER, str(store), str(i), go],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(8)
-    ]
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(tmp_path.glob("go.ready*"))) < 8 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        Path(go).touch()  # all start writing at once
-        results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
+    results = [(code, err) for code, _, err in _together(PUTTER, store, 8, tmp_path)]
     assert results == [(0, "")] * 8
     db = sqlite3.connect(store / "registry.db")
     try:
@@ -982,11 +945,19 @@ def test_locks_of_different_projects_do_not_block(store: Path):
 def test_lock_timeout_in_process(store: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("RELOCATOR_LOCK_TIMEOUT", "0.2")
     s = Store().ensure()
-    held = threading.Event()
-    done = threading.Event()
+    # filelock is reentrant per object in one thread only; another thread must wait.
+    with _held_by_another_thread(s, "/k"), pytest.raises(Busy) as caught, s.lock("/k", "mine"):
+        pass
+    assert "mine" in str(caught.value)
+    assert caught.value.lock_file.startswith(str(store / "locks") + "/")
+
+
+@contextlib.contextmanager
+def _held_by_another_thread(s: Store, key: str):
+    held, done = threading.Event(), threading.Event()
 
     def holder() -> None:
-        with s.lock("/k", "k"):
+        with s.lock(key, key):
             held.set()
             done.wait(10)
 
@@ -994,11 +965,7 @@ def test_lock_timeout_in_process(store: Path, monkeypatch: pytest.MonkeyPatch):
     t.start()
     try:
         assert held.wait(10)
-        # filelock is reentrant per object in one thread only; another thread must wait.
-        with pytest.raises(Busy) as caught, s.lock("/k", "my project"):
-            pass
-        assert "my project" in str(caught.value)
-        assert caught.value.lock_file.startswith(str(store / "locks") + "/")
+        yield
     finally:
         done.set()
         t.join()
@@ -1034,23 +1001,9 @@ def test_lock_timeout_values_that_are_fine(
     with s.lock("/k", "k"):
         pass
     if expected == 0.0:  # zero: one try, then busy at once
-        held = threading.Event()
-        done = threading.Event()
-
-        def holder() -> None:
-            with s.lock("/k", "k"):
-                held.set()
-                done.wait(10)
-
-        t = threading.Thread(target=holder)
-        t.start()
-        try:
-            assert held.wait(10)
-            with pytest.raises(Busy, match="waited 0s"), s.lock("/k", "k"):
-                pass
-        finally:
-            done.set()
-            t.join()
+        busy = pytest.raises(Busy, match="waited 0s")
+        with _held_by_another_thread(s, "/k"), busy, s.lock("/k", "k"):
+            pass
 
 
 def test_a_lock_file_that_is_a_folder_is_a_clear_error(store: Path, tmp_path: Path):
@@ -1299,3 +1252,31 @@ def test_sweep_removes_only_what_dead_processes_left(store: Path):
     s.sweep()
     assert not left.exists()
     assert mine.exists() and other.exists()
+
+
+def _together(script: str, store: Path, count: int, tmp_path: Path) -> list[tuple[int, str, str]]:
+    """Run ``count`` processes of ``script`` (store, index, go-file), released at once.
+
+    Each touches ``go.ready<i>`` when set up and waits for the go-file; returns
+    (exit code, stdout, stderr) of each.
+    """
+    go = str(tmp_path / "go")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(store), str(i), go],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(count)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("go.ready*"))) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        Path(go).touch()  # all start at once
+        return [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
