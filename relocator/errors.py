@@ -26,6 +26,10 @@ class NotFound(RelocatorError):
     """The path is in no project, or the project has no relocated venv."""
 
 
+class NotOwner(RelocatorError):
+    """The store venv belongs to another project (or to no project relocate knows)."""
+
+
 class UsageError(RelocatorError):
     """The command line does not make sense."""
 

@@ -60,6 +60,12 @@ class Intent:
             os.unlink(self.path)
         faults.point(f"{self.op}:done")
 
+    def set_aside(self, why: str) -> None:
+        """Keep the record as ``<name>.damaged``, out of the way, and say so."""
+        with contextlib.suppress(OSError):
+            os.replace(self.path, self.path + ".damaged")
+        warn(f"set aside the journal record {self.path} ({why})")
+
     def _save(self) -> None:
         write_atomic(self.path, json.dumps(self.record, indent=2, sort_keys=True) + "\n")
 
@@ -81,9 +87,7 @@ def pending(store: Store, key: Optional[str] = None) -> list[Intent]:
         path = os.path.join(store.journal, name)
         record = _load(path)
         if record is None:
-            with contextlib.suppress(OSError):
-                os.replace(path, path + ".damaged")
-            warn(f"set aside the unreadable journal record {path} (now {name}.damaged)")
+            Intent(store, {}, path).set_aside("not a record relocate can act on")
             continue
         if key is None or record["key"] == key:
             found.append(Intent(store, record, path))

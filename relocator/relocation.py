@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import NamedTuple, Optional
 
 from relocator import faults, link, platform, resolver, rewrite, transfer, venvs
+from relocator.errors import NotOwner
 from relocator.files import read_small
 from relocator.git import add_git_exclude, remove_git_exclude
 from relocator.journal import Intent, pending
@@ -55,7 +56,11 @@ def locked(path: str, store: Store) -> Iterator[tuple[resolver.Resolved, Registr
         store.sweep()
         recovered = Recovered([], set())
         for intent in pending(store, project.key):
-            forward, notes = resume(store, registry, intent)
+            try:
+                forward, notes = resume(store, registry, intent)
+            except NotOwner as e:  # a record about another project's venv: never act on it
+                intent.set_aside(str(e))
+                continue
             recovered.notes.extend(notes)
             if forward:
                 recovered.finished.add(intent.op)

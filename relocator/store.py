@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from relocator.errors import Busy, RelocatorError
+from relocator.errors import Busy, NotOwner, RelocatorError
 from relocator.files import read_small, write_atomic
 
 CACHEDIR_TAG = (
@@ -223,12 +223,12 @@ class Store:
         record = self.read_owner(name)
         venv = self.venv_path(name)
         if record is None:
-            raise RelocatorError(
+            raise NotOwner(
                 f"{venv} has no owner record, so relocate cannot tell whose it is; "
                 f"it leaves it alone (for {project})"
             )
         if record.get("key") != key:
-            raise RelocatorError(
+            raise NotOwner(
                 f"{venv} belongs to {record.get('path')}, not to {project} "
                 "(a copied or moved project?); relocate changes a venv only for its owner"
             )

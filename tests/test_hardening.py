@@ -603,3 +603,29 @@ def test_the_copy_across_volumes_keeps_what_a_venv_needs(tmp_path: Path) -> None
 
 def stat_mode(path: Path) -> int:
     return path.lstat().st_mode & 0o7777
+
+
+def test_a_journal_record_naming_another_projects_venv_is_set_aside(
+    tmp_path: Path, store: Path
+) -> None:
+    a = _marked(tmp_path / "A")
+    relocate_ok("adopt", str(a))
+    a_venv = Path(os.path.realpath(a / ".venv"))
+    p = venv_project(tmp_path / "P")
+    key = relocate_json("resolve", str(p))["key"]
+    record = {
+        "op": "create",
+        "key": key,
+        "project": str(p),
+        "step": "begin",
+        "venv": a_venv.name,
+        "started": 0,
+    }
+    (store / "journal" / "stray.json").write_text(json.dumps(record))
+    result = relocate("adopt", str(p))
+    assert result.returncode == 0, result.stderr
+    assert "relocate: warning: set aside the journal record" in result.stderr
+    assert str(a) in result.stderr  # it says whose venv that is
+    assert (a_venv / "marker").read_text() == "keep"
+    assert (store / "journal" / "stray.json.damaged").exists()
+    assert relocate_json("status", str(a))["status"] == "ok"
