@@ -52,11 +52,16 @@ def make_venv(path: Path, *, pip: bool = False) -> Path:
     return path
 
 
-def venv_project(root: Path, marker: str = "setup.py") -> Path:
-    """A folder with a project marker and a real venv (without pip) in ``.venv``."""
+def bare_project(root: Path, marker: str = "setup.py") -> Path:
+    """A folder with a project marker and no venv."""
     root.mkdir(parents=True)
     (root / marker).write_text("")
-    make_venv(root / ".venv")
+    return root
+
+
+def venv_project(root: Path, marker: str = "setup.py") -> Path:
+    """A folder with a project marker and a real venv (without pip) in ``.venv``."""
+    make_venv(bare_project(root, marker) / ".venv")
     return root
 
 

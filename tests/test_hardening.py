@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
+    bare_project,
     env_without_uv,
     make_venv,
     one_clean_error_line,
@@ -78,9 +79,7 @@ def test_a_monorepo_member_linking_to_the_root_venv_cannot_eject_it(
 def test_a_git_exclude_that_cannot_be_written_is_a_note_and_nothing_is_lost(
     tmp_path: Path, store: Path
 ) -> None:
-    project = tmp_path / "P"
-    project.mkdir()
-    (project / "setup.py").write_text("")
+    project = bare_project(tmp_path / "P")
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     exclude = project / ".git" / "info" / "exclude"
     exclude.unlink()
@@ -101,9 +100,7 @@ def test_a_git_exclude_that_cannot_be_written_is_a_note_and_nothing_is_lost(
 
 
 def test_recovery_finishes_a_create_that_was_linked(tmp_path: Path, store: Path) -> None:
-    project = tmp_path / "P"
-    project.mkdir()
-    (project / "setup.py").write_text("")
+    project = bare_project(tmp_path / "P")
     env = {**env_without_uv(tmp_path), "RELOCATOR_FAULT": "create:linked"}
     assert relocate("adopt", str(project), env=env).returncode == -9
     (site_packages(project / ".venv") / "mine.py").write_text("")  # the user installs at once
@@ -202,9 +199,7 @@ def test_a_symlinked_bin_is_refused_and_nothing_outside_is_written(
     outside.mkdir()
     victim = outside / "tool"
     victim.write_text(f"#!{tmp_path}/P/.venv/bin/python\nprint('x')\n")
-    project = tmp_path / "P"
-    project.mkdir()
-    (project / "setup.py").write_text("")
+    project = bare_project(tmp_path / "P")
     (project / ".venv").mkdir()
     (project / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     (project / ".venv" / "bin").symlink_to(outside)
@@ -232,9 +227,7 @@ def test_a_planted_temp_link_is_not_written_through(tmp_path: Path) -> None:
 
 
 def test_a_colon_in_the_project_path_is_refused(tmp_path: Path, store: Path) -> None:
-    project = tmp_path / "demo:x"
-    project.mkdir()
-    (project / "setup.py").write_text("")
+    project = bare_project(tmp_path / "demo:x")
     line = one_clean_error_line(relocate("adopt", str(project)))
     assert "PATH" in line
     assert not (project / ".venv").exists() and store_venvs(store) == []
@@ -264,9 +257,7 @@ def test_adopt_runs_nothing_the_repository_ships(
 
 
 def test_a_python_version_request_from_the_project_is_honoured(tmp_path: Path, store: Path) -> None:
-    project = tmp_path / "P"
-    project.mkdir()
-    (project / "setup.py").write_text("")
+    project = bare_project(tmp_path / "P")
     minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
     (project / ".python-version").write_text(f"{minor}\n")
     out = relocate_json("adopt", str(project))
@@ -341,9 +332,7 @@ def test_a_path_inside_the_store_is_no_project(tmp_path: Path, store: Path) -> N
 
 
 def test_a_hop_from_another_machine_is_dangling_and_repaired(tmp_path: Path, store: Path) -> None:
-    project = tmp_path / "P"
-    project.mkdir()
-    (project / "setup.py").write_text("")
+    project = bare_project(tmp_path / "P")
     (project / ".venv").symlink_to(".venv.nosync")
     other = "/Users/someone/Library/Caches/relocator/venvs/p-1a2b3c4d"
     (project / ".venv.nosync").symlink_to(other)
@@ -495,9 +484,7 @@ def test_an_error_naming_a_path_with_control_characters_is_one_line(
 def test_a_link_loop_at_dotvenv_is_dead_and_replaced(
     tmp_path: Path, store: Path, loop: str
 ) -> None:
-    project = tmp_path / "P"
-    project.mkdir()
-    (project / "setup.py").write_text("")
+    project = bare_project(tmp_path / "P")
     if loop == "self":
         (project / ".venv").symlink_to(".venv")
     else:
@@ -517,9 +504,7 @@ def test_a_link_into_the_store_but_not_to_a_venv_is_refused(
     Store(str(store)).ensure()
     record = store / "venvs" / "x-00000000.json"
     record.write_text("{}")
-    project = tmp_path / "P"
-    project.mkdir()
-    (project / "setup.py").write_text("")
+    project = bare_project(tmp_path / "P")
     (project / ".venv").symlink_to({"store": store, "venvs": store / "venvs"}.get(target, record))
     line = one_clean_error_line(relocate("adopt", str(project)))
     assert "not to the root of a venv" in line
