@@ -18,6 +18,7 @@ from relocator.relocation import (
     locked,
     new_row,
     notes_of,
+    undo_adopt,
     undo_create,
 )
 from relocator.store import Store
@@ -48,8 +49,8 @@ def _adopt(
         )
     if state.kind == link.FOREIGN:
         target = state.target or ""
-        root = os.path.realpath(store.root)
-        if target == root or target.startswith(root + "/"):
+        store_root = os.path.realpath(store.root)
+        if target == store_root or target.startswith(store_root + "/"):
             where = "into relocator's store, but not to the root of a venv there"
         else:
             where = "outside relocator's store"
@@ -159,8 +160,7 @@ def _move_in(store: Store, registry: Registry, project: resolver.Resolved, src: 
         transfer.move(intent, where, store, before, clear_dest=lambda: None)
     except RelocatorError:
         if transfer.settle(intent, where, store, lambda: None) == transfer.BACK:
-            store.remove_owner(name)
-            intent.done()
+            undo_adopt(store, intent)
             raise
     row, notes = finish_adopt(store, registry, intent)
     action = "copied" if cross else "moved"

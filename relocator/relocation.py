@@ -142,6 +142,12 @@ def finish_adopt(store: Store, registry: Registry, intent: Intent) -> tuple[Row,
     return row, notes
 
 
+def undo_adopt(store: Store, intent: Intent) -> None:
+    """The venv is still whole in the project: forget the store name it was to take."""
+    store.remove_owner(intent["venv"])
+    intent.done()
+
+
 def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
     name, root = intent["venv"], intent["project"]
     where = transfer.places(store, "eject", root, name)
@@ -193,9 +199,5 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
         else:
             notes = finish_eject(store, registry, intent)
         return True, [*notes, f"finished an interrupted {op}"]
-    if op == "adopt":
-        store.remove_owner(name)
-        intent.done()
-    else:
-        undo_eject(store, intent)
+    (undo_adopt if op == "adopt" else undo_eject)(store, intent)
     return False, [f"rolled back an interrupted {op}: the venv is where it was"]
