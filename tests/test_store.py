@@ -644,14 +644,9 @@ def test_list_and_status_go_on_past_a_garbage_registry(store: Path, tmp_path: Pa
 
 OPENER = textwrap.dedent(
     """
-    import os, sys, time
     from relocator.registry import Registry
     from relocator.store import Store
 
-    root, me, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    open(go + f".ready{me}", "w").close()
-    while not os.path.exists(go):
-        time.sleep(0.001)
     with Registry(Store(root).ensure()) as registry:
         print(len(registry.all()))
     """
@@ -860,14 +855,9 @@ def test_names_that_are_not_utf8_are_stored_and_found(store: Path, tmp_path: Pat
 
 PUTTER = textwrap.dedent(
     """
-    import os, sys, time
     from relocator.registry import Registry, Row
     from relocator.store import Store
 
-    root, me, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    open(go + f".ready{me}", "w").close()
-    while not os.path.exists(go):
-        time.sleep(0.001)
     with Registry(Store(root).ensure()) as registry:
         for j in range(25):
             key = f"/w/{me}/{j}"
@@ -1254,16 +1244,28 @@ def test_sweep_removes_only_what_dead_processes_left(store: Path):
     assert mine.exists() and other.exists()
 
 
-def _together(script: str, store: Path, count: int, tmp_path: Path) -> list[tuple[int, str, str]]:
-    """Run ``count`` processes of ``script`` (store, index, go-file), released at once.
+_BARRIER = textwrap.dedent(
+    """
+    import os, sys, time
+    root, me, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    open(go + f".ready{me}", "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    """
+)
 
-    Each touches ``go.ready<i>`` when set up and waits for the go-file; returns
+
+def _together(script: str, store: Path, count: int, tmp_path: Path) -> list[tuple[int, str, str]]:
+    """Run ``count`` processes of ``script``, released at once.
+
+    Each first touches ``go.ready<i>`` and waits for the go-file; ``script`` then
+    has ``root`` (the store), ``me`` (its index), ``time`` and ``os``. Returns
     (exit code, stdout, stderr) of each.
     """
     go = str(tmp_path / "go")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", script, str(store), str(i), go],
+            [sys.executable, "-c", _BARRIER + script, str(store), str(i), go],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
