@@ -7,6 +7,7 @@ from typing import Optional
 
 from relocator import link, resolver, transfer, venvs
 from relocator.errors import RelocatorError
+from relocator.files import is_under
 from relocator.git import add_git_exclude
 from relocator.journal import Intent
 from relocator.project import check_new
@@ -49,8 +50,7 @@ def _adopt(
         )
     if state.kind == link.FOREIGN:
         target = state.target or ""
-        store_root = os.path.realpath(store.root)
-        if target == store_root or target.startswith(store_root + "/"):
+        if is_under(target, os.path.realpath(store.root)):
             where = "into relocator's store, but not to the root of a venv there"
         else:
             where = "outside relocator's store"

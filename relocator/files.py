@@ -87,3 +87,8 @@ def bare_line(line: bytes) -> bytes:
     """A line without its ``\\n`` or ``\\r\\n`` end."""
     line = line[:-1] if line.endswith(b"\n") else line
     return line[:-1] if line.endswith(b"\r") else line
+
+
+def is_under(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or inside it (both spelled alike, no trailing slash)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")

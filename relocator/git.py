@@ -19,8 +19,8 @@ import stat
 from typing import Callable, Optional
 
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
+from relocator.link import NAMES as LINK_NAMES
 
-LINK_NAMES = (".venv", ".venv.nosync")
 EXCLUDE_BEGIN = "# >>> relocator: venv links (relocate eject removes these lines) >>>"
 EXCLUDE_END = "# <<< relocator <<<"
 _BEGIN, _END = EXCLUDE_BEGIN.encode(), EXCLUDE_END.encode()

@@ -24,7 +24,7 @@ from relocator.errors import RelocatorError
 
 LINK = ".venv"
 HOP = ".venv.nosync"
-TEMP_PREFIX = ".venv.relocator-"  # relocator's own temporary names in a project
+NAMES = (LINK, HOP)
 
 ABSENT = "absent"  # no .venv
 RELOCATED = "relocated"  # resolves to the root of a store venv that is there

@@ -6,12 +6,11 @@ import os
 import sys
 from typing import Any, Optional
 
-from relocator import resolver
+from relocator import link, resolver
 from relocator.errors import NotFound, RelocatorError
-from relocator.files import read_small
+from relocator.files import is_under, read_small
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".venv")
-LINK_NAMES = (".venv", ".venv.nosync")
 
 
 def is_project(folder: str) -> bool:
@@ -57,7 +56,7 @@ def start_folder(path: str, store_venvs: str) -> str:
         ) from None
     parts = lexical.split("/")
     for i in range(len(parts) - 1, 0, -1):
-        if parts[i] in LINK_NAMES and _inside(
+        if parts[i] in link.NAMES and _inside(
             os.path.realpath("/".join(parts[: i + 1])), store_venvs
         ):
             folder = resolver.spelling("/".join(parts[:i]) or "/")
@@ -72,8 +71,7 @@ def start_folder(path: str, store_venvs: str) -> str:
 
 
 def _inside(spelled: str, store_venvs: str) -> bool:
-    venvs = os.path.realpath(store_venvs)
-    return spelled == venvs or spelled.startswith(venvs + "/")
+    return is_under(spelled, os.path.realpath(store_venvs))
 
 
 def check_new(root: str) -> None:

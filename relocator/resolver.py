@@ -18,6 +18,7 @@ import unicodedata
 from typing import NamedTuple, Optional
 
 from relocator import platform
+from relocator.files import is_under
 
 CLOUD_DOCS = "Library/Mobile Documents/com~apple~CloudDocs"
 
@@ -216,7 +217,7 @@ def fold_aliases(spelled: str) -> str:
     pairs = [(os.path.join(home, a), os.path.join(home, c)) for a, c in HOME_ALIASES]
     for _ in range(len(pairs) + len(ROOT_ALIASES)):
         for alias, canonical in [*pairs, *ROOT_ALIASES]:
-            if _under(spelled, alias) and _same_folder(alias, canonical):
+            if is_under(spelled, alias) and _same_folder(alias, canonical):
                 spelled = canonical + spelled[len(alias) :]
                 break
         else:
@@ -241,17 +242,13 @@ def case_insensitive(spelled: str) -> bool:
     return folding(spelled).case
 
 
-def _under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 def provider(spelled: str) -> Optional[str]:
     """The sync provider whose folder holds ``spelled``, from the layout under ``$HOME``."""
     home = os.path.realpath(os.path.expanduser("~"))
-    if not _under(spelled, home) and not _under(spelled, os.path.expanduser("~")):
+    if not is_under(spelled, home) and not is_under(spelled, os.path.expanduser("~")):
         return None
     for name, root in provider_roots(home):
-        if _under(spelled, root):
+        if is_under(spelled, root):
             return name
     return None
 

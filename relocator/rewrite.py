@@ -30,7 +30,7 @@ import urllib.parse
 from typing import Callable, Optional
 
 from relocator import resolver
-from relocator.files import read_regular, write_atomic
+from relocator.files import is_under, read_regular, write_atomic
 from relocator.venvs import site_packages
 
 # Linux and macOS cut a shebang line at these lengths (distlib's limits).
@@ -54,7 +54,7 @@ class Files:
     def read(self, path: str, limit: Optional[int] = None) -> Optional[bytes]:
         """The bytes of a regular file inside the venv (not a link), else None."""
         folder = os.path.realpath(os.path.dirname(path))
-        if folder != self.venv and not folder.startswith(self.venv + "/"):
+        if not is_under(folder, self.venv):
             return None
         if os.path.islink(path):  # bin/python and friends: nothing of theirs to rewrite
             return None

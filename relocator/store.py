@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any, Optional
 
 from relocator.errors import Busy, NotOwner, RelocatorError
-from relocator.files import read_small, write_atomic
+from relocator.files import is_under, read_small, write_atomic
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -261,9 +261,7 @@ class Store:
         """
         import shutil
 
-        root = os.path.realpath(self.root)
-        parent = os.path.realpath(os.path.dirname(path))
-        ours = parent == root or parent.startswith(root + "/")
+        ours = is_under(os.path.realpath(os.path.dirname(path)), os.path.realpath(self.root))
         if not ours and not os.path.basename(path).startswith(PROJECT_TEMP_PREFIX):
             raise RelocatorError(f"refusing to delete {path}: it is outside relocator's store")
         if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):

@@ -23,6 +23,7 @@ from typing import Callable, NamedTuple, Optional
 
 from relocator import faults, venvs
 from relocator.errors import RelocatorError
+from relocator.files import is_under
 from relocator.journal import Intent
 from relocator.link import LINK
 from relocator.store import PROJECT_TEMP_PREFIX, Store
@@ -45,7 +46,7 @@ def places(store: Store, op: str, project: str, venv: str, src: Optional[str] = 
     """Where an adopt or an eject of store venv ``venv`` moves things; all derived, none trusted."""
     if op == "adopt":
         source = src or os.path.join(project, LINK)
-        if os.path.dirname(source) != project and not source.startswith(project + "/"):
+        if not is_under(os.path.dirname(source), project):
             raise RelocatorError(f"an adopt's source {source} is outside its project {project}")
         return Places(
             source,
