@@ -18,11 +18,11 @@ FAST = {"python": "relocator.lookup", "hook": "relocator.shells"}
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
-    # A path that is not UTF-8 is printed as the bytes it is, never a UnicodeEncodeError.
-    for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors=errors)
+    # A path that is not UTF-8 is printed as the bytes it is, never a UnicodeEncodeError
+    # (stderr is written by errors.say, which escapes what it cannot encode).
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
     try:
         if args and args[0] in FAST and not {"-h", "--help"} & set(args):
             import importlib
