@@ -1,0 +1,428 @@
+"""``relocate gc``: remove the store venvs no project uses any more, and the records of
+venvs that are gone.
+
+Candidates, each of one project (the one its owner record names, else its registry row):
+
+- a store venv whose project is gone: the project's path is not there, while the folder
+  that held it is there and can be listed. A parent that is missing or cannot be read (an
+  unmounted volume, a sync root that is not present) never makes a project gone;
+- a store venv its project no longer links to: the project's ``.venv`` leads to another
+  folder that exists (a real venv the user made, another store venv). A ``.venv`` that is
+  missing or leads nowhere still wants the venv (``relocate adopt`` links it again);
+- a registry row, or an owner record, whose venv is not in the store.
+
+Spared, and reported with why: a venv with neither owner record nor row (``relocate
+doctor`` reports those), whatever belongs to a project with a pending journal intent (an
+interrupted adopt or eject that recovery finishes), a venv a live process uses
+(:mod:`relocator.processes`) unless ``force``, and a project whose lock another relocate
+holds. Healthy projects are neither touched nor reported. Each candidate is decided again
+under its project's lock just before it goes, so gc never races an adopt or an eject. The
+processes are looked at once, in one pass for all candidates, before the first one goes: a
+process that starts from a venv later in the run is not seen.
+
+A venv goes in this order, so that a kill at any instant leaves at worst an orphan that
+the next gc removes:
+
+1. its registry row, when the row names it: no command takes it for the project any
+   more (killed here: the venv and its owner record remain, a candidate as before);
+2. a rename into ``<store>/tmp/<name>.gc-<pid>-<random>`` (the same volume: atomic), so
+   that no half-deleted venv is ever left at a venv's name (killed here: an owner record
+   without a venv, a candidate, and a tree that gc removes once ``<pid>`` is dead);
+3. its owner record;
+4. the tree, by :meth:`Store.discard` (only inside the store, never through a symlink).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+
+from relocator import faults, link, venvs
+from relocator.errors import Busy, RelocatorError
+from relocator.journal import pending
+from relocator.registry import Registry, Row
+from relocator.store import Store
+
+if TYPE_CHECKING:
+    from relocator.processes import ProcessInfo
+
+VENV = "venv"  # a store venv
+ROW = "row"  # a registry row whose venv is not in the store
+RECORD = "record"  # an owner record whose venv is not in the store (and no row)
+LEFTOVER = "leftover"  # a venv a killed gc had set aside in the store's tmp folder
+_ASIDE = re.compile(r"(?P<venv>.+)\.gc-(?P<pid>\d+)-[0-9a-f]+")
+_SHOWN_USERS = 3
+
+
+class Candidate(NamedTuple):
+    kind: str
+    venv: str
+    key: str
+    project: str
+    reason: str  # why it goes
+    aliases: tuple[str, ...] = ()  # names a process may still use for a gone project's venv
+
+
+class Verdict(NamedTuple):
+    goes: bool
+    reason: str  # why it goes, or why it stays ("" for a healthy venv: not reported)
+    gone: bool = False  # its project is gone
+
+
+class _Report:
+    def __init__(self) -> None:
+        self.removed: list[dict[str, Any]] = []
+        self.spared: list[dict[str, Any]] = []
+
+    def remove(self, what: Candidate, size: int) -> None:
+        self.removed.append({**self._entry(what), "bytes": size})
+
+    def spare(self, what: Candidate, reason: str) -> None:
+        self.spared.append(self._entry(what._replace(reason=reason)))
+
+    @staticmethod
+    def _entry(what: Candidate) -> dict[str, Any]:
+        project = what.project or None
+        return {"kind": what.kind, "venv": what.venv, "project": project, "reason": what.reason}
+
+    def data(self) -> dict[str, Any]:
+        def order(entry: dict[str, Any]) -> tuple[str, str]:
+            return (entry["project"] or "", entry["venv"] or "")
+
+        return {
+            "removed": sorted(self.removed, key=order),
+            "spared": sorted(self.spared, key=order),
+            "bytes_freed": sum(int(entry["bytes"]) for entry in self.removed),
+        }
+
+
+def collect(
+    store: Optional[Store] = None, *, dry_run: bool = False, force: bool = False
+) -> dict[str, Any]:
+    """Remove what no project uses; return ``{removed, spared, bytes_freed}``.
+
+    ``removed`` and ``spared`` hold ``{kind, venv, project, reason}`` (``removed`` also
+    ``bytes``); ``kind`` is ``venv``, ``row``, ``record`` or ``leftover`` (whose project is
+    None). ``dry_run`` decides exactly as a run would (locks, processes and all) and deletes
+    nothing: ``removed`` and ``bytes_freed`` then say what a run would remove and free.
+    ``force`` removes venvs that live processes use (still only inside the store).
+    """
+    store = store or Store()
+    report = _Report()
+    if not os.path.isdir(store.root):
+        return report.data()
+    store.ensure()
+    if not dry_run:
+        store.sweep()
+    _leftovers(store, report, dry_run=dry_run)
+    with Registry(store) as registry:
+        candidates = _plan(store, registry, report)
+        users = {} if force else _users(store, candidates)
+        for candidate in candidates:
+            used = users.get(candidate.venv, [])
+            _settle(store, registry, candidate, used, report, dry_run=dry_run)
+    return report.data()
+
+
+# -- deciding ------------------------------------------------------------------------------
+
+
+def _plan(store: Store, registry: Registry, report: _Report) -> list[Candidate]:
+    """Every candidate, decided without locks (each is decided again under its lock);
+    venvs kept for a reason worth saying are reported as spared here."""
+    rows = registry.all()
+    by_venv = {row.venv: row for row in rows}
+    records = [name for name, _record in store.owners()]
+    found: list[Candidate] = []
+    for name in store.venv_names():
+        owner = _owner(store, name, by_venv.get(name))
+        if owner is None:
+            why = "no owner record (none, or none it can read): relocate cannot tell whose it is"
+            report.spare(Candidate(VENV, name, "", "", ""), why)
+            continue
+        verdict = _verdict(store, name, owner[1])
+        candidate = _venv_candidate(name, owner, verdict)
+        if verdict.goes:
+            found.append(candidate)
+        elif verdict.reason:
+            report.spare(candidate, verdict.reason)
+    for row in rows:
+        if _there(store.venv_path(row.venv)) is False:
+            found.append(_row_candidate(store, row))
+    for name in records:
+        owner = _owner(store, name, None)
+        if owner and name not in by_venv and _there(store.venv_path(name)) is False:
+            found.append(_record_candidate(store, name, owner))
+    return found
+
+
+def _venv_candidate(name: str, owner: tuple[str, str], verdict: Verdict) -> Candidate:
+    project = owner[1]
+    aliases = tuple(os.path.join(project, n) for n in link.NAMES) if verdict.gone else ()
+    return Candidate(VENV, name, owner[0], project, verdict.reason, aliases)
+
+
+def _row_candidate(store: Store, row: Row) -> Candidate:
+    why = f"its venv {store.venv_path(row.venv)} is not in the store"
+    return Candidate(ROW, row.venv, row.key, row.path, why)
+
+
+def _record_candidate(store: Store, name: str, owner: tuple[str, str]) -> Candidate:
+    why = f"an owner record whose venv {store.venv_path(name)} is not in the store"
+    return Candidate(RECORD, name, owner[0], owner[1], why)
+
+
+def _owner(store: Store, name: str, row: Optional[Row]) -> Optional[tuple[str, str]]:
+    """(key, project path) of the project store venv ``name`` belongs to: its owner record's,
+    else its registry row's; None when neither says (or the record is not well-formed)."""
+    if os.path.lexists(store.owner_path(name)):
+        record = store.read_owner(name) or {}
+        key, path = record.get("key"), record.get("path")
+        if isinstance(key, str) and isinstance(path, str) and os.path.isabs(path):
+            return key, path
+        return None
+    return (row.key, row.path) if row is not None else None
+
+
+def _verdict(store: Store, name: str, project: str) -> Verdict:
+    """Whether store venv ``name`` of ``project`` goes, and why (or why not)."""
+    venv = store.venv_path(name)
+    if os.path.islink(venv):
+        return Verdict(False, f"{venv} is a symlink, not a venv relocate made; it is left alone")
+    there = _there(project)
+    if there is None:
+        return Verdict(False, f"cannot tell whether its project {project} is there")
+    return _linked(store, venv, project) if there else _gone(project, venv)
+
+
+def _gone(project: str, venv: str) -> Verdict:
+    """A project that is not there is gone only when the folder that held it can be read,
+    and no folder beside it links to the venv (a project renamed in place, not adopted
+    at its new name yet, still uses it)."""
+    parent = os.path.dirname(project)
+    real = os.path.realpath(venv)
+    try:
+        with os.scandir(parent) as entries:
+            siblings = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return Verdict(
+            False,
+            f"its project {project} is not there, nor is its folder {parent} (or it cannot "
+            "be read): an unmounted volume, or a sync root that is not present?",
+        )
+    for sibling in siblings:
+        if os.path.realpath(os.path.join(sibling, link.HOP)) == real:
+            return Verdict(
+                False, f"its project moved to {sibling}? relocate adopt {sibling} takes it along"
+            )
+    return Verdict(True, f"its project {project} is gone", gone=True)
+
+
+def _linked(store: Store, venv: str, project: str) -> Verdict:
+    """A project that is there keeps its venv unless ``.venv`` leads to another folder."""
+    if not os.path.isdir(project):
+        return Verdict(False, f"its project {project} is not a folder")
+    dotvenv = os.path.join(project, link.LINK)
+    if not os.path.exists(dotvenv):  # missing, or a link that leads nowhere (yet)
+        return Verdict(
+            False,
+            f"{dotvenv} is missing or leads nowhere: the project still wants this venv "
+            f"(relocate adopt {project} links it again)",
+        )
+    target = os.path.realpath(dotvenv)
+    if target == os.path.realpath(venv):
+        return Verdict(False, "")
+    if os.path.isdir(target):
+        return Verdict(True, f"{dotvenv} now leads to {target}, not to this venv")
+    return Verdict(False, f"{dotvenv} is neither this venv nor another folder")
+
+
+def _there(path: str) -> Optional[bool]:
+    """Whether ``path`` is there (a link counts); None when that cannot be told."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except OSError:  # no permission to look, a file where a folder should be...
+        return None
+    return True
+
+
+def _users(store: Store, candidates: list[Candidate]) -> dict[str, list[ProcessInfo]]:
+    """Venv name -> the live processes that use it, in one pass over the processes.
+
+    A gone project's ``.venv`` is looked for too: a process started as
+    ``.venv/bin/python`` in a project deleted since names the venv only that way.
+    """
+    folders: dict[str, list[str]] = {}
+    for c in candidates:
+        if c.kind == VENV:
+            for folder in (os.path.realpath(store.venv_path(c.venv)), *c.aliases):
+                folders.setdefault(folder, []).append(c.venv)
+    if not folders:
+        return {}
+    from relocator import processes
+
+    users: dict[str, list[ProcessInfo]] = {}
+    for folder, found in processes.users(folders).items():
+        for name in folders[folder]:
+            have = users.setdefault(name, [])
+            pids = {p.pid for p in have}
+            have += [p for p in found if p.pid not in pids]
+    return users
+
+
+# -- removing ------------------------------------------------------------------------------
+
+
+def _settle(
+    store: Store,
+    registry: Registry,
+    candidate: Candidate,
+    users: list[ProcessInfo],
+    report: _Report,
+    *,
+    dry_run: bool,
+) -> None:
+    """Under the project's lock: decide again, then remove (or report why not)."""
+    try:
+        with store.lock(candidate.key, candidate.project):
+            fresh = _recheck(store, registry, candidate)
+            if fresh is None:
+                return
+            if not fresh.goes:
+                report.spare(candidate, fresh.reason)
+            elif _pending(store, candidate):
+                why = "an interrupted relocate of its project is pending (relocate doctor --fix)"
+                report.spare(candidate, why)
+            elif users:
+                report.spare(candidate, _in_use(users))
+            else:
+                _remove(store, registry, candidate, report, dry_run=dry_run)
+    except Busy as e:
+        report.spare(candidate, str(e))
+
+
+def _recheck(store: Store, registry: Registry, candidate: Candidate) -> Optional[Verdict]:
+    """The candidate decided again (under its lock); None when it is no longer one and
+    there is nothing to say (a venv that is healthy again, a row already gone)."""
+    name, key = candidate.venv, candidate.key
+    absent = _there(store.venv_path(name)) is False
+    if candidate.kind == VENV:
+        if absent:  # removed meanwhile (by another gc)
+            return None
+        owner = _owner(store, name, registry.by_venv(name))
+        if owner is None or owner[0] != key:
+            return Verdict(False, "its owner changed while gc ran; the next gc decides again")
+        verdict = _verdict(store, name, owner[1])
+        return verdict if verdict.goes or verdict.reason else None
+    if candidate.kind == ROW:
+        row = registry.get(key)
+        still = row is not None and row.venv == name and absent
+    else:
+        owner = _owner(store, name, None)
+        still = owner is not None and owner[0] == key and absent and not registry.by_venv(name)
+    return Verdict(True, candidate.reason) if still else None
+
+
+def _pending(store: Store, candidate: Candidate) -> bool:
+    return any(i["key"] == candidate.key or i["venv"] == candidate.venv for i in pending(store))
+
+
+def _in_use(users: list[ProcessInfo]) -> str:
+    shown = "; ".join(f"pid {p.pid} ({p.name}) {p.why}" for p in users[:_SHOWN_USERS])
+    more = f"; and {len(users) - _SHOWN_USERS} more" if len(users) > _SHOWN_USERS else ""
+    return f"in use: {shown}{more}; relocate gc --force removes it anyway"
+
+
+def _remove(
+    store: Store, registry: Registry, candidate: Candidate, report: _Report, *, dry_run: bool
+) -> None:
+    venv = store.venv_path(candidate.venv)
+    size = venvs.usage(venv)[1] if candidate.kind == VENV else 0
+    if dry_run:
+        report.remove(candidate, size)
+        return
+    try:
+        _delete(store, registry, candidate)
+    except (OSError, RelocatorError) as e:
+        what = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.filename else str(e)
+        report.spare(candidate, f"could not remove it ({what}); the next relocate gc tries again")
+        return
+    report.remove(candidate, size)
+
+
+def _delete(store: Store, registry: Registry, candidate: Candidate) -> None:
+    """Row, rename aside, owner record, tree: the order the module docstring explains."""
+    name, key = candidate.venv, candidate.key
+    row = registry.get(key)
+    if row is not None and row.venv == name:
+        registry.remove(key)
+    faults.point("gc:unregistered")
+    doomed = _set_aside(store, store.venv_path(name)) if candidate.kind == VENV else None
+    faults.point("gc:aside")
+    record = store.read_owner(name)
+    if record is None or record.get("key") == key:
+        store.remove_owner(name)
+    faults.point("gc:unowned")
+    if doomed is not None:
+        store.discard(doomed)
+
+
+def _set_aside(store: Store, venv: str) -> str:
+    """Rename ``venv`` into the store's tmp folder under a name of this gc's; return it.
+
+    Where that cannot be (``tmp`` is a symlink, which a rename would go through, or on
+    another volume than ``venvs``) it is deleted where it is: its row is gone by then, so a
+    half-deleted venv is an orphan the next gc removes.
+    """
+    import secrets
+
+    doomed = os.path.join(store.tmp, f"{os.path.basename(venv)}.gc-{os.getpid()}-")
+    doomed += secrets.token_hex(4)
+    os.makedirs(store.tmp, exist_ok=True)
+    if os.path.islink(store.tmp):
+        return venv
+    try:
+        os.rename(venv, doomed)
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+        return venv
+    return doomed
+
+
+def _leftovers(store: Store, report: _Report, *, dry_run: bool) -> None:
+    """Remove what killed gc runs set aside in the store's tmp folder (never through a
+    symlink in its place)."""
+    try:
+        names = [] if os.path.islink(store.tmp) else sorted(os.listdir(store.tmp))
+    except OSError:
+        return
+    for name in names:
+        match = _ASIDE.fullmatch(name)
+        if match is None or _alive(int(match.group("pid"))):
+            continue
+        path = os.path.join(store.tmp, name)
+        why = "set aside by a relocate gc that was interrupted"
+        leftover = Candidate(LEFTOVER, match.group("venv"), "", "", why)
+        size = 0 if os.path.islink(path) else venvs.usage(path)[1]
+        if not dry_run:
+            try:
+                store.discard(path)
+            except (OSError, RelocatorError) as e:
+                report.spare(leftover, f"could not remove {path} ({e})")
+                continue
+        report.remove(leftover, size)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        pass
+    return True

@@ -1,0 +1,228 @@
+"""Which live processes use something under given folders: what keeps ``gc`` off a
+venv.
+
+A process uses a folder when its executable, an argument of its command line that is
+a path (a relative one taken against its working folder), its working folder, its
+``VIRTUAL_ENV``, a file it has open or (Linux) a file it has mapped is in that
+folder. The executable alone would miss most: a venv's ``bin/python`` is usually a
+symlink to the base interpreter, so a Python started as ``.venv/bin/python`` runs
+the base interpreter's file, and only its command line (or ``VIRTUAL_ENV``) still
+names the venv. So a path a process names is compared resolved twice: wholly
+(``realpath``), and all but its last name (``bin/python`` then stays in the venv).
+The paths the kernel reports (executable, working folder, open and mapped files) are
+real paths already.
+
+The store is private (mode 0700), so only this user's processes and root's can reach
+a venv in it; other users' processes are not looked at. A process of this user whose
+command line cannot be read counts as a user of every folder asked about, since it
+might be one. A non-dumpable process (``ssh-agent`` and ``gpg-agent`` make
+themselves so) hides its executable, working folder and environment even from its
+owner, but not its command line: it is judged by what can be read, or no desktop
+with an agent running could ever collect a venv. Processes with privileges relocate
+lacks are read as far as they can be: root's, when relocate runs as a user, and
+(Linux) those holding capabilities relocate lacks, which the kernel keeps even a
+process of the same user, root included, from reading. A zombie that has exited
+holds no files and is skipped; a zombie thread group leader whose other threads
+still run is not dead, and counts like any process that cannot be read.
+
+Imported only by the commands that look at processes: psutil is not light.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple, Optional
+
+import psutil  # type: ignore[import-untyped,unused-ignore]
+
+MINE = "mine"  # this user's (root's, when relocate runs as root): unreadable means in use
+ROOTS = "root"  # root's, when relocate runs as another user: read as far as allowed
+_ARG_MAX = 4096  # an argument longer than PATH_MAX is no path
+
+
+class ProcessInfo(NamedTuple):
+    pid: int
+    name: str
+    why: str  # what ties the process to the folder: "runs /x/bin/python", ...
+
+
+class _Exited(Exception):
+    """The process ended (or is a zombie that holds nothing) while it was read."""
+
+
+def users(folders: Iterable[str]) -> dict[str, list[ProcessInfo]]:
+    """For each folder (absolute; compared as its real path), the live processes that use
+    something under it, keyed as given; one pass over the processes for all of them. This
+    process is never counted.
+    """
+    given = list(folders)
+    wanted: dict[str, list[ProcessInfo]] = {os.path.realpath(folder): [] for folder in given}
+    if wanted:
+        _scan(wanted)
+    return {folder: wanted[os.path.realpath(folder)] for folder in given}
+
+
+def _scan(wanted: dict[str, list[ProcessInfo]]) -> None:
+    """Add to ``wanted`` (real folder -> users) every process that uses one of them."""
+    me, uid = os.getpid(), os.getuid()
+    for proc in psutil.process_iter(["uids", "name"]):
+        whose = _whose(proc.info.get("uids"), uid)
+        if proc.pid == me or whose is None:
+            continue
+        name = str(proc.info.get("name") or "")
+        try:
+            ties = _ties(proc, wanted, strict=whose == MINE)
+        except (_Exited, psutil.NoSuchProcess):
+            continue
+        for folder, why in ties.items():
+            wanted[folder].append(ProcessInfo(proc.pid, name, why))
+
+
+def _whose(uids: Any, me: int) -> Optional[str]:
+    """MINE, ROOTS, or None for a process relocate need not look at (another user's)."""
+    if uids is None or me in tuple(uids):  # an owner that cannot be read may be this user
+        return MINE
+    return ROOTS if 0 in tuple(uids) else None
+
+
+def _ties(proc: Any, wanted: dict[str, list[ProcessInfo]], *, strict: bool) -> dict[str, str]:
+    """Folder -> why, for each wanted folder the process uses; with ``strict``, every
+    folder when part of the process could not be read."""
+    uses, unread = _uses(proc)
+    ties: dict[str, str] = {}
+    for path, why in uses:
+        for folder in _folders_of(path, wanted):
+            ties.setdefault(folder, why)
+    if strict and "cmdline" in unread and not _privileged(proc.pid):
+        why = f"could not be inspected (its {', '.join(unread)} cannot be read)"
+        for folder in wanted:
+            ties.setdefault(folder, why)
+    return ties
+
+
+def _uses(proc: Any) -> tuple[list[tuple[str, str]], list[str]]:
+    """(real path, why) for everything the process uses, and what could not be read."""
+    unread: list[str] = []
+    with proc.oneshot():
+        cwd = _read(proc, "cwd", unread)
+        exe = _read(proc, "exe", unread)
+        cmdline = _read(proc, "cmdline", unread)
+        environ = _read(proc, "environ", unread)
+        files = _read(proc, "open_files", unread)
+    uses: list[tuple[str, str]] = []
+    if exe:
+        uses.append((str(exe), f"runs {exe}"))
+    if cwd:
+        uses.append((str(cwd), f"works in {cwd}"))
+    for arg in cmdline or ():
+        uses += [(p, f"its command line names {arg}") for p in _arg_paths(str(arg), cwd)]
+    virtual_env = (environ or {}).get("VIRTUAL_ENV")
+    if virtual_env:
+        uses += [(p, f"has VIRTUAL_ENV={virtual_env}") for p in _spellings(virtual_env, cwd)]
+    uses += [(str(f.path), f"has {f.path} open") for f in files or ()]
+    uses += [(path, f"has {path} mapped") for path in _mapped(proc.pid, unread)]
+    return uses, unread
+
+
+def _read(proc: Any, attr: str, unread: list[str]) -> Any:
+    """``proc.<attr>()``, or None (noted in ``unread``) when it may not be read."""
+    try:
+        return getattr(proc, attr)()
+    except psutil.ZombieProcess:
+        if _exited(proc):
+            raise _Exited from None
+        unread.append(attr)
+    except psutil.AccessDenied:
+        unread.append(attr)
+    return None
+
+
+def _exited(proc: Any) -> bool:
+    """A zombie with one thread has exited; a thread group leader that exited while its
+    other threads run shows as a zombie too, but is alive."""
+    try:
+        return bool(proc.status() == psutil.STATUS_ZOMBIE and proc.num_threads() <= 1)
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+
+
+def _privileged(pid: int) -> bool:
+    """Whether the process holds capabilities this one lacks (Linux): the kernel then keeps
+    it from being read even by a process of the same user (by root without them too), as
+    root's processes are kept from a user's; it is read as far as it can be, like those."""
+    theirs, ours = _capabilities(str(pid)), _capabilities("self")
+    return theirs is not None and ours is not None and bool(theirs & ~ours)
+
+
+def _capabilities(pid: str) -> Optional[int]:
+    """The permitted capability set of a process (Linux), None where there is none to read."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("CapPrm:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _mapped(pid: int, unread: list[str]) -> set[str]:
+    """The files a process has mapped (its shared libraries, extension modules): Linux
+    only, where ``/proc/<pid>/maps`` is cheap to read (psutil's reads smaps: slow)."""
+    if not sys.platform.startswith("linux"):
+        return set()
+    try:
+        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="surrogateescape") as f:
+            lines = f.read().splitlines()
+    except PermissionError:
+        unread.append("memory maps")
+        return set()
+    except (FileNotFoundError, ProcessLookupError):
+        raise _Exited from None
+    paths = set()
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].startswith("/"):
+            path = fields[5]
+            paths.add(path[: -len(" (deleted)")] if path.endswith(" (deleted)") else path)
+    return paths
+
+
+def _arg_paths(arg: str, cwd: Optional[str]) -> set[str]:
+    """The spellings of what a command line argument names, when it looks like a path:
+    the argument itself, or the value of an ``--option=value``."""
+    if "/" not in arg or len(arg) > _ARG_MAX:
+        return set()
+    found = _spellings(arg, cwd)
+    if arg.startswith("-") and "=" in arg:
+        found |= _spellings(arg.split("=", 1)[1], cwd)
+    return found
+
+
+def _spellings(path: str, cwd: Optional[str]) -> set[str]:
+    """``path`` (relative to ``cwd``) resolved wholly, and resolved but for its last name:
+    ``venv/bin/python`` is a link to the base interpreter, yet names the venv."""
+    if not os.path.isabs(path):
+        if not cwd:
+            return set()
+        path = os.path.join(cwd, path)
+    try:
+        head, tail = os.path.split(os.path.normpath(path))
+        return {os.path.realpath(path), os.path.join(os.path.realpath(head), tail)}
+    except (OSError, ValueError):  # a NUL, a loop: a string that names nothing
+        return set()
+
+
+def _folders_of(path: str, wanted: dict[str, list[ProcessInfo]]) -> Iterator[str]:
+    """The wanted folders that ``path`` is in (or is)."""
+    while True:
+        if path in wanted:
+            yield path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return
+        path = parent

@@ -1,0 +1,475 @@
+"""``relocate gc``: what goes (venvs of gone or unlinked projects, rows and records without
+venvs), what stays (an unmounted volume, a missing link, a venv a live process uses, one
+without an owner), never anything outside the store, and a kill at any point leaves only
+what the next gc removes. Real venvs, real processes; gc runs in-process (the CLI wiring
+is tested with the command)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from relocator import gc, processes
+from relocator.journal import Intent
+from relocator.registry import Registry
+from relocator.store import Store
+from tests.helpers import make_venv, relocate_ok, store_venvs, venv_project
+
+SLEEP = "import time; print('ready', flush=True); time.sleep(600)"
+
+
+def _adopted(root: Path) -> Path:
+    """A project with a venv, adopted: returns the store venv (its real path)."""
+    venv_project(root)
+    relocate_ok("adopt", str(root))
+    venv = Path(os.path.realpath(root / ".venv"))
+    assert venv.parent.name == "venvs"
+    return venv
+
+
+def _collect(store: Path, **kw: Any) -> dict[str, Any]:
+    return gc.collect(Store(str(store)), **kw)
+
+
+def _rows(store: Path) -> list[tuple[str, str]]:
+    with Registry(Store(str(store))) as registry:
+        return [(row.path, row.venv) for row in registry.all()]
+
+
+def _owners(store: Path) -> list[str]:
+    return [name for name, _record in Store(str(store)).owners()]
+
+
+def _only(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def _all_clean(store: Path) -> None:
+    assert store_venvs(store) == []
+    assert _owners(store) == []
+    assert _rows(store) == []
+    assert list((store / "tmp").iterdir()) == []
+
+
+@contextlib.contextmanager
+def _running(cmd: list[str], **kw: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A sleeping Python, past its start-up (which needs its working folder) before this
+    yields; killed on the way out."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, **kw)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"ready\n", "the sleeper died"  # EOF if it does
+        assert SLEEP in psutil.Process(proc.pid).cmdline()
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# -- what goes -----------------------------------------------------------------------------
+
+
+def test_a_project_renamed_in_place_keeps_its_venv_until_adopted(tmp_path: Path, store: Path):
+    venv = _adopted(tmp_path / "old-name")
+    (tmp_path / "old-name").rename(tmp_path / "new-name")
+    spared = _only(_collect(store)["spared"])
+    assert "relocate adopt" in spared["reason"] and str(tmp_path / "new-name") in spared["reason"]
+    assert venv.is_dir()
+    relocate_ok("adopt", str(tmp_path / "new-name"))
+    result = _collect(store)
+    assert result["removed"] == [] and venv.is_dir()
+
+
+def test_gone_project_venv_row_and_record_removed(tmp_path: Path, store: Path):
+    project = tmp_path / "work" / "p"
+    venv = _adopted(project)
+    shutil.rmtree(project)
+
+    result = _collect(store)
+
+    entry = _only(result["removed"])
+    assert entry["kind"] == "venv"
+    assert entry["venv"] == venv.name
+    assert entry["project"] == str(project)
+    assert "is gone" in entry["reason"]
+    assert entry["bytes"] > 0
+    assert result["bytes_freed"] == entry["bytes"]
+    assert result["spared"] == []
+    assert not venv.exists()
+    _all_clean(store)
+    assert relocate_ok("list", "--json").strip() == "[]"
+    assert _collect(store) == {"removed": [], "spared": [], "bytes_freed": 0}
+
+
+def test_dry_run_deletes_nothing_and_says_what_a_run_does(tmp_path: Path, store: Path):
+    gone, kept = tmp_path / "gone", tmp_path / "kept"
+    venv = _adopted(gone)
+    _adopted(kept)
+    (kept / ".venv").unlink()
+    shutil.rmtree(gone)
+    before = sorted(p.name for p in (store / "venvs").iterdir())
+
+    dry = _collect(store, dry_run=True)
+
+    assert sorted(p.name for p in (store / "venvs").iterdir()) == before
+    assert venv.is_dir()
+    assert len(_rows(store)) == 2
+    assert _only(dry["removed"])["venv"] == venv.name
+    assert dry["bytes_freed"] > 0
+    assert _collect(store) == dry
+    assert not venv.exists()
+
+
+def test_venv_replaced_by_a_real_one_goes_and_the_real_one_stays(tmp_path: Path, store: Path):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    (project / ".venv").unlink()
+    (project / ".venv.nosync").unlink()
+    make_venv(project / ".venv")
+    (project / ".venv" / "mine.txt").write_text("keep me")
+
+    result = _collect(store)
+
+    entry = _only(result["removed"])
+    assert (entry["venv"], entry["project"]) == (venv.name, str(project))
+    assert "now leads to" in entry["reason"]
+    assert not venv.exists()
+    assert (project / ".venv" / "mine.txt").read_text() == "keep me"
+    assert (project / ".venv" / "pyvenv.cfg").is_file()
+    assert not (project / ".venv").is_symlink()
+    _all_clean(store)
+
+
+def test_replaced_venv_kept_for_a_process_goes_once_free(tmp_path: Path, store: Path):
+    """adopt keeps the venv a real .venv replaced while a process uses it; gc takes it later."""
+    project = tmp_path / "p"
+    old = _adopted(project)
+    with _running([str(old / "bin" / "python"), "-c", SLEEP], cwd=tmp_path) as proc:
+        (project / ".venv").unlink()
+        (project / ".venv.nosync").unlink()
+        make_venv(project / ".venv")  # `rm -rf .venv && uv sync`, say
+        relocate_ok("adopt", str(project))
+        new = Path(os.path.realpath(project / ".venv"))
+        assert new != old and old.is_dir()
+
+        entry = _only(_collect(store)["spared"])
+        assert entry["venv"] == old.name
+        assert f"pid {proc.pid}" in entry["reason"]
+
+    result = _collect(store)
+
+    assert _only(result["removed"])["venv"] == old.name
+    assert not old.exists()
+    assert new.is_dir()
+    assert _rows(store) == [(str(project), new.name)]
+    assert _owners(store) == [new.name]
+
+
+def test_row_without_venv_removed_with_its_owner_record(tmp_path: Path, store: Path):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    shutil.rmtree(venv)
+
+    result = _collect(store)
+
+    entry = _only(result["removed"])
+    assert (entry["kind"], entry["venv"], entry["bytes"]) == ("row", venv.name, 0)
+    assert _rows(store) == []
+    assert _owners(store) == []
+    assert (project / ".venv").is_symlink()  # the project is not touched
+
+
+def test_owner_record_without_venv_or_row_removed(tmp_path: Path, store: Path):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    with Registry(Store(str(store))) as registry:
+        registry.remove(registry.all()[0].key)
+    shutil.rmtree(venv)
+
+    entry = _only(_collect(store)["removed"])
+
+    assert (entry["kind"], entry["venv"], entry["project"]) == ("record", venv.name, str(project))
+    _all_clean(store)
+
+
+# -- what stays ----------------------------------------------------------------------------
+
+
+def test_unmounted_volume_never_makes_a_project_gone(tmp_path: Path, store: Path):
+    volume = tmp_path / "Volumes" / "usb"
+    project = volume / "code" / "p"
+    venv = _adopted(project)
+    volume.rename(tmp_path / "Volumes" / "elsewhere")  # as if unmounted
+
+    result = _collect(store)
+
+    entry = _only(result["spared"])
+    assert (entry["venv"], entry["project"]) == (venv.name, str(project))
+    assert "unmounted volume" in entry["reason"]
+    assert result["removed"] == []
+    assert venv.is_dir()
+    assert _rows(store) == [(str(project), venv.name)]
+
+    (tmp_path / "Volumes" / "elsewhere").rename(volume)  # mounted again: healthy, not reported
+    assert _collect(store) == {"removed": [], "spared": [], "bytes_freed": 0}
+
+
+def test_missing_link_keeps_the_venv(tmp_path: Path, store: Path):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    (project / ".venv").unlink()
+
+    result = _collect(store)
+
+    assert "relocate adopt" in _only(result["spared"])["reason"]
+    assert result["removed"] == []
+    assert venv.is_dir()
+    relocate_ok("adopt", str(project))
+    assert os.path.realpath(project / ".venv") == str(venv)
+
+
+def test_venv_without_owner_is_spared(store: Path, tmp_path: Path):
+    _adopted(tmp_path / "p")  # makes the store
+    stray = make_venv(store / "venvs" / "stray-0123abcd")
+
+    result = _collect(store)
+
+    entry = _only(result["spared"])
+    assert entry["venv"] == "stray-0123abcd"
+    assert "no owner record" in entry["reason"]
+    assert stray.is_dir()
+
+
+def test_pending_intent_spares_the_venv(tmp_path: Path, store: Path):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    shutil.rmtree(project)
+    with Registry(Store(str(store))) as registry:
+        (row,) = registry.all()
+    intent = Intent.begin(
+        Store(str(store)), op="eject", key=row.key, project=row.path, venv=row.venv, mode="rename"
+    )
+
+    assert "interrupted" in _only(_collect(store)["spared"])["reason"]
+    assert venv.is_dir()
+    intent.done()
+    assert _only(_collect(store)["removed"])["venv"] == venv.name
+
+
+def test_busy_project_is_spared(tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    shutil.rmtree(project)
+    with Registry(Store(str(store))) as registry:
+        (row,) = registry.all()
+    ready = tmp_path / "locked"
+    holder = (
+        "import sys, time\nfrom relocator.store import Store\n"
+        "with Store(sys.argv[1]).lock(sys.argv[2], 'test'):\n"
+        "    open(sys.argv[3], 'w').close()\n    time.sleep(600)\n"
+    )
+    monkeypatch.setenv("RELOCATOR_LOCK_TIMEOUT", "0.2")
+    proc = subprocess.Popen([sys.executable, "-c", holder, str(store), row.key, str(ready)])
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        assert "another relocate" in _only(_collect(store)["spared"])["reason"]
+        assert venv.is_dir()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert _only(_collect(store)["removed"])["venv"] == venv.name
+
+
+# -- live processes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("then", ["deleted", "moved"])
+def test_process_started_by_relative_link_path_spares_the_venv(
+    tmp_path: Path, store: Path, then: str
+):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    with _running([".venv/bin/python", "-c", SLEEP], cwd=project) as proc:
+        # The trap: its executable is the base interpreter, not anything in the venv.
+        assert not psutil.Process(proc.pid).exe().startswith(str(venv) + "/")
+        if then == "deleted":
+            shutil.rmtree(project)
+        else:
+            (tmp_path / "elsewhere").mkdir()  # not beside it: gc cannot see where it went
+            project.rename(tmp_path / "elsewhere" / "renamed")
+
+        result = _collect(store)
+
+        entry = _only(result["spared"])
+        assert entry["venv"] == venv.name
+        assert f"pid {proc.pid}" in entry["reason"]
+        assert "--force" in entry["reason"]
+        assert venv.is_dir()
+        assert _rows(store) == [(str(project), venv.name)]
+
+        forced = _collect(store, force=True)
+
+        assert _only(forced["removed"])["venv"] == venv.name
+        assert not venv.exists()
+
+
+def test_process_started_by_store_path_spares_the_venv(tmp_path: Path, store: Path):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    with _running([str(venv / "bin" / "python"), "-c", SLEEP], cwd=tmp_path) as proc:
+        shutil.rmtree(project)
+
+        entry = _only(_collect(store)["spared"])
+        assert f"pid {proc.pid}" in entry["reason"]
+        assert "command line" in entry["reason"]
+        assert venv.is_dir()
+        assert _only(_collect(store, force=True)["removed"])["venv"] == venv.name
+
+
+@pytest.mark.parametrize("spelled", ["link", "store"])
+def test_process_with_virtual_env_spares_the_venv(tmp_path: Path, store: Path, spelled: str):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    value = str(project / ".venv") if spelled == "link" else str(venv)  # the hook sets the first
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "VIRTUAL_ENV": value}
+    with _running([sys.executable, "-c", SLEEP], cwd=elsewhere, env=env) as proc:
+        shutil.rmtree(project)
+
+        entry = _only(_collect(store)["spared"])
+        assert f"pid {proc.pid}" in entry["reason"]
+        assert "VIRTUAL_ENV" in entry["reason"]
+        assert venv.is_dir()
+
+
+def test_process_working_in_the_venv_spares_it(tmp_path: Path, store: Path):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    with _running([sys.executable, "-c", SLEEP], cwd=venv / "lib") as proc:
+        shutil.rmtree(project)
+        assert f"pid {proc.pid}" in _only(_collect(store)["spared"])["reason"]
+    assert _only(_collect(store)["removed"])["venv"] == venv.name
+
+
+def test_exited_zombie_is_no_user(tmp_path: Path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", "pass"], cwd=folder)
+    try:
+        deadline = time.monotonic() + 60
+        while psutil.Process(proc.pid).status() != psutil.STATUS_ZOMBIE:  # not reaped yet
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        found = processes.users([str(folder)])
+        assert proc.pid not in {p.pid for p in found[str(folder)]}
+    finally:
+        proc.wait()
+
+
+class _Unreadable:
+    """A process whose details may not be read (a non-dumpable one of this user, say)."""
+
+    pid = os.getpid()
+
+    def oneshot(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def _denied(self) -> None:
+        raise psutil.AccessDenied(self.pid)
+
+    cwd = exe = cmdline = environ = open_files = _denied
+
+
+def test_unreadable_process_of_this_user_counts_as_a_user():
+    wanted: dict[str, list[processes.ProcessInfo]] = {"/nowhere/venv": []}
+    ties = processes._ties(_Unreadable(), wanted, strict=True)
+    assert "could not be inspected" in ties["/nowhere/venv"]
+    assert processes._ties(_Unreadable(), wanted, strict=False) == {}
+
+
+# -- never outside the store; killed at any point ------------------------------------------
+
+
+def test_symlink_out_of_the_store_is_not_followed(tmp_path: Path, store: Path):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "data.bin").write_bytes(b"x" * 2_000_000)
+    (outside / "note.txt").write_text("mine")
+    (venv / "lib" / "linked-folder").symlink_to(outside)
+    (venv / "linked-file").symlink_to(outside / "note.txt")
+    shutil.rmtree(project)
+
+    entry = _only(_collect(store)["removed"])
+
+    assert entry["bytes"] < 2_000_000  # the size of what is inside the store only
+    assert not venv.exists()
+    assert (outside / "note.txt").read_text() == "mine"
+    assert (outside / "deep" / "data.bin").stat().st_size == 2_000_000
+
+
+@pytest.mark.parametrize(
+    ("point", "then"),
+    [
+        ("gc:unregistered", {"venv"}),
+        ("gc:aside", {"record", "leftover"}),
+        ("gc:unowned", {"leftover"}),
+    ],
+)
+def test_gc_killed_at_each_point_leaves_what_the_next_gc_removes(
+    tmp_path: Path, store: Path, point: str, then: set[str]
+):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    shutil.rmtree(project)
+    code = "import sys; from relocator import gc, store; gc.collect(store.Store(sys.argv[1]))"
+    env = {**os.environ, "RELOCATOR_FAULT": point}
+    killed = subprocess.run([sys.executable, "-c", code, str(store)], env=env, check=False)
+    assert killed.returncode == -9
+    assert _rows(store) == []  # the row goes first
+
+    result = _collect(store)
+
+    assert {e["kind"] for e in result["removed"]} == then
+    assert {e["venv"] for e in result["removed"]} == {venv.name}
+    _all_clean(store)
+
+
+def test_tmp_symlinked_out_of_the_store_is_not_renamed_into(tmp_path: Path, store: Path):
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.gc-1-abcd").mkdir()  # a name gc would take for its own, were it inside
+    (store / "tmp").rmdir()
+    (store / "tmp").symlink_to(outside)
+    shutil.rmtree(project)
+
+    assert _only(_collect(store)["removed"])["venv"] == venv.name
+
+    assert not venv.exists()
+    assert sorted(p.name for p in outside.iterdir()) == ["x.gc-1-abcd"]
+
+
+def test_what_a_running_gc_set_aside_is_left_to_it(tmp_path: Path, store: Path):
+    _adopted(tmp_path / "p")
+    ours = make_venv(store / "tmp" / f"p-0123abcd.gc-{os.getpid()}-0a1b2c3d")
+
+    assert _collect(store) == {"removed": [], "spared": [], "bytes_freed": 0}
+    assert ours.is_dir()
