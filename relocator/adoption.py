@@ -1,11 +1,29 @@
-"""``relocate adopt``: converge a project to relocated, registered, working."""
+"""``relocate adopt``: converge a project to relocated, registered, working.
+
+Whatever state the project is in, adopt brings it to one store venv with the
+user's packages, linked and registered:
+
+========================  ==============================================================
+``.venv`` is              adopt
+========================  ==============================================================
+relocated, ours           nothing (registered again from the owner record if needed);
+                          a venv a tool emptied is rebuilt from the recipe, one whose
+                          Python went away is mended on the same minor or rebuilt
+relocated, moved here     the venv follows the project (:mod:`relocator.moved`)
+a real venv               moved into the store; a venv it replaced is retired after
+uv's central env          moved into the store the same way (``uv cache clean`` would
+                          delete it where it was)
+gone, or dangling         this machine's registered venv is linked again; with none,
+                          one is built from the recipe (a second machine, a wiped store)
+========================  ==============================================================
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Optional
 
-from relocator import link, resolver, transfer, venvs
+from relocator import creation, health, link, moved, recipes, resolver, transfer, venvs
 from relocator.errors import RelocatorError
 from relocator.files import is_under
 from relocator.git import add_git_exclude
@@ -13,34 +31,40 @@ from relocator.journal import Intent
 from relocator.project import check_new
 from relocator.registry import Registry, Row
 from relocator.relocation import (
+    Notes,
     Outcome,
+    Wants,
     finish_adopt,
-    finish_create,
     locked,
     new_row,
     notes_of,
+    retire,
     undo_adopt,
-    undo_create,
 )
 from relocator.store import Store
 
 
-def adopt(path: str, python: Optional[str] = None, store: Optional[Store] = None) -> Outcome:
+def adopt(
+    path: str,
+    python: Optional[str] = None,
+    store: Optional[Store] = None,
+    wants: Optional[Wants] = None,
+) -> Outcome:
     """Converge the project at or above ``path`` to relocated and registered."""
     store = store or Store()
+    wants = wants or Wants(python)
     with locked(path, store) as (project, registry, recovered):
-        done = _adopt(store, registry, project, python)
+        done = converge(store, registry, project, wants)
         return done._replace(notes=(*recovered.notes, *done.notes))
 
 
-def _adopt(
-    store: Store, registry: Registry, project: resolver.Resolved, python: Optional[str]
-) -> Outcome:
+def converge(store: Store, registry: Registry, project: resolver.Resolved, wants: Wants) -> Outcome:
+    """Adopt's work on a locked project (also what ``doctor --fix`` runs)."""
     root = project.path
     state = link.inspect(root, store.venvs)
     dotvenv = os.path.join(root, link.LINK)
     if state.kind == link.RELOCATED:
-        return _already(store, registry, project, state.target or "", python)
+        return _relocated(store, registry, project, state.target or "", wants)
     check_new(root)
     if state.kind == link.FILE:
         raise RelocatorError(f"{dotvenv} is a file, not a venv; move it away and run again")
@@ -48,8 +72,8 @@ def _adopt(
         raise RelocatorError(
             f"{dotvenv} is a folder without pyvenv.cfg, not a venv; move it away and run again"
         )
-    if state.kind == link.FOREIGN:
-        target = state.target or ""
+    target = state.target or dotvenv
+    if state.kind == link.FOREIGN and not link.uv_central(target):
         if is_under(target, os.path.realpath(store.root)):
             where = "into relocator's store, but not to the root of a venv there"
         else:
@@ -58,40 +82,110 @@ def _adopt(
             f"{dotvenv} is a symlink to {target}, {where}; "
             "remove the link (or undo it with the tool that made it) and run again"
         )
-    if state.kind == link.IN_PROJECT:
-        moved = _move_in(store, registry, project, state.target or dotvenv)
-        return moved._replace(notes=(*_python_note(python), *moved.notes))
-    return _relink_or_create(store, registry, project, python, dangling=state.kind == link.DANGLING)
+    if state.kind in (link.IN_PROJECT, link.FOREIGN):
+        replaced = registry.get(project.key)
+        done = _move_in(store, registry, project, target)
+        notes = [*_python_note(wants.python), *done.notes]
+        if replaced is not None and replaced.venv != os.path.basename(done.venv):
+            notes += _succeed(store, project, replaced.venv, done.venv, wants)
+        return done._replace(notes=tuple(notes))
+    return _relink_or_create(store, registry, project, wants, dangling=state.kind == link.DANGLING)
+
+
+def _succeed(store: Store, project: resolver.Resolved, old: str, new: str, wants: Wants) -> Notes:
+    """Retire the project's old store venv now that ``new`` replaced it, filling ``new``
+    from the recipe first when a tool made it empty (``poetry env use 3.12``) and the old
+    one had packages; an old venv is never retired for an empty one."""
+    old_venv = store.venv_path(old)
+    if venvs.has_packages(new) or not venvs.has_packages(old_venv):
+        return retire(store, old, project.key, project.path)
+    recipe = recipes.find(project.path) if wants.install else None
+    kept = f"kept the old venv {old_venv} (relocate gc removes it once you are done with it)"
+    if recipe is None:
+        return [f"the new .venv is empty and there is nothing to install from: {kept}"]
+    try:
+        notes = recipes.install(recipe, project.path, new, on_line=wants.progress)
+    except RelocatorError as e:
+        return [f"installing into the new .venv failed ({e}): {kept}"]
+    notes.append(f"the new .venv was empty: installed {recipes.describe(recipe)}")
+    return notes + retire(store, old, project.key, project.path)
 
 
 def _relink_or_create(
-    store: Store,
-    registry: Registry,
-    project: resolver.Resolved,
-    python: Optional[str],
-    *,
-    dangling: bool,
+    store: Store, registry: Registry, project: resolver.Resolved, wants: Wants, *, dangling: bool
 ) -> Outcome:
-    """No usable .venv: link this machine's registered venv, or create one.
+    """No usable .venv: link this machine's registered venv, or make one.
 
     A dangling link is a project synced from another machine, a wiped store, or
     a removed ``.venv.nosync``; a missing one, a tool that deleted the link.
+    Where a venv existed and is gone here, the new one is built from the recipe.
     """
     row = registry.get(project.key)
     if row is not None and os.path.isdir(store.venv_path(row.venv)):
-        store.claim(row.venv, project.key, project.path)
-        link.create(project.path, store.venv_path(row.venv), store.venvs)
-        notes = notes_of(add_git_exclude(project.path))
         venv = store.venv_path(row.venv)
-        return Outcome(project.path, venv, "relinked", row.python, row.provider, tuple(notes))
+        store.claim(row.venv, project.key, project.path)
+        link.create(project.path, venv, store.venvs)
+        notes = notes_of(add_git_exclude(project.path))
+        relinked = Outcome(project.path, venv, "relinked", row.python, row.provider, tuple(notes))
+        return _heal(store, registry, project, name=row.venv, wants=wants, done=relinked)
     if row is not None:  # its venv is gone: the row and owner record say nothing true
         registry.remove(project.key)
         store.remove_owner(row.venv)
-    created = _create(store, registry, project, python)
-    if not dangling:
+    created = creation.create(store, registry, project, wants, build=dangling or row is not None)
+    if row is None and not dangling:
         return created
-    note = "the venv .venv led to was gone: this one is new, reinstall the project's packages"
+    note = "the venv .venv led to is not on this machine: made a new one"
     return created._replace(notes=(note, *created.notes))
+
+
+def _relocated(
+    store: Store, registry: Registry, project: resolver.Resolved, target: str, wants: Wants
+) -> Outcome:
+    name = os.path.basename(target)
+    owner = store.read_owner(name)
+    theirs = owner is not None and owner.get("key") != project.key
+    if owner is not None and theirs and moved.moved_away(store, name, owner):
+        row, notes = moved.follow(store, registry, project, name, owner)
+        done = Outcome(project.path, target, "moved along", row.python, row.provider, tuple(notes))
+    else:
+        done = _already(store, registry, project, target, wants.python)
+    return _heal(store, registry, project, name=name, wants=wants, done=done)
+
+
+def _heal(
+    store: Store,
+    registry: Registry,
+    project: resolver.Resolved,
+    *,
+    name: str,
+    wants: Wants,
+    done: Outcome,
+) -> Outcome:
+    """Repair the linked store venv ``name`` when a tool or an upgrade broke it."""
+    condition = health.venv_condition(store, name)
+    notes: Notes = []
+    if condition == health.INTERPRETER_MISSING:
+        mended = creation.mend_interpreter(store, name)
+        if mended is not None:
+            notes += mended
+            condition = health.OK
+    if condition == health.OK:
+        return done._replace(notes=(*done.notes, *notes))
+    if condition == health.INTERPRETER_MISSING and not _has_recipe(project.path, wants):
+        version = venvs.python_version(store.venv_path(name)) or "its Python"
+        raise RelocatorError(
+            f"the Python of {store.venv_path(name)} ({version}) is gone and the project has "
+            "no lock file or requirements to rebuild it from; install that Python again "
+            "(uv python install, pyenv) and run relocate adopt again"
+        )
+    why = "was emptied by a tool" if condition == health.VENV_EMPTIED else "lost its Python"
+    rebuilt = creation.create(store, registry, project, wants, build=True, replaces=name)
+    note = f"{store.venv_path(name)} {why}: rebuilt"
+    return rebuilt._replace(notes=(*done.notes, note, *rebuilt.notes))
+
+
+def _has_recipe(root: str, wants: Wants) -> bool:
+    return wants.install and recipes.find(root) is not None
 
 
 def _already(
@@ -119,38 +213,20 @@ def _python_note(python: Optional[str]) -> tuple[str, ...]:
     )
 
 
-def _create(
-    store: Store, registry: Registry, project: resolver.Resolved, python: Optional[str]
-) -> Outcome:
-    reason = link.problem(project.path, store.venvs)
-    if reason:
-        raise RelocatorError(reason)
-    name = store.new_venv_name(project.path)
-    dest = store.venv_path(name)
-    intent = Intent.begin(store, op="create", key=project.key, project=project.path, venv=name)
-    store.write_owner(name, new_row(project, name, None).owner_record())
-    try:
-        venvs.create(dest, project.path, python)
-    except BaseException:
-        undo_create(store, intent)
-        raise
-    intent.advance("created")
-    row, notes = finish_create(store, registry, intent)
-    return Outcome(project.path, dest, "created", row.python, row.provider, tuple(notes))
-
-
 def _move_in(store: Store, registry: Registry, project: resolver.Resolved, src: str) -> Outcome:
     root = project.path
     cross = not venvs.same_volume(src, store.venvs)
     before = venvs.check_movable(src, store.tmp, cross_volume=cross)
     reason = link.problem(root, store.venvs, moving_away=src)
-    aside = os.path.join(root, transfer.ASIDE)
-    if reason is None and os.path.lexists(aside):
-        reason = f"{aside} is in the way (left by an earlier relocate?); move it away and run again"
-    if reason:
-        raise RelocatorError(reason)
     name = store.new_venv_name(root)
     where = transfer.places(store, "adopt", root, name, src)
+    if reason is None and os.path.lexists(where.aside):
+        reason = (
+            f"{where.aside} is in the way (left by an earlier relocate?); "
+            "move it away and run again"
+        )
+    if reason:
+        raise RelocatorError(reason)
     mode = "copy" if cross else "rename"
     intent = Intent.begin(
         store, op="adopt", key=project.key, project=root, venv=name, src=src, mode=mode

@@ -7,11 +7,24 @@ The only module that imports typer. Errors are raised, never printed here:
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Optional
 
 import typer
 
-from relocator import __version__, adoption, ejection, health, lookup, relocation, resolver, shells
+from relocator import (
+    __version__,
+    adoption,
+    creation,
+    ejection,
+    health,
+    lookup,
+    relocation,
+    resolver,
+    shells,
+)
+from relocator import doctor as doctor_
+from relocator import gc as gc_
 from relocator.errors import EXIT_INTERRUPTED, UsageError, say
 
 app = typer.Typer(
@@ -59,19 +72,156 @@ def _render(outcome: relocation.Outcome) -> None:
         typer.echo(f"  note: {note}")
 
 
+PythonOpt = typer.Option(
+    None,
+    "--python",
+    metavar="VERSION|PATH",
+    help="Interpreter for a new venv (3.12, or a path); ignored if one exists.",
+)
+NoInstallOpt = typer.Option(
+    False,
+    "--no-install",
+    help="Leave a venv made again empty instead of installing from the lock file.",
+)
+
+
+class _Progress:
+    """One line on stderr, rewritten as a long install prints (only on a terminal)."""
+
+    def __init__(self) -> None:
+        import shutil
+
+        self.width = max(20, shutil.get_terminal_size().columns - 1)
+        self.shown = False
+
+    def __call__(self, line: str) -> None:
+        text = " ".join(line.split())[: self.width]
+        if text:
+            sys.stderr.write(f"\r\033[K{text}")
+            sys.stderr.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _wants(python: Optional[str], no_install: bool, as_json: bool) -> relocation.Wants:
+    progress = _Progress() if sys.stderr.isatty() and not as_json else None
+    return relocation.Wants(python, not no_install, progress)
+
+
+def _finish(wants: relocation.Wants) -> None:
+    if isinstance(wants.progress, _Progress):
+        wants.progress.close()
+
+
 @app.command()
 def adopt(
     path: str = PathArg,
-    python: Optional[str] = typer.Option(
-        None,
-        "--python",
-        help="Interpreter for a new venv (3.12, or a path); ignored if one exists.",
-    ),
+    python: Optional[str] = PythonOpt,
+    no_install: bool = NoInstallOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Relocate the project's venv into the store (create one if there is none)."""
-    outcome = adoption.adopt(path, python)
+    """Relocate the project's venv into the store; repair whatever state it is in.
+
+    A real .venv moves to the store; with none, an empty one is made. A .venv that
+    leads nowhere (a project synced from another machine, a wiped store) gets a venv
+    built from the project's uv.lock, poetry.lock, pdm.lock, Pipfile.lock,
+    requirements*.txt or pyproject.toml, with the tool the project uses.
+
+    Example: relocate adopt ~/Documents/myapp
+    """
+    wants = _wants(python, no_install, as_json)
+    try:
+        outcome = adoption.adopt(path, wants=wants)
+    finally:
+        _finish(wants)
     _echo_json(_outcome_json(outcome)) if as_json else _render(outcome)
+
+
+@app.command()
+def rebuild(
+    path: str = PathArg, python: Optional[str] = PythonOpt, as_json: bool = JsonOpt
+) -> None:
+    """Make the project's venv again from its lock file, then drop the old one.
+
+    What python -m venv --clear .venv, virtualenv --clear, pdm venv remove or
+    pipenv --rm would do, for a relocated project (they refuse the link, or break it).
+
+    Example: relocate rebuild --python 3.13
+    """
+    wants = _wants(python, False, as_json)
+    try:
+        outcome = creation.rebuild(path, wants=wants)
+    finally:
+        _finish(wants)
+    _echo_json(_outcome_json(outcome)) if as_json else _render(outcome)
+
+
+@app.command()
+def doctor(
+    path: Optional[str] = typer.Argument(
+        None, metavar="[PATH]", help="One project (default: every registered one and the store)."
+    ),
+    fix: bool = typer.Option(False, "--fix", help="Repair what can be repaired."),
+    no_install: bool = NoInstallOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Find what is wrong with relocated projects and the store; --fix repairs it.
+
+    Checks each project's link, venv and interpreter, hidden .pth files, the backup
+    marks, interrupted work, and store venvs the registry lost or no project links to.
+    Exit 0 when all is well (or all was fixed), 1 otherwise.
+
+    Example: relocate doctor --fix
+    """
+    wants = _wants(None, no_install, as_json)
+    try:
+        findings = doctor_.examine(path, fix=fix, wants=wants)
+    finally:
+        _finish(wants)
+    if as_json:
+        _echo_json([f.as_dict() for f in findings])
+    else:
+        for f in findings:
+            where = f.project or "store"
+            typer.echo(f"{f.status:<20} {f.check:<12} {where}\n{'':<33} {f.message}")
+        if not findings:
+            typer.echo("nothing relocated yet (relocate adopt PATH relocates a project)")
+    if not doctor_.healthy(findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def gc(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go; remove nothing."),
+    force: bool = typer.Option(False, "--force", help="Remove venvs a running process uses too."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Remove store venvs whose project is gone or no longer links to them.
+
+    A project counts as gone only when the folder that held it is there and readable:
+    an unmounted volume or a missing sync root never makes it gone. A venv a running
+    process uses is kept unless --force.
+
+    Example: relocate gc --dry-run
+    """
+    result = gc_.collect(dry_run=dry_run, force=force)
+    if as_json:
+        _echo_json(result)
+        return
+    verb = "would remove" if dry_run else "removed"
+    for item in result["removed"]:
+        typer.echo(f"{verb} {item['venv'] or 'registry row'} ({item['project']}): {item['reason']}")
+    for item in result["spared"]:
+        typer.echo(f"kept {item['venv']} ({item['project']}): {item['reason']}")
+    if not result["removed"] and not result["spared"]:
+        typer.echo("nothing to remove")
+        return
+    freed = f"{result['bytes_freed'] / 1e6:.1f} MB {'to free' if dry_run else 'freed'}"
+    typer.echo(f"{len(result['removed'])} {verb}, {len(result['spared'])} kept, {freed}")
 
 
 @app.command()
@@ -136,10 +286,11 @@ def _line(row: dict[str, Any]) -> str:
 def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
     """Show the health of the relocated project at or above PATH.
 
-    Status is one of: ok, project-missing, link-missing (.venv or its .venv.nosync hop is
-    gone, the venv is there), link-replaced (something else took the .venv name),
-    venv-missing, interpreter-missing. Exit 0 whenever it reports, 1 when PATH is in no
-    known project.
+    Status is one of: ok, project-missing (moved or deleted), link-missing (.venv or its
+    .venv.nosync hop is gone, the venv is there), link-replaced (a tool put its own venv
+    at .venv), venv-missing, venv-emptied (a tool cleared it through the link),
+    interpreter-missing; each but ok comes with the command that repairs it. Exit 0
+    whenever it reports, 1 when PATH is in no known project.
     """
     row = health.status(path)
     if as_json:

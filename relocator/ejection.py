@@ -7,9 +7,10 @@ from typing import Optional
 
 from relocator import link, resolver, transfer, venvs
 from relocator.errors import NotFound, RelocatorError
+from relocator.git import remove_git_exclude
 from relocator.journal import Intent
 from relocator.registry import Registry
-from relocator.relocation import Outcome, finish_eject, locked, undo_eject
+from relocator.relocation import Outcome, finish_eject, locked, notes_of, retire, undo_eject
 from relocator.store import Store
 
 
@@ -23,6 +24,10 @@ def eject(path: str, store: Optional[Store] = None) -> Outcome:
             done = _eject(store, registry, project, name)
             return done._replace(notes=(*recovered.notes, *done.notes))
         dotvenv = os.path.join(project.path, link.LINK)
+        row = registry.get(project.key)
+        if row is not None and state.kind in (link.IN_PROJECT, link.FOREIGN):
+            done = _let_go(store, registry, project, row.venv, state.target or dotvenv)
+            return done._replace(notes=(*recovered.notes, *done.notes))
         if state.kind == link.IN_PROJECT and "eject" in recovered.finished:
             python = venvs.python_version(dotvenv)
             notes = tuple(recovered.notes)
@@ -85,3 +90,20 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
     python = venvs.python_version(where.dest)
     action = "ejected (copied)" if cross else "ejected"
     return Outcome(root, where.dest, action, python, project.provider, tuple(notes))
+
+
+def _let_go(
+    store: Store, registry: Registry, project: resolver.Resolved, name: str, venv: str
+) -> Outcome:
+    """A tool replaced the link with a venv of its own: keep that one, and let the
+    store venv it replaced go (unregistered first: a kill leaves an orphan for gc)."""
+    root = project.path
+    registry.remove(project.key)
+    notes = retire(store, name, project.key, root)
+    hop = os.path.join(root, link.HOP)
+    if os.path.islink(hop):
+        os.unlink(hop)
+    notes += notes_of(remove_git_exclude(root))
+    notes.insert(0, f"kept the project's own .venv (it leads to {venv})")
+    python = venvs.python_version(venv)
+    return Outcome(root, venv, "ejected", python, project.provider, tuple(notes))

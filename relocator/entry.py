@@ -33,7 +33,9 @@ def main(argv: Optional[list[str]] = None) -> int:
 
         return cli.run(args)
     except RelocatorError as e:
-        say(str(e))
+        output = getattr(e, "output", None)  # what a package manager printed before it failed
+        log = _write_log(f"{output}\n") if output else None
+        say(f"{e} (its whole output: {log})" if log else str(e))
         return e.exit_code
     except KeyboardInterrupt:
         say("interrupted")
@@ -60,8 +62,9 @@ def _describe(e: OSError) -> str:
     return f"{e.strerror or type(e).__name__}{where}"
 
 
-def _write_log() -> Optional[str]:
-    """Write the traceback into the store's logs (only a store that is there and ours)."""
+def _write_log(text: Optional[str] = None) -> Optional[str]:
+    """Write ``text`` (else the traceback) into the store's logs (only a store that is
+    there and ours)."""
     import traceback
 
     from relocator.store import Store
@@ -73,7 +76,7 @@ def _write_log() -> Optional[str]:
         os.makedirs(store.logs, exist_ok=True)
         path = store.log_path()
         with open(path, "a", encoding="utf-8", errors="backslashreplace") as f:
-            f.write(f"relocate {' '.join(sys.argv[1:])}\n{traceback.format_exc()}\n")
+            f.write(f"relocate {' '.join(sys.argv[1:])}\n{text or traceback.format_exc()}\n")
     except (OSError, RelocatorError):
         return None
     return path

@@ -1,8 +1,13 @@
-"""Health of registered projects: what ``relocate list`` and ``relocate status`` report."""
+"""Health of registered projects: what ``relocate list``, ``status`` and ``doctor`` report.
+
+A project's status is one word; each one but ``ok`` comes with the one
+command that repairs it (``relocate adopt`` converges every state it can).
+"""
 
 from __future__ import annotations
 
 import os
+import shlex
 from typing import Any, Optional
 
 from relocator import link, resolver, venvs
@@ -12,47 +17,95 @@ from relocator.registry import Registry, Row
 from relocator.store import Store
 
 OK = "ok"
-PROJECT_MISSING = "project-missing"
-LINK_MISSING = "link-missing"
-LINK_REPLACED = "link-replaced"  # a real .venv came back, e.g. after `poetry env use`
-VENV_MISSING = "venv-missing"
-INTERPRETER_MISSING = "interpreter-missing"
-STATUSES = (OK, PROJECT_MISSING, LINK_MISSING, LINK_REPLACED, VENV_MISSING, INTERPRETER_MISSING)
+PROJECT_MISSING = "project-missing"  # moved, renamed or deleted
+LINK_MISSING = "link-missing"  # .venv or its .venv.nosync hop is gone; the venv is there
+LINK_REPLACED = "link-replaced"  # a real .venv came back (`poetry env use`, `rm -rf .venv`...)
+VENV_MISSING = "venv-missing"  # the store venv is gone (a wiped store, `hatch env remove`)
+VENV_EMPTIED = "venv-emptied"  # a tool cleared it through the link (`python -m venv --clear`)
+INTERPRETER_MISSING = "interpreter-missing"  # its base Python was removed or upgraded
+STATUSES = (
+    OK,
+    PROJECT_MISSING,
+    LINK_MISSING,
+    LINK_REPLACED,
+    VENV_MISSING,
+    VENV_EMPTIED,
+    INTERPRETER_MISSING,
+)
+UV_CENTRAL = "uv-central-env"  # the cause of a link-replaced: uv's centralized-project-envs
 
-
-#: What to do, for the states a command repairs.
+#: What to do, for each state ({project} is the project's path).
 HINTS = {
-    LINK_MISSING: "relocate adopt PROJECT links the venv again",
-    VENV_MISSING: "relocate adopt PROJECT creates a new venv (then reinstall the packages)",
+    PROJECT_MISSING: "moved? relocate adopt NEWPATH takes the venv along; "
+    "deleted? relocate gc removes its venv",
+    LINK_MISSING: "relocate adopt {project} links the venv again",
+    LINK_REPLACED: "relocate adopt {project} moves the new .venv into the store "
+    "and then retires the old one",
+    VENV_MISSING: "relocate adopt {project} rebuilds it from the project's lock or requirements",
+    VENV_EMPTIED: "relocate adopt {project} rebuilds it from the project's lock or requirements",
+    INTERPRETER_MISSING: "relocate adopt {project} recreates it on the same Python minor "
+    "version, or rebuilds it from the project's lock or requirements",
+    UV_CENTRAL: "uv's centralized-project-envs preview replaced the link: keep it off for this "
+    "project (export UV_PROJECT_ENVIRONMENT=.venv, or drop it from UV_PREVIEW_FEATURES or "
+    "preview-features), then relocate adopt {project} moves uv's env into the store",
 }
 
 
-def status_of(store: Store, row: Row) -> str:
-    venv = store.venv_path(row.venv)
-    if not os.path.isdir(row.path):
-        return PROJECT_MISSING
-    state = link.inspect(row.path, store.venvs)
-    if state.kind in (link.ABSENT, link.DANGLING):  # the link, or its .venv.nosync hop, is gone
-        return LINK_MISSING if os.path.isdir(venv) else VENV_MISSING
-    if state.kind != link.RELOCATED or os.path.basename(state.target or "") != row.venv:
-        return LINK_REPLACED
+def venv_condition(store: Store, name: str) -> str:
+    """OK, VENV_MISSING, VENV_EMPTIED or INTERPRETER_MISSING, for the store venv ``name``."""
+    venv = store.venv_path(name)
+    if not os.path.isdir(venv):
+        return VENV_MISSING
+    if not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
+        return VENV_EMPTIED  # `python -m venv --clear` empties it, then fails on the link
+    if not store.tagged(name) and not venvs.has_packages(venv):
+        return VENV_EMPTIED  # recreated in place by a tool (`uv venv --clear`), nothing in it
     if not os.path.exists(venvs.interpreter(venv)):
         return INTERPRETER_MISSING
     return OK
 
 
+def link_cause(state: link.LinkState) -> Optional[str]:
+    """What replaced relocator's link, when it can tell."""
+    if state.kind == link.FOREIGN and link.uv_central(state.target or ""):
+        return UV_CENTRAL
+    return None
+
+
+def diagnose(store: Store, row: Row) -> tuple[str, Optional[str]]:
+    """The status of a registered project, and the cause when one is known."""
+    if not os.path.isdir(row.path):
+        return PROJECT_MISSING, None
+    state = link.inspect(row.path, store.venvs)
+    condition = venv_condition(store, row.venv)
+    if state.kind in (link.ABSENT, link.DANGLING):  # the link, or its .venv.nosync hop, is gone
+        return (LINK_MISSING, None) if condition == OK else (condition, None)
+    if state.kind != link.RELOCATED or os.path.basename(state.target or "") != row.venv:
+        return LINK_REPLACED, link_cause(state)
+    return condition, None
+
+
+def status_of(store: Store, row: Row) -> str:
+    return diagnose(store, row)[0]
+
+
+def hint(status: str, cause: Optional[str], project: str) -> Optional[str]:
+    text = HINTS.get(cause or status)
+    return text.replace("{project}", shlex.quote(project)) if text else None
+
+
 def report(store: Store, row: Row) -> dict[str, Any]:
     venv = store.venv_path(row.venv)
     files, size = venvs.usage(venv)
-    status = status_of(store, row)
-    hint = HINTS.get(status)
+    status, cause = diagnose(store, row)
     return {
         "project": row.path,
         "venv": venv,
-        "python": row.python,
+        "python": venvs.python_version(venv) or row.python,
         "provider": row.provider,
         "status": status,
-        "hint": hint.replace("PROJECT", row.path) if hint else None,
+        "cause": cause,
+        "hint": hint(status, cause, row.path),
         "files": files,
         "bytes": size,
     }
@@ -66,6 +119,19 @@ def list_all(store: Optional[Store] = None) -> list[dict[str, Any]]:
         return [report(store, row) for row in registry.all()]
 
 
+def registered_at_or_above(store: Store, registry: Registry, start: str) -> Optional[Row]:
+    """The registered project at or above ``start`` (refusing another project's link)."""
+    folder = start
+    while True:
+        row = registry.get(resolver.key(folder))
+        if row is not None:
+            return row
+        _refuse_anothers(store, folder)
+        if folder == os.path.dirname(folder):
+            return None
+        folder = os.path.dirname(folder)
+
+
 def status(path: str, store: Optional[Store] = None) -> dict[str, Any]:
     """The report of the registered project at or above ``path`` (which may be gone)."""
     store = store or Store()
@@ -75,15 +141,9 @@ def status(path: str, store: Optional[Store] = None) -> dict[str, Any]:
         start = resolver.spelling(path)  # a project that is gone has a status too
     if os.path.isdir(store.root):
         with Registry(store.ensure()) as registry:
-            folder = start
-            while True:
-                row = registry.get(resolver.key(folder))
-                if row is not None:
-                    return report(store, row)
-                _refuse_anothers(store, folder)
-                if folder == os.path.dirname(folder):
-                    break
-                folder = os.path.dirname(folder)
+            row = registered_at_or_above(store, registry, start)
+            if row is not None:
+                return report(store, row)
     raise NotFound(f"{start} is in no relocated project (relocate list shows them)")
 
 
@@ -94,7 +154,12 @@ def _refuse_anothers(store: Store, folder: str) -> None:
     state = link.inspect(folder, store.venvs)
     owner = store.read_owner(os.path.basename(state.target or ""))
     if state.kind == link.RELOCATED and owner and owner.get("key") != resolver.key(folder):
+        gone = not os.path.lexists(str(owner.get("path")))
         raise NotFound(
-            f"{folder}/.venv leads to the venv of {owner.get('path')} (a copied or moved "
-            "project?); it is not registered for this folder"
+            f"{folder}/.venv leads to the venv of {owner.get('path')}"
+            + (
+                ", which is gone: moved here? relocate adopt takes the venv along"
+                if gone
+                else " (a copied project?); it is not registered for this folder"
+            )
         )

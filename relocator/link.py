@@ -25,6 +25,7 @@ from relocator.errors import RelocatorError
 LINK = ".venv"
 HOP = ".venv.nosync"
 NAMES = (LINK, HOP)
+UV_ENVIRONMENTS = "environments-v2"  # uv's cache folder of centralized project envs
 
 ABSENT = "absent"  # no .venv
 RELOCATED = "relocated"  # resolves to the root of a store venv that is there
@@ -67,6 +68,14 @@ def is_store_venv(real: str, store_venvs: str) -> bool:
         folder == os.path.realpath(store_venvs)
         and not name.endswith(".json")
         and (os.path.isdir(real) or not os.path.lexists(real))
+    )
+
+
+def uv_central(real: str) -> bool:
+    """Whether ``real`` is an environment in uv's cache (``<cache>/environments-v2/<name>``),
+    where uv's ``centralized-project-envs`` preview keeps a project's venv."""
+    return os.path.basename(os.path.dirname(real)) == UV_ENVIRONMENTS and os.path.isfile(
+        os.path.join(real, "pyvenv.cfg")
     )
 
 

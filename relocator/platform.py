@@ -34,9 +34,13 @@ class Platform:
     def mark_sync_ignored(self, path: str) -> None:
         """Ask sync clients not to upload ``path`` (a symlink is marked itself)."""
 
-    def clear_hidden(self, path: str) -> int:
-        """Clear ``UF_HIDDEN`` on ``path`` and everything below; return how many had it."""
-        return 0
+    def is_hidden(self, path: str) -> bool:
+        """Whether ``path`` carries ``UF_HIDDEN`` (macOS sets it on files in synced dot-folders)."""
+        return False
+
+    def clear_hidden(self, path: str) -> bool:
+        """Clear ``UF_HIDDEN`` on ``path`` (not below it); return whether it had it."""
+        return False
 
     def on_disk_path(self, path: str) -> Optional[str]:
         """The path of an existing file as the volume spells it, if the system can tell."""
@@ -50,12 +54,16 @@ class Darwin(Platform):
     def mark_sync_ignored(self, path: str) -> None:
         _setxattr(path, SYNC_IGNORE_XATTR, b"1", follow=False)
 
-    def clear_hidden(self, path: str) -> int:
-        cleared = 0
-        for top, dirs, files in os.walk(path):
-            for name in [*dirs, *files]:
-                cleared += _clear_flag(os.path.join(top, name))
-        return cleared + _clear_flag(path)
+    def is_hidden(self, path: str) -> bool:
+        return bool(getattr(os.lstat(path), "st_flags", 0) & UF_HIDDEN)
+
+    def clear_hidden(self, path: str) -> bool:
+        st = os.lstat(path)
+        flags = getattr(st, "st_flags", 0)
+        if not flags & UF_HIDDEN:
+            return False
+        os.lchflags(path, flags & ~UF_HIDDEN)  # type: ignore[attr-defined,unused-ignore]
+        return True
 
     def on_disk_path(self, path: str) -> Optional[str]:
         import fcntl
@@ -72,15 +80,6 @@ class Darwin(Platform):
         finally:
             os.close(fd)
         return os.fsdecode(buf.split(b"\0", 1)[0])
-
-
-def _clear_flag(path: str) -> int:
-    st = os.lstat(path)
-    flags = getattr(st, "st_flags", 0)
-    if not flags & UF_HIDDEN:
-        return 0
-    os.lchflags(path, flags & ~UF_HIDDEN)  # type: ignore[attr-defined,unused-ignore]
-    return 1
 
 
 def _setxattr(path: str, name: str, value: bytes, *, follow: bool) -> None:

@@ -10,7 +10,7 @@ from relocator import link, resolver
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under, read_small
 
-MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".venv")
+MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", ".venv")
 
 
 def is_project(folder: str) -> bool:
@@ -34,7 +34,7 @@ def find_root(path: str, store_venvs: str) -> str:
         if parent == folder:
             raise NotFound(
                 f"{start} is in no Python project (looked for pyproject.toml, setup.py, "
-                "setup.cfg, requirements*.txt or .venv up to /); pass the project folder"
+                "setup.cfg, Pipfile, requirements*.txt or .venv up to /); pass the project folder"
             )
         folder = parent
     return workspace_root(folder) or folder

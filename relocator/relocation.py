@@ -17,7 +17,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 from relocator import faults, link, platform, resolver, rewrite, transfer, venvs
 from relocator.errors import NotOwner
@@ -38,6 +38,14 @@ class Outcome(NamedTuple):
     python: Optional[str]
     provider: Optional[str]
     notes: tuple[str, ...] = ()
+
+
+class Wants(NamedTuple):
+    """What the user asked of a command that may create a venv."""
+
+    python: Optional[str] = None  # --python: the interpreter of a new venv
+    install: bool = True  # build a replacement venv from the project's recipe
+    progress: Optional[Callable[[str], None]] = None  # each line of a long install
 
 
 class Recovered(NamedTuple):
@@ -88,8 +96,41 @@ def marks(store: Store, name: str) -> Notes:
     return []
 
 
+def unhide(venv: str) -> Notes:
+    """Clear the hidden flag macOS puts on files in synced dot-folders from the venv's
+    ``.pth`` files; a flag that will not clear is a note."""
+    notes: Notes = []
+    for path in venvs.pth_files(venv):
+        try:
+            platform.current.clear_hidden(path)
+        except OSError as e:
+            notes.append(f"could not clear the hidden flag of {path} ({e.strerror})")
+    return notes
+
+
 def notes_of(note: Optional[str]) -> Notes:
     return [note] if note else []
+
+
+def retire(store: Store, name: str, key: str, project: str) -> Notes:
+    """Remove the project's replaced store venv ``name``, once its successor is in place.
+
+    A venv a live process uses stays (``relocate gc`` takes it when it is free).
+    """
+    from relocator import processes
+
+    venv = store.venv_path(name)
+    if not os.path.lexists(venv):
+        store.remove_owner(name)
+        return []
+    store.claim(name, key, project)
+    users = processes.users([venv]).get(venv)
+    if users:
+        who = f"pid {users[0].pid} ({users[0].name})"
+        return [f"kept the replaced venv {venv}: {who} uses it (relocate gc removes it later)"]
+    store.discard(venv)
+    store.remove_owner(name)
+    return [f"removed the replaced venv {venv}"]
 
 
 # -- finishing and undoing ----------------------------------------------------------
@@ -124,11 +165,7 @@ def finish_adopt(store: Store, registry: Registry, intent: Intent) -> tuple[Row,
     where = transfer.places(store, "adopt", root, name, intent.get("src"))
     project = resolver.Resolved(root, intent["key"], resolver.provider(root))
     store.claim(name, project.key, root)
-    try:  # first: Python skips .pth files that carry the flag
-        platform.current.clear_hidden(where.dest)
-        notes: Notes = []
-    except OSError as e:
-        notes = [f"could not clear the hidden flag in {where.dest} ({e.strerror})"]
+    notes = unhide(where.dest)  # first: Python skips .pth files that carry the flag
     link.create(root, where.dest, store.venvs)
     intent.advance("linked")
     row = register(store, registry, project, name)

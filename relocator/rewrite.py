@@ -261,29 +261,43 @@ def _replace_literals(
 # -- editable installs -----------------------------------------------------------
 
 
-def respell_editables(venv: str, project: resolver.Resolved) -> list[str]:
-    """Make editable-install references to ``project`` use its spelling.
+def respell_editables(
+    venv: str, project: resolver.Resolved, moved_from: Optional[resolver.Resolved] = None
+) -> list[str]:
+    """Make editable-install references to ``project`` use its spelling; with
+    ``moved_from``, references to the project's old place point at the new one.
 
     Returns notes on the files left as they were.
     """
+
+    def place(path: str) -> Optional[str]:
+        if moved_from is not None:
+            old = resolver.rebase(path, moved_from)
+            if old is not None:
+                return project.path + old[len(moved_from.path) :]
+        return resolver.rebase(path, project)
+
     files = Files(venv)
     for sp in site_packages(venv):
         pattern = os.path.join(glob.escape(sp), "*.dist-info", "direct_url.json")
-        files.each(sorted(glob.glob(pattern)), lambda p: _respell_direct_url(files, p, project))
+        files.each(sorted(glob.glob(pattern)), lambda p: _respell_direct_url(files, p, place))
         pths = sorted(glob.glob(os.path.join(glob.escape(sp), "*.pth")))
-        files.each(pths, lambda p: _respell_pth(files, p, project))
+        files.each(pths, lambda p: _respell_pth(files, p, place))
         finders = sorted(glob.glob(os.path.join(glob.escape(sp), "__editable__*finder.py")))
-        files.each(finders, lambda p: _respell_finder(files, p, project))
+        files.each(finders, lambda p: _respell_finder(files, p, place))
     return files.notes
 
 
-def _respell_direct_url(files: Files, path: str, project: resolver.Resolved) -> bool:
+Place = Callable[[str], Optional[str]]
+
+
+def _respell_direct_url(files: Files, path: str, place: Place) -> bool:
     data = json.loads(files.read(path) or b"{}")
     url = data.get("url") if isinstance(data, dict) else None
     if not isinstance(url, str) or not url.startswith("file:"):
         return False
     local = urllib.parse.unquote(urllib.parse.urlsplit(url).path)  # POSIX url2pathname
-    new = resolver.rebase(local, project)
+    new = place(local)
     if new is None or new == local:
         return False
     data["url"] = "file://" + urllib.parse.quote(new)
@@ -291,13 +305,13 @@ def _respell_direct_url(files: Files, path: str, project: resolver.Resolved) -> 
     return True
 
 
-def _respell_pth(files: Files, path: str, project: resolver.Resolved) -> bool:
+def _respell_pth(files: Files, path: str, place: Place) -> bool:
     text = (files.read(path) or b"").decode("utf-8", "surrogateescape")
     lines = text.split("\n")  # only what site splits on: every other byte stays as it was
     out = []
     for line in lines:
         entry = line.rstrip("\r")
-        new = resolver.rebase(entry, project) if entry.startswith("/") else None
+        new = place(entry) if entry.startswith("/") else None
         out.append(new + line[len(entry) :] if new and new != entry else line)
     if out == lines:
         return False
@@ -310,12 +324,12 @@ _FINDER_LITERAL = re.compile(
 )
 
 
-def _respell_finder(files: Files, path: str, project: resolver.Resolved) -> bool:
+def _respell_finder(files: Files, path: str, place: Place) -> bool:
     text = (files.read(path) or b"").decode("utf-8")
 
     def fix(value: object) -> object:
         if isinstance(value, str) and value.startswith("/"):
-            return resolver.rebase(value, project) or value
+            return place(value) or value
         if isinstance(value, list):
             return [fix(v) for v in value]
         if isinstance(value, dict):

@@ -192,10 +192,14 @@ class Store:
         from relocator import platform
 
         path = self.venv_path(name)
-        tag = os.path.join(path, "CACHEDIR.TAG")
-        if not os.path.exists(tag):
-            write_atomic(tag, CACHEDIR_TAG)
+        if not self.tagged(name):  # absent, or another tool's (uv writes its own)
+            write_atomic(os.path.join(path, "CACHEDIR.TAG"), CACHEDIR_TAG)
         platform.current.exclude_from_backup(path)
+
+    def tagged(self, name: str) -> bool:
+        """Whether the store venv carries relocator's own ``CACHEDIR.TAG``: a tool that
+        recreates a venv in place (``uv venv --clear``) replaces or drops it."""
+        return read_small(os.path.join(self.venv_path(name), "CACHEDIR.TAG")) == CACHEDIR_TAG
 
     # -- owner records ------------------------------------------------------
 

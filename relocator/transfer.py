@@ -25,7 +25,7 @@ from relocator import faults, venvs
 from relocator.errors import RelocatorError
 from relocator.files import is_under
 from relocator.journal import Intent
-from relocator.link import LINK
+from relocator.link import LINK, UV_ENVIRONMENTS
 from relocator.store import PROJECT_TEMP_PREFIX, Store
 
 ASIDE = PROJECT_TEMP_PREFIX + "old"  # an adopted venv's source, set aside in the project
@@ -46,14 +46,13 @@ def places(store: Store, op: str, project: str, venv: str, src: Optional[str] = 
     """Where an adopt or an eject of store venv ``venv`` moves things; all derived, none trusted."""
     if op == "adopt":
         source = src or os.path.join(project, LINK)
-        if not is_under(os.path.dirname(source), project):
+        if is_under(os.path.dirname(source), project):
+            aside = os.path.join(project, ASIDE)
+        elif os.path.basename(os.path.dirname(source)) == UV_ENVIRONMENTS:  # uv's central env
+            aside = os.path.join(os.path.dirname(source), f"{ASIDE}-{venv}")
+        else:
             raise RelocatorError(f"an adopt's source {source} is outside its project {project}")
-        return Places(
-            source,
-            store.venv_path(venv),
-            os.path.join(store.tmp, venv),
-            os.path.join(project, ASIDE),
-        )
+        return Places(source, store.venv_path(venv), os.path.join(store.tmp, venv), aside)
     return Places(
         store.venv_path(venv),
         os.path.join(project, LINK),

@@ -21,8 +21,12 @@ _VERSION = r"(?:(?:cpython|pypy|graalpy|python|cp|pp)[@-]?)?\d+(?:\.\d+){0,2}(?:
 _SPECIFIERS = r"\s*(?:[<>=!~]=?=?\s*\d+(?:\.(?:\d+|\*))*\s*(?:,\s*|$))+"
 
 
-def create(dest: str, project: str, python: Optional[str] = None) -> str:
+def create(dest: str, project: str, python: Optional[str] = None, *, pip: bool = True) -> str:
     """Create a venv at ``dest`` for ``project``; return the tool used (``uv`` or ``venv``).
+
+    With ``pip``, the venv has pip (``uv venv --seed``), so that ``.venv/bin/pip``
+    and tools that run it (Hatch, Poetry's installer) work; a project uv manages
+    needs none.
 
     Nothing inside the project runs: the tools start outside it, with the
     project's ``.python-version`` or ``requires-python`` passed as a version
@@ -37,12 +41,14 @@ def create(dest: str, project: str, python: Optional[str] = None) -> str:
     uv = shutil.which("uv")
     if uv:
         cmd = [uv, "venv", "--quiet", "--no-config", "--no-project", "--prompt", prompt]
+        cmd += ["--seed"] if pip else []
         if request:
             cmd += ["--python", _absolute(request) if python else request]
         _run([*cmd, dest], cwd=cwd, what="uv venv")
         return "uv"
     interpreter = _find_python(python)
-    cmd = [interpreter, "-I", "-m", "venv", "--prompt", prompt, dest]
+    cmd = [interpreter, "-I", "-m", "venv", "--prompt", prompt, *([] if pip else ["--without-pip"])]
+    cmd.append(dest)
     _run(cmd, cwd=cwd, what="python -m venv")
     return "venv"
 
@@ -268,9 +274,16 @@ def shapes(found: Manifest) -> Manifest:
 
 
 def python_version(venv: str) -> Optional[str]:
-    """The Python version a venv was made with, from its ``pyvenv.cfg``."""
+    """The Python version of a venv, from its own ``pyvenv.cfg`` (read each time: a
+    tool may recreate the venv with another Python). virtualenv's ``3.12.1.final.0``
+    reads as ``3.12.1``."""
     cfg = read_cfg(venv)
-    return cfg.get("version_info") or cfg.get("version")
+    numbers = []
+    for part in (cfg.get("version_info") or cfg.get("version") or "").split(".")[:3]:
+        if not part.isdigit():
+            break
+        numbers.append(part)
+    return ".".join(numbers) if len(numbers) >= 2 else None
 
 
 def read_cfg(venv: str) -> dict[str, str]:
@@ -298,6 +311,15 @@ def site_packages(venv: str) -> list[str]:
     return found
 
 
+def pth_files(venv: str) -> list[str]:
+    """The ``.pth`` files of the venv's site-packages: the only files whose hidden flag
+    matters (CPython's ``site`` skips a hidden one, and the imports it adds fail)."""
+    found = []
+    for sp in site_packages(venv):
+        found += sorted(os.path.join(sp, n) for n in os.listdir(sp) if n.endswith(".pth"))
+    return found
+
+
 def usage(venv: str) -> tuple[int, int]:
     """(file count, bytes) of everything below ``venv``."""
     files = size = 0
@@ -313,3 +335,16 @@ def usage(venv: str) -> tuple[int, int]:
 
 def interpreter(venv: str) -> str:
     return os.path.join(venv, "bin", "python")
+
+
+#: What a venv holds before anything is installed in it.
+SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel", "distribute"})
+
+
+def has_packages(venv: str) -> bool:
+    """Whether anything beyond the seed packages (pip, setuptools, wheel) is installed."""
+    for sp in site_packages(venv):
+        for name in os.listdir(sp):
+            if name.endswith(".dist-info") and name.split("-", 1)[0].lower() not in SEED_PACKAGES:
+                return True
+    return False

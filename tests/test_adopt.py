@@ -455,16 +455,17 @@ def test_python_json_for_a_dangling_link(tmp_path: Path, store: Path) -> None:
     assert "does not exist" in one_clean_error_line(plain)
 
 
-def test_a_moved_project_is_named_not_guessed(tmp_path: Path, store: Path) -> None:
+def test_a_moved_project_is_named_then_followed(tmp_path: Path, store: Path) -> None:
     project = venv_project(tmp_path / "before")
-    relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
+    venv = relocate_json("adopt", str(project), env=env_without_uv(tmp_path))["venv"]
     moved = tmp_path / "after"
     os.rename(project, moved)
-    snapshot = _snapshot(moved)
-    line = one_clean_error_line(relocate("adopt", str(moved)))
-    assert "belongs to " + str(project) in line and "moved" in line
-    assert _snapshot(moved) == snapshot
     assert [r["status"] for r in relocate_json("list")] == ["project-missing"]
+    line = one_clean_error_line(relocate("status", str(moved)))
+    assert str(project) in line and "relocate adopt" in line
+    out = relocate_json("adopt", str(moved))
+    assert (out["action"], out["venv"]) == ("moved along", venv)
+    assert [(r["project"], r["status"]) for r in relocate_json("list")] == [(str(moved), "ok")]
 
 
 def test_eject_all(tmp_path: Path, store: Path) -> None:

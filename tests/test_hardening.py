@@ -339,7 +339,7 @@ def test_a_hop_from_another_machine_is_dangling_and_repaired(tmp_path: Path, sto
     info = json.loads(relocate("python", str(project), "--json").stdout)
     assert info["valid"] is False and other in info["error"]
     out = relocate_json("adopt", str(project), env=env_without_uv(tmp_path))
-    assert out["action"] == "created" and "reinstall" in out["notes"][0]
+    assert out["action"] == "created" and any("reinstall" in n for n in out["notes"])
     assert relocate_json("status", str(project))["status"] == "ok"
 
 

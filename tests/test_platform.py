@@ -31,9 +31,9 @@ class Recording(platform.Platform):
     def mark_sync_ignored(self, path: str) -> None:
         self.calls.append(("mark_sync_ignored", path))
 
-    def clear_hidden(self, path: str) -> int:
+    def clear_hidden(self, path: str) -> bool:
         self.calls.append(("clear_hidden", path))
-        return 0
+        return False
 
     def on_disk_path(self, path: str) -> Optional[str]:
         return self.spellings.get(path)
@@ -50,13 +50,17 @@ def recording(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Recording:
 
 def test_adopt_marks_what_it_moved(tmp_path: Path, store: Path, recording: Recording) -> None:
     project = venv_project(tmp_path / "p")
+    (sp,) = (project / ".venv").glob("lib/python*/site-packages")
+    (sp / "__editable__.p-0.1.pth").write_text(str(project) + "\n")
+    (sp / "module.py").write_text("")
     outcome = adoption.adopt(str(project), store=Store(str(store)))
     venv, hop = outcome.venv, str(project / ".venv.nosync")
-    assert ("clear_hidden", venv) in recording.calls
+    pth = os.path.join(venv, sp.relative_to(project / ".venv"), "__editable__.p-0.1.pth")
     assert ("exclude_from_backup", venv) in recording.calls
     assert ("mark_sync_ignored", hop) in recording.calls
-    # flags are cleared before anything else touches the moved files
-    assert recording.calls.index(("clear_hidden", venv)) == 0
+    # only the .pth files, which site skips when hidden, and before anything else
+    assert [c for c in recording.calls if c[0] == "clear_hidden"] == [("clear_hidden", pth)]
+    assert recording.calls.index(("clear_hidden", pth)) == 0
 
 
 def test_adopt_marks_a_created_venv(tmp_path: Path, store: Path, recording: Recording) -> None:
@@ -88,7 +92,8 @@ def test_the_portable_platform_does_nothing(tmp_path: Path) -> None:
     before = os.stat(target)
     portable.exclude_from_backup(str(target))
     portable.mark_sync_ignored(str(target))
-    assert portable.clear_hidden(str(target)) == 0
+    assert portable.clear_hidden(str(target)) is False
+    assert portable.is_hidden(str(target)) is False
     assert portable.on_disk_path(str(target)) is None
     assert os.stat(target).st_mtime == before.st_mtime
     assert isinstance(platform.current, platform.Platform)

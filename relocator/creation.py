@@ -1,0 +1,147 @@
+"""Making a project's store venv: new and empty, built from the project's recipe, in
+place of one that broke, or mended in place when only its interpreter went away.
+
+A venv that replaces another is made under a new name, installed, linked and
+registered before the old one is retired: a kill at any instant leaves the old
+venv linked, or the new one linked and the old one an orphan for ``relocate gc``.
+An install that fails drops the half-made venv (never linked, so never used)
+and leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from typing import Optional
+
+from relocator import link, recipes, resolver, venvs
+from relocator.errors import RelocatorError
+from relocator.journal import Intent
+from relocator.registry import Registry
+from relocator.relocation import (
+    Notes,
+    Outcome,
+    Wants,
+    finish_create,
+    locked,
+    new_row,
+    retire,
+    undo_create,
+)
+from relocator.store import Store
+
+
+def create(
+    store: Store,
+    registry: Registry,
+    project: resolver.Resolved,
+    wants: Wants,
+    *,
+    build: bool,
+    replaces: Optional[str] = None,
+) -> Outcome:
+    """A new store venv for ``project``, linked and registered.
+
+    With ``build`` (a venv that existed is being made again: a second machine, a
+    wiped store, a venv a tool emptied) it is installed from the project's recipe
+    unless the user said ``--no-install``. ``replaces`` names the project's old
+    store venv, retired once the new one is in place.
+    """
+    root = project.path
+    reason = link.problem(root, store.venvs)
+    if reason:
+        raise RelocatorError(reason)
+    recipe = recipes.find(root) if build and wants.install else None
+    if replaces is not None and recipe is None and venvs.has_packages(store.venv_path(replaces)):
+        why = "--no-install" if not wants.install else "no lock file or requirements"
+        raise RelocatorError(
+            f"{store.venv_path(replaces)} has packages and {why}: a new venv would be "
+            "empty, so relocate keeps the one there"
+        )
+    name = store.new_venv_name(root)
+    dest = store.venv_path(name)
+    intent = Intent.begin(store, op="create", key=project.key, project=root, venv=name)
+    store.write_owner(name, new_row(project, name, None).owner_record())
+    try:
+        venvs.create(dest, root, wants.python, pip=not recipes.managed_by_uv(root))
+        notes = recipes.install(recipe, root, dest, on_line=wants.progress) if recipe else []
+    except BaseException:
+        undo_create(store, intent)
+        raise
+    intent.advance("created")
+    row, linked = finish_create(store, registry, intent)
+    notes += linked
+    if build and recipe is None:
+        why = "--no-install" if not wants.install else "no lock file or requirements found"
+        notes.append(f"the venv is new and empty ({why}): reinstall the project's packages")
+    if replaces is not None:
+        notes += retire(store, replaces, project.key, root)
+    action = f"built from {recipes.describe(recipe)}" if recipe else "created"
+    return Outcome(root, dest, action, row.python, row.provider, tuple(notes))
+
+
+def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
+    """Point the store venv ``name`` at a Python of the same minor version, keeping
+    everything installed in it; None when no such Python is found here."""
+    venv = store.venv_path(name)
+    version = venvs.python_version(venv)
+    minor = ".".join(version.split(".")[:2]) if version else None
+    python = _find_minor(minor) if minor else None
+    if python is None:
+        return None
+    bindir = os.path.join(venv, "bin")
+    for entry in os.listdir(bindir):  # links to the Python that went away: venv keeps them
+        path = os.path.join(bindir, entry)
+        if os.path.islink(path) and not os.path.exists(path):
+            os.unlink(path)
+    cmd = [python, "-I", "-m", "venv", "--upgrade", "--without-pip", venv]
+    result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
+    if result.returncode != 0 or not os.path.exists(venvs.interpreter(venv)):
+        last = (result.stderr or result.stdout).strip().splitlines() or ["no interpreter"]
+        raise RelocatorError(f"could not point {venv} at {python}: {last[-1]}")
+    return [f"its Python was gone: the venv now runs {python} (Python {minor}), packages kept"]
+
+
+def _find_minor(minor: str) -> Optional[str]:
+    """An interpreter of Python ``minor`` (3.12): uv's, else one on PATH."""
+    found: list[str] = []
+    uv = shutil.which("uv")
+    if uv:
+        result = subprocess.run(
+            [uv, "python", "find", "--system", "--no-config", "--no-project", minor],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        found += result.stdout.split()[:1] if result.returncode == 0 else []
+    found += [p for p in (shutil.which(f"python{minor}"), shutil.which("python3")) if p]
+    for python in found:
+        check = subprocess.run(
+            [python, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if check.returncode == 0 and check.stdout.strip() == minor:
+            return python
+    return None
+
+
+def rebuild(path: str, store: Optional[Store] = None, wants: Optional[Wants] = None) -> Outcome:
+    """Make the project's venv again from its recipe, then retire the old one.
+
+    What ``python -m venv --clear .venv``, ``virtualenv --clear``, ``pdm venv
+    remove`` or ``pipenv --rm`` would do for a project that is not relocated
+    (those refuse, or break, on the link).
+    """
+    store = store or Store()
+    with locked(path, store) as (project, registry, recovered):
+        state = link.inspect(project.path, store.venvs)
+        row = registry.get(project.key)
+        old = row.venv if row is not None else None
+        if state.kind == link.RELOCATED:
+            old = os.path.basename(state.target or "")
+            store.claim(old, project.key, project.path)
+        done = create(store, registry, project, wants or Wants(), build=True, replaces=old)
+        return done._replace(notes=(*recovered.notes, *done.notes))

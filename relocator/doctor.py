@@ -1,0 +1,193 @@
+"""``relocate doctor``: find what is wrong with relocated projects and the store, and fix it.
+
+Each finding names the project (or the store), the check, the status, what is
+wrong and what ``--fix`` does about it. Fixing a project is ``relocate adopt``
+on it (:func:`relocator.adoption.converge` under the project's lock), so doctor
+and adopt converge to the same state by the same code. What doctor cannot fix
+(a project that is gone, a venv no project links to) says which command does.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, NamedTuple, Optional
+
+from relocator import adoption, health, link, platform, resolver, venvs
+from relocator.errors import RelocatorError
+from relocator.journal import pending
+from relocator.project import find_root
+from relocator.registry import Registry, Row
+from relocator.relocation import Wants, unhide
+from relocator.store import Store
+
+PROBLEM = "problem"  # the status of a finding that is not a project's health word
+
+
+class Finding(NamedTuple):
+    project: Optional[str]  # None: the store itself
+    check: str  # link, venv, interpreter, hidden-pth, marks, registry, orphan, journal
+    status: str
+    message: str
+    fixed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+#: The check each health status belongs to.
+_CHECKS = {
+    health.PROJECT_MISSING: "project",
+    health.LINK_MISSING: "link",
+    health.LINK_REPLACED: "link",
+    health.VENV_MISSING: "venv",
+    health.VENV_EMPTIED: "venv",
+    health.INTERPRETER_MISSING: "interpreter",
+}
+_WHAT = {
+    health.PROJECT_MISSING: "the project folder is gone",
+    health.LINK_MISSING: ".venv no longer leads to its store venv",
+    health.LINK_REPLACED: "a tool replaced the .venv link with a venv of its own",
+    health.VENV_MISSING: "its store venv is gone",
+    health.VENV_EMPTIED: "a tool emptied its store venv through the link",
+    health.INTERPRETER_MISSING: "the Python its venv was made with is gone",
+}
+
+
+def examine(
+    path: Optional[str] = None, *, fix: bool = False, store: Optional[Store] = None, wants: Wants
+) -> list[Finding]:
+    """Every finding about the project at or above ``path``, or (None) every registered
+    project and the store; with ``fix``, each fixable one is fixed first."""
+    store = store or Store()
+    if path is not None:
+        return _one(store, path, fix, wants)
+    if not os.path.isdir(store.root):
+        return []
+    with Registry(store.ensure()) as registry:
+        rows = registry.all()
+        findings = _store(store, rows, fix)
+    for row in rows:
+        findings += _project(store, row, fix, wants)
+    return findings
+
+
+def _one(store: Store, path: str, fix: bool, wants: Wants) -> list[Finding]:
+    store.ensure()
+    root = resolver.resolve(find_root(path, store.venvs))
+    with Registry(store) as registry:
+        row = registry.get(root.key)
+    if row is not None:
+        return _project(store, row, fix, wants)
+    state = link.inspect(root.path, store.venvs)
+    message = {
+        link.DANGLING: ".venv leads to no venv on this machine (synced from another one?)",
+        link.RELOCATED: ".venv leads to a store venv registered for another path (moved?)",
+        link.IN_PROJECT: "its venv is inside the project, where the sync engine uploads it",
+        link.ABSENT: "it has no venv",
+    }.get(state.kind)
+    if message is None or (state.kind == link.ABSENT and not fix):
+        return [Finding(root.path, "link", state.kind, f"not relocated: .venv is {state.kind}")]
+    found = Finding(root.path, "link", state.kind, message)
+    return [_fixing(store, found, fix=fix, wants=wants)]
+
+
+def _project(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
+    found: list[Finding] = []
+    if pending(store, row.key):
+        message = "an interrupted relocate left work to finish"
+        interrupted = Finding(row.path, "journal", PROBLEM, message)
+        found.append(_fixing(store, interrupted, fix=fix, wants=wants))
+    status, cause = health.diagnose(store, row)
+    if status == health.PROJECT_MISSING:
+        message = f"{_WHAT[status]}; {health.hint(status, cause, row.path)}"
+        return [*found, Finding(row.path, "project", status, message)]
+    if status != health.OK:
+        why = health.hint(status, None, row.path) if cause is None else _cause(cause, row.path)
+        message = f"{_WHAT[status]}; {why}"
+        broken = Finding(row.path, _CHECKS[status], status, message)
+        return [*found, _fixing(store, broken, fix=fix, wants=wants)]
+    found += _hidden(row.path, store.venv_path(row.venv), fix)
+    found += _marks(store, row.path, row.venv, fix)
+    return found or [Finding(row.path, "link", health.OK, "relocated and working")]
+
+
+def _cause(cause: str, project: str) -> str:
+    return health.hint(cause, cause, project) or cause
+
+
+def _fixing(store: Store, found: Finding, *, fix: bool, wants: Wants) -> Finding:
+    """A finding that ``relocate adopt`` repairs: repaired with ``fix``, else said how."""
+    project = found.project or ""
+    if not fix:
+        return found._replace(message=f"{found.message} (--fix runs relocate adopt)")
+    try:
+        done = adoption.adopt(project, store=store, wants=wants)
+    except RelocatorError as e:
+        return found._replace(message=f"{found.message}; the fix failed: {e}")
+    return found._replace(message=f"{found.message}; fixed: .venv {done.action}", fixed=True)
+
+
+def _hidden(project: str, venv: str, fix: bool) -> list[Finding]:
+    hidden = [p for p in venvs.pth_files(venv) if platform.current.is_hidden(p)]
+    if not hidden:
+        return []
+    message = (
+        f"{len(hidden)} .pth file(s) carry macOS's hidden flag, so Python skips them and "
+        f"editable installs stop importing (first: {hidden[0]})"
+    )
+    if not fix:
+        return [Finding(project, "hidden-pth", PROBLEM, f"{message} (--fix clears the flag)")]
+    failed = unhide(venv)
+    outcome = f"; {failed[0]}" if failed else "; fixed: cleared"
+    return [Finding(project, "hidden-pth", PROBLEM, message + outcome, not failed)]
+
+
+def _marks(store: Store, project: str, name: str, fix: bool) -> list[Finding]:
+    if store.tagged(name):
+        return []
+    message = (
+        f"{store.venv_path(name)} lost its CACHEDIR.TAG (a tool recreated the venv), "
+        "so backups may copy it"
+    )
+    if not fix:
+        return [Finding(project, "marks", PROBLEM, f"{message} (--fix marks it again)")]
+    try:
+        store.tag_venv(name)
+        platform.current.mark_sync_ignored(os.path.join(project, link.HOP))
+    except OSError as e:
+        return [Finding(project, "marks", PROBLEM, f"{message}; the fix failed: {e.strerror}")]
+    return [Finding(project, "marks", PROBLEM, f"{message}; fixed: marked again", True)]
+
+
+def _store(store: Store, rows: list[Row], fix: bool) -> list[Finding]:
+    """Owner records the registry lacks (a lost registry), and venvs no project links to."""
+    found: list[Finding] = []
+    registered = {row.venv for row in rows}
+    for name, owner in store.owners():
+        if name in registered or not os.path.isdir(store.venv_path(name)):
+            continue
+        path = str(owner.get("path"))
+        state = link.inspect(path, store.venvs) if os.path.isdir(path) else None
+        linked = state is not None and os.path.basename(state.target or "") == name
+        if linked and state is not None and state.kind == link.RELOCATED:
+            found.append(_register(store, path, fix))
+            continue
+        message = (
+            f"{store.venv_path(name)} (of {path}) is linked from no project; "
+            "relocate gc removes it once its project is gone"
+        )
+        found.append(Finding(path, "orphan", PROBLEM, message))
+    for name in store.venv_names():
+        if store.read_owner(name) is None and name not in registered:
+            message = f"{store.venv_path(name)} has no owner record; relocate leaves it alone"
+            found.append(Finding(None, "orphan", PROBLEM, message))
+    return found
+
+
+def _register(store: Store, path: str, fix: bool) -> Finding:
+    message = "the registry had lost this project (its venv's owner record names it)"
+    return _fixing(store, Finding(path, "registry", PROBLEM, message), fix=fix, wants=Wants())
+
+
+def healthy(findings: list[Finding]) -> bool:
+    return all(f.status == health.OK or f.fixed for f in findings)

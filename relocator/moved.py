@@ -1,0 +1,61 @@
+"""A project that was moved or renamed takes its venv along.
+
+``mv ~/Documents/app ~/Documents/tool`` keeps ``.venv -> .venv.nosync ->
+<store venv>`` working, but the registry and the venv's owner record still name
+the old path, and whatever the venv wrote about the project does too: scripts
+pip installed through the link (``#!/old/app/.venv/bin/python``) and editable
+installs (``.pth`` lines, ``direct_url.json``, setuptools' finders).
+
+A venv follows only a project that is gone from its old place, or whose old
+place no longer links to it; a copy whose original still uses the venv is
+refused by the ownership rule instead.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from relocator import link, resolver, rewrite, venvs
+from relocator.git import add_git_exclude
+from relocator.registry import Registry, Row
+from relocator.relocation import Notes, notes_of
+from relocator.store import Store
+
+
+def moved_away(store: Store, name: str, owner: dict[str, Any]) -> bool:
+    """Whether the project the owner record of ``name`` names has let go of it."""
+    old = str(owner.get("path") or "")
+    if not old.startswith("/") or not os.path.lexists(old):
+        return True
+    state = link.inspect(old, store.venvs)
+    return not (state.kind == link.RELOCATED and os.path.basename(state.target or "") == name)
+
+
+def follow(
+    store: Store, registry: Registry, project: resolver.Resolved, name: str, owner: dict[str, Any]
+) -> tuple[Row, Notes]:
+    """Make store venv ``name`` the venv of ``project``, which it moved to."""
+    venv = store.venv_path(name)
+    old_path = str(owner.get("path"))
+    created = owner.get("created")
+    row = Row(
+        project.key,
+        project.path,
+        name,
+        venvs.python_version(venv),
+        project.provider,
+        float(created) if isinstance(created, (int, float)) else time.time(),
+        time.time(),
+    )
+    # The owner record first: from here on the venv is the new project's, and a
+    # kill before the registry catches up is mended by the next adopt.
+    store.write_owner(name, row.owner_record())
+    registry.put(row)  # also drops the old path's row, which named the same venv
+    old = resolver.Resolved(old_path, str(owner.get("key")), None)
+    notes = [f"moved from {old_path}: the venv follows the project"]
+    notes += rewrite.relocate_venv(venv, [os.path.join(old_path, link.LINK)])
+    notes += rewrite.respell_editables(venv, project, moved_from=old)
+    notes += notes_of(add_git_exclude(project.path))
+    return row, notes

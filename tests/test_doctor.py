@@ -1,0 +1,159 @@
+"""``relocate doctor``: findings as data, exit codes, and --fix converging each state."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from relocator import doctor, platform
+from relocator.relocation import Wants
+from relocator.store import Store
+from tests.helpers import make_venv, relocate, relocate_json, relocate_ok, venv_project
+
+FIELDS = {"project", "check", "status", "message", "fixed"}
+
+
+def findings(*args: str, code: int, **kw: object) -> list[dict[str, object]]:
+    result = relocate("doctor", *args, "--json", **kw)  # type: ignore[arg-type]
+    assert result.returncode == code, result.stdout + result.stderr
+    found = json.loads(result.stdout)
+    assert all(set(f) == FIELDS for f in found)
+    return found
+
+
+def adopted(tmp_path: Path, name: str = "p") -> Path:
+    project = venv_project(tmp_path / name)
+    relocate_ok("adopt", str(project))
+    return project
+
+
+def test_a_healthy_project_and_store(tmp_path: Path, store: Path) -> None:
+    project = adopted(tmp_path)
+    (found,) = findings(code=0)
+    assert (found["project"], found["status"], found["fixed"]) == (str(project), "ok", False)
+    assert "relocate adopt" not in relocate_ok("doctor")  # nothing to run: no hint
+
+
+def test_nothing_relocated_is_healthy(tmp_path: Path, store: Path) -> None:
+    assert findings(code=0) == []
+
+
+def test_a_removed_link_is_found_and_fixed(tmp_path: Path, store: Path) -> None:
+    project = adopted(tmp_path)
+    (project / ".venv.nosync").unlink()
+    (found,) = findings(code=1)
+    assert (found["check"], found["status"]) == ("link", "link-missing")
+    assert "--fix" in str(found["message"])
+    (fixed,) = findings("--fix", code=0)
+    assert fixed["fixed"] is True and "relinked" in str(fixed["message"])
+    assert relocate_json("status", str(project))["status"] == "ok"
+    assert findings(code=0)[0]["status"] == "ok"
+
+
+def test_text_output_says_what_is_wrong_and_what_fix_does(tmp_path: Path, store: Path) -> None:
+    project = adopted(tmp_path)
+    (project / ".venv").unlink()
+    result = relocate("doctor")
+    assert result.returncode == 1
+    assert "link-missing" in result.stdout and str(project) in result.stdout
+    assert "--fix runs relocate adopt" in result.stdout
+
+
+def test_a_destroyed_registry_is_rebuilt(tmp_path: Path, store: Path) -> None:
+    project = adopted(tmp_path)
+    for name in os.listdir(store):
+        if name.startswith("registry.db"):
+            os.unlink(store / name)
+    (row,) = relocate_json("list")  # rebuilt from the owner records as it opens
+    assert (row["project"], row["status"]) == (str(project), "ok")
+
+
+def test_a_project_the_registry_lost_is_registered_again(tmp_path: Path, store: Path) -> None:
+    project = adopted(tmp_path)
+    with sqlite3.connect(store / "registry.db") as db:
+        db.execute("DELETE FROM projects")
+    assert relocate_json("list") == []
+    (found,) = findings(code=1)
+    assert (found["check"], found["project"]) == ("registry", str(project))
+    assert findings("--fix", code=0)[0]["fixed"] is True
+    (row,) = relocate_json("list")
+    assert (row["project"], row["status"]) == (str(project), "ok")
+
+
+def test_a_venv_no_project_links_to_is_listed(tmp_path: Path, store: Path) -> None:
+    project = adopted(tmp_path)
+    (venv,) = (p for p in (store / "venvs").iterdir() if p.is_dir())
+    stray = store / "venvs" / "stray-0000"
+    shutil.copytree(venv, stray, symlinks=True)
+    shutil.copy(store / "venvs" / f"{venv.name}.json", store / "venvs" / "stray-0000.json")
+    found = findings(code=1)
+    orphan = [f for f in found if f["check"] == "orphan"]
+    assert len(orphan) == 1 and "stray-0000" in str(orphan[0]["message"])
+    assert "relocate gc" in str(orphan[0]["message"])
+    assert stray.is_dir()  # doctor lists it; only gc removes
+    assert relocate_json("status", str(project))["status"] == "ok"
+
+
+def test_an_unregistered_project_by_path(tmp_path: Path, store: Path) -> None:
+    project = venv_project(tmp_path / "fresh")
+    (found,) = findings(str(project), code=1)
+    assert (found["status"], found["project"]) == ("in-project", str(project))
+    (fixed,) = findings(str(project), "--fix", code=0)
+    assert fixed["fixed"] is True
+    assert relocate_json("status", str(project))["status"] == "ok"
+
+
+def test_an_interrupted_adopt_is_found_and_finished(tmp_path: Path, store: Path) -> None:
+    project = venv_project(tmp_path / "p")
+    env = {**os.environ, "RELOCATOR_FAULT": "adopt:moved"}
+    assert relocate("adopt", str(project), env=env).returncode != 0
+    # the venv reached the store but was never linked: nothing is registered yet
+    found = findings(str(project), code=1)
+    assert found[0]["status"] != "ok"
+    findings(str(project), "--fix", code=0)
+    assert relocate_json("status", str(project))["status"] == "ok"
+
+
+class Hidden(platform.Platform):
+    """macOS's hidden flag, kept in a set: what CPython's site would skip."""
+
+    def __init__(self) -> None:
+        self.hidden: set[str] = set()
+
+    def is_hidden(self, path: str) -> bool:
+        return path in self.hidden
+
+    def clear_hidden(self, path: str) -> bool:
+        had = path in self.hidden
+        self.hidden.discard(path)
+        return had
+
+
+def test_hidden_pth_files_are_reported_and_cleared(
+    tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "setup.py").write_text("")
+    make_venv(project / ".venv")
+    relocate_ok("adopt", str(project))
+    (sp,) = Path(os.path.realpath(project / ".venv")).glob("lib/python*/site-packages")
+    pth = sp / "__editable__.p-0.1.pth"
+    pth.write_text(str(project) + "\n")
+    (sp / "other.txt").write_text("")
+    fake = Hidden()
+    fake.hidden |= {str(pth), str(sp / "other.txt")}
+    monkeypatch.setattr(platform, "current", fake)
+    the_store = Store(str(store))
+    found = doctor.examine(store=the_store, wants=Wants())
+    (hidden,) = [f for f in found if f.check == "hidden-pth"]
+    assert "Python skips them" in hidden.message and not doctor.healthy(found)
+    fixed = doctor.examine(store=the_store, fix=True, wants=Wants())
+    assert [f.fixed for f in fixed if f.check == "hidden-pth"] == [True]
+    assert fake.hidden == {str(sp / "other.txt")}  # only .pth files matter to site
+    assert doctor.healthy(doctor.examine(store=the_store, wants=Wants()))
