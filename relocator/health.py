@@ -144,7 +144,23 @@ def status(path: str, store: Optional[Store] = None) -> dict[str, Any]:
             row = registered_at_or_above(store, registry, start)
             if row is not None:
                 return report(store, row)
-    raise NotFound(f"{start} is in no relocated project (relocate list shows them)")
+    raise NotFound(_unregistered(store, start))
+
+
+def _unregistered(store: Store, start: str) -> str:
+    """Why ``start`` has no status, and what to run when its project needs a venv here."""
+    folder = start
+    while not os.path.lexists(os.path.join(folder, link.LINK)):
+        if folder == os.path.dirname(folder):
+            return f"{start} is in no relocated project (relocate list shows them)"
+        folder = os.path.dirname(folder)
+    if link.inspect(folder, store.venvs).kind != link.DANGLING:
+        return f"{start} is in no relocated project (relocate list shows them)"
+    return (
+        f"{folder}/.venv leads to no venv on this machine (a project synced from another "
+        f"one, or a wiped store): relocate adopt {shlex.quote(folder)} builds it from the "
+        "project's lock file"
+    )
 
 
 def _refuse_anothers(store: Store, folder: str) -> None:

@@ -7,6 +7,7 @@ is tested with the command)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -23,7 +24,7 @@ from relocator import gc, processes
 from relocator.journal import Intent
 from relocator.registry import Registry
 from relocator.store import Store
-from tests.helpers import make_venv, relocate_ok, store_venvs, venv_project
+from tests.helpers import make_venv, relocate, relocate_ok, store_venvs, venv_project
 
 SLEEP = "import time; print('ready', flush=True); time.sleep(600)"
 
@@ -473,3 +474,16 @@ def test_what_a_running_gc_set_aside_is_left_to_it(tmp_path: Path, store: Path):
 
     assert _collect(store) == {"removed": [], "spared": [], "bytes_freed": 0}
     assert ours.is_dir()
+
+
+def test_the_command(tmp_path: Path, store: Path):
+    venv = _adopted(tmp_path / "gone")
+    shutil.rmtree(tmp_path / "gone")
+    dry = relocate("gc", "--dry-run")
+    assert dry.returncode == 0 and f"would remove {venv.name}" in dry.stdout
+    assert venv.is_dir()
+    result = json.loads(relocate_ok("gc", "--json"))
+    assert set(result) == {"removed", "spared", "bytes_freed"}
+    assert _only(result["removed"])["venv"] == venv.name and result["bytes_freed"] > 0
+    assert not venv.exists()
+    assert relocate_ok("gc") == "nothing to remove\n"

@@ -231,3 +231,23 @@ def test_interpreter_gone_without_a_recipe_or_python_is_refused(
     assert result.returncode == 1
     assert "is gone and the project has no lock file" in result.stderr
     assert venv.is_dir() and store_venvs(store) == [venv]
+
+
+def test_a_rebuild_killed_anywhere_leaves_one_working_venv(tmp_path: Path, store: Path) -> None:
+    project, _ = relocated_app(tmp_path)
+    log = tmp_path / "points"
+    env = {**os.environ, "RELOCATOR_FAULT_LOG": str(log)}
+    assert relocate("rebuild", str(project), env=env).returncode == 0
+    points = log.read_text().split()
+    assert "create:created" in points and "link:done" in points
+    for point in points:
+        killed = relocate("rebuild", str(project), env={**os.environ, "RELOCATOR_FAULT": point})
+        assert killed.returncode != 0, point
+        assert imports_six(project) or not (project / ".venv").exists(), point
+        relocate_ok("adopt", str(project))  # finishes or rolls back what the kill left
+        assert imports_six(project), point
+        assert relocate_json("status", str(project))["status"] == "ok", point
+        linked = Path(os.path.realpath(project / ".venv"))
+        assert linked in store_venvs(store), point
+    relocate_ok("gc")  # a venv the kill left unlinked is an orphan gc removes
+    one_working_venv(project, store)

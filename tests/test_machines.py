@@ -7,8 +7,11 @@ repair there must change no synced entry of the project.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,3 +166,46 @@ def test_moved_to_another_volume_is_still_one_venv(tmp_path: Path, store: Path) 
         assert store_venvs(store) == [venv]
     finally:
         shutil.rmtree(new, ignore_errors=True)
+
+
+def test_status_on_a_second_machine_names_the_command(tmp_path: Path) -> None:
+    env_a = machine(tmp_path / "a")
+    project = Path(env_a["HOME"]) / "Documents" / "p"
+    project.mkdir()
+    (project / "requirements.txt").write_text("six\n")
+    assert relocate("adopt", str(project), "--no-install", env=env_a).returncode == 0
+    env_b = machine(tmp_path / "b")
+    project_b = sync_to(project, Path(env_b["HOME"]) / "Documents" / "p")
+    (project_b / "sub").mkdir()
+    result = relocate("status", str(project_b / "sub"), env=env_b)
+    assert result.returncode == 1
+    assert f"relocate adopt {project_b} builds it" in result.stderr
+
+
+def test_progress_of_a_long_install_shows_on_a_terminal_only(tmp_path: Path) -> None:
+    import pty
+
+    env_a = machine(tmp_path / "a")
+    project = uv_app(Path(env_a["HOME"]) / "Documents" / "app")
+    assert relocate("adopt", str(project), env=env_a).returncode == 0
+    shown = {}
+    for name, terminal in (("tty", True), ("pipe", False)):
+        env_b = machine(tmp_path / name)
+        project_b = sync_to(project, Path(env_b["HOME"]) / "Documents" / "app")
+        cmd = [sys.executable, "-m", "relocator", "adopt", str(project_b)]
+        if terminal:
+            leader, follower = pty.openpty()
+            proc = subprocess.run(cmd, env=env_b, stderr=follower, stdout=subprocess.PIPE)
+            os.close(follower)
+            chunks = []
+            with contextlib.suppress(OSError):  # EIO once everything written was read
+                while chunk := os.read(leader, 65536):
+                    chunks.append(chunk)
+            os.close(leader)
+            shown[name] = b"".join(chunks).decode(errors="replace")
+        else:
+            proc = subprocess.run(cmd, env=env_b, capture_output=True)
+            shown[name] = proc.stderr.decode()
+        assert proc.returncode == 0
+    assert "\r\x1b[K" in shown["tty"] and "six" in shown["tty"]
+    assert shown["pipe"] == ""
