@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,18 @@ def test_hidden_pth_files_are_reported_and_cleared(
     assert [f.fixed for f in fixed if f.check == "hidden-pth"] == [True]
     assert fake.hidden == {str(sp / "other.txt")}  # only .pth files matter to site
     assert doctor.healthy(doctor.examine(store=the_store, wants=Wants()))
+
+
+@pytest.mark.slow
+def test_marks_a_tool_dropped_are_found_and_put_back(tmp_path: Path, store: Path) -> None:
+    from tests.test_lifecycle import relocated_app, uv
+
+    project, venv = relocated_app(tmp_path)
+    for cmd in (["venv", "-q", "--clear", ".venv"], ["sync", "-q"]):  # full again, uv's tag
+        assert subprocess.run([uv(), *cmd], cwd=project).returncode == 0
+    assert "relocator" not in (venv / "CACHEDIR.TAG").read_text()
+    (found,) = findings(code=1)
+    assert (found["check"], found["status"]) == ("marks", "problem")
+    assert findings("--fix", code=0)[0]["fixed"] is True
+    assert "relocator" in (venv / "CACHEDIR.TAG").read_text()
+    assert findings(code=0)[0]["status"] == "ok"
