@@ -6,8 +6,10 @@ The only module that imports typer. Errors are raised, never printed here:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any, Optional
 
 import typer
@@ -107,14 +109,15 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _wants(python: Optional[str], no_install: bool, as_json: bool) -> relocation.Wants:
+@contextlib.contextmanager
+def _wanting(python: Optional[str], no_install: bool, as_json: bool) -> Iterator[relocation.Wants]:
+    """What the user asked for, with progress on a terminal (cleared when done)."""
     progress = _Progress() if sys.stderr.isatty() and not as_json else None
-    return relocation.Wants(python, not no_install, progress)
-
-
-def _finish(wants: relocation.Wants) -> None:
-    if isinstance(wants.progress, _Progress):
-        wants.progress.close()
+    try:
+        yield relocation.Wants(python, not no_install, progress)
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 @app.command()
@@ -133,11 +136,8 @@ def adopt(
 
     Example: relocate adopt ~/Documents/myapp
     """
-    wants = _wants(python, no_install, as_json)
-    try:
+    with _wanting(python, no_install, as_json) as wants:
         outcome = adoption.adopt(path, wants=wants)
-    finally:
-        _finish(wants)
     _echo_json(_outcome_json(outcome)) if as_json else _render(outcome)
 
 
@@ -152,11 +152,8 @@ def rebuild(
 
     Example: relocate rebuild --python 3.13
     """
-    wants = _wants(python, False, as_json)
-    try:
+    with _wanting(python, False, as_json) as wants:
         outcome = creation.rebuild(path, wants=wants)
-    finally:
-        _finish(wants)
     _echo_json(_outcome_json(outcome)) if as_json else _render(outcome)
 
 
@@ -177,11 +174,8 @@ def doctor(
 
     Example: relocate doctor --fix
     """
-    wants = _wants(None, no_install, as_json)
-    try:
+    with _wanting(None, no_install, as_json) as wants:
         findings = doctor_.examine(path, fix=fix, wants=wants)
-    finally:
-        _finish(wants)
     if as_json:
         _echo_json([f.as_dict() for f in findings])
     else:

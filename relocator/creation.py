@@ -64,7 +64,10 @@ def create(
     intent = Intent.begin(store, op="create", key=project.key, project=root, venv=name)
     store.write_owner(name, new_row(project, name, None).owner_record())
     try:
-        venvs.create(dest, root, wants.python, pip=not recipes.managed_by_uv(root))
+        if recipe is None or recipe.kind != "uv" or wants.python is not None:
+            venvs.create(dest, root, wants.python, pip=not recipes.managed_by_uv(root))
+        # uv sync makes the venv itself when there is none: it picks the project's Python,
+        # and knows it at once (a venv made first is a new interpreter path to query)
         notes = recipes.install(recipe, root, dest, on_line=wants.progress) if recipe else []
     except BaseException:
         undo_create(store, intent)

@@ -43,7 +43,7 @@ from relocator import faults, link, venvs
 from relocator.errors import Busy, RelocatorError
 from relocator.journal import pending
 from relocator.registry import Registry, Row
-from relocator.store import Store
+from relocator.store import Store, alive
 
 if TYPE_CHECKING:
     from relocator.processes import ProcessInfo
@@ -403,7 +403,7 @@ def _leftovers(store: Store, report: _Report, *, dry_run: bool) -> None:
         return
     for name in names:
         match = _ASIDE.fullmatch(name)
-        if match is None or _alive(int(match.group("pid"))):
+        if match is None or alive(int(match.group("pid"))):
             continue
         path = os.path.join(store.tmp, name)
         why = "set aside by a relocate gc that was interrupted"
@@ -416,13 +416,3 @@ def _leftovers(store: Store, report: _Report, *, dry_run: bool) -> None:
                 report.spare(leftover, f"could not remove {path} ({e})")
                 continue
         report.remove(leftover, size)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        pass
-    return True

@@ -9,8 +9,10 @@ was chosen by comparing every entry of a project before and after a run (uv
 
 - uv: ``UV_PROJECT_ENVIRONMENT=<venv> uv sync --locked --python <venv>/bin/python``.
   Without ``--python``, a ``.python-version`` the venv does not match makes uv
-  delete the venv and make another. ``--locked`` refuses a stale lock instead
-  of rewriting it. The user's and the project's uv settings still apply.
+  delete the venv and make another. Where there is no venv yet, ``uv sync``
+  makes it (without ``--python``: the project's own request). ``--locked``
+  refuses a stale lock instead of rewriting it. The user's and the project's uv
+  settings still apply.
 - Poetry: ``poetry install`` with the venv activated (``VIRTUAL_ENV``, its
   ``bin`` first on PATH) and ``POETRY_VIRTUALENVS_CREATE=false``, so that a
   Python the project refuses is an error, not a new venv. A stale lock fails.
@@ -130,7 +132,8 @@ def describe(recipe: Recipe) -> str:
 
 
 def install(recipe: Recipe, project: str, venv: str, *, on_line: OnLine = None) -> list[str]:
-    """Install ``project``'s packages into the existing ``venv`` (outside the project).
+    """Install ``project``'s packages into ``venv`` (outside the project): an existing
+    venv, or for a uv recipe none yet (``uv sync`` then makes it).
 
     Nothing in the project changes. Returns notes for the user; ``on_line`` gets
     each line the tool prints, as it prints it. A missing tool or a failed one
@@ -161,7 +164,8 @@ def _commands(
     skip = _builds_in_place(project) and recipe.kind != "pipenv"
     notes = [_not_installed(project, recipe.kind)] if skip else []
     if recipe.kind == "uv":
-        cmd = [_tool(recipe, env), "sync", "--locked", "--python", python]
+        cmd = [_tool(recipe, env), "sync", "--locked"]
+        cmd += ["--python", python] if os.path.isdir(venv) else []  # else uv makes it
         cmd += ["--no-install-project"] * skip
         return [("uv sync --locked", cmd)], {"UV_PROJECT_ENVIRONMENT": venv}, notes
     if recipe.kind == "poetry":

@@ -327,7 +327,7 @@ class Store:
                 continue
             for name in entries:
                 match = re.fullmatch(r".+\.(\d+)\.tmp", name)
-                if match and not _alive(int(match.group(1))):
+                if match and not alive(int(match.group(1))):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(os.path.join(folder, name))
 
@@ -345,7 +345,8 @@ def _open_up(top: str) -> None:
                 os.chmod(path, 0o700)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
