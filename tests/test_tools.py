@@ -5,6 +5,7 @@ working store venv with the user's packages."""
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -131,5 +132,30 @@ def test_pipenv_rm_refuses_and_relocate_rebuild_does_it(tmp_path: Path, store: P
     out = relocate("rebuild", str(project), "--json", env=env)
     assert out.returncode == 0, out.stderr
     assert "Pipfile.lock" in out.stdout
+    (new,) = store_venvs(store)
+    assert new != old and six_imports(project)
+
+
+@pytest.mark.parametrize("creator", ["venv", "virtualenv"])
+def test_venv_and_virtualenv_refuse_the_link_and_relocate_rebuild_does_it(
+    tmp_path: Path, store: Path, creator: str
+) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "requirements.txt").write_text("six\n")
+    env = dict(os.environ)
+    assert run([sys.executable, "-m", "venv", str(project / ".venv")]).returncode == 0
+    ok([".venv/bin/pip", "-q", "install", "-r", "requirements.txt"], project, env)
+    assert adopt(project, env)["status"] == "ok"
+    (old,) = store_venvs(store)
+    if creator == "venv":
+        cmd = [sys.executable, "-m", "venv", ".venv"]
+    else:
+        cmd = [tool("virtualenv"), "--clear", ".venv"]
+    run(cmd, cwd=project, env=env)
+    assert (project / ".venv").is_symlink() and old.is_dir()
+    assert relocate_json("status", str(project))["status"] == "ok" and six_imports(project)
+    out = relocate("rebuild", str(project), "--json", env=env)
+    assert out.returncode == 0, out.stderr
     (new,) = store_venvs(store)
     assert new != old and six_imports(project)

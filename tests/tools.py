@@ -20,6 +20,7 @@ PINS = {
     "pdm": "pdm[locked]==2.29.3",
     "hatch": "hatch==1.18.2",
     "pipenv": "pipenv==2026.10.3",
+    "virtualenv": "virtualenv==21.15.8",
 }
 PIN_FILE = "relocator-test-pin"
 
