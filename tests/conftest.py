@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,25 @@ def shared_caches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Package caches shared by all tests (never the real home's)."""
     base = tmp_path_factory.mktemp("caches")
     return {"UV_CACHE_DIR": str(base / "uv"), "PIP_CACHE_DIR": str(base / "pip")}
+
+
+def _real_store_state() -> object:
+    """The user's store (as the environment the suite started in names it): its entries
+    and their mtimes, or None when there is none."""
+    from relocator.store import default_root
+
+    root = Path(default_root())
+    if not root.is_dir():
+        return None
+    return sorted((str(p), p.lstat().st_mtime_ns) for p in [root, *root.rglob("*")])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_store_untouched() -> Iterator[None]:
+    """No test may touch the real store: the suite fails if it changed while it ran."""
+    before = _real_store_state()
+    yield
+    assert _real_store_state() == before, "the tests changed the real store"
 
 
 @pytest.fixture(autouse=True)
