@@ -10,6 +10,7 @@ relocated, ours           nothing (registered again from the owner record if nee
                           a venv a tool emptied is rebuilt from the recipe, one whose
                           Python went away is mended on the same minor or rebuilt
 relocated, moved here     the venv follows the project (:mod:`relocator.moved`)
+relocated, copied here    a copy of the original's venv, made the copy's own
 a real venv               moved into the store; a venv it replaced is retired after
 uv's central env          moved into the store the same way (``uv cache clean`` would
                           delete it where it was)
@@ -147,9 +148,18 @@ def _relocated(
     if owner is not None and theirs and moved.moved_away(store, name, owner):
         row, notes = moved.follow(store, registry, project, name, owner)
         done = Outcome(project.path, target, "moved along", row.python, row.provider, tuple(notes))
+    elif owner is not None and theirs and _copied(project.path):
+        return creation.copy_for(store, registry, project, name, str(owner.get("path")))
     else:
         done = _already(store, registry, project, target, wants.python)
     return _heal(store, registry, project, name=name, wants=wants, done=done)
+
+
+def _copied(root: str) -> bool:
+    """Whether ``root`` holds relocator's own two-hop link, as a copied project does (a
+    monorepo member's ``.venv -> ../../.venv`` shares its root's venv on purpose)."""
+    dotvenv = os.path.join(root, link.LINK)
+    return os.readlink(dotvenv) == link.HOP and os.path.islink(os.path.join(root, link.HOP))
 
 
 def _heal(

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from typing import Optional
 
-from relocator import link, recipes, resolver, venvs
+from relocator import link, recipes, resolver, rewrite, venvs
 from relocator.errors import RelocatorError
 from relocator.journal import Intent
 from relocator.registry import Registry
@@ -82,6 +82,36 @@ def create(
         notes += retire(store, replaces, project.key, root)
     action = f"built from {recipes.describe(recipe)}" if recipe else "created"
     return Outcome(root, dest, action, row.python, row.provider, tuple(notes))
+
+
+def copy_for(
+    store: Store, registry: Registry, project: resolver.Resolved, source: str, original: str
+) -> Outcome:
+    """A venv of its own for ``project``, a copy of the project ``original`` whose store
+    venv ``source`` it still links to (``cp -a app app2``): a copy of that venv, made
+    independent of both places before it is linked."""
+    root = project.path
+    reason = link.problem(root, store.venvs)
+    if reason:
+        raise RelocatorError(reason)
+    src = store.venv_path(source)
+    venvs.check_movable(src, store.venvs, cross_volume=True)  # readable, no pipes, room
+    name = store.new_venv_name(root)
+    dest = store.venv_path(name)
+    intent = Intent.begin(store, op="create", key=project.key, project=root, venv=name)
+    store.write_owner(name, new_row(project, name, None).owner_record())
+    try:
+        venvs.copy_tree(src, dest)
+        notes = rewrite.relocate_venv(dest, [src, os.path.join(original, link.LINK)])
+        old = resolver.Resolved(original, resolver.key(original), None)
+        notes += rewrite.respell_editables(dest, project, moved_from=old)
+    except BaseException:
+        undo_create(store, intent)
+        raise
+    intent.advance("created")
+    row, linked = finish_create(store, registry, intent)
+    notes = [f"a copy of {original}: it gets a copy of that venv", *notes, *linked]
+    return Outcome(root, dest, "copied", row.python, row.provider, tuple(notes))
 
 
 def mend_interpreter(store: Store, name: str) -> Optional[Notes]:

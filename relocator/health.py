@@ -176,6 +176,6 @@ def _refuse_anothers(store: Store, folder: str) -> None:
             + (
                 ", which is gone: moved here? relocate adopt takes the venv along"
                 if gone
-                else " (a copied project?); it is not registered for this folder"
+                else " (a copied project?); relocate adopt gives it a venv of its own"
             )
         )

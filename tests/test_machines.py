@@ -137,17 +137,27 @@ def test_a_moved_project_takes_its_venv_along(
     assert str(new) in owner and str(old) not in owner
 
 
-def test_a_copied_project_does_not_take_the_venv(tmp_path: Path, store: Path) -> None:
-    original = tmp_path / "a"
-    original.mkdir()
-    (original / "setup.py").write_text("")
-    make_venv(original / ".venv")
-    relocate_json("adopt", str(original))
+def test_a_copied_project_gets_a_copy_of_the_venv(
+    tmp_path: Path, store: Path, wheelhouse: Path
+) -> None:
+    original = write_project(tmp_path / "a")
+    make_venv(original / ".venv", pip=True)
+    pip_install_editable(original / ".venv", str(original), wheelhouse, cwd=original)
+    venv = Path(relocate_json("adopt", str(original))["venv"])
     copy = tmp_path / "b"
     shutil.copytree(original, copy, symlinks=True)
-    result = relocate("adopt", str(copy))
-    assert result.returncode == 1 and f"belongs to {original}" in result.stderr
-    assert relocate_json("status", str(original))["status"] == "ok"
+    assert f"{original}" in relocate("status", str(copy)).stderr
+    out = relocate_json("adopt", str(copy))
+    assert out["action"] == "copied" and out["venv"] != str(venv)
+    assert sorted(store_venvs(store)) == sorted([venv, Path(out["venv"])])
+    for project in (original, copy):
+        assert relocate_json("status", str(project))["status"] == "ok"
+        code = "import demo_pkg; print(demo_pkg.__file__)"
+        imported = run([str(project / ".venv/bin/python"), "-c", code], cwd=tmp_path)
+        assert imported.stdout.strip() == f"{project}/src/demo_pkg/__init__.py"
+        hello = run([str(project / ".venv/bin/demo-hello")])
+        assert f"hello from {project}/src" in hello.stdout, hello.stderr
+    assert os.path.realpath(original / ".venv") == str(venv)
 
 
 def test_moved_to_another_volume_is_still_one_venv(tmp_path: Path, store: Path) -> None:
