@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from typing import Optional
+from typing import Callable, Optional
 
 from relocator import link, recipes, resolver, rewrite, venvs
 from relocator.errors import RelocatorError
 from relocator.journal import Intent
-from relocator.registry import Registry
+from relocator.registry import Registry, Row
 from relocator.relocation import (
     Notes,
     Outcome,
@@ -49,9 +49,6 @@ def create(
     store venv, retired once the new one is in place.
     """
     root = project.path
-    reason = link.problem(root, store.venvs)
-    if reason:
-        raise RelocatorError(reason)
     recipe = recipes.find(root) if build and wants.install else None
     if replaces is not None and recipe is None and venvs.has_packages(store.venv_path(replaces)):
         why = "--no-install" if not wants.install else "no lock file or requirements"
@@ -59,22 +56,15 @@ def create(
             f"{store.venv_path(replaces)} has packages and {why}: a new venv would be "
             "empty, so relocate keeps the one there"
         )
-    name = store.new_venv_name(root)
-    dest = store.venv_path(name)
-    intent = Intent.begin(store, op="create", key=project.key, project=root, venv=name)
-    store.write_owner(name, new_row(project, name, None).owner_record())
-    try:
+
+    def fill(dest: str) -> Notes:
         if recipe is None or recipe.kind != "uv" or wants.python is not None:
             venvs.create(dest, root, wants.python, pip=not recipes.managed_by_uv(root))
         # uv sync makes the venv itself when there is none: it picks the project's Python,
         # and knows it at once (a venv made first is a new interpreter path to query)
-        notes = recipes.install(recipe, root, dest, on_line=wants.progress) if recipe else []
-    except BaseException:
-        undo_create(store, intent)
-        raise
-    intent.advance("created")
-    row, linked = finish_create(store, registry, intent)
-    notes += linked
+        return recipes.install(recipe, root, dest, on_line=wants.progress) if recipe else []
+
+    dest, row, notes = _made(store, registry, project, fill)
     if build and recipe is None:
         why = "--no-install" if not wants.install else "no lock file or requirements found"
         notes.append(f"the venv is new and empty ({why}): reinstall the project's packages")
@@ -91,27 +81,43 @@ def copy_for(
     venv ``source`` it still links to (``cp -a app app2``): a copy of that venv, made
     independent of both places before it is linked."""
     root = project.path
-    reason = link.problem(root, store.venvs)
-    if reason:
-        raise RelocatorError(reason)
     src = store.venv_path(source)
     venvs.check_movable(src, store.venvs, cross_volume=True)  # readable, no pipes, room
-    name = store.new_venv_name(root)
-    dest = store.venv_path(name)
-    intent = Intent.begin(store, op="create", key=project.key, project=root, venv=name)
-    store.write_owner(name, new_row(project, name, None).owner_record())
-    try:
+
+    def fill(dest: str) -> Notes:
         venvs.copy_tree(src, dest)
         notes = rewrite.relocate_venv(dest, [src, os.path.join(original, link.LINK)])
         old = resolver.Resolved(original, resolver.key(original), None)
-        notes += rewrite.respell_editables(dest, project, moved_from=old)
+        return notes + rewrite.respell_editables(dest, project, moved_from=old)
+
+    dest, row, notes = _made(store, registry, project, fill)
+    notes.insert(0, f"a copy of {original}: it gets a copy of that venv")
+    return Outcome(root, dest, "copied", row.python, row.provider, tuple(notes))
+
+
+def _made(
+    store: Store, registry: Registry, project: resolver.Resolved, fill: Callable[[str], Notes]
+) -> tuple[str, Row, Notes]:
+    """A new store venv for ``project``, made by ``fill(path)``, then linked and registered.
+
+    Journaled as a create: a venv whose filling never finished was never linked, so
+    the next run drops it (and so does a failure here).
+    """
+    reason = link.problem(project.path, store.venvs)
+    if reason:
+        raise RelocatorError(reason)
+    name = store.new_venv_name(project.path)
+    dest = store.venv_path(name)
+    intent = Intent.begin(store, op="create", key=project.key, project=project.path, venv=name)
+    store.write_owner(name, new_row(project, name, None).owner_record())
+    try:
+        notes = fill(dest)
     except BaseException:
         undo_create(store, intent)
         raise
     intent.advance("created")
     row, linked = finish_create(store, registry, intent)
-    notes = [f"a copy of {original}: it gets a copy of that venv", *notes, *linked]
-    return Outcome(root, dest, "copied", row.python, row.provider, tuple(notes))
+    return dest, row, notes + linked
 
 
 def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
