@@ -123,7 +123,10 @@ def retire(store: Store, name: str, key: str, project: str) -> Notes:
     if not os.path.lexists(venv):
         store.remove_owner(name)
         return []
-    store.claim(name, key, project)
+    try:
+        store.claim(name, key, project)
+    except NotOwner as e:  # past the replacement: a note, never a failure
+        return [f"left the replaced venv alone: {e}"]
     users = processes.users([venv]).get(venv)
     if users:
         who = f"pid {users[0].pid} ({users[0].name})"
