@@ -22,11 +22,13 @@ from relocator import (
     health,
     lookup,
     relocation,
+    render,
     resolver,
     shells,
 )
 from relocator import doctor as doctor_
 from relocator import gc as gc_
+from relocator import scan as scan_
 from relocator.errors import EXIT_INTERRUPTED, UsageError, say
 
 app = typer.Typer(
@@ -58,20 +60,13 @@ def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2))
 
 
+def _lines(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)
+
+
 def _outcome_json(outcome: relocation.Outcome) -> dict[str, Any]:
     return dict(outcome._asdict(), notes=list(outcome.notes))
-
-
-def _render(outcome: relocation.Outcome) -> None:
-    python = f"Python {outcome.python}" if outcome.python else "Python unknown"
-    if outcome.action == "unchanged":
-        typer.echo(f"{outcome.project}: already relocated to {outcome.venv} ({python})")
-    elif outcome.action.startswith("ejected"):
-        typer.echo(f"{outcome.project}: venv back in {outcome.venv} ({python})")
-    else:
-        typer.echo(f"{outcome.project}: .venv {outcome.action} into {outcome.venv} ({python})")
-    for note in outcome.notes:
-        typer.echo(f"  note: {note}")
 
 
 PythonOpt = typer.Option(
@@ -87,32 +82,10 @@ NoInstallOpt = typer.Option(
 )
 
 
-class _Progress:
-    """One line on stderr, rewritten as a long install prints (only on a terminal)."""
-
-    def __init__(self) -> None:
-        import shutil
-
-        self.width = max(20, shutil.get_terminal_size().columns - 1)
-        self.shown = False
-
-    def __call__(self, line: str) -> None:
-        text = " ".join(line.split())[: self.width]
-        if text:
-            sys.stderr.write(f"\r\033[K{text}")
-            sys.stderr.flush()
-            self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-
 @contextlib.contextmanager
 def _wanting(python: Optional[str], no_install: bool, as_json: bool) -> Iterator[relocation.Wants]:
     """What the user asked for, with progress on a terminal (cleared when done)."""
-    progress = _Progress() if sys.stderr.isatty() and not as_json else None
+    progress = render.Progress() if sys.stderr.isatty() and not as_json else None
     try:
         yield relocation.Wants(python, not no_install, progress)
     finally:
@@ -138,7 +111,7 @@ def adopt(
     """
     with _wanting(python, no_install, as_json) as wants:
         outcome = adoption.adopt(path, wants=wants)
-    _echo_json(_outcome_json(outcome)) if as_json else _render(outcome)
+    _echo_json(_outcome_json(outcome)) if as_json else _lines(render.outcome(outcome))
 
 
 @app.command()
@@ -154,7 +127,7 @@ def rebuild(
     """
     with _wanting(python, False, as_json) as wants:
         outcome = creation.rebuild(path, wants=wants)
-    _echo_json(_outcome_json(outcome)) if as_json else _render(outcome)
+    _echo_json(_outcome_json(outcome)) if as_json else _lines(render.outcome(outcome))
 
 
 @app.command()
@@ -227,7 +200,7 @@ def eject(
     """Put the venv back into the project as a real .venv folder (undoes adopt)."""
     if not all_:
         outcome = ejection.eject(path)
-        _echo_json(_outcome_json(outcome)) if as_json else _render(outcome)
+        _echo_json(_outcome_json(outcome)) if as_json else _lines(render.outcome(outcome))
         return
     results = ejection.eject_all()
     if as_json:
@@ -236,7 +209,7 @@ def eject(
         if done is None:
             say(f"{project}: {error}")
         elif not as_json:
-            _render(done)
+            _lines(render.outcome(done))
     if any(done is None for _, done, _ in results):
         raise typer.Exit(1)
 
@@ -267,13 +240,7 @@ def list_(as_json: bool = JsonOpt) -> None:
     elif not rows:
         typer.echo("no relocated projects (relocate adopt PATH relocates one)")
     for row in rows if not as_json else []:
-        typer.echo(_line(row))
-
-
-def _line(row: dict[str, Any]) -> str:
-    size = f"{row['bytes'] / 1e6:.1f} MB"
-    python = row["python"] or "?"
-    return f"{row['status']:<20} {python:<8} {row['files']:>7} files {size:>10}  {row['project']}"
+        typer.echo(render.project_row(row))
 
 
 @app.command()
@@ -290,10 +257,51 @@ def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
     if as_json:
         _echo_json(row)
     else:
-        typer.echo(_line(row))
+        typer.echo(render.project_row(row))
         typer.echo(f"{'':<20} venv: {row['venv']}")
         if row["hint"]:
             typer.echo(f"{'':<20} to repair: {row['hint']}")
+
+
+RootsArg = typer.Argument(
+    None, metavar="[ROOT]...", help="Folders to scan (default: the sync roots in your home)."
+)
+
+
+@app.command()
+def scan(
+    roots: Optional[list[str]] = RootsArg,
+    adopt_: bool = typer.Option(False, "--adopt", help="Adopt every .venv found not relocated."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Find what costs sync: venvs and other rebuildable trees, by file count.
+
+    Looks for venvs (pyvenv.cfg), node_modules, __pycache__, .tox, .nox, .mypy_cache,
+    .ruff_cache, .pytest_cache, build, dist and *.egg-info, never following a symlink.
+    A relocated venv counts only the link entries left in the synced folder.
+
+    Example: relocate scan ~/Documents --adopt
+    """
+    counting = render.Progress() if sys.stderr.isatty() and not as_json else None
+    try:
+        trees = scan_.scan(roots or None, progress=counting.files if counting else None)
+    finally:
+        if counting is not None:
+            counting.close()
+    adopted = scan_.adopt_found(trees) if adopt_ else []
+    if adopted:
+        trees = scan_.scan(roots or None)
+    if as_json:
+        _echo_json([t._asdict() for t in trees])
+    else:
+        _lines(render.scan_table(trees, scan_.fix_command))
+    for path, done, error in adopted:
+        if done is None:
+            say(f"{path}: {error}")
+        elif not as_json:
+            _lines(render.outcome(done))
+    if any(done is None for _, done, _ in adopted):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -323,6 +331,65 @@ def hook(
     """
     flags = (["--install"] if install else []) + (["--uninstall"] if uninstall else [])
     shells.main([shell, *flags])
+
+
+service_app = typer.Typer(
+    help="The background watcher that keeps sync roots clean without being asked.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(service_app, name="service")
+
+
+@service_app.command("install")
+def service_install(as_json: bool = JsonOpt) -> None:
+    """Start the watcher at login: a launchd agent (macOS) or a systemd user unit (Linux).
+
+    Example: relocate service install
+    """
+    from relocator import units
+
+    result = units.install()
+    if as_json:
+        _echo_json(result)
+        return
+    typer.echo(result["message"])
+
+
+@service_app.command("uninstall")
+def service_uninstall(as_json: bool = JsonOpt) -> None:
+    """Stop the watcher and remove what service install wrote (nothing else).
+
+    Example: relocate service uninstall
+    """
+    from relocator import units
+
+    result = units.uninstall()
+    if as_json:
+        _echo_json(result)
+        return
+    for path in result["removed"]:
+        typer.echo(f"removed {path}")
+    if not result["removed"]:
+        typer.echo("no service was installed")
+    for note in result["notes"]:
+        typer.echo(f"  note: {note}")
+
+
+@service_app.command("status")
+def service_status(as_json: bool = JsonOpt) -> None:
+    """Whether the watcher runs, what it did, and the CPU the sync daemons use.
+
+    Example: relocate service status
+    """
+    from relocator import watcher
+
+    result = watcher.status()
+    if as_json:
+        _echo_json(result)
+        return
+    _lines(render.service_status(result))
 
 
 @app.command(hidden=True)

@@ -25,7 +25,8 @@ PROBLEM = "problem"  # the status of a finding that is not a project's health wo
 
 class Finding(NamedTuple):
     project: Optional[str]  # None: the store itself
-    check: str  # link, venv, interpreter, hidden-pth, marks, registry, orphan, journal
+    check: str  # link, venv, interpreter, hidden-pth, marks, registry, orphan, journal,
+    # service, sync-daemons (reports)
     status: str
     message: str
     fixed: bool = False
@@ -68,7 +69,25 @@ def examine(
         findings = _store(store, rows, fix)
     for row in rows:
         findings += _project(store, row, fix, wants)
-    return findings
+    return findings + _service(store)
+
+
+def _service(store: Store) -> list[Finding]:
+    """What ``relocate service status`` shows: the watcher, and the sync daemons' CPU
+    (a report, never a problem)."""
+    from relocator import watcher
+
+    state = watcher.status(store, interval=0.2)
+    if state["running"]:
+        said = f"the watcher runs (pid {state['pid']}, adopted {state['adopted'] or 0})"
+    else:
+        said = "the watcher is not running (relocate service install starts it at login)"
+    found = [Finding(None, "service", health.OK, said)]
+    if state["daemons"]:
+        each = ", ".join(f"{d['name']} {d['cpu_percent'] or 0:.1f}%" for d in state["daemons"])
+        message = f"sync daemons use {state['daemons_cpu']:.1f}% CPU: {each}"
+        found.append(Finding(None, "sync-daemons", health.OK, message))
+    return found
 
 
 def _one(store: Store, path: str, fix: bool, wants: Wants) -> list[Finding]:

@@ -8,6 +8,7 @@ Layout::
     <root>/venvs/<slug>-<id>.json  its owner record, beside it: uv and Poetry
                                    recreate a venv's contents in place
     <root>/locks/, journal/, tmp/, logs/
+    <root>/service.pid, service.json  the watcher's pid lock and its last report
 
 ``relocate python`` imports this module for :func:`default_root`, so what
 only writers need (filelock, hashlib, secrets) is imported where it is used.
@@ -99,6 +100,8 @@ class Store:
         self.tmp = os.path.join(self.root, "tmp")
         self.logs = os.path.join(self.root, "logs")
         self.locks = os.path.join(self.root, "locks")
+        self.service_pid = os.path.join(self.root, "service.pid")  # the watcher's, while it runs
+        self.service_state = os.path.join(self.root, "service.json")  # what it last reported
 
     def ensure(self) -> Store:
         """Create the store (mode 0700) or check that an existing one is private and ours.

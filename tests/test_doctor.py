@@ -19,12 +19,15 @@ from tests.helpers import make_venv, relocate, relocate_json, relocate_ok, venv_
 FIELDS = {"project", "check", "status", "message", "fixed"}
 
 
-def findings(*args: str, code: int, **kw: object) -> list[dict[str, object]]:
+REPORTS = ("service", "sync-daemons")  # what doctor tells besides problems
+
+
+def findings(*args: str, code: int, reports: bool = False, **kw: object) -> list[dict[str, object]]:
     result = relocate("doctor", *args, "--json", **kw)  # type: ignore[arg-type]
     assert result.returncode == code, result.stdout + result.stderr
     found = json.loads(result.stdout)
     assert all(set(f) == FIELDS for f in found)
-    return found
+    return found if reports else [f for f in found if f["check"] not in REPORTS]
 
 
 def adopted(tmp_path: Path, name: str = "p") -> Path:
@@ -35,7 +38,9 @@ def adopted(tmp_path: Path, name: str = "p") -> Path:
 
 def test_a_healthy_project_and_store(tmp_path: Path, store: Path) -> None:
     project = adopted(tmp_path)
-    (found,) = findings(code=0)
+    found, service = findings(code=0, reports=True)
+    assert (service["check"], service["status"]) == ("service", "ok")
+    assert "watcher is not running" in str(service["message"])
     assert (found["project"], found["status"], found["fixed"]) == (str(project), "ok", False)
     assert "relocate adopt" not in relocate_ok("doctor")  # nothing to run: no hint
 
@@ -173,3 +178,17 @@ def test_marks_a_tool_dropped_are_found_and_put_back(tmp_path: Path, store: Path
     assert findings("--fix", code=0)[0]["fixed"] is True
     assert "relocator" in (venv / "CACHEDIR.TAG").read_text()
     assert findings(code=0)[0]["status"] == "ok"
+
+
+def test_the_sync_daemons_cpu_is_reported(tmp_path: Path, store: Path) -> None:
+    adopted(tmp_path)
+    fake = tmp_path / "maestral"  # a Dropbox client's process name
+    shutil.copy("/bin/sleep", fake)
+    daemon = subprocess.Popen([str(fake), "600"])
+    try:
+        found = findings(code=0, reports=True)
+        (line,) = [f for f in found if f["check"] == "sync-daemons"]
+        assert "maestral" in str(line["message"]) and "% CPU" in str(line["message"])
+    finally:
+        daemon.kill()
+        daemon.wait()
