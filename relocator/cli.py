@@ -342,6 +342,23 @@ service_app = typer.Typer(
 app.add_typer(service_app, name="service")
 
 
+@service_app.command("run")
+def service_run(
+    interval: float = typer.Option(
+        2.0, "--interval", metavar="SECONDS", help="How often to look again (the poll's period)."
+    ),
+) -> None:
+    """Watch in the foreground: adopt new venvs once quiet, repair links tools replaced.
+
+    Ends on SIGTERM or Ctrl-C; logs to the store's logs/service.log; only one runs.
+
+    Example: relocate service run --interval 5
+    """
+    from relocator import service
+
+    raise typer.Exit(service.run(interval=interval))
+
+
 @service_app.command("install")
 def service_install(as_json: bool = JsonOpt) -> None:
     """Start the watcher at login: a launchd agent (macOS) or a systemd user unit (Linux).

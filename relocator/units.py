@@ -40,7 +40,7 @@ UNIT_NAME = "relocator.service"
 MARK = "# written by relocate service install"  # a line of its own in the systemd unit
 PLIST_MARK_KEY = "RelocatorWrittenBy"
 PLIST_MARK = "relocate service install"
-LOG_FILE = "service.log"  # in the store's logs/: launchd's stdout and stderr (systemd: journal)
+LOG_FILE = "service.out"  # in the store's logs/: launchd's stdout and stderr (systemd: journal)
 NICE = 10
 _TIMEOUT = 30.0  # for one launchctl or systemctl call
 

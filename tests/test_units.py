@@ -196,7 +196,7 @@ def test_launchd_agent_is_written_under_home(
     assert result["unit"] == str(plist)
     with plist.open("rb") as f:
         agent = plistlib.load(f)
-    log = str(store / "logs" / "service.log")
+    log = str(store / "logs" / "service.out")
     assert agent == {
         "Label": "io.github.relocator.service",
         "ProgramArguments": [str(service_env), "service", "run"],

@@ -1,0 +1,125 @@
+"""The service's settings: its config file, the roots it watches, and what it leaves alone.
+
+Configuration: ``$RELOCATOR_CONFIG``, else ``service.toml`` in the platformdirs
+config folder; top-level keys ``roots`` (added to the providers' sync roots),
+``ignore`` (folders left alone), ``quiet`` (seconds; ``$RELOCATOR_SERVICE_QUIET``
+wins) and ``mode`` (``auto``, ``events`` or ``poll``).
+
+Opting out: a ``.relocator-ignore`` file in a project, or in any folder above it
+up to its root, or the project under a folder of the config's ``ignore`` list.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import Any, NamedTuple, Optional
+
+from relocator import resolver
+from relocator.errors import RelocatorError
+from relocator.files import is_under
+
+IGNORE_FILE = ".relocator-ignore"
+DEFAULT_QUIET = 10.0
+MODES = ("auto", "events", "poll")
+
+
+class Config(NamedTuple):
+    roots: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    quiet: float = DEFAULT_QUIET
+    mode: str = "auto"
+
+
+def config_path() -> str:
+    given = os.environ.get("RELOCATOR_CONFIG", "")
+    if given:
+        return os.path.abspath(os.path.expanduser(given))
+    from platformdirs import user_config_path
+
+    return str(user_config_path("relocator") / "service.toml")
+
+
+def load_config(path: Optional[str] = None) -> Config:
+    """The service's configuration (defaults where the file is absent); one clear
+    :class:`RelocatorError` for a file that is there and wrong."""
+    path = path or config_path()
+    data: dict[str, Any] = {}
+    try:
+        with open(path, "rb") as f:
+            text = f.read(1 << 20).decode("utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as e:
+        raise RelocatorError(
+            f"cannot read the service config {path} ({e}); fix or remove it"
+        ) from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except ValueError as e:
+        raise RelocatorError(f"the service config {path} is not valid TOML ({e})") from None
+    unknown = sorted(set(data) - set(Config._fields))
+    if unknown:
+        raise RelocatorError(
+            f"the service config {path} has unknown keys {unknown}: it takes {list(Config._fields)}"
+        )
+    mode = data.get("mode", "auto")
+    if mode not in MODES:
+        raise RelocatorError(f"the service config {path}: mode must be one of {list(MODES)}")
+    quiet = _seconds(data.get("quiet", DEFAULT_QUIET), f"quiet in {path}")
+    env = os.environ.get("RELOCATOR_SERVICE_QUIET", "").strip()
+    if env:
+        try:
+            quiet = _seconds(float(env), "RELOCATOR_SERVICE_QUIET")
+        except ValueError:
+            raise RelocatorError(f"RELOCATOR_SERVICE_QUIET must be seconds (got {env!r})") from None
+    return Config(_folders(data, "roots", path), _folders(data, "ignore", path), quiet, mode)
+
+
+def _seconds(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise RelocatorError(f"{what} must be a number of seconds >= 0 (got {value!r})")
+    return float(value)
+
+
+def _folders(data: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RelocatorError(f"{key} in the service config {path} must be a list of paths")
+    found = [os.path.expanduser(v) for v in value]
+    relative = [v for v in found if not os.path.isabs(v)]
+    if relative:
+        raise RelocatorError(f"{key} in {path} must be absolute paths (or ~/...): {relative[0]}")
+    return tuple(resolver.spelling(v) for v in found)
+
+
+def sync_roots(config: Config, home: Optional[str] = None) -> list[str]:
+    """The providers' sync roots under ``home`` and the config's, real paths, sorted."""
+    home = home or os.path.expanduser("~")
+    found = {path for _, path in resolver.provider_roots(home)} | set(config.roots)
+    return sorted(r for r in found if os.path.isdir(r))
+
+
+def ignored(project: str, roots: list[str], ignore: tuple[str, ...] = ()) -> Optional[str]:
+    """Why the service leaves ``project`` alone (None: it does not): a folder of the
+    ignore list holds it, or an ignore file is in it or above it up to its root
+    (for a project under no root: up to ``$HOME``)."""
+    for folder in ignore:
+        if is_under(project, folder):
+            return f"{folder} is in the service config's ignore list"
+    holders = [r for r in roots if is_under(project, r)]
+    home = os.path.realpath(os.path.expanduser("~"))
+    top = min(holders, key=len) if holders else home if is_under(project, home) else project
+    folder = project
+    while True:
+        marker = os.path.join(folder, IGNORE_FILE)
+        if os.path.lexists(marker):
+            return f"{marker} says so"
+        if folder == top or folder == os.path.dirname(folder):
+            return None
+        folder = os.path.dirname(folder)
