@@ -182,13 +182,14 @@ def _store(store: Store, rows: list[Row], fix: bool) -> list[Finding]:
     """Owner records the registry lacks (a lost registry), and venvs no project links to."""
     found: list[Finding] = []
     registered = {row.venv for row in rows}
+    owned: set[str] = set()
     for name, owner in store.owners():
+        owned.add(name)
         if name in registered or not os.path.isdir(store.venv_path(name)):
             continue
         path = str(owner.get("path"))
         state = link.inspect(path, store.venvs) if os.path.isdir(path) else None
-        linked = state is not None and os.path.basename(state.target or "") == name
-        if linked and state is not None and state.kind == link.RELOCATED:
+        if state and state.kind == link.RELOCATED and os.path.basename(state.target or "") == name:
             found.append(_register(store, path, fix))
             continue
         message = (
@@ -196,8 +197,8 @@ def _store(store: Store, rows: list[Row], fix: bool) -> list[Finding]:
             "relocate gc removes it once its project is gone"
         )
         found.append(Finding(path, "orphan", PROBLEM, message))
-    for name in store.venv_names():
-        if store.read_owner(name) is None and name not in registered:
+    for name in store.venv_names():  # each owner record was read above: read none twice
+        if name not in owned and name not in registered:
             message = f"{store.venv_path(name)} has no owner record; relocate leaves it alone"
             found.append(Finding(None, "orphan", PROBLEM, message))
     return found
