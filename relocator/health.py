@@ -85,10 +85,6 @@ def diagnose(store: Store, row: Row) -> tuple[str, Optional[str]]:
     return condition, None
 
 
-def status_of(store: Store, row: Row) -> str:
-    return diagnose(store, row)[0]
-
-
 def hint(status: str, cause: Optional[str], project: str) -> Optional[str]:
     text = HINTS.get(cause or status)
     return text.replace("{project}", shlex.quote(project)) if text else None
