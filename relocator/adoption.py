@@ -25,7 +25,7 @@ import os
 from typing import Optional
 
 from relocator import creation, health, link, moved, recipes, resolver, transfer, venvs
-from relocator.errors import RelocatorError
+from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.git import add_git_exclude
 from relocator.journal import Intent
@@ -54,15 +54,58 @@ def adopt(
     """Converge the project at or above ``path`` to relocated and registered."""
     store = store or Store()
     wants = wants or Wants(python)
-    with locked(path, store) as (project, registry, recovered):
-        done = converge(store, registry, project, wants)
+    named = wants.name if wants.name != link.LINK else None
+    with locked(path, store, named) as (project, registry, recovered):
+        if named is None:
+            done = converge(store, registry, project, wants)
+        else:
+            done = _converge_named(store, registry, project, wants)
         return done._replace(notes=(*recovered.notes, *done.notes))
 
 
-def converge(store: Store, registry: Registry, project: resolver.Resolved, wants: Wants) -> Outcome:
-    """Adopt's work on a locked project (also what ``doctor --fix`` runs)."""
-    root = project.path
+def _converge_named(
+    store: Store, registry: Registry, project: resolver.Resolved, wants: Wants
+) -> Outcome:
+    """``adopt --name NAME``: the venv is the folder NAME (``venv``, ``env``), which
+    becomes an alias ``NAME -> .venv`` once it is moved into the store (made in
+    :func:`relocation.finish_adopt`, so that recovery makes it too). Run again, or on a
+    project relocated without it, converges as adopt does and adds the alias."""
+    root, name = project.path, wants.name
+    if not link.valid_alias(name):
+        raise RelocatorError(f"--name {name!r}: give the name of a folder in the project")
+    named = os.path.join(root, name)
     state = link.inspect(root, store.venvs)
+    if link.is_alias(root, name) or (state.kind == link.RELOCATED and not os.path.lexists(named)):
+        done = converge(store, registry, project, wants)
+        return done._replace(notes=(*done.notes, *notes_of(link.make_alias(root, name))))
+    if not os.path.lexists(named):
+        raise NotFound(f"{named}: no such venv")
+    if os.path.islink(named) or not os.path.isfile(os.path.join(named, "pyvenv.cfg")):
+        what = "a symlink" if os.path.islink(named) else "not a venv (no pyvenv.cfg)"
+        raise RelocatorError(f"{named} is {what}; --name takes a venv folder in the project")
+    if state.kind not in (link.ABSENT, link.DANGLING):
+        raise RelocatorError(
+            f"{root} has a .venv ({state.kind}) besides {name}: a project has one venv; "
+            f"remove the one you do not use and run again"
+        )
+    done = converge(store, registry, project, wants, found=link.LinkState(link.IN_PROJECT, named))
+    if link.is_alias(root, name):
+        note = f"{name} is now a link to .venv (relocate eject makes it a folder again)"
+        done = done._replace(notes=(note, *done.notes))
+    return done
+
+
+def converge(
+    store: Store,
+    registry: Registry,
+    project: resolver.Resolved,
+    wants: Wants,
+    found: Optional[link.LinkState] = None,
+) -> Outcome:
+    """Adopt's work on a locked project (also what ``doctor --fix`` runs); ``found`` is
+    the venv to take instead of what ``.venv`` is."""
+    root = project.path
+    state = found or link.inspect(root, store.venvs)
     dotvenv = os.path.join(root, link.LINK)
     if state.kind == link.RELOCATED:
         return _relocated(store, registry, project, state.target or "", wants)

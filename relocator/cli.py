@@ -98,6 +98,13 @@ def adopt(
     path: str = PathArg,
     python: Optional[str] = PythonOpt,
     no_install: bool = NoInstallOpt,
+    name: str = typer.Option(
+        ".venv",
+        "--name",
+        metavar="NAME",
+        help="The venv folder to adopt when it is not .venv (venv, env); NAME stays, "
+        "as a link to .venv.",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Relocate the project's venv into the store; repair whatever state it is in.
@@ -107,10 +114,10 @@ def adopt(
     built from the project's uv.lock, poetry.lock, pdm.lock, Pipfile.lock,
     requirements*.txt or pyproject.toml, with the tool the project uses.
 
-    Example: relocate adopt ~/Documents/myapp
+    Example: relocate adopt ~/Documents/myapp --name venv
     """
     with _wanting(python, no_install, as_json) as wants:
-        outcome = adoption.adopt(path, wants=wants)
+        outcome = adoption.adopt(path, wants=wants._replace(name=name))
     _echo_json(_outcome_json(outcome)) if as_json else _lines(render.outcome(outcome))
 
 
@@ -197,7 +204,10 @@ def eject(
     all_: bool = typer.Option(False, "--all", help="Eject every registered project."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Put the venv back into the project as a real .venv folder (undoes adopt)."""
+    """Put the venv back into the project as a real .venv folder (undoes adopt).
+
+    A project adopted with --name NAME gets its venv back as the folder NAME.
+    """
     if not all_:
         outcome = ejection.eject(path)
         _echo_json(_outcome_json(outcome)) if as_json else _lines(render.outcome(outcome))

@@ -28,10 +28,12 @@ def eject(path: str, store: Optional[Store] = None) -> Outcome:
         if row is not None and state.kind in (link.IN_PROJECT, link.FOREIGN):
             done = _let_go(store, registry, project, row.venv, state.target or dotvenv)
             return done._replace(notes=(*recovered.notes, *done.notes))
-        if state.kind == link.IN_PROJECT and "eject" in recovered.finished:
-            python = venvs.python_version(dotvenv)
+        ejected = recovered.finished.get("eject")
+        if ejected is not None:  # an interrupted eject, finished just now
+            venv = os.path.join(project.path, ejected.get("alias") or link.LINK)
+            python = venvs.python_version(venv)
             notes = tuple(recovered.notes)
-            return Outcome(project.path, dotvenv, "ejected", python, project.provider, notes)
+            return Outcome(project.path, venv, "ejected", python, project.provider, notes)
         raise NotFound(f"{project.path} is not relocated (its .venv is {state.kind})")
 
 
@@ -70,7 +72,8 @@ def eject_all(store: Optional[Store] = None) -> list[tuple[str, Optional[Outcome
 
 def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: str) -> Outcome:
     root = project.path
-    where = transfer.places(store, "eject", root, name)
+    alias = _alias(root)
+    where = transfer.places(store, "eject", root, name, alias=alias)
     reason = link.problem(root, store.venvs)
     if reason is None and os.path.lexists(where.staging):
         reason = f"{where.staging} is in the way (left by an earlier relocate?); move it away"
@@ -79,17 +82,27 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
     cross = not venvs.same_volume(where.src, root)
     before = venvs.check_movable(where.src, root, cross_volume=cross)
     mode = "copy" if cross else "rename"
-    intent = Intent.begin(store, op="eject", key=project.key, project=root, venv=name, mode=mode)
+    intent = Intent.begin(
+        store, op="eject", key=project.key, project=root, venv=name, mode=mode, alias=alias
+    )
     try:
-        transfer.move(intent, where, store, before, clear_dest=lambda: link.remove(root))
+        transfer.move(intent, where, store, before, clear_dest=lambda: link.remove(root, alias))
     except RelocatorError:
-        if transfer.settle(intent, where, store, lambda: link.remove(root)) == transfer.BACK:
+        if transfer.settle(intent, where, store, lambda: link.remove(root, alias)) == transfer.BACK:
             undo_eject(store, intent)
             raise
     notes = finish_eject(store, registry, intent)
     python = venvs.python_version(where.dest)
     action = "ejected (copied)" if cross else "ejected"
     return Outcome(root, where.dest, action, python, project.provider, tuple(notes))
+
+
+def _alias(root: str) -> Optional[str]:
+    """The name the venv goes back to instead of ``.venv``: the project's one alias
+    (``venv -> .venv``, left by ``adopt --name venv``). With several, ``.venv``, which
+    they all lead to."""
+    found = link.aliases(root)
+    return found[0] if len(found) == 1 else None
 
 
 def _let_go(

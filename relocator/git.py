@@ -20,6 +20,7 @@ from typing import Callable, Optional
 
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
 from relocator.link import NAMES as LINK_NAMES
+from relocator.link import aliases
 
 EXCLUDE_BEGIN = "# >>> relocator: venv links (relocate eject removes these lines) >>>"
 EXCLUDE_END = "# <<< relocator <<<"
@@ -46,7 +47,10 @@ def add_git_exclude(root: str) -> Optional[str]:
 
 
 def remove_git_exclude(root: str) -> Optional[str]:
-    """Remove ``root``'s lines from our block (the block goes when empty); None or a note."""
+    """Remove ``root``'s lines from our block (the block goes when empty); None or a note.
+
+    Every line of the block for an entry of ``root`` goes, so that an alias that is a
+    folder again after an eject (``venv``) is no longer excluded."""
     what, then = "remove relocator's lines from", "remove them yourself"
     return _edit(root, _without_patterns, what, then, create=False)
 
@@ -168,8 +172,10 @@ def _read_exclude(path: str) -> Optional[bytes]:
 def _exclude_patterns(root: str, worktree: str) -> list[str]:
     rel = os.path.relpath(root, worktree)
     prefix = "" if rel == "." else "/" + _escape_gitignore(rel)
-    # No trailing slash: the link is a symlink, which a `dir/` pattern does not match.
-    return [f"{prefix}/{name}" for name in LINK_NAMES]
+    # No trailing slash: the link is a symlink, which a `dir/` pattern does not match;
+    # nor does `venv/` match an alias `venv -> .venv`.
+    names = [*LINK_NAMES, *(_escape_gitignore(a) for a in aliases(root))]
+    return [f"{prefix}/{name}" for name in names]
 
 
 def _escape_gitignore(rel: str) -> str:
@@ -233,7 +239,8 @@ def _without_patterns(data: bytes, ours: list[str]) -> bytes:
     spans = _blocks(lines)
     if not spans:
         return data
-    remaining = [p for p in _patterns(lines, spans) if p not in ours]
+    folder = ours[0].rsplit("/", 1)[0]  # every pattern is <folder>/<one name>
+    remaining = [p for p in _patterns(lines, spans) if p.rsplit("/", 1)[0] != folder]
     return _rewrite(data, lines, spans, remaining)
 
 

@@ -11,6 +11,12 @@ The rule that protects what sits at these two names lives here: relocator
 replaces only a symlink of its own (one leading into the store, or to the
 other name) or a dead one. A folder, a file, or a link to something that
 exists elsewhere is never replaced.
+
+A project whose venv was a folder of another name (``venv``, ``env``: ``relocate
+adopt --name venv``) keeps that name as an *alias*, ``venv -> .venv``: relative,
+so it syncs like ``.venv``, and every script or editor setting that names
+``venv/bin/python`` still works. An alias is found by its shape alone (a symlink
+in the project whose target is exactly ``.venv``), so every machine sees it.
 """
 
 from __future__ import annotations
@@ -79,6 +85,52 @@ def uv_central(real: str) -> bool:
     )
 
 
+def valid_alias(name: str) -> bool:
+    """Whether ``name`` can be an alias: one plain entry name that is none of the
+    link's own names nor one of relocator's temporary names."""
+    return (
+        name not in ("", ".", "..", *NAMES)
+        and "/" not in name
+        and "\0" not in name
+        and not name.startswith(LINK + ".relocator-")
+    )
+
+
+def aliases(root: str) -> list[str]:
+    """The aliases in ``root``: symlinks whose target is exactly ``.venv``."""
+    try:
+        with os.scandir(root) as entries:
+            links = [e.name for e in entries if e.is_symlink() and valid_alias(e.name)]
+    except OSError:
+        return []
+    return sorted(n for n in links if _reads(os.path.join(root, n)) == LINK)
+
+
+def is_alias(root: str, name: str) -> bool:
+    return valid_alias(name) and _reads(os.path.join(root, name)) == LINK
+
+
+def _reads(path: str) -> Optional[str]:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
+def make_alias(root: str, name: str) -> Optional[str]:
+    """Make ``root/name -> .venv`` unless it is there; None, or a note saying why not."""
+    path = os.path.join(root, name)
+    if is_alias(root, name):
+        return None
+    if os.path.lexists(path):
+        return f"{path} is in the way, so the venv is reachable only as .venv"
+    try:
+        os.symlink(LINK, path)
+    except OSError as e:
+        return f"could not link {path} to .venv ({e.strerror}); the venv is reachable as .venv"
+    return None
+
+
 def problem(root: str, store_venvs: str, *, moving_away: Optional[str] = None) -> Optional[str]:
     """Why relocator may not link ``root`` (None when it may).
 
@@ -133,12 +185,15 @@ def create(root: str, venv: str, store_venvs: str) -> None:
     faults.point("link:done")
 
 
-def remove(root: str) -> None:
-    """Remove ``.venv`` and ``.venv.nosync`` where they are symlinks (never a folder)."""
+def remove(root: str, alias: Optional[str] = None) -> None:
+    """Remove ``.venv`` and ``.venv.nosync`` where they are symlinks (never a folder), and
+    the alias ``alias`` where it is one."""
     for name in (LINK, HOP):
         path = os.path.join(root, name)
         if os.path.islink(path):
             os.unlink(path)
+    if alias is not None and is_alias(root, alias):
+        os.unlink(os.path.join(root, alias))
 
 
 def _symlink_replace(target: str, path: str) -> None:

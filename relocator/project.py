@@ -13,23 +13,25 @@ from relocator.files import is_under, read_small
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", ".venv")
 
 
-def is_project(folder: str) -> bool:
-    if any(os.path.lexists(os.path.join(folder, m)) for m in MARKERS):
+def is_project(folder: str, marker: Optional[str] = None) -> bool:
+    markers = MARKERS if marker is None else (*MARKERS, marker)
+    if any(os.path.lexists(os.path.join(folder, m)) for m in markers):
         return True
     import glob  # here: `relocate python` imports this module for start_folder alone
 
     return bool(glob.glob(os.path.join(glob.escape(folder), "requirements*.txt")))
 
 
-def find_root(path: str, store_venvs: str) -> str:
+def find_root(path: str, store_venvs: str, marker: Optional[str] = None) -> str:
     """The spelling of the project root at or above ``path``.
 
-    The nearest folder with a project marker; for a uv workspace member, the
-    workspace root (uv keeps one ``.venv`` there).
+    The nearest folder with a project marker (or holding ``marker``: the venv
+    ``adopt --name`` names); for a uv workspace member, the workspace root (uv
+    keeps one ``.venv`` there).
     """
     start = start_folder(path, store_venvs)
     folder = start
-    while not is_project(folder):
+    while not is_project(folder, marker):
         parent = os.path.dirname(folder)
         if parent == folder:
             raise NotFound(

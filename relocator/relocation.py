@@ -46,23 +46,27 @@ class Wants(NamedTuple):
     python: Optional[str] = None  # --python: the interpreter of a new venv
     install: bool = True  # build a replacement venv from the project's recipe
     progress: Optional[Callable[[str], None]] = None  # each line of a long install
+    name: str = link.LINK  # --name: the in-project venv to adopt, kept as an alias of .venv
 
 
 class Recovered(NamedTuple):
     """What the interrupted runs of a project came to: notes, and the operations finished."""
 
     notes: Notes
-    finished: set[str]
+    finished: dict[str, Intent]  # each operation finished forward: its record
 
 
 @contextlib.contextmanager
-def locked(path: str, store: Store) -> Iterator[tuple[resolver.Resolved, Registry, Recovered]]:
-    """The project at or above ``path``, locked, with what earlier runs left settled."""
+def locked(
+    path: str, store: Store, marker: Optional[str] = None
+) -> Iterator[tuple[resolver.Resolved, Registry, Recovered]]:
+    """The project at or above ``path`` (the nearest folder holding ``marker``, if
+    that comes first), locked, with what earlier runs left settled."""
     store.ensure()
-    project = resolver.resolve(find_root(path, store.venvs))
+    project = resolver.resolve(find_root(path, store.venvs, marker))
     with store.lock(project.key, project.path), Registry(store) as registry:
         store.sweep()
-        recovered = Recovered([], set())
+        recovered = Recovered([], {})
         for intent in pending(store, project.key):
             try:
                 forward, notes = resume(store, registry, intent)
@@ -71,7 +75,7 @@ def locked(path: str, store: Store) -> Iterator[tuple[resolver.Resolved, Registr
                 continue
             recovered.notes.extend(notes)
             if forward:
-                recovered.finished.add(intent.op)
+                recovered.finished[intent.op] = intent
         yield project, registry, recovered
 
 
@@ -170,6 +174,8 @@ def finish_adopt(store: Store, registry: Registry, intent: Intent) -> tuple[Row,
     store.claim(name, project.key, root)
     notes = unhide(where.dest)  # first: Python skips .pth files that carry the flag
     link.create(root, where.dest, store.venvs)
+    if os.path.dirname(where.src) == root and link.valid_alias(os.path.basename(where.src)):
+        notes += notes_of(link.make_alias(root, os.path.basename(where.src)))  # venv -> .venv
     intent.advance("linked")
     row = register(store, registry, project, name)
     notes += rewrite.relocate_venv(where.dest, [os.path.join(root, link.LINK), where.src])
@@ -190,7 +196,7 @@ def undo_adopt(store: Store, intent: Intent) -> None:
 
 def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
     name, root = intent["venv"], intent["project"]
-    where = transfer.places(store, "eject", root, name)
+    where = transfer.places(store, "eject", root, name, alias=intent.get("alias"))
     notes = rewrite.relocate_venv(where.dest, [where.src])
     faults.point("eject:rewritten")
     tag = os.path.join(where.dest, "CACHEDIR.TAG")
@@ -211,9 +217,11 @@ def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
 
 def undo_eject(store: Store, intent: Intent) -> None:
     """The venv is still whole in the store: point the project at it again."""
-    venv = store.venv_path(intent["venv"])
+    venv, root, alias = store.venv_path(intent["venv"]), intent["project"], intent.get("alias")
     if os.path.isdir(venv):
-        link.create(intent["project"], venv, store.venvs)
+        link.create(root, venv, store.venvs)
+        if alias is not None and link.valid_alias(alias):
+            link.make_alias(root, alias)
     intent.done()
 
 
@@ -231,8 +239,9 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
             undo_create(store, intent)
             return False, [f"removed the unfinished venv of an interrupted create ({name})"]
         return True, [*finish_create(store, registry, intent)[1], "finished an interrupted create"]
-    where = transfer.places(store, op, root, name, intent.get("src"))
-    clear = (lambda: link.remove(root)) if op == "eject" else (lambda: None)
+    alias = intent.get("alias")
+    where = transfer.places(store, op, root, name, intent.get("src"), alias=alias)
+    clear = (lambda: link.remove(root, alias)) if op == "eject" else (lambda: None)
     if transfer.settle(intent, where, store, clear) == transfer.FORWARD:
         if op == "adopt":
             notes = finish_adopt(store, registry, intent)[1]

@@ -89,8 +89,8 @@ EGG_INFO_SUFFIX = ".egg-info"
 #: Folders that are a rebuildable tree only beside one of :data:`PROJECT_MARKERS`.
 BESIDE_MARKER = {"build": BUILD, "dist": DIST}
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
-#: Venv folder names that ``relocate adopt`` takes (it knows only ``.venv`` yet).
-ADOPTABLE = link.LINK
+#: Venv folder names that ``scan --adopt`` adopts (all but ``.venv`` with ``adopt --name``).
+ADOPTABLE = (link.LINK, "venv", "env")
 #: Least time between two progress calls, in seconds.
 PROGRESS_INTERVAL = 0.1
 
@@ -165,41 +165,48 @@ def _outermost(paths: list[str]) -> list[str]:
 def fix_command(tree: Tree) -> Optional[str]:
     """The command that takes the tree out of the synced folder, or None when there is none.
 
-    Only an unrelocated venv named ``.venv`` has one (``relocate adopt
-    <project>``): adopt handles only ``.venv`` yet, so a venv named ``venv``,
-    ``env`` or anything else has none. A ``.tox`` or ``.nox`` is never adopted
-    (deleting it is the user's call); a relocated venv needs nothing.
+    Only an unrelocated venv has one: ``relocate adopt <project>`` for a ``.venv``,
+    ``relocate adopt <project> --name venv`` for a ``venv`` or ``env`` in a folder
+    without a ``.venv`` (a project has one venv; adopt refuses a second). A venv of
+    any other name, or in a ``.tox`` or ``.nox``, has none (deleting it is the
+    user's call); a relocated venv needs nothing.
     """
     # The other kinds (bytecode, caches, build output) get theirs when `adopt --trees`
     # (issue "trees") moves them into the store: None until then.
-    if _adoptable(tree):
-        return f"relocate adopt {shlex.quote(os.path.dirname(tree.path))}"
-    return None
+    if not _adoptable(tree):
+        return None
+    folder, name = os.path.split(tree.path)
+    named = "" if name == link.LINK else f" --name {shlex.quote(name)}"
+    return f"relocate adopt {shlex.quote(folder)}{named}"
 
 
 def _adoptable(tree: Tree) -> bool:
-    return tree.kind == VENV and not tree.relocated and os.path.basename(tree.path) == ADOPTABLE
+    folder, name = os.path.split(tree.path)
+    if tree.kind != VENV or tree.relocated or name not in ADOPTABLE:
+        return False
+    return name == link.LINK or not os.path.lexists(os.path.join(folder, link.LINK))
 
 
 def adopt_found(
     trees: list[Tree], store: Optional[Store] = None
 ) -> list[tuple[str, Optional[Outcome], str]]:
-    """Adopt the project of every unrelocated ``.venv`` among ``trees``.
+    """Adopt the project of every unrelocated venv among ``trees`` that has a fix command.
 
     Returns (project, outcome, "") for each adopted project and (project, None,
     the error's message) for each that adopt refused; one refusal does not stop
-    the others. Only venvs named ``.venv`` are adopted (:func:`fix_command`): the
-    venvs of a ``.tox`` or ``.nox`` are never adopted, one named ``venv`` not yet.
+    the others. The venvs of a ``.tox`` or ``.nox`` are never adopted
+    (:func:`fix_command`).
     """
     from relocator import adoption
+    from relocator.relocation import Wants
 
     done: list[tuple[str, Optional[Outcome], str]] = []
     for tree in trees:
         if not _adoptable(tree):
             continue
-        project = os.path.dirname(tree.path)
+        project, name = os.path.split(tree.path)
         try:
-            done.append((project, adoption.adopt(project, store=store), ""))
+            done.append((project, adoption.adopt(project, store=store, wants=Wants(name=name)), ""))
         except RelocatorError as e:
             done.append((project, None, str(e)))
     return done
@@ -284,11 +291,11 @@ class _Walk:
 
     def _linked(self, folder: str) -> None:
         """A row for the project's ``.venv`` link when it is relocator's, counting only the
-        link entries that stay in the synced tree."""
+        link entries that stay in the synced tree (an alias such as ``venv`` too)."""
         if not _relocated(folder, self.store_venvs):
             return
         files = size = 0
-        for name in link.NAMES:
+        for name in (*link.NAMES, *link.aliases(folder)):
             try:
                 size += os.lstat(os.path.join(folder, name)).st_size
             except OSError:

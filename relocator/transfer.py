@@ -25,7 +25,7 @@ from relocator import faults, venvs
 from relocator.errors import RelocatorError
 from relocator.files import is_under
 from relocator.journal import Intent
-from relocator.link import LINK, UV_ENVIRONMENTS
+from relocator.link import LINK, UV_ENVIRONMENTS, valid_alias
 from relocator.store import PROJECT_TEMP_PREFIX, Store
 
 ASIDE = PROJECT_TEMP_PREFIX + "old"  # an adopted venv's source, set aside in the project
@@ -42,8 +42,19 @@ class Places(NamedTuple):
     aside: str  # beside src: where the source waits until the link is made
 
 
-def places(store: Store, op: str, project: str, venv: str, src: Optional[str] = None) -> Places:
-    """Where an adopt or an eject of store venv ``venv`` moves things; all derived, none trusted."""
+def places(
+    store: Store,
+    op: str,
+    project: str,
+    venv: str,
+    src: Optional[str] = None,
+    *,
+    alias: Optional[str] = None,
+) -> Places:
+    """Where an adopt or an eject of store venv ``venv`` moves things; all derived, none trusted.
+
+    An eject puts the venv at the project's ``.venv``, or at its alias ``alias``
+    (the name it had before ``adopt --name``)."""
     if op == "adopt":
         source = src or os.path.join(project, LINK)
         if is_under(os.path.dirname(source), project):
@@ -53,9 +64,11 @@ def places(store: Store, op: str, project: str, venv: str, src: Optional[str] = 
         else:
             raise RelocatorError(f"an adopt's source {source} is outside its project {project}")
         return Places(source, store.venv_path(venv), os.path.join(store.tmp, venv), aside)
+    if alias is not None and not valid_alias(alias):
+        raise RelocatorError(f"an eject's destination {alias!r} is not a name in {project}")
     return Places(
         store.venv_path(venv),
-        os.path.join(project, LINK),
+        os.path.join(project, alias or LINK),
         os.path.join(project, PARTIAL),
         os.path.join(store.tmp, venv + ".old"),
     )

@@ -27,6 +27,9 @@ SCENARIOS = {
     "create": ("one", "nothing", "adopt"),
     "relink": ("one", "hop-removed", "adopt"),
     "create-for-dangling": ("one", "other-machine", "adopt"),
+    # a venv folder named venv (adopt --name venv): it comes back as the alias venv -> .venv
+    "adopt-named": ("one", "venv-named", "adopt"),
+    "eject-named": ("one", "adopted-named", "eject"),
 }
 
 
@@ -54,6 +57,7 @@ class Case:
     def __init__(self, name: str, where: Path, store: Path, template: Path, env: dict[str, str]):
         self.volumes, self.has, self.command = SCENARIOS[name]
         self.project, self.store, self.env = where, store, env
+        self.name = "venv" if self.has.endswith("-named") else ".venv"
         where.mkdir(parents=True)
         (where / "setup.py").write_text("")
         if self.has == "nothing":
@@ -64,7 +68,7 @@ class Case:
             (where / ".venv.nosync").symlink_to("/Users/x/Library/Caches/relocator/venvs/p-1")
             self.reference = set()
             return
-        venv = where / ".venv"
+        venv = where / self.name
         # Hard links: 10,000 new files cost seconds on this disk, links a tenth of one;
         # relocate replaces the files it rewrites, so the template is never written through.
         subprocess.run(["cp", "-al", str(template), str(venv)], check=True)
@@ -72,20 +76,21 @@ class Case:
         tool.write_text(f"#!{venv}/bin/python\nimport handmade\nprint(handmade.VALUE)\n")
         tool.chmod(0o755)
         self.reference = dir_paths(venv)
-        if self.has in ("adopted", "hop-removed"):
+        if self.has in ("adopted", "hop-removed", "adopted-named"):
             self.run("adopt", check=True)
         if self.has == "hop-removed":
             (where / ".venv.nosync").unlink()
 
     def run(self, command: str, *, check: bool = False, **extra: str):
-        result = relocate(command, str(self.project), env={**self.env, **extra})
+        named = ["--name", self.name] if command == "adopt" and self.name != ".venv" else []
+        result = relocate(command, str(self.project), *named, env={**self.env, **extra})
         if check:
             assert result.returncode == 0, result.stderr
         return result
 
     def places(self) -> list[Path]:
         """Every folder that may hold the venv after a kill."""
-        found = [p for p in self.project.glob(".venv*") if p.is_dir() and not p.is_symlink()]
+        found = [p for p in self.project.glob("*venv*") if p.is_dir() and not p.is_symlink()]
         found += [p for p in self.store.glob("venvs/*") if p.is_dir()]
         found += [p for p in self.store.glob("tmp/*") if p.is_dir()]
         return found
@@ -99,14 +104,21 @@ class Case:
         dotvenv = self.project / ".venv"
         venvs = [p for p in self.store.glob("venvs/*") if p.is_dir()]
         if self.command == "eject":
-            assert dotvenv.is_dir() and not dotvenv.is_symlink(), label
+            back = self.project / self.name
+            assert back.is_dir() and not back.is_symlink(), label
             assert not os.path.lexists(self.project / ".venv.nosync"), label
+            if self.name != ".venv":
+                assert not os.path.lexists(dotvenv), label
             assert venvs == [], label
+            dotvenv = back
         else:
             assert dotvenv.is_symlink(), label
             assert [Path(os.path.realpath(dotvenv))] == venvs, f"{label}: one store venv"
             owners = sorted(p.stem for p in self.store.glob("venvs/*.json"))
             assert owners == [venvs[0].name], label
+            if self.name != ".venv":
+                assert os.readlink(self.project / self.name) == ".venv", label
+                dotvenv = self.project / self.name  # the checks below go through the alias
         assert self.reference <= dir_paths(dotvenv), f"{label}: a file is missing"
         assert not list(self.project.glob(".venv.relocator-*")), label
         assert not list(self.store.glob("journal/*")), label

@@ -37,6 +37,7 @@ class World(NamedTuple):
     plain: Path  # a project with an unrelocated .venv, and most other kinds
     moved: Path  # a project whose .venv was adopted
     web: Path  # a project with node_modules
+    legacy: Path  # a project whose venv is a folder named venv, and no .venv
     expected: dict[str, tuple[str, int, int, bool]]  # path -> kind, files, bytes, relocated
 
 
@@ -102,8 +103,16 @@ def world(isolated: Path, tmp_path: Path) -> World:
     expect(plain / "src" / "plain.egg-info", "egg-info")
     write(plain / ".ruff_cache" / "0.6" / "123", 9)
     expect(plain / ".ruff_cache", "ruff_cache")
-    make_venv(plain / "venv")  # a venv under another name: found, but adopt takes only .venv
+    make_venv(plain / "venv")  # a second venv beside .venv: found, never adopted
     expect(plain / "venv", "venv")
+    make_venv(plain / "tools" / "virtualenv")  # a venv of a name adopt does not guess
+    expect(plain / "tools" / "virtualenv", "venv")
+
+    legacy = code / "legacy"
+    legacy.mkdir()
+    (legacy / "requirements.txt").write_text("")
+    make_venv(legacy / "venv")
+    expect(legacy / "venv", "venv")
 
     notes = code / "notes"
     write(notes / "build" / "index.html", 50)  # no project marker beside it: not a tree
@@ -129,7 +138,7 @@ def world(isolated: Path, tmp_path: Path) -> World:
     expected[str(moved / ".venv")] = ("venv", 2, sum(p.lstat().st_size for p in links), True)
 
     icloud = Path(os.path.realpath(isolated / "Library" / "Mobile Documents"))
-    return World(docs, spellings["short"], icloud, plain, moved, web, expected)
+    return World(docs, spellings["short"], icloud, plain, moved, web, legacy, expected)
 
 
 def rows(trees: list[Tree]) -> dict[str, tuple[str, int, int, bool]]:
@@ -227,17 +236,19 @@ def test_a_tree_vanishing_during_the_scan_is_no_crash(
 def test_fix_commands(world: World) -> None:
     commands = {t.path: fix_command(t) for t in scan([str(world.docs)])}
     assert commands.pop(str(world.plain / ".venv")) == f"relocate adopt '{world.plain}'"
-    assert set(commands.values()) == {None}  # relocated, tox, venv, pycache, build, ...
+    named = f"relocate adopt '{world.legacy}' --name venv"
+    assert commands.pop(str(world.legacy / "venv")) == named
+    assert set(commands.values()) == {None}  # relocated, tox, plain/venv, pycache, build, ...
 
 
-def test_adopt_found_adopts_the_unrelocated_dot_venvs_only(world: World) -> None:
+def test_adopt_found_adopts_the_unrelocated_venvs_a_project_can_have(world: World) -> None:
     blocked = world.docs / "blocked"
     blocked.mkdir()
     (blocked / "setup.py").write_text("")
     make_venv(blocked / ".venv")
     (blocked / ".venv.nosync").write_text("not relocator's")  # adopt refuses to replace it
     done = {path: (outcome, error) for path, outcome, error in adopt_found(scan())}
-    assert set(done) == {str(world.plain), str(blocked)}
+    assert set(done) == {str(world.plain), str(blocked), str(world.legacy)}
     outcome, error = done[str(world.plain)]
     assert outcome is not None and outcome.action == "moved" and error == ""
     outcome, error = done[str(blocked)]
@@ -250,6 +261,19 @@ def test_adopt_found_adopts_the_unrelocated_dot_venvs_only(world: World) -> None
     assert after[str(world.plain / ".tox")] == world.expected[str(world.plain / ".tox")]
     assert after[str(world.plain / "venv")] == world.expected[str(world.plain / "venv")]
     assert after[str(blocked / ".venv")][3] is False
+    outcome, error = done[str(world.legacy)]
+    assert outcome is not None and outcome.action == "moved" and error == ""
+    assert os.readlink(world.legacy / "venv") == ".venv"
+    links = [world.legacy / n for n in (".venv", ".venv.nosync", "venv")]
+    assert after[str(world.legacy / ".venv")] == (
+        "venv",
+        3,
+        sum(p.lstat().st_size for p in links),
+        True,
+    )
+    assert str(world.legacy / "venv") not in after  # the alias is a link: never walked
+    tools = world.plain / "tools" / "virtualenv"
+    assert after[str(tools)] == world.expected[str(tools)]
 
 
 def test_a_second_machines_dangling_link_counts_as_relocated(world: World) -> None:
@@ -313,6 +337,7 @@ def test_the_command(world: World) -> None:
     assert f"fix: relocate adopt '{world.plain}'" in text and "total in" in text
     relocate_ok("scan", "--adopt")
     assert (world.plain / ".venv").is_symlink()
+    assert os.readlink(world.legacy / "venv") == ".venv"
     again = {r["path"]: r["relocated"] for r in json.loads(relocate_ok("scan", "--json"))}
     assert again[str(world.plain / ".venv")] is True
     assert again[str(world.plain / ".tox")] is False  # never adopted
