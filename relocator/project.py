@@ -45,10 +45,10 @@ def find_root(path: str, store_venvs: str, marker: Optional[str] = None) -> str:
 def start_folder(path: str, store_venvs: str) -> str:
     """The spelling of the folder to look for a project from.
 
-    A path through a project's link (``P/.venv``, ``P/.venv/bin/python``) resolves
-    into the store or beyond, but it names the project ``P``: the look-up starts at
-    the folder holding the link, never inside the store (whose parents are no
-    project of the user's).
+    A path through a project's link (``P/.venv``, ``P/.venv/bin/python``, or an alias
+    ``P/venv/bin/python``) resolves into the store or beyond, but it names the project
+    ``P``: the look-up starts at the folder holding the link, never inside the store
+    (whose parents are no project of the user's).
     """
     try:
         lexical = os.path.abspath(os.path.expanduser(path))
@@ -58,9 +58,8 @@ def start_folder(path: str, store_venvs: str) -> str:
         ) from None
     parts = lexical.split("/")
     for i in range(len(parts) - 1, 0, -1):
-        if parts[i] in link.NAMES and _inside(
-            os.path.realpath("/".join(parts[: i + 1])), store_venvs
-        ):
+        named = parts[i] in link.NAMES or link.is_alias("/".join(parts[:i]) or "/", parts[i])
+        if named and _inside(os.path.realpath("/".join(parts[: i + 1])), store_venvs):
             folder = resolver.spelling("/".join(parts[:i]) or "/")
             if not _inside(folder, store_venvs):
                 return folder

@@ -87,6 +87,9 @@ def test_a_venv_folder_is_adopted_and_keeps_its_name_as_a_link(
     # git sees nothing new: `venv/` in .gitignore does not match a symlink, the exclude does.
     assert _git(legacy, "status", "--porcelain") == ""
     assert "/venv\n" in _exclude(legacy)
+    # an editor that asks about the interpreter by the alias gets the project's
+    python = relocate_ok("python", str(legacy / "venv" / "bin" / "python"), env=env)
+    assert python == f"{real}/.venv/bin/python\n"
 
     again = relocate_json("adopt", str(legacy), "--name", "venv", env=env)
     assert again["action"] == "unchanged"
