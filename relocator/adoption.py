@@ -54,6 +54,7 @@ def adopt(
     """Converge the project at or above ``path`` to relocated and registered."""
     store = store or Store()
     wants = wants or Wants(python)
+    wants = wants._replace(name=os.path.normpath(wants.name or "."))  # venv/ and ./venv: venv
     named = wants.name if wants.name != link.LINK else None
     with locked(path, store, named) as (project, registry, recovered):
         if named is None:

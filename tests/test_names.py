@@ -91,7 +91,7 @@ def test_a_venv_folder_is_adopted_and_keeps_its_name_as_a_link(
     python = relocate_ok("python", str(legacy / "venv" / "bin" / "python"), env=env)
     assert python == f"{real}/.venv/bin/python\n"
 
-    again = relocate_json("adopt", str(legacy), "--name", "venv", env=env)
+    again = relocate_json("adopt", str(legacy), "--name", "./venv/", env=env)  # as typed
     assert again["action"] == "unchanged"
     assert relocate_json("adopt", str(legacy), env=env)["action"] == "unchanged"
     assert os.readlink(legacy / "venv") == ".venv"
