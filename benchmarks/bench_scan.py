@@ -4,11 +4,10 @@ Figure (goal): scan speed, in files per second, at least half of ``find ROOT
 -printf '%s\\n' | wc -l`` (which also reads every entry's size) on the same
 tree: scan time / find time <= 2x.
 
-``relocate scan`` is not wired into the CLI yet, so the scan case is what it
-will cost a user short of the CLI's own imports: a new interpreter that
-imports ``relocator.scan`` and scans the root (``python -c``), so that its
-start counts as find's does. Reported beside it: the scan in this process (the
-walk alone) and ``python -c 'import relocator.scan'`` (the fixed cost).
+The scan case is what a user runs: ``relocate scan ROOT --json``, a new process
+whose start and output count as find's do. Reported beside it: the walk alone
+(``relocator.scan.scan`` in this process) and ``relocate --help`` (the fixed
+cost of the command).
 
 The tree is built once in a fake iCloud Documents folder: 100 projects of
 exactly 1,000 files each, every one a realistic Python (and JavaScript)
@@ -27,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import sys
 import time
@@ -48,18 +48,12 @@ from bench_adopt import (
 
 PROJECTS = 100
 FILES_PER_PROJECT = 1_000
-SCAN = "scan (python -c, new interpreter)"
+SCAN = "relocate scan ROOT --json"
 FIND = "find -printf '%s\\n' | wc -l"
 IN_PROCESS = "scan (in this process)"
-FLOOR = "python -c 'import relocator.scan'"
+FLOOR = "relocate --help (the command's fixed cost)"
 GOAL = 0.5  # scan files/s over find files/s, at least
 CLOUD_DOCUMENTS = "Library/Mobile Documents/com~apple~CloudDocs/Documents"
-SCAN_CODE = (
-    "import sys\n"
-    "from relocator.scan import scan\n"
-    "found = scan([sys.argv[1]])\n"
-    "print(len(found), sum(t.files for t in found))\n"
-)
 FIND_CODE = "find \"$1\" -printf '%s\\n' | wc -l"
 
 
@@ -212,6 +206,17 @@ def run_command(cmd: list[str], env: dict[str, str], expect: str) -> float:
     return elapsed
 
 
+def run_cli(cmd: list[str], env: dict[str, str], expect: str) -> float:
+    elapsed, output = timed(cmd, env)
+    found = json.loads(output)
+    assert f"{len(found)} {sum(t['files'] for t in found)}" == expect, (cmd, expect)
+    return elapsed
+
+
+def run_help(cmd: list[str], env: dict[str, str]) -> float:
+    return timed(cmd, env)[0]
+
+
 def run_in_process(root: str, expect: str) -> float:
     from relocator.scan import scan
 
@@ -243,7 +248,7 @@ def print_speeds(rates: dict[str, dict[str, float]], files: int) -> None:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    with session(args) as (root, _, _):
+    with session(args) as (root, relocate, _):
         env = bench_env(root, os.path.join(root, "store"))
         documents = os.path.join(env["HOME"], CLOUD_DOCUMENTS)
         started = time.perf_counter()
@@ -262,10 +267,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         cases = measure(
             args.runs,
             {
-                SCAN: (run_command, ([sys.executable, "-c", SCAN_CODE, documents], env, found)),
+                SCAN: (run_cli, ([*relocate, "scan", documents, "--json"], env, found)),
                 FIND: (run_command, (["bash", "-c", FIND_CODE, "find", documents], env, entries)),
                 IN_PROCESS: (run_in_process, (documents, found)),
-                FLOOR: (run_command, ([sys.executable, "-c", "import relocator.scan"], env, "")),
+                FLOOR: (run_help, ([*relocate, "--help"], env)),
             },
             args.warmup,
         )

@@ -98,10 +98,23 @@ def _folders(data: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
     return tuple(resolver.spelling(v) for v in found)
 
 
+#: Folders of iCloud Drive watched as roots of their own (inside ``Library/Mobile
+#: Documents``, a root already), so that the watcher's depth counts from where people keep
+#: projects: the iCloud Drive folder, and its Documents and Desktop, which are plain
+#: folders there when Desktop & Documents sync is off.
+ICLOUD_FOLDERS = (
+    resolver.CLOUD_DOCS,
+    resolver.CLOUD_DOCS + "/Documents",
+    resolver.CLOUD_DOCS + "/Desktop",
+)
+
+
 def sync_roots(config: Config, home: Optional[str] = None) -> list[str]:
-    """The providers' sync roots under ``home`` and the config's, real paths, sorted."""
+    """The providers' sync roots under ``home``, iCloud Drive's main folders and the
+    config's roots: real paths, sorted."""
     home = home or os.path.expanduser("~")
     found = {path for _, path in resolver.provider_roots(home)} | set(config.roots)
+    found |= {os.path.realpath(os.path.join(home, f)) for f in ICLOUD_FOLDERS}
     return sorted(r for r in found if os.path.isdir(r))
 
 

@@ -28,6 +28,7 @@ from relocator import service, settings, watching
 from relocator.errors import RelocatorError, UsageError
 from relocator.store import Store
 from tests.helpers import (
+    CLOUD_DOCS,
     bare_project,
     mac_home,
     make_venv,
@@ -166,6 +167,19 @@ def test_new_venv_is_adopted_once_quiet(docs, start, store, mode):
     assert f" adopted {project.resolve()} (moved: {venv})" in line, line
     status = svc.status()
     assert status["mode"] == mode
+
+
+@MODES
+def test_depth_counts_from_icloud_drives_own_folders(isolated, start, store, mode):
+    """Desktop & Documents sync off: ``iCloud Drive/Documents`` is a plain folder, four
+    levels below the sync root ``~/Library/Mobile Documents``; a project in a folder in
+    it is still found."""
+    project = isolated / CLOUD_DOCS / "Documents" / "code" / "proj"
+    project.parent.mkdir(parents=True)
+    svc = start(mode).started()
+    _in_project_venv(project)
+    wait_until(lambda: os.path.islink(project / ".venv"), "the new venv adopted")
+    assert str((isolated / CLOUD_DOCS / "Documents").resolve()) in svc.status()["roots"]
 
 
 @MODES
