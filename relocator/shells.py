@@ -1,10 +1,19 @@
 """Shell hooks: rendering them for a store, and the one line in an rc file that loads them.
 
-Standard library only: ``relocate hook`` runs at every shell start.
+The rc line starts no process on the normal path: it sources the hook as last
+rendered into the store (``<store>/hooks/relocator.<shell>``) when that file is
+the user's own and newer than the ``relocate`` command it names, and runs
+``relocate hook <shell>`` only when it is not: on the first shell after an
+install or upgrade (installers write the command anew), which renders the file
+again for the next shells. Once the command is gone (uninstalled), the line does
+nothing, so neither a stale hook nor an error is left behind.
+
+Standard library only: ``relocate hook`` runs whenever the rendered file is stale.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import stat
@@ -17,6 +26,8 @@ from relocator.files import bare_line, read_regular, split_lines, write_atomic
 from relocator.store import Store
 
 MARKER = "# relocator-hook"  # on every line relocator writes into a user's file
+HOOKS = "hooks"  # in the store: each shell's rendered hook, and the rc files install made
+CREATED = "created-rc-files"  # in HOOKS: rc files that did not exist before an install
 USAGE = "usage: relocate hook bash|zsh|fish [--install | --uninstall]"
 
 
@@ -47,9 +58,12 @@ class Shell:
         venvs = os.path.realpath(store.venvs)
         return self.template().replace("__RELOCATOR_VENVS__", self.quote(venvs))
 
-    def load_line(self, exe: str) -> str:
-        q = self.quote(exe)
-        return f'[ -x {q} ] && eval "$({q} hook {self.name})" {MARKER}'
+    def load_line(self, exe: str, hook: str) -> str:
+        e, h = self.quote(exe), self.quote(hook)
+        return (
+            f"if [ -x {e} ]; then if [ -O {h} ] && [ {h} -nt {e} ]; then . {h}; "
+            f'else eval "$({e} hook {self.name})"; fi; fi {MARKER}'
+        )
 
     def rc_files(self) -> list[str]:
         """Where --install puts the load line."""
@@ -101,9 +115,12 @@ class Fish(Shell):
     def quote(self, value: str) -> str:
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
-    def load_line(self, exe: str) -> str:
-        q = self.quote(exe)
-        return f"test -x {q}; and {q} hook fish | source {MARKER}"
+    def load_line(self, exe: str, hook: str) -> str:
+        e, h = self.quote(exe), self.quote(hook)
+        return (
+            f"if test -x {e}; if test -O {h} -a {h} -nt {e}; source {h}; "
+            f"else; {e} hook fish | source; end; end {MARKER}"
+        )
 
     def rc_files(self) -> list[str]:
         config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
@@ -137,8 +154,36 @@ class Edits(NamedTuple):
     notes: list[str]
 
 
-def install(shell: Shell, exe: str) -> Edits:
-    """Put the load line into each rc file of ``shell`` that lacks it.
+def hook_file(store: Store, shell: Shell) -> str:
+    """Where the rendered hook of ``shell`` is kept for the rc line to source."""
+    return os.path.join(store.root, HOOKS, f"relocator.{shell.name}")
+
+
+def save_rendered(store: Store, shell: Shell, text: str) -> None:
+    """Keep ``text`` as the rendered hook, newer than the ``relocate`` command now.
+
+    Rewritten when it changed, else only touched: either way the rc line sources it
+    from the next shell on. A store that cannot be written leaves the rc line on its
+    slow path, which still works.
+    """
+    path = hook_file(store, shell)
+    try:
+        try:
+            same = read_regular(path) == text.encode()
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.utime(path)
+        else:
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            write_atomic(path, text.encode())
+    except OSError:
+        pass
+
+
+def install(shell: Shell, exe: str, store: Optional[Store] = None) -> Edits:
+    """Put the load line into each rc file of ``shell`` that lacks it, and render the hook
+    for it to source.
 
     Only lines ending in :data:`MARKER` are ours. An older line of ours is
     replaced where it stands (the user may have moved it); else the line goes
@@ -154,28 +199,63 @@ def install(shell: Shell, exe: str) -> Edits:
     there would shadow or clash with the real one. The target keeps its mode
     and owner; a file relocate cannot give back to its owner (another user's,
     when not running as root) is left alone with a note, as is anything that
-    is not a regular file.
+    is not a regular file. An rc file the install creates is recorded in the store, so
+    that uninstall can remove it again once it holds nothing else.
     """
-    line = shell.load_line(exe).encode("utf-8", "surrogateescape")
+    store = store or Store()
+    save_rendered(store.ensure(), shell, shell.render(store))
+    line = shell.load_line(exe, hook_file(store, shell)).encode("utf-8", "surrogateescape")
     edits = Edits([], [])
+    created = _Created(store)
     for path in shell.rc_files():
-        _edit(path, lambda data: _with_line(data, line), edits, create=True)
+        _edit(path, lambda data: _with_line(data, line), edits, created, create=True)
+    created.save()
     return edits
 
 
-def uninstall(shell: Shell) -> Edits:
-    """Remove our lines (only those ending in the marker) from every file an install may have used.
+def uninstall(shell: Shell, store: Optional[Store] = None) -> Edits:
+    """Remove our lines (only those ending in the marker) from every file an install may
+    have used, and the rendered hook.
 
-    The file keeps every other byte; fish's ``conf.d/relocator.fish``, ours
-    alone, is deleted once nothing but blank space is left in it.
+    The file keeps every other byte; one the install created (fish's
+    ``conf.d/relocator.fish`` always) is deleted once nothing but blank space is
+    left in it.
     """
+    store = store or Store()
     edits = Edits([], [])
+    created = _Created(store)
     for path in shell.uninstall_files():
-        _edit(path, _without_lines, edits, create=False)
+        _edit(path, _without_lines, edits, created, create=False)
+    created.save()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(hook_file(store, shell))
     return edits
 
 
-def _edit(path: str, change: Callable[[bytes], bytes], edits: Edits, *, create: bool) -> None:
+class _Created:
+    """The rc files install created (one path per line in the store): those uninstall may
+    delete once they are blank again."""
+
+    def __init__(self, store: Store) -> None:
+        self.path = os.path.join(store.root, HOOKS, CREATED)
+        try:
+            data = read_regular(self.path) or b""
+        except OSError:
+            data = b""
+        self.paths = {os.fsdecode(x) for x in data.split(b"\n") if x}
+        self.before = set(self.paths)
+
+    def save(self) -> None:
+        if self.paths == self.before:
+            return
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            write_atomic(self.path, b"".join(os.fsencode(p) + b"\n" for p in sorted(self.paths)))
+
+
+def _edit(
+    path: str, change: Callable[[bytes], bytes], edits: Edits, created: _Created, *, create: bool
+) -> None:
     target = path
     if os.path.islink(path):
         target = os.path.realpath(path)
@@ -210,11 +290,16 @@ def _edit(path: str, change: Callable[[bytes], bytes], edits: Edits, *, create: 
                 f"{path} belongs to another user or group; not changed: edit it yourself"
             )
             return
-        ours_alone = target == path and os.path.basename(path) == "relocator.fish"
+        ours_alone = target == path and (
+            os.path.basename(path) == "relocator.fish" or path in created.paths
+        )
         if st is None or new.strip() or not ours_alone:
             write_atomic(target, new)
+            if st is None:
+                created.paths.add(path)
         else:
-            os.unlink(target)  # the conf.d file is ours alone
+            os.unlink(target)  # the conf.d file, or a file the install created: ours alone
+            created.paths.discard(path)
     except OSError as e:
         edits.notes.append(f"could not change {path} ({e.strerror or e}); not changed")
         return
@@ -282,14 +367,16 @@ def main(args: list[str]) -> int:
         for path in edits.changed:
             print(f"removed the relocator line from {path}")
     elif "--install" in flags:
-        Store().ensure()
         edits = install(shell, executable())
         for path in edits.changed:
             print(f"added the relocator line to {path}; open a new shell to use it")
         if not edits.changed and not edits.notes:
             print("the relocator line is already installed")
     else:
-        sys.stdout.write(shell.render(Store().ensure()))
+        store = Store().ensure()
+        text = shell.render(store)
+        sys.stdout.write(text)
+        save_rendered(store, shell, text)
         return 0
     for note in edits.notes:
         say(note)

@@ -77,6 +77,28 @@ function __relocator_enter -a root
     set -gx VIRTUAL_ENV_PROMPT (path basename -- $root)
     set -gx PATH $venv/bin $PATH
     __relocator_define_deactivate
+    __relocator_prompt
+end
+
+# "(name) " before the prompt, as a venv's activate.fish puts it, unless
+# VIRTUAL_ENV_DISABLE_PROMPT is set: fish_prompt is wrapped, and unwrapped on leaving.
+function __relocator_prompt
+    if set -q VIRTUAL_ENV_DISABLE_PROMPT; and test -n "$VIRTUAL_ENV_DISABLE_PROMPT"
+        return
+    end
+    functions -q __relocator_old_fish_prompt; and return
+    functions -q fish_prompt; or return
+    functions -c fish_prompt __relocator_old_fish_prompt
+    function fish_prompt
+        set -l last $status
+        printf '(%s) ' (string replace -ra '[[:cntrl:]]' '?' -- $VIRTUAL_ENV_PROMPT)
+        __relocator_status $last
+        __relocator_old_fish_prompt
+    end
+end
+
+function __relocator_status -a code
+    return $code
 end
 
 function __relocator_define_deactivate
@@ -96,6 +118,11 @@ function __relocator_leave
     end
     set -e VIRTUAL_ENV VIRTUAL_ENV_PROMPT _RELOCATOR_ROOT _RELOCATOR_ENTRY
     functions -e deactivate
+    if functions -q __relocator_old_fish_prompt
+        functions -e fish_prompt
+        functions -c __relocator_old_fish_prompt fish_prompt
+        functions -e __relocator_old_fish_prompt
+    end
 end
 
 function __relocator_hook --on-variable PWD --on-event fish_prompt
@@ -119,6 +146,7 @@ function __relocator_hook --on-variable PWD --on-event fish_prompt
             set -e _RELOCATOR_ROOT  # someone else's venv took over
         else if test "$_RELOCATOR_ROOT" = "$__relocator_root"
             __relocator_define_deactivate  # a subshell inherits the variables, not the function
+            __relocator_prompt  # nor the prompt
             return
         else
             __relocator_leave

@@ -10,6 +10,7 @@ _relocator_pwd=''
 _relocator_watch=''
 _relocator_seen=''
 _relocator_hinted=''
+_relocator_ps1=''
 
 # Nearest ancestor of $PWD whose .venv leads into the store -> _relocator_root.
 # Also remembers which .venv to watch between prompts (_relocator_watch) and
@@ -61,6 +62,29 @@ _relocator_enter() {
   export VIRTUAL_ENV=$venv VIRTUAL_ENV_PROMPT=${1##*/}
   export PATH=$venv/bin${PATH:+:$PATH}
   _relocator_define_deactivate
+  _relocator_prompt
+}
+
+# "(name) " before the prompt, as a venv's activate puts it, unless
+# VIRTUAL_ENV_DISABLE_PROMPT is set (prompt themes read VIRTUAL_ENV_PROMPT instead).
+# The name is data: where the prompt expands variables, it goes in by reference
+# (never re-expanded); where not, its own escapes are neutralised.
+_relocator_prompt() {
+  # No `emulate -L zsh` here: it would hide the user's promptsubst.
+  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} && -z $_relocator_ps1 ]] || return 0
+  _relocator_old_ps1=${PS1-}
+  if [[ -n ${ZSH_VERSION-} ]]; then
+    if [[ -o promptsubst ]]; then
+      PS1='(${VIRTUAL_ENV_PROMPT//\%/%%}) '$_relocator_old_ps1
+    else
+      PS1="(${VIRTUAL_ENV_PROMPT//\%/%%}) $_relocator_old_ps1"
+    fi
+  elif shopt -q promptvars; then
+    PS1='(${VIRTUAL_ENV_PROMPT}) '$_relocator_old_ps1
+  else
+    PS1="(${VIRTUAL_ENV_PROMPT//\\/\\\\}) $_relocator_old_ps1"
+  fi
+  _relocator_ps1=$PS1
 }
 
 _relocator_define_deactivate() {
@@ -84,6 +108,9 @@ _relocator_leave() {
   fi
   unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT _RELOCATOR_ROOT _RELOCATOR_ENTRY
   unset -f deactivate
+  # The prompt as it was, unless something else changed it meanwhile (then it stays).
+  [[ -z $_relocator_ps1 || ${PS1-} != "$_relocator_ps1" ]] || PS1=$_relocator_old_ps1
+  _relocator_ps1=''
 }
 
 _relocator_hook() {
@@ -115,6 +142,7 @@ _relocator_update() {
       unset _RELOCATOR_ROOT
     elif [[ $_RELOCATOR_ROOT == "$_relocator_root" ]]; then
       _relocator_define_deactivate  # a subshell inherits the variables, not the function
+      _relocator_prompt  # nor the prompt
       return
     else
       _relocator_leave

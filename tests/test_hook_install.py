@@ -121,7 +121,10 @@ def test_a_shell_starts_cleanly_once_relocate_is_gone(
     program = _require_shell(shell)
     family = "bash" if shell == "bash-3.2" else shell
     gone = tmp_path / "uninstalled" / "relocate"
-    line = shells.get(family).load_line(str(gone))
+    hook = tmp_path / "store" / "hooks" / f"relocator.{family}"
+    hook.parent.mkdir(parents=True)
+    hook.write_text("echo STALE-HOOK\n")  # left behind, and newer than the command: never read
+    line = shells.get(family).load_line(str(gone), str(hook))
     if family == "fish":
         rc = isolated / ".config" / "fish" / "conf.d" / "relocator.fish"
         rc.parent.mkdir(parents=True)
@@ -139,6 +142,7 @@ def test_a_shell_starts_cleanly_once_relocate_is_gone(
     )
     assert result.stdout.strip().endswith("started")
     assert "relocate" not in result.stderr
+    assert "STALE" not in result.stdout
 
 
 def _require_shell(shell: str) -> str:
@@ -205,7 +209,8 @@ def _rc(isolated: Path, shell: str) -> Path:
 
 
 def _our_line(shell: str) -> bytes:
-    return shells.get(shell).load_line(EXE).encode()
+    one = shells.get(shell)
+    return one.load_line(EXE, shells.hook_file(Store(), one)).encode()
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
@@ -340,3 +345,95 @@ def test_an_rc_that_is_not_a_regular_file_is_never_opened(isolated: Path, shape:
     ]
     assert run([exe, "hook", "bash", "--uninstall"], timeout=60).returncode == 0
     assert (rc.is_fifo() if shape == "fifo" else rc.is_dir()) and profile.exists()
+
+
+# -- the rendered hook: sourced without a process, rendered again after an upgrade ----------
+
+
+def _start(program: str, home: Path, store: Path, probe: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "TERM": "dumb",
+        "RELOCATOR_HOME": str(store),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+    }
+    result = subprocess.run(
+        [program, "-i", "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.parametrize("shell", [*SHELLS, "bash-3.2"])
+def test_the_rendered_hook_is_used_until_an_upgrade_and_never_stale(
+    isolated: Path, tmp_path: Path, store: Path, shell: str
+) -> None:
+    program = _require_shell(shell)
+    family = "bash" if shell == "bash-3.2" else shell
+    one = shells.get(family)
+    log = tmp_path / "ran.log"
+    exe = tmp_path / "bin" / "relocate"  # stands for the installed command: logs each run
+    exe.parent.mkdir()
+    real = shutil.which("relocate")
+    assert real is not None
+    exe.write_text(f"#!/bin/sh\necho ran >> '{log}'\nexec '{real}' \"$@\"\n")
+    exe.chmod(0o755)
+    installed = exe.stat().st_mtime_ns - 10_000_000_000  # bash 3.2 compares whole seconds
+    os.utime(exe, ns=(installed, installed))
+    assert shells.install(one, str(exe)).notes == []
+    hook = Path(shells.hook_file(Store(), one))
+    probe = (
+        "functions -q __relocator_hook; and echo loaded"
+        if family == "fish"
+        else ("type _relocator_hook >/dev/null && echo loaded")
+    )
+
+    # Installed: the hook was rendered; a new shell sources it and starts no process.
+    assert _start(program, isolated, store, probe).stdout.strip().endswith("loaded")
+    assert not log.exists()
+
+    # An upgrade writes the command anew: the next shell renders the hook again (once).
+    hook.write_text(hook.read_text() + "\necho STALE-HOOK\n")
+    older = exe.stat().st_mtime_ns - 2_000_000_000  # rendered before the upgrade
+    os.utime(hook, ns=(older, older))
+    result = _start(program, isolated, store, probe)
+    assert result.stdout.strip().endswith("loaded") and "STALE" not in result.stdout
+    assert log.read_text() == "ran\n"
+    assert "STALE" not in hook.read_text() and hook.stat().st_mtime_ns > exe.stat().st_mtime_ns
+    assert _start(program, isolated, store, probe).stdout.strip().endswith("loaded")
+    assert log.read_text() == "ran\n"  # fast again
+
+    # Uninstalled without --uninstall: the line does nothing, the file is never read.
+    hook.write_text("echo STALE-HOOK\n")
+    exe.unlink()
+    result = _start(program, isolated, store, "echo started")
+    assert result.stdout.strip().endswith("started") and "STALE" not in result.stdout
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_uninstall_removes_the_rendered_hook_and_the_rc_files_install_created(
+    isolated: Path, shell: str
+) -> None:
+    one = shells.get(shell)
+    kept = isolated / ".profile"  # bash: a login profile that was there, empty, stays
+    kept.write_text("")
+    shells.install(one, EXE)
+    hook = Path(shells.hook_file(Store(), one))
+    rc_files = [Path(p) for p in one.rc_files()]
+    assert hook.is_file() and all(p.is_file() for p in rc_files)
+    shells.uninstall(one)
+    assert not hook.exists()
+    assert [p for p in rc_files if p.exists() and p != kept] == []
+    assert kept.read_text() == ""
+    # A file the install created but the user wrote into since stays, without our line.
+    shells.install(one, EXE)
+    with open(rc_files[0], "a", encoding="utf-8") as f:
+        f.write("export MINE=1\n")
+    shells.uninstall(one)
+    assert rc_files[0].read_text() == "export MINE=1\n"

@@ -465,3 +465,79 @@ def test_control_characters_in_a_hint_are_shown_as_question_marks(
     text = s.text()
     assert text.count(f"relocator: {shown}/.venv leads nowhere") == 1
     assert f"relocator: {raw}" not in text
+
+
+# -- the prompt -----------------------------------------------------------------------------
+
+
+def _screen_after(s: Session, command: str) -> str:
+    """What the terminal showed from ``command`` on (prompts included)."""
+    before = len(s.text())
+    s.run(command)
+    s.run("true")
+    return s.text()[before:]
+
+
+def _plain_prompt(s: Session) -> str:
+    """Give the shell the prompt ``P<status>> `` (bash and zsh: ``P> ``); return its start."""
+    if s.family == "fish":
+        s.run("function fish_prompt; printf 'P%s> ' $status; end")
+    else:
+        s.run("PS1='P> '")
+    return "P"
+
+
+@parametrize_shells
+def test_the_prompt_shows_the_project_as_activate_does(session: Session, world: World) -> None:
+    s = session
+    _plain_prompt(s)
+    name = world.outer.name
+    shown = _screen_after(s, f"cd {s.quote(str(world.outer))}")
+    assert f"({name}) P" in shown, shown
+    if s.family == "fish":  # the wrapped prompt still sees the last command's status
+        assert f"({name}) P1> " in _screen_after(s, "false")
+    shown = _screen_after(s, f"cd {s.quote(str(world.plain))}")
+    assert f"({name})" not in shown.split("cd ", 1)[-1].split("\n", 1)[-1], shown
+    if s.family == "fish":
+        assert s.values("(functions -q __relocator_old_fish_prompt; and echo wrapped)") == [""]
+    else:
+        assert s.values('"$PS1"') == ["P> "]
+    # A prompt the user changed meanwhile is left as it is on leaving.
+    s.run(f"cd {s.quote(str(world.outer))}")
+    if s.family != "fish":
+        s.run("PS1='mine> '")
+        s.run(f"cd {s.quote(str(world.plain))}")
+        assert s.values('"$PS1"') == ["mine> "]
+
+
+@parametrize_shells
+def test_virtual_env_disable_prompt_is_honoured(session: Session, world: World) -> None:
+    s = session
+    _plain_prompt(s)
+    s.run(
+        "set -gx VIRTUAL_ENV_DISABLE_PROMPT 1"
+        if s.family == "fish"
+        else "export VIRTUAL_ENV_DISABLE_PROMPT=1"
+    )
+    shown = _screen_after(s, f"cd {s.quote(str(world.outer))}")
+    assert s.env("VIRTUAL_ENV")["VIRTUAL_ENV"] == str(world.outer / ".venv")
+    assert f"({world.outer.name})" not in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("session", "setting"),
+    [("bash", "shopt -u promptvars"), ("bash", ""), ("zsh", "setopt prompt_subst"), ("zsh", "")],
+    indirect=["session"],
+)
+def test_a_project_name_in_the_prompt_is_data(session: Session, world: World, setting: str) -> None:
+    """The name holds $(...), backquotes and quotes: shown, never run, however the shell
+    expands its prompt."""
+    s = session
+    _plain_prompt(s)
+    if setting:
+        s.run(setting)
+    shown = _screen_after(s, f"cd {s.quote(str(world.awkward))}")
+    s.run("cd /")
+    assert f"({AWKWARD}) P> " in shown, shown
+    assert not list(world.root.rglob("pwned*"))
+    assert not list(Path("/").glob("pwned*"))
