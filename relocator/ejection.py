@@ -25,8 +25,17 @@ def eject(path: str, store: Optional[Store] = None) -> Outcome:
             return done._replace(notes=(*recovered.notes, *done.notes))
         dotvenv = os.path.join(project.path, link.LINK)
         row = registry.get(project.key)
+        target = state.target or dotvenv
+        if row is not None and state.kind == link.FOREIGN and not _is_venv(target):
+            # .venv.nosync replaced by a file, a sync conflict's folder...: the store venv
+            # is still the project's only one, so it is neither let go nor moved.
+            reason = link.problem(project.path, store.venvs)
+            raise RelocatorError(
+                reason
+                or f"{dotvenv} leads to {target}, which is not a venv; move it away and run again"
+            )
         if row is not None and state.kind in (link.IN_PROJECT, link.FOREIGN):
-            done = _let_go(store, registry, project, row.venv, state.target or dotvenv)
+            done = _let_go(store, registry, project, row.venv, target)
             return done._replace(notes=(*recovered.notes, *done.notes))
         ejected = recovered.finished.get("eject")
         if ejected is not None:  # an interrupted eject, finished just now
@@ -95,6 +104,10 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
     python = venvs.python_version(where.dest)
     action = "ejected (copied)" if cross else "ejected"
     return Outcome(root, where.dest, action, python, project.provider, tuple(notes))
+
+
+def _is_venv(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
 def _alias(root: str) -> Optional[str]:

@@ -47,7 +47,7 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 #: what an ensure() cut short leaves behind, and what Finder adds to a folder it shows.
 STORE_NAMES = frozenset(
     {"venvs", "journal", "tmp", "logs", "locks", "registry.db", "registry.db-wal"}
-    | {"registry.db-shm", ".DS_Store", "service.pid", "service.json"}
+    | {"registry.db-shm", ".DS_Store", "service.pid", "service.json", "hooks"}
 )
 PROJECT_TEMP_PREFIX = ".venv.relocator-"  # relocator's own temporary names in a project
 

@@ -614,3 +614,25 @@ def test_a_journal_record_naming_another_projects_venv_is_set_aside(
     assert (a_venv / "marker").read_text() == "keep"
     assert (store / "journal" / "stray.json.damaged").exists()
     assert relocate_json("status", str(a))["status"] == "ok"
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_eject_keeps_the_venv_when_the_hop_is_no_link(
+    isolated: Path, store: Path, what: str
+) -> None:
+    """``.venv.nosync`` replaced by a file or by a folder that is no venv (a sync
+    client's conflict copy): the store venv is the only copy; eject refuses, keeps it."""
+    project = venv_project(isolated / "app")
+    (site_packages(project / ".venv") / "handmade.py").write_text("VALUE = 42\n")
+    relocate_ok("adopt", str(project))
+    (venv,) = store_venvs(store)
+    hop = project / ".venv.nosync"
+    hop.unlink()
+    if what == "file":
+        hop.write_text("conflict\n")
+    else:
+        (hop / "lib").mkdir(parents=True)
+    line = one_clean_error_line(relocate("eject", str(project)))
+    assert ".venv.nosync is a" in line and "not relocator's link" in line
+    assert (site_packages(venv) / "handmade.py").is_file()
+    assert relocate_json("status", str(project))["venv"] == str(venv)

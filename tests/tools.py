@@ -21,6 +21,7 @@ PINS = {
     "hatch": "hatch==1.18.2",
     "pipenv": "pipenv==2026.10.3",
     "virtualenv": "virtualenv==21.15.8",
+    "pipx": "pipx==1.18.4",
 }
 PIN_FILE = "relocator-test-pin"
 

@@ -1,0 +1,253 @@
+"""``relocate uninstall``: undo everything relocator did to this machine.
+
+In order: every registered project gets its venv back as a real folder (``eject``), the
+shell hook's line leaves the rc files, the service unit goes, and last the store. The
+store goes only when every eject succeeded and nothing in it is still worth keeping (a
+venv, an unfinished move, a running watcher, a file relocator did not put there); nothing
+outside it is deleted. Removing the tool itself is the installer's job: :func:`tool_hint`
+names the command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import sys
+from typing import NamedTuple, Optional
+
+from relocator import ejection, shells, units
+from relocator.errors import RelocatorError
+from relocator.files import bare_line, read_regular, split_lines
+from relocator.store import STORE_NAMES, Store
+
+#: What else relocator may leave at the top of its store: temporary files of an atomic
+#: write (``name.<pid>.tmp``) and a damaged registry set aside (``registry.db.damaged-*``).
+_OWN_ROOT_FILE = re.compile(r"(README|registry\.db|service\.pid|service\.json)\..+")
+#: The rest of what relocator puts there: its README.
+_OWN_ROOT_NAMES = STORE_NAMES | {"README"}
+AGAIN = "then run `relocate uninstall` again"
+EJECT_ALL = "eject the relocated projects"  # the one eject step when there is no project
+
+
+class Step(NamedTuple):
+    what: str
+    ok: bool
+    detail: str
+
+
+def plan(store: Store) -> list[str]:
+    """What :func:`uninstall` would do, a line each (changes nothing but an existing
+    store's missing subfolders, as every command that reads the registry does)."""
+    lines = []
+    try:
+        projects = _registered(store)
+    except (RelocatorError, OSError) as e:
+        lines.append(f"cannot read the registry, so no project can be ejected: {e}")
+        projects = []
+    if projects:
+        lines.append(f"eject {_count(len(projects), 'project')} (each venv goes back as a folder):")
+        lines += [f"  {path}" for path in projects]
+    else:
+        lines.append("no project to eject")
+    rc_files = [p for s in shells.SHELLS.values() for p in s.uninstall_files() if _has_line(p)]
+    lines += [f"remove the relocator line from {path}" for path in dict.fromkeys(rc_files)]
+    if not rc_files:
+        lines.append("no rc file holds the relocator line")
+    try:
+        chosen = units.platform_name()
+        unit = units.unit_path(chosen)
+        there = units.installed(unit, chosen)
+        lines.append(f"stop and remove the service {unit}" if there else "no service is installed")
+    except RelocatorError as e:
+        lines.append(f"cannot tell whether a service is installed: {e}")
+    there = os.path.lexists(store.root)
+    lines.append(f"remove the store {store.root}" if there else f"no store at {store.root}")
+    return lines
+
+
+def uninstall(store: Store) -> list[Step]:
+    """Eject every project, remove the rc lines, the service and the store: a step each."""
+    steps = _eject_all(store)
+    failed: Optional[int] = sum(not step.ok for step in steps)
+    if any(step.what == EJECT_ALL and not step.ok for step in steps):
+        failed = None  # the registry could not be read: how many is not known
+    steps += [_unhook(shell) for shell in shells.SHELLS.values()]
+    steps.append(_unservice())
+    steps.append(_remove_store(store, failed))
+    return steps
+
+
+def tool_hint() -> str:
+    """How to remove the ``relocate`` command itself, for the way it was installed."""
+    prefix = sys.prefix
+    name = shlex.quote(os.path.basename(prefix.rstrip("/")))
+    if os.path.isfile(os.path.join(prefix, "uv-receipt.toml")):  # uv tool install
+        command = f"uv tool uninstall {name}"
+    elif os.path.isfile(os.path.join(prefix, "pipx_metadata.json")):  # pipx install
+        command = f"pipx uninstall {name}"
+    else:
+        command = (
+            _script_removal(prefix) or f"{shlex.quote(sys.executable)} -m pip uninstall relocator"
+        )
+    return f"to remove relocate itself: {command}"
+
+
+# -- the steps --------------------------------------------------------------------
+
+
+def _eject_all(store: Store) -> list[Step]:
+    try:
+        results = ejection.eject_all(store)
+    except (RelocatorError, OSError) as e:
+        return [Step(EJECT_ALL, False, f"{e}; the store is kept")]
+    if not results:
+        return [Step(EJECT_ALL, True, "no project was relocated")]
+    steps = []
+    for path, outcome, error in results:
+        if outcome is not None:
+            detail = "; ".join([f"the venv is back in {outcome.venv}", *outcome.notes])
+            steps.append(Step(f"eject {path}", True, detail))
+            continue
+        detail = f"{error}; its venv stays in the store, so the store is kept"
+        if not os.path.lexists(path):
+            detail += f" (if the project is gone for good, `relocate gc` removes its venv; {AGAIN})"
+        steps.append(Step(f"eject {path}", False, detail))
+    return steps
+
+
+def _unhook(shell: shells.Shell) -> Step:
+    edits = shells.uninstall(shell)
+    parts = [f"removed it from {', '.join(edits.changed)}"] if edits.changed else []
+    if not edits.changed and not edits.notes:
+        parts.append("none was installed")
+    return Step(
+        f"remove the {shell.name} hook line", not edits.notes, "; ".join(parts + edits.notes)
+    )
+
+
+def _unservice() -> Step:
+    try:
+        result = units.uninstall()
+    except RelocatorError as e:
+        return Step("remove the service", False, str(e))
+    removed = result["removed"]
+    parts = [f"removed {', '.join(removed)}" if removed else "none was installed"]
+    return Step("remove the service", True, "; ".join(parts + result["notes"]))
+
+
+def _remove_store(store: Store, failed: Optional[int]) -> Step:
+    """Remove the store, unless ``failed`` projects (None: an unknown number) could not be
+    ejected or :func:`_why_keep` finds a reason to keep it."""
+    root = store.root
+    what = f"remove the store {root}"
+    if not os.path.lexists(root):
+        return Step(what, True, "there is none")
+    if failed is None:
+        return Step(what, False, f"kept: no project was ejected; fix what is said above, {AGAIN}")
+    if failed:
+        return Step(
+            what,
+            False,
+            f"kept: {_count(failed, 'project')} could not be ejected, and the store holds "
+            f"{'its venv' if failed == 1 else 'their venvs'}; fix what is said above, {AGAIN}",
+        )
+    reason = _why_keep(store)
+    if reason is not None:
+        return Step(what, False, f"kept: {reason}")
+    real = os.path.realpath(root)
+    try:
+        shutil.rmtree(real)
+        if os.path.islink(root):
+            os.unlink(root)
+    except OSError as e:
+        return Step(what, False, f"could not remove {e.filename or root} ({e.strerror or e})")
+    return Step(what, True, "removed")
+
+
+def _why_keep(store: Store) -> Optional[str]:
+    """Why the store must stay though every project was ejected, or None."""
+    try:
+        entries = os.listdir(os.path.realpath(store.root))
+    except OSError as e:
+        return f"cannot read it ({e.strerror or e})"
+    foreign = sorted(
+        n for n in entries if n not in _OWN_ROOT_NAMES and not _OWN_ROOT_FILE.fullmatch(n)
+    )
+    if foreign:
+        return (
+            f"it holds what relocator did not put there ({', '.join(foreign)}); "
+            "move that away (or delete the folder yourself)"
+        )
+    venvs = store.venv_names()
+    if venvs:
+        return (
+            f"it still holds {_count(len(venvs), 'venv')} of no registered project "
+            f"({', '.join(venvs)}); `relocate gc` removes those whose project is gone, {AGAIN}"
+        )
+    from relocator import journal
+
+    try:
+        unfinished = sorted({intent["project"] for intent in journal.pending(store)})
+    except OSError as e:
+        return f"cannot read its journal {store.journal} ({e.strerror or e})"
+    if unfinished:
+        return (
+            f"an interrupted adopt or eject of {', '.join(unfinished)} is not settled yet: "
+            f"`relocate eject PROJECT` settles it; {AGAIN}"
+        )
+    from relocator import watcher
+
+    running = watcher.status(store, platform=units.SYSTEMD, interval=0)
+    if running["running"]:
+        return f"a watcher (pid {running['pid']}) still uses it; stop that process, {AGAIN}"
+    return None
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _registered(store: Store) -> list[str]:
+    if not os.path.isdir(store.root):
+        return []
+    from relocator.registry import Registry
+
+    with Registry(store.ensure()) as registry:
+        return [row.path for row in registry.all()]
+
+
+def _has_line(path: str) -> bool:
+    """Whether the file at ``path`` holds a line of the shell hook's (ending in the marker)."""
+    try:
+        data = read_regular(path, 1 << 22)
+    except OSError:
+        return False
+    marker = shells.MARKER.encode()
+    return data is not None and any(bare_line(x).endswith(marker) for x in split_lines(data))
+
+
+def _script_removal(prefix: str) -> Optional[str]:
+    """The commands that undo ``scripts/install`` when it installed this relocate: its
+    venv (``$RELOCATOR_PREFIX``, by default ``~/.local/share/relocator/venv``) and the
+    link ``~/.local/bin/relocate`` to it; None when it did not."""
+    default = os.path.expanduser("~/.local/share/relocator/venv")
+    exe = os.path.realpath(os.path.join(prefix, "bin", "relocate"))
+    link = None
+    for candidate in (sys.argv[0] if sys.argv else "", os.path.expanduser("~/.local/bin/relocate")):
+        ours = os.path.basename(candidate) == "relocate" and os.path.islink(candidate)
+        if ours and os.path.realpath(candidate) == exe:
+            link = os.path.abspath(candidate)
+            break
+    is_default = os.path.realpath(prefix) == os.path.realpath(default)
+    if link is None and not is_default:
+        return None
+    commands = [f"rm {shlex.quote(link)}"] if link is not None else []
+    commands.append(f"rm -rf {shlex.quote(prefix)}")
+    if is_default:
+        commands.append(f"rmdir {shlex.quote(os.path.dirname(prefix))}")
+    return " && ".join(commands)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
