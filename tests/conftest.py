@@ -37,6 +37,26 @@ def real_store_untouched() -> Iterator[None]:
     assert _real_store_state() == before, "the tests changed the real store"
 
 
+def _system_pythons() -> list[tuple[str, int, str]]:
+    """The machine's own interpreters: what relocate runs and repairs venvs with."""
+    import glob
+
+    found = []
+    for path in sorted(glob.glob("/usr/bin/python3*") + glob.glob("/usr/local/bin/python3*")):
+        st = os.lstat(path)
+        found.append((path, st.st_mtime_ns, os.readlink(path) if os.path.islink(path) else ""))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def system_pythons_untouched() -> Iterator[None]:
+    """No test may change the machine's interpreters (one run replaced /usr/bin/python3.11
+    by a dangling link): the suite fails if any changed while it ran."""
+    before = _system_pythons()
+    yield
+    assert _system_pythons() == before, "the tests changed the machine's Python"
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_caches: dict[str, str]):
     """Each test gets its own HOME and store; nothing touches the real ones."""
