@@ -379,13 +379,14 @@ def figure(
     cases: dict[str, dict[str, Any]],
     num: str,
     den: str,
-    goal: float,
+    goal: Optional[float],
     *,
     info: bool = False,
 ) -> dict[str, Any]:
     """``num``'s median over ``den``'s, against ``goal`` (a ratio that must not be exceeded).
 
-    ``info``: reported beside the figures, not one of them (never a missed goal).
+    ``info``: reported beside the figures, not one of them (never a missed goal);
+    ``goal`` None: reported only, with no yardstick.
     """
     if num not in cases or den not in cases:
         return {"name": name, "numerator": num, "denominator": den, "goal": goal, "skipped": True}
@@ -397,9 +398,14 @@ def figure(
         "ratio": ratio,
         "ratio_of_min": cases[num]["min"] / cases[den]["min"],
         "goal": goal,
-        "met": ratio <= goal,
-        "info": info,
+        "met": goal is None or ratio <= goal,
+        "info": info or goal is None,
     }
+
+
+def ratio_text(ratio: float) -> str:
+    """Three significant digits (``0.253x``, ``1.60x``, ``130x``): enough to tell a goal's edge."""
+    return f"{ratio:,.0f}x" if ratio >= 99.95 else f"{ratio:#.3g}x"
 
 
 def print_tables(cases: dict[str, dict[str, Any]], figures: list[dict[str, Any]]) -> None:
@@ -415,13 +421,15 @@ def print_tables(cases: dict[str, dict[str, Any]], figures: list[dict[str, Any]]
     width = max(len(f["name"]) for f in figures)
     print(f"\n{'figure':<{width}}  {'median':>7}  {'min':>7}  {'goal':>7}  result")
     for f in figures:
-        goal = f"<={f['goal']:g}x"
+        goal = "-" if f["goal"] is None else f"<={f['goal']:g}x"
         if f.get("skipped"):
             print(f"{f['name']:<{width}}  {'-':>7}  {'-':>7}  {goal:>7}  skipped")
             continue
         verdict = ("met" if f["met"] else "NOT MET") + (" (info)" if f.get("info") else "")
-        ratio, of_min = f["ratio"], f["ratio_of_min"]
-        print(f"{f['name']:<{width}}  {ratio:>6.2f}x  {of_min:>6.2f}x  {goal:>7}  {verdict}")
+        if f["goal"] is None:
+            verdict = "reported"
+        ratio, of_min = ratio_text(f["ratio"]), ratio_text(f["ratio_of_min"])
+        print(f"{f['name']:<{width}}  {ratio:>7}  {of_min:>7}  {goal:>7}  {verdict}")
 
 
 def source_commit() -> Optional[str]:
