@@ -1,13 +1,15 @@
 """The typer CLI: adapts arguments, calls the core, renders what it returns.
 
-The only module that imports typer. Errors are raised, never printed here:
-:mod:`relocator.entry` maps them to one line and an exit code.
+With :mod:`relocator.cli_service` (the ``service`` commands), the only module
+that imports typer. Errors are raised, never printed here: :mod:`relocator.entry`
+maps them to one line and an exit code. Text comes from :mod:`relocator.render`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any, Optional
@@ -15,10 +17,12 @@ from typing import Any, Optional
 import typer
 
 from relocator import (
-    __version__,
     adoption,
+    cli_service,
     creation,
     ejection,
+    entry,
+    errors,
     health,
     lookup,
     relocation,
@@ -29,13 +33,14 @@ from relocator import (
 from relocator import doctor as doctor_
 from relocator import gc as gc_
 from relocator import scan as scan_
-from relocator.errors import EXIT_INTERRUPTED, UsageError, say
+from relocator.errors import EXIT_INTERRUPTED, RelocatorError, UsageError, say
 
 app = typer.Typer(
     name="relocate",
     help="Keep Python virtual environments out of cloud-synced folders.\n\n"
     "Each project's venv lives in a local store; the project keeps a .venv symlink "
-    "so uv, poetry, pdm, pip and editors still find it.",
+    "so uv, poetry, pdm, pip and editors still find it.\n\n"
+    "Example: relocate adopt ~/Documents/myapp",
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -47,10 +52,31 @@ PathArg = typer.Argument(
     ".", metavar="PATH", help="A folder in the project (default: the current one)."
 )
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
+YesOpt = typer.Option(False, "--yes", "-y", help="Do not ask first (needed without a terminal).")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"relocate {entry.version()}")
+        raise typer.Exit(0)
 
 
 @app.callback()
-def _main(ctx: typer.Context) -> None:
+def _main(
+    ctx: typer.Context,
+    quiet: bool = typer.Option(
+        False, "-q", "--quiet", help="Show no progress and no notes (errors still show)."
+    ),
+    version: bool = typer.Option(
+        False,
+        "-V",
+        "--version",
+        is_eager=True,
+        callback=_show_version,
+        help="Print relocate's version and exit.",
+    ),
+) -> None:
+    errors.quiet = quiet
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help(), err=True)
         raise typer.Exit(2)
@@ -65,8 +91,15 @@ def _lines(lines: list[str]) -> None:
         typer.echo(line)
 
 
-def _outcome_json(outcome: relocation.Outcome) -> dict[str, Any]:
-    return dict(outcome._asdict(), notes=list(outcome.notes))
+def _colour() -> bool:
+    return errors.coloured(sys.stdout)
+
+
+def _show(outcome: relocation.Outcome, as_json: bool) -> None:
+    if as_json:
+        _echo_json(dict(outcome._asdict(), notes=list(outcome.notes)))
+    else:
+        _lines(render.outcome(outcome, notes=not errors.quiet))
 
 
 PythonOpt = typer.Option(
@@ -82,18 +115,19 @@ NoInstallOpt = typer.Option(
 )
 
 
+def _showing(as_json: bool) -> contextlib.AbstractContextManager[Optional[render.Progress]]:
+    """Progress on stderr while the block runs: on a terminal, without --json or -q."""
+    return render.showing(sys.stderr.isatty() and not as_json and not errors.quiet)
+
+
 @contextlib.contextmanager
 def _wanting(python: Optional[str], no_install: bool, as_json: bool) -> Iterator[relocation.Wants]:
-    """What the user asked for, with progress on a terminal (cleared when done)."""
-    progress = render.Progress() if sys.stderr.isatty() and not as_json else None
-    try:
+    """What the user asked for, with progress on a terminal."""
+    with _showing(as_json) as progress:
         yield relocation.Wants(python, not no_install, progress)
-    finally:
-        if progress is not None:
-            progress.close()
 
 
-@app.command()
+@app.command(short_help="Move the project's venv into the store, or repair its link.")
 def adopt(
     path: str = PathArg,
     python: Optional[str] = PythonOpt,
@@ -118,10 +152,10 @@ def adopt(
     """
     with _wanting(python, no_install, as_json) as wants:
         outcome = adoption.adopt(path, wants=wants._replace(name=name))
-    _echo_json(_outcome_json(outcome)) if as_json else _lines(render.outcome(outcome))
+    _show(outcome, as_json)
 
 
-@app.command()
+@app.command(short_help="Make the project's venv again from its lock file.")
 def rebuild(
     path: str = PathArg, python: Optional[str] = PythonOpt, as_json: bool = JsonOpt
 ) -> None:
@@ -134,10 +168,10 @@ def rebuild(
     """
     with _wanting(python, False, as_json) as wants:
         outcome = creation.rebuild(path, wants=wants)
-    _echo_json(_outcome_json(outcome)) if as_json else _lines(render.outcome(outcome))
+    _show(outcome, as_json)
 
 
-@app.command()
+@app.command(short_help="Find what is wrong with projects and the store; --fix repairs it.")
 def doctor(
     path: Optional[str] = typer.Argument(
         None, metavar="[PATH]", help="One project (default: every registered one and the store)."
@@ -159,16 +193,12 @@ def doctor(
     if as_json:
         _echo_json([f.as_dict() for f in findings])
     else:
-        for f in findings:
-            where = f.project or "store"
-            typer.echo(f"{f.status:<20} {f.check:<12} {where}\n{'':<33} {f.message}")
-        if not findings:
-            typer.echo("nothing relocated yet (relocate adopt PATH relocates a project)")
+        _lines(render.findings(findings, _colour()))
     if not doctor_.healthy(findings):
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(short_help="Remove store venvs whose project is gone.")
 def gc(
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go; remove nothing."),
     force: bool = typer.Option(False, "--force", help="Remove venvs a running process uses too."),
@@ -183,48 +213,104 @@ def gc(
     Example: relocate gc --dry-run
     """
     result = gc_.collect(dry_run=dry_run, force=force)
-    if as_json:
-        _echo_json(result)
-        return
-    verb = "would remove" if dry_run else "removed"
-    for item in result["removed"]:
-        typer.echo(f"{verb} {item['venv'] or 'registry row'} ({item['project']}): {item['reason']}")
-    for item in result["spared"]:
-        typer.echo(f"kept {item['venv']} ({item['project']}): {item['reason']}")
-    if not result["removed"] and not result["spared"]:
-        typer.echo("nothing to remove")
-        return
-    freed = f"{result['bytes_freed'] / 1e6:.1f} MB {'to free' if dry_run else 'freed'}"
-    typer.echo(f"{len(result['removed'])} {verb}, {len(result['spared'])} kept, {freed}")
+    _echo_json(result) if as_json else _lines(render.collected(result, dry_run))
 
 
-@app.command()
+@app.command(short_help="Put the venv back into the project as a real folder.")
 def eject(
     path: str = PathArg,
-    all_: bool = typer.Option(False, "--all", help="Eject every registered project."),
+    all_: bool = typer.Option(
+        False, "--all", help="Eject every registered project (asks first on a terminal)."
+    ),
+    yes: bool = YesOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Put the venv back into the project as a real .venv folder (undoes adopt).
 
-    A project adopted with --name NAME gets its venv back as the folder NAME.
+    A project adopted with --name NAME gets its venv back as the folder NAME. With
+    --all, every registered project does; on a terminal it asks first (--yes does
+    not), and without one it needs --yes.
+
+    Example: relocate eject ~/Documents/myapp
     """
     if not all_:
-        outcome = ejection.eject(path)
-        _echo_json(_outcome_json(outcome)) if as_json else _lines(render.outcome(outcome))
+        with _showing(as_json):
+            outcome = ejection.eject(path)
+        _show(outcome, as_json)
         return
-    results = ejection.eject_all()
+    refusal = "eject --all asks first, and there is no terminal: pass --yes to eject every project"
+    if render.must_ask(yes, refusal):
+        count = _registered()
+        projects = f"{count} relocated project{'s' if count != 1 else ''}"
+        if count and not render.ask(
+            f"eject all {projects} (each venv goes back into its project)?"
+        ):
+            raise RelocatorError("nothing ejected")
+    with _showing(as_json):
+        results = ejection.eject_all()
     if as_json:
         _echo_json([{"project": p, "ok": o is not None, "error": e or None} for p, o, e in results])
-    for project, done, error in results:
+    elif not results:
+        typer.echo("no relocated projects: nothing to eject")
+    _each(results, as_json)
+
+
+def _each(results: list[tuple[str, Optional[relocation.Outcome], str]], as_json: bool) -> None:
+    """What each of several adopts or ejects did (failures on stderr): exit 1 if one failed."""
+    for path, done, error in results:
         if done is None:
-            say(f"{project}: {error}")
+            say(f"{path}: {error}")
         elif not as_json:
-            _lines(render.outcome(done))
+            _lines(render.outcome(done, notes=not errors.quiet))
     if any(done is None for _, done, _ in results):
         raise typer.Exit(1)
 
 
-@app.command()
+def _registered() -> int:
+    """How many projects the registry holds (0 without a store)."""
+    from relocator.registry import Registry
+    from relocator.store import Store
+
+    store = Store()
+    if not os.path.isdir(store.root):
+        return 0
+    with Registry(store.ensure()) as registry:
+        return len(registry.all())
+
+
+@app.command(short_help="Undo what relocate set up on this machine; say how to remove it.")
+def uninstall(yes: bool = YesOpt, as_json: bool = JsonOpt) -> None:
+    """Undo what relocate set up on this machine, then say how to remove relocate itself.
+
+    On a terminal it shows what it will do and asks first (--yes does not); without
+    one it needs --yes. Each step is reported as ok or failed, with what it did or
+    why it failed. Exit 1 when a step failed.
+
+    Example: relocate uninstall --yes
+    """
+    refusal = "uninstall asks first, and there is no terminal: pass --yes to uninstall"
+    asking = render.must_ask(yes, refusal)
+    from relocator import removal
+    from relocator.store import Store
+
+    store = Store()
+    if asking:
+        for line in removal.plan(store):
+            typer.echo(line, err=True)
+        if not render.ask("do all of the above?"):
+            raise RelocatorError("nothing removed")
+    with _showing(as_json):
+        done = removal.uninstall(store)
+    hint, ok = removal.tool_hint(), all(step.ok for step in done)
+    if as_json:
+        _echo_json({"ok": ok, "steps": [step._asdict() for step in done], "tool": hint})
+    else:
+        _lines([*render.steps(done, _colour()), hint])
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command(short_help="Print the project's interpreter, for editors.")
 def python(
     path: str = PathArg,
     resolve: bool = typer.Option(False, "--resolve", help="Print the store path instead."),
@@ -234,6 +320,8 @@ def python(
 
     Prints PROJECT/.venv/bin/python of the nearest relocated project at or above PATH.
     --json prints project, executable, prefix, real_prefix, version, provider, valid, error.
+
+    Example: relocate python ~/Documents/myapp --resolve
     """
     args = [path, *(["--resolve"] if resolve else []), *(["--json"] if as_json else [])]
     code = lookup.main(args)
@@ -241,19 +329,19 @@ def python(
         raise typer.Exit(code)
 
 
-@app.command("list")
+@app.command("list", short_help="List relocated projects: health, Python, size, file count.")
 def list_(as_json: bool = JsonOpt) -> None:
-    """List registered projects with their health, Python, size and file count."""
+    """List registered projects with their health, Python, size and file count.
+
+    A project that is not ok comes with the command that repairs it.
+
+    Example: relocate list --json
+    """
     rows = health.list_all()
-    if as_json:
-        _echo_json(rows)
-    elif not rows:
-        typer.echo("no relocated projects (relocate adopt PATH relocates one)")
-    for row in rows if not as_json else []:
-        typer.echo(render.project_row(row))
+    _echo_json(rows) if as_json else _lines(render.project_table(rows, _colour()))
 
 
-@app.command()
+@app.command(short_help="Show the health of one project, and the command that repairs it.")
 def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
     """Show the health of the relocated project at or above PATH.
 
@@ -262,15 +350,11 @@ def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
     at .venv), venv-missing, venv-emptied (a tool cleared it through the link),
     interpreter-missing; each but ok comes with the command that repairs it. Exit 0
     whenever it reports, 1 when PATH is in no known project.
+
+    Example: relocate status ~/Documents/myapp
     """
     row = health.status(path)
-    if as_json:
-        _echo_json(row)
-    else:
-        typer.echo(render.project_row(row))
-        typer.echo(f"{'':<20} venv: {row['venv']}")
-        if row["hint"]:
-            typer.echo(f"{'':<20} to repair: {row['hint']}")
+    _echo_json(row) if as_json else _lines(render.project_status(row, _colour()))
 
 
 RootsArg = typer.Argument(
@@ -278,7 +362,7 @@ RootsArg = typer.Argument(
 )
 
 
-@app.command()
+@app.command(short_help="Find venvs and other trees that cost sync, by file count.")
 def scan(
     roots: Optional[list[str]] = RootsArg,
     adopt_: bool = typer.Option(False, "--adopt", help="Adopt every .venv found not relocated."),
@@ -292,41 +376,34 @@ def scan(
 
     Example: relocate scan ~/Documents --adopt
     """
-    counting = render.Progress() if sys.stderr.isatty() and not as_json else None
-    try:
+    with _showing(as_json) as counting:
         trees = scan_.scan(roots or None, progress=counting.files if counting else None)
-    finally:
         if counting is not None:
             counting.close()
-    adopted = scan_.adopt_found(trees) if adopt_ else []
+        adopted = scan_.adopt_found(trees) if adopt_ else []
     if adopted:
         trees = scan_.scan(roots or None)
     if as_json:
         _echo_json([t._asdict() for t in trees])
     else:
         _lines(render.scan_table(trees, scan_.fix_command))
-    for path, done, error in adopted:
-        if done is None:
-            say(f"{path}: {error}")
-        elif not as_json:
-            _lines(render.outcome(done))
-    if any(done is None for _, done, _ in adopted):
-        raise typer.Exit(1)
+    _each(adopted, as_json)
 
 
-@app.command()
+@app.command(short_help="Show PATH's canonical spelling, registry key and sync provider.")
 def resolve(
-    path: str = typer.Argument(..., metavar="PATH", help="Any path."), as_json: bool = JsonOpt
+    path: str = typer.Argument(".", metavar="PATH", help="Any path (default: the current folder)."),
+    as_json: bool = JsonOpt,
 ) -> None:
-    """Show the canonical spelling, registry key and sync provider of PATH."""
+    """Show the canonical spelling, registry key and sync provider of PATH.
+
+    Example: relocate resolve ~/Documents/myapp --json
+    """
     found = resolver.resolve(path)
-    if as_json:
-        _echo_json(found._asdict())
-    else:
-        typer.echo(f"path:     {found.path}\nkey:      {found.key}\nprovider: {found.provider}")
+    _echo_json(found._asdict()) if as_json else _lines(render.resolved(found))
 
 
-@app.command()
+@app.command(short_help="Print the shell hook that activates a project's venv on cd.")
 def hook(
     shell: str = typer.Argument(..., metavar="SHELL", help="bash, zsh or fish."),
     install: bool = typer.Option(False, "--install", help="Add the loading line to the rc file."),
@@ -338,91 +415,24 @@ def hook(
     --install add one marked line to ~/.bashrc (and a login profile that skips it),
     ${ZDOTDIR:-~}/.zshrc, or fish's conf.d/relocator.fish. The line does nothing once
     relocate is uninstalled; --uninstall removes it. Completion comes with the hook.
+
+    Example: relocate hook zsh --install
     """
     flags = (["--install"] if install else []) + (["--uninstall"] if uninstall else [])
     shells.main([shell, *flags])
 
 
-service_app = typer.Typer(
-    help="The background watcher that keeps sync roots clean without being asked.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
+app.add_typer(
+    cli_service.app,
+    name="service",
+    short_help="Run or install the watcher that adopts new venvs in sync roots.",
 )
-app.add_typer(service_app, name="service")
 
 
-@service_app.command("run")
-def service_run(
-    interval: float = typer.Option(
-        2.0, "--interval", metavar="SECONDS", help="How often to look again (the poll's period)."
-    ),
-) -> None:
-    """Watch in the foreground: adopt new venvs once quiet, repair links tools replaced.
-
-    Ends on SIGTERM or Ctrl-C; logs to the store's logs/service.log; only one runs.
-
-    Example: relocate service run --interval 5
-    """
-    from relocator import service
-
-    raise typer.Exit(service.run(interval=interval))
-
-
-@service_app.command("install")
-def service_install(as_json: bool = JsonOpt) -> None:
-    """Start the watcher at login: a launchd agent (macOS) or a systemd user unit (Linux).
-
-    Example: relocate service install
-    """
-    from relocator import units
-
-    result = units.install()
-    if as_json:
-        _echo_json(result)
-        return
-    typer.echo(result["message"])
-
-
-@service_app.command("uninstall")
-def service_uninstall(as_json: bool = JsonOpt) -> None:
-    """Stop the watcher and remove what service install wrote (nothing else).
-
-    Example: relocate service uninstall
-    """
-    from relocator import units
-
-    result = units.uninstall()
-    if as_json:
-        _echo_json(result)
-        return
-    for path in result["removed"]:
-        typer.echo(f"removed {path}")
-    if not result["removed"]:
-        typer.echo("no service was installed")
-    for note in result["notes"]:
-        typer.echo(f"  note: {note}")
-
-
-@service_app.command("status")
-def service_status(as_json: bool = JsonOpt) -> None:
-    """Whether the watcher runs, what it did, and the CPU the sync daemons use.
-
-    Example: relocate service status
-    """
-    from relocator import watcher
-
-    result = watcher.status()
-    if as_json:
-        _echo_json(result)
-        return
-    _lines(render.service_status(result))
-
-
-@app.command(hidden=True)
-def version() -> None:
+@app.command("version", hidden=True)
+def version_() -> None:
     """Print the version."""
-    typer.echo(__version__)
+    typer.echo(f"relocate {entry.version()}")
 
 
 def _click_exceptions() -> Any:
@@ -436,14 +446,14 @@ def _click_exceptions() -> Any:
 
 def run(args: list[str]) -> int:
     """Run the CLI on ``args``; usage errors become :class:`UsageError`."""
-    errors = _click_exceptions()
+    click = _click_exceptions()
     command = typer.main.get_command(app)
     try:
         code = command.main(args=args, prog_name="relocate", standalone_mode=False)
-    except errors.UsageError as e:
+    except click.UsageError as e:
         path = e.ctx.command_path if e.ctx else "relocate"
         raise UsageError(f"{e.format_message()} (see {path} --help)") from None
-    except errors.ClickException as e:
+    except click.ClickException as e:
         raise UsageError(e.format_message()) from None
     except typer.Abort:
         raise KeyboardInterrupt from None

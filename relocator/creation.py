@@ -16,7 +16,7 @@ import subprocess
 from typing import Callable, Optional
 
 from relocator import link, recipes, resolver, rewrite, venvs
-from relocator.errors import RelocatorError
+from relocator.errors import RelocatorError, ToolFailed
 from relocator.journal import Intent
 from relocator.registry import Registry, Row
 from relocator.relocation import (
@@ -137,8 +137,9 @@ def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
     cmd = [python, "-I", "-m", "venv", "--upgrade", "--without-pip", venv]
     result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
     if result.returncode != 0 or not os.path.exists(venvs.interpreter(venv)):
-        last = (result.stderr or result.stdout).strip().splitlines() or ["no interpreter"]
-        raise RelocatorError(f"could not point {venv} at {python}: {last[-1]}")
+        output = "\n".join(part.strip() for part in (result.stdout, result.stderr) if part.strip())
+        last = output.splitlines() or ["no interpreter"]
+        raise ToolFailed(f"could not point {venv} at {python}: {last[-1]}", output)
     return [f"its Python was gone: the venv now runs {python} (Python {minor}), packages kept"]
 
 

@@ -1,8 +1,8 @@
 """The ``relocate`` entry point: fast paths first, and the one place errors become exit codes.
 
-``relocate python`` and ``relocate hook`` run on the standard library alone
-(editors and every shell start call them); everything else goes through the
-typer CLI in :mod:`relocator.cli`.
+``relocate python``, ``relocate hook`` and ``relocate --version`` run on the
+standard library alone (editors and every shell start call them); everything
+else goes through the typer CLI in :mod:`relocator.cli`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ import os
 import sys
 from typing import Optional
 
-from relocator.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USER, RelocatorError, say
+from relocator.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_USER,
+    RelocatorError,
+    say,
+    say_output,
+)
 
 FAST = {"python": "relocator.lookup", "hook": "relocator.shells"}
 
@@ -24,6 +31,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     if reconfigure is not None:
         reconfigure(errors="surrogateescape")
     try:
+        if args in (["--version"], ["-V"]):
+            sys.stdout.write(f"relocate {version()}\n")
+            return 0
         if args and args[0] in FAST and not {"-h", "--help"} & set(args):
             import importlib
 
@@ -33,9 +43,11 @@ def main(argv: Optional[list[str]] = None) -> int:
 
         return cli.run(args)
     except RelocatorError as e:
-        output = getattr(e, "output", None)  # what a package manager printed before it failed
+        output = getattr(e, "output", None)  # what a tool (uv, pip, poetry...) printed as it failed
         log = _write_log(f"{output}\n") if output else None
         say(f"{e} (its whole output: {log})" if log else str(e))
+        if output:
+            say_output(output)
         return e.exit_code
     except KeyboardInterrupt:
         say("interrupted")
@@ -51,6 +63,19 @@ def main(argv: Optional[list[str]] = None) -> int:
         where = f"; details in {log}" if log else ""
         say(f"internal error: {type(e).__name__}: {e}{where}")
         return EXIT_INTERNAL
+
+
+def version() -> str:
+    """The installed distribution's version, else the package's own ``__version__``."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("relocator")
+    except PackageNotFoundError:
+        import relocator
+
+        return str(getattr(relocator, "__version__", "unknown"))
 
 
 def _describe(e: OSError) -> str:

@@ -1,12 +1,15 @@
 """The one error family, and the exit codes it maps to.
 
 Core modules raise these; only :mod:`relocator.entry` turns them into an exit
-code and a single line on stderr.
+code and a single line on stderr (followed, for a :class:`ToolFailed`, by what
+the tool printed, indented).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Optional, TextIO
 
 EXIT_OK = 0
 EXIT_USER = 1
@@ -36,6 +39,15 @@ class UsageError(RelocatorError):
     exit_code = EXIT_USAGE
 
 
+class ToolFailed(RelocatorError):
+    """A tool relocate ran (uv, pip, poetry, python -m venv...) failed; ``output`` holds
+    everything it printed, shown under the message and kept in a log."""
+
+    def __init__(self, message: str, output: str) -> None:
+        super().__init__(message)
+        self.output = output
+
+
 class Busy(RelocatorError, TimeoutError):
     """Another relocate holds the lock for too long."""
 
@@ -46,15 +58,46 @@ class Busy(RelocatorError, TimeoutError):
         self.lock_file = lock_file
 
 
+#: ``-q``: warnings (repairs the command made on its way) are not said; errors still are.
+quiet = False
+
+
 def say(message: str) -> None:
     """Write ``relocate: <message>`` to stderr as one line, whatever the message holds.
 
     Paths may hold line breaks, other control characters or undecodable bytes
     (surrogate escapes): all are written as backslash escapes. Never fails, even
-    when stderr is closed.
+    when stderr is closed. The prefix is red on a terminal (unless ``NO_COLOR``).
     """
-    text = "".join(_CONTROLS.get(ch, ch) for ch in f"relocate: {message}")
-    stream = sys.stderr
+    prefix = "\033[1;31mrelocate:\033[0m" if coloured(sys.stderr) else "relocate:"
+    _write(sys.stderr, f"{prefix} {escape(message)}")
+
+
+def say_output(output: str, indent: str = "    ") -> None:
+    """Write what a failed tool printed to stderr, each line indented and escaped as
+    :func:`say` escapes a message."""
+    for line in output.splitlines():
+        if line.strip():
+            _write(sys.stderr, f"{indent}{escape(line.rstrip())}")
+
+
+def escape(text: str) -> str:
+    """``text`` with every control character written as a backslash escape."""
+    return "".join(_CONTROLS.get(ch, ch) for ch in text)
+
+
+def coloured(stream: Optional[TextIO]) -> bool:
+    """Whether to colour what goes to ``stream``: a terminal, and no ``NO_COLOR``
+    (https://no-color.org: set and not empty) or ``TERM=dumb``."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):  # closed
+        return False
+
+
+def _write(stream: Optional[TextIO], text: str) -> None:
     if stream is None:
         return
     encoding = getattr(stream, "encoding", None) or "utf-8"
@@ -72,5 +115,7 @@ _CONTROLS = {
 
 
 def warn(message: str) -> None:
-    """Say on stderr, in one line, that something was repaired and the command goes on."""
-    say(f"warning: {message}")
+    """Say on stderr, in one line, that something was repaired and the command goes on
+    (not under ``-q``)."""
+    if not quiet:
+        say(f"warning: {message}")

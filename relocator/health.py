@@ -33,6 +33,7 @@ STATUSES = (
     INTERPRETER_MISSING,
 )
 UV_CENTRAL = "uv-central-env"  # the cause of a link-replaced: uv's centralized-project-envs
+NOT_A_VENV = "not-a-venv"  # the cause of a link-replaced: .venv leads to no venv
 
 #: What to do, for each state ({project} is the project's path).
 HINTS = {
@@ -45,6 +46,9 @@ HINTS = {
     VENV_EMPTIED: "relocate adopt {project} rebuilds it from the project's lock or requirements",
     INTERPRETER_MISSING: "relocate adopt {project} recreates it on the same Python minor "
     "version, or rebuilds it from the project's lock or requirements",
+    NOT_A_VENV: "what {project}/.venv leads to is no venv (a file, or a sync client's "
+    "conflict copy at .venv.nosync): move it away, then relocate adopt {project} links "
+    "the venv again",
     UV_CENTRAL: "uv's centralized-project-envs preview replaced the link: keep it off for this "
     "project (export UV_PROJECT_ENVIRONMENT=.venv, or drop it from UV_PREVIEW_FEATURES or "
     "preview-features), then relocate adopt {project} moves uv's env into the store",
@@ -67,8 +71,13 @@ def venv_condition(store: Store, name: str) -> str:
 
 def link_cause(state: link.LinkState) -> Optional[str]:
     """What replaced relocator's link, when it can tell."""
-    if state.kind == link.FOREIGN and link.uv_central(state.target or ""):
+    target = state.target or ""
+    if state.kind == link.FOREIGN and link.uv_central(target):
         return UV_CENTRAL
+    if state.kind in (link.FOREIGN, link.FILE, link.NOT_VENV) and not os.path.isfile(
+        os.path.join(target, "pyvenv.cfg")
+    ):
+        return NOT_A_VENV
     return None
 
 

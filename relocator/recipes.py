@@ -44,6 +44,7 @@ import os
 import re
 from typing import Callable, NamedTuple, Optional
 
+from relocator import errors
 from relocator.errors import RelocatorError
 from relocator.project import read_pyproject, table
 
@@ -54,12 +55,9 @@ class Recipe(NamedTuple):
     tool: str  # uv, poetry, pdm, pipenv, pip (uv pip when uv is on PATH, else the venv's pip)
 
 
-class ToolFailed(RelocatorError):
-    """A package manager failed; ``output`` holds everything it printed."""
-
-    def __init__(self, message: str, output: str) -> None:
-        super().__init__(message)
-        self.output = output
+class ToolFailed(errors.ToolFailed):
+    """A package manager failed; ``output`` holds everything it printed (shown under
+    the error, and kept in a log)."""
 
 
 Command = tuple[str, list[str]]  # what the user is shown, and the argument list
@@ -337,9 +335,10 @@ def _run(recipe: Recipe, step: Command, env: dict[str, str], cwd: str, on_line: 
 
 
 def _telling(lines: list[str]) -> str:
-    """The last line that says something: not blank, not a hint or a notice."""
+    """The last line that says something: not blank or a marker (``^``), not a hint or
+    a notice."""
     for raw in reversed(lines):
         line = raw.strip().lstrip("\u00d7\u2570\u2500\u25b6\u2502 ").strip()  # uv's x, box lines
-        if line and not line.startswith(_CHATTER):
+        if any(ch.isalnum() for ch in line) and not line.startswith(_CHATTER):  # not a ^
             return line[:300]
     return "no output"

@@ -1,21 +1,46 @@
-"""What the CLI shows: the text of each command's result, and progress on a terminal.
+"""What the CLI shows: the text of each command's result, colour, questions, and progress.
 
 Plain functions from the core's data to lines; :mod:`relocator.cli` prints them.
-Progress goes to stderr as one line rewritten in place, only when stderr is a
-terminal (the CLI decides), and is cleared when the work ends.
+Colour is plain ANSI, and only where the CLI asks for it (a terminal, no
+``NO_COLOR``: :func:`relocator.errors.coloured`). Progress goes to stderr as
+one line rewritten in place, only when stderr is a terminal (the CLI decides),
+and is cleared when the work ends. Python's ``None`` is never shown: a value
+that is not known reads ``unknown``, or is left out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any, Optional
 
+from relocator import transfer
+from relocator.errors import UsageError
 from relocator.relocation import Outcome
 
+GREEN, YELLOW, RED, BOLD = "32", "33", "31", "1"
+OK = "ok"
+#: Least time between two rewrites of a copy's progress line, in seconds.
+_TICK = 0.1
 
-def outcome(done: Outcome) -> list[str]:
+
+def paint(text: str, code: str, on: bool) -> str:
+    """``text`` in the ANSI colour ``code`` when ``on``."""
+    return f"\033[{code}m{text}\033[0m" if on and text else text
+
+
+def status_word(status: str, width: int, on: bool, *, fixed: bool = False) -> str:
+    """A health or finding word padded to ``width``: ok green, a fixed problem yellow,
+    any other problem red (the padding stays outside the colour, so columns align)."""
+    code = GREEN if status == OK else YELLOW if fixed else RED
+    return paint(status, code, on) + " " * max(0, width - len(status))
+
+
+def outcome(done: Outcome, *, notes: bool = True) -> list[str]:
+    """What an adopt, rebuild or eject did; ``notes=False`` (``-q``) leaves its notes out."""
     python = f"Python {done.python}" if done.python else "Python unknown"
     if done.action == "unchanged":
         head = f"{done.project}: already relocated to {done.venv} ({python})"
@@ -23,14 +48,91 @@ def outcome(done: Outcome) -> list[str]:
         head = f"{done.project}: venv back in {done.venv} ({python})"
     else:
         head = f"{done.project}: .venv {done.action} into {done.venv} ({python})"
-    return [head, *(f"  note: {note}" for note in done.notes)]
+    return [head, *(f"  note: {note}" for note in (done.notes if notes else ()))]
 
 
-def project_row(row: dict[str, Any]) -> str:
-    """One line of ``list`` and ``status``."""
-    size = f"{row['bytes'] / 1e6:.1f} MB"
-    python = row["python"] or "?"
-    return f"{row['status']:<20} {python:<8} {row['files']:>7} files {size:>10}  {row['project']}"
+_ROW = "{status} {python:<8} {files:>9} {size:>10}  {project}"
+
+
+def project_header() -> str:
+    """The header of ``list``'s table, aligned with :func:`project_row`."""
+    return _ROW.format(
+        status=f"{'status':<20}", python="python", files="files", size="size", project="project"
+    )
+
+
+def project_row(row: dict[str, Any], colour: bool = False) -> str:
+    """One row of ``list`` and the first line of ``status``."""
+    return _ROW.format(
+        status=status_word(str(row["status"]), 20, colour),
+        python=row["python"] or "unknown",
+        files=f"{row['files']:,}",
+        size=f"{row['bytes'] / 1e6:.1f} MB",
+        project=row["project"],
+    )
+
+
+def project_table(rows: list[dict[str, Any]], colour: bool = False) -> list[str]:
+    """``list``: a header, then a row per project, each problem followed by its repair."""
+    if not rows:
+        return ["no relocated projects (relocate adopt PATH relocates one)"]
+    lines = [project_header()]
+    for row in rows:
+        lines.append(project_row(row, colour))
+        if row.get("hint"):
+            lines.append(f"{'':<20} to repair: {row['hint']}")
+    return lines
+
+
+def project_status(row: dict[str, Any], colour: bool = False) -> list[str]:
+    """``status``: the project's row, its venv, and the command that repairs it."""
+    lines = [project_header(), project_row(row, colour), f"{'':<20} venv: {row['venv']}"]
+    if row.get("hint"):
+        lines.append(f"{'':<20} to repair: {row['hint']}")
+    return lines
+
+
+def findings(found: list[Any], colour: bool = False) -> list[str]:
+    """``doctor``: each finding's status, check and project, then what it says."""
+    if not found:
+        return ["nothing relocated yet (relocate adopt PATH relocates a project)"]
+    lines = []
+    for f in found:
+        word = status_word(f.status, 20, colour, fixed=f.fixed)
+        lines.append(f"{word} {f.check:<12} {f.project or 'store'}\n{'':<33} {f.message}")
+    return lines
+
+
+def collected(result: dict[str, Any], dry_run: bool) -> list[str]:
+    """``gc``: what went (or would go), what was kept and why, and the room freed."""
+    verb = "would remove" if dry_run else "removed"
+    lines = []
+    for item in result["removed"]:
+        what, whose = item["venv"] or "registry row", item["project"] or "no project"
+        lines.append(f"{verb} {what} ({whose}): {item['reason']}")
+    for item in result["spared"]:
+        what, whose = item["venv"] or "registry row", item["project"] or "no project"
+        lines.append(f"kept {what} ({whose}): {item['reason']}")
+    if not result["removed"] and not result["spared"]:
+        return ["nothing to remove"]
+    freed = f"{result['bytes_freed'] / 1e6:.1f} MB {'to free' if dry_run else 'freed'}"
+    lines.append(f"{len(result['removed'])} {verb}, {len(result['spared'])} kept, {freed}")
+    return lines
+
+
+def resolved(found: Any) -> list[str]:
+    """``resolve``: the spelling, the key, and the sync provider (or that none is known)."""
+    provider = found.provider or "none (no known sync engine syncs it)"
+    return [f"path:     {found.path}", f"key:      {found.key}", f"provider: {provider}"]
+
+
+def steps(done: list[Any], colour: bool = False) -> list[str]:
+    """``uninstall``: each step, ok or failed, with what it did or why it failed."""
+    lines = []
+    for step in done:
+        word = paint(f"{'ok' if step.ok else 'failed':<6}", GREEN if step.ok else RED, colour)
+        lines.append(f"{word} {step.what}" + (f": {step.detail}" if step.detail else ""))
+    return lines
 
 
 def scan_table(trees: list[Any], fix_command: Any) -> list[str]:
@@ -49,17 +151,19 @@ def scan_table(trees: list[Any], fix_command: Any) -> list[str]:
     return lines
 
 
-def service_status(s: dict[str, Any]) -> list[str]:
+def service_status(s: dict[str, Any], colour: bool = False) -> list[str]:
     lines = []
     if s["running"]:
         uptime = f", up {s['uptime']:.0f} s" if s["uptime"] is not None else ""
-        lines.append(f"watcher: running, pid {s['pid']}{uptime} ({s['mode'] or 'starting'})")
+        running = paint("running", GREEN, colour)
+        lines.append(f"watcher: {running}, pid {s['pid']}{uptime} ({s['mode'] or 'starting'})")
         for what in ("last_event", "last_scan"):
             if isinstance(s.get(what), (int, float)):
                 lines.append(f"  {what.replace('_', ' ')}: {time.ctime(s[what])}")
         lines.append(f"  adopted {s['adopted'] or 0}, repaired {s['repaired'] or 0}")
     else:
-        lines.append("watcher: not running (relocate service install starts it at login)")
+        stopped = paint("not running", YELLOW, colour)
+        lines.append(f"watcher: {stopped} (relocate service install starts it at login)")
     installed = "installed" if s["unit_installed"] else "not installed"
     lines.append(f"unit: {shlex.quote(s['unit'])} ({installed})")
     lines += [daemon(d) for d in s["daemons"]]
@@ -72,6 +176,27 @@ def daemon(d: dict[str, Any]) -> str:
     return f"  {d['name']} (pid {d['pid']}): {cpu}% CPU"
 
 
+def must_ask(yes: bool, refusal: str) -> bool:
+    """Whether to ask before acting: not with ``--yes``; on a terminal (stdin and
+    stderr), yes; without one, a usage error saying ``refusal``."""
+    if yes:
+        return False
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError(refusal)
+    return True
+
+
+def ask(question: str) -> bool:
+    """Ask ``question`` on stderr and read the answer from stdin: True only for y or yes
+    (Enter, anything else, or the end of input is no)."""
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        sys.stderr.write("\n")
+    return answer.strip().lower() in ("y", "yes")
+
+
 class Progress:
     """One line on stderr, rewritten as long work goes on; cleared by :meth:`close`."""
 
@@ -80,6 +205,7 @@ class Progress:
 
         self.width = max(20, shutil.get_terminal_size().columns - 1)
         self.shown = False
+        self.last = 0.0
 
     def show(self, text: str) -> None:
         text = " ".join(text.split())[: self.width]
@@ -94,7 +220,30 @@ class Progress:
         """A scan's files counted so far."""
         self.show(f"{count:,} files counted")
 
+    def copied(self, count: int, total: int) -> None:
+        """A copy to another volume: ``count`` of its ``total`` files written so far
+        (shown at most every tenth of a second, and at the end)."""
+        now = time.monotonic()
+        if count < total and now - self.last < _TICK:
+            return
+        self.last = now
+        self.show(f"copying {count:,} of {total:,} files")
+
     def close(self) -> None:
         if self.shown:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+            self.shown = False
+
+
+@contextlib.contextmanager
+def showing(shown: bool) -> Iterator[Optional[Progress]]:
+    """A :class:`Progress` while the block runs when ``shown`` (else None), which copies
+    across volumes report to too; cleared when the block ends."""
+    progress = Progress() if shown else None
+    try:
+        with transfer.copying_shown(progress.copied if progress else None):
+            yield progress
+    finally:
+        if progress is not None:
+            progress.close()

@@ -17,8 +17,11 @@ and says whether to finish forward or roll back.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Callable, NamedTuple, Optional
 
 from relocator import faults, venvs
@@ -33,6 +36,21 @@ PARTIAL = PROJECT_TEMP_PREFIX + "partial"  # an eject's copy on its way into the
 
 FORWARD = "forward"  # the venv is whole at its destination: finish the job
 BACK = "back"  # the venv is whole at its source: undo what was begun
+
+
+#: Called as a copy across volumes goes on, with the files copied so far and the total.
+Copying = Callable[[int, int], None]
+_copying: ContextVar[Optional[Copying]] = ContextVar("relocator_copying", default=None)
+
+
+@contextlib.contextmanager
+def copying_shown(progress: Optional[Copying]) -> Iterator[None]:
+    """While the block runs, every copy across volumes reports to ``progress``."""
+    token = _copying.set(progress)
+    try:
+        yield
+    finally:
+        _copying.reset(token)
 
 
 class Places(NamedTuple):
@@ -105,8 +123,12 @@ def move(
 
 
 def _copy(where: Places, store: Store, before: venvs.Manifest) -> None:
+    progress = _copying.get()
+    total = sum(1 for kind, _, _ in before.values() if kind == "file")
     try:
-        venvs.copy_tree(where.src, where.staging)
+        venvs.copy_tree(
+            where.src, where.staging, (lambda n: progress(n, total)) if progress else None
+        )
     except BaseException as e:
         store.discard(where.staging)
         if isinstance(e, OSError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 from relocator import faults
 from relocator.errors import RelocatorError
@@ -173,11 +173,12 @@ def check_movable(venv: str, dest_folder: str, *, cross_volume: bool) -> Optiona
     return found
 
 
-def copy_tree(src: str, dst: str) -> None:
+def copy_tree(src: str, dst: str, progress: Optional[Callable[[int], None]] = None) -> None:
     """Copy ``src`` to the new folder ``dst``: files, folders, symlinks (as links), modes, times.
 
     Folders get their modes and times after their content, so a read-only
     folder is copied whole. Stops at the first error (the caller removes ``dst``).
+    ``progress`` is called with the number of files copied so far, after each file.
     """
     import shutil
 
@@ -202,6 +203,8 @@ def copy_tree(src: str, dst: str) -> None:
                     _copy_file(entry.path, target)
                     count += 1
                     faults.copied(count)
+                    if progress is not None:
+                        progress(count)
                 else:
                     raise RelocatorError(f"{entry.path} is a pipe, socket or device; nothing moved")
     for rel in reversed(folders):

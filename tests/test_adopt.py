@@ -474,7 +474,7 @@ def test_eject_all(tmp_path: Path, store: Path) -> None:
         project = venv_project(tmp_path / name)
         relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
         projects.append(project)
-    out = relocate_json("eject", "--all")
+    out = relocate_json("eject", "--all", "--yes")
     assert [r["ok"] for r in out] == [True, True]
     for project in projects:
         assert (project / ".venv").is_dir() and not (project / ".venv").is_symlink()

@@ -293,7 +293,7 @@ def test_eject_all_takes_a_project_whose_hop_is_gone(tmp_path: Path, store: Path
     project = _marked(tmp_path / "P")
     relocate_ok("adopt", str(project))
     (project / ".venv.nosync").unlink()
-    relocate_ok("eject", "--all")
+    relocate_ok("eject", "--all", "--yes")
     assert (project / ".venv" / "marker").read_text() == "keep"
     assert store_venvs(store) == []
 
@@ -635,4 +635,10 @@ def test_eject_keeps_the_venv_when_the_hop_is_no_link(
     line = one_clean_error_line(relocate("eject", str(project)))
     assert ".venv.nosync is a" in line and "not relocator's link" in line
     assert (site_packages(venv) / "handmade.py").is_file()
-    assert relocate_json("status", str(project))["venv"] == str(venv)
+    status = relocate_json("status", str(project))
+    assert status["venv"] == str(venv) and status["cause"] == "not-a-venv"
+    assert "move it away, then relocate adopt" in status["hint"]
+    # Doing what the hint says repairs it.
+    hop.rename(project / "conflict-copy")
+    relocate_ok("adopt", str(project))
+    assert relocate_json("status", str(project))["status"] == "ok"

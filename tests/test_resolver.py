@@ -462,7 +462,8 @@ def test_relocate_resolve_json_for_nfd_and_outside(home, tmp_path):
     outside = helpers.relocate_json("resolve", nowhere)
     assert outside == {"path": nowhere, "key": nowhere, "provider": None}
     text = helpers.relocate_ok("resolve", nowhere).splitlines()
-    assert text == [f"path:     {nowhere}", f"key:      {nowhere}", "provider: None"]
+    assert text[:2] == [f"path:     {nowhere}", f"key:      {nowhere}"]
+    assert text[2] == "provider: none (no known sync engine syncs it)"
 
 
 # -- properties ---------------------------------------------------------------------------

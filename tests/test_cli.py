@@ -1,0 +1,457 @@
+"""The command line itself: --version, help texts, text output, questions, progress, colour,
+and a failing tool's own output. Every run is a real ``relocate`` process; the questions,
+progress and colour are tried on a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from importlib.metadata import version as installed_version
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from tests.helpers import (
+    one_clean_error_line,
+    relocate,
+    relocate_json,
+    relocate_ok,
+    store_venvs,
+    venv_project,
+)
+
+ESC = "\x1b"
+
+#: Every command and subcommand, as typed after ``relocate``.
+COMMANDS = [
+    ["adopt"],
+    ["rebuild"],
+    ["doctor"],
+    ["gc"],
+    ["eject"],
+    ["uninstall"],
+    ["python"],
+    ["list"],
+    ["status"],
+    ["scan"],
+    ["resolve"],
+    ["hook"],
+    ["service"],
+    ["service", "run"],
+    ["service", "install"],
+    ["service", "uninstall"],
+    ["service", "status"],
+]
+
+
+class Screen(NamedTuple):
+    code: int
+    text: str  # what the terminal showed (stderr, stdin's echo, and stdout when on it)
+    stdout: str  # stdout when it was a pipe
+
+
+def on_terminal(
+    *args: str,
+    env: dict[str, str] | None = None,
+    answer: str | None = None,
+    stdout_too: bool = False,
+    timeout: float = 120.0,
+) -> Screen:
+    """Run relocate with stdin and stderr (and with ``stdout_too``, stdout) on a new
+    pseudo-terminal; type ``answer`` once a y/N question shows."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relocator", *args],
+        stdin=follower,
+        stderr=follower,
+        stdout=follower if stdout_too else subprocess.PIPE,
+        env=env,
+    )
+    os.close(follower)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"relocate {args} did not end:\n{shown!r}")
+            ready, _, _ = select.select([leader], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: every end of the terminal was closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if answer is not None and b"[y/N]" in shown:
+                os.write(leader, answer.encode() + b"\n")
+                answer = None
+        out = proc.stdout.read().decode() if proc.stdout else ""
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+    return Screen(code, shown.decode("utf-8", "replace"), out)
+
+
+def _adopted(*paths: Path) -> list[Path]:
+    for project in paths:
+        venv_project(project)
+        relocate_ok("adopt", str(project))
+    return list(paths)
+
+
+def _relocated(project: Path) -> bool:
+    return (project / ".venv").is_symlink()
+
+
+# -- 1. --version -----------------------------------------------------------------------------
+
+
+def test_version_prints_the_installed_version_without_loading_typer() -> None:
+    expected = f"relocate {installed_version('relocator')}\n"
+    for flag in ("--version", "-V"):
+        result = relocate(flag)
+        assert (result.returncode, result.stdout, result.stderr) == (0, expected, "")
+    assert relocate_ok("-q", "--version") == expected  # through typer, as a global option
+    timed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "relocator", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = {line.split("|")[-1].strip() for line in timed.stderr.splitlines()}
+    assert "relocator.entry" in imported
+    assert "typer" not in imported and "relocator.cli" not in imported
+
+
+# -- 2. help texts ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_help_has_an_example_and_says_what_options_take(command: list[str]) -> None:
+    result = relocate(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert f"Usage: relocate {' '.join(command)}" in text
+    assert re.search(rf"^\s*Example: relocate {' '.join(command)}\b", text, re.M), text
+    for vague in ("TEXT", "FLOAT", "INTEGER", "None"):
+        assert not re.search(rf"\b{vague}\b", text), (vague, text)
+
+
+def test_option_placeholders() -> None:
+    assert re.search(r"--python VERSION\|PATH\s", relocate_ok("adopt", "--help"))
+    assert re.search(r"--name NAME\s", relocate_ok("adopt", "--help"))
+    assert re.search(r"--python VERSION\|PATH\s", relocate_ok("rebuild", "--help"))
+    assert re.search(r"--interval SECONDS\s", relocate_ok("service", "run", "--help"))
+    assert "Usage: relocate resolve [OPTIONS] [PATH]" in relocate_ok("resolve", "--help")
+    assert re.search(r"-y, --yes\s", relocate_ok("eject", "--help"))
+    hook = relocate_ok("hook", "--help")  # typer's, not the fast path's
+    assert "SHELL  bash, zsh or fish." in hook and "--install" in hook
+
+
+def _listed(help_text: str) -> dict[str, str]:
+    """The commands section of a help text: name -> its description, lines joined."""
+    section = help_text.split("Commands:\n", 1)[1]
+    found: dict[str, str] = {}
+    name = ""
+    for line in section.splitlines():
+        entry = re.match(r"  (\S+)\s+(.*)", line)
+        if entry:
+            name = entry[1]
+            found[name] = entry[2].strip()
+        elif line.strip():
+            found[name] += " " + line.strip()
+    return found
+
+
+@pytest.mark.parametrize("columns", ["50", "80", "200"])
+def test_command_lists_show_whole_sentences(columns: str) -> None:
+    env = {**os.environ, "COLUMNS": columns}
+    top = _listed(relocate_ok("--help", env=env))
+    assert set(top) == {c[0] for c in COMMANDS}
+    service = _listed(relocate_ok("service", "--help", env=env))
+    assert set(service) == {"run", "install", "uninstall", "status"}
+    for name, text in [*top.items(), *service.items()]:
+        assert text.endswith(".") and "..." not in text, (name, text)
+
+
+def test_resolve_takes_the_current_folder_by_default(tmp_path: Path) -> None:
+    assert relocate_json("resolve", cwd=tmp_path)["path"] == str(tmp_path)
+
+
+# -- text output -------------------------------------------------------------------------------
+
+
+def test_text_output_never_shows_none(tmp_path: Path) -> None:
+    project = venv_project(tmp_path / "p")
+    cfg = project / ".venv" / "pyvenv.cfg"  # a venv whose Python version is not known
+    cfg.write_text("".join(ln for ln in cfg.read_text().splitlines(True) if "version" not in ln))
+    adopted = relocate_ok("adopt", str(project))
+    assert "Python unknown" in adopted
+    outputs = [
+        adopted,
+        relocate_ok("list"),
+        relocate_ok("status", str(project)),
+        relocate_ok("resolve", str(tmp_path / "nowhere")),
+        relocate_ok("gc", "--dry-run"),
+    ]
+    assert " unknown " in outputs[1] and " unknown " in outputs[2]
+    assert outputs[3].splitlines()[-1].startswith("provider: none (")
+    for text in outputs:
+        assert "None" not in text, text
+
+
+def test_list_has_an_aligned_header(tmp_path: Path) -> None:
+    projects = _adopted(tmp_path / "a", tmp_path / "a-longer-name")
+    header, *rows = relocate_ok("list").splitlines()
+    assert header.split() == ["status", "python", "files", "size", "project"]
+    assert [row[header.index("project") :] for row in rows] == [str(p) for p in projects]
+    for row in rows:
+        assert row.split()[0] == "ok"
+        python = row[header.index("python") :].split()[0]
+        assert re.fullmatch(r"3\.\d+\.\d+", python)
+        # files right-aligned under their header, sizes likewise
+        assert row[: header.index("files") + len("files")].split()[-1].isdigit()
+        assert row[: header.index("size") + len("size")].endswith("MB")
+
+
+def test_status_and_list_name_the_repair_of_a_broken_link(tmp_path: Path, store: Path) -> None:
+    (project,) = _adopted(tmp_path / "p")
+    (project / ".venv.nosync").unlink()  # the hop is gone: .venv dangles
+    status = relocate_ok("status", str(project))
+    assert status.splitlines()[1].startswith("link-missing")
+    assert f"to repair: relocate adopt {project} links the venv again" in status
+    assert f"to repair: relocate adopt {project}" in relocate_ok("list")
+    shutil.rmtree(store_venvs(store)[0])  # and a wiped store: rebuilt from the recipe
+    status = relocate_ok("status", str(project))
+    assert status.splitlines()[1].startswith("venv-missing")
+    assert f"to repair: relocate adopt {project} rebuilds it" in status
+
+
+def test_status_on_a_second_machine_says_the_command(tmp_path: Path) -> None:
+    project = tmp_path / "synced"
+    project.mkdir()
+    (project / "requirements.txt").write_text("")
+    (project / ".venv").symlink_to(".venv.nosync")  # .venv.nosync never syncs
+    line = one_clean_error_line(relocate("status", str(project)))
+    assert f"relocate adopt {project} builds it" in line
+
+
+# -- 4. eject --all asks -----------------------------------------------------------------------
+
+
+def test_eject_all_without_a_terminal_needs_yes(tmp_path: Path, store: Path) -> None:
+    projects = _adopted(tmp_path / "a", tmp_path / "b")
+    result = relocate("eject", "--all")
+    assert result.returncode == 2
+    assert "pass --yes to eject every project" in one_clean_error_line(result)
+    assert result.stdout == ""
+    assert all(_relocated(p) for p in projects)
+    out = relocate_json("eject", "--all", "-y")
+    assert [r["ok"] for r in out] == [True, True]
+    assert not any(_relocated(p) for p in projects) and store_venvs(store) == []
+
+
+def test_eject_all_asks_on_a_terminal(tmp_path: Path, store: Path) -> None:
+    projects = _adopted(tmp_path / "a", tmp_path / "b")
+    no = on_terminal("eject", "--all", answer="n")
+    assert "eject all 2 relocated projects" in no.text and "[y/N]" in no.text
+    assert no.code == 1 and "nothing ejected" in no.text
+    assert all(_relocated(p) for p in projects) and len(store_venvs(store)) == 2
+    yes = on_terminal("eject", "--all", answer="y")
+    assert yes.code == 0, yes.text
+    assert not any(_relocated(p) for p in projects) and store_venvs(store) == []
+    assert all(f"{p}: venv back in {p}/.venv" in yes.stdout for p in projects)
+    asked_not = on_terminal("eject", "--all", "--yes")  # --yes: no question on a terminal
+    assert asked_not.code == 0 and "[y/N]" not in asked_not.text
+    assert asked_not.stdout == "no relocated projects: nothing to eject\n"
+
+
+# -- 5. uninstall --------------------------------------------------------------------------------
+
+
+def _uninstall_env(isolated: Path) -> dict[str, str]:
+    """Everything uninstall touches inside the test's home."""
+    return {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(isolated / ".config"),
+        "ZDOTDIR": str(isolated),
+    }
+
+
+def test_uninstall_without_a_terminal_needs_yes(tmp_path: Path, isolated: Path) -> None:
+    (project,) = _adopted(tmp_path / "p")
+    result = relocate("uninstall", env=_uninstall_env(isolated))
+    assert result.returncode == 2
+    assert "pass --yes to uninstall" in one_clean_error_line(result)
+    assert _relocated(project)
+
+
+def test_uninstall_asks_then_reports_each_step(tmp_path: Path, store: Path, isolated: Path) -> None:
+    env = _uninstall_env(isolated)
+    (project,) = _adopted(tmp_path / "p")
+    no = on_terminal("uninstall", env=env, answer="n")
+    assert no.code == 1 and "nothing removed" in no.text
+    assert str(project) in no.text and "[y/N]" in no.text  # the plan, then the question
+    assert _relocated(project) and store.is_dir()
+    yes = on_terminal("uninstall", env=env, answer="y")
+    assert yes.code == 0, yes.text + yes.stdout
+    steps = yes.stdout.splitlines()
+    assert steps[0].startswith(f"ok     eject {project}")
+    assert any(line.startswith(f"ok     remove the store {store}") for line in steps)
+    assert steps[-1].startswith("to remove relocate itself: ")
+    assert not _relocated(project) and (project / ".venv").is_dir()
+    assert not store.exists()
+
+
+def test_uninstall_exits_1_when_a_step_fails(tmp_path: Path, store: Path, isolated: Path) -> None:
+    (project,) = _adopted(tmp_path / "p")
+    (store / "mine.txt").write_text("not relocator's")  # so the store must stay
+    result = relocate("uninstall", "--yes", "--json", env=_uninstall_env(isolated))
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    failed = [s for s in report["steps"] if not s["ok"]]
+    assert [s["what"] for s in failed] == [f"remove the store {store}"]
+    assert "mine.txt" in failed[0]["detail"]
+    assert not _relocated(project) and (store / "mine.txt").exists()
+
+
+# -- 6. progress, quiet, colour ------------------------------------------------------------------
+
+
+@pytest.fixture
+def shm_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A store on another volume (/dev/shm): adopt copies instead of renaming."""
+    if not os.path.isdir("/dev/shm"):
+        pytest.fail("/dev/shm is needed for the cross-volume tests")
+    where = Path("/dev/shm") / f"relocator-cli-{uuid.uuid4().hex}"
+    monkeypatch.setenv("RELOCATOR_HOME", str(where))
+    yield where
+    shutil.rmtree(where, ignore_errors=True)
+
+
+def test_a_copy_across_volumes_shows_progress_on_a_terminal_only(
+    tmp_path: Path, shm_store: Path
+) -> None:
+    shown = {}
+    files = 0
+    for case in ("tty", "quiet", "json", "pipe"):
+        project = venv_project(tmp_path / case)
+        venv = project / ".venv"
+        files = files or sum(1 for p in venv.rglob("*") if p.is_file() and not p.is_symlink())
+        assert os.stat(project).st_dev != os.stat("/dev/shm").st_dev
+        if case == "pipe":
+            result = relocate("adopt", str(project))
+            code, shown[case] = result.returncode, result.stderr
+        else:
+            args = {"tty": ["adopt"], "quiet": ["-q", "adopt"], "json": ["adopt", "--json"]}
+            screen = on_terminal(*args[case], str(project))
+            code, shown[case] = screen.code, screen.text
+        assert code == 0, shown[case]
+        assert str(os.path.realpath(project / ".venv")).startswith(str(shm_store))
+    assert re.search(rf"copying [\d,]+ of {files:,} files", shown["tty"]), shown["tty"]
+    assert shown["tty"].endswith("\r\x1b[K")  # cleared when done
+    for case in ("quiet", "json", "pipe"):
+        assert shown[case] == "", (case, shown[case])
+
+
+def test_quiet_drops_notes_not_results_or_errors(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.uv]\n")  # uv's: a venv without pip
+    relocate_ok("adopt", str(project))
+    head = rf"{re.escape(str(project))}: \.venv created into \S+ \(Python 3\.\d+\.\d+\)"
+    loud = relocate_ok("rebuild", str(project)).splitlines()
+    assert re.fullmatch(head, loud[0]) and len(loud) > 1
+    assert all(line.startswith("  note: ") for line in loud[1:])
+    quiet = relocate_ok("-q", "rebuild", str(project)).splitlines()
+    assert len(quiet) == 1 and re.fullmatch(head, quiet[0])
+    failed = relocate("-q", "status", str(tmp_path / "elsewhere"))
+    assert "no relocated project" in one_clean_error_line(failed)
+
+
+def test_no_colour_off_a_terminal_or_with_no_color(tmp_path: Path) -> None:
+    _adopted(tmp_path / "p")
+    plain = relocate("list")
+    failing = relocate("status", str(tmp_path / "elsewhere"))
+    assert ESC not in plain.stdout + plain.stderr + failing.stderr
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm"}
+    for args in (["list"], ["doctor"], ["status", str(tmp_path / "elsewhere")]):
+        screen = on_terminal(*args, env=env, stdout_too=True)
+        assert ESC not in screen.text, screen.text
+
+
+def test_colour_on_a_terminal(tmp_path: Path) -> None:
+    project, _ = _adopted(tmp_path / "p", tmp_path / "q")
+    (project / ".venv.nosync").unlink()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TERM"] = "xterm"
+    listed = on_terminal("list", env=env, stdout_too=True).text
+    assert "\x1b[32mok\x1b[0m" in listed and "\x1b[31mlink-missing\x1b[0m" in listed
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in listed.splitlines()]
+    rows = [line for line in plain if line.split()[:1] in (["ok"], ["link-missing"])]
+    assert len(rows) == 2
+    assert {line.index(str(tmp_path)) for line in rows} == {plain[0].index("project")}
+    doctor = on_terminal("doctor", env=env, stdout_too=True)
+    assert doctor.code == 1 and "\x1b[31mlink-missing\x1b[0m" in doctor.text
+    error = on_terminal("status", str(tmp_path / "elsewhere"), env=env).text
+    assert error.startswith("\x1b[1;31mrelocate:\x1b[0m ")
+
+
+# -- 7. a failing tool's own output --------------------------------------------------------------
+
+
+def test_a_failing_tool_shows_its_whole_output(tmp_path: Path, store: Path) -> None:
+    if shutil.which("uv") is None:
+        pytest.fail("uv is needed (the test env has it)")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.uv]\n")  # uv's: `uv venv` needs no index
+    (project / "requirements.txt").write_text("no-such-package-relocator-test\n")
+    env = {**os.environ, "UV_OFFLINE": "1", "UV_INDEX_URL": "http://127.0.0.1:9/"}
+    env["PIP_INDEX_URL"] = env["UV_INDEX_URL"]
+    result = relocate("rebuild", str(project), env=env)
+    assert result.returncode == 1
+    summary, *shown = result.stderr.splitlines()
+    assert summary.startswith("relocate: uv pip install failed: ")
+    log = Path(re.search(r"\(its whole output: (\S+)\)$", summary)[1])
+    logged = [line for line in log.read_text().splitlines()[1:] if line.strip()]
+    assert shown == [f"    {line.rstrip()}" for line in logged]
+    assert any("no-such-package-relocator-test" in line for line in shown)
+    assert any("network was disabled" in line for line in shown)  # uv's hint, not in summary
+    assert "network was disabled" not in summary
+    assert not os.path.lexists(project / ".venv") and store_venvs(store) == []
+
+
+def test_tool_output_is_escaped(tmp_path: Path) -> None:
+    """A control character in what a tool prints (here: uv quoting a requirement with a
+    tab in it) is escaped, as in every error line."""
+    if shutil.which("uv") is None:
+        pytest.fail("uv is needed (the test env has it)")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.uv]\n")
+    (project / "requirements.txt").write_text("bad\tname==1\n")
+    result = relocate("rebuild", str(project), env={**os.environ, "UV_OFFLINE": "1"})
+    assert result.returncode == 1
+    summary, *shown = result.stderr.splitlines()
+    assert (
+        summary.startswith("relocate: uv pip install failed: ") and "(its whole output" in summary
+    )
+    assert any("bad\\tname==1" in line for line in shown), result.stderr
+    assert "\t" not in result.stderr and "Traceback" not in result.stderr
