@@ -12,7 +12,7 @@ import sys
 from typing import Callable, Optional
 
 from relocator import faults
-from relocator.errors import RelocatorError
+from relocator.errors import RelocatorError, ToolFailed
 from relocator.files import read_small
 
 #: A version request as ``.python-version`` or ``--python`` spell one: 3.12, cpython@3.12.1, 3.13t.
@@ -102,8 +102,10 @@ def _run(cmd: list[str], *, cwd: str, what: str) -> None:
         cmd, cwd=cwd, capture_output=True, text=True, errors="replace", check=False
     )
     if result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
-        raise RelocatorError(f"{what} failed: {lines[-1].strip()}")
+        output = "\n".join(p.strip() for p in (result.stdout, result.stderr) if p.strip())
+        lines = [line for line in output.splitlines() if any(c.isalnum() for c in line)]
+        last = lines[-1].strip() if lines else "no output"
+        raise ToolFailed(f"{what} failed: {last}", output)
 
 
 # -- moving ------------------------------------------------------------------------

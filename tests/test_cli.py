@@ -22,6 +22,7 @@ from typing import NamedTuple
 import pytest
 
 from tests.helpers import (
+    env_without_uv,
     one_clean_error_line,
     relocate,
     relocate_json,
@@ -455,3 +456,29 @@ def test_tool_output_is_escaped(tmp_path: Path) -> None:
     )
     assert any("bad\\tname==1" in line for line in shown), result.stderr
     assert "\t" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_failing_python_m_venv_shows_its_whole_output(tmp_path: Path, store: Path) -> None:
+    """The interpreter given with --python fails in ``-m venv`` (as a Python without
+    ensurepip, or a broken pyenv shim, does): every line it printed is shown."""
+    python = tmp_path / "bin" / "python3"
+    python.parent.mkdir()
+    python.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *"-m venv"*)\n'
+        '  echo "first line of the trouble" >&2\n'
+        '  echo "Error: ensurepip is not available" >&2\n'
+        "  exit 1;;\n"
+        "esac\n"
+        f'exec {sys.executable} "$@"\n'
+    )
+    python.chmod(0o755)
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "setup.py").write_text("")
+    result = relocate("adopt", str(project), "--python", str(python), env=env_without_uv(tmp_path))
+    assert result.returncode == 1
+    summary, *shown = result.stderr.splitlines()
+    assert summary.startswith("relocate: python -m venv failed: Error: ensurepip")
+    assert shown == ["    first line of the trouble", "    Error: ensurepip is not available"]
+    assert not os.path.lexists(project / ".venv") and store_venvs(store) == []
