@@ -69,6 +69,7 @@ REPAIR = "relocate adopt on machine B (uv.lock)"
 UV_SYNC = "uv sync --locked, fresh .venv"
 UV_PAIR = "uv sync --locked into a new venv outside"
 NO_OP = "relocate adopt, already relocated"
+ADOPT_SYNCED = "relocate adopt of a uv-synced .venv (moved, nothing installed)"
 DOCTOR = "relocate doctor --json"
 REPAIR_GOAL = 1.2  # ratio of medians, at most
 DOCTOR_GOAL = 1.0  # seconds, median below
@@ -294,6 +295,18 @@ def run_uv_pair(setup: Setup, uv: str, plain: str, fresh: str, venvs: str) -> fl
     return elapsed
 
 
+def run_adopt_synced(setup: Setup, uv: str, plain: str, project: str) -> float:
+    """Time ``relocate adopt`` of a project whose ``.venv`` ``uv sync --locked`` just made
+    (untimed): what adopting an existing venv costs, beside rebuilding it (UV_SYNC)."""
+    discard(setup, project, setup.store)
+    shutil.copytree(plain, project)
+    run_ok([uv, "sync", "--locked", "--quiet"], setup.env, cwd=project)
+    os.sync()
+    elapsed, _ = timed([*setup.relocate, "adopt", project], setup.env)
+    check_venv(project, setup.env, setup.store)
+    return elapsed
+
+
 def run_no_op(setup: Setup, project: str) -> float:
     """Time ``relocate adopt`` of a project already relocated: relocate's fixed cost."""
     elapsed, _ = timed([*setup.relocate, "adopt", project], setup.env)
@@ -307,6 +320,7 @@ def second_machine(
     cache = os.path.join(base, "uv-cache")  # shared by both machines and every run: warm
     env_a = machine_env(root, os.path.join(base, "a"), cache, uv_dir)
     env_b = machine_env(root, os.path.join(base, "b"), cache, uv_dir)
+    env_c = machine_env(root, os.path.join(base, "c"), cache, uv_dir)  # adopts uv's venvs
     uv = os.path.join(uv_dir, "uv")
     project_a = write_app(os.path.join(env_a["HOME"], "Documents", "app"), lock)
     run_ok([uv, "sync", "--locked", "--quiet"], env_a, cwd=project_a)  # warms the cache
@@ -320,6 +334,8 @@ def second_machine(
     trash = os.path.join(root, "trash")
     setup_a = Setup(relocate, env_a, env_a["RELOCATOR_HOME"], trash)
     setup_b = Setup(relocate, env_b, env_b["RELOCATOR_HOME"], trash)
+    setup_c = Setup(relocate, env_c, env_c["RELOCATOR_HOME"], trash)
+    synced = os.path.join(env_c["HOME"], "Documents", "app")
     notes: list[str] = []
     cases = measure(
         args.runs,
@@ -328,6 +344,7 @@ def second_machine(
             UV_SYNC: (run_uv_sync, (setup_b, uv, plain, fresh)),
             UV_PAIR: (run_uv_pair, (setup_b, uv, plain, f"{outside}/app", f"{outside}/venvs")),
             NO_OP: (run_no_op, (setup_a, project_a)),
+            ADOPT_SYNCED: (run_adopt_synced, (setup_c, uv, plain, synced)),
         },
         args.warmup,
     )
@@ -590,16 +607,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     ratio = figure(f"{REPAIR} / {UV_SYNC}", cases, REPAIR, UV_SYNC, REPAIR_GOAL)
     floor = figure(f"{UV_PAIR} / {UV_SYNC}", cases, UV_PAIR, UV_SYNC, REPAIR_GOAL, info=True)
     fixed = figure(f"{NO_OP} / {UV_SYNC}", cases, NO_OP, UV_SYNC, REPAIR_GOAL, info=True)
+    adopting = figure(f"{ADOPT_SYNCED} / {UV_SYNC}", cases, ADOPT_SYNCED, UV_SYNC, None)
     others = absolute_figures(cases, churn, args.projects)
     if cases:
-        print_tables(cases, [ratio, floor, fixed])
+        print_tables(cases, [ratio, floor, fixed, adopting])
     print_absolute(others)
     print_switches(churn, args.switches)
     for note in notes:
         print(f"note: {note}")
     for name, message in failures.items():
         print(f"FAILED ({name}): {message}")
-    figures = [ratio, floor, fixed, *others]
+    figures = [ratio, floor, fixed, adopting, *others]
     data = {"benchmark": "lifecycle", "relocate": how, **machine(), "cases": cases}
     write_json(
         args.json,
