@@ -59,6 +59,8 @@ def create(
 
     def fill(dest: str) -> Notes:
         if recipe is None or recipe.kind != "uv" or wants.python is not None:
+            if wants.progress is not None:
+                wants.progress(f"creating a venv for {os.path.basename(root)}")
             venvs.create(dest, root, wants.python, pip=not recipes.managed_by_uv(root))
         # uv sync makes the venv itself when there is none: it picks the project's Python,
         # and knows it at once (a venv made first is a new interpreter path to query)

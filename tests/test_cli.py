@@ -371,6 +371,25 @@ def test_a_copy_across_volumes_shows_progress_on_a_terminal_only(
         assert shown[case] == "", (case, shown[case])
 
 
+def test_creating_a_venv_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    for case in ("tty", "pipe"):
+        project = tmp_path / case
+        project.mkdir()
+        (project / "setup.py").write_text("")
+        if case == "tty":
+            screen = on_terminal("adopt", str(project), env=env_without_uv(tmp_path))
+            code, shown = screen.code, screen.text
+        else:
+            result = relocate("adopt", str(project), env=env_without_uv(tmp_path))
+            code, shown = result.returncode, result.stderr
+        assert code == 0, shown
+        assert (project / ".venv" / "bin" / "python").exists()
+        if case == "tty":
+            assert f"creating a venv for {case}" in shown and shown.endswith("\r\x1b[K")
+        else:
+            assert shown == ""
+
+
 def test_quiet_drops_notes_not_results_or_errors(tmp_path: Path) -> None:
     project = tmp_path / "p"
     project.mkdir()
