@@ -137,14 +137,28 @@ def get(name: str) -> Shell:
         raise UsageError(f"unknown shell {name!r}; {USAGE}") from None
 
 
-def executable() -> str:
-    """The absolute path of the ``relocate`` command to put into rc files."""
-    argv0 = os.path.abspath(sys.argv[0])
-    if os.path.basename(argv0) == "relocate" and os.access(argv0, os.X_OK):
-        return argv0
+def executable() -> Optional[str]:
+    """The absolute path of the installed ``relocate`` command, for an rc line or a service
+    unit; None when there is none.
+
+    First the ``relocate`` running now (``sys.argv[0]``): its version writes the line and
+    renders the hook. Then the one beside ``sys.executable`` (the same installation, run
+    as ``python -m relocator``), then the one on ``PATH``. Made absolute, symlinks not
+    resolved: ``~/.local/bin/relocate`` (uv tool, pipx) survives an upgrade, the versioned
+    folder it leads to does not.
+    """
     import shutil
 
-    return shutil.which("relocate") or os.path.join(os.path.dirname(sys.executable), "relocate")
+    argv0 = sys.argv[0] if sys.argv else ""
+    beside = os.path.join(os.path.dirname(sys.executable), "relocate") if sys.executable else ""
+    for candidate in (argv0, beside, shutil.which("relocate") or ""):
+        if (
+            os.path.basename(candidate) == "relocate"
+            and os.path.isfile(candidate)
+            and os.access(candidate, os.X_OK)
+        ):
+            return os.path.abspath(candidate)
+    return None
 
 
 class Edits(NamedTuple):
@@ -367,7 +381,8 @@ def main(args: list[str]) -> int:
         for path in edits.changed:
             print(f"removed the relocator line from {path}")
     elif "--install" in flags:
-        edits = install(shell, executable())
+        exe = executable() or os.path.join(os.path.dirname(sys.executable), "relocate")
+        edits = install(shell, exe)
         for path in edits.changed:
             print(f"added the relocator line to {path}; open a new shell to use it")
         if not edits.changed and not edits.notes:

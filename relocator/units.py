@@ -30,6 +30,7 @@ from typing import Any, NamedTuple, Optional
 
 from relocator.errors import RelocatorError
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
+from relocator.shells import executable
 from relocator.store import Store, default_root
 
 LAUNCHD = "launchd"
@@ -73,26 +74,11 @@ def unit_path(platform: Optional[str] = None) -> str:
 
 
 def command() -> list[str]:
-    """The command line that runs the watcher: ``[<relocate>, "service", "run"]``.
-
-    ``<relocate>`` is, first, the ``relocate`` running now (``sys.argv[0]``), because its
-    version is the one that writes the unit and knows what the watcher reports; then the
-    ``relocate`` beside ``sys.executable`` (the same installation, run as ``python -m
-    relocator``); then the one on ``PATH``; else ``[sys.executable, "-m", "relocator"]``.
-    The path is made absolute but symlinks are not resolved: ``/opt/homebrew/bin/relocate``
-    or pipx's ``~/.local/bin/relocate`` survive an upgrade, the versioned folder they lead
-    to does not.
-    """
-    argv0 = sys.argv[0] if sys.argv else ""
-    beside = os.path.join(os.path.dirname(sys.executable), "relocate") if sys.executable else ""
-    for candidate in (argv0, beside, shutil.which("relocate") or ""):
-        if os.path.basename(candidate) == "relocate" and _runnable(candidate):
-            return [os.path.abspath(candidate), "service", "run"]
-    return [sys.executable, "-m", "relocator", "service", "run"]
-
-
-def _runnable(path: str) -> bool:
-    return os.path.isfile(path) and os.access(path, os.X_OK)
+    """The command line that runs the watcher: ``[<relocate>, "service", "run"]``, with the
+    installed ``relocate`` as the rc line names it (:func:`shells.executable`); without
+    one, ``[sys.executable, "-m", "relocator", "service", "run"]``."""
+    exe = executable()
+    return [exe, "service", "run"] if exe else [sys.executable, "-m", "relocator", "service", "run"]
 
 
 # -- the unit files ----------------------------------------------------------
