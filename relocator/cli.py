@@ -390,6 +390,28 @@ def scan(
     _each(adopted, as_json)
 
 
+@app.command(short_help="Print exclude rules for rsync, tar, restic, borg or .gitignore.")
+def excludes(
+    fmt: str = typer.Option(
+        "rsync", "--format", metavar="rsync|tar|restic|borg|gitignore", help="The rules' syntax."
+    ),
+) -> None:
+    """Print exclude rules for the rebuildable trees relocate does not move.
+
+    __pycache__, .mypy_cache, .pytest_cache, .ruff_cache, .tox, .nox, node_modules
+    and *.egg-info (the trees relocate scan reports by name), and the machine-local
+    .venv.nosync link. Hand them to rsync --exclude-from, tar -X, restic backup
+    --exclude-file or borg create --exclude-from, or add them to .gitignore.
+
+    Example: relocate excludes > ~/.rsync-excludes; rsync -a --exclude-from ~/.rsync-excludes
+    """
+    from relocator import excludes as excludes_
+
+    if fmt not in excludes_.FORMATS:
+        raise UsageError(f"--format {fmt!r}: give one of {', '.join(excludes_.FORMATS)}")
+    typer.echo("\n".join(excludes_.rules(fmt)))
+
+
 @app.command(short_help="Show PATH's canonical spelling, registry key and sync provider.")
 def resolve(
     path: str = typer.Argument(".", metavar="PATH", help="Any path (default: the current folder)."),

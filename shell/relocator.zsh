@@ -1,7 +1,7 @@
 # zsh: completion, and the hook in chpwd and precmd.
 
 _relocator_complete() {
-  _arguments -C '1:command:(adopt eject rebuild python list status doctor gc scan service resolve hook)' \
+  _arguments -C '1:command:(adopt eject rebuild python list status doctor gc scan service resolve hook excludes uninstall)' \
     '*:: :->args'
   case ${words[1]} in
     hook) _arguments '1:shell:(bash zsh fish)' '--install' '--uninstall' ;;

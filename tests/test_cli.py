@@ -46,6 +46,7 @@ COMMANDS = [
     ["status"],
     ["scan"],
     ["resolve"],
+    ["excludes"],
     ["hook"],
     ["service"],
     ["service", "run"],
@@ -501,3 +502,13 @@ def test_a_failing_python_m_venv_shows_its_whole_output(tmp_path: Path, store: P
     assert summary.startswith("relocate: python -m venv failed: Error: ensurepip")
     assert shown == ["    first line of the trouble", "    Error: ensurepip is not available"]
     assert not os.path.lexists(project / ".venv") and store_venvs(store) == []
+
+
+def test_shell_completion_offers_every_command() -> None:
+    """The completion lists in the hooks name every top-level command."""
+    shell = Path(__file__).resolve().parents[1] / "shell"
+    top = {c[0] for c in COMMANDS}
+    for name in ("relocator.bash", "relocator.zsh", "relocator.fish"):
+        text = (shell / name).read_text()
+        (listed,) = [line for line in text.splitlines() if "adopt eject" in line]
+        assert top <= set(re.findall(r"[a-z]+", listed)), (name, top - set(listed.split()))

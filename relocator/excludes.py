@@ -1,0 +1,46 @@
+"""``relocate excludes``: exclude rules for backup and mirror tools.
+
+For people who copy their projects with rsync, tar, restic or borg, or keep a
+``.gitignore``: the rules leave out the rebuildable trees relocator does not
+move (the names ``relocate scan`` reports, from :mod:`relocator.scan`) and the
+link's machine-local hop, ``.venv.nosync``, which leads into this machine's
+store. A relocated ``.venv`` is a relative link and stays: on another machine
+``relocate adopt`` repairs it.
+
+Only trees known by their name are listed. ``build`` and ``dist`` count as
+trees only beside a project marker, which no pattern can say, and a folder of
+that name is often the user's own: they are left to the user.
+"""
+
+from __future__ import annotations
+
+from relocator import link, scan
+
+FORMATS = ("rsync", "tar", "restic", "borg", "gitignore")
+#: Formats whose files take ``#`` comments (GNU tar's ``-X`` reads every line as a pattern).
+_COMMENTED = {"rsync", "restic", "borg", "gitignore"}
+
+
+def folders() -> list[str]:
+    """Names (and one glob) of the rebuildable folders, as scan knows them."""
+    return [*sorted(scan.BY_NAME), "*" + scan.EGG_INFO_SUFFIX]
+
+
+def rules(fmt: str) -> list[str]:
+    """The lines of an exclude file in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    if fmt in ("rsync", "gitignore"):
+        # A trailing slash matches folders only; the hop is a symlink, so it has none.
+        patterns = [f"{name}/" for name in folders()] + [link.HOP]
+    elif fmt == "borg":
+        patterns = [f"sh:**/{name}" for name in [*folders(), link.HOP]]
+    else:  # tar and restic match a name at any depth
+        patterns = [*folders(), link.HOP]
+    if fmt not in _COMMENTED:
+        return patterns
+    head = [
+        "# relocator: rebuildable trees and the machine-local .venv.nosync link",
+        "# (`relocate excludes --format " + fmt + "`; relocated venvs live in the store)",
+    ]
+    return head + patterns
