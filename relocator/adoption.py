@@ -81,7 +81,7 @@ def _converge_named(
         return done._replace(notes=(*done.notes, *notes_of(link.make_alias(root, name))))
     if not os.path.lexists(named):
         raise NotFound(f"{named}: no such venv")
-    if os.path.islink(named) or not os.path.isfile(os.path.join(named, "pyvenv.cfg")):
+    if os.path.islink(named) or not link.is_venv(named):
         what = "a symlink" if os.path.islink(named) else "not a venv (no pyvenv.cfg)"
         raise RelocatorError(f"{named} is {what}; --name takes a venv folder in the project")
     if state.kind not in (link.ABSENT, link.DANGLING):

@@ -26,7 +26,7 @@ def eject(path: str, store: Optional[Store] = None) -> Outcome:
         dotvenv = os.path.join(project.path, link.LINK)
         row = registry.get(project.key)
         target = state.target or dotvenv
-        if row is not None and state.kind == link.FOREIGN and not _is_venv(target):
+        if row is not None and state.kind == link.FOREIGN and not link.is_venv(target):
             # .venv.nosync replaced by a file, a sync conflict's folder...: the store venv
             # is still the project's only one, so it is neither let go nor moved.
             reason = link.problem(project.path, store.venvs)
@@ -104,10 +104,6 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
     python = venvs.python_version(where.dest)
     action = "ejected (copied)" if cross else "ejected"
     return Outcome(root, where.dest, action, python, project.provider, tuple(notes))
-
-
-def _is_venv(path: str) -> bool:
-    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
 def _alias(root: str) -> Optional[str]:

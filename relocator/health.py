@@ -74,9 +74,7 @@ def link_cause(state: link.LinkState) -> Optional[str]:
     target = state.target or ""
     if state.kind == link.FOREIGN and link.uv_central(target):
         return UV_CENTRAL
-    if state.kind in (link.FOREIGN, link.FILE, link.NOT_VENV) and not os.path.isfile(
-        os.path.join(target, "pyvenv.cfg")
-    ):
+    if state.kind in (link.FOREIGN, link.FILE, link.NOT_VENV) and not link.is_venv(target):
         return NOT_A_VENV
     return None
 

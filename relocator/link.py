@@ -53,8 +53,7 @@ def inspect(root: str, store_venvs: str) -> LinkState:
         return LinkState(ABSENT, None)
     if not os.path.islink(link):
         if os.path.isdir(link):
-            is_venv = os.path.isfile(os.path.join(link, "pyvenv.cfg"))
-            return LinkState(IN_PROJECT if is_venv else NOT_VENV, link)
+            return LinkState(IN_PROJECT if is_venv(link) else NOT_VENV, link)
         return LinkState(FILE, link)
     real = os.path.realpath(link)
     if is_store_venv(real, store_venvs):
@@ -62,9 +61,14 @@ def inspect(root: str, store_venvs: str) -> LinkState:
     if not os.path.exists(link):  # leads nowhere, or round in a loop
         return LinkState(DANGLING, real)
     inside = real.startswith(root.rstrip("/") + "/")
-    if inside and os.path.isfile(os.path.join(real, "pyvenv.cfg")):
+    if inside and is_venv(real):
         return LinkState(IN_PROJECT, real)
     return LinkState(FOREIGN, real)
+
+
+def is_venv(path: str) -> bool:
+    """Whether ``path`` is a venv's root: it holds ``pyvenv.cfg``."""
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
 def is_store_venv(real: str, store_venvs: str) -> bool:
@@ -80,9 +84,7 @@ def is_store_venv(real: str, store_venvs: str) -> bool:
 def uv_central(real: str) -> bool:
     """Whether ``real`` is an environment in uv's cache (``<cache>/environments-v2/<name>``),
     where uv's ``centralized-project-envs`` preview keeps a project's venv."""
-    return os.path.basename(os.path.dirname(real)) == UV_ENVIRONMENTS and os.path.isfile(
-        os.path.join(real, "pyvenv.cfg")
-    )
+    return os.path.basename(os.path.dirname(real)) == UV_ENVIRONMENTS and is_venv(real)
 
 
 def valid_alias(name: str) -> bool:
