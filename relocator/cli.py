@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from collections.abc import Iterator
 from typing import Any, Optional
@@ -240,7 +239,10 @@ def eject(
         return
     refusal = "eject --all asks first, and there is no terminal: pass --yes to eject every project"
     if render.must_ask(yes, refusal):
-        count = _registered()
+        from relocator import removal
+        from relocator.store import Store
+
+        count = len(removal.registered(Store()))
         projects = f"{count} relocated project{'s' if count != 1 else ''}"
         if count and not render.ask(
             f"eject all {projects} (each venv goes back into its project)?"
@@ -264,18 +266,6 @@ def _each(results: list[tuple[str, Optional[relocation.Outcome], str]], as_json:
             _lines(render.outcome(done, notes=not errors.quiet))
     if any(done is None for _, done, _ in results):
         raise typer.Exit(1)
-
-
-def _registered() -> int:
-    """How many projects the registry holds (0 without a store)."""
-    from relocator.registry import Registry
-    from relocator.store import Store
-
-    store = Store()
-    if not os.path.isdir(store.root):
-        return 0
-    with Registry(store.ensure()) as registry:
-        return len(registry.all())
 
 
 @app.command(short_help="Undo what relocate set up on this machine; say how to remove it.")

@@ -139,9 +139,8 @@ def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
     cmd = [python, "-I", "-m", "venv", "--upgrade", "--without-pip", venv]
     result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
     if result.returncode != 0 or not os.path.exists(venvs.interpreter(venv)):
-        output = "\n".join(part.strip() for part in (result.stdout, result.stderr) if part.strip())
-        last = output.splitlines() or ["no interpreter"]
-        raise ToolFailed(f"could not point {venv} at {python}: {last[-1]}", output)
+        summary = f"could not point {venv} at {python}"
+        raise ToolFailed.of(summary, result.stdout, result.stderr, silent="no interpreter")
     return [f"its Python was gone: the venv now runs {python} (Python {minor}), packages kept"]
 
 

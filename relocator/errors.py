@@ -47,6 +47,14 @@ class ToolFailed(RelocatorError):
         super().__init__(message)
         self.output = output
 
+    @classmethod
+    def of(cls, summary: str, *streams: str, silent: str = "no output") -> ToolFailed:
+        """``<summary>: <the tool's last line that says something>``, with everything it
+        printed on ``streams`` (stdout, stderr) as the output."""
+        output = "\n".join(text.strip() for text in streams if text and text.strip())
+        telling = [line.strip() for line in output.splitlines() if any(c.isalnum() for c in line)]
+        return cls(f"{summary}: {telling[-1] if telling else silent}", output)
+
 
 class Busy(RelocatorError, TimeoutError):
     """Another relocate holds the lock for too long."""

@@ -42,7 +42,7 @@ def plan(store: Store) -> list[str]:
     store's missing subfolders, as every command that reads the registry does)."""
     lines = []
     try:
-        projects = _registered(store)
+        projects = registered(store)
     except (RelocatorError, OSError) as e:
         lines.append(f"cannot read the registry, so no project can be ejected: {e}")
         projects = []
@@ -208,7 +208,8 @@ def _why_keep(store: Store) -> Optional[str]:
 # -- helpers --------------------------------------------------------------------------
 
 
-def _registered(store: Store) -> list[str]:
+def registered(store: Store) -> list[str]:
+    """The registered projects' paths (none without a store; a store is never made)."""
     if not os.path.isdir(store.root):
         return []
     from relocator.registry import Registry

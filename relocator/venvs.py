@@ -102,10 +102,7 @@ def _run(cmd: list[str], *, cwd: str, what: str) -> None:
         cmd, cwd=cwd, capture_output=True, text=True, errors="replace", check=False
     )
     if result.returncode != 0:
-        output = "\n".join(p.strip() for p in (result.stdout, result.stderr) if p.strip())
-        lines = [line for line in output.splitlines() if any(c.isalnum() for c in line)]
-        last = lines[-1].strip() if lines else "no output"
-        raise ToolFailed(f"{what} failed: {last}", output)
+        raise ToolFailed.of(f"{what} failed", result.stdout, result.stderr)
 
 
 # -- moving ------------------------------------------------------------------------
