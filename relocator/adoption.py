@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from relocator import creation, health, link, moved, recipes, resolver, transfer, venvs
+from relocator import creation, health, link, moved, recipes, resolver, transfer, trees, venvs
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.git import add_git_exclude
@@ -57,11 +57,21 @@ def adopt(
     wants = wants._replace(name=os.path.normpath(wants.name or "."))  # venv/ and ./venv: venv
     named = wants.name if wants.name != link.LINK else None
     with locked(path, store, named) as (project, registry, recovered):
+        names = trees.wanted(project.path, wants.trees, wants.node_modules, _setting())
         if named is None:
             done = converge(store, registry, project, wants)
         else:
             done = _converge_named(store, registry, project, wants)
-        return done._replace(notes=(*recovered.notes, *done.notes))
+        moved = trees.converge(store, project, names, done.venv) if names else []
+        if names:
+            moved += notes_of(add_git_exclude(project.path))
+        return done._replace(notes=(*recovered.notes, *done.notes, *moved))
+
+
+def _setting() -> object:
+    from relocator import settings
+
+    return settings.load_config().trees
 
 
 def _converge_named(

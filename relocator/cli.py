@@ -129,6 +129,7 @@ def _wanting(python: Optional[str], no_install: bool, as_json: bool) -> Iterator
 @app.command(short_help="Move the project's venv into the store, or repair its link.")
 def adopt(
     path: str = PathArg,
+    *,
     python: Optional[str] = PythonOpt,
     no_install: bool = NoInstallOpt,
     name: str = typer.Option(
@@ -137,6 +138,15 @@ def adopt(
         metavar="NAME",
         help="The venv folder to adopt when it is not .venv (venv, env); NAME stays, "
         "as a link to .venv.",
+    ),
+    with_trees: Optional[bool] = typer.Option(
+        None,
+        "--trees/--no-trees",
+        help="Also relocate .mypy_cache, .nox, .pytest_cache, .ruff_cache and .tox, and "
+        "keep bytecode out of the project. [default: the project's or config's setting]",
+    ),
+    node_modules: bool = typer.Option(
+        False, "--node-modules", help="Relocate node_modules too (implies --trees)."
     ),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -147,10 +157,17 @@ def adopt(
     built from the project's uv.lock, poetry.lock, pdm.lock, Pipfile.lock,
     requirements*.txt or pyproject.toml, with the tool the project uses.
 
+    With --trees, the caches of mypy, ruff, pytest, tox and nox move too, each
+    behind a link like .venv's (one not there yet is linked when the project
+    configures its tool), and the venv's Python writes bytecode to the store.
+
     Example: relocate adopt ~/Documents/myapp --name venv
     """
+    trees_asked = True if node_modules and with_trees is None else with_trees
     with _wanting(python, no_install, as_json) as wants:
-        outcome = adoption.adopt(path, wants=wants._replace(name=name))
+        outcome = adoption.adopt(
+            path, wants=wants._replace(name=name, trees=trees_asked, node_modules=node_modules)
+        )
     _show(outcome, as_json)
 
 

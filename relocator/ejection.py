@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from relocator import link, resolver, transfer, venvs
+from relocator import link, resolver, transfer, trees, venvs
 from relocator.errors import NotFound, RelocatorError
 from relocator.git import remove_git_exclude
 from relocator.journal import Intent
@@ -20,6 +20,10 @@ def eject(path: str, store: Optional[Store] = None) -> Outcome:
     with locked(path, store) as (project, registry, recovered):
         state = link.inspect(project.path, store.venvs)
         name = _ejectable(store, registry, project, state)
+        had_trees = trees.bundle_of(store, project.key) is not None
+        recovered.notes.extend(
+            trees.eject(store, project, store.venv_path(name) if name is not None else None)
+        )
         if name is not None:
             done = _eject(store, registry, project, name)
             return done._replace(notes=(*recovered.notes, *done.notes))
@@ -43,6 +47,9 @@ def eject(path: str, store: Optional[Store] = None) -> Outcome:
             python = venvs.python_version(venv)
             notes = tuple(recovered.notes)
             return Outcome(project.path, venv, "ejected", python, project.provider, notes)
+        if had_trees:  # the venv was not relocator's (or is gone): its trees were
+            notes = (*recovered.notes, f"its .venv is {state.kind}: left as it is")
+            return Outcome(project.path, "", "ejected trees", None, project.provider, notes)
         raise NotFound(f"{project.path} is not relocated (its .venv is {state.kind})")
 
 

@@ -3,9 +3,9 @@
 For people who copy their projects with rsync, tar, restic or borg, or keep a
 ``.gitignore``: the rules leave out the rebuildable trees relocator does not
 move (the names ``relocate scan`` reports, from :mod:`relocator.scan`) and the
-link's machine-local hop, ``.venv.nosync``, which leads into this machine's
-store. A relocated ``.venv`` is a relative link and stays: on another machine
-``relocate adopt`` repairs it.
+links' machine-local hops, ``.venv.nosync`` and ``.mypy_cache.nosync`` and the
+like, which lead into this machine's store. A relocated ``.venv`` (or tree) is a
+relative link and stays: on another machine ``relocate adopt`` repairs it.
 
 Only trees known by their name are listed. ``build`` and ``dist`` count as
 trees only beside a project marker, which no pattern can say, and a folder of
@@ -30,17 +30,18 @@ def rules(fmt: str) -> list[str]:
     """The lines of an exclude file in ``fmt`` (one of :data:`FORMATS`)."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
+    hops = [link.HOP, *(tree + link.NOSYNC for tree in link.TREES)]
     if fmt in ("rsync", "gitignore"):
-        # A trailing slash matches folders only; the hop is a symlink, so it has none.
-        patterns = [f"{name}/" for name in folders()] + [link.HOP]
+        # A trailing slash matches folders only; a hop is a symlink, so it has none.
+        patterns = [f"{name}/" for name in folders()] + hops
     elif fmt == "borg":
-        patterns = [f"sh:**/{name}" for name in [*folders(), link.HOP]]
+        patterns = [f"sh:**/{name}" for name in [*folders(), *hops]]
     else:  # tar and restic match a name at any depth
-        patterns = [*folders(), link.HOP]
+        patterns = [*folders(), *hops]
     if fmt not in _COMMENTED:
         return patterns
     head = [
-        "# relocator: rebuildable trees and the machine-local .venv.nosync link",
+        "# relocator: rebuildable trees and the machine-local links (.venv.nosync...)",
         "# (`relocate excludes --format " + fmt + "`; relocated venvs live in the store)",
     ]
     return head + patterns

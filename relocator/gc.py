@@ -9,7 +9,8 @@ Candidates, each of one project (the one its owner record names, else its regist
 - a store venv its project no longer links to: the project's ``.venv`` leads to another
   folder that exists (a real venv the user made, another store venv). A ``.venv`` that is
   missing or leads nowhere still wants the venv (``relocate adopt`` links it again);
-- a registry row, or an owner record, whose venv is not in the store.
+- a registry row, or an owner record, whose venv is not in the store;
+- a project's bundle of trees (``adopt --trees``) whose project is gone, by the same rule.
 
 Spared, and reported with why: a venv with neither owner record nor row (``relocate
 doctor`` reports those), whatever belongs to a project with a pending journal intent (an
@@ -39,7 +40,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from relocator import faults, link, venvs
+from relocator import faults, link, trees, venvs
 from relocator.errors import Busy, RelocatorError
 from relocator.journal import pending
 from relocator.registry import Registry, Row
@@ -52,6 +53,7 @@ VENV = "venv"  # a store venv
 ROW = "row"  # a registry row whose venv is not in the store
 RECORD = "record"  # an owner record whose venv is not in the store (and no row)
 LEFTOVER = "leftover"  # a venv a killed gc had set aside in the store's tmp folder
+TREES = "trees"  # a project's bundle of trees (``adopt --trees``) whose project is gone
 _ASIDE = re.compile(r"(?P<venv>.+)\.gc-(?P<pid>\d+)-[0-9a-f]+")
 _SHOWN_USERS = 3
 
@@ -155,7 +157,27 @@ def _plan(store: Store, registry: Registry, report: _Report) -> list[Candidate]:
         owner = _owner(store, name, None)
         if owner and name not in by_venv and _there(store.venv_path(name)) is False:
             found.append(_record_candidate(store, name, owner))
+    for bundle, record in trees.owners(store):
+        key, path = record.get("key"), record.get("path")
+        if isinstance(key, str) and isinstance(path, str) and os.path.isabs(path):
+            verdict = _bundle_verdict(store, bundle, path)
+            candidate = Candidate(TREES, bundle, key, path, verdict.reason)
+            if verdict.goes:
+                found.append(candidate)
+            elif verdict.reason:
+                report.spare(candidate, verdict.reason)
     return found
+
+
+def _bundle_verdict(store: Store, bundle: str, project: str) -> Verdict:
+    """A project's trees go with the project (by the rule of venvs); never while
+    the project is there, even if it no longer links to them (eject takes them back)."""
+    there = _there(project)
+    if there is None:
+        return Verdict(False, f"cannot tell whether its project {project} is there")
+    if there:
+        return Verdict(False, "")
+    return _gone(project, trees.bundle_path(store, bundle))
 
 
 def _venv_candidate(name: str, owner: tuple[str, str], verdict: Verdict) -> Candidate:
@@ -261,6 +283,9 @@ def _users(store: Store, candidates: list[Candidate]) -> dict[str, list[ProcessI
         if c.kind == VENV:
             for folder in (os.path.realpath(store.venv_path(c.venv)), *c.aliases):
                 folders.setdefault(folder, []).append(c.venv)
+        elif c.kind == TREES:  # a tox or nox env's Python runs from there
+            bundle = os.path.realpath(trees.bundle_path(store, c.venv))
+            folders.setdefault(bundle, []).append(c.venv)
     if not folders:
         return {}
     from relocator import processes
@@ -309,6 +334,12 @@ def _recheck(store: Store, registry: Registry, candidate: Candidate) -> Optional
     """The candidate decided again (under its lock); None when it is no longer one and
     there is nothing to say (a venv that is healthy again, a row already gone)."""
     name, key = candidate.venv, candidate.key
+    if candidate.kind == TREES:
+        record = trees.read_owner(store, name)
+        if record is None or record.get("key") != key:
+            return None
+        verdict = _bundle_verdict(store, name, candidate.project)
+        return verdict if verdict.goes or verdict.reason else None
     absent = _there(store.venv_path(name)) is False
     if candidate.kind == VENV:
         if absent:  # removed meanwhile (by another gc)
@@ -341,7 +372,9 @@ def _remove(
     store: Store, registry: Registry, candidate: Candidate, report: _Report, *, dry_run: bool
 ) -> None:
     venv = store.venv_path(candidate.venv)
-    size = venvs.usage(venv)[1] if candidate.kind == VENV else 0
+    if candidate.kind == TREES:
+        venv = trees.bundle_path(store, candidate.venv)
+    size = venvs.usage(venv)[1] if candidate.kind in (VENV, TREES) else 0
     if dry_run:
         report.remove(candidate, size)
         return
@@ -357,6 +390,12 @@ def _remove(
 def _delete(store: Store, registry: Registry, candidate: Candidate) -> None:
     """Row, rename aside, owner record, tree: the order the module docstring explains."""
     name, key = candidate.venv, candidate.key
+    if candidate.kind == TREES:  # aside first, then the record, then the tree: as for a venv
+        aside = _set_aside(store, trees.bundle_path(store, name))
+        trees.discard_bundle(store, name)
+        if os.path.lexists(aside):
+            store.discard(aside)
+        return
     row = registry.get(key)
     if row is not None and row.venv == name:
         registry.remove(key)

@@ -20,7 +20,7 @@ from typing import Callable, Optional
 
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
 from relocator.link import NAMES as LINK_NAMES
-from relocator.link import aliases
+from relocator.link import NOSYNC, TREES, aliases, tree_links
 
 EXCLUDE_BEGIN = "# >>> relocator: venv links (relocate eject removes these lines) >>>"
 EXCLUDE_END = "# <<< relocator <<<"
@@ -174,7 +174,8 @@ def _exclude_patterns(root: str, worktree: str) -> list[str]:
     prefix = "" if rel == "." else "/" + _escape_gitignore(rel)
     # No trailing slash: the link is a symlink, which a `dir/` pattern does not match;
     # nor does `venv/` match an alias `venv -> .venv`.
-    names = [*LINK_NAMES, *(_escape_gitignore(a) for a in aliases(root))]
+    trees = [n for t in tree_links(root) for n in (t, t + NOSYNC)]
+    names = [*LINK_NAMES, *(_escape_gitignore(a) for a in aliases(root)), *trees]
     return [f"{prefix}/{name}" for name in names]
 
 
@@ -188,7 +189,8 @@ def _escape_gitignore(rel: str) -> str:
 
 def _looks_like_ours(line: bytes) -> bool:
     bare = bare_line(line)
-    return bare.startswith(b"/") and bare.endswith(tuple(b"/" + n.encode() for n in LINK_NAMES))
+    names = (*LINK_NAMES, *TREES, *(t + NOSYNC for t in TREES))
+    return bare.startswith(b"/") and bare.endswith(tuple(b"/" + n.encode() for n in names))
 
 
 def _blocks(lines: list[bytes]) -> list[tuple[int, int]]:

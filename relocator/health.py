@@ -10,7 +10,7 @@ import os
 import shlex
 from typing import Any, Optional
 
-from relocator import link, resolver, venvs
+from relocator import bytecode, link, resolver, trees, venvs
 from relocator.errors import NotFound
 from relocator.project import start_folder
 from relocator.registry import Registry, Row
@@ -111,6 +111,8 @@ def report(store: Store, row: Row) -> dict[str, Any]:
         "hint": hint(status, cause, row.path),
         "files": files,
         "bytes": size,
+        "trees": trees.describe(store, row.path, row.key),
+        "bytecode": bytecode.prefix(venv),
     }
 
 

@@ -16,9 +16,10 @@ from typing import Any, Optional
 from relocator import faults
 from relocator.errors import warn
 from relocator.files import read_small, write_atomic
+from relocator.link import TREES
 from relocator.store import Store
 
-OPS = ("adopt", "eject", "create")
+OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree")
 #: Fields every record carries, all strings: the rest depends on the operation.
 REQUIRED = ("op", "key", "project", "venv", "step")
 
@@ -27,7 +28,8 @@ class Intent:
     def __init__(self, store: Store, record: dict[str, Any], path: Optional[str] = None) -> None:
         self.store = store
         self.record = record
-        self.path = path or os.path.join(store.journal, f"{record['venv']}.json")
+        tree = f"@{record['tree']}" if "tree" in record else ""  # a project's trees move in turn
+        self.path = path or os.path.join(store.journal, f"{record['venv']}{tree}.json")
 
     @classmethod
     def begin(cls, store: Store, **record: Any) -> Intent:
@@ -105,6 +107,8 @@ def _load(path: str) -> Optional[dict[str, Any]]:
     if not all(isinstance(record.get(f), str) for f in REQUIRED):
         return None
     if not isinstance(record.get("started", 0), (int, float)):
+        return None
+    if record["op"].endswith("-tree") and record.get("tree") not in TREES:
         return None
     name, project = record["venv"], record["project"]
     if "/" in name or name.startswith(".") or not os.path.isabs(project):

@@ -31,6 +31,10 @@ from relocator.errors import RelocatorError
 LINK = ".venv"
 HOP = ".venv.nosync"
 NAMES = (LINK, HOP)
+NOSYNC = ".nosync"  # the hop of every link: ``NAME -> NAME.nosync -> <store>``
+#: The rebuildable trees beyond the venv that ``adopt --trees`` relocates behind the same
+#: two-hop shape (:mod:`relocator.trees`); ``node_modules`` only when asked for.
+TREES = (".mypy_cache", ".nox", ".pytest_cache", ".ruff_cache", ".tox", "node_modules")
 UV_ENVIRONMENTS = "environments-v2"  # uv's cache folder of centralized project envs
 
 ABSENT = "absent"  # no .venv
@@ -119,6 +123,12 @@ def _reads(path: str) -> Optional[str]:
         return None
 
 
+def tree_links(root: str) -> list[str]:
+    """The trees of ``root`` that are relocator's links, ``NAME -> NAME.nosync``: found by
+    shape alone, like an alias, so a second machine (which has no hop yet) sees them too."""
+    return [n for n in TREES if _reads(os.path.join(root, n)) == n + NOSYNC]
+
+
 def make_alias(root: str, name: str) -> Optional[str]:
     """Make ``root/name -> .venv`` unless it is there; None, or a note saying why not."""
     path = os.path.join(root, name)
@@ -179,11 +189,11 @@ def create(root: str, venv: str, store_venvs: str) -> None:
             if os.path.islink(path):
                 os.unlink(path)
     hop = os.path.join(root, HOP)
-    _symlink_replace(venv, hop)
+    symlink_replace(venv, hop)
     faults.point("link:hop")
     with contextlib.suppress(OSError):  # a mark the file system refuses is no reason to stop
         platform.current.mark_sync_ignored(hop)
-    _symlink_replace(HOP, os.path.join(root, LINK))
+    symlink_replace(HOP, os.path.join(root, LINK))
     faults.point("link:done")
 
 
@@ -198,7 +208,7 @@ def remove(root: str, alias: Optional[str] = None) -> None:
         os.unlink(os.path.join(root, alias))
 
 
-def _symlink_replace(target: str, path: str) -> None:
+def symlink_replace(target: str, path: str) -> None:
     tmp = f"{path}.relocator-{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp)

@@ -47,6 +47,8 @@ class Wants(NamedTuple):
     install: bool = True  # build a replacement venv from the project's recipe
     progress: Optional[Callable[[str], None]] = None  # each line of a long install
     name: str = link.LINK  # --name: the in-project venv to adopt, kept as an alias of .venv
+    trees: Optional[bool] = None  # --trees / --no-trees; None: the project's or config's setting
+    node_modules: bool = False  # --node-modules: node_modules is one of the trees
 
 
 class Recovered(NamedTuple):
@@ -234,6 +236,10 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
     Returns whether it was finished forward (else rolled back), and notes saying so.
     """
     op, root, name = intent.op, intent["project"], intent["venv"]
+    if op.endswith("-tree"):
+        from relocator import trees
+
+        return trees.resume(store, intent)
     if op == "create":
         if intent.step == "begin":
             undo_create(store, intent)

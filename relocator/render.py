@@ -79,14 +79,27 @@ def project_table(rows: list[dict[str, Any]], colour: bool = False) -> list[str]
     lines = [project_header()]
     for row in rows:
         lines.append(project_row(row, colour))
+        if row.get("trees"):
+            lines.append(f"{'':<20} trees: {_trees(row['trees'])}")
         if row.get("hint"):
             lines.append(f"{'':<20} to repair: {row['hint']}")
     return lines
 
 
+def _trees(found: list[dict[str, Any]]) -> str:
+    return ", ".join(
+        t["name"] + ("" if t["state"] == "relocated" else f" ({t['state']})") for t in found
+    )
+
+
 def project_status(row: dict[str, Any], colour: bool = False) -> list[str]:
     """``status``: the project's row, its venv, and the command that repairs it."""
     lines = [project_header(), project_row(row, colour), f"{'':<20} venv: {row['venv']}"]
+    for tree in row.get("trees") or []:
+        state = "" if tree["state"] == "relocated" else f" ({tree['state']})"
+        lines.append(f"{'':<20} {tree['name']}{state}: {tree['path']}")
+    if row.get("bytecode"):
+        lines.append(f"{'':<20} bytecode: {row['bytecode']}")
     if row.get("hint"):
         lines.append(f"{'':<20} to repair: {row['hint']}")
     return lines

@@ -165,17 +165,20 @@ def _outermost(paths: list[str]) -> list[str]:
 def fix_command(tree: Tree) -> Optional[str]:
     """The command that takes the tree out of the synced folder, or None when there is none.
 
-    Only an unrelocated venv has one: ``relocate adopt <project>`` for a ``.venv``,
+    A cache of :data:`relocator.link.TREES` beside a ``.venv`` has ``relocate adopt
+    <project> --trees`` (``--node-modules``). An unrelocated venv has
+    ``relocate adopt <project>`` for a ``.venv``,
     ``relocate adopt <project> --name venv`` for a ``venv`` or ``env`` in a folder
     without a ``.venv`` (a project has one venv; adopt refuses a second). A venv of
     any other name, or in a ``.tox`` or ``.nox``, has none (deleting it is the
     user's call); a relocated venv needs nothing.
     """
-    # The other kinds (bytecode, caches, build output) get theirs when `adopt --trees`
-    # (issue "trees") moves them into the store: None until then.
+    folder, name = os.path.split(tree.path)
+    if name in link.TREES and os.path.lexists(os.path.join(folder, link.LINK)):
+        flag = "--node-modules" if name == "node_modules" else "--trees"
+        return f"relocate adopt {shlex.quote(folder)} {flag}"
     if not _adoptable(tree):
         return None
-    folder, name = os.path.split(tree.path)
     named = "" if name == link.LINK else f" --name {shlex.quote(name)}"
     return f"relocate adopt {shlex.quote(folder)}{named}"
 
@@ -295,7 +298,8 @@ class _Walk:
         if not _relocated(folder, self.store_venvs):
             return
         files = size = 0
-        for name in (*link.NAMES, *link.aliases(folder)):
+        trees = [n for t in link.tree_links(folder) for n in (t, t + link.NOSYNC)]
+        for name in (*link.NAMES, *link.aliases(folder), *trees):
             try:
                 size += os.lstat(os.path.join(folder, name)).st_size
             except OSError:

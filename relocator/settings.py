@@ -3,7 +3,9 @@
 Configuration: ``$RELOCATOR_CONFIG``, else ``service.toml`` in the platformdirs
 config folder; top-level keys ``roots`` (added to the providers' sync roots),
 ``ignore`` (folders left alone), ``quiet`` (seconds; ``$RELOCATOR_SERVICE_QUIET``
-wins) and ``mode`` (``auto``, ``events`` or ``poll``).
+wins), ``mode`` (``auto``, ``events`` or ``poll``) and ``trees`` (what ``relocate
+adopt`` relocates besides the venv when a project's ``[tool.relocator]`` says
+nothing: true, false, or a list of tree names).
 
 Opting out: a ``.relocator-ignore`` file in a project, or in any folder above it
 up to its root, or the project under a folder of the config's ``ignore`` list.
@@ -30,6 +32,7 @@ class Config(NamedTuple):
     ignore: tuple[str, ...] = ()
     quiet: float = DEFAULT_QUIET
     mode: str = "auto"
+    trees: object = None  # relocate adopt's --trees when a project says nothing (trees.parse)
 
 
 def config_path() -> str:
@@ -78,7 +81,13 @@ def load_config(path: Optional[str] = None) -> Config:
             quiet = _seconds(float(env), "RELOCATOR_SERVICE_QUIET")
         except ValueError:
             raise RelocatorError(f"RELOCATOR_SERVICE_QUIET must be seconds (got {env!r})") from None
-    return Config(_folders(data, "roots", path), _folders(data, "ignore", path), quiet, mode)
+    found = data.get("trees")
+    if found is not None:
+        from relocator import trees
+
+        trees.parse(found, path)
+    roots, ignore = _folders(data, "roots", path), _folders(data, "ignore", path)
+    return Config(roots, ignore, quiet, mode, found)
 
 
 def _seconds(value: object, what: str) -> float:

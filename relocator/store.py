@@ -7,6 +7,9 @@ Layout::
     <root>/venvs/<slug>-<id>/      a store venv (with CACHEDIR.TAG)
     <root>/venvs/<slug>-<id>.json  its owner record, beside it: uv and Poetry
                                    recreate a venv's contents in place
+    <root>/trees/<slug>-<id>/      a project's other rebuildable trees (``adopt --trees``):
+                                   ``.mypy_cache``..., and ``bytecode/`` (pycache prefix)
+    <root>/trees/<slug>-<id>.json  their owner record
     <root>/locks/, journal/, tmp/, logs/
     <root>/service.pid, service.json  the watcher's pid lock and its last report
 
@@ -47,7 +50,7 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 #: what an ensure() cut short leaves behind, and what Finder adds to a folder it shows.
 STORE_NAMES = frozenset(
     {"venvs", "journal", "tmp", "logs", "locks", "registry.db", "registry.db-wal"}
-    | {"registry.db-shm", ".DS_Store", "service.pid", "service.json", "hooks"}
+    | {"registry.db-shm", ".DS_Store", "service.pid", "service.json", "hooks", "trees"}
 )
 PROJECT_TEMP_PREFIX = ".venv.relocator-"  # relocator's own temporary names in a project
 
@@ -95,6 +98,7 @@ class Store:
     def __init__(self, root: Optional[str] = None) -> None:
         self.root = root or default_root()
         self.venvs = os.path.join(self.root, "venvs")
+        self.trees = os.path.join(self.root, "trees")
         self.registry_path = os.path.join(self.root, "registry.db")
         self.journal = os.path.join(self.root, "journal")
         self.tmp = os.path.join(self.root, "tmp")

@@ -28,7 +28,7 @@ from relocator import faults, venvs
 from relocator.errors import RelocatorError
 from relocator.files import is_under
 from relocator.journal import Intent
-from relocator.link import LINK, UV_ENVIRONMENTS, valid_alias
+from relocator.link import LINK, TREES, UV_ENVIRONMENTS, valid_alias
 from relocator.store import PROJECT_TEMP_PREFIX, Store
 
 ASIDE = PROJECT_TEMP_PREFIX + "old"  # an adopted venv's source, set aside in the project
@@ -68,11 +68,16 @@ def places(
     src: Optional[str] = None,
     *,
     alias: Optional[str] = None,
+    tree: Optional[str] = None,
 ) -> Places:
     """Where an adopt or an eject of store venv ``venv`` moves things; all derived, none trusted.
 
     An eject puts the venv at the project's ``.venv``, or at its alias ``alias``
-    (the name it had before ``adopt --name``)."""
+    (the name it had before ``adopt --name``). With ``tree`` (one of
+    :data:`relocator.link.TREES`), ``venv`` is the project's folder of trees in the
+    store and the move is of that tree (``adopt-tree``, ``eject-tree``)."""
+    if tree is not None:
+        return _tree_places(store, op, project, venv, tree)
     if op == "adopt":
         source = src or os.path.join(project, LINK)
         if is_under(os.path.dirname(source), project):
@@ -90,6 +95,18 @@ def places(
         os.path.join(project, PARTIAL),
         os.path.join(store.tmp, venv + ".old"),
     )
+
+
+def _tree_places(store: Store, op: str, project: str, bundle: str, tree: str) -> Places:
+    if tree not in TREES:
+        raise RelocatorError(f"{tree!r} is not a tree relocate moves")
+    in_project = os.path.join(project, tree)
+    in_store = os.path.join(store.trees, bundle, tree)
+    if op.startswith("adopt"):
+        staging = os.path.join(store.tmp, f"{bundle}@{tree}")
+        return Places(in_project, in_store, staging, os.path.join(project, f"{ASIDE}@{tree}"))
+    staging = os.path.join(project, f"{PARTIAL}@{tree}")
+    return Places(in_store, in_project, staging, os.path.join(store.tmp, f"{bundle}@{tree}.old"))
 
 
 def move(
@@ -195,7 +212,7 @@ def _moved(intent: Intent, where: Places) -> bool:
     """
     if not _real_dir(where.dest):
         return False
-    return intent.op == "adopt" or not _real_dir(where.src)
+    return intent.op.startswith("adopt") or not _real_dir(where.src)
 
 
 def drop_aside(where: Places, store: Store) -> Optional[str]:

@@ -142,12 +142,17 @@ def check_movable(venv: str, dest_folder: str, *, cross_volume: bool) -> Optiona
                 f"cannot write in {folder} (permission denied): relocate rewrites the venv "
                 "as it moves it; make it writable (chmod -R u+w) and run again"
             )
-    if not cross_volume:
-        return None
-    found = manifest(venv, times=True)
+    return check_copyable(venv, dest_folder) if cross_volume else None
+
+
+def check_copyable(top: str, dest_folder: str) -> Manifest:
+    """Check, before anything moves, that the tree ``top`` can be copied into
+    ``dest_folder`` whole: only files, folders and symlinks, files readable, folders
+    readable and writable, and room on that volume. Returns its manifest with times."""
+    found = manifest(top, times=True)
     needed = 0
     for rel, (kind, size, _) in found.items():
-        path = os.path.join(venv, rel)
+        path = os.path.join(top, rel)
         if kind == "special":
             raise RelocatorError(
                 f"{path} is a pipe, socket or device, which cannot be copied to another volume; "
@@ -166,7 +171,7 @@ def check_movable(venv: str, dest_folder: str, *, cross_volume: bool) -> Optiona
     free = fs.f_bavail * fs.f_frsize
     if needed + len(found) * 512 > free:  # what the files hold, and room for their entries
         raise RelocatorError(
-            f"not enough space for {venv} ({needed / 1e6:.1f} MB) in {dest_folder} "
+            f"not enough space for {top} ({needed / 1e6:.1f} MB) in {dest_folder} "
             f"({free / 1e6:.1f} MB free); nothing moved"
         )
     return found

@@ -69,7 +69,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_caches: dic
     monkeypatch.setenv("RELOCATOR_LOCK_TIMEOUT", "20")
     for name, value in shared_caches.items():
         monkeypatch.setenv(name, value)
-    for name in ("XDG_CACHE_HOME", "VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT"):
+    for name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "RELOCATOR_CONFIG", "VIRTUAL_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "PYTHONPYCACHEPREFIX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GIT_AUTHOR_NAME", "t")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "t@example.invalid")

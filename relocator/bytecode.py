@@ -1,0 +1,99 @@
+"""Bytecode: keeping ``__pycache__`` out of the synced project.
+
+A project whose trees are relocated gets a pycache prefix in its bundle
+(``<store>/trees/<bundle>/bytecode``): Python (3.8+) then writes every ``.pyc`` of
+the modules it imports under that prefix instead of a ``__pycache__`` beside the
+source, and pytest puts its assertion-rewritten modules there too.
+
+The setting has to reach every way the venv's Python starts: a hooked shell,
+but also an editor or a script running ``.venv/bin/python`` directly. So it
+lives in the venv itself, in three files in its site-packages:
+
+- ``_relocator_bytecode.py``, whose ``start()`` sets ``sys.pycache_prefix`` unless
+  it is set already (``PYTHONPYCACHEPREFIX``, ``-X pycache_prefix`` win);
+- ``_relocator_bytecode.pth``, an import line calling it, which ``site`` runs on
+  every Python up to 3.17;
+- ``_relocator_bytecode.start``, the same as a PEP 829 entry point: from Python
+  3.15 ``site`` runs it and ignores the ``.pth`` file's import line, which
+  later versions stop running at all.
+
+With a prefix set, Python neither reads nor writes ``__pycache__`` folders, so
+the venv's packages are compiled once more, into the prefix, the first time
+they are imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Optional
+
+from relocator import venvs
+from relocator.files import read_small, write_atomic
+
+FOLDER = "bytecode"
+MODULE = "_relocator_bytecode"
+_NAMES = (MODULE + ".py", MODULE + ".pth", MODULE + ".start")
+_CODE = '''\
+"""Written by relocator: bytecode of this venv goes to the store, not beside the sources.
+
+`relocate eject` removes this file, its .pth and its .start.
+"""
+
+import sys
+
+PREFIX = {prefix!r}
+
+
+def start() -> None:
+    if sys.pycache_prefix is None:
+        sys.pycache_prefix = PREFIX
+'''
+
+
+def on(venv: str, prefix: str) -> list[str]:
+    """Point the venv's bytecode at ``prefix``; a note for each site-packages it cannot."""
+    notes = []
+    files = {
+        MODULE + ".py": _CODE.format(prefix=prefix),
+        MODULE + ".pth": f"import {MODULE}; {MODULE}.start()\n",
+        MODULE + ".start": f"{MODULE}:start\n",
+    }
+    for folder in venvs.site_packages(venv):
+        try:
+            for name, text in files.items():
+                path = os.path.join(folder, name)
+                if read_small(path) != text:
+                    write_atomic(path, text, sync=False)
+        except OSError as e:
+            notes.append(f"could not keep bytecode out of the project ({e.strerror}: {folder})")
+    return notes
+
+
+def prefix(venv: str) -> Optional[str]:
+    """The prefix the venv's bytecode goes to, when relocator set one."""
+    import ast
+    import re
+
+    for folder in venvs.site_packages(venv):
+        text = read_small(os.path.join(folder, MODULE + ".py")) or ""
+        match = re.search(r"^PREFIX = (.*)$", text, re.MULTILINE)
+        if match and os.path.isfile(os.path.join(folder, MODULE + ".pth")):
+            with contextlib.suppress(ValueError, SyntaxError):
+                found = ast.literal_eval(match.group(1))
+                if isinstance(found, str):
+                    return found
+    return None
+
+
+def off(venv: str) -> None:
+    """Remove the three files (and the module's own bytecode) from the venv."""
+    for folder in venvs.site_packages(venv):
+        for name in _NAMES:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(folder, name))
+        cache = os.path.join(folder, "__pycache__")
+        with contextlib.suppress(OSError):
+            for name in os.listdir(cache):
+                if name.startswith(MODULE + "."):
+                    os.unlink(os.path.join(cache, name))

@@ -1,0 +1,442 @@
+"""Trees: a project's rebuildable trees beyond the venv, kept in the store behind links.
+
+``relocate adopt --trees`` moves the project's ``.mypy_cache``, ``.nox``,
+``.pytest_cache``, ``.ruff_cache`` and ``.tox`` (``node_modules`` only when asked)
+into the store, each behind the venv's two-hop shape::
+
+    NAME -> NAME.nosync -> <store>/trees/<bundle>/NAME
+
+A project's trees share one folder of the store, its *bundle* (``<slug>-<id>``),
+whose owner record ``<bundle>.json`` beside it names the project: the ownership
+rule of store venvs, applied to trees. Each move is journaled like a venv's
+(``adopt-tree``, ``eject-tree``: :mod:`relocator.transfer` moves, :func:`resume`
+finishes or rolls back), one tree at a time.
+
+A tree that is absent is pre-linked when the project configures its tool
+(``[tool.mypy]``, ``tox.ini``, ``noxfile.py``, ``package.json``...), so the tool
+creates its contents in the store. A dangling tree link (a second machine, a
+wiped store) gets a new empty tree: every tree here is rebuildable.
+
+Bytecode goes to the bundle's ``bytecode/`` folder (:mod:`relocator.bytecode`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from typing import Any, NamedTuple, Optional
+
+from relocator import bytecode, faults, link, platform, resolver, transfer, venvs
+from relocator.errors import NotOwner, RelocatorError
+from relocator.files import is_under, read_small, write_atomic
+from relocator.journal import Intent
+from relocator.project import read_pyproject, table
+from relocator.store import CACHEDIR_TAG, Store
+
+NODE_MODULES = "node_modules"
+DEFAULT = tuple(t for t in link.TREES if t != NODE_MODULES)
+
+ABSENT = "absent"
+RELOCATED = "relocated"  # leads to a tree in one of the project's bundles
+DANGLING = "dangling"  # relocator's link, leading nowhere (a second machine, a wiped store)
+IN_PROJECT = "in-project"  # a real folder
+OTHER = "other"  # a file, or a symlink elsewhere: never touched
+
+Notes = list[str]
+
+#: What says a project uses the tool of a tree (so an absent tree is pre-linked):
+#: files in the project, and tables of its pyproject.toml.
+_USES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    ".mypy_cache": (("mypy.ini", ".mypy.ini"), ("mypy",)),
+    ".ruff_cache": (("ruff.toml", ".ruff.toml"), ("ruff",)),
+    ".pytest_cache": (("pytest.ini", "conftest.py", "tests/conftest.py"), ("pytest",)),
+    ".tox": (("tox.ini", "tox.toml"), ("tox",)),
+    ".nox": (("noxfile.py",), ()),
+    NODE_MODULES: (("package.json",), ()),
+}
+
+
+class TreeState(NamedTuple):
+    kind: str
+    target: Optional[str]  # the real path the link leads to (RELOCATED, DANGLING)
+
+
+# -- what is wanted -----------------------------------------------------------------------
+
+
+def wanted(
+    root: str, asked: Optional[bool], node_modules: bool, setting: object
+) -> tuple[str, ...]:
+    """The trees to relocate in the project ``root``.
+
+    ``asked`` is ``--trees`` (True) or ``--no-trees`` (False); None defers to the
+    project's ``[tool.relocator] trees`` and then to the config's ``trees``
+    (``setting``). ``node_modules`` (``--node-modules``) adds that tree. A project whose trees were
+    relocated before keeps its links converged (a second machine, a replaced venv).
+    """
+    if asked is False:
+        return ()
+    if asked:
+        names = DEFAULT
+    else:
+        mine = table(read_pyproject(root), "tool", "relocator") or {}
+        if "trees" in mine:
+            names = parse(mine["trees"], os.path.join(root, "pyproject.toml"))
+        else:
+            names = parse(setting, "the config file") if setting is not None else ()
+    if node_modules:
+        names = (*names, NODE_MODULES)
+    if not names:
+        names = tuple(link.tree_links(root))
+    return tuple(t for t in link.TREES if t in names)
+
+
+def parse(value: object, where: str) -> tuple[str, ...]:
+    """A ``trees`` setting: true (the default trees), false, or a list of tree names."""
+    if value is True:
+        return DEFAULT
+    if value is False:
+        return ()
+    if isinstance(value, list) and all(v in link.TREES for v in value):
+        return tuple(value)
+    raise RelocatorError(
+        f"trees in {where} must be true, false or a list of {', '.join(link.TREES)} (got {value!r})"
+    )
+
+
+def _uses(root: str, name: str) -> bool:
+    files, tools = _USES[name]
+    if any(os.path.isfile(os.path.join(root, f)) for f in files):
+        return True
+    configured = table(read_pyproject(root), "tool") or {}
+    return any(t in configured for t in tools)
+
+
+# -- bundles --------------------------------------------------------------------------
+
+
+def bundle_path(store: Store, bundle: str) -> str:
+    return os.path.join(store.trees, bundle)
+
+
+def _owner_path(store: Store, bundle: str) -> str:
+    return os.path.join(store.trees, bundle + ".json")
+
+
+def read_owner(store: Store, bundle: str) -> Optional[dict[str, Any]]:
+    text = read_small(_owner_path(store, bundle))
+    try:
+        record = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def owners(store: Store) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every bundle's owner record, with the bundle's name."""
+    try:
+        entries = sorted(os.listdir(store.trees))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.endswith(".json"):
+            record = read_owner(store, entry[: -len(".json")])
+            if record is not None:
+                yield entry[: -len(".json")], record
+
+
+def bundle_of(store: Store, key: str) -> Optional[str]:
+    """The project's bundle (by its key), if it has one."""
+    return next((name for name, record in owners(store) if record.get("key") == key), None)
+
+
+def claim(store: Store, bundle: str, key: str, project: str) -> None:
+    """Refuse (:class:`NotOwner`) to act on a bundle whose owner record names another project."""
+    record = read_owner(store, bundle)
+    if record is None or record.get("key") != key:
+        whose = "no owner record" if record is None else f"the trees of {record.get('path')}"
+        raise NotOwner(f"{bundle_path(store, bundle)} holds {whose}: left alone (for {project})")
+
+
+def _new_bundle(store: Store, project: resolver.Resolved) -> str:
+    bundle = store.new_venv_name(project.path)
+    record = {"key": project.key, "path": project.path, "created": time.time()}
+    os.makedirs(store.trees, mode=0o700, exist_ok=True)
+    write_atomic(_owner_path(store, bundle), json.dumps(record, indent=2, sort_keys=True) + "\n")
+    folder = bundle_path(store, bundle)
+    os.makedirs(folder, exist_ok=True)
+    write_atomic(os.path.join(folder, "CACHEDIR.TAG"), CACHEDIR_TAG)
+    with contextlib.suppress(OSError):  # a refused mark is no reason to stop: the tag is there
+        platform.current.exclude_from_backup(folder)
+    return bundle
+
+
+def discard_bundle(store: Store, bundle: str) -> None:
+    """Remove a bundle and its owner record (the record last: a kill leaves a bundle
+    that still says whose it is)."""
+    store.discard(bundle_path(store, bundle))
+    store.discard(_owner_path(store, bundle))
+
+
+# -- a tree's state ---------------------------------------------------------------------
+
+
+def state(store: Store, root: str, name: str) -> TreeState:
+    path = os.path.join(root, name)
+    if not os.path.lexists(path):
+        return TreeState(ABSENT, None)
+    if not os.path.islink(path):
+        return TreeState(IN_PROJECT if os.path.isdir(path) else OTHER, None)
+    real = os.path.realpath(path)
+    if os.readlink(path) == name + link.NOSYNC or is_under(real, os.path.realpath(store.trees)):
+        if os.path.isdir(real) and is_under(real, os.path.realpath(store.trees)):
+            return TreeState(RELOCATED, real)
+        if not os.path.exists(path):
+            return TreeState(DANGLING, real)
+    return TreeState(OTHER, real)
+
+
+def _bundle_of_path(store: Store, real: str) -> str:
+    return os.path.relpath(real, os.path.realpath(store.trees)).split("/", 1)[0]
+
+
+def describe(store: Store, root: str, key: str) -> list[dict[str, Any]]:
+    """The project's relocated trees (links in the project, or trees in its bundle):
+    ``{name, state, path}`` each, ``path`` where the tree is in the store."""
+    bundle = bundle_of(store, key)
+    names = set(link.tree_links(root))
+    if bundle is not None:
+        with contextlib.suppress(OSError):
+            names |= {n for n in os.listdir(bundle_path(store, bundle)) if n in link.TREES}
+    found = []
+    for name in sorted(names):
+        kind, target = state(store, root, name)
+        where = target or (os.path.join(bundle_path(store, bundle), name) if bundle else None)
+        found.append({"name": name, "state": kind, "path": where})
+    return found
+
+
+# -- converging -------------------------------------------------------------------------
+
+
+def converge(
+    store: Store, project: resolver.Resolved, names: tuple[str, ...], venv: Optional[str]
+) -> Notes:
+    """Bring each tree of ``names`` in the locked project to relocated; bytecode of the
+    store venv ``venv`` (when given) to the bundle. Returns notes; a tree that cannot
+    move is a note (the others and the venv stay relocated)."""
+    root, notes, done = project.path, Notes(), []
+    bundle = bundle_of(store, project.key)
+    for name in names:
+        found = state(store, root, name)
+        if found.kind == RELOCATED and _bundle_of_path(store, found.target or "") == bundle:
+            continue
+        if found.kind == OTHER:
+            what = "a symlink elsewhere" if os.path.islink(os.path.join(root, name)) else "a file"
+            notes.append(f"{os.path.join(root, name)} is {what}: left alone")
+            continue
+        if found.kind == ABSENT and not _uses(root, name):
+            continue
+        bundle = bundle or _new_bundle(store, project)
+        try:
+            if found.kind == IN_PROJECT:
+                notes += _move_in(store, project, bundle, name)
+                done.append(f"{name} (moved)")
+            else:  # absent, dangling, or another project's tree (a copied project): a new one
+                tree = os.path.join(bundle_path(store, bundle), name)
+                os.makedirs(tree, exist_ok=True)
+                _link(store, root, name, tree)
+                done.append(f"{name} ({'linked for its tool' if found.kind == ABSENT else 'new'})")
+        except (RelocatorError, OSError) as e:
+            notes.append(f"{name} stays where it is: {e}")
+    if done:
+        notes.insert(0, f"trees in the store: {', '.join(done)}")
+    if bundle is not None and venv is not None:
+        prefix = os.path.join(bundle_path(store, bundle), bytecode.FOLDER)
+        notes += bytecode.on(venv, prefix)
+    return notes
+
+
+def _link(store: Store, root: str, name: str, tree: str) -> None:
+    """``root/name -> name.nosync -> tree``; only relocator's links or dead ones are replaced."""
+    for entry in (name, name + link.NOSYNC):
+        path = os.path.join(root, entry)
+        if not os.path.lexists(path) or not os.path.islink(path):
+            if os.path.lexists(path):
+                raise RelocatorError(f"{path} is in the way; move it away and run again")
+            continue
+        real = os.path.realpath(path)
+        ours = is_under(real, os.path.realpath(store.trees)) or real in (
+            os.path.join(root, name),
+            os.path.join(root, name + link.NOSYNC),
+        )
+        if not ours and os.path.exists(path):
+            raise RelocatorError(f"{path} is a symlink to {real}; move it away and run again")
+    hop = os.path.join(root, name + link.NOSYNC)
+    link.symlink_replace(tree, hop)
+    with contextlib.suppress(OSError):
+        platform.current.mark_sync_ignored(hop)
+    link.symlink_replace(name + link.NOSYNC, os.path.join(root, name))
+
+
+def _unlink(root: str, name: str) -> None:
+    for entry in (name, name + link.NOSYNC):
+        path = os.path.join(root, entry)
+        if os.path.islink(path):
+            os.unlink(path)
+
+
+def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
+    root = project.path
+    where = transfer.places(store, "adopt", root, bundle, tree=name)
+    if not os.access(where.src, os.W_OK | os.X_OK):
+        raise RelocatorError(f"cannot write in {where.src} (permission denied)")
+    cross = not venvs.same_volume(where.src, store.trees)
+    before = venvs.check_copyable(where.src, store.tmp) if cross else None
+    hop = os.path.join(root, name + link.NOSYNC)
+    if os.path.lexists(hop) and not os.path.islink(hop):
+        raise RelocatorError(f"{hop} is in the way; move it away and run again")
+    if os.path.lexists(where.aside):
+        raise RelocatorError(f"{where.aside} is in the way (left by an earlier relocate?)")
+    if os.path.lexists(where.dest):  # the tree of before a tool replaced the link: stale
+        store.discard(where.dest)
+    intent = Intent.begin(
+        store,
+        op="adopt-tree",
+        key=project.key,
+        project=root,
+        venv=bundle,
+        tree=name,
+        mode="copy" if cross else "rename",
+    )
+    try:
+        transfer.move(intent, where, store, before, clear_dest=lambda: None)
+    except RelocatorError:
+        if transfer.settle(intent, where, store, lambda: None) == transfer.BACK:
+            intent.done()
+            raise
+    return _finish_adopt(store, intent)
+
+
+def _finish_adopt(store: Store, intent: Intent) -> Notes:
+    root, bundle, name = intent["project"], intent["venv"], intent["tree"]
+    where = transfer.places(store, "adopt", root, bundle, tree=name)
+    claim(store, bundle, intent["key"], root)
+    notes: Notes = []
+    try:
+        _link(store, root, name, where.dest)
+    except (RelocatorError, OSError) as e:  # past the move: a note, the tree is whole
+        notes.append(f"{name} is in the store at {where.dest} but not linked: {e}")
+    intent.advance("linked")
+    note = transfer.drop_aside(where, store)
+    intent.done()
+    return notes + ([note] if note else [])
+
+
+# -- ejecting -----------------------------------------------------------------------------
+
+
+def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Notes:
+    """Put every tree of the locked project back as a folder (an empty one, never used,
+    just goes), turn bytecode back on in the project for ``venv``, and remove the bundle."""
+    root, notes = project.path, Notes()
+    bundle = bundle_of(store, project.key)
+    if bundle is None:
+        for name in link.tree_links(root):  # a second machine's links that never had a tree
+            _unlink(root, name)
+        return notes
+    claim(store, bundle, project.key, root)
+    if venv is not None:
+        bytecode.off(venv)
+    folder = bundle_path(store, bundle)
+    for name in link.TREES:
+        tree = os.path.join(folder, name)
+        linked = name in link.tree_links(root)
+        if not os.path.isdir(tree) or os.path.islink(tree):
+            if linked:
+                _unlink(root, name)
+            continue
+        if not os.listdir(tree):
+            if linked:
+                _unlink(root, name)
+            store.discard(tree)
+            continue
+        if os.path.lexists(os.path.join(root, name)) and not linked:
+            notes.append(f"{os.path.join(root, name)} is there: its store copy {tree} stays")
+            continue
+        _move_out(store, project, bundle, name)
+    leftover = [n for n in os.listdir(folder) if n in link.TREES]
+    if leftover:
+        notes.append(f"kept {folder}: it still holds {', '.join(leftover)}")
+        return notes
+    discard_bundle(store, bundle)
+    return notes
+
+
+def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) -> None:
+    root = project.path
+    where = transfer.places(store, "eject", root, bundle, tree=name)
+    if os.path.lexists(where.staging):
+        raise RelocatorError(f"{where.staging} is in the way (left by an earlier relocate?)")
+    cross = not venvs.same_volume(where.src, root)
+    before = venvs.check_copyable(where.src, root) if cross else None
+    intent = Intent.begin(
+        store,
+        op="eject-tree",
+        key=project.key,
+        project=root,
+        venv=bundle,
+        tree=name,
+        mode="copy" if cross else "rename",
+    )
+    clear = lambda: _unlink(root, name)  # noqa: E731
+    try:
+        transfer.move(intent, where, store, before, clear_dest=clear)
+    except RelocatorError:
+        if transfer.settle(intent, where, store, clear) == transfer.BACK:
+            _undo_eject(store, intent)
+            raise
+    _finish_eject(store, intent)
+
+
+def _finish_eject(store: Store, intent: Intent) -> Notes:
+    root, name = intent["project"], intent["tree"]
+    where = transfer.places(store, "eject", root, intent["venv"], tree=name)
+    hop = os.path.join(root, name + link.NOSYNC)
+    if os.path.islink(hop):
+        os.unlink(hop)
+    note = transfer.drop_aside(where, store)
+    intent.done()
+    return [note] if note else []
+
+
+def _undo_eject(store: Store, intent: Intent) -> None:
+    root, name = intent["project"], intent["tree"]
+    where = transfer.places(store, "eject", root, intent["venv"], tree=name)
+    if os.path.isdir(where.src) and not os.path.lexists(os.path.join(root, name)):
+        _link(store, root, name, where.src)
+    intent.done()
+
+
+# -- recovery ----------------------------------------------------------------------------
+
+
+def resume(store: Store, intent: Intent) -> tuple[bool, Notes]:
+    """Settle an interrupted tree move: finished forward when the tree is whole at its
+    destination, else rolled back. Raises :class:`NotOwner` for another project's bundle."""
+    op, root, bundle, name = intent.op, intent["project"], intent["venv"], intent["tree"]
+    claim(store, bundle, intent["key"], root)
+    where = transfer.places(store, op, root, bundle, tree=name)
+    clear = (lambda: _unlink(root, name)) if op == "eject-tree" else (lambda: None)
+    if transfer.settle(intent, where, store, clear) == transfer.FORWARD:
+        finish = _finish_adopt if op == "adopt-tree" else _finish_eject
+        return True, [*finish(store, intent), f"finished an interrupted {op} of {name}"]
+    if op == "eject-tree":
+        _undo_eject(store, intent)
+    else:
+        intent.done()
+    faults.point(f"{op}:undone")
+    return False, [f"rolled back an interrupted {op} of {name}: it is where it was"]
