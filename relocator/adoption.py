@@ -57,7 +57,7 @@ def adopt(
     wants = wants._replace(name=os.path.normpath(wants.name or "."))  # venv/ and ./venv: venv
     named = wants.name if wants.name != link.LINK else None
     with locked(path, store, named) as (project, registry, recovered):
-        names = trees.wanted(project.path, wants.trees, wants.node_modules, _setting())
+        names = trees.wanted(store, project, wants.trees, wants.node_modules, _setting())
         if named is None:
             done = converge(store, registry, project, wants)
         else:

@@ -97,3 +97,37 @@ def off(venv: str) -> None:
             for name in os.listdir(cache):
                 if name.startswith(MODULE + "."):
                     os.unlink(os.path.join(cache, name))
+
+
+def remove_pycache(folder: str) -> tuple[int, Optional[str]]:
+    """Delete the ``__pycache__`` folder ``folder`` when it holds nothing but ``.pyc``
+    files (``relocate scan --remove-bytecode``: only ever on request). Returns the files
+    removed, and why the folder stays (None when it went)."""
+    import stat
+
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    if os.path.basename(folder) != "__pycache__":
+        return 0, "not a __pycache__ folder"
+    try:
+        fd = os.open(folder, flags)
+    except OSError as e:
+        return 0, f"cannot open it ({e.strerror})"
+    removed = 0
+    try:
+        names = os.listdir(fd)
+        for name in names:
+            mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+            if not (name.endswith(".pyc") and stat.S_ISREG(mode)):
+                return 0, f"it holds {name}, which is not bytecode"
+        for name in names:
+            os.unlink(name, dir_fd=fd)
+            removed += 1
+    except OSError as e:
+        return removed, f"{e.strerror}"
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(folder)
+    except OSError as e:
+        return removed, f"cannot remove the folder ({e.strerror})"
+    return removed, None

@@ -17,6 +17,7 @@ import typer
 
 from relocator import (
     adoption,
+    bytecode,
     cli_service,
     creation,
     ejection,
@@ -373,6 +374,11 @@ RootsArg = typer.Argument(
 def scan(
     roots: Optional[list[str]] = RootsArg,
     adopt_: bool = typer.Option(False, "--adopt", help="Adopt every .venv found not relocated."),
+    remove_bytecode: bool = typer.Option(
+        False,
+        "--remove-bytecode",
+        help="Delete the __pycache__ folders found that hold nothing but .pyc files.",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Find what costs sync: venvs and other rebuildable trees, by file count.
@@ -388,7 +394,13 @@ def scan(
         if counting is not None:
             counting.close()
         adopted = scan_.adopt_found(trees) if adopt_ else []
-    if adopted:
+    if remove_bytecode:
+        for tree in trees:
+            if tree.kind == scan_.PYCACHE:
+                _, why = bytecode.remove_pycache(tree.path)
+                if why is not None:
+                    errors.warn(f"kept {tree.path}: {why}")
+    if adopted or remove_bytecode:
         trees = scan_.scan(roots or None)
     if as_json:
         _echo_json([t._asdict() for t in trees])

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import time
 from collections.abc import Iterator
 from typing import Any, NamedTuple, Optional
@@ -68,17 +69,23 @@ class TreeState(NamedTuple):
 
 
 def wanted(
-    root: str, asked: Optional[bool], node_modules: bool, setting: object
+    store: Store,
+    project: resolver.Resolved,
+    asked: Optional[bool],
+    node_modules: bool,
+    setting: object,
 ) -> tuple[str, ...]:
-    """The trees to relocate in the project ``root``.
+    """The trees to relocate in ``project``.
 
     ``asked`` is ``--trees`` (True) or ``--no-trees`` (False); None defers to the
     project's ``[tool.relocator] trees`` and then to the config's ``trees``
-    (``setting``). ``node_modules`` (``--node-modules``) adds that tree. A project whose trees were
-    relocated before keeps its links converged (a second machine, a replaced venv).
+    (``setting``). ``node_modules`` (``--node-modules``) adds that tree. When nothing
+    asks for trees, a project whose trees were relocated before keeps them converged
+    (a second machine, a replaced venv, a tool that replaced a link with a folder).
     """
     if asked is False:
         return ()
+    root = project.path
     if asked:
         names = DEFAULT
     else:
@@ -90,7 +97,7 @@ def wanted(
     if node_modules:
         names = (*names, NODE_MODULES)
     if not names:
-        names = tuple(link.tree_links(root))
+        names = tuple(t["name"] for t in describe(store, root, project.key))
     return tuple(t for t in link.TREES if t in names)
 
 
@@ -256,6 +263,11 @@ def converge(
         notes.insert(0, f"trees in the store: {', '.join(done)}")
     if bundle is not None and venv is not None:
         prefix = os.path.join(bundle_path(store, bundle), bytecode.FOLDER)
+        if bytecode.prefix(venv) is None:
+            notes.append(
+                f"the venv's Python now writes bytecode to {prefix}; `relocate scan "
+                f"{shlex.quote(root)} --remove-bytecode` deletes the __pycache__ folders of before"
+            )
         notes += bytecode.on(venv, prefix)
     return notes
 
