@@ -44,6 +44,8 @@ def outcome(done: Outcome, *, notes: bool = True) -> list[str]:
     python = f"Python {done.python}" if done.python else "Python unknown"
     if done.action == "unchanged":
         head = f"{done.project}: already relocated to {done.venv} ({python})"
+    elif done.action == "ejected trees":
+        head = f"{done.project}: trees back in the project (its .venv was not relocated)"
     elif done.action.startswith("ejected"):
         head = f"{done.project}: venv back in {done.venv} ({python})"
     else:

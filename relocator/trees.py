@@ -377,7 +377,11 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
             store.discard(tree)
             continue
         if os.path.lexists(os.path.join(root, name)) and not linked:
-            notes.append(f"{os.path.join(root, name)} is there: its store copy {tree} stays")
+            # A tool replaced the link with a folder of its own (npm does): that one is
+            # current, the store's copy is stale.
+            _unlink(root, name)
+            store.discard(tree)
+            notes.append(f"kept the project's own {name}; dropped the stale copy {tree}")
             continue
         _move_out(store, project, bundle, name)
     leftover = [n for n in os.listdir(folder) if n in link.TREES]

@@ -139,6 +139,14 @@ def test_a_tool_that_replaced_the_link_gets_its_new_folder_moved(tmp_path: Path)
     relocate_ok("adopt", str(root))  # no flag: the project's trees stay converged
     assert os.readlink(root / ".mypy_cache") == ".mypy_cache.nosync"
     assert sorted(os.listdir(root / ".mypy_cache")) == ["new.json"]
+    (root / ".mypy_cache").unlink()  # and again (npm install does this every time)
+    (root / ".mypy_cache").mkdir()
+    (root / ".mypy_cache" / "newer.json").write_text("{}")
+    out = relocate_json("eject", str(root))
+    assert any("kept the project's own .mypy_cache" in n for n in out["notes"]), out
+    assert sorted(os.listdir(root / ".mypy_cache")) == ["newer.json"]
+    assert not [p for p in root.iterdir() if p.name.endswith(".nosync")]
+    assert list((tmp_path / "store" / "trees").iterdir()) == []
 
 
 def test_second_machine_gets_new_empty_trees(tmp_path: Path) -> None:

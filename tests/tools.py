@@ -22,6 +22,8 @@ PINS = {
     "pipenv": "pipenv==2026.10.3",
     "virtualenv": "virtualenv==21.15.8",
     "pipx": "pipx==1.18.4",
+    "tox": "tox==4.67.15",
+    "nox": "nox==2026.10.20",
 }
 PIN_FILE = "relocator-test-pin"
 
