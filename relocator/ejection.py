@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from relocator import link, resolver, transfer, trees, venvs
+from relocator import bundles, link, resolver, transfer, trees, venvs
 from relocator.errors import NotFound, RelocatorError
 from relocator.git import remove_git_exclude
 from relocator.journal import Intent
@@ -20,7 +20,7 @@ def eject(path: str, store: Optional[Store] = None) -> Outcome:
     with locked(path, store) as (project, registry, recovered):
         state = link.inspect(project.path, store.venvs)
         name = _ejectable(store, registry, project, state)
-        had_trees = trees.bundle_of(store, project.key) is not None
+        had_trees = bundles.of(store, project.key) is not None
         recovered.notes.extend(
             trees.eject(store, project, store.venv_path(name) if name is not None else None)
         )

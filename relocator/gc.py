@@ -40,7 +40,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from relocator import faults, link, trees, venvs
+from relocator import bundles, faults, link, venvs
 from relocator.errors import Busy, RelocatorError
 from relocator.journal import pending
 from relocator.registry import Registry, Row
@@ -157,7 +157,7 @@ def _plan(store: Store, registry: Registry, report: _Report) -> list[Candidate]:
         owner = _owner(store, name, None)
         if owner and name not in by_venv and _there(store.venv_path(name)) is False:
             found.append(_record_candidate(store, name, owner))
-    for bundle, record in trees.owners(store):
+    for bundle, record in bundles.owners(store):
         key, path = record.get("key"), record.get("path")
         if isinstance(key, str) and isinstance(path, str) and os.path.isabs(path):
             verdict = _bundle_verdict(store, bundle, path)
@@ -177,7 +177,7 @@ def _bundle_verdict(store: Store, bundle: str, project: str) -> Verdict:
         return Verdict(False, f"cannot tell whether its project {project} is there")
     if there:
         return Verdict(False, "")
-    return _gone(project, trees.bundle_path(store, bundle))
+    return _gone(project, bundles.path(store, bundle))
 
 
 def _venv_candidate(name: str, owner: tuple[str, str], verdict: Verdict) -> Candidate:
@@ -284,7 +284,7 @@ def _users(store: Store, candidates: list[Candidate]) -> dict[str, list[ProcessI
             for folder in (os.path.realpath(store.venv_path(c.venv)), *c.aliases):
                 folders.setdefault(folder, []).append(c.venv)
         elif c.kind == TREES:  # a tox or nox env's Python runs from there
-            bundle = os.path.realpath(trees.bundle_path(store, c.venv))
+            bundle = os.path.realpath(bundles.path(store, c.venv))
             folders.setdefault(bundle, []).append(c.venv)
     if not folders:
         return {}
@@ -335,7 +335,7 @@ def _recheck(store: Store, registry: Registry, candidate: Candidate) -> Optional
     there is nothing to say (a venv that is healthy again, a row already gone)."""
     name, key = candidate.venv, candidate.key
     if candidate.kind == TREES:
-        record = trees.read_owner(store, name)
+        record = bundles.read_owner(store, name)
         if record is None or record.get("key") != key:
             return None
         verdict = _bundle_verdict(store, name, candidate.project)
@@ -373,7 +373,7 @@ def _remove(
 ) -> None:
     venv = store.venv_path(candidate.venv)
     if candidate.kind == TREES:
-        venv = trees.bundle_path(store, candidate.venv)
+        venv = bundles.path(store, candidate.venv)
     size = venvs.usage(venv)[1] if candidate.kind in (VENV, TREES) else 0
     if dry_run:
         report.remove(candidate, size)
@@ -391,8 +391,8 @@ def _delete(store: Store, registry: Registry, candidate: Candidate) -> None:
     """Row, rename aside, owner record, tree: the order the module docstring explains."""
     name, key = candidate.venv, candidate.key
     if candidate.kind == TREES:  # aside first, then the record, then the tree: as for a venv
-        aside = _set_aside(store, trees.bundle_path(store, name))
-        trees.discard_bundle(store, name)
+        aside = _set_aside(store, bundles.path(store, name))
+        bundles.discard(store, name)
         if os.path.lexists(aside):
             store.discard(aside)
         return

@@ -17,7 +17,7 @@ import shutil
 import sys
 from typing import NamedTuple, Optional
 
-from relocator import ejection, shells, trees, units
+from relocator import bundles, ejection, shells, units
 from relocator.errors import RelocatorError
 from relocator.files import bare_line, read_regular, split_lines
 from relocator.store import STORE_NAMES, Store
@@ -180,10 +180,10 @@ def _why_keep(store: Store) -> Optional[str]:
             f"it holds what relocator did not put there ({', '.join(foreign)}); "
             "move that away (or delete the folder yourself)"
         )
-    bundles = [b for b, _ in trees.owners(store)]
-    if bundles:
+    held = [b for b, _ in bundles.owners(store)]
+    if held:
         return (
-            f"it still holds the trees of {_count(len(bundles), 'project')} ({', '.join(bundles)}) "
+            f"it still holds the trees of {_count(len(held), 'project')} ({', '.join(held)}) "
             f"in {store.trees}; `relocate eject PROJECT` puts them back, {AGAIN}"
         )
     venvs = store.venv_names()

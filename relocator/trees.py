@@ -6,7 +6,7 @@ into the store, each behind the venv's two-hop shape::
 
     NAME -> NAME.nosync -> <store>/trees/<bundle>/NAME
 
-A project's trees share one folder of the store, its *bundle* (``<slug>-<id>``),
+A project's trees share one folder of the store, its *bundle* (:mod:`relocator.bundles`),
 whose owner record ``<bundle>.json`` beside it names the project: the ownership
 rule of store venvs, applied to trees. Each move is journaled like a venv's
 (``adopt-tree``, ``eject-tree``: :mod:`relocator.transfer` moves, :func:`resume`
@@ -23,19 +23,16 @@ Bytecode goes to the bundle's ``bytecode/`` folder (:mod:`relocator.bytecode`).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shlex
-import time
-from collections.abc import Iterator
 from typing import Any, NamedTuple, Optional
 
-from relocator import bytecode, faults, link, platform, resolver, transfer, venvs
-from relocator.errors import NotOwner, RelocatorError
-from relocator.files import is_under, read_small, write_atomic
+from relocator import bundles, bytecode, faults, link, platform, resolver, transfer, venvs
+from relocator.errors import RelocatorError
+from relocator.files import is_under
 from relocator.journal import Intent
 from relocator.project import read_pyproject, table
-from relocator.store import CACHEDIR_TAG, Store
+from relocator.store import Store
 
 NODE_MODULES = "node_modules"
 DEFAULT = tuple(t for t in link.TREES if t != NODE_MODULES)
@@ -122,72 +119,6 @@ def _uses(root: str, name: str) -> bool:
     return any(t in configured for t in tools)
 
 
-# -- bundles --------------------------------------------------------------------------
-
-
-def bundle_path(store: Store, bundle: str) -> str:
-    return os.path.join(store.trees, bundle)
-
-
-def _owner_path(store: Store, bundle: str) -> str:
-    return os.path.join(store.trees, bundle + ".json")
-
-
-def read_owner(store: Store, bundle: str) -> Optional[dict[str, Any]]:
-    text = read_small(_owner_path(store, bundle))
-    try:
-        record = json.loads(text) if text is not None else None
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def owners(store: Store) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every bundle's owner record, with the bundle's name."""
-    try:
-        entries = sorted(os.listdir(store.trees))
-    except OSError:
-        return
-    for entry in entries:
-        if entry.endswith(".json"):
-            record = read_owner(store, entry[: -len(".json")])
-            if record is not None:
-                yield entry[: -len(".json")], record
-
-
-def bundle_of(store: Store, key: str) -> Optional[str]:
-    """The project's bundle (by its key), if it has one."""
-    return next((name for name, record in owners(store) if record.get("key") == key), None)
-
-
-def claim(store: Store, bundle: str, key: str, project: str) -> None:
-    """Refuse (:class:`NotOwner`) to act on a bundle whose owner record names another project."""
-    record = read_owner(store, bundle)
-    if record is None or record.get("key") != key:
-        whose = "no owner record" if record is None else f"the trees of {record.get('path')}"
-        raise NotOwner(f"{bundle_path(store, bundle)} holds {whose}: left alone (for {project})")
-
-
-def _new_bundle(store: Store, project: resolver.Resolved) -> str:
-    bundle = store.new_venv_name(project.path)
-    record = {"key": project.key, "path": project.path, "created": time.time()}
-    os.makedirs(store.trees, mode=0o700, exist_ok=True)
-    write_atomic(_owner_path(store, bundle), json.dumps(record, indent=2, sort_keys=True) + "\n")
-    folder = bundle_path(store, bundle)
-    os.makedirs(folder, exist_ok=True)
-    write_atomic(os.path.join(folder, "CACHEDIR.TAG"), CACHEDIR_TAG)
-    with contextlib.suppress(OSError):  # a refused mark is no reason to stop: the tag is there
-        platform.current.exclude_from_backup(folder)
-    return bundle
-
-
-def discard_bundle(store: Store, bundle: str) -> None:
-    """Remove a bundle and its owner record (the record last: a kill leaves a bundle
-    that still says whose it is)."""
-    store.discard(bundle_path(store, bundle))
-    store.discard(_owner_path(store, bundle))
-
-
 # -- a tree's state ---------------------------------------------------------------------
 
 
@@ -213,15 +144,15 @@ def _bundle_of_path(store: Store, real: str) -> str:
 def describe(store: Store, root: str, key: str) -> list[dict[str, Any]]:
     """The project's relocated trees (links in the project, or trees in its bundle):
     ``{name, state, path}`` each, ``path`` where the tree is in the store."""
-    bundle = bundle_of(store, key)
+    bundle = bundles.of(store, key)
     names = set(link.tree_links(root))
     if bundle is not None:
         with contextlib.suppress(OSError):
-            names |= {n for n in os.listdir(bundle_path(store, bundle)) if n in link.TREES}
+            names |= {n for n in os.listdir(bundles.path(store, bundle)) if n in link.TREES}
     found = []
     for name in sorted(names):
         kind, target = state(store, root, name)
-        where = target or (os.path.join(bundle_path(store, bundle), name) if bundle else None)
+        where = target or (os.path.join(bundles.path(store, bundle), name) if bundle else None)
         found.append({"name": name, "state": kind, "path": where})
     return found
 
@@ -236,7 +167,7 @@ def converge(
     store venv ``venv`` (when given) to the bundle. Returns notes; a tree that cannot
     move is a note (the others and the venv stay relocated)."""
     root, notes, done = project.path, Notes(), []
-    bundle = bundle_of(store, project.key)
+    bundle = bundles.of(store, project.key)
     for name in names:
         found = state(store, root, name)
         if found.kind == RELOCATED and _bundle_of_path(store, found.target or "") == bundle:
@@ -247,13 +178,13 @@ def converge(
             continue
         if found.kind == ABSENT and not _uses(root, name):
             continue
-        bundle = bundle or _new_bundle(store, project)
+        bundle = bundle or bundles.new(store, project)
         try:
             if found.kind == IN_PROJECT:
                 notes += _move_in(store, project, bundle, name)
                 done.append(f"{name} (moved)")
             else:  # absent, dangling, or another project's tree (a copied project): a new one
-                tree = os.path.join(bundle_path(store, bundle), name)
+                tree = os.path.join(bundles.path(store, bundle), name)
                 os.makedirs(tree, exist_ok=True)
                 _link(store, root, name, tree)
                 done.append(f"{name} ({'linked for its tool' if found.kind == ABSENT else 'new'})")
@@ -262,7 +193,7 @@ def converge(
     if done:
         notes.insert(0, f"trees in the store: {', '.join(done)}")
     if bundle is not None and venv is not None:
-        prefix = os.path.join(bundle_path(store, bundle), bytecode.FOLDER)
+        prefix = os.path.join(bundles.path(store, bundle), bytecode.FOLDER)
         if bytecode.prefix(venv) is None:
             notes.append(
                 f"the venv's Python now writes bytecode to {prefix}; `relocate scan "
@@ -336,7 +267,7 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
 def _finish_adopt(store: Store, intent: Intent) -> Notes:
     root, bundle, name = intent["project"], intent["venv"], intent["tree"]
     where = transfer.places(store, "adopt", root, bundle, tree=name)
-    claim(store, bundle, intent["key"], root)
+    bundles.claim(store, bundle, intent["key"], root)
     notes: Notes = []
     try:
         _link(store, root, name, where.dest)
@@ -355,15 +286,15 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
     """Put every tree of the locked project back as a folder (an empty one, never used,
     just goes), turn bytecode back on in the project for ``venv``, and remove the bundle."""
     root, notes = project.path, Notes()
-    bundle = bundle_of(store, project.key)
+    bundle = bundles.of(store, project.key)
     if bundle is None:
         for name in link.tree_links(root):  # a second machine's links that never had a tree
             _unlink(root, name)
         return notes
-    claim(store, bundle, project.key, root)
+    bundles.claim(store, bundle, project.key, root)
     if venv is not None:
         bytecode.off(venv)
-    folder = bundle_path(store, bundle)
+    folder = bundles.path(store, bundle)
     for name in link.TREES:
         tree = os.path.join(folder, name)
         linked = name in link.tree_links(root)
@@ -388,7 +319,7 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
     if leftover:
         notes.append(f"kept {folder}: it still holds {', '.join(leftover)}")
         return notes
-    discard_bundle(store, bundle)
+    bundles.discard(store, bundle)
     return notes
 
 
@@ -444,7 +375,7 @@ def resume(store: Store, intent: Intent) -> tuple[bool, Notes]:
     """Settle an interrupted tree move: finished forward when the tree is whole at its
     destination, else rolled back. Raises :class:`NotOwner` for another project's bundle."""
     op, root, bundle, name = intent.op, intent["project"], intent["venv"], intent["tree"]
-    claim(store, bundle, intent["key"], root)
+    bundles.claim(store, bundle, intent["key"], root)
     where = transfer.places(store, op, root, bundle, tree=name)
     clear = (lambda: _unlink(root, name)) if op == "eject-tree" else (lambda: None)
     if transfer.settle(intent, where, store, clear) == transfer.FORWARD:
