@@ -41,6 +41,7 @@ QUICK = {
     "lifecycle": ["--runs", "3", "--warmup", "1", "--projects", "20", "--switches", "4"],
     "scan": ["--runs", "3", "--warmup", "1", "--projects", "10"],
     "service": ["--seconds", "20", "--rounds", "2", "--projects", "10"],
+    "trees": ["--runs", "3", "--warmup", "1"],
 }
 TAIL = 30  # lines of a failed script's output kept for the page
 
