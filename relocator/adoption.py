@@ -114,7 +114,20 @@ def converge(
     found: Optional[link.LinkState] = None,
 ) -> Outcome:
     """Adopt's work on a locked project (also what ``doctor --fix`` runs); ``found`` is
-    the venv to take instead of what ``.venv`` is."""
+    the venv to take instead of what ``.venv`` is. A project whose trees are relocated
+    keeps its bytecode in the store, whichever venv it ends with."""
+    done = _converge(store, registry, project, wants, found)
+    notes = trees.keep_bytecode(store, project, done.venv)
+    return done._replace(notes=(*done.notes, *notes)) if notes else done
+
+
+def _converge(
+    store: Store,
+    registry: Registry,
+    project: resolver.Resolved,
+    wants: Wants,
+    found: Optional[link.LinkState] = None,
+) -> Outcome:
     root = project.path
     state = found or link.inspect(root, store.venvs)
     dotvenv = os.path.join(root, link.LINK)

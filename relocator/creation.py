@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from typing import Callable, Optional
 
-from relocator import link, recipes, resolver, rewrite, venvs
+from relocator import link, recipes, resolver, rewrite, trees, venvs
 from relocator.errors import RelocatorError, ToolFailed
 from relocator.journal import Intent
 from relocator.registry import Registry, Row
@@ -185,4 +185,5 @@ def rebuild(path: str, store: Optional[Store] = None, wants: Optional[Wants] = N
             old = os.path.basename(state.target or "")
             store.claim(old, project.key, project.path)
         done = create(store, registry, project, wants or Wants(), build=True, replaces=old)
-        return done._replace(notes=(*recovered.notes, *done.notes))
+        kept = trees.keep_bytecode(store, project, done.venv)
+        return done._replace(notes=(*recovered.notes, *done.notes, *kept))

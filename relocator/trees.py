@@ -192,15 +192,21 @@ def converge(
             notes.append(f"{name} stays where it is: {e}")
     if done:
         notes.insert(0, f"trees in the store: {', '.join(done)}")
-    if bundle is not None and venv is not None:
-        prefix = os.path.join(bundles.path(store, bundle), bytecode.FOLDER)
-        if bytecode.prefix(venv) is None:
-            notes.append(
-                f"the venv's Python now writes bytecode to {prefix}; `relocate scan "
-                f"{shlex.quote(root)} --remove-bytecode` deletes the __pycache__ folders of before"
-            )
-        notes += bytecode.on(venv, prefix)
-    return notes
+    if bundle is not None and venv is not None and bytecode.prefix(venv) is None:
+        notes.append(
+            f"the venv's Python now writes bytecode to the store; `relocate scan "
+            f"{shlex.quote(root)} --remove-bytecode` deletes the __pycache__ folders of before"
+        )
+    return notes + keep_bytecode(store, project, venv)
+
+
+def keep_bytecode(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Notes:
+    """Send the bytecode of the store venv ``venv`` to the project's bundle, when the
+    project has one: a venv made anew (a rebuild, a repair) starts without it."""
+    bundle = bundles.of(store, project.key)
+    if bundle is None or venv is None or not os.path.isdir(venv):
+        return []
+    return bytecode.on(venv, os.path.join(bundles.path(store, bundle), bytecode.FOLDER))
 
 
 def _link(store: Store, root: str, name: str, tree: str) -> None:

@@ -229,6 +229,33 @@ def test_scan_gives_the_command_and_counts_only_links_after(tmp_path: Path) -> N
     assert {Path(t["path"]).name for t in after} == {".venv", "node_modules"}
 
 
+def test_a_venv_made_anew_gets_its_bytecode_setting_back(tmp_path: Path) -> None:
+    """uv recreates a venv in place, a rebuild makes a new one: the next adopt (or rebuild,
+    or doctor --fix) writes the three files again."""
+    root = _project(tmp_path / "p")
+    relocate_ok("adopt", str(root), "--trees")
+    files = sorted(site_packages(root / ".venv").glob("_relocator_bytecode*"))
+    assert [f.name for f in files] == [
+        "_relocator_bytecode.pth",
+        "_relocator_bytecode.py",
+        "_relocator_bytecode.start",
+    ]
+    for f in files:
+        f.unlink()
+    relocate_ok("adopt", str(root))
+    assert sorted(site_packages(root / ".venv").glob("_relocator_bytecode*")) == files
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "mine")  # the user's own setting wins
+    shown = subprocess.run(
+        [str(root / ".venv" / "bin" / "python"), "-c", "import sys; print(sys.pycache_prefix)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert shown.stdout.strip() == str(tmp_path / "mine")
+
+
 def test_bytecode_of_before_goes_only_on_request(tmp_path: Path) -> None:
     root = _project(tmp_path / "p")
     old = root / "pkg" / "__pycache__"
