@@ -238,7 +238,10 @@ def test_fix_commands(world: World) -> None:
     assert commands.pop(str(world.plain / ".venv")) == f"relocate adopt '{world.plain}'"
     named = f"relocate adopt '{world.legacy}' --name venv"
     assert commands.pop(str(world.legacy / "venv")) == named
-    assert set(commands.values()) == {None}  # relocated, tox, plain/venv, pycache, build, ...
+    caches = {path: c for path, c in commands.items() if c is not None}  # beside a .venv
+    adopt_trees = f"relocate adopt '{world.plain}' --trees"
+    assert caches == {str(world.plain / n): adopt_trees for n in (".tox", ".ruff_cache")}
+    # the others have none: relocated, plain/venv, pycache, build, ...
 
 
 def test_adopt_found_adopts_the_unrelocated_venvs_a_project_can_have(world: World) -> None:
