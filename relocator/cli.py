@@ -1,15 +1,14 @@
 """The typer CLI: adapts arguments, calls the core, renders what it returns.
 
-With :mod:`relocator.cli_service` (the ``service`` commands), the only module
-that imports typer. Errors are raised, never printed here: :mod:`relocator.entry`
+With :mod:`relocator.cli_scan` (``scan``, ``excludes``), :mod:`relocator.cli_service`
+(the ``service`` commands) and :mod:`relocator.cli_common` (what they share), the only
+modules that import typer. Errors are raised, never printed here: :mod:`relocator.entry`
 maps them to one line and an exit code. Text comes from :mod:`relocator.render`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import sys
 from collections.abc import Iterator
 from typing import Any, Optional
 
@@ -17,7 +16,7 @@ import typer
 
 from relocator import (
     adoption,
-    bytecode,
+    cli_scan,
     cli_service,
     creation,
     ejection,
@@ -32,8 +31,8 @@ from relocator import (
 )
 from relocator import doctor as doctor_
 from relocator import gc as gc_
-from relocator import scan as scan_
-from relocator.errors import EXIT_INTERRUPTED, RelocatorError, UsageError, say
+from relocator.cli_common import JsonOpt, colour, each, echo_json, echo_lines, showing
+from relocator.errors import EXIT_INTERRUPTED, RelocatorError, UsageError
 
 app = typer.Typer(
     name="relocate",
@@ -51,7 +50,6 @@ app = typer.Typer(
 PathArg = typer.Argument(
     ".", metavar="PATH", help="A folder in the project (default: the current one)."
 )
-JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
 YesOpt = typer.Option(False, "--yes", "-y", help="Do not ask first (needed without a terminal).")
 
 
@@ -82,24 +80,11 @@ def _main(
         raise typer.Exit(2)
 
 
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2))
-
-
-def _lines(lines: list[str]) -> None:
-    for line in lines:
-        typer.echo(line)
-
-
-def _colour() -> bool:
-    return errors.coloured(sys.stdout)
-
-
 def _show(outcome: relocation.Outcome, as_json: bool) -> None:
     if as_json:
-        _echo_json(dict(outcome._asdict(), notes=list(outcome.notes)))
+        echo_json(dict(outcome._asdict(), notes=list(outcome.notes)))
     else:
-        _lines(render.outcome(outcome, notes=not errors.quiet))
+        echo_lines(render.outcome(outcome, notes=not errors.quiet))
 
 
 PythonOpt = typer.Option(
@@ -115,15 +100,10 @@ NoInstallOpt = typer.Option(
 )
 
 
-def _showing(as_json: bool) -> contextlib.AbstractContextManager[Optional[render.Progress]]:
-    """Progress on stderr while the block runs: on a terminal, without --json or -q."""
-    return render.showing(sys.stderr.isatty() and not as_json and not errors.quiet)
-
-
 @contextlib.contextmanager
 def _wanting(python: Optional[str], no_install: bool, as_json: bool) -> Iterator[relocation.Wants]:
     """What the user asked for, with progress on a terminal."""
-    with _showing(as_json) as progress:
+    with showing(as_json) as progress:
         yield relocation.Wants(python, not no_install, progress)
 
 
@@ -208,9 +188,9 @@ def doctor(
     with _wanting(None, no_install, as_json) as wants:
         findings = doctor_.examine(path, fix=fix, wants=wants)
     if as_json:
-        _echo_json([f.as_dict() for f in findings])
+        echo_json([f.as_dict() for f in findings])
     else:
-        _lines(render.findings(findings, _colour()))
+        echo_lines(render.findings(findings, colour()))
     if not doctor_.healthy(findings):
         raise typer.Exit(1)
 
@@ -230,7 +210,7 @@ def gc(
     Example: relocate gc --dry-run
     """
     result = gc_.collect(dry_run=dry_run, force=force)
-    _echo_json(result) if as_json else _lines(render.collected(result, dry_run))
+    echo_json(result) if as_json else echo_lines(render.collected(result, dry_run))
 
 
 @app.command(short_help="Put the venv back into the project as a real folder.")
@@ -251,7 +231,7 @@ def eject(
     Example: relocate eject ~/Documents/myapp
     """
     if not all_:
-        with _showing(as_json):
+        with showing(as_json):
             outcome = ejection.eject(path)
         _show(outcome, as_json)
         return
@@ -266,24 +246,13 @@ def eject(
             f"eject all {projects} (each venv goes back into its project)?"
         ):
             raise RelocatorError("nothing ejected")
-    with _showing(as_json):
+    with showing(as_json):
         results = ejection.eject_all()
     if as_json:
-        _echo_json([{"project": p, "ok": o is not None, "error": e or None} for p, o, e in results])
+        echo_json([{"project": p, "ok": o is not None, "error": e or None} for p, o, e in results])
     elif not results:
         typer.echo("no relocated projects: nothing to eject")
-    _each(results, as_json)
-
-
-def _each(results: list[tuple[str, Optional[relocation.Outcome], str]], as_json: bool) -> None:
-    """What each of several adopts or ejects did (failures on stderr): exit 1 if one failed."""
-    for path, done, error in results:
-        if done is None:
-            say(f"{path}: {error}")
-        elif not as_json:
-            _lines(render.outcome(done, notes=not errors.quiet))
-    if any(done is None for _, done, _ in results):
-        raise typer.Exit(1)
+    each(results, as_json)
 
 
 @app.command(short_help="Undo what relocate set up on this machine; say how to remove it.")
@@ -307,13 +276,13 @@ def uninstall(yes: bool = YesOpt, as_json: bool = JsonOpt) -> None:
             typer.echo(line, err=True)
         if not render.ask("do all of the above?"):
             raise RelocatorError("nothing removed")
-    with _showing(as_json):
+    with showing(as_json):
         done = removal.uninstall(store)
     hint, ok = removal.tool_hint(), all(step.ok for step in done)
     if as_json:
-        _echo_json({"ok": ok, "steps": [step._asdict() for step in done], "tool": hint})
+        echo_json({"ok": ok, "steps": [step._asdict() for step in done], "tool": hint})
     else:
-        _lines([*render.steps(done, _colour()), hint])
+        echo_lines([*render.steps(done, colour()), hint])
     if not ok:
         raise typer.Exit(1)
 
@@ -346,7 +315,7 @@ def list_(as_json: bool = JsonOpt) -> None:
     Example: relocate list --json
     """
     rows = health.list_all()
-    _echo_json(rows) if as_json else _lines(render.project_table(rows, _colour()))
+    echo_json(rows) if as_json else echo_lines(render.project_table(rows, colour()))
 
 
 @app.command(short_help="Show the health of one project, and the command that repairs it.")
@@ -362,73 +331,10 @@ def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
     Example: relocate status ~/Documents/myapp
     """
     row = health.status(path)
-    _echo_json(row) if as_json else _lines(render.project_status(row, _colour()))
+    echo_json(row) if as_json else echo_lines(render.project_status(row, colour()))
 
 
-RootsArg = typer.Argument(
-    None, metavar="[ROOT]...", help="Folders to scan (default: the sync roots in your home)."
-)
-
-
-@app.command(short_help="Find venvs and other trees that cost sync, by file count.")
-def scan(
-    roots: Optional[list[str]] = RootsArg,
-    adopt_: bool = typer.Option(False, "--adopt", help="Adopt every .venv found not relocated."),
-    remove_bytecode: bool = typer.Option(
-        False,
-        "--remove-bytecode",
-        help="Delete the __pycache__ folders found that hold nothing but .pyc files.",
-    ),
-    as_json: bool = JsonOpt,
-) -> None:
-    """Find what costs sync: venvs and other rebuildable trees, by file count.
-
-    Looks for venvs (pyvenv.cfg), node_modules, __pycache__, .tox, .nox, .mypy_cache,
-    .ruff_cache, .pytest_cache, build, dist and *.egg-info, never following a symlink.
-    A relocated venv counts only the link entries left in the synced folder.
-
-    Example: relocate scan ~/Documents --adopt
-    """
-    with _showing(as_json) as counting:
-        trees = scan_.scan(roots or None, progress=counting.files if counting else None)
-        if counting is not None:
-            counting.close()
-        adopted = scan_.adopt_found(trees) if adopt_ else []
-    if remove_bytecode:
-        for tree in trees:
-            if tree.kind == scan_.PYCACHE:
-                _, why = bytecode.remove_pycache(tree.path)
-                if why is not None:
-                    errors.warn(f"kept {tree.path}: {why}")
-    if adopted or remove_bytecode:
-        trees = scan_.scan(roots or None)
-    if as_json:
-        _echo_json([t._asdict() for t in trees])
-    else:
-        _lines(render.scan_table(trees, scan_.fix_command))
-    _each(adopted, as_json)
-
-
-@app.command(short_help="Print exclude rules for rsync, tar, restic, borg or .gitignore.")
-def excludes(
-    fmt: str = typer.Option(
-        "rsync", "--format", metavar="rsync|tar|restic|borg|gitignore", help="The rules' syntax."
-    ),
-) -> None:
-    """Print exclude rules for the rebuildable trees relocate does not move.
-
-    __pycache__, .mypy_cache, .pytest_cache, .ruff_cache, .tox, .nox, node_modules
-    and *.egg-info (the trees relocate scan reports by name), and the machine-local
-    .venv.nosync link. Hand them to rsync --exclude-from, tar -X, restic backup
-    --exclude-file or borg create --exclude-from, or add them to .gitignore.
-
-    Example: relocate excludes > ~/.rsync-excludes; rsync -a --exclude-from ~/.rsync-excludes
-    """
-    from relocator import excludes as excludes_
-
-    if fmt not in excludes_.FORMATS:
-        raise UsageError(f"--format {fmt!r}: give one of {', '.join(excludes_.FORMATS)}")
-    typer.echo("\n".join(excludes_.rules(fmt)))
+cli_scan.register(app)  # scan, excludes
 
 
 @app.command(short_help="Show PATH's canonical spelling, registry key and sync provider.")
@@ -441,7 +347,7 @@ def resolve(
     Example: relocate resolve ~/Documents/myapp --json
     """
     found = resolver.resolve(path)
-    _echo_json(found._asdict()) if as_json else _lines(render.resolved(found))
+    echo_json(found._asdict()) if as_json else echo_lines(render.resolved(found))
 
 
 @app.command(short_help="Print the shell hook that activates a project's venv on cd.")

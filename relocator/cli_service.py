@@ -6,12 +6,10 @@ modules behind each command are imported only when it runs.
 
 from __future__ import annotations
 
-import json
-import sys
-
 import typer
 
 from relocator import errors, render
+from relocator.cli_common import JsonOpt, colour, echo_json, echo_lines
 
 app = typer.Typer(
     help="The background watcher that keeps sync roots clean without being asked.\n\n"
@@ -20,11 +18,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
-
-
-def _echo_json(data: object) -> None:
-    typer.echo(json.dumps(data, indent=2))
 
 
 @app.command("run", short_help="Watch in the foreground: adopt new venvs, repair replaced links.")
@@ -54,7 +47,7 @@ def service_install(as_json: bool = JsonOpt) -> None:
 
     result = units.install()
     if as_json:
-        _echo_json(result)
+        echo_json(result)
         return
     typer.echo(result["message"])
 
@@ -69,7 +62,7 @@ def service_uninstall(as_json: bool = JsonOpt) -> None:
 
     result = units.uninstall()
     if as_json:
-        _echo_json(result)
+        echo_json(result)
         return
     for path in result["removed"]:
         typer.echo(f"removed {path}")
@@ -89,7 +82,6 @@ def service_status(as_json: bool = JsonOpt) -> None:
 
     result = watcher.status()
     if as_json:
-        _echo_json(result)
+        echo_json(result)
         return
-    for line in render.service_status(result, errors.coloured(sys.stdout)):
-        typer.echo(line)
+    echo_lines(render.service_status(result, colour()))
