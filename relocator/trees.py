@@ -252,15 +252,7 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
         raise RelocatorError(f"{where.aside} is in the way (left by an earlier relocate?)")
     if os.path.lexists(where.dest):  # the tree of before a tool replaced the link: stale
         store.discard(where.dest)
-    intent = Intent.begin(
-        store,
-        op="adopt-tree",
-        key=project.key,
-        project=root,
-        venv=bundle,
-        tree=name,
-        mode="copy" if cross else "rename",
-    )
+    intent = _begin(store, "adopt-tree", project, bundle, name, cross=cross)
     try:
         transfer.move(intent, where, store, before, clear_dest=lambda: None)
     except RelocatorError:
@@ -268,6 +260,15 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
             intent.done()
             raise
     return _finish_adopt(store, intent)
+
+
+def _begin(
+    store: Store, op: str, project: resolver.Resolved, bundle: str, name: str, *, cross: bool
+) -> Intent:
+    """Journal the move of tree ``name`` (``venv`` names the bundle, as recovery expects)."""
+    mode = "copy" if cross else "rename"
+    record = {"key": project.key, "project": project.path, "venv": bundle, "tree": name}
+    return Intent.begin(store, op=op, mode=mode, **record)
 
 
 def _finish_adopt(store: Store, intent: Intent) -> Notes:
@@ -336,15 +337,7 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
         raise RelocatorError(f"{where.staging} is in the way (left by an earlier relocate?)")
     cross = not venvs.same_volume(where.src, root)
     before = venvs.check_copyable(where.src, root) if cross else None
-    intent = Intent.begin(
-        store,
-        op="eject-tree",
-        key=project.key,
-        project=root,
-        venv=bundle,
-        tree=name,
-        mode="copy" if cross else "rename",
-    )
+    intent = _begin(store, "eject-tree", project, bundle, name, cross=cross)
     clear = lambda: _unlink(root, name)  # noqa: E731
     try:
         transfer.move(intent, where, store, before, clear_dest=clear)
