@@ -209,21 +209,27 @@ def keep_bytecode(store: Store, project: resolver.Resolved, venv: Optional[str])
     return bytecode.on(venv, os.path.join(bundles.path(store, bundle), bytecode.FOLDER))
 
 
+def _check_free(store: Store, root: str, name: str, entry: str) -> None:
+    """Refuse when ``root/entry`` (the tree ``name``'s link or hop) holds something that
+    is not relocator's link nor a dead one."""
+    path = os.path.join(root, entry)
+    if not os.path.lexists(path):
+        return
+    if not os.path.islink(path):
+        raise RelocatorError(f"{path} is in the way; move it away and run again")
+    real = os.path.realpath(path)
+    ours = is_under(real, os.path.realpath(store.trees)) or real in (
+        os.path.join(root, name),
+        os.path.join(root, name + link.NOSYNC),
+    )
+    if not ours and os.path.exists(path):
+        raise RelocatorError(f"{path} is a symlink to {real}; move it away and run again")
+
+
 def _link(store: Store, root: str, name: str, tree: str) -> None:
     """``root/name -> name.nosync -> tree``; only relocator's links or dead ones are replaced."""
     for entry in (name, name + link.NOSYNC):
-        path = os.path.join(root, entry)
-        if not os.path.lexists(path) or not os.path.islink(path):
-            if os.path.lexists(path):
-                raise RelocatorError(f"{path} is in the way; move it away and run again")
-            continue
-        real = os.path.realpath(path)
-        ours = is_under(real, os.path.realpath(store.trees)) or real in (
-            os.path.join(root, name),
-            os.path.join(root, name + link.NOSYNC),
-        )
-        if not ours and os.path.exists(path):
-            raise RelocatorError(f"{path} is a symlink to {real}; move it away and run again")
+        _check_free(store, root, name, entry)
     hop = os.path.join(root, name + link.NOSYNC)
     link.symlink_replace(tree, hop)
     with contextlib.suppress(OSError):
@@ -245,9 +251,7 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
         raise RelocatorError(f"cannot write in {where.src} (permission denied)")
     cross = not venvs.same_volume(where.src, store.trees)
     before = venvs.check_copyable(where.src, store.tmp) if cross else None
-    hop = os.path.join(root, name + link.NOSYNC)
-    if os.path.lexists(hop) and not os.path.islink(hop):
-        raise RelocatorError(f"{hop} is in the way; move it away and run again")
+    _check_free(store, root, name, name + link.NOSYNC)  # before the move: it must link
     if os.path.lexists(where.aside):
         raise RelocatorError(f"{where.aside} is in the way (left by an earlier relocate?)")
     if os.path.lexists(where.dest):  # the tree of before a tool replaced the link: stale

@@ -193,6 +193,8 @@ def test_what_is_not_a_cache_folder_is_left_alone(tmp_path: Path) -> None:
     shutil.rmtree(root / ".mypy_cache")
     (root / ".mypy_cache").write_text("a file")
     (root / ".tox.nosync").mkdir()  # a folder of the user's where the hop would go
+    (root / ".ruff_cache").mkdir()
+    (root / ".ruff_cache.nosync").symlink_to(tmp_path)  # a link of the user's, to a folder
     out = relocate_json("adopt", str(root), "--trees")
     notes = "\n".join(out["notes"])
     assert ".mypy_cache is a file: left alone" in notes
@@ -200,6 +202,9 @@ def test_what_is_not_a_cache_folder_is_left_alone(tmp_path: Path) -> None:
     assert (root / ".mypy_cache").read_text() == "a file"
     assert (root / ".tox" / "py" / "marker").read_text() == "tox env"
     assert not (root / ".tox").is_symlink()
+    assert ".ruff_cache stays where it is" in notes and "is a symlink to" in notes
+    assert (root / ".ruff_cache").is_dir() and not (root / ".ruff_cache").is_symlink()
+    assert os.readlink(root / ".ruff_cache.nosync") == str(tmp_path)
     assert os.readlink(root / ".pytest_cache") == ".pytest_cache.nosync"  # the others went on
 
 
