@@ -295,7 +295,8 @@ def _finish_adopt(store: Store, intent: Intent) -> Notes:
 
 def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Notes:
     """Put every tree of the locked project back as a folder (an empty one, never used,
-    just goes), turn bytecode back on in the project for ``venv``, and remove the bundle."""
+    just goes), let the store venv ``venv`` write bytecode beside the sources again, and
+    remove the bundle."""
     root, notes = project.path, Notes()
     bundle = bundles.of(store, project.key)
     if bundle is None:
