@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, NamedTuple, Optional
 
-from relocator import adoption, health, link, platform, resolver, venvs
+from relocator import adoption, bundles, bytecode, health, link, platform, resolver, trees, venvs
 from relocator.errors import RelocatorError
 from relocator.journal import pending
 from relocator.project import find_root
@@ -25,8 +25,8 @@ PROBLEM = "problem"  # the status of a finding that is not a project's health wo
 
 class Finding(NamedTuple):
     project: Optional[str]  # None: the store itself
-    check: str  # link, venv, interpreter, hidden-pth, marks, registry, orphan, journal,
-    # service, sync-daemons (reports)
+    check: str  # link, venv, interpreter, hidden-pth, marks, trees, registry, orphan,
+    # journal, service, sync-daemons (reports)
     status: str
     message: str
     fixed: bool = False
@@ -127,6 +127,7 @@ def _project(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
         return [*found, _fixing(store, broken, fix=fix, wants=wants)]
     found += _hidden(row.path, store.venv_path(row.venv), fix)
     found += _marks(store, row.path, row.venv, fix)
+    found += _trees(store, row, fix, wants)
     return found or [Finding(row.path, "link", health.OK, "relocated and working")]
 
 
@@ -134,8 +135,11 @@ def _cause(cause: str, project: str) -> str:
     return health.hint(cause, cause, project) or cause
 
 
-def _fixing(store: Store, found: Finding, *, fix: bool, wants: Wants) -> Finding:
-    """A finding that ``relocate adopt`` repairs: repaired with ``fix``, else said how."""
+def _fixing(
+    store: Store, found: Finding, *, fix: bool, wants: Wants, what: Optional[str] = None
+) -> Finding:
+    """A finding that ``relocate adopt`` repairs: repaired with ``fix``, else said how;
+    ``what`` says what the repair did (default: what became of ``.venv``)."""
     project = found.project or ""
     if not fix:
         return found._replace(message=f"{found.message} (--fix runs relocate adopt)")
@@ -143,7 +147,8 @@ def _fixing(store: Store, found: Finding, *, fix: bool, wants: Wants) -> Finding
         done = adoption.adopt(project, store=store, wants=wants)
     except RelocatorError as e:
         return found._replace(message=f"{found.message}; the fix failed: {e}")
-    return found._replace(message=f"{found.message}; fixed: .venv {done.action}", fixed=True)
+    what = what or f".venv {done.action}"
+    return found._replace(message=f"{found.message}; fixed: {what}", fixed=True)
 
 
 def _hidden(project: str, venv: str, fix: bool) -> list[Finding]:
@@ -176,6 +181,25 @@ def _marks(store: Store, project: str, name: str, fix: bool) -> list[Finding]:
     except OSError as e:
         return [Finding(project, "marks", PROBLEM, f"{message}; the fix failed: {e.strerror}")]
     return [Finding(project, "marks", PROBLEM, f"{message}; fixed: marked again", True)]
+
+
+def _trees(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
+    """Relocated trees (``adopt --trees``) whose link leads nowhere (another machine's, a
+    wiped store: mypy, ruff, tox and nox fail on it) or that a tool made a folder again,
+    and a venv whose bytecode no longer goes to the store."""
+    said = {trees.DANGLING: "leads nowhere", trees.IN_PROJECT: "is a folder in the project again"}
+    off = [
+        f"{t['name']} {said[t['state']]}"
+        for t in trees.describe(store, row.path, row.key)
+        if t["state"] in said
+    ]
+    venv = store.venv_path(row.venv)
+    if bundles.of(store, row.key) is not None and bytecode.prefix(venv) is None:
+        off.append("the venv writes bytecode into the project again (it was made anew)")
+    if not off:
+        return []
+    found = Finding(row.path, "trees", PROBLEM, "; ".join(off))
+    return [_fixing(store, found, fix=fix, wants=wants, what="trees in the store again")]
 
 
 def _store(store: Store, rows: list[Row], fix: bool) -> list[Finding]:

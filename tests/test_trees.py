@@ -164,6 +164,26 @@ def test_second_machine_gets_new_empty_trees(tmp_path: Path) -> None:
         assert os.listdir(root / name) == []
 
 
+def test_doctor_finds_and_fixes_trees_off_the_store(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    relocate_ok("adopt", str(root), "--trees")
+    (root / ".mypy_cache.nosync").unlink()  # as another machine has it
+    shutil.rmtree(_bundle(tmp_path / "store") / ".tox")  # a wiped tree
+    for f in site_packages(root / ".venv").glob("_relocator_bytecode*"):
+        f.unlink()  # a venv recreated in place
+    found = relocate("doctor", str(root), "--json")
+    assert found.returncode == 1
+    (finding,) = [f for f in json.loads(found.stdout) if f["check"] == "trees"]
+    assert ".mypy_cache leads nowhere" in finding["message"]
+    assert ".tox leads nowhere" in finding["message"]
+    assert "bytecode" in finding["message"]
+    fixed = relocate_json("doctor", str(root), "--fix")
+    assert [f["fixed"] for f in fixed if f["check"] == "trees"] == [True]
+    assert os.path.isdir(root / ".mypy_cache") and os.path.isdir(root / ".tox")
+    assert list(site_packages(root / ".venv").glob("_relocator_bytecode*"))
+    assert relocate("doctor", str(root)).returncode == 0
+
+
 def test_settings_decide_when_no_flag_is_given(tmp_path: Path, monkeypatch) -> None:
     config = tmp_path / "config.toml"
     monkeypatch.setenv("RELOCATOR_CONFIG", str(config))
