@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 from relocator import faults, platform
 from relocator.errors import RelocatorError
@@ -166,12 +166,19 @@ def problem(root: str, store_venvs: str, *, moving_away: Optional[str] = None) -
 
 
 def _replaceable(path: str, root: str, store_venvs: str) -> bool:
+    return replaceable(path, root, LINK, lambda real: is_store_venv(real, store_venvs))
+
+
+def replaceable(path: str, root: str, name: str, ours: Callable[[str], bool]) -> bool:
+    """Whether ``path``, the link ``root/name`` or its hop, may be replaced: a symlink to
+    the other of the two names (or a loop between them), to what ``ours`` says is
+    relocator's (given the real path), or to nothing."""
     if not os.path.islink(path):
         return False
     real = os.path.realpath(path)
-    if real in (os.path.join(root, LINK), os.path.join(root, HOP)):
-        return True  # .venv -> .venv.nosync, or a loop between the two names
-    return is_store_venv(real, store_venvs) or not os.path.exists(path)
+    if real in (os.path.join(root, name), os.path.join(root, name + NOSYNC)):
+        return True
+    return ours(real) or not os.path.exists(path)
 
 
 def create(root: str, venv: str, store_venvs: str) -> None:
@@ -188,22 +195,36 @@ def create(root: str, venv: str, store_venvs: str) -> None:
             path = os.path.join(root, name)
             if os.path.islink(path):
                 os.unlink(path)
-    hop = os.path.join(root, HOP)
-    symlink_replace(venv, hop)
-    faults.point("link:hop")
+    two_hop(root, LINK, venv, faults_as="link")
+
+
+def two_hop(root: str, name: str, target: str, *, faults_as: Optional[str] = None) -> None:
+    """``root/name -> name.nosync -> target``: the hop first (marked as not to sync), so
+    that ``name`` never leads to a hop that is not there; each replaced atomically.
+    ``faults_as`` names the fault points after each step (``link:hop``, ``link:done``)."""
+    hop = os.path.join(root, name + NOSYNC)
+    symlink_replace(target, hop)
+    if faults_as:
+        faults.point(f"{faults_as}:hop")
     with contextlib.suppress(OSError):  # a mark the file system refuses is no reason to stop
         platform.current.mark_sync_ignored(hop)
-    symlink_replace(HOP, os.path.join(root, LINK))
-    faults.point("link:done")
+    symlink_replace(name + NOSYNC, os.path.join(root, name))
+    if faults_as:
+        faults.point(f"{faults_as}:done")
+
+
+def remove_two_hop(root: str, name: str) -> None:
+    """Remove ``root/name`` and ``root/name.nosync`` where they are symlinks (never a folder)."""
+    for entry in (name, name + NOSYNC):
+        path = os.path.join(root, entry)
+        if os.path.islink(path):
+            os.unlink(path)
 
 
 def remove(root: str, alias: Optional[str] = None) -> None:
     """Remove ``.venv`` and ``.venv.nosync`` where they are symlinks (never a folder), and
     the alias ``alias`` where it is one."""
-    for name in (LINK, HOP):
-        path = os.path.join(root, name)
-        if os.path.islink(path):
-            os.unlink(path)
+    remove_two_hop(root, LINK)
     if alias is not None and is_alias(root, alias):
         os.unlink(os.path.join(root, alias))
 

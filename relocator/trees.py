@@ -23,11 +23,12 @@ Bytecode goes to the bundle's ``bytecode/`` folder (:mod:`relocator.bytecode`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shlex
 from typing import Any, NamedTuple, Optional
 
-from relocator import bundles, bytecode, faults, link, platform, resolver, transfer, venvs
+from relocator import bundles, bytecode, faults, link, resolver, transfer, venvs
 from relocator.errors import RelocatorError
 from relocator.files import is_under
 from relocator.journal import Intent
@@ -213,35 +214,22 @@ def _check_free(store: Store, root: str, name: str, entry: str) -> None:
     """Refuse when ``root/entry`` (the tree ``name``'s link or hop) holds something that
     is not relocator's link nor a dead one."""
     path = os.path.join(root, entry)
-    if not os.path.lexists(path):
+    trees = os.path.realpath(store.trees)
+    if not os.path.lexists(path) or link.replaceable(
+        path, root, name, lambda real: is_under(real, trees)
+    ):
         return
     if not os.path.islink(path):
         raise RelocatorError(f"{path} is in the way; move it away and run again")
     real = os.path.realpath(path)
-    ours = is_under(real, os.path.realpath(store.trees)) or real in (
-        os.path.join(root, name),
-        os.path.join(root, name + link.NOSYNC),
-    )
-    if not ours and os.path.exists(path):
-        raise RelocatorError(f"{path} is a symlink to {real}; move it away and run again")
+    raise RelocatorError(f"{path} is a symlink to {real}; move it away and run again")
 
 
 def _link(store: Store, root: str, name: str, tree: str) -> None:
     """``root/name -> name.nosync -> tree``; only relocator's links or dead ones are replaced."""
     for entry in (name, name + link.NOSYNC):
         _check_free(store, root, name, entry)
-    hop = os.path.join(root, name + link.NOSYNC)
-    link.symlink_replace(tree, hop)
-    with contextlib.suppress(OSError):
-        platform.current.mark_sync_ignored(hop)
-    link.symlink_replace(name + link.NOSYNC, os.path.join(root, name))
-
-
-def _unlink(root: str, name: str) -> None:
-    for entry in (name, name + link.NOSYNC):
-        path = os.path.join(root, entry)
-        if os.path.islink(path):
-            os.unlink(path)
+    link.two_hop(root, name, tree)
 
 
 def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
@@ -301,7 +289,7 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
     bundle = bundles.of(store, project.key)
     if bundle is None:
         for name in link.tree_links(root):  # a second machine's links that never had a tree
-            _unlink(root, name)
+            link.remove_two_hop(root, name)
         return notes
     bundles.claim(store, bundle, project.key, root)
     if venv is not None:
@@ -312,17 +300,17 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
         linked = name in link.tree_links(root)
         if not os.path.isdir(tree) or os.path.islink(tree):
             if linked:
-                _unlink(root, name)
+                link.remove_two_hop(root, name)
             continue
         if not os.listdir(tree):
             if linked:
-                _unlink(root, name)
+                link.remove_two_hop(root, name)
             store.discard(tree)
             continue
         if os.path.lexists(os.path.join(root, name)) and not linked:
             # A tool replaced the link with a folder of its own (npm does): that one is
             # current, the store's copy is stale.
-            _unlink(root, name)
+            link.remove_two_hop(root, name)
             store.discard(tree)
             notes.append(f"kept the project's own {name}; dropped the stale copy {tree}")
             continue
@@ -343,7 +331,7 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
     cross = not venvs.same_volume(where.src, root)
     before = venvs.check_copyable(where.src, root) if cross else None
     intent = _begin(store, "eject-tree", project, bundle, name, cross=cross)
-    clear = lambda: _unlink(root, name)  # noqa: E731
+    clear = functools.partial(link.remove_two_hop, root, name)
     try:
         transfer.move(intent, where, store, before, clear_dest=clear)
     except RelocatorError:
@@ -356,9 +344,7 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
 def _finish_eject(store: Store, intent: Intent) -> Notes:
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
-    hop = os.path.join(root, name + link.NOSYNC)
-    if os.path.islink(hop):
-        os.unlink(hop)
+    link.remove_two_hop(root, name)  # the hop: name is the tree again
     note = transfer.drop_aside(where, store)
     intent.done()
     return [note] if note else []
@@ -381,7 +367,7 @@ def resume(store: Store, intent: Intent) -> tuple[bool, Notes]:
     op, root, bundle, name = intent.op, intent["project"], intent["venv"], intent["tree"]
     bundles.claim(store, bundle, intent["key"], root)
     where = transfer.places(store, op, root, bundle, tree=name)
-    clear = (lambda: _unlink(root, name)) if op == "eject-tree" else (lambda: None)
+    clear = (lambda: link.remove_two_hop(root, name)) if op == "eject-tree" else (lambda: None)
     if transfer.settle(intent, where, store, clear) == transfer.FORWARD:
         finish = _finish_adopt if op == "adopt-tree" else _finish_eject
         return True, [*finish(store, intent), f"finished an interrupted {op} of {name}"]
