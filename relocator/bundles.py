@@ -10,7 +10,6 @@ is changed only for the project its record names (:func:`claim`).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import Any, Optional
 
 from relocator import platform, resolver
 from relocator.errors import NotOwner
-from relocator.files import read_small, write_atomic
+from relocator.files import read_record, write_atomic, write_record
 from relocator.store import CACHEDIR_TAG, Store
 
 
@@ -31,12 +30,7 @@ def _owner_path(store: Store, bundle: str) -> str:
 
 
 def read_owner(store: Store, bundle: str) -> Optional[dict[str, Any]]:
-    text = read_small(_owner_path(store, bundle))
-    try:
-        record = json.loads(text) if text is not None else None
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
+    return read_record(_owner_path(store, bundle))
 
 
 def owners(store: Store) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -69,7 +63,7 @@ def new(store: Store, project: resolver.Resolved) -> str:
     bundle = store.new_venv_name(project.path)
     record = {"key": project.key, "path": project.path, "created": time.time()}
     os.makedirs(store.trees, mode=0o700, exist_ok=True)
-    write_atomic(_owner_path(store, bundle), json.dumps(record, indent=2, sort_keys=True) + "\n")
+    write_record(_owner_path(store, bundle), record)
     folder = path(store, bundle)
     os.makedirs(folder, exist_ok=True)
     write_atomic(os.path.join(folder, "CACHEDIR.TAG"), CACHEDIR_TAG)

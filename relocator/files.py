@@ -10,9 +10,10 @@ byte outside relocator's own lines stays as it was.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
-from typing import Optional
+from typing import Any, Optional
 
 
 def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:
@@ -92,3 +93,19 @@ def bare_line(line: bytes) -> bytes:
 def is_under(path: str, folder: str) -> bool:
     """Whether ``path`` is ``folder`` or inside it (both spelled alike, no trailing slash)."""
     return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def read_record(path: str) -> Optional[dict[str, Any]]:
+    """The JSON object in the small regular file ``path`` (an owner record, a journal
+    record); None when it is missing, unreadable, not JSON or not an object."""
+    text = read_small(path)
+    try:
+        record = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def write_record(path: str, record: dict[str, Any]) -> None:
+    """Write ``record`` to ``path`` as JSON, atomically (see :func:`write_atomic`)."""
+    write_atomic(path, json.dumps(record, indent=2, sort_keys=True) + "\n")

@@ -8,14 +8,13 @@ became usable, rolled back) by the next relocate that takes the project's lock.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from typing import Any, Optional
 
 from relocator import faults
 from relocator.errors import warn
-from relocator.files import read_small, write_atomic
+from relocator.files import read_record, write_record
 from relocator.link import TREES
 from relocator.store import Store
 
@@ -69,7 +68,7 @@ class Intent:
         warn(f"set aside the journal record {self.path} ({why})")
 
     def _save(self) -> None:
-        write_atomic(self.path, json.dumps(self.record, indent=2, sort_keys=True) + "\n")
+        write_record(self.path, self.record)
 
 
 def pending(store: Store, key: Optional[str] = None) -> list[Intent]:
@@ -97,12 +96,8 @@ def pending(store: Store, key: Optional[str] = None) -> list[Intent]:
 
 
 def _load(path: str) -> Optional[dict[str, Any]]:
-    text = read_small(path)
-    try:
-        record = json.loads(text) if text is not None else None
-    except ValueError:
-        return None
-    if not isinstance(record, dict) or record.get("op") not in OPS:
+    record = read_record(path)
+    if record is None or record.get("op") not in OPS:
         return None
     if not all(isinstance(record.get(f), str) for f in REQUIRED):
         return None

@@ -20,7 +20,6 @@ only writers need (filelock, hashlib, secrets) is imported where it is used.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import stat
 import sys
@@ -29,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any, Optional
 
 from relocator.errors import Busy, NotOwner, RelocatorError
-from relocator.files import is_under, read_small, write_atomic
+from relocator.files import is_under, read_record, read_small, write_atomic, write_record
 
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -214,15 +213,10 @@ class Store:
         return os.path.join(self.venvs, name + ".json")
 
     def write_owner(self, name: str, record: dict[str, Any]) -> None:
-        write_atomic(self.owner_path(name), json.dumps(record, indent=2, sort_keys=True) + "\n")
+        write_record(self.owner_path(name), record)
 
     def read_owner(self, name: str) -> Optional[dict[str, Any]]:
-        text = read_small(self.owner_path(name))
-        try:
-            record = json.loads(text) if text is not None else None
-        except ValueError:
-            return None
-        return record if isinstance(record, dict) else None
+        return read_record(self.owner_path(name))
 
     def claim(self, name: str, key: str, project: str) -> dict[str, Any]:
         """The owner record of store venv ``name``, which must name the project ``key``.
