@@ -62,7 +62,9 @@ def adopt(
             done = converge(store, registry, project, wants)
         else:
             done = _converge_named(store, registry, project, wants)
-        moved = trees.converge(store, project, names, done.venv) if names else []
+        # Also with no trees wanted: a project with trees keeps its bytecode in the store,
+        # whichever venv it ends with.
+        moved = trees.converge(store, project, names, done.venv)
         if names:
             moved += notes_of(add_git_exclude(project.path))
         return done._replace(notes=(*recovered.notes, *done.notes, *moved))
@@ -113,21 +115,8 @@ def converge(
     wants: Wants,
     found: Optional[link.LinkState] = None,
 ) -> Outcome:
-    """Adopt's work on a locked project (also what ``doctor --fix`` runs); ``found`` is
-    the venv to take instead of what ``.venv`` is. A project whose trees are relocated
-    keeps its bytecode in the store, whichever venv it ends with."""
-    done = _converge(store, registry, project, wants, found)
-    notes = trees.keep_bytecode(store, project, done.venv)
-    return done._replace(notes=(*done.notes, *notes)) if notes else done
-
-
-def _converge(
-    store: Store,
-    registry: Registry,
-    project: resolver.Resolved,
-    wants: Wants,
-    found: Optional[link.LinkState] = None,
-) -> Outcome:
+    """Adopt's work on the venv of a locked project; ``found`` is the venv to take instead
+    of what ``.venv`` is."""
     root = project.path
     state = found or link.inspect(root, store.venvs)
     dotvenv = os.path.join(root, link.LINK)

@@ -46,6 +46,17 @@ def owners(store: Store) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield entry[: -len(".json")], record
 
 
+def index(store: Store) -> dict[str, str]:
+    """Project key -> its bundle, from one reading of the owner records (for commands
+    that look at every project)."""
+    found: dict[str, str] = {}
+    for name, record in owners(store):
+        key = record.get("key")
+        if isinstance(key, str):
+            found.setdefault(key, name)
+    return found
+
+
 def of(store: Store, key: str) -> Optional[str]:
     """The project's bundle (by its key), if it has one."""
     return next((name for name, record in owners(store) if record.get("key") == key), None)

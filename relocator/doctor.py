@@ -188,13 +188,11 @@ def _trees(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
     wiped store: mypy, ruff, tox and nox fail on it) or that a tool made a folder again,
     and a venv whose bytecode no longer goes to the store."""
     said = {trees.DANGLING: "leads nowhere", trees.IN_PROJECT: "is a folder in the project again"}
-    off = [
-        f"{t['name']} {said[t['state']]}"
-        for t in trees.describe(store, row.path, row.key)
-        if t["state"] in said
-    ]
+    bundle = bundles.of(store, row.key)
+    described = trees.describe(store, row.path, bundle)
+    off = [f"{t['name']} {said[t['state']]}" for t in described if t["state"] in said]
     venv = store.venv_path(row.venv)
-    if bundles.of(store, row.key) is not None and bytecode.prefix(venv) is None:
+    if bundle is not None and bytecode.prefix(venv) is None:
         off.append("the venv writes bytecode into the project again (it was made anew)")
     if not off:
         return []

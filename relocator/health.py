@@ -10,7 +10,7 @@ import os
 import shlex
 from typing import Any, Optional
 
-from relocator import bytecode, link, resolver, trees, venvs
+from relocator import bundles, bytecode, link, resolver, trees, venvs
 from relocator.errors import NotFound
 from relocator.project import start_folder
 from relocator.registry import Registry, Row
@@ -97,7 +97,10 @@ def hint(status: str, cause: Optional[str], project: str) -> Optional[str]:
     return text.replace("{project}", shlex.quote(project)) if text else None
 
 
-def report(store: Store, row: Row) -> dict[str, Any]:
+def report(store: Store, row: Row, index: Optional[dict[str, str]] = None) -> dict[str, Any]:
+    """One project's row of ``list`` and ``status``; ``index`` is :func:`bundles.index`
+    when the caller has read it already."""
+    bundle = (index if index is not None else bundles.index(store)).get(row.key)
     venv = store.venv_path(row.venv)
     files, size = venvs.usage(venv)
     status, cause = diagnose(store, row)
@@ -111,7 +114,7 @@ def report(store: Store, row: Row) -> dict[str, Any]:
         "hint": hint(status, cause, row.path),
         "files": files,
         "bytes": size,
-        "trees": trees.describe(store, row.path, row.key),
+        "trees": trees.describe(store, row.path, bundle),
         "bytecode": bytecode.prefix(venv),
     }
 
@@ -121,7 +124,8 @@ def list_all(store: Optional[Store] = None) -> list[dict[str, Any]]:
     if not os.path.isdir(store.root):
         return []
     with Registry(store.ensure()) as registry:
-        return [report(store, row) for row in registry.all()]
+        index = bundles.index(store)  # read once for every row
+        return [report(store, row, index) for row in registry.all()]
 
 
 def registered_at_or_above(store: Store, registry: Registry, start: str) -> Optional[Row]:

@@ -95,7 +95,8 @@ def wanted(
     if node_modules:
         names = (*names, NODE_MODULES)
     if not names:
-        names = tuple(t["name"] for t in describe(store, root, project.key))
+        bundle = bundles.of(store, project.key)
+        names = tuple(t["name"] for t in describe(store, root, bundle))
     return tuple(t for t in link.TREES if t in names)
 
 
@@ -142,10 +143,9 @@ def _bundle_of_path(store: Store, real: str) -> str:
     return os.path.relpath(real, os.path.realpath(store.trees)).split("/", 1)[0]
 
 
-def describe(store: Store, root: str, key: str) -> list[dict[str, Any]]:
-    """The project's relocated trees (links in the project, or trees in its bundle):
-    ``{name, state, path}`` each, ``path`` where the tree is in the store."""
-    bundle = bundles.of(store, key)
+def describe(store: Store, root: str, bundle: Optional[str]) -> list[dict[str, Any]]:
+    """The relocated trees of the project at ``root`` (links in it, or trees in its bundle
+    ``bundle``): ``{name, state, path}`` each, ``path`` where the tree is in the store."""
     names = set(link.tree_links(root))
     if bundle is not None:
         with contextlib.suppress(OSError):
@@ -168,7 +168,7 @@ def converge(
     store venv ``venv`` (when given) to the bundle. Returns notes; a tree that cannot
     move is a note (the others and the venv stay relocated)."""
     root, notes, done = project.path, Notes(), []
-    bundle = bundles.of(store, project.key)
+    bundle = had = bundles.of(store, project.key)
     for name in names:
         found = state(store, root, name)
         if found.kind == RELOCATED and _bundle_of_path(store, found.target or "") == bundle:
@@ -193,18 +193,21 @@ def converge(
             notes.append(f"{name} stays where it is: {e}")
     if done:
         notes.insert(0, f"trees in the store: {', '.join(done)}")
-    if bundle is not None and venv is not None and bytecode.prefix(venv) is None:
+    if had is None and bundle is not None and venv is not None:  # the project's first trees
         notes.append(
             f"the venv's Python now writes bytecode to the store; `relocate scan "
             f"{shlex.quote(root)} --remove-bytecode` deletes the __pycache__ folders of before"
         )
-    return notes + keep_bytecode(store, project, venv)
+    return notes + _bytecode_to(store, bundle, venv)
 
 
 def keep_bytecode(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Notes:
     """Send the bytecode of the store venv ``venv`` to the project's bundle, when the
     project has one: a venv made anew (a rebuild, a repair) starts without it."""
-    bundle = bundles.of(store, project.key)
+    return _bytecode_to(store, bundles.of(store, project.key), venv)
+
+
+def _bytecode_to(store: Store, bundle: Optional[str], venv: Optional[str]) -> Notes:
     if bundle is None or venv is None or not os.path.isdir(venv):
         return []
     return bytecode.on(venv, os.path.join(bundles.path(store, bundle), bytecode.FOLDER))
