@@ -24,17 +24,30 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from relocator import creation, health, link, moved, recipes, resolver, transfer, trees, venvs
+from relocator import (
+    creation,
+    evidence,
+    health,
+    link,
+    moved,
+    recipes,
+    resolver,
+    transfer,
+    trees,
+    venvs,
+)
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.git import add_git_exclude
 from relocator.journal import Intent
 from relocator.project import check_new
-from relocator.registry import Registry, Row
+from relocator.registry import Registry, row_from_record
 from relocator.relocation import (
     Notes,
     Outcome,
     Wants,
+    dropped,
+    dropped_note,
     finish_adopt,
     locked,
     new_row,
@@ -129,7 +142,14 @@ def converge(
         raise RelocatorError(
             f"{dotvenv} is a folder without pyvenv.cfg, not a venv; move it away and run again"
         )
+    if state.kind == link.BROKEN:
+        raise RelocatorError(
+            f"{dotvenv} is a symlink that leads nowhere (to {state.target}), and not relocator's "
+            "link; remove it (or mend it) and run again"
+        )
     target = state.target or dotvenv
+    if state.kind == link.IN_PROJECT and target != dotvenv:
+        _check_top_level(root, dotvenv, target)
     if state.kind == link.FOREIGN and not link.uv_central(target):
         if is_under(target, os.path.realpath(store.root)):
             where = "into relocator's store, but not to the root of a venv there"
@@ -140,13 +160,36 @@ def converge(
             "remove the link (or undo it with the tool that made it) and run again"
         )
     if state.kind in (link.IN_PROJECT, link.FOREIGN):
+        why = evidence.foreign_venv(root, target)
+        if why:
+            raise RelocatorError(
+                f"{target} is not a venv relocate adopts: {why}; it is left as it is "
+                "(move it away and run relocate adopt to make one)"
+            )
         replaced = registry.get(project.key)
         done = _move_in(store, registry, project, target)
         notes = [*_python_note(wants.python), *done.notes]
         if replaced is not None and replaced.venv != os.path.basename(done.venv):
             notes += _succeed(store, project, replaced.venv, done.venv, wants)
         return done._replace(notes=tuple(notes))
+    if state.kind == link.DANGLING:
+        why = evidence.shipped_link(root)
+        if why:
+            raise RelocatorError(f"{dotvenv} is not relocator's link: {why}")
     return _relink_or_create(store, registry, project, wants, dangling=state.kind == link.DANGLING)
+
+
+def _check_top_level(root: str, dotvenv: str, target: str) -> None:
+    """A ``.venv`` that links to a venv folder of the project: only one at its top level
+    moves (it stays as an alias, ``NAME -> .venv``, as ``--name`` leaves it); a deeper one
+    would vanish from its path."""
+    name = os.path.relpath(target, root)
+    if not link.valid_alias(name):
+        raise RelocatorError(
+            f"{dotvenv} links to {target}, a venv deeper in the project: relocate moves only "
+            "a venv folder at the project's top (.venv, or --name NAME); move it there, or "
+            "remove the link, and run again"
+        )
 
 
 def _succeed(store: Store, project: resolver.Resolved, old: str, new: str, wants: Wants) -> Notes:
@@ -154,8 +197,9 @@ def _succeed(store: Store, project: resolver.Resolved, old: str, new: str, wants
     from the recipe first when a tool made it empty (``poetry env use 3.12``) and the old
     one had packages; an old venv is never retired for an empty one."""
     old_venv = store.venv_path(old)
+    why = "replaced: the project's .venv was a new venv a tool made, now in the store"
     if venvs.has_packages(new) or not venvs.has_packages(old_venv):
-        return retire(store, old, project.key, project.path)
+        return retire(store, old, project.key, project.path, why)
     recipe = recipes.find(project.path) if wants.install else None
     kept = f"kept the old venv {old_venv} (relocate gc removes it once you are done with it)"
     if recipe is None:
@@ -165,7 +209,8 @@ def _succeed(store: Store, project: resolver.Resolved, old: str, new: str, wants
     except RelocatorError as e:
         return [f"installing into the new .venv failed ({e}): {kept}"]
     notes.append(f"the new .venv was empty: installed {recipes.describe(recipe)}")
-    return notes + retire(store, old, project.key, project.path)
+    notes += dropped_note(dropped(old_venv, new))
+    return notes + retire(store, old, project.key, project.path, why)
 
 
 def _relink_or_create(
@@ -245,7 +290,9 @@ def _heal(
             "(uv python install, pyenv) and run relocate adopt again"
         )
     why = "was emptied by a tool" if condition == health.VENV_EMPTIED else "lost its Python"
-    rebuilt = creation.create(store, registry, project, wants, build=True, replaces=name)
+    rebuilt = creation.create(
+        store, registry, project, wants, build=True, replaces=name, why=f"rebuilt: it {why}"
+    )
     note = f"{store.venv_path(name)} {why}: rebuilt"
     return rebuilt._replace(notes=(*done.notes, note, *rebuilt.notes))
 
@@ -262,10 +309,7 @@ def _already(
     row = registry.get(project.key)
     if row is None or row.venv != name:
         owner = store.claim(name, project.key, project.path)
-        try:
-            row = Row(**{**owner, "venv": name})
-        except TypeError:
-            row = new_row(project, name, venvs.python_version(target))
+        row = row_from_record(name, owner) or new_row(project, name, venvs.python_version(target))
         registry.put(row)
         notes.append("registered again from the store's owner record")
     registry.touch(project.key)

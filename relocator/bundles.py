@@ -18,7 +18,7 @@ from typing import Any, Optional
 from relocator import platform, resolver
 from relocator.errors import NotOwner
 from relocator.files import read_record, write_atomic, write_record
-from relocator.store import CACHEDIR_TAG, Store
+from relocator.store import CACHEDIR_TAG, Store, with_volume
 
 
 def path(store: Store, bundle: str) -> str:
@@ -70,11 +70,22 @@ def claim(store: Store, bundle: str, key: str, project: str) -> None:
         raise NotOwner(f"{path(store, bundle)} holds {whose}: left alone (for {project})")
 
 
+def write_owner(store: Store, bundle: str, project: resolver.Resolved) -> None:
+    """Make ``project`` the owner of ``bundle`` (a new bundle, or one that follows its
+    project to a new place), keeping when the bundle was made."""
+    created = (read_owner(store, bundle) or {}).get("created")
+    record = {
+        "key": project.key,
+        "path": project.path,
+        "created": created if isinstance(created, (int, float)) else time.time(),
+    }
+    os.makedirs(store.trees, mode=0o700, exist_ok=True)
+    write_record(_owner_path(store, bundle), with_volume(record))
+
+
 def new(store: Store, project: resolver.Resolved) -> str:
     bundle = store.new_venv_name(project.path)
-    record = {"key": project.key, "path": project.path, "created": time.time()}
-    os.makedirs(store.trees, mode=0o700, exist_ok=True)
-    write_record(_owner_path(store, bundle), record)
+    write_owner(store, bundle, project)
     folder = path(store, bundle)
     os.makedirs(folder, exist_ok=True)
     write_atomic(os.path.join(folder, "CACHEDIR.TAG"), CACHEDIR_TAG)

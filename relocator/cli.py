@@ -18,6 +18,7 @@ from relocator import (
     adoption,
     cli_scan,
     cli_service,
+    cli_trash,
     creation,
     ejection,
     entry,
@@ -195,21 +196,38 @@ def doctor(
         raise typer.Exit(1)
 
 
-@app.command(short_help="Remove store venvs whose project is gone.")
+@app.command(short_help="Move venvs whose project is gone to the trash; empty old trash.")
 def gc(
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go; remove nothing."),
-    force: bool = typer.Option(False, "--force", help="Remove venvs a running process uses too."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go; change nothing."),
+    force: bool = typer.Option(False, "--force", help="Retire venvs a running process uses too."),
+    empty_trash: bool = typer.Option(
+        False, "--empty-trash", help="Delete everything in the trash, not only old entries."
+    ),
+    yes: bool = YesOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Remove store venvs whose project is gone or no longer links to them.
+    """Move store venvs whose project is gone (or no longer links to them) to the trash,
+    and delete trash entries past their age.
 
-    A project counts as gone only when the folder that held it is there and readable:
-    an unmounted volume or a missing sync root never makes it gone. A venv a running
-    process uses is kept unless --force.
+    A project counts as gone only when relocate can show that the volume it was on is
+    here and the project is not: an unmounted volume or a missing sync root never makes
+    it gone. A venv a running process uses is kept unless --force. What goes to the
+    trash stays restorable (relocate restore) for 14 days; --empty-trash deletes all of
+    it (asking first on a terminal).
 
     Example: relocate gc --dry-run
     """
-    result = gc_.collect(dry_run=dry_run, force=force)
+    if empty_trash and not dry_run:
+        from relocator import trash
+        from relocator.store import Store
+
+        count, size = trash.size(Store())
+        refusal = "gc --empty-trash asks first, and there is no terminal: pass --yes"
+        if count and render.must_ask(yes, refusal):
+            entries = f"{count} trash entr{'y' if count == 1 else 'ies'}"
+            if not render.ask(f"delete {entries} for good, freeing {size / 1e6:.1f} MB?"):
+                raise RelocatorError("nothing deleted")
+    result = gc_.collect(dry_run=dry_run, force=force, empty_trash=empty_trash)
     echo_json(result) if as_json else echo_lines(render.collected(result, dry_run))
 
 
@@ -308,14 +326,24 @@ def python(
 
 @app.command("list", short_help="List relocated projects: health, Python, size, file count.")
 def list_(as_json: bool = JsonOpt) -> None:
-    """List registered projects with their health, Python, size and file count.
+    """List registered projects with their health, Python, size and file count, and what
+    the trash holds.
 
-    A project that is not ok comes with the command that repairs it.
+    A project that is not ok comes with the command that repairs it; a project whose
+    adopt or eject was interrupted shows as interrupted (relocate doctor --fix finishes it).
 
     Example: relocate list --json
     """
     rows = health.list_all()
-    echo_json(rows) if as_json else echo_lines(render.project_table(rows, colour()))
+    if as_json:
+        echo_json(rows)
+        return
+    lines = render.project_table(rows, colour())
+    from relocator import trash
+    from relocator.store import Store
+
+    count, size = trash.size(Store())
+    echo_lines([*lines, render.trash_line(count, size)] if count else lines)
 
 
 @app.command(short_help="Show the health of one project, and the command that repairs it.")
@@ -335,6 +363,7 @@ def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
 
 
 cli_scan.register(app)  # scan, excludes
+cli_trash.register(app)  # trash, restore
 
 
 @app.command(short_help="Show PATH's canonical spelling, registry key and sync provider.")

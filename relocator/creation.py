@@ -23,6 +23,8 @@ from relocator.relocation import (
     Notes,
     Outcome,
     Wants,
+    dropped,
+    dropped_note,
     finish_create,
     locked,
     new_row,
@@ -40,13 +42,15 @@ def create(
     *,
     build: bool,
     replaces: Optional[str] = None,
+    why: Optional[str] = None,
 ) -> Outcome:
     """A new store venv for ``project``, linked and registered.
 
     With ``build`` (a venv that existed is being made again: a second machine, a
     wiped store, a venv a tool emptied) it is installed from the project's recipe
     unless the user said ``--no-install``. ``replaces`` names the project's old
-    store venv, retired once the new one is in place.
+    store venv, which goes to the trash once the new one is in place (``why`` says
+    why, for the trash's record); what it had that the new one lacks is named.
     """
     root = project.path
     recipe = recipes.find(root) if build and wants.install else None
@@ -70,10 +74,13 @@ def create(
     if build and recipe is None:
         why = "--no-install" if not wants.install else "no lock file or requirements found"
         notes.append(f"the venv is new and empty ({why}): reinstall the project's packages")
-    if replaces is not None:
-        notes += retire(store, replaces, project.key, root)
     action = f"built from {recipes.describe(recipe)}" if recipe else "created"
-    return Outcome(root, dest, action, row.python, row.provider, tuple(notes))
+    lost: tuple[str, ...] = ()
+    if replaces is not None:
+        lost = dropped(store.venv_path(replaces), dest)
+        notes += dropped_note(lost)
+        notes += retire(store, replaces, project.key, root, why or f"replaced: {action}")
+    return Outcome(root, dest, action, row.python, row.provider, tuple(notes), lost)
 
 
 def copy_for(
@@ -184,6 +191,14 @@ def rebuild(path: str, store: Optional[Store] = None, wants: Optional[Wants] = N
         if state.kind == link.RELOCATED:
             old = os.path.basename(state.target or "")
             store.claim(old, project.key, project.path)
-        done = create(store, registry, project, wants or Wants(), build=True, replaces=old)
+        done = create(
+            store,
+            registry,
+            project,
+            wants or Wants(),
+            build=True,
+            replaces=old,
+            why="replaced by relocate rebuild",
+        )
         kept = trees.keep_bytecode(store, project, done.venv)
         return done._replace(notes=(*recovered.notes, *done.notes, *kept))

@@ -10,14 +10,15 @@ and adopt converge to the same state by the same code. What doctor cannot fix
 from __future__ import annotations
 
 import os
+import shlex
 from typing import Any, NamedTuple, Optional
 
 from relocator import adoption, bundles, bytecode, health, link, platform, resolver, trees, venvs
 from relocator.errors import RelocatorError
-from relocator.journal import pending
+from relocator.journal import Intent, pending
 from relocator.project import find_root
 from relocator.registry import Registry, Row
-from relocator.relocation import Wants, unhide
+from relocator.relocation import Wants, finish_pending, unhide
 from relocator.store import Store
 
 PROBLEM = "problem"  # the status of a finding that is not a project's health word
@@ -67,9 +68,26 @@ def examine(
     with Registry(store.ensure()) as registry:
         rows = registry.all()
         findings = _store(store, rows, fix)
+    known = {row.key for row in rows}
+    findings += [_interrupted(store, i, fix) for i in pending(store) if i["key"] not in known]
     for row in rows:
         findings += _project(store, row, fix, wants)
-    return findings + _service(store)
+    return findings + _trash(store) + _service(store)
+
+
+def _trash(store: Store) -> list[Finding]:
+    """What the trash holds (a report, never a problem)."""
+    from relocator import trash
+
+    count, size = trash.size(store)
+    if not count:
+        return []
+    days = trash.retention_days()
+    message = (
+        f"the trash holds {count} entr{'y' if count == 1 else 'ies'}, {size / 1e6:.1f} MB, each "
+        f"kept {days:g} days (relocate trash lists them)"
+    )
+    return [Finding(None, "trash", health.OK, message)]
 
 
 def _service(store: Store) -> list[Finding]:
@@ -111,11 +129,7 @@ def _one(store: Store, path: str, fix: bool, wants: Wants) -> list[Finding]:
 
 
 def _project(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
-    found: list[Finding] = []
-    if pending(store, row.key):
-        message = "an interrupted relocate left work to finish"
-        interrupted = Finding(row.path, "journal", PROBLEM, message)
-        found.append(_fixing(store, interrupted, fix=fix, wants=wants))
+    found = [_interrupted(store, intent, fix) for intent in pending(store, row.key)]
     status, cause = health.diagnose(store, row)
     if status == health.PROJECT_MISSING:
         message = f"{_WHAT[status]}; {health.hint(status, cause, row.path)}"
@@ -129,6 +143,20 @@ def _project(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
     found += _marks(store, row.path, row.venv, fix)
     found += _trees(store, row, fix, wants)
     return found or [Finding(row.path, "link", health.OK, "relocated and working")]
+
+
+def _interrupted(store: Store, intent: Intent, fix: bool) -> Finding:
+    """A pending journal record: work a killed relocate left; --fix finishes it forward
+    where it is whole and moved, else rolls it back (never a new adopt on top)."""
+    message = f"an interrupted {intent.op} ({intent.step}) left work to finish"
+    if not fix:
+        return Finding(intent["project"], "journal", PROBLEM, f"{message} (--fix finishes it)")
+    try:
+        notes = finish_pending(store, intent)
+    except RelocatorError as e:
+        return Finding(intent["project"], "journal", PROBLEM, f"{message}; the fix failed: {e}")
+    said = "; ".join(notes) or "nothing was left to do"
+    return Finding(intent["project"], "journal", PROBLEM, f"{message}; fixed: {said}", True)
 
 
 def _cause(cause: str, project: str) -> str:
@@ -148,6 +176,12 @@ def _fixing(
     except RelocatorError as e:
         return found._replace(message=f"{found.message}; the fix failed: {e}")
     what = what or f".venv {done.action}"
+    if done.dropped:  # a working venv, but not what the user had: not called fixed
+        return found._replace(
+            message=f"{found.message}; fixed: {what}, but it lacks {', '.join(done.dropped)}, "
+            "which the venv it replaced had; that one is in the trash (relocate restore "
+            f"{shlex.quote(project)} puts it back)"
+        )
     return found._replace(message=f"{found.message}; fixed: {what}", fixed=True)
 
 

@@ -128,7 +128,7 @@ def _let_go(
     store venv it replaced go (unregistered first: a kill leaves an orphan for gc)."""
     root = project.path
     registry.remove(project.key)
-    notes = retire(store, name, project.key, root)
+    notes = retire(store, name, project.key, root, f"ejected: the project's .venv leads to {venv}")
     hop = os.path.join(root, link.HOP)
     if os.path.islink(hop):
         os.unlink(hop)

@@ -22,26 +22,30 @@ processes are looked at once, in one pass for all candidates, before the first o
 process that starts from a venv later in the run is not seen.
 
 A venv goes in this order, so that a kill at any instant leaves at worst an orphan that
-the next gc removes:
+the next gc takes:
 
 1. its registry row, when the row names it: no command takes it for the project any
    more (killed here: the venv and its owner record remain, a candidate as before);
-2. a rename into ``<store>/tmp/<name>.gc-<pid>-<random>`` (the same volume: atomic), so
-   that no half-deleted venv is ever left at a venv's name (killed here: an owner record
-   without a venv, a candidate, and a tree that gc removes once ``<pid>`` is dead);
-3. its owner record;
-4. the tree, by :meth:`Store.discard` (only inside the store, never through a symlink).
+2. a rename into the store's trash (:mod:`relocator.trash`), journaled, its owner record
+   dropped once the trash's record says what it was (killed here: the next settling of
+   the journal finishes it).
+
+Nothing a project used is deleted here: it stays in the trash, restorable, for
+:func:`relocator.trash.retention_days`; then a later gc deletes it (the trash's sweep,
+or all of it with ``empty_trash``). Records and rows of venvs that are not there hold
+nothing to keep and are deleted.
 """
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import os
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from relocator import bundles, faults, link, venvs
+from relocator import bundles, evidence, faults, link, venvs
 from relocator.errors import Busy, RelocatorError
+from relocator.files import is_under
 from relocator.journal import pending
 from relocator.registry import Registry, Row
 from relocator.store import Store, alive
@@ -52,7 +56,7 @@ if TYPE_CHECKING:
 VENV = "venv"  # a store venv
 ROW = "row"  # a registry row whose venv is not in the store
 RECORD = "record"  # an owner record whose venv is not in the store (and no row)
-LEFTOVER = "leftover"  # a venv a killed gc had set aside in the store's tmp folder
+LEFTOVER = "leftover"  # a venv a killed gc of an older relocate had set aside in tmp/
 TREES = "trees"  # a project's bundle of trees (``adopt --trees``) whose project is gone
 _ASIDE = re.compile(r"(?P<venv>.+)\.gc-(?P<pid>\d+)-[0-9a-f]+")
 _SHOWN_USERS = 3
@@ -77,9 +81,10 @@ class _Report:
     def __init__(self) -> None:
         self.removed: list[dict[str, Any]] = []
         self.spared: list[dict[str, Any]] = []
+        self.swept: list[dict[str, Any]] = []
 
-    def remove(self, what: Candidate, size: int) -> None:
-        self.removed.append({**self._entry(what), "bytes": size})
+    def remove(self, what: Candidate, size: int, trash_id: Optional[str] = None) -> None:
+        self.removed.append({**self._entry(what), "bytes": size, "trash_id": trash_id})
 
     def spare(self, what: Candidate, reason: str) -> None:
         self.spared.append(self._entry(what._replace(reason=reason)))
@@ -93,24 +98,35 @@ class _Report:
         def order(entry: dict[str, Any]) -> tuple[str, str]:
             return (entry["project"] or "", entry["venv"] or "")
 
+        leftovers = sum(int(e["bytes"]) for e in self.removed if e["kind"] == LEFTOVER)
         return {
             "removed": sorted(self.removed, key=order),
             "spared": sorted(self.spared, key=order),
-            "bytes_freed": sum(int(entry["bytes"]) for entry in self.removed),
+            "swept": self.swept,
+            "bytes_freed": leftovers + sum(int(entry["bytes"]) for entry in self.swept),
         }
 
 
 def collect(
-    store: Optional[Store] = None, *, dry_run: bool = False, force: bool = False
+    store: Optional[Store] = None,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    empty_trash: bool = False,
 ) -> dict[str, Any]:
-    """Remove what no project uses; return ``{removed, spared, bytes_freed}``.
+    """Retire what no project uses; return ``{removed, spared, swept, bytes_freed}``.
 
     ``removed`` and ``spared`` hold ``{kind, venv, project, reason}`` (``removed`` also
-    ``bytes``); ``kind`` is ``venv``, ``row``, ``record`` or ``leftover`` (whose project is
-    None). ``dry_run`` decides exactly as a run would (locks, processes and all) and deletes
-    nothing: ``removed`` and ``bytes_freed`` then say what a run would remove and free.
-    ``force`` removes venvs that live processes use (still only inside the store).
+    ``bytes`` and ``trash_id``: where in the trash it went, None for a row or a record);
+    ``kind`` is ``venv``, ``trees``, ``row``, ``record`` or ``leftover`` (whose project is
+    None). ``swept`` holds the trash entries deleted for good (past their age; all with
+    ``empty_trash``), and ``bytes_freed`` what that freed. ``dry_run`` decides exactly as a
+    run would (locks, processes and all) and changes nothing: the result then says what a
+    run would do. ``force`` retires venvs that live processes use (still only inside the
+    store).
     """
+    from relocator import trash
+
     store = store or Store()
     report = _Report()
     if not os.path.isdir(store.root):
@@ -118,6 +134,7 @@ def collect(
     store.ensure()
     if not dry_run:
         store.sweep()
+        _settle_trash_moves(store)
     _leftovers(store, report, dry_run=dry_run)
     with Registry(store) as registry:
         candidates = _plan(store, registry, report)
@@ -125,7 +142,23 @@ def collect(
         for candidate in candidates:
             used = users.get(candidate.venv, [])
             _settle(store, registry, candidate, used, report, dry_run=dry_run)
+    swept = trash.sweep(store, everything=empty_trash, dry_run=dry_run)
+    report.swept = [{k: e.data()[k] for k in _SWEPT} for e in swept]
     return report.data()
+
+
+_SWEPT = ("id", "kind", "project", "name", "why", "when", "bytes")
+
+
+def _settle_trash_moves(store: Store) -> None:
+    """Finish (or forget) moves into the trash that a killed relocate left: gc's own, and
+    any other's, before gc decides what else goes."""
+    from relocator.relocation import finish_pending
+
+    for intent in pending(store):
+        if intent.op == "trash":
+            with contextlib.suppress(Busy):  # its project's relocate settles it
+                finish_pending(store, intent)
 
 
 # -- deciding ------------------------------------------------------------------------------
@@ -144,7 +177,7 @@ def _plan(store: Store, registry: Registry, report: _Report) -> list[Candidate]:
             why = "no owner record (none, or none it can read): relocate cannot tell whose it is"
             report.spare(Candidate(VENV, name, "", "", ""), why)
             continue
-        verdict = _verdict(store, name, owner[1])
+        verdict = _verdict(store, name, owner)
         candidate = _venv_candidate(name, owner, verdict)
         if verdict.goes:
             found.append(candidate)
@@ -160,7 +193,7 @@ def _plan(store: Store, registry: Registry, report: _Report) -> list[Candidate]:
     for bundle, record in bundles.owners(store):
         key, path = record.get("key"), record.get("path")
         if isinstance(key, str) and isinstance(path, str) and os.path.isabs(path):
-            verdict = _bundle_verdict(store, bundle, path)
+            verdict = _bundle_verdict(store, bundle, path, record.get("volume"))
             candidate = Candidate(TREES, bundle, key, path, verdict.reason)
             if verdict.goes:
                 found.append(candidate)
@@ -169,7 +202,7 @@ def _plan(store: Store, registry: Registry, report: _Report) -> list[Candidate]:
     return found
 
 
-def _bundle_verdict(store: Store, bundle: str, project: str) -> Verdict:
+def _bundle_verdict(store: Store, bundle: str, project: str, volume: object) -> Verdict:
     """A project's trees go with the project (by the rule of venvs); never while
     the project is there, even if it no longer links to them (eject takes them back)."""
     there = _there(project)
@@ -177,13 +210,14 @@ def _bundle_verdict(store: Store, bundle: str, project: str) -> Verdict:
         return Verdict(False, f"cannot tell whether its project {project} is there")
     if there:
         return Verdict(False, "")
-    return _gone(project, bundles.path(store, bundle))
+    hops = tuple(t + link.NOSYNC for t in link.TREES)
+    return _gone(project, bundles.path(store, bundle), volume, hops)
 
 
-def _venv_candidate(name: str, owner: tuple[str, str], verdict: Verdict) -> Candidate:
-    project = owner[1]
+def _venv_candidate(name: str, owner: Owner, verdict: Verdict) -> Candidate:
+    project = owner.path
     aliases = tuple(os.path.join(project, n) for n in link.NAMES) if verdict.gone else ()
-    return Candidate(VENV, name, owner[0], project, verdict.reason, aliases)
+    return Candidate(VENV, name, owner.key, project, verdict.reason, aliases)
 
 
 def _row_candidate(store: Store, row: Row) -> Candidate:
@@ -191,55 +225,60 @@ def _row_candidate(store: Store, row: Row) -> Candidate:
     return Candidate(ROW, row.venv, row.key, row.path, why)
 
 
-def _record_candidate(store: Store, name: str, owner: tuple[str, str]) -> Candidate:
+def _record_candidate(store: Store, name: str, owner: Owner) -> Candidate:
     why = f"an owner record whose venv {store.venv_path(name)} is not in the store"
-    return Candidate(RECORD, name, owner[0], owner[1], why)
+    return Candidate(RECORD, name, owner.key, owner.path, why)
 
 
-def _owner(store: Store, name: str, row: Optional[Row]) -> Optional[tuple[str, str]]:
-    """(key, project path) of the project store venv ``name`` belongs to: its owner record's,
-    else its registry row's; None when neither says (or the record is not well-formed)."""
+class Owner(NamedTuple):
+    key: str
+    path: str
+    volume: object  # what :func:`relocator.evidence.volume` recorded at adopt (or None)
+
+
+def _owner(store: Store, name: str, row: Optional[Row]) -> Optional[Owner]:
+    """The project store venv ``name`` belongs to: its owner record's, else its registry
+    row's; None when neither says (or the record is not well-formed)."""
     if os.path.lexists(store.owner_path(name)):
         record = store.read_owner(name) or {}
         key, path = record.get("key"), record.get("path")
         if isinstance(key, str) and isinstance(path, str) and os.path.isabs(path):
-            return key, path
+            return Owner(key, path, record.get("volume"))
         return None
-    return (row.key, row.path) if row is not None else None
+    return Owner(row.key, row.path, None) if row is not None else None
 
 
-def _verdict(store: Store, name: str, project: str) -> Verdict:
-    """Whether store venv ``name`` of ``project`` goes, and why (or why not)."""
-    venv = store.venv_path(name)
+def _verdict(store: Store, name: str, owner: Owner) -> Verdict:
+    """Whether store venv ``name`` of ``owner``'s project goes, and why (or why not)."""
+    venv, project = store.venv_path(name), owner.path
     if os.path.islink(venv):
         return Verdict(False, f"{venv} is a symlink, not a venv relocate made; it is left alone")
     there = _there(project)
     if there is None:
         return Verdict(False, f"cannot tell whether its project {project} is there")
-    return _linked(store, venv, project) if there else _gone(project, venv)
+    if there:
+        return _linked(store, venv, project)
+    return _gone(project, venv, owner.volume, (link.HOP,))
 
 
-def _gone(project: str, venv: str) -> Verdict:
-    """A project that is not there is gone only when the folder that held it can be read,
-    and no folder beside it links to the venv (a project renamed in place, not adopted
-    at its new name yet, still uses it)."""
+def _gone(project: str, target: str, volume: object, hops: tuple[str, ...]) -> Verdict:
+    """A project that is not there is gone only on proof (:func:`evidence.presence`: its
+    volume is here, the folder that held it can be read), and when no folder beside it
+    reaches ``target`` through one of ``hops`` (a project renamed in place, not adopted at
+    its new name yet, still uses its venv and its trees)."""
+    state, why = evidence.presence(project, volume)
+    if state != evidence.GONE:
+        return Verdict(False, why)
     parent = os.path.dirname(project)
-    real = os.path.realpath(venv)
-    try:
-        with os.scandir(parent) as entries:
-            siblings = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return Verdict(
-            False,
-            f"its project {project} is not there, nor is its folder {parent} (or it cannot "
-            "be read): an unmounted volume, or a sync root that is not present?",
-        )
+    real = os.path.realpath(target)
+    with os.scandir(parent) as entries:
+        siblings = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
     for sibling in siblings:
-        if os.path.realpath(os.path.join(sibling, link.HOP)) == real:
+        if any(is_under(os.path.realpath(os.path.join(sibling, h)), real) for h in hops):
             return Verdict(
                 False, f"its project moved to {sibling}? relocate adopt {sibling} takes it along"
             )
-    return Verdict(True, f"its project {project} is gone", gone=True)
+    return Verdict(True, why, gone=True)
 
 
 def _linked(store: Store, venv: str, project: str) -> Verdict:
@@ -338,23 +377,23 @@ def _recheck(store: Store, registry: Registry, candidate: Candidate) -> Optional
         record = bundles.read_owner(store, name)
         if record is None or record.get("key") != key:
             return None
-        verdict = _bundle_verdict(store, name, candidate.project)
+        verdict = _bundle_verdict(store, name, candidate.project, record.get("volume"))
         return verdict if verdict.goes or verdict.reason else None
     absent = _there(store.venv_path(name)) is False
     if candidate.kind == VENV:
         if absent:  # removed meanwhile (by another gc)
             return None
         owner = _owner(store, name, registry.by_venv(name))
-        if owner is None or owner[0] != key:
+        if owner is None or owner.key != key:
             return Verdict(False, "its owner changed while gc ran; the next gc decides again")
-        verdict = _verdict(store, name, owner[1])
+        verdict = _verdict(store, name, owner)
         return verdict if verdict.goes or verdict.reason else None
     if candidate.kind == ROW:
         row = registry.get(key)
         still = row is not None and row.venv == name and absent
     else:
         owner = _owner(store, name, None)
-        still = owner is not None and owner[0] == key and absent and not registry.by_venv(name)
+        still = owner is not None and owner.key == key and absent and not registry.by_venv(name)
     return Verdict(True, candidate.reason) if still else None
 
 
@@ -379,63 +418,58 @@ def _remove(
         report.remove(candidate, size)
         return
     try:
-        _delete(store, registry, candidate)
+        entry = _delete(store, registry, candidate)
     except (OSError, RelocatorError) as e:
         what = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.filename else str(e)
         report.spare(candidate, f"could not remove it ({what}); the next relocate gc tries again")
         return
-    report.remove(candidate, size)
+    report.remove(candidate, size, entry)
 
 
-def _delete(store: Store, registry: Registry, candidate: Candidate) -> None:
-    """Row, rename aside, owner record, tree: the order the module docstring explains."""
+def _delete(store: Store, registry: Registry, candidate: Candidate) -> Optional[str]:
+    """Row, then the venv (or bundle) into the trash with its owner record; a row or a
+    record of a venv that is not there is just dropped. Returns the trash entry's id."""
+    from relocator import trash
+
     name, key = candidate.venv, candidate.key
-    if candidate.kind == TREES:  # aside first, then the record, then the tree: as for a venv
-        aside = _set_aside(store, bundles.path(store, name))
-        bundles.discard(store, name)
-        if os.path.lexists(aside):
-            store.discard(aside)
-        return
+    if candidate.kind == TREES:
+        entry = trash.put(
+            store,
+            bundles.path(store, name),
+            kind=trash.TREES,
+            key=key,
+            project=candidate.project,
+            name=name,
+            why=f"relocate gc: {candidate.reason}",
+            owner=os.path.join(store.trees, name + ".json"),
+        )
+        return entry.id
     row = registry.get(key)
     if row is not None and row.venv == name:
         registry.remove(key)
     faults.point("gc:unregistered")
-    doomed = _set_aside(store, store.venv_path(name)) if candidate.kind == VENV else None
-    faults.point("gc:aside")
+    if candidate.kind == VENV:
+        entry = trash.put(
+            store,
+            store.venv_path(name),
+            kind=trash.VENV,
+            key=key,
+            project=candidate.project,
+            name=name,
+            why=f"relocate gc: {candidate.reason}",
+            owner=store.owner_path(name),
+        )
+        return entry.id
     record = store.read_owner(name)
     if record is None or record.get("key") == key:
         store.remove_owner(name)
     faults.point("gc:unowned")
-    if doomed is not None:
-        store.discard(doomed)
-
-
-def _set_aside(store: Store, venv: str) -> str:
-    """Rename ``venv`` into the store's tmp folder under a name of this gc's; return it.
-
-    Where that cannot be (``tmp`` is a symlink, which a rename would go through, or on
-    another volume than ``venvs``) it is deleted where it is: its row is gone by then, so a
-    half-deleted venv is an orphan the next gc removes.
-    """
-    import secrets
-
-    doomed = os.path.join(store.tmp, f"{os.path.basename(venv)}.gc-{os.getpid()}-")
-    doomed += secrets.token_hex(4)
-    os.makedirs(store.tmp, exist_ok=True)
-    if os.path.islink(store.tmp):
-        return venv
-    try:
-        os.rename(venv, doomed)
-    except OSError as e:
-        if e.errno != errno.EXDEV:
-            raise
-        return venv
-    return doomed
+    return None
 
 
 def _leftovers(store: Store, report: _Report, *, dry_run: bool) -> None:
-    """Remove what killed gc runs set aside in the store's tmp folder (never through a
-    symlink in its place)."""
+    """Remove what killed gc runs of an older relocate set aside in the store's tmp folder
+    (it had dropped their rows and records already; never through a symlink)."""
     try:
         names = [] if os.path.islink(store.tmp) else sorted(os.listdir(store.tmp))
     except OSError:

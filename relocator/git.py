@@ -1,4 +1,5 @@
-"""Git: keeping the link out of ``git status`` through ``.git/info/exclude``.
+"""Git: keeping the link out of ``git status`` through ``.git/info/exclude``, and telling
+whether the repository tracks what relocator would act on (:func:`tracked`).
 
 relocator never edits the user's ``.gitignore``; it adds the link names in a
 marked block of the repository's ``info/exclude`` and removes only that block:
@@ -275,3 +276,39 @@ def _rewrite(
     out.extend(lines[previous:])
     text = b"".join(out)
     return text[:-1] if at_end_bare and text.endswith(b"\n") else text
+
+
+# -- what the repository tracks ------------------------------------------------------------
+
+
+def tracked(root: str, names: list[str]) -> Optional[list[str]]:
+    """The paths of ``root``'s entries ``names`` (and below them) that git tracks: ``[]``
+    outside a git work tree; None when it cannot be told (no git, or git refused).
+
+    git reads the index; the repository's own configuration cannot make it run a program
+    here (``core.fsmonitor`` is turned off on the command line, nothing else ``ls-files``
+    reads starts one).
+    """
+    import shutil
+    import subprocess
+
+    try:
+        if _locate(root) is None:
+            return []
+    except _Skip:
+        return None
+    git = shutil.which("git")
+    if git is None:
+        return None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
+    cmd = [git, "-c", "core.fsmonitor=false", "ls-files", "-z", "--cached", "--", *names]
+    try:
+        result = subprocess.run(
+            cmd, cwd=root, env=env, capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    return [os.fsdecode(p) for p in result.stdout.split(b"\0") if p]

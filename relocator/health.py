@@ -12,6 +12,8 @@ from typing import Any, Optional
 
 from relocator import bundles, bytecode, link, resolver, trees, venvs
 from relocator.errors import NotFound
+from relocator.files import is_under
+from relocator.journal import Intent, pending
 from relocator.project import start_folder
 from relocator.registry import Registry, Row
 from relocator.store import Store
@@ -23,8 +25,10 @@ LINK_REPLACED = "link-replaced"  # a real .venv came back (`poetry env use`, `rm
 VENV_MISSING = "venv-missing"  # the store venv is gone (a wiped store, `hatch env remove`)
 VENV_EMPTIED = "venv-emptied"  # a tool cleared it through the link (`python -m venv --clear`)
 INTERPRETER_MISSING = "interpreter-missing"  # its base Python was removed or upgraded
+INTERRUPTED = "interrupted"  # a move of relocate's was killed half-way: the journal says so
 STATUSES = (
     OK,
+    INTERRUPTED,
     PROJECT_MISSING,
     LINK_MISSING,
     LINK_REPLACED,
@@ -34,9 +38,11 @@ STATUSES = (
 )
 UV_CENTRAL = "uv-central-env"  # the cause of a link-replaced: uv's centralized-project-envs
 NOT_A_VENV = "not-a-venv"  # the cause of a link-replaced: .venv leads to no venv
+BROKEN_LINK = "broken-link"  # the cause of a link-replaced: a dead link relocator did not make
 
 #: What to do, for each state ({project} is the project's path).
 HINTS = {
+    INTERRUPTED: "relocate doctor --fix finishes it (or rolls back what never became usable)",
     PROJECT_MISSING: "moved? relocate adopt NEWPATH takes the venv along; "
     "deleted? relocate gc removes its venv",
     LINK_MISSING: "relocate adopt {project} links the venv again",
@@ -49,6 +55,9 @@ HINTS = {
     NOT_A_VENV: "what {project}/.venv leads to is no venv (a file, or a sync client's "
     "conflict copy at .venv.nosync): move it away, then relocate adopt {project} links "
     "the venv again",
+    BROKEN_LINK: "{project}/.venv is a symlink that leads nowhere and is not relocator's (a "
+    "loop, or a link made by hand): remove it, then relocate adopt {project} links the venv "
+    "again",
     UV_CENTRAL: "uv's centralized-project-envs preview replaced the link: keep it off for this "
     "project (export UV_PROJECT_ENVIRONMENT=.venv, or drop it from UV_PREVIEW_FEATURES or "
     "preview-features), then relocate adopt {project} moves uv's env into the store",
@@ -72,6 +81,8 @@ def venv_condition(store: Store, name: str) -> str:
 def link_cause(state: link.LinkState) -> Optional[str]:
     """What replaced relocator's link, when it can tell."""
     target = state.target or ""
+    if state.kind == link.BROKEN:
+        return BROKEN_LINK
     if state.kind == link.FOREIGN and link.uv_central(target):
         return UV_CENTRAL
     if state.kind in (link.FOREIGN, link.FILE, link.NOT_VENV) and not link.is_venv(target):
@@ -97,13 +108,19 @@ def hint(status: str, cause: Optional[str], project: str) -> Optional[str]:
     return text.replace("{project}", shlex.quote(project)) if text else None
 
 
-def report(store: Store, row: Row, index: Optional[dict[str, str]] = None) -> dict[str, Any]:
-    """One project's row of ``list`` and ``status``; ``index`` is :func:`bundles.index`
-    when the caller has read it already."""
+def report(
+    store: Store,
+    row: Row,
+    index: Optional[dict[str, str]] = None,
+    busy: Optional[set[str]] = None,
+) -> dict[str, Any]:
+    """One project's row of ``list`` and ``status``; ``index`` is :func:`bundles.index` and
+    ``busy`` the keys with pending journal records, when the caller has read them already."""
     bundle = (index if index is not None else bundles.index(store)).get(row.key)
     venv = store.venv_path(row.venv)
     files, size = venvs.usage(venv)
-    status, cause = diagnose(store, row)
+    busy = busy if busy is not None else {i["key"] for i in pending(store)}
+    status, cause = (INTERRUPTED, None) if row.key in busy else diagnose(store, row)
     return {
         "project": row.path,
         "venv": venv,
@@ -120,12 +137,45 @@ def report(store: Store, row: Row, index: Optional[dict[str, str]] = None) -> di
 
 
 def list_all(store: Optional[Store] = None) -> list[dict[str, Any]]:
+    """Every registered project's report, then one for each project that is not registered
+    and has interrupted work in the journal (a first adopt killed half-way)."""
     store = store or Store()
     if not os.path.isdir(store.root):
         return []
     with Registry(store.ensure()) as registry:
         index = bundles.index(store)  # read once for every row
-        return [report(store, row, index) for row in registry.all()]
+        intents = pending(store)
+        busy = {i["key"] for i in intents}
+        rows = registry.all()
+        found = [report(store, row, index, busy) for row in rows]
+    known = {row.key for row in rows}
+    return found + [unfinished(store, i) for i in _by_project(intents) if i["key"] not in known]
+
+
+def _by_project(intents: list[Intent]) -> list[Intent]:
+    """The oldest intent of each project."""
+    first: dict[str, Intent] = {}
+    for intent in intents:
+        first.setdefault(intent["key"], intent)
+    return list(first.values())
+
+
+def unfinished(store: Store, intent: Intent) -> dict[str, Any]:
+    """The report of a project that is not registered and whose ``intent`` is pending."""
+    what = f"an interrupted {intent.op} ({intent.step})"
+    return {
+        "project": intent["project"],
+        "venv": None,
+        "python": None,
+        "provider": None,
+        "status": INTERRUPTED,
+        "cause": what,
+        "hint": HINTS[INTERRUPTED],
+        "files": 0,
+        "bytes": 0,
+        "trees": [],
+        "bytecode": None,
+    }
 
 
 def registered_at_or_above(store: Store, registry: Registry, start: str) -> Optional[Row]:
@@ -152,8 +202,28 @@ def status(path: str, store: Optional[Store] = None) -> dict[str, Any]:
         with Registry(store.ensure()) as registry:
             row = registered_at_or_above(store, registry, start)
             if row is not None:
-                return report(store, row)
+                return _shipped(report(store, row))
+        for intent in _by_project(pending(store)):
+            if is_under(start, intent["project"]):
+                return unfinished(store, intent)
     raise NotFound(_unregistered(store, start))
+
+
+def _shipped(found: dict[str, Any]) -> dict[str, Any]:
+    """``status`` also says when git tracks ``.venv`` files: a branch that tracks them
+    replaces the link when it is checked out (the hook activates only through the store,
+    but tools that read ``.venv`` would run the branch's files)."""
+    from relocator import git
+
+    tracked = git.tracked(found["project"], [link.LINK, link.HOP]) or []
+    found["tracked"] = tracked
+    if tracked:
+        more = f" and {len(tracked) - 1} more" if len(tracked) > 1 else ""
+        found["warning"] = (
+            f"git tracks {tracked[0]}{more}: checking out what tracks it replaces the link; "
+            f"git rm -r --cached {link.LINK} on that branch stops it"
+        )
+    return found
 
 
 def _unregistered(store: Store, start: str) -> str:

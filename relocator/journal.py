@@ -1,8 +1,9 @@
 """Intent records: what a move set out to do, and how far it got.
 
 Written into the store before the first step and advanced after each, so that
-an interrupted adopt, eject or create can be finished (or, where nothing
-became usable, rolled back) by the next relocate that takes the project's lock.
+an interrupted adopt, eject, create, move into the trash or restore can be
+finished (or, where nothing became usable, rolled back) by the next relocate
+that takes the project's lock.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from relocator.files import read_record, write_record
 from relocator.link import TREES
 from relocator.store import Store
 
-OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree")
+OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree", "trash", "restore")
 #: Fields every record carries, all strings: the rest depends on the operation.
 REQUIRED = ("op", "key", "project", "venv", "step")
 

@@ -8,9 +8,12 @@ receives the project sees ``.venv`` dangling and can repair it by creating
 its own ``.venv.nosync`` without changing anything that syncs.
 
 The rule that protects what sits at these two names lives here: relocator
-replaces only a symlink of its own (one leading into the store, or to the
-other name) or a dead one. A folder, a file, or a link to something that
-exists elsewhere is never replaced.
+replaces only a symlink of its own: one leading into the store, or one of
+relocator's shape that leads nowhere (``.venv -> .venv.nosync``, or a hop to
+an absolute ``.../venvs/<name>``: another machine's store, a wiped one). A
+folder, a file, a link to something that exists elsewhere, and a dead link of
+any other shape (a loop, a link the user made to a folder since removed) are
+never replaced: relocator did not make them, so it does not act on them.
 
 A project whose venv was a folder of another name (``venv``, ``env``: ``relocate
 adopt --name venv``) keeps that name as an *alias*, ``venv -> .venv``: relative,
@@ -39,7 +42,9 @@ UV_ENVIRONMENTS = "environments-v2"  # uv's cache folder of centralized project 
 
 ABSENT = "absent"  # no .venv
 RELOCATED = "relocated"  # resolves to the root of a store venv that is there
-DANGLING = "dangling"  # leads nowhere: a missing hop, another machine's store, a wiped store
+DANGLING = "dangling"  # relocator's shape, leading nowhere: a missing hop, another
+# machine's store, a wiped store
+BROKEN = "broken"  # a link that leads nowhere (or round in a loop) and is not relocator's
 IN_PROJECT = "in-project"  # a real venv inside the project (.venv, or what .venv links to)
 NOT_VENV = "not-a-venv"  # a real folder without pyvenv.cfg
 FILE = "file"  # a regular file (or a pipe, a socket...)
@@ -63,7 +68,7 @@ def inspect(root: str, store_venvs: str) -> LinkState:
     if is_store_venv(real, store_venvs):
         return LinkState(RELOCATED if os.path.isdir(real) else DANGLING, real)
     if not os.path.exists(link):  # leads nowhere, or round in a loop
-        return LinkState(DANGLING, real)
+        return LinkState(DANGLING if dead_ours(root, LINK) else BROKEN, real)
     inside = real.startswith(root.rstrip("/") + "/")
     if inside and is_venv(real):
         return LinkState(IN_PROJECT, real)
@@ -171,23 +176,47 @@ def _replaceable(path: str, root: str, store_venvs: str) -> bool:
 
 def replaceable(path: str, root: str, name: str, ours: Callable[[str], bool]) -> bool:
     """Whether ``path``, the link ``root/name`` or its hop, may be replaced: a symlink to
-    the other of the two names (or a loop between them), to what ``ours`` says is
-    relocator's (given the real path), or to nothing."""
+    what ``ours`` says is relocator's (given the real path), ``name -> name.nosync``, or a
+    hop of relocator's shape that leads nowhere (:func:`dead_ours`)."""
     if not os.path.islink(path):
         return False
-    real = os.path.realpath(path)
-    if real in (os.path.join(root, name), os.path.join(root, name + NOSYNC)):
+    hop = path.endswith(NOSYNC)
+    if not hop and _reads(path) == name + NOSYNC:  # the shape itself; its hop is judged alone
         return True
-    return ours(real) or not os.path.exists(path)
+    if os.path.exists(path):
+        return ours(os.path.realpath(path))
+    return dead_ours(root, name, hop=hop)
 
 
-def create(root: str, venv: str, store_venvs: str) -> None:
+def dead_ours(root: str, name: str, *, hop: bool = False) -> bool:
+    """Whether the dead link ``root/name`` (``hop``: ``root/name.nosync``) has relocator's
+    shape: ``name -> name.nosync`` whose hop is absent or itself of that shape; a hop to an
+    absolute path in a store's ``venvs/`` (a venv) or ``trees/<bundle>/`` (a tree)."""
+    if hop:
+        target = _reads(os.path.join(root, name + NOSYNC))
+        if target is None or not os.path.isabs(target) or os.path.exists(target):
+            return False
+        parent = os.path.dirname(os.path.normpath(target))
+        return (
+            os.path.basename(parent) == "venvs"
+            if name == LINK
+            else os.path.basename(os.path.dirname(parent)) == "trees"
+        )
+    if _reads(os.path.join(root, name)) != name + NOSYNC:
+        return False
+    hop_path = os.path.join(root, name + NOSYNC)
+    return not os.path.lexists(hop_path) or dead_ours(root, name, hop=True)
+
+
+def create(root: str, venv: str, store_venvs: str, *, moved_from: Optional[str] = None) -> None:
     """Point ``root/.venv`` at ``venv`` through ``.venv.nosync``; each name replaced atomically.
 
     Raises :class:`RelocatorError` (changing nothing) when either name holds something
-    that is not relocator's own link or a dead one.
+    that is not relocator's own link or a dead one of its shape; ``moved_from`` is where
+    the venv was before it moved into the store (a ``.venv -> venv`` that led there is
+    replaced too).
     """
-    reason = problem(root, store_venvs)
+    reason = problem(root, store_venvs, moving_away=moved_from)
     if reason:
         raise RelocatorError(reason)
     for name in os.listdir(root):  # temporary links of a run that was killed

@@ -17,7 +17,7 @@ import os
 import time
 from typing import Any
 
-from relocator import link, resolver, rewrite, venvs
+from relocator import bundles, evidence, link, resolver, rewrite, venvs
 from relocator.git import add_git_exclude
 from relocator.registry import Registry, Row
 from relocator.relocation import Notes, notes_of
@@ -25,10 +25,15 @@ from relocator.store import Store
 
 
 def moved_away(store: Store, name: str, owner: dict[str, Any]) -> bool:
-    """Whether the project the owner record of ``name`` names has let go of it."""
+    """Whether the project the owner record of ``name`` names has let go of it: it is
+    gone from its old place (on proof: an unmounted volume does not count, so a copy on
+    another volume gets a venv of its own instead), or that place no longer links to it."""
     old = str(owner.get("path") or "")
-    if not old.startswith("/") or not os.path.lexists(old):
+    if not old.startswith("/"):
         return True
+    presence, _why = evidence.presence(old, owner.get("volume"))
+    if presence != evidence.THERE:
+        return presence == evidence.GONE
     state = link.inspect(old, store.venvs)
     return not (state.kind == link.RELOCATED and os.path.basename(state.target or "") == name)
 
@@ -57,5 +62,16 @@ def follow(
     notes = [f"moved from {old_path}: the venv follows the project"]
     notes += rewrite.relocate_venv(venv, [os.path.join(old_path, link.LINK)])
     notes += rewrite.respell_editables(venv, project, moved_from=old)
+    notes += _bundle_along(store, old, project)
     notes += notes_of(add_git_exclude(project.path))
     return row, notes
+
+
+def _bundle_along(store: Store, old: resolver.Resolved, project: resolver.Resolved) -> Notes:
+    """The old project's trees (``adopt --trees``) follow it too: its bundle's owner record
+    names the new place, so ``.tox`` and ``node_modules`` keep what they held."""
+    bundle = bundles.of(store, old.key)
+    if bundle is None or bundles.of(store, project.key) is not None:
+        return []
+    bundles.write_owner(store, bundle, project)
+    return [f"its trees follow it ({bundles.path(store, bundle)})"]

@@ -330,7 +330,7 @@ class Registry:
                 record = self.store.read_owner(name)
             except RecursionError:  # JSON nested deeper than the parser goes
                 continue
-            row = _row_from_record(name, record)
+            row = row_from_record(name, record)
             if row is not None:
                 rows.append(row)
         # Oldest first: where two records claim one project, the newest wins.
@@ -340,12 +340,13 @@ class Registry:
         return len(rows)
 
 
-def _row_from_record(name: str, record: object) -> Optional[Row]:
-    """The row an owner record describes, or None when it is not a well-formed one."""
+def row_from_record(name: str, record: object) -> Optional[Row]:
+    """The row the owner record of store venv ``name`` describes, or None when it is not
+    a well-formed one."""
     if not isinstance(record, dict):
         return None
     fields = {**record, "venv": name}
-    if set(fields) != set(Row._fields):  # missing or unknown fields
+    if not set(Row._fields) <= set(fields) <= {*Row._fields, "volume"}:  # missing or unknown
         return None
     if not all(_is_path(fields[f]) for f in ("key", "path")) or not _is_text(name):
         return None

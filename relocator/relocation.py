@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Callable, NamedTuple, Optional
 
 from relocator import faults, link, platform, resolver, rewrite, transfer, venvs
-from relocator.errors import NotOwner
+from relocator.errors import NotOwner, RelocatorError
 from relocator.files import read_small
 from relocator.git import add_git_exclude, remove_git_exclude
 from relocator.journal import Intent, pending
@@ -38,6 +38,9 @@ class Outcome(NamedTuple):
     python: Optional[str]
     provider: Optional[str]
     notes: tuple[str, ...] = ()
+    #: Distributions the venv it replaced had and it lacks (a rebuild that could not
+    #: reinstall what was installed by hand); the old venv is in the trash.
+    dropped: tuple[str, ...] = ()
 
 
 class Wants(NamedTuple):
@@ -81,6 +84,19 @@ def locked(
         yield project, registry, recovered
 
 
+def finish_pending(store: Store, intent: Intent) -> Notes:
+    """Settle one pending journal record under its project's lock (the project need not be
+    registered, nor there): what ``doctor --fix`` does for interrupted work."""
+    with store.lock(intent["key"], intent["project"]), Registry(store) as registry:
+        if not any(i.path == intent.path for i in pending(store, intent["key"])):
+            return []  # settled meanwhile
+        try:
+            return resume(store, registry, intent)[1]
+        except NotOwner as e:
+            intent.set_aside(str(e))
+            return [f"set the record aside: {e}"]
+
+
 def new_row(project: resolver.Resolved, name: str, python: Optional[str]) -> Row:
     now = time.time()
     return Row(project.key, project.path, name, python, project.provider, now, now)
@@ -114,16 +130,33 @@ def unhide(venv: str) -> Notes:
     return notes
 
 
+def dropped(old: str, new: str) -> tuple[str, ...]:
+    """The distributions the venv ``old`` has and ``new`` lacks, by name (a count would
+    let the project's own editable install stand in for a package installed by hand)."""
+    return tuple(sorted(venvs.distributions(old) - venvs.distributions(new)))
+
+
+def dropped_note(lost: tuple[str, ...]) -> Notes:
+    if not lost:
+        return []
+    return [
+        f"the new venv lacks {', '.join(lost)}, which the venv it replaced had (installed by "
+        "hand, not in the project's recipe); the old venv is kept in the trash"
+    ]
+
+
 def notes_of(note: Optional[str]) -> Notes:
     return [note] if note else []
 
 
-def retire(store: Store, name: str, key: str, project: str) -> Notes:
-    """Remove the project's replaced store venv ``name``, once its successor is in place.
+def retire(store: Store, name: str, key: str, project: str, why: str) -> Notes:
+    """Move the project's replaced store venv ``name`` to the trash, once its successor is
+    in place; ``why`` says what replaced it.
 
-    A venv a live process uses stays (``relocate gc`` takes it when it is free).
+    A venv a live process uses stays where it is (``relocate gc`` takes it when it is
+    free): renamed, it would break the process's paths.
     """
-    from relocator import processes
+    from relocator import processes, trash
 
     venv = store.venv_path(name)
     if not os.path.lexists(venv):
@@ -136,10 +169,21 @@ def retire(store: Store, name: str, key: str, project: str) -> Notes:
     users = processes.users([venv]).get(venv)
     if users:
         who = f"pid {users[0].pid} ({users[0].name})"
-        return [f"kept the replaced venv {venv}: {who} uses it (relocate gc removes it later)"]
-    store.discard(venv)
-    store.remove_owner(name)
-    return [f"removed the replaced venv {venv}"]
+        return [f"kept the replaced venv {venv}: {who} uses it (relocate gc moves it later)"]
+    try:
+        entry = trash.put(
+            store,
+            venv,
+            kind=trash.VENV,
+            key=key,
+            project=project,
+            name=name,
+            why=why,
+            owner=store.owner_path(name),
+        )
+    except RelocatorError as e:
+        return [f"kept the replaced venv {venv}: {e}"]
+    return [f"the replaced venv is in the trash: relocate restore --id {entry.id} puts it back"]
 
 
 # -- finishing and undoing ----------------------------------------------------------
@@ -175,7 +219,7 @@ def finish_adopt(store: Store, registry: Registry, intent: Intent) -> tuple[Row,
     project = resolver.Resolved(root, intent["key"], resolver.provider(root))
     store.claim(name, project.key, root)
     notes = unhide(where.dest)  # first: Python skips .pth files that carry the flag
-    link.create(root, where.dest, store.venvs)
+    link.create(root, where.dest, store.venvs, moved_from=where.src)
     if os.path.dirname(where.src) == root and link.valid_alias(os.path.basename(where.src)):
         notes += notes_of(link.make_alias(root, os.path.basename(where.src)))  # venv -> .venv
     intent.advance("linked")
@@ -240,6 +284,14 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
         from relocator import trees
 
         return trees.resume(store, intent)
+    if op == "trash":
+        from relocator import trash
+
+        return trash.resume(store, intent)
+    if op == "restore":
+        from relocator import restoring
+
+        return restoring.resume(store, registry, intent)
     if op == "create":
         if intent.step == "begin":
             undo_create(store, intent)

@@ -186,6 +186,15 @@ def _why_keep(store: Store) -> Optional[str]:
             f"it still holds the trees of {_count(len(held), 'project')} ({', '.join(held)}) "
             f"in {store.trees}; `relocate eject PROJECT` puts them back, {AGAIN}"
         )
+    from relocator import trash
+
+    count, size = trash.size(store)
+    if count:
+        return (
+            f"its trash holds {_count(count, 'retired venv or tree')} ({size / 1e6:.1f} MB), "
+            f"restorable for a while (relocate trash lists them); `relocate gc --empty-trash` "
+            f"deletes them, {AGAIN}"
+        )
     venvs = store.venv_names()
     if venvs:
         return (

@@ -96,12 +96,15 @@ def _trees(found: list[dict[str, Any]]) -> str:
 
 def project_status(row: dict[str, Any], colour: bool = False) -> list[str]:
     """``status``: the project's row, its venv, and the command that repairs it."""
-    lines = [project_header(), project_row(row, colour), f"{'':<20} venv: {row['venv']}"]
+    venv = row["venv"] or row.get("cause") or "none"
+    lines = [project_header(), project_row(row, colour), f"{'':<20} venv: {venv}"]
     for tree in row.get("trees") or []:
         state = "" if tree["state"] == "relocated" else f" ({tree['state']})"
         lines.append(f"{'':<20} {tree['name']}{state}: {tree['path']}")
     if row.get("bytecode"):
         lines.append(f"{'':<20} bytecode: {row['bytecode']}")
+    if row.get("warning"):
+        lines.append(f"{'':<20} warning: {row['warning']}")
     if row.get("hint"):
         lines.append(f"{'':<20} to repair: {row['hint']}")
     return lines
@@ -119,20 +122,64 @@ def findings(found: list[Any], colour: bool = False) -> list[str]:
 
 
 def collected(result: dict[str, Any], dry_run: bool) -> list[str]:
-    """``gc``: what went (or would go), what was kept and why, and the room freed."""
-    verb = "would remove" if dry_run else "removed"
+    """``gc``: what went to the trash (or would), what was kept and why, what the trash's
+    sweep deleted for good, and the room freed."""
     lines = []
     for item in result["removed"]:
         what, whose = item["venv"] or "registry row", item["project"] or "no project"
-        lines.append(f"{verb} {what} ({whose}): {item['reason']}")
+        if item["kind"] in ("row", "record", "leftover"):
+            verb = "would remove" if dry_run else "removed"
+        else:
+            verb = "would move to the trash" if dry_run else "moved to the trash"
+        where = f" [{item['trash_id']}]" if item.get("trash_id") else ""
+        lines.append(f"{verb} {what} ({whose}){where}: {item['reason']}")
     for item in result["spared"]:
         what, whose = item["venv"] or "registry row", item["project"] or "no project"
         lines.append(f"kept {what} ({whose}): {item['reason']}")
-    if not result["removed"] and not result["spared"]:
+    for entry in result.get("swept", []):
+        verb = "would delete" if dry_run else "deleted"
+        what = f"{entry['name']} ({entry['project'] or 'no project'})"
+        lines.append(f"{verb} trash entry {entry['id']}, {what}, {entry['bytes'] / 1e6:.1f} MB")
+    if not lines:
         return ["nothing to remove"]
     freed = f"{result['bytes_freed'] / 1e6:.1f} MB {'to free' if dry_run else 'freed'}"
-    lines.append(f"{len(result['removed'])} {verb}, {len(result['spared'])} kept, {freed}")
+    moved = sum(item["kind"] in ("venv", "trees") for item in result["removed"])
+    swept = len(result.get("swept", []))
+    lines.append(
+        f"{moved} {'to move' if dry_run else 'moved'} to the trash, {len(result['spared'])} kept, "
+        f"{swept} trash entr{'y' if swept == 1 else 'ies'} {'to delete' if dry_run else 'deleted'}"
+        f", {freed}"
+    )
     return lines
+
+
+def trash_table(entries: list[Any], days: float, colour: bool = False) -> list[str]:
+    """``trash``: each entry (id, age, size, what and whose), then why it went there."""
+    if not entries:
+        return ["the trash is empty"]
+    now = time.time()
+    lines = [f"{'id':<22} {'age':>6} {'size':>10}  {'what':<8} project"]
+    for e in entries:
+        age = _age(now - e.when)
+        what = e.kind if e.kind != "tree" else f"{e.tree}"
+        lines.append(f"{e.id:<22} {age:>6} {e.bytes / 1e6:>7.1f} MB  {what:<8} {e.project or '?'}")
+        python = f"Python {e.python}, {len(e.packages)} packages; " if e.kind == "venv" else ""
+        left = max(0.0, e.when + days * 86400 - now)
+        lines.append(f"{'':<22} {python}{e.why}; deleted in {_age(left)}")
+    total = sum(e.bytes for e in entries)
+    lines.append(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, {total / 1e6:.1f} MB")
+    lines.append(
+        "relocate restore PATH --id ID puts one back; relocate gc --empty-trash deletes all"
+    )
+    return lines
+
+
+def _age(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"
 
 
 def resolved(found: Any) -> list[str]:
@@ -183,7 +230,17 @@ def service_status(s: dict[str, Any], colour: bool = False) -> list[str]:
     lines.append(f"unit: {shlex.quote(s['unit'])} ({installed})")
     lines += [daemon(d) for d in s["daemons"]]
     lines.append(f"sync daemons: {s['daemons_cpu']:.1f}% CPU in all")
+    lines.append(trash_line(s["trash"]["entries"], s["trash"]["bytes"]))
     return lines
+
+
+def trash_line(count: int, size: int) -> str:
+    """What the trash holds, in one line (``list``, ``service status``)."""
+    if not count:
+        return "trash: empty"
+    return (
+        f"trash: {count} entr{'y' if count == 1 else 'ies'}, {size / 1e6:.1f} MB (relocate trash)"
+    )
 
 
 def daemon(d: dict[str, Any]) -> str:

@@ -3,9 +3,10 @@
 Configuration: ``$RELOCATOR_CONFIG``, else ``service.toml`` in the platformdirs
 config folder; top-level keys ``roots`` (added to the providers' sync roots),
 ``ignore`` (folders left alone), ``quiet`` (seconds; ``$RELOCATOR_SERVICE_QUIET``
-wins), ``mode`` (``auto``, ``events`` or ``poll``) and ``trees`` (what ``relocate
+wins), ``mode`` (``auto``, ``events`` or ``poll``), ``trees`` (what ``relocate
 adopt`` relocates besides the venv when a project's ``[tool.relocator]`` says
-nothing: true, false, or a list of tree names).
+nothing: true, false, or a list of tree names) and ``trash_days`` (how long the
+trash keeps what relocator retired; ``$RELOCATOR_TRASH_DAYS`` wins).
 
 Opting out: a ``.relocator-ignore`` file in a project, or in any folder above it
 up to its root, or the project under a folder of the config's ``ignore`` list.
@@ -33,6 +34,7 @@ class Config(NamedTuple):
     quiet: float = DEFAULT_QUIET
     mode: str = "auto"
     trees: object = None  # relocate adopt's --trees when a project says nothing (trees.parse)
+    trash_days: float = 14.0  # how long the trash keeps what relocator retired
 
 
 def config_path() -> str:
@@ -87,12 +89,13 @@ def load_config(path: Optional[str] = None) -> Config:
 
         trees.parse(found, path)
     roots, ignore = _folders(data, "roots", path), _folders(data, "ignore", path)
-    return Config(roots, ignore, quiet, mode, found)
+    days = _seconds(data.get("trash_days", 14.0), f"trash_days in {path}", unit="days")
+    return Config(roots, ignore, quiet, mode, found, days)
 
 
-def _seconds(value: object, what: str) -> float:
+def _seconds(value: object, what: str, unit: str = "seconds") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
-        raise RelocatorError(f"{what} must be a number of seconds >= 0 (got {value!r})")
+        raise RelocatorError(f"{what} must be a number of {unit} >= 0 (got {value!r})")
     return float(value)
 
 
@@ -145,3 +148,9 @@ def ignored(project: str, roots: list[str], ignore: tuple[str, ...] = ()) -> Opt
         if folder == top or folder == os.path.dirname(folder):
             return None
         folder = os.path.dirname(folder)
+
+
+def trash_days(path: Optional[str] = None) -> float:
+    """How many days the trash keeps what relocator retired: the config's ``trash_days``
+    (14 when the file or the key is absent)."""
+    return load_config(path).trash_days

@@ -10,6 +10,7 @@ Layout::
     <root>/trees/<slug>-<id>/      a project's other rebuildable trees (``adopt --trees``):
                                    ``.mypy_cache``..., and ``bytecode/`` (pycache prefix)
     <root>/trees/<slug>-<id>.json  their owner record
+    <root>/trash/<id>/, <id>.json  what relocator retired, restorable (:mod:`relocator.trash`)
     <root>/locks/, journal/, tmp/, logs/
     <root>/service.pid, service.json  the watcher's pid lock and its last report
 
@@ -49,8 +50,11 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 #: what an ensure() cut short leaves behind, and what Finder adds to a folder it shows.
 STORE_NAMES = frozenset(
     {"venvs", "journal", "tmp", "logs", "locks", "registry.db", "registry.db-wal"}
-    | {"registry.db-shm", ".DS_Store", "service.pid", "service.json", "hooks", "trees"}
+    | {"registry.db-shm", ".DS_Store", "service.pid", "service.json", "hooks", "trees", "trash"}
 )
+#: The store's folders that relocator moves or deletes in: each must be a real folder
+#: directly in the store (never a symlink, which a rename or delete would go through).
+OWN_FOLDERS = ("venvs", "trees", "trash", "tmp", "journal")
 PROJECT_TEMP_PREFIX = ".venv.relocator-"  # relocator's own temporary names in a project
 
 
@@ -98,6 +102,7 @@ class Store:
         self.root = root or default_root()
         self.venvs = os.path.join(self.root, "venvs")
         self.trees = os.path.join(self.root, "trees")
+        self.trash = os.path.join(self.root, "trash")
         self.registry_path = os.path.join(self.root, "registry.db")
         self.journal = os.path.join(self.root, "journal")
         self.tmp = os.path.join(self.root, "tmp")
@@ -167,7 +172,26 @@ class Store:
                 f"cannot set up the store {self.root}: {e.filename} ({e.strerror}); "
                 "move that away or set RELOCATOR_HOME"
             ) from None
+        for name in OWN_FOLDERS:
+            self.check_own(os.path.join(self.root, name))
         return self
+
+    def check_own(self, folder: str) -> None:
+        """Refuse a folder of the store's own (``venvs``, ``trees``, ``trash``...) that is
+        not a real folder directly in the store: a symlink there would take every rename
+        and delete relocator makes in it outside the store. A missing one is fine."""
+        try:
+            st = os.lstat(folder)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise RelocatorError(f"cannot look at {folder} ({e.strerror})") from None
+        if not stat.S_ISDIR(st.st_mode):
+            what = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a folder"
+            raise RelocatorError(
+                f"{folder} is {what}: relocator keeps what it moves and deletes only in real "
+                "folders of its store; move it away and run again"
+            )
 
     # -- store venvs --------------------------------------------------------
 
@@ -213,7 +237,9 @@ class Store:
         return os.path.join(self.venvs, name + ".json")
 
     def write_owner(self, name: str, record: dict[str, Any]) -> None:
-        write_record(self.owner_path(name), record)
+        """Write the owner record of store venv ``name``, with the volume its project is on
+        (what ``gc`` needs to prove the project gone, :mod:`relocator.evidence`)."""
+        write_record(self.owner_path(name), with_volume(record))
 
     def read_owner(self, name: str) -> Optional[dict[str, Any]]:
         return read_record(self.owner_path(name))
@@ -266,9 +292,15 @@ class Store:
         """
         import shutil
 
-        ours = is_under(os.path.realpath(os.path.dirname(path)), os.path.realpath(self.root))
+        parent = os.path.dirname(path)
+        ours = is_under(os.path.realpath(parent), os.path.realpath(self.root))
         if not ours and not os.path.basename(path).startswith(PROJECT_TEMP_PREFIX):
             raise RelocatorError(f"refusing to delete {path}: it is outside relocator's store")
+        if ours and not self._real_below_root(parent):
+            raise RelocatorError(
+                f"refusing to delete {path}: a folder on its way from the store {self.root} "
+                "is a symlink (or not inside the store as spelled)"
+            )
         if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
             os.unlink(path)
         elif os.path.isdir(path):
@@ -277,6 +309,26 @@ class Store:
             except PermissionError:  # a folder made read-only inside our own tree
                 _open_up(path)
                 shutil.rmtree(path)
+
+    def _real_below_root(self, folder: str) -> bool:
+        """Whether ``folder`` is the store's root or below it through real folders alone
+        (the root itself may be a symlink: its target is the store)."""
+        root = self.root.rstrip("/")
+        if folder == root:
+            return True
+        if not folder.startswith(root + "/"):
+            return False
+        here = root
+        for part in folder[len(root) + 1 :].split("/"):
+            if part in ("", ".", ".."):
+                return False
+            here = os.path.join(here, part)
+            try:
+                if not stat.S_ISDIR(os.lstat(here).st_mode):
+                    return False
+            except OSError:
+                return False
+        return True
 
     # -- locks --------------------------------------------------------------
 
@@ -334,6 +386,16 @@ class Store:
 
     def log_path(self) -> str:
         return os.path.join(self.logs, time.strftime("error-%Y%m%d-%H%M%S.log"))
+
+
+def with_volume(record: dict[str, Any]) -> dict[str, Any]:
+    """An owner record (venv or bundle) with ``volume``: the device and mount point of the
+    project it names, read now (kept as it was when the project cannot be read)."""
+    from relocator import evidence
+
+    path = record.get("path")
+    found = evidence.volume(path) if isinstance(path, str) and os.path.isabs(path) else None
+    return {**record, "volume": found} if found is not None else record
 
 
 def _open_up(top: str) -> None:

@@ -246,7 +246,9 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
     if os.path.lexists(where.aside):
         raise RelocatorError(f"{where.aside} is in the way (left by an earlier relocate?)")
     if os.path.lexists(where.dest):  # the tree of before a tool replaced the link: stale
-        store.discard(where.dest)
+        _to_trash(
+            store, project, bundle, name, f"replaced: {name} was a folder in the project again"
+        )
     intent = _begin(store, "adopt-tree", project, bundle, name, cross=cross)
     try:
         transfer.move(intent, where, store, before, clear_dest=lambda: None)
@@ -255,6 +257,25 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
             intent.done()
             raise
     return _finish_adopt(store, intent)
+
+
+def _to_trash(store: Store, project: resolver.Resolved, bundle: str, name: str, why: str) -> str:
+    """Put the store's copy of tree ``name`` (stale: the project has a newer one) in the
+    trash; return the entry's id."""
+    from relocator import trash
+
+    tree = os.path.join(bundles.path(store, bundle), name)
+    entry = trash.put(
+        store,
+        tree,
+        kind=trash.TREE,
+        key=project.key,
+        project=project.path,
+        name=bundle,
+        tree=name,
+        why=why,
+    )
+    return entry.id
 
 
 def _begin(
@@ -314,8 +335,12 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
             # A tool replaced the link with a folder of its own (npm does): that one is
             # current, the store's copy is stale.
             link.remove_two_hop(root, name)
-            store.discard(tree)
-            notes.append(f"kept the project's own {name}; dropped the stale copy {tree}")
+            why = f"ejected: the project has a {name} of its own"
+            entry = _to_trash(store, project, bundle, name, why)
+            notes.append(
+                f"kept the project's own {name}; the store's older copy is in the trash "
+                f"(relocate restore --id {entry} puts it back)"
+            )
             continue
         _move_out(store, project, bundle, name)
     leftover = [n for n in os.listdir(folder) if n in link.TREES]

@@ -350,8 +350,22 @@ SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 def has_packages(venv: str) -> bool:
     """Whether anything beyond the seed packages (pip, setuptools, wheel) is installed."""
+    return bool(distributions(venv) - SEED_PACKAGES)
+
+
+def distributions(venv: str) -> set[str]:
+    """The names of the distributions installed in ``venv`` (normalized as PEP 503 says:
+    ``Foo_Bar`` is ``foo-bar``), read from its metadata folders; nothing is imported."""
+    import re
+
+    found: set[str] = set()
     for sp in site_packages(venv):
-        for name in os.listdir(sp):
-            if name.endswith(".dist-info") and name.split("-", 1)[0].lower() not in SEED_PACKAGES:
-                return True
-    return False
+        try:
+            names = os.listdir(sp)
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, kind = name.rpartition(".")
+            if dot and kind in ("dist-info", "egg-info"):
+                found.add(re.sub(r"[-_.]+", "-", stem.split("-", 1)[0]).lower())
+    return found

@@ -43,7 +43,8 @@ def status(
     the sync daemons' CPU (measured over ``interval`` seconds).
 
     Returns ``{running, pid, started, uptime, last_event, last_scan, adopted, repaired,
-    mode, roots, platform, unit, unit_installed, daemons, daemons_cpu}``. ``pid`` and
+    mode, roots, platform, unit, unit_installed, daemons, daemons_cpu, trash}``
+    (``trash``: ``{entries, bytes}``). ``pid`` and
     ``uptime`` (seconds) are None when no watcher runs; the last report (``last_event`` to
     ``roots``) is shown even then, and hidden while a watcher runs that has not reported
     yet. Reads only; writes nothing.
@@ -73,7 +74,16 @@ def status(
         "unit_installed": units.installed(path, chosen),
         "daemons": found,
         "daemons_cpu": total_cpu(found),
+        "trash": _trash(store),
     }
+
+
+def _trash(store: Store) -> dict[str, int]:
+    """``{entries, bytes}`` in the store's trash (what relocator retired, kept restorable)."""
+    from relocator import trash
+
+    count, size = trash.size(store)
+    return {"entries": count, "bytes": size}
 
 
 def _read_json(path: str) -> Any:

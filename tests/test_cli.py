@@ -47,6 +47,8 @@ COMMANDS = [
     ["scan"],
     ["resolve"],
     ["excludes"],
+    ["trash"],
+    ["restore"],
     ["hook"],
     ["service"],
     ["service", "run"],

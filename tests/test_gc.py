@@ -20,11 +20,18 @@ from typing import Any
 import psutil
 import pytest
 
-from relocator import gc, processes
+from relocator import gc, processes, trash
 from relocator.journal import Intent
 from relocator.registry import Registry
 from relocator.store import Store
-from tests.helpers import make_venv, relocate, relocate_ok, store_venvs, venv_project
+from tests.helpers import (
+    make_venv,
+    one_clean_error_line,
+    relocate,
+    relocate_ok,
+    store_venvs,
+    venv_project,
+)
 
 SLEEP = "import time; print('ready', flush=True); time.sleep(600)"
 
@@ -56,11 +63,24 @@ def _only(entries: list[dict[str, Any]]) -> dict[str, Any]:
     return entries[0]
 
 
+NOTHING = {"removed": [], "spared": [], "swept": [], "bytes_freed": 0}
+
+
 def _all_clean(store: Path) -> None:
     assert store_venvs(store) == []
     assert _owners(store) == []
     assert _rows(store) == []
     assert list((store / "tmp").iterdir()) == []
+    assert [p for p in (store / "journal").iterdir()] == []
+
+
+def _trashed(store: Path, venv: Path) -> Path:
+    """The one entry of the trash, which holds ``venv`` whole (its name recorded)."""
+    (entry,) = trash.entries(Store(str(store)))
+    assert entry.name == venv.name
+    folder = store / "trash" / entry.id
+    assert (folder / "pyvenv.cfg").is_file() and (folder / "bin").is_dir()
+    return folder
 
 
 @contextlib.contextmanager
@@ -105,12 +125,13 @@ def test_gone_project_venv_row_and_record_removed(tmp_path: Path, store: Path):
     assert entry["project"] == str(project)
     assert "is gone" in entry["reason"]
     assert entry["bytes"] > 0
-    assert result["bytes_freed"] == entry["bytes"]
+    assert result["bytes_freed"] == 0  # it is in the trash, not deleted
     assert result["spared"] == []
     assert not venv.exists()
+    assert _trashed(store, venv).name == entry["trash_id"]
     _all_clean(store)
     assert relocate_ok("list", "--json").strip() == "[]"
-    assert _collect(store) == {"removed": [], "spared": [], "bytes_freed": 0}
+    assert _collect(store) == NOTHING
 
 
 def test_dry_run_deletes_nothing_and_says_what_a_run_does(tmp_path: Path, store: Path):
@@ -127,9 +148,13 @@ def test_dry_run_deletes_nothing_and_says_what_a_run_does(tmp_path: Path, store:
     assert venv.is_dir()
     assert len(_rows(store)) == 2
     assert _only(dry["removed"])["venv"] == venv.name
-    assert dry["bytes_freed"] > 0
-    assert _collect(store) == dry
+    assert _only(dry["removed"])["bytes"] > 0
+    assert not (store / "trash").exists()
+    run = _collect(store)
+    assert [{**e, "trash_id": None} for e in run["removed"]] == dry["removed"]
+    assert run["spared"] == dry["spared"]
     assert not venv.exists()
+    _trashed(store, venv)
 
 
 def test_venv_replaced_by_a_real_one_goes_and_the_real_one_stays(tmp_path: Path, store: Path):
@@ -223,7 +248,7 @@ def test_unmounted_volume_never_makes_a_project_gone(tmp_path: Path, store: Path
     assert _rows(store) == [(str(project), venv.name)]
 
     (tmp_path / "Volumes" / "elsewhere").rename(volume)  # mounted again: healthy, not reported
-    assert _collect(store) == {"removed": [], "spared": [], "bytes_freed": 0}
+    assert _collect(store) == NOTHING
 
 
 def test_missing_link_keeps_the_venv(tmp_path: Path, store: Path):
@@ -421,6 +446,9 @@ def test_symlink_out_of_the_store_is_not_followed(tmp_path: Path, store: Path):
 
     assert entry["bytes"] < 2_000_000  # the size of what is inside the store only
     assert not venv.exists()
+    _trashed(store, venv)
+    assert _only(_collect(store, empty_trash=True)["swept"])["name"] == venv.name
+    assert list((store / "trash").iterdir()) == []
     assert (outside / "note.txt").read_text() == "mine"
     assert (outside / "deep" / "data.bin").stat().st_size == 2_000_000
 
@@ -429,8 +457,10 @@ def test_symlink_out_of_the_store_is_not_followed(tmp_path: Path, store: Path):
     ("point", "then"),
     [
         ("gc:unregistered", {"venv"}),
-        ("gc:aside", {"record", "leftover"}),
-        ("gc:unowned", {"leftover"}),
+        ("trash:begin", {"venv"}),  # rolled back by the next gc, which moves it again
+        ("trash:moved", set()),  # finished by the next gc
+        ("trash:recorded", set()),
+        ("trash:done", set()),
     ],
 )
 def test_gc_killed_at_each_point_leaves_what_the_next_gc_removes(
@@ -448,8 +478,9 @@ def test_gc_killed_at_each_point_leaves_what_the_next_gc_removes(
     result = _collect(store)
 
     assert {e["kind"] for e in result["removed"]} == then
-    assert {e["venv"] for e in result["removed"]} == {venv.name}
+    assert {e["venv"] for e in result["removed"]} <= {venv.name}
     _all_clean(store)
+    _trashed(store, venv)  # whole, once
 
 
 def test_tmp_symlinked_out_of_the_store_is_not_renamed_into(tmp_path: Path, store: Path):
@@ -462,17 +493,40 @@ def test_tmp_symlinked_out_of_the_store_is_not_renamed_into(tmp_path: Path, stor
     (store / "tmp").symlink_to(outside)
     shutil.rmtree(project)
 
-    assert _only(_collect(store)["removed"])["venv"] == venv.name
+    refused = relocate("gc")
 
-    assert not venv.exists()
+    assert "is a symlink" in one_clean_error_line(refused)
+    assert venv.is_dir()
     assert sorted(p.name for p in outside.iterdir()) == ["x.gc-1-abcd"]
+
+
+@pytest.mark.parametrize("folder", ["trees", "venvs", "trash"])
+def test_a_store_folder_symlinked_outside_is_refused(tmp_path: Path, store: Path, folder: str):
+    """A ``trees/`` (or ``venvs/``, ``trash/``) that leads out of the store, to a folder
+    holding ``x/`` and an owner record naming a gone project: gc would have renamed ``x``
+    through the link and deleted it. Every command refuses with one line instead."""
+    _adopted(tmp_path / "p")
+    outside = tmp_path / "outside"
+    (outside / "x").mkdir(parents=True)
+    (outside / "x" / "data.txt").write_text("mine")
+    gone = {"key": str(tmp_path / "gone"), "path": str(tmp_path / "gone"), "created": 1.0}
+    (outside / "x.json").write_text(json.dumps(gone))
+    real = store / folder
+    if real.exists():
+        real.rename(tmp_path / f"{folder}-moved")
+    real.symlink_to(outside)
+
+    for args in (["gc"], ["gc", "--empty-trash", "--yes"], ["doctor", "--fix"], ["list"]):
+        assert "is a symlink" in one_clean_error_line(relocate(*args))
+    assert (outside / "x" / "data.txt").read_text() == "mine"
+    assert (outside / "x.json").is_file()
 
 
 def test_what_a_running_gc_set_aside_is_left_to_it(tmp_path: Path, store: Path):
     _adopted(tmp_path / "p")
     ours = make_venv(store / "tmp" / f"p-0123abcd.gc-{os.getpid()}-0a1b2c3d")
 
-    assert _collect(store) == {"removed": [], "spared": [], "bytes_freed": 0}
+    assert _collect(store) == NOTHING
     assert ours.is_dir()
 
 
@@ -480,10 +534,16 @@ def test_the_command(tmp_path: Path, store: Path):
     venv = _adopted(tmp_path / "gone")
     shutil.rmtree(tmp_path / "gone")
     dry = relocate("gc", "--dry-run")
-    assert dry.returncode == 0 and f"would remove {venv.name}" in dry.stdout
+    assert dry.returncode == 0 and f"would move to the trash {venv.name}" in dry.stdout
     assert venv.is_dir()
     result = json.loads(relocate_ok("gc", "--json"))
-    assert set(result) == {"removed", "spared", "bytes_freed"}
-    assert _only(result["removed"])["venv"] == venv.name and result["bytes_freed"] > 0
+    assert set(result) == {"removed", "spared", "swept", "bytes_freed"}
+    assert _only(result["removed"])["venv"] == venv.name and result["bytes_freed"] == 0
     assert not venv.exists()
     assert relocate_ok("gc") == "nothing to remove\n"
+    emptied = relocate("gc", "--empty-trash")  # no terminal: it asks for --yes
+    assert emptied.returncode == 2 and "--yes" in emptied.stderr
+    assert (store / "trash" / result["removed"][0]["trash_id"]).is_dir()
+    swept = json.loads(relocate_ok("gc", "--empty-trash", "--yes", "--json"))
+    assert _only(swept["swept"])["name"] == venv.name and swept["bytes_freed"] > 0
+    assert list((store / "trash").iterdir()) == []

@@ -480,21 +480,6 @@ def test_an_error_naming_a_path_with_control_characters_is_one_line(
         assert "\x1b" not in line and ("\\n" in line or "\\x1b" in line or "\\t" in line)
 
 
-@pytest.mark.parametrize("loop", ["self", "with-the-hop"])
-def test_a_link_loop_at_dotvenv_is_dead_and_replaced(
-    tmp_path: Path, store: Path, loop: str
-) -> None:
-    project = bare_project(tmp_path / "P")
-    if loop == "self":
-        (project / ".venv").symlink_to(".venv")
-    else:
-        (project / ".venv").symlink_to(".venv.nosync")
-        (project / ".venv.nosync").symlink_to(".venv")
-    out = relocate_json("adopt", str(project), env=env_without_uv(tmp_path))
-    assert out["action"] == "created"
-    assert relocate_json("status", str(project))["status"] == "ok"
-
-
 @pytest.mark.parametrize("target", ["store", "venvs", "owner-record"])
 def test_a_link_into_the_store_but_not_to_a_venv_is_refused(
     tmp_path: Path, store: Path, target: str

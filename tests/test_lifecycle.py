@@ -82,7 +82,7 @@ def test_rm_rf_venv_and_uv_sync_is_adopted_and_the_old_one_retired(
     assert relocate_json("status", str(project))["status"] == "link-replaced"
     out = relocate_json("adopt", str(project))
     assert out["action"] == "moved"
-    assert any("removed the replaced venv" in n for n in out["notes"])
+    assert any("the replaced venv is in the trash" in n for n in out["notes"])
     assert not old.exists()
     assert one_working_venv(project, store) != old
     assert run([uv(), "run", "python", "-c", "import six"], cwd=project).returncode == 0

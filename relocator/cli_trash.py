@@ -1,0 +1,66 @@
+"""``relocate trash`` and ``relocate restore``: the typer commands about what relocator retired.
+
+Part of the CLI: :mod:`relocator.cli` calls :func:`register` to add them to its top-level
+app (this module never imports :mod:`relocator.cli`).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from relocator import errors, render
+from relocator.cli_common import JsonOpt, colour, echo_json, echo_lines, showing
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``trash`` then ``restore`` to ``app``, in that order."""
+    app.command("trash", short_help="List what relocator retired, kept for a while.")(trash_)
+    app.command(short_help="Put a venv or trees from the trash back into the project.")(restore)
+
+
+def trash_(as_json: bool = JsonOpt) -> None:
+    """List what relocator retired (replaced, rebuilt or gone projects' venvs and trees).
+
+    Each entry stays restorable for 14 days (trash_days in the config file, or
+    RELOCATOR_TRASH_DAYS); relocate gc deletes older ones, relocate gc --empty-trash
+    all of them.
+
+    Example: relocate trash --json
+    """
+    from relocator import trash
+    from relocator.store import Store
+
+    store = Store()
+    found = trash.entries(store)
+    days = trash.retention_days()
+    if as_json:
+        echo_json([{**e.data(), "expires": trash.expires(e, days)} for e in found])
+    else:
+        echo_lines(render.trash_table(found, days, colour()))
+
+
+def restore(
+    path: str = typer.Argument(
+        ".", metavar="PATH", help="A folder in the project (default: the current one)."
+    ),
+    entry_id: Optional[str] = typer.Option(
+        None, "--id", metavar="ID", help="The trash entry (default: the project's newest venv)."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Put a venv or trees from the trash back as the project's own.
+
+    What it replaces goes to the trash in turn, so restoring again undoes it.
+
+    Example: relocate restore ~/Documents/myapp --id 20261207-101500-a1b2c3
+    """
+    from relocator import restoring
+
+    with showing(as_json):
+        done = restoring.restore(path, entry_id)
+    if as_json:
+        echo_json(dict(done._asdict(), notes=list(done.notes)))
+    else:
+        echo_lines(render.outcome(done, notes=not errors.quiet))

@@ -1,0 +1,281 @@
+"""The trash: every retirement is undoable. A rebuild, a takeover of a replaced link, an
+eject that lets go, gc of a gone project: what goes is renamed into the store's trash with
+a record, listed by ``relocate trash``, put back by ``relocate restore``, and deleted only
+by gc's sweep (past its age, or ``--empty-trash``). A kill at every step of a move into or
+out of the trash, and of the sweep, loses nothing. Real venvs, real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from relocator import trash
+from relocator.store import Store
+from tests.helpers import (
+    make_venv,
+    one_clean_error_line,
+    relocate,
+    relocate_json,
+    relocate_ok,
+    site_packages,
+    store_venvs,
+    venv_project,
+)
+
+
+def _adopted(root: Path, *marks: str) -> Path:
+    """A relocated project whose venv holds hand-made modules named ``marks``; its store venv."""
+    venv_project(root)
+    for mark in marks:
+        (site_packages(root / ".venv") / f"{mark}.py").write_text(f"NAME = {mark!r}\n")
+    relocate_ok("adopt", str(root))
+    return Path(os.path.realpath(root / ".venv"))
+
+
+def _imports(project: Path, module: str) -> bool:
+    python = project / ".venv" / "bin" / "python"
+    return subprocess.run([str(python), "-c", f"import {module}"], check=False).returncode == 0
+
+
+def _entries(store: Path) -> list[trash.Entry]:
+    return trash.entries(Store(str(store)))
+
+
+def _journal(store: Path) -> list[str]:
+    return sorted(p.name for p in (store / "journal").iterdir())
+
+
+def test_a_rebuild_retires_into_the_trash_and_restore_puts_it_back(tmp_path: Path, store: Path):
+    project = tmp_path / "app"
+    old = _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+
+    rebuilt = relocate_json("rebuild", str(project))
+
+    assert not old.exists() and not _imports(project, "handmade")
+    (entry,) = _entries(store)
+    assert (entry.kind, entry.project, entry.name) == ("venv", str(project), old.name)
+    assert entry.why == "replaced by relocate rebuild"
+    assert entry.python and entry.bytes > 0 and entry.files > 0
+    assert any(f"relocate restore --id {entry.id}" in n for n in rebuilt["notes"])
+    listed = relocate_json("trash")
+    assert [e["id"] for e in listed] == [entry.id]
+    assert listed[0]["expires"] == pytest.approx(entry.when + 14 * 86400)
+    assert entry.id in relocate_ok("trash")
+
+    restored = relocate_json("restore", str(project))
+
+    assert restored["venv"] == str(old)  # its old store name: recorded paths work again
+    assert os.path.realpath(project / ".venv") == str(old)
+    assert _imports(project, "handmade")
+    (replaced,) = _entries(store)  # the rebuilt venv, retired in turn
+    assert replaced.name == Path(rebuilt["venv"]).name
+    assert replaced.why == f"replaced by the restore of trash entry {entry.id}"
+    assert relocate_json("status", str(project))["status"] == "ok"
+
+    relocate_ok("restore", str(project), "--id", replaced.id)  # undo the restore
+    assert os.path.realpath(project / ".venv") == rebuilt["venv"]
+    assert [e.name for e in _entries(store)] == [old.name]
+    assert _journal(store) == []
+
+
+def test_a_takeover_and_an_eject_that_lets_go_keep_the_old_venv(tmp_path: Path, store: Path):
+    project = tmp_path / "app"
+    first = _adopted(project, "first")
+    (project / ".venv").unlink()
+    (project / ".venv.nosync").unlink()
+    make_venv(project / ".venv")  # rm -rf .venv && uv sync, say
+    (site_packages(project / ".venv") / "second.py").write_text("")
+
+    out = relocate_json("adopt", str(project))
+
+    assert any("in the trash" in n for n in out["notes"])
+    assert [e.name for e in _entries(store)] == [first.name]
+    second = Path(out["venv"])
+    (project / ".venv").unlink()
+    (project / ".venv.nosync").unlink()
+    make_venv(project / ".venv")  # the user's own venv again; eject lets the store's go
+
+    relocate_ok("eject", str(project))
+
+    assert sorted(e.name for e in _entries(store)) == sorted([first.name, second.name])
+    assert store_venvs(store) == []
+
+
+def test_refusals_are_one_line_and_change_nothing(tmp_path: Path, store: Path):
+    project, other = tmp_path / "app", tmp_path / "other"
+    _adopted(project)
+    _adopted(other)
+    assert "no venv of" in one_clean_error_line(relocate("restore", str(project)))
+    (other / "requirements.txt").write_text("")
+    relocate_ok("rebuild", str(other))
+    (entry,) = _entries(store)
+    refused = relocate("restore", str(project), "--id", entry.id)
+    assert f"belongs to {other}" in one_clean_error_line(refused)
+    assert "no entry" in one_clean_error_line(relocate("restore", str(project), "--id", "nope"))
+    assert [e.id for e in _entries(store)] == [entry.id]
+
+
+def test_gc_sweeps_what_is_past_its_age_and_nothing_else(
+    tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+):
+    gone, kept = tmp_path / "gone", tmp_path / "kept"
+    venv = _adopted(gone)
+    _adopted(kept)
+    shutil.rmtree(gone)
+    moved = relocate_json("gc")
+    (entry,) = _entries(store)
+    assert entry.name == venv.name and moved["swept"] == []
+
+    assert relocate_json("gc")["swept"] == []  # 14 days by default: kept
+    monkeypatch.setenv("RELOCATOR_TRASH_DAYS", "0")
+    dry = relocate_json("gc", "--dry-run")
+    assert [e["id"] for e in dry["swept"]] == [entry.id]
+    assert (store / "trash" / entry.id).is_dir()
+    swept = relocate_json("gc")
+    assert [e["id"] for e in swept["swept"]] == [entry.id]
+    assert swept["bytes_freed"] == entry.bytes
+    assert list((store / "trash").iterdir()) == []
+    assert relocate_json("status", str(kept))["status"] == "ok"
+    monkeypatch.setenv("RELOCATOR_TRASH_DAYS", "soon")
+    assert "RELOCATOR_TRASH_DAYS" in one_clean_error_line(relocate("gc"))
+
+
+def test_the_config_sets_the_retention(tmp_path: Path, store: Path, monkeypatch):
+    config = tmp_path / "service.toml"
+    config.write_text("trash_days = 0.5\n")
+    monkeypatch.setenv("RELOCATOR_CONFIG", str(config))
+    project = _adopted(tmp_path / "app")
+    shutil.rmtree(tmp_path / "app")
+    relocate_ok("gc")
+    (entry,) = relocate_json("trash")
+    assert entry["expires"] == pytest.approx(entry["when"] + 43200)
+    assert project.name == entry["name"]
+    config.write_text("trash_days = -1\n")
+    assert "trash_days" in one_clean_error_line(relocate("trash"))
+
+
+def test_list_and_doctor_show_the_trash(tmp_path: Path, store: Path):
+    project = tmp_path / "app"
+    _adopted(project)
+    (project / "requirements.txt").write_text("")
+    relocate_ok("rebuild", str(project))
+    found = [f for f in relocate_json("doctor") if f["check"] == "trash"]
+    assert len(found) == 1 and "1 entry" in found[0]["message"]
+    assert relocate("doctor").returncode == 0  # a report, not a problem
+
+
+# -- kills ---------------------------------------------------------------------------------
+
+
+def _kill_at(point: str, *args: str) -> None:
+    env = {**os.environ, "RELOCATOR_FAULT": point}
+    result = subprocess.run(
+        [sys.executable, "-m", "relocator", *args], env=env, capture_output=True, check=False
+    )
+    assert result.returncode == -9, result.stderr
+
+
+@pytest.mark.parametrize("point", ["trash:begin", "trash:moved", "trash:recorded", "trash:done"])
+def test_a_move_into_the_trash_killed_at_each_step_loses_nothing(
+    tmp_path: Path, store: Path, point: str
+):
+    project = tmp_path / "app"
+    old = _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+
+    _kill_at(point, "rebuild", str(project))
+    relocate("doctor", "--fix")  # settles the journal (an orphan left is reported, exit 1)
+    assert _journal(store) == []
+    relocate_ok("gc")  # an orphan the rolled-back move left goes to the trash now
+
+    places = [p for p in (*store_venvs(store), *(store / "trash").glob("*")) if p.is_dir()]
+    whole = [p for p in places if (site_packages(p) / "handmade.py").is_file()]
+    assert len(whole) == 1, places  # the old venv, whole, in one place: the trash
+    assert whole[0].parent.name == "trash"
+    (entry,) = [e for e in _entries(store) if e.name == old.name]
+    assert entry.project == str(project)
+    assert not (store / "venvs" / f"{old.name}.json").exists()
+    assert relocate_json("status", str(project))["status"] == "ok"
+    assert relocate("doctor").returncode == 0
+
+
+@pytest.mark.parametrize("point", ["restore:begin", "restore:moved", "restore:done"])
+def test_a_restore_killed_at_each_step_loses_nothing(tmp_path: Path, store: Path, point: str):
+    project = tmp_path / "app"
+    _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+    relocate_ok("rebuild", str(project))
+    (entry,) = _entries(store)
+
+    _kill_at(point, "restore", str(project), "--id", entry.id)
+    relocate_ok("adopt", str(project))  # settles the project's journal first
+
+    assert _journal(store) == []
+    if point == "restore:begin":  # rolled back: still in the trash, and restorable
+        assert entry.id in [e.id for e in _entries(store)]
+        relocate_ok("restore", str(project), "--id", entry.id)
+    assert _imports(project, "handmade")
+    assert os.path.realpath(project / ".venv") == str(store / "venvs" / entry.name)
+    assert relocate_json("status", str(project))["status"] == "ok"
+
+
+def test_a_sweep_killed_half_way_is_finished_by_the_next(
+    tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _adopted(tmp_path / "app")
+    shutil.rmtree(tmp_path / "app")
+    relocate_ok("gc")
+    monkeypatch.setenv("RELOCATOR_TRASH_DAYS", "0")
+    _kill_at("trash:swept", "gc")
+    assert [p.suffix for p in (store / "trash").iterdir()] == [".json"]  # the record is last
+    relocate_ok("gc")
+    assert list((store / "trash").iterdir()) == []
+
+
+# -- the trash's own rules --------------------------------------------------------------------
+
+
+def test_an_entry_without_a_record_is_listed_and_swept(
+    tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _adopted(tmp_path / "app")
+    (store / "trash").mkdir()
+    stray = make_venv(store / "trash" / "20260101-000000-abcdef")
+    old = time.time() - 30 * 86400
+    os.utime(stray, (old, old))  # the mtime says nothing: its ctime dates the rename
+    (entry,) = _entries(store)
+    assert entry.kind == "leftover" and "no record" in entry.why
+    assert entry.when > old
+    relocate_ok("gc")
+    assert stray.is_dir()
+    monkeypatch.setenv("RELOCATOR_TRASH_DAYS", "0")
+    relocate_ok("gc")
+    assert not stray.exists()
+
+
+def test_a_trash_record_names_no_store_folder_outside(tmp_path: Path, store: Path):
+    """A journal record of a move into the trash is data: one naming a folder outside the
+    store's venvs, trees and tmp is never acted on."""
+    _adopted(tmp_path / "app")
+    outside = make_venv(tmp_path / "outside")
+    record = {
+        "op": "trash",
+        "key": str(tmp_path / "app"),
+        "project": str(tmp_path / "app"),
+        "venv": "20260101-000000-abcdef",
+        "step": "begin",
+        "src": "../outside",
+        "started": 1.0,
+    }
+    (store / "journal" / "20260101-000000-abcdef.json").write_text(json.dumps(record))
+    relocate_ok("doctor", "--fix")
+    assert (outside / "pyvenv.cfg").is_file()
+    assert not (store / "trash" / "20260101-000000-abcdef").exists()
