@@ -196,7 +196,8 @@ def _in(s: Session, folder: Path) -> dict[str, str]:
 
 
 def _active(state: dict[str, str], project: Path, original: str) -> None:
-    venv = str(project / ".venv")
+    venv = os.path.realpath(project / ".venv")  # the store venv, never the link
+    assert Path(venv).parent.name == "venvs"
     assert state["VIRTUAL_ENV"] == venv
     assert state["VIRTUAL_ENV_PROMPT"] == project.name
     assert state["PATH"] == f"{venv}/bin:{original}"
@@ -217,7 +218,7 @@ def test_activate_in_subfolder_leave_and_nest(session: Session, world: World) ->
     _active(_in(s, world.outer / "src" / "deep"), world.outer, original)
     ask = "python -c 'import sys; print(sys.prefix)'"
     prefix = s.values(f"({ask})" if s.family == "fish" else f'"$({ask})"')[0]
-    assert prefix == str(world.outer / ".venv")
+    assert prefix == os.path.realpath(world.outer / ".venv")
     _active(_in(s, world.inner), world.inner, original)  # nested: the innermost wins
     _active(_in(s, world.outer), world.outer, original)
     _inactive(_in(s, world.root), original)
@@ -288,8 +289,10 @@ def test_foreign_venvs_run_nothing_and_activate_nothing(session: Session, world:
 def test_awkward_names_are_data(session: Session, world: World) -> None:
     s, original = session, session.original_path
     state = _in(s, world.awkward)
-    assert state["VIRTUAL_ENV"].encode() == str(world.awkward / ".venv").encode()
-    assert state["PATH"] == f"{world.awkward}/.venv/bin:{original}"
+    venv = os.path.realpath(world.awkward / ".venv")
+    assert state["VIRTUAL_ENV"].encode() == venv.encode()
+    assert state["PATH"] == f"{venv}/bin:{original}"
+    assert state["VIRTUAL_ENV_PROMPT"] == AWKWARD
     _inactive(_in(s, world.plain), original)
     assert not list(world.root.rglob("pwned*"))
 
@@ -347,7 +350,7 @@ def test_canonical_cd_moves_to_the_real_spelling(session: Session, world: World)
     s, original = session, session.original_path
     state = _in(s, world.alias / "src")  # by default the shell keeps the spelling it was given
     assert state["PWD"] == str(world.alias / "src")
-    assert state["VIRTUAL_ENV"] == str(world.alias / ".venv")
+    assert state["VIRTUAL_ENV"] == os.path.realpath(world.outer / ".venv")  # either spelling
     _inactive(_in(s, world.plain), original)
     s.run(
         "set -gx RELOCATOR_CANONICAL_CD 1"
@@ -520,7 +523,7 @@ def test_virtual_env_disable_prompt_is_honoured(session: Session, world: World) 
         else "export VIRTUAL_ENV_DISABLE_PROMPT=1"
     )
     shown = _screen_after(s, f"cd {s.quote(str(world.outer))}")
-    assert s.env("VIRTUAL_ENV")["VIRTUAL_ENV"] == str(world.outer / ".venv")
+    assert s.env("VIRTUAL_ENV")["VIRTUAL_ENV"] == os.path.realpath(world.outer / ".venv")
     assert f"({world.outer.name})" not in shown, shown
 
 
