@@ -176,7 +176,7 @@ echo "base_prompt $t $EPOCHREALTIME"
 t=$EPOCHREALTIME
 {load}
 echo "load $t $EPOCHREALTIME"
-cd -- "$A"; {prompt}; [[ ${{VIRTUAL_ENV:-}} == "$A/.venv" ]] || fail "not active in $A"
+cd -- "$A"; {prompt}; [[ ${{VIRTUAL_ENV:-}} -ef $A/.venv ]] || fail "not active in $A"
 cd -- "$B"; {prompt}; [[ -z ${{VIRTUAL_ENV:-}} ]] || fail "still active in $B"
 t=$EPOCHREALTIME
 for ((i = 0; i < N; i++)); do cd -- "$A"; {prompt}; cd -- "$B"; {prompt}; done
@@ -186,7 +186,7 @@ cd -- "$A"; {prompt}
 t=$EPOCHREALTIME
 for ((i = 0; i < M; i++)); do {prompt}; done
 echo "prompt_in $t $EPOCHREALTIME"
-[[ ${{VIRTUAL_ENV:-}} == "$A/.venv" ]] || fail "not active after the prompt loop"
+[[ ${{VIRTUAL_ENV:-}} -ef $A/.venv ]] || fail "not active after the prompt loop"
 cd -- "$B"; {prompt}
 t=$EPOCHREALTIME
 for ((i = 0; i < M; i++)); do {prompt}; done
@@ -214,14 +214,14 @@ time begin
     {load}
 end
 emit fish_preexec; cd -- $A; emit fish_prompt
-test "$VIRTUAL_ENV" = "$A/.venv"; or fail "not active in $A"
+test "$VIRTUAL_ENV" -ef "$A/.venv"; or fail "not active in $A"
 emit fish_preexec; cd -- $B; emit fish_prompt
 test -z "$VIRTUAL_ENV"; or fail "still active in $B"
 time cd_loop
 test -z "$VIRTUAL_ENV"; or fail "active after the cd loop"
 emit fish_preexec; cd -- $A; emit fish_prompt
 time prompt_loop
-test "$VIRTUAL_ENV" = "$A/.venv"; or fail "not active after the prompt loop"
+test "$VIRTUAL_ENV" -ef "$A/.venv"; or fail "not active after the prompt loop"
 emit fish_preexec; cd -- $B; emit fish_prompt
 time prompt_loop
 test -z "$VIRTUAL_ENV"; or fail "active after the prompt loop"

@@ -1,4 +1,20 @@
-# bash: completion, and the hook first in PROMPT_COMMAND.
+# bash: the real path of a .venv, completion, and the hook first in PROMPT_COMMAND.
+
+# The real path of $1 (absolute) -> _relocator_real, forking nothing: bash has no
+# builtin realpath, so a physical cd there and straight back to $PWD, OLDPWD
+# restored (`builtin`: never the user's cd function; CDPATH is not read for an
+# absolute path). Fails, moving nowhere, when the shell's folder is gone or is no
+# longer what $PWD names: it could not come back.
+_relocator_resolve() {
+  local here=$PWD old=${OLDPWD-} had=${OLDPWD+set} back=1
+  _relocator_real=''
+  [[ $here -ef . ]] || return 1
+  builtin cd -P -- "$1" || return 1
+  _relocator_real=$PWD
+  builtin cd -- "$here" && [[ $PWD == "$here" ]] && back=0
+  if [[ -n $had ]]; then OLDPWD=$old; else unset OLDPWD; fi
+  return $back
+}
 
 _relocator_reply() {
   local word

@@ -1,7 +1,9 @@
 # relocator: activate a project's relocated venv on cd (fish 3.5 and later).
 # Printed by `relocate hook fish`; load it with: relocate hook fish | source
 # The normal path starts no process: builtins find the nearest project whose
-# .venv resolves into this user's store, and only such a venv is activated.
+# .venv resolves into this user's store, and only such a venv is activated, through
+# its real path: PATH and VIRTUAL_ENV name the store venv, never <project>/.venv,
+# which a `git checkout` of a branch that tracks .venv files can replace.
 
 set -g __relocator_venvs __RELOCATOR_VENVS__
 set -g __relocator_pwd ''
@@ -9,8 +11,10 @@ set -g __relocator_seen ''
 set -g __relocator_watch ''
 set -g __relocator_hinted ''
 set -g __relocator_root ''
+set -g __relocator_real ''
 
-# Nearest ancestor of $PWD whose .venv leads into the store -> __relocator_root.
+# Nearest ancestor of $PWD whose .venv leads into the store -> __relocator_root, and
+# the store venv it leads to, its real path -> __relocator_real.
 # One `path resolve` for all levels: a .venv link resolves to a name other than .venv.
 # A store venv is one whose real parent is the store's venvs/ folder and whose bin/ is
 # its own. A root with ':' in its path is never activated: PATH would split it.
@@ -23,6 +27,7 @@ function __relocator_find
         set -p dirs $acc
     end
     set -g __relocator_root ''
+    set -g __relocator_real ''
     set -g __relocator_watch $PWD
     set -g __relocator_seen ''
     set -q dirs[1]; or return
@@ -42,8 +47,9 @@ function __relocator_find
             set -g __relocator_seen in
             if string match -q -- '*:*' $dir
                 __relocator_hint $dir ": a ':' in this path would split PATH, so its venv stays off; rename or move the folder"
-            else
+            else if not string match -q -- '*:*' $target
                 set -g __relocator_root $dir
+                set -g __relocator_real $target
             end
             return
         end
@@ -65,8 +71,8 @@ function __relocator_hint -a dir message
     printf 'relocator: %s%s\n' (string replace -ra '[[:cntrl:]]' '?' -- $dir) $message >&2
 end
 
-function __relocator_enter -a root
-    set -l venv $root/.venv
+# Activate the store venv __relocator_find found for root, by its real path.
+function __relocator_enter -a root venv
     if set -q PYTHONHOME
         set -gx _RELOCATOR_OLD_PYTHONHOME $PYTHONHOME
         set -e PYTHONHOME
@@ -128,7 +134,11 @@ end
 function __relocator_hook --on-variable PWD --on-event fish_prompt
     if test "$PWD" = "$__relocator_pwd"
         # Nothing moved: has the watched .venv changed?
-        if test $__relocator_watch/.venv/.. -ef $__relocator_venvs
+        if test "$__relocator_watch" = "$_RELOCATOR_ROOT"
+            # Active here: does .venv still lead to the venv on PATH? A checkout may have
+            # put a folder there, or a rebuild another store venv.
+            test $__relocator_watch/.venv -ef "$VIRTUAL_ENV"; and return
+        else if test $__relocator_watch/.venv/.. -ef $__relocator_venvs
             test "$__relocator_seen" = in; and return
         else if test -L $__relocator_watch/.venv
             test "$__relocator_seen" = link; and return
@@ -142,14 +152,14 @@ function __relocator_hook --on-variable PWD --on-event fish_prompt
         set -e _RELOCATOR_QUIET
     end
     if set -q _RELOCATOR_ROOT
-        if test "$VIRTUAL_ENV" != "$_RELOCATOR_ROOT/.venv"
+        if test "$VIRTUAL_ENV/bin" != "$_RELOCATOR_ENTRY"
             set -e _RELOCATOR_ROOT  # someone else's venv took over
-        else if test "$_RELOCATOR_ROOT" = "$__relocator_root"
+        else if test "$_RELOCATOR_ROOT" = "$__relocator_root"; and test $__relocator_root/.venv -ef $VIRTUAL_ENV
             __relocator_define_deactivate  # a subshell inherits the variables, not the function
             __relocator_prompt  # nor the prompt
             return
         else
-            __relocator_leave
+            __relocator_leave  # another project, none, or .venv leads elsewhere now (a rebuild)
         end
     end
     if test -n "$__relocator_root"; and not set -q VIRTUAL_ENV; and not set -q _RELOCATOR_QUIET
@@ -158,7 +168,7 @@ function __relocator_hook --on-variable PWD --on-event fish_prompt
             builtin cd -- $__relocator_pwd
             __relocator_find
         end
-        test -n "$__relocator_root"; and __relocator_enter $__relocator_root  # the real path may hold a ':'
+        test -n "$__relocator_root"; and __relocator_enter $__relocator_root $__relocator_real  # the real path may hold a ':'
     end
 end
 

@@ -2,7 +2,9 @@
 # Printed by `relocate hook bash|zsh` with the shell's own part after it; load it
 # with: eval "$(relocate hook bash)". The normal path forks nothing: it walks up
 # from $PWD with builtins and activates only a .venv whose real parent is this
-# user's store.
+# user's store, through that real path: PATH and VIRTUAL_ENV name the store venv,
+# never <project>/.venv, which a `git checkout` of a branch that tracks .venv files
+# can replace with the branch's own bin/.
 # shellcheck shell=bash
 
 _relocator_venvs=__RELOCATOR_VENVS__
@@ -11,6 +13,7 @@ _relocator_watch=''
 _relocator_seen=''
 _relocator_hinted=''
 _relocator_ps1=''
+_relocator_real=''
 
 # Nearest ancestor of $PWD whose .venv leads into the store -> _relocator_root.
 # Also remembers which .venv to watch between prompts (_relocator_watch) and
@@ -51,9 +54,13 @@ _relocator_hint() {
   printf 'relocator: %s%s\n' "${1//[[:cntrl:]]/?}" "$2" >&2
 }
 
+# Activate the store venv $1/.venv leads to, by its real path; nothing when that is
+# not directly in the store's venvs/ folder with a bin/ of its own, or holds a ':'.
 _relocator_enter() {
   [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
-  local venv=$1/.venv
+  _relocator_resolve "$1/.venv" || return 0
+  local venv=$_relocator_real
+  [[ ${venv%/*} -ef $_relocator_venvs && $venv != *:* && -d $venv/bin && $venv/bin/.. -ef $venv ]] || return 0
   if [[ -n ${PYTHONHOME+set} ]]; then
     export _RELOCATOR_OLD_PYTHONHOME=$PYTHONHOME
     unset PYTHONHOME
@@ -117,7 +124,11 @@ _relocator_hook() {
   local ret=$?
   if [[ $PWD == "$_relocator_pwd" ]]; then
     # Nothing moved: has the watched .venv changed? (Inline: a function call costs in zsh.)
-    if [[ $_relocator_watch/.venv/.. -ef $_relocator_venvs ]]; then
+    if [[ $_relocator_watch == "${_RELOCATOR_ROOT-}" ]]; then
+      # Active here: does .venv still lead to the venv on PATH? A checkout may have put
+      # a folder there, or a rebuild another store venv.
+      [[ $_relocator_watch/.venv -ef ${VIRTUAL_ENV-} ]] && return $ret
+    elif [[ $_relocator_watch/.venv/.. -ef $_relocator_venvs ]]; then
       [[ $_relocator_seen == in ]] && return $ret
     elif [[ -L $_relocator_watch/.venv ]]; then
       [[ $_relocator_seen == link ]] && return $ret
@@ -137,15 +148,15 @@ _relocator_update() {
     unset _RELOCATOR_QUIET
   fi
   if [[ -n $_RELOCATOR_ROOT ]]; then
-    if [[ $VIRTUAL_ENV != "$_RELOCATOR_ROOT/.venv" ]]; then
+    if [[ $VIRTUAL_ENV/bin != "$_RELOCATOR_ENTRY" ]]; then
       # Someone else's venv took over: our PATH entry may still be there.
       unset _RELOCATOR_ROOT
-    elif [[ $_RELOCATOR_ROOT == "$_relocator_root" ]]; then
+    elif [[ $_RELOCATOR_ROOT == "$_relocator_root" && $_relocator_root/.venv -ef $VIRTUAL_ENV ]]; then
       _relocator_define_deactivate  # a subshell inherits the variables, not the function
       _relocator_prompt  # nor the prompt
       return
     else
-      _relocator_leave
+      _relocator_leave  # another project, none, or .venv leads elsewhere now (a rebuild: enter again)
     fi
   fi
   if [[ -n $_relocator_root && -z $VIRTUAL_ENV && -z $_RELOCATOR_QUIET ]]; then

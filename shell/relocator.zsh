@@ -1,4 +1,10 @@
-# zsh: completion, and the hook in chpwd and precmd.
+# zsh: the real path of a .venv, completion, and the hook in chpwd and precmd.
+
+# The real path of $1 -> _relocator_real: the :A modifier (realpath(3)), no fork.
+_relocator_resolve() {
+  emulate -L zsh
+  _relocator_real=${1:A}
+}
 
 _relocator_complete() {
   _arguments -C '1:command:(adopt eject rebuild python list status doctor gc scan service resolve hook excludes uninstall)' \

@@ -8,6 +8,11 @@ dangling link. The hook is installed the documented way: `relocate hook SHELL
 --install` into the fake home's rc file. bash runs twice: the system's, and a
 bash 3.2 (macOS's /bin/bash version) from shared/bin.
 
+The hook activates a project through the real path of its store venv: that is
+what VIRTUAL_ENV names and whose bin/ goes on PATH, never <project>/.venv, which
+`git checkout` of a branch that tracks .venv files replaces with the branch's
+own (a planted `ls` must not run, in this shell or in another one open there).
+
 Hostile folders come last: a ':' in a project path (PATH would split it into
 relative entries), names with newlines, glob characters, a leading '-' or
 terminal escapes, a .venv leading into a look-alike of the store, a store venv
@@ -17,14 +22,24 @@ whose bin/ links out of the store. Each carries a `git` that must never run.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 import unicodedata
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import env_without_uv, make_venv, relocate_ok, require_tool, venv_project
+from tests.helpers import (
+    bare_project,
+    env_without_uv,
+    make_venv,
+    relocate_ok,
+    require_tool,
+    venv_project,
+)
 from tests.shell_session import BASH_32, FAMILY, Session
 
 SHELLS = ("bash", "bash-3.2", "zsh", "fish")
@@ -179,6 +194,7 @@ def session(request: pytest.FixtureRequest, tmp_path: Path, world: World, isolat
     scratch.mkdir()
     s = Session(shell, env, world.root, scratch)
     s.original_path = env["PATH"]
+    s.start_env = env  # for a second shell of the same kind (_another)
     yield s
     s.close()
 
@@ -196,7 +212,8 @@ def _in(s: Session, folder: Path) -> dict[str, str]:
 
 
 def _active(state: dict[str, str], project: Path, original: str) -> None:
-    venv = str(project / ".venv")
+    venv = os.path.realpath(project / ".venv")  # the store venv, never the link
+    assert Path(venv).parent.name == "venvs"
     assert state["VIRTUAL_ENV"] == venv
     assert state["VIRTUAL_ENV_PROMPT"] == project.name
     assert state["PATH"] == f"{venv}/bin:{original}"
@@ -217,7 +234,7 @@ def test_activate_in_subfolder_leave_and_nest(session: Session, world: World) ->
     _active(_in(s, world.outer / "src" / "deep"), world.outer, original)
     ask = "python -c 'import sys; print(sys.prefix)'"
     prefix = s.values(f"({ask})" if s.family == "fish" else f'"$({ask})"')[0]
-    assert prefix == str(world.outer / ".venv")
+    assert prefix == os.path.realpath(world.outer / ".venv")
     _active(_in(s, world.inner), world.inner, original)  # nested: the innermost wins
     _active(_in(s, world.outer), world.outer, original)
     _inactive(_in(s, world.root), original)
@@ -288,8 +305,10 @@ def test_foreign_venvs_run_nothing_and_activate_nothing(session: Session, world:
 def test_awkward_names_are_data(session: Session, world: World) -> None:
     s, original = session, session.original_path
     state = _in(s, world.awkward)
-    assert state["VIRTUAL_ENV"].encode() == str(world.awkward / ".venv").encode()
-    assert state["PATH"] == f"{world.awkward}/.venv/bin:{original}"
+    venv = os.path.realpath(world.awkward / ".venv")
+    assert state["VIRTUAL_ENV"].encode() == venv.encode()
+    assert state["PATH"] == f"{venv}/bin:{original}"
+    assert state["VIRTUAL_ENV_PROMPT"] == AWKWARD
     _inactive(_in(s, world.plain), original)
     assert not list(world.root.rglob("pwned*"))
 
@@ -347,7 +366,7 @@ def test_canonical_cd_moves_to_the_real_spelling(session: Session, world: World)
     s, original = session, session.original_path
     state = _in(s, world.alias / "src")  # by default the shell keeps the spelling it was given
     assert state["PWD"] == str(world.alias / "src")
-    assert state["VIRTUAL_ENV"] == str(world.alias / ".venv")
+    assert state["VIRTUAL_ENV"] == os.path.realpath(world.outer / ".venv")  # either spelling
     _inactive(_in(s, world.plain), original)
     s.run(
         "set -gx RELOCATOR_CANONICAL_CD 1"
@@ -385,6 +404,191 @@ def test_completion_comes_with_the_hook(session: Session, world: World) -> None:
     else:
         (words,) = s.values("(complete -C 'relocate ad')")
         assert words.split()[0] == "adopt"
+
+
+# -- a branch that tracks .venv ---------------------------------------------------------------
+
+
+def _git(project: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
+
+
+def _tracking_project(root: Path, world: World, marker: Path) -> Path:
+    """A git project adopted on main, whose branch ``evil`` tracks ``.venv/bin/ls`` (it
+    writes ``marker``) and ``.venv/pyvenv.cfg``: what a checkout puts where the link was."""
+    require_tool("git")
+    project = bare_project(root / "tracked proj")
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "main")
+    _git(project, "checkout", "-q", "-b", "evil")
+    planted = project / ".venv" / "bin" / "ls"
+    planted.parent.mkdir(parents=True)
+    planted.write_text(f"#!/bin/sh\ntouch {shlex.quote(str(marker))}\n")
+    planted.chmod(0o755)
+    (project / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    _git(project, "add", "-f", ".venv")
+    _git(project, "commit", "-q", "-m", "a branch that tracks .venv")
+    _git(project, "checkout", "-q", "main")
+    assert not (project / ".venv").exists()
+    make_venv(project / ".venv")
+    env = {**env_without_uv(root), "RELOCATOR_HOME": str(world.store)}
+    subprocess.run(
+        [sys.executable, "-m", "relocator", "adopt", str(project)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    assert (project / ".venv").is_symlink()
+    return project
+
+
+def _another(s: Session, cwd: Path, name: str) -> Session:
+    """A second interactive shell of the same kind, started in ``cwd``."""
+    scratch = s.scratch.parent / name
+    scratch.mkdir()
+    other = Session(s.shell, s.start_env, cwd, scratch)
+    other.original_path = s.original_path
+    return other
+
+
+@parametrize_shells
+def test_a_checkout_that_replaces_the_link_runs_nothing_from_the_branch(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    s, original = session, session.original_path
+    marker = tmp_path / "branch-ls-ran"
+    project = _tracking_project(tmp_path, world, marker)
+    _active(_in(s, project), project, original)
+    other = _another(s, project, "other")
+    try:
+        _active(other.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH"), project, original)
+        # The same command line: no prompt (and no hook) between the checkout and `ls`.
+        s.run("git checkout -q evil && ls")
+        assert (project / ".venv" / "bin" / "ls").is_file()  # the branch's files are there
+        assert not (project / ".venv").is_symlink()
+        assert not marker.exists()
+        other.run("ls")  # a shell that sat at its prompt meanwhile
+        assert not marker.exists()
+        for shell in (s, other):  # left at the next prompt: nothing of ours on PATH
+            _inactive(shell.env("VIRTUAL_ENV", "PATH"), original)
+            assert shell.env("VIRTUAL_ENV_PROMPT") == {"VIRTUAL_ENV_PROMPT": ""}
+        # Back on main with the link made again: on at the next prompt.
+        s.run("git checkout -q main && relocate adopt >/dev/null")
+        _active(s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH"), project, original)
+    finally:
+        other.close()
+    # The planted `ls` does run when asked for by its path: the absence above means something.
+    subprocess.run(["git", "checkout", "-q", "evil"], cwd=project, check=True)
+    subprocess.run([str(project / ".venv" / "bin" / "ls")], check=True)
+    assert marker.exists()
+
+
+@parametrize_shells
+def test_a_rebuilt_venv_replaces_the_old_one_at_the_next_prompt(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    s, original = session, session.original_path
+    project = venv_project(tmp_path / "rebuilt proj")
+    relocate_ok("adopt", str(project), env={**os.environ, "RELOCATOR_HOME": str(world.store)})
+    first = Path(os.path.realpath(project / ".venv"))
+    (project / "sub").mkdir()
+    _active(_in(s, project / "sub"), project, original)
+    # What a rebuild does: a new store venv, and .venv.nosync pointed at it in one step.
+    second = make_venv(world.store / "venvs" / f"{tmp_path.name}-rebuilt-0000")
+    hop = project / ".venv.nosync"
+    (project / "hop.new").symlink_to(second)
+    os.replace(project / "hop.new", hop)
+    s.run("true")
+    state = s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH")
+    _active(state, project, original)
+    assert state["VIRTUAL_ENV"] == str(second)
+    assert str(first) not in state["PATH"]
+    # And back to the first: the second's entry goes.
+    (project / "hop.new").symlink_to(first)
+    os.replace(project / "hop.new", hop)
+    s.run("true")
+    state = s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH")
+    _active(state, project, original)
+    assert str(second) not in state["PATH"]
+    s.run("deactivate")
+    _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
+
+
+def _tiny_wheel(folder: Path) -> Path:
+    """A pure-Python wheel made by hand, so that `uv pip install` needs no index."""
+    wheel = folder / "tiny-1.0-py3-none-any.whl"
+    files = {
+        "tiny.py": "VALUE = 1\n",
+        "tiny-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tiny\nVersion: 1.0\n",
+        "tiny-1.0.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = "".join(f"{name},,\n" for name in [*files, "tiny-1.0.dist-info/RECORD"])
+    with zipfile.ZipFile(wheel, "w") as z:
+        for name, text in {**files, "tiny-1.0.dist-info/RECORD": record}.items():
+            z.writestr(name, text)
+    return wheel
+
+
+@parametrize_shells
+def test_uv_in_an_activated_project_uses_its_venv_without_a_warning(
+    session: Session, world: World, tmp_path: Path
+) -> None:
+    """VIRTUAL_ENV is the store venv, not <project>/.venv: uv compares the two as files
+    (no "does not match the project environment" warning), and `uv pip` installs into it."""
+    s, original = session, session.original_path
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.fail("uv must be installed for the tests (scripts/test installs it)")
+    project = tmp_path / "uv proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1"\nrequires-python = ">=3.8"\ndependencies = []\n'
+    )
+    relocate_ok("adopt", str(project), env={**os.environ, "RELOCATOR_HOME": str(world.store)})
+    venv = os.path.realpath(project / ".venv")
+    _active(_in(s, project), project, original)
+    wheel = _tiny_wheel(tmp_path)
+    said = {}
+    for name, command in (
+        ("sync", "sync"),
+        ("run", "run python -c 'import sys; print(sys.prefix)'"),
+        ("pip", f"pip install {s.quote(str(wheel))}"),
+        ("sync-again", "sync --inexact"),
+    ):
+        out = s.scratch / f"uv-{name}"
+        s.run(f"{s.quote(uv)} {command} > {s.quote(str(out))} 2>&1")
+        said[name] = out.read_text()
+        assert "does not match" not in said[name], said[name]
+        assert "warning" not in said[name].lower(), said[name]
+    assert os.path.realpath(said["run"].strip().splitlines()[-1]) == venv
+    assert venv in said["pip"]  # "Using Python ... environment at: <store venv>"
+    assert list(Path(venv).glob("lib/python*/site-packages/tiny.py"))
+    assert os.path.islink(project / ".venv")
+    _active(s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH"), project, original)
+    # This uv does warn when VIRTUAL_ENV is another venv: the absence above means something.
+    out = s.scratch / "uv-other"
+    s.run(f"VIRTUAL_ENV={s.quote(str(world.hand))} {s.quote(uv)} sync > {s.quote(str(out))} 2>&1")
+    assert "does not match the project environment" in out.read_text()
+
+
+@parametrize_shells
+def test_activation_leaves_the_shells_cd_state_alone(session: Session, world: World) -> None:
+    """bash finds the real path with a physical cd and back: OLDPWD, `cd -`, CDPATH and
+    the user's own `cd` function must not notice."""
+    s, original = session, session.original_path
+    if s.family != "fish":
+        s.run('cds=0; cd() { cds=$((cds + 1)); builtin cd "$@"; }')
+        s.run(f"export CDPATH={s.quote(str(world.root))}")
+    _inactive(_in(s, world.plain), original)
+    _active(_in(s, world.outer / "src"), world.outer, original)
+    if s.family != "fish":
+        assert s.values('"$cds"') == ["2"]  # the user's two, none of the hook's
+        assert s.values('"$OLDPWD"') == [str(world.plain)]
+    s.run("cd - >/dev/null")
+    assert s.env("PWD")["PWD"] == str(world.plain)
 
 
 def _enter(s: Session, folder: Path) -> dict[str, str]:
@@ -520,7 +724,7 @@ def test_virtual_env_disable_prompt_is_honoured(session: Session, world: World) 
         else "export VIRTUAL_ENV_DISABLE_PROMPT=1"
     )
     shown = _screen_after(s, f"cd {s.quote(str(world.outer))}")
-    assert s.env("VIRTUAL_ENV")["VIRTUAL_ENV"] == str(world.outer / ".venv")
+    assert s.env("VIRTUAL_ENV")["VIRTUAL_ENV"] == os.path.realpath(world.outer / ".venv")
     assert f"({world.outer.name})" not in shown, shown
 
 
