@@ -337,3 +337,37 @@ def test_a_rebuild_for_a_gone_python_names_what_it_drops(
     assert entry.name == old.name and {"six", "idna", "app"} <= set(entry.packages)
     assert (store / "trash" / entry.id / "pyvenv.cfg").is_file()
     assert relocate_json("status", str(project))["status"] == "ok"
+
+
+# -- 8. a branch that tracks .venv ----------------------------------------------------------------
+
+
+def test_status_and_doctor_name_a_branch_that_tracks_the_venv(tmp_path: Path, store: Path):
+    root = _repo(tmp_path / "app")
+    _git("commit", "-qm", "start", "--allow-empty", cwd=root)
+    _git("checkout", "-qb", "evil", cwd=root)
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (root / ".venv" / "bin" / "ls").write_text("#!/bin/sh\ntouch /tmp/never\n")
+    (root / ".venv" / "bin" / "ls").chmod(0o755)
+    _git("add", "-f", ".venv", cwd=root)
+    _git("commit", "-qm", "track a venv", cwd=root)
+    _git("checkout", "-q", "-", cwd=root)
+    assert not (root / ".venv").exists()
+    make_venv(root / ".venv")
+    relocate_ok("adopt", str(root))
+    assert relocate_json("status", str(root)).get("tracked") == []
+
+    (root / ".venv").unlink()
+    (root / ".venv.nosync").unlink()
+    _git("checkout", "-q", "evil", cwd=root)  # the branch's files take the link's place
+
+    status = relocate_json("status", str(root))
+    assert status["status"] == "link-replaced"
+    assert ".venv/bin/ls" in status["tracked"] and "git tracks" in status["warning"]
+    assert "warning: git tracks" in relocate_ok("status", str(root))
+    doctor = relocate("doctor", str(root), "--fix", "--json")
+    assert doctor.returncode == 1
+    (fix,) = [f for f in json.loads(doctor.stdout) if f["check"] == "link"]
+    assert not fix["fixed"] and "the repository ships it" in fix["message"]
+    assert not (root / ".venv").is_symlink() and len(store_venvs(store)) == 1
