@@ -97,6 +97,10 @@ def _one(store: Store, path: str, fix: bool, wants: Wants) -> list[Finding]:
         row = registry.get(root.key)
     if row is not None:
         return _project(store, row, fix, wants)
+    if pending(store, root.key):  # a first adopt, interrupted before it registered
+        left = "an interrupted relocate left work to finish"
+        interrupted = Finding(root.path, "journal", PROBLEM, left)
+        return [_fixing(store, interrupted, fix=fix, wants=wants)]
     state = link.inspect(root.path, store.venvs)
     message = {
         link.DANGLING: ".venv leads to no venv on this machine (synced from another one?)",
