@@ -189,6 +189,9 @@ def _unused(src: str) -> None:
     from relocator import processes
 
     users = processes.users([src])[src]
+    if users:  # a process caught exiting reads as unreadable, so as a user: look once more
+        again = {user.pid for user in processes.users([src])[src]}
+        users = [user for user in users if user.pid in again]
     if users:
         first, more = users[0], f" and {len(users) - 1} more" if len(users) > 1 else ""
         raise RelocatorError(
