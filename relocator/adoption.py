@@ -349,5 +349,5 @@ def _move_in(store: Store, registry: Registry, project: resolver.Resolved, src: 
             undo_adopt(store, intent)
             raise
     row, notes = finish_adopt(store, registry, intent)
-    action = "copied" if cross else "moved"
+    action = "copied" if intent.get("mode") == "copy" else "moved"  # a bind mount copies too
     return Outcome(root, where.dest, action, row.python, row.provider, tuple(notes))

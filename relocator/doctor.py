@@ -115,6 +115,9 @@ def _one(store: Store, path: str, fix: bool, wants: Wants) -> list[Finding]:
         row = registry.get(root.key)
     if row is not None:
         return _project(store, row, fix, wants)
+    unfinished = pending(store, root.key)  # a first adopt, interrupted before it registered
+    if unfinished:
+        return [_interrupted(store, intent, fix) for intent in unfinished]
     state = link.inspect(root.path, store.venvs)
     message = {
         link.DANGLING: ".venv leads to no venv on this machine (synced from another one?)",

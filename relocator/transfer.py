@@ -1,18 +1,29 @@
 """Moving a venv between its project and the store, so that a kill at any instant loses nothing.
 
-On one volume a move is one rename. Across volumes:
+On one volume a move is one rename. Across volumes (or across two mounts of one
+file system, a bind mount, where the rename fails with ``EXDEV``: the journal
+record then says ``copy`` before the copy starts):
 
 1. copy the source into a staging folder beside the destination, and verify
    the copy against the manifest read before it began;
-2. rename the source aside (beside itself), so nothing can write into it by
-   its name any more, and check that it did not change while it was copied
-   (if it did, rename it back: nothing moved);
-3. rename the staging folder into place.
+2. check again, as late as can be, that the source did not change (its
+   manifest with times) and that no live process uses it; then rename the
+   source aside (beside itself), so nothing can write into it by its name
+   any more;
+3. check that the source set aside did not change, and that nothing was made
+   at its name since (an installer that looks its path up anew makes a stub
+   there: pip's ``makedirs``); if either, put the source back (the stub is
+   kept under a name of relocator's, never deleted) and stop: nothing moved;
+4. rename the staging folder into place.
 
-Until step 3 the source is the venv; after it, the destination is. The source
+Until step 4 the source is the venv; after it, the destination is. The source
 set aside is removed only once the link is made. :func:`settle` reads which
-of these states a killed run left, completes step 3 when the copy is whole,
-and says whether to finish forward or roll back.
+of these states a killed run left, completes step 4 when the copy is whole
+and the source set aside still matches it, and says whether to finish
+forward or roll back. Whatever a process made meanwhile at a name where the
+venv is not (the source's name once it is set aside, the destination's
+once it is cleared) is kept under a name of relocator's and reported, never
+deleted and never in the way of the next run.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ from contextvars import ContextVar
 from typing import Callable, NamedTuple, Optional
 
 from relocator import faults, venvs
-from relocator.errors import RelocatorError
+from relocator.errors import RelocatorError, warn
 from relocator.files import is_under
 from relocator.journal import Intent
 from relocator.link import LINK, TREES, UV_ENVIRONMENTS, valid_alias
@@ -120,23 +131,73 @@ def move(
 
     ``before`` is the source's manifest with times, read by the checks that came
     first. ``clear_dest`` frees the destination name just before the venv takes it.
-    Raises :class:`RelocatorError` with nothing moved while the source is still the venv.
+    A rename that fails with ``EXDEV`` (a bind mount: one device number, two mounts)
+    becomes a copy, journaled as one before it starts. Raises :class:`RelocatorError`
+    with nothing moved while the source is still the venv.
     """
+    kept: list[str] = []
     if before is None:
-        clear_dest()
-        _rename(where.src, where.dest)
-    else:
-        _copy(where, store, before)
-        intent.advance("copied")
-        _rename(where.src, where.aside)
-        faults.point(f"{intent.op}:aside")
-        if venvs.manifest(where.aside, times=True) != before:
-            _rename(where.aside, where.src)
-            store.discard(where.staging)
-            raise _in_use(where.src)
-        clear_dest()
-        _rename(where.staging, where.dest)
+        try:
+            kept = _take_dest(where.src, where, store, clear_dest)
+        except _CrossDevice:
+            before = venvs.check_copyable(where.src, os.path.dirname(where.staging))
+            intent.record["mode"] = "copy"
+            intent.advance("copying")
+    if before is not None:
+        kept = _copy_across(intent, where, store, before, clear_dest)
     intent.advance("moved")
+    _say_kept([*kept, *_stub_at_src(intent, where, store)], "while it was moved")
+
+
+def _copy_across(
+    intent: Intent,
+    where: Places,
+    store: Store,
+    before: venvs.Manifest,
+    clear_dest: Callable[[], None],
+) -> list[str]:
+    _copy(where, store, before)
+    intent.advance("copied")
+    try:  # the last look before the point of no return: keep it short
+        if venvs.manifest(where.src, times=True) != before:
+            raise _in_use(where.src)
+        _unused(where.src)
+    except RelocatorError:
+        store.discard(where.staging)
+        raise
+    faults.point(f"{intent.op}:checked")
+    _rename(where.src, where.aside)
+    faults.point(f"{intent.op}:aside")
+    changed = venvs.manifest(where.aside, times=True) != before
+    if changed or os.path.lexists(where.src):
+        kept = _put_back(intent, where, store)
+        store.discard(where.staging)
+        if kept:
+            raise RelocatorError(
+                f"a process wrote to {where.src} while relocate moved it; nothing moved: "
+                f"{where.src} is as it was, and what was written is kept in "
+                f"{', '.join(kept)} (install it again when the venv is idle, then remove that)"
+            )
+        raise _in_use(where.src)
+    return _take_dest(where.staging, where, store, clear_dest)
+
+
+def _unused(src: str) -> None:
+    """Raise when a live process uses ``src``: an installer that runs could write into it
+    by name once it is set aside. Costs one pass over the processes (about 0.1 s with a
+    hundred of them, and psutil's import the first time)."""
+    from relocator import processes
+
+    users = processes.users([src])[src]
+    if users:  # a process caught exiting reads as unreadable, so as a user: look once more
+        again = {user.pid for user in processes.users([src])[src]}
+        users = [user for user in users if user.pid in again]
+    if users:
+        first, more = users[0], f" and {len(users) - 1} more" if len(users) > 1 else ""
+        raise RelocatorError(
+            f"pid {first.pid} ({first.name}) uses {src} ({first.why}){more}; "
+            "nothing moved: try again when it is idle"
+        )
 
 
 def _copy(where: Places, store: Store, before: venvs.Manifest) -> None:
@@ -176,43 +237,177 @@ def _rename(src: str, dest: str) -> None:
         raise RelocatorError(f"cannot move {src} to {dest} ({e.strerror})") from None
 
 
+class _CrossDevice(Exception):
+    """A rename between two mounts of one file system (``EXDEV``): nothing moved."""
+
+
+#: What a rename onto a name that something holds fails with.
+_TAKEN = frozenset({errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR})
+_TRIES = 5  # a process that makes the name again each time it is freed is still writing
+
+
+def _take_dest(src: str, where: Places, store: Store, clear_dest: Callable[[], None]) -> list[str]:
+    """Rename ``src`` (the source, or its verified copy) to ``where.dest``; return where
+    what a process made at ``dest`` meanwhile is kept.
+
+    The first try leaves ``dest`` as it is (an eject's link stays while a bind mount's
+    ``EXDEV`` sends the move to a copy: a rename onto a link fails, on one mount, with
+    ENOTDIR); then ``dest`` is cleared, and whatever is still there is kept aside.
+    """
+    kept: list[str] = []
+    for attempt in range(_TRIES):
+        if attempt:
+            clear_dest()
+            if os.path.lexists(where.dest):
+                kept.append(_keep_stub(where.dest, store))
+        try:
+            os.rename(src, where.dest)
+            return kept
+        except OSError as e:
+            if e.errno == errno.EXDEV and src == where.src:
+                raise _CrossDevice from None
+            if e.errno not in _TAKEN:
+                raise RelocatorError(f"cannot move {src} to {where.dest} ({e.strerror})") from None
+    raise RelocatorError(
+        f"{where.dest} is made again each time relocate frees it (a process is writing to it); "
+        f"nothing is lost: the venv is whole at {src}; stop that process and run relocate again"
+    )
+
+
+def _put_back(intent: Intent, where: Places, store: Store) -> list[str]:
+    """Rename the source set aside back to its name; return where what a process made at
+    that name meanwhile is kept."""
+    kept: list[str] = []
+    for _ in range(_TRIES):
+        if os.path.lexists(where.src):
+            kept.append(_keep_stub(where.src, store))
+            faults.point(f"{intent.op}:stub")
+        try:
+            os.rename(where.aside, where.src)
+            faults.point(f"{intent.op}:back")
+            return kept
+        except OSError as e:
+            if e.errno not in _TAKEN:
+                raise RelocatorError(
+                    f"cannot move {where.aside} back to {where.src} ({e.strerror}); "
+                    f"nothing is lost: the venv is whole at {where.aside}"
+                ) from None
+    raise RelocatorError(
+        f"{where.src} is made again each time relocate frees it (a process is writing to it); "
+        f"nothing is lost: the venv is whole at {where.aside}; stop that process and run "
+        "relocate again"
+    )
+
+
+STUB = PROJECT_TEMP_PREFIX + "stub"  # what a process made at a name the venv had left
+
+
+def _keep_stub(path: str, store: Store) -> str:
+    """Rename what a process made at ``path``, where the venv is not, to a free name of
+    relocator's beside it (in the store: in its tmp folder); return that name. It is
+    kept, never deleted: it holds what an installer wrote."""
+    folder, name = os.path.split(path)
+    if is_under(os.path.realpath(folder), os.path.realpath(store.root)):
+        base = os.path.join(store.tmp, f"{name}.stub")
+    else:
+        base = os.path.join(folder, STUB if name == LINK else f"{STUB}@{name}")
+    n = 1
+    while os.path.lexists(f"{base}-{n}"):
+        n += 1
+    kept = f"{base}-{n}"
+    try:
+        os.rename(path, kept)
+    except OSError as e:
+        raise RelocatorError(
+            f"{path} was made by another process while relocate moved it, and cannot be "
+            f"moved out of the way ({e.strerror}); move it away and run relocate again"
+        ) from None
+    return kept
+
+
+def _stub_at_src(intent: Intent, where: Places, store: Store) -> list[str]:
+    """Once the venv is at ``dest``, keep aside what a process made at the source's name
+    where it would stand in the way of the link (a folder or file, never a link: the
+    links are relocator's, or :mod:`relocator.link` judges them)."""
+    in_the_way = not intent.op.startswith("adopt") or (
+        os.path.dirname(where.src) == intent["project"]
+    )
+    if not in_the_way or os.path.islink(where.src) or not os.path.lexists(where.src):
+        return []
+    return [_keep_stub(where.src, store)]
+
+
+def _say_kept(kept: list[str], when: str) -> None:
+    for path in kept:
+        warn(
+            f"kept in {path} what a process wrote at the venv's name {when} (the venv did "
+            "not get it: if it was an install, run it again; then remove that folder)"
+        )
+
+
 def _real_dir(path: str) -> bool:
     return os.path.isdir(path) and not os.path.islink(path)
+
+
+#: The steps of a move before its last rename: from "moved" on, the venv is at ``dest``.
+_BEFORE_MOVED = frozenset({"begin", "copying", "copied"})
 
 
 def settle(intent: Intent, where: Places, store: Store, clear_dest: Callable[[], None]) -> str:
     """Bring what a killed move left to one whole venv; say where it is (FORWARD or BACK).
 
     A rename either happened or not. A copy whose source was set aside and whose
-    staging folder matches it is completed; a copy that never got that far is
-    dropped, and a source set aside goes back to its name.
+    staging folder still matches it (names, types, sizes and times) is completed; a
+    copy that never got that far is dropped, and a source set aside goes back to its
+    name. What a process made at a name the venv had left (an installer's stub) is
+    kept under a name of relocator's, with a warning, never deleted.
     """
     copying = intent.get("mode") == "copy"
+    aside = copying and _real_dir(where.aside)
+    kept: list[str] = []
     if copying and _real_dir(where.staging):
-        if _real_dir(where.aside):
-            copied = venvs.shapes(venvs.manifest(where.staging))
-            if copied == venvs.shapes(venvs.manifest(where.aside)):
-                clear_dest()
-                _rename(where.staging, where.dest)
-                intent.advance("moved")
-                return FORWARD
-            _rename(where.aside, where.src)
+        if aside and _same(where.staging, where.aside):
+            if os.path.lexists(where.src):  # a stub: the source is the one set aside
+                kept.append(_keep_stub(where.src, store))
+            kept += _take_dest(where.staging, where, store, clear_dest)
+            intent.advance("moved")
+            _say_kept(kept, "during a move that was interrupted")
+            return FORWARD
+        if aside:
+            kept += _put_back(intent, where, store)
         store.discard(where.staging)
-        return BACK
-    if _moved(intent, where):
+    elif _moved(intent, where, aside):
+        _say_kept(_stub_at_src(intent, where, store), "during a move that was interrupted")
         return FORWARD
-    if copying and _real_dir(where.aside) and not os.path.lexists(where.src):
-        _rename(where.aside, where.src)
+    elif aside:
+        kept += _put_back(intent, where, store)
+    # An eject's destination holds the link again or nothing: anything else there is not
+    # the venv (that is at src), and would stand in the way of the link put back.
+    dest = where.dest
+    if not intent.op.startswith("adopt") and os.path.lexists(dest) and not os.path.islink(dest):
+        kept.append(_keep_stub(dest, store))
+    _say_kept(kept, "during a move that was interrupted")
     return BACK
 
 
-def _moved(intent: Intent, where: Places) -> bool:
-    """Whether the venv reached ``dest``: a store venv's name is new, so its presence says
-    so; a project's ``.venv`` may be a new one a tool made, so there the source must be gone.
+def _same(copy: str, source: str) -> bool:
+    """Whether a copy still matches its source: the copy keeps each file's time, so a
+    file rewritten in place at the same size shows."""
+    return venvs.manifest(copy, times=True) == venvs.manifest(source, times=True)
+
+
+def _moved(intent: Intent, where: Places, aside: bool) -> bool:
+    """Whether the venv reached ``dest``. The journal says so from "moved" on; before
+    that (a kill right after the last rename), a store venv's name is new, so its
+    presence says so; a project's ``.venv`` may be a new one a tool made, so there the
+    source must be gone, or set aside with no copy left to rename (a copy is dropped
+    only once the source is back).
     """
     if not _real_dir(where.dest):
         return False
-    return intent.op.startswith("adopt") or not _real_dir(where.src)
+    if intent.step not in _BEFORE_MOVED or intent.op.startswith("adopt"):
+        return True
+    return not _real_dir(where.src) or aside
 
 
 def drop_aside(where: Places, store: Store) -> Optional[str]:

@@ -109,7 +109,10 @@ def _run(cmd: list[str], *, cwd: str, what: str) -> None:
 
 
 def same_volume(path: str, folder: str) -> bool:
-    """Whether ``path`` can be renamed into ``folder`` (both exist)."""
+    """Whether ``path`` and ``folder`` (both exist) are on one file system, so that a rename
+    can move the one into the other. Two mounts of one file system (a bind mount, as Docker
+    and devcontainers make) share the device number and still refuse a rename (``EXDEV``):
+    :func:`relocator.transfer.move` copies then."""
     return os.lstat(path).st_dev == os.stat(folder).st_dev
 
 
