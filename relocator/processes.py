@@ -47,6 +47,16 @@ class ProcessInfo(NamedTuple):
     name: str
     why: str  # what ties the process to the folder: "runs /x/bin/python", ...
 
+    @property
+    def only_named(self) -> bool:
+        """Whether nothing but its ``VIRTUAL_ENV`` ties it to the folder: an activated shell,
+        which writes nothing there itself (what it starts, pip, names the venv on its
+        command line and is a user of its own)."""
+        return self.why.startswith(_NAMED)
+
+
+_NAMED = "has VIRTUAL_ENV="
+
 
 class _Exited(Exception):
     """The process ended (or is a zombie that holds nothing) while it was read."""
@@ -120,7 +130,7 @@ def _uses(proc: Any) -> tuple[list[tuple[str, str]], list[str]]:
         uses += [(p, f"its command line names {arg}") for p in _arg_paths(str(arg), cwd)]
     virtual_env = (environ or {}).get("VIRTUAL_ENV")
     if virtual_env:
-        uses += [(p, f"has VIRTUAL_ENV={virtual_env}") for p in _spellings(virtual_env, cwd)]
+        uses += [(p, f"{_NAMED}{virtual_env}") for p in _spellings(virtual_env, cwd)]
     uses += [(str(f.path), f"has {f.path} open") for f in files or ()]
     uses += [(path, f"has {path} mapped") for path in _mapped(proc.pid, unread)]
     return uses, unread

@@ -184,11 +184,12 @@ def _copy_across(
 
 def _unused(src: str) -> None:
     """Raise when a live process uses ``src``: an installer that runs could write into it
-    by name once it is set aside. Costs one pass over the processes (about 0.1 s with a
-    hundred of them, and psutil's import the first time)."""
+    by name once it is set aside. A shell that only has it as ``VIRTUAL_ENV`` does not
+    count (its ``.venv`` path keeps working through the link). Costs one pass over the
+    processes (about 0.1 s with a hundred of them, and psutil's import the first time)."""
     from relocator import processes
 
-    users = processes.users([src])[src]
+    users = [user for user in processes.users([src])[src] if not user.only_named]
     if users:  # a process caught exiting reads as unreadable, so as a user: look once more
         again = {user.pid for user in processes.users([src])[src]}
         users = [user for user in users if user.pid in again]

@@ -211,6 +211,26 @@ def test_a_process_using_the_venv_when_the_copy_ends_stops_the_move(
     assert dotvenv.is_symlink() and _imports(dotvenv, "handmade")
 
 
+def test_an_activated_shell_does_not_stop_the_move(
+    tmp_path: Path, template: Path, shm_store: Path
+) -> None:
+    """A process whose only tie is ``VIRTUAL_ENV`` (a shell after ``source .venv/bin/activate``)
+    writes nothing into the venv: the move goes on, and its path keeps working."""
+    project = _project(tmp_path / "p", template)
+    dotvenv = project / ".venv"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "VIRTUAL_ENV": str(dotvenv)}
+    shell = subprocess.Popen(["sleep", "120"], cwd=elsewhere, env=env, stdin=subprocess.DEVNULL)
+    try:
+        out = relocate_ok("adopt", str(project), "--json")
+    finally:
+        shell.kill()
+        shell.wait()
+    assert '"copied"' in out
+    assert dotvenv.is_symlink() and _imports(dotvenv, "handmade")
+
+
 def test_a_stub_pip_makes_after_the_rename_aside_is_kept_and_the_move_undone(
     tmp_path: Path, template: Path, wheel: Path, shm_store: Path
 ) -> None:
