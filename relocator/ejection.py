@@ -109,7 +109,7 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
             raise
     notes = finish_eject(store, registry, intent)
     python = venvs.python_version(where.dest)
-    action = "ejected (copied)" if cross else "ejected"
+    action = "ejected (copied)" if intent.get("mode") == "copy" else "ejected"
     return Outcome(root, where.dest, action, python, project.provider, tuple(notes))
 
 
