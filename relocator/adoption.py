@@ -201,7 +201,7 @@ def _succeed(store: Store, project: resolver.Resolved, old: str, new: str, wants
     if venvs.has_packages(new) or not venvs.has_packages(old_venv):
         return retire(store, old, project.key, project.path, why)
     recipe = recipes.find(project.path) if wants.install else None
-    kept = f"kept the old venv {old_venv} (relocate gc removes it once you are done with it)"
+    kept = f"kept the old venv {old_venv} (relocate gc moves it to the trash once it is unused)"
     if recipe is None:
         return [f"the new .venv is empty and there is nothing to install from: {kept}"]
     try:

@@ -253,7 +253,7 @@ def _store(store: Store, rows: list[Row], fix: bool) -> list[Finding]:
             continue
         message = (
             f"{store.venv_path(name)} (of {path}) is linked from no project; "
-            "relocate gc removes it once its project is gone"
+            "relocate gc moves it to the trash once its project is gone"
         )
         found.append(Finding(path, "orphan", PROBLEM, message))
     for name in store.venv_names():  # each owner record was read above: read none twice

@@ -44,7 +44,7 @@ BROKEN_LINK = "broken-link"  # the cause of a link-replaced: a dead link relocat
 HINTS = {
     INTERRUPTED: "relocate doctor --fix finishes it (or rolls back what never became usable)",
     PROJECT_MISSING: "moved? relocate adopt NEWPATH takes the venv along; "
-    "deleted? relocate gc removes its venv",
+    "deleted? relocate gc moves its venv to the trash",
     LINK_MISSING: "relocate adopt {project} links the venv again",
     LINK_REPLACED: "relocate adopt {project} moves the new .venv into the store "
     "and then retires the old one",
@@ -149,7 +149,7 @@ def list_all(store: Optional[Store] = None) -> list[dict[str, Any]]:
         rows = registry.all()
         found = [report(store, row, index, busy) for row in rows]
     known = {row.key for row in rows}
-    return found + [unfinished(store, i) for i in _by_project(intents) if i["key"] not in known]
+    return found + [unfinished(i) for i in _by_project(intents) if i["key"] not in known]
 
 
 def _by_project(intents: list[Intent]) -> list[Intent]:
@@ -160,7 +160,7 @@ def _by_project(intents: list[Intent]) -> list[Intent]:
     return list(first.values())
 
 
-def unfinished(store: Store, intent: Intent) -> dict[str, Any]:
+def unfinished(intent: Intent) -> dict[str, Any]:
     """The report of a project that is not registered and whose ``intent`` is pending."""
     what = f"an interrupted {intent.op} ({intent.step})"
     return {
@@ -205,7 +205,7 @@ def status(path: str, store: Optional[Store] = None) -> dict[str, Any]:
                 return _shipped(report(store, row))
         for intent in _by_project(pending(store)):
             if is_under(start, intent["project"]):
-                return unfinished(store, intent)
+                return unfinished(intent)
     raise NotFound(_unregistered(store, start))
 
 
