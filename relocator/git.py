@@ -283,7 +283,8 @@ def _rewrite(
 
 def tracked(root: str, names: list[str]) -> Optional[list[str]]:
     """The paths of ``root``'s entries ``names`` (and below them) that git tracks: ``[]``
-    outside a git work tree; None when it cannot be told (no git, or git refused).
+    outside a git work tree; None when it cannot be told (neither git nor the index
+    file answers).
 
     git reads the index; the repository's own configuration cannot make it run a program
     here (``core.fsmonitor`` is turned off on the command line, nothing else ``ls-files``
@@ -292,14 +293,11 @@ def tracked(root: str, names: list[str]) -> Optional[list[str]]:
     import shutil
     import subprocess
 
-    try:
-        if _locate(root) is None:
-            return []
-    except _Skip:
-        return None
+    if _git_dir(root) is None:
+        return []
     git = shutil.which("git")
     if git is None:
-        return None
+        return _from_index(root, names)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
     cmd = [git, "-c", "core.fsmonitor=false", "ls-files", "-z", "--cached", "--", *names]
@@ -309,6 +307,88 @@ def tracked(root: str, names: list[str]) -> Optional[list[str]]:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if result.returncode != 0:
-        return None
+    if result.returncode != 0:  # a repository of another user's (safe.directory), say
+        return _from_index(root, names)
     return [os.fsdecode(p) for p in result.stdout.split(b"\0") if p]
+
+
+def _from_index(root: str, names: list[str]) -> Optional[list[str]]:
+    """What :func:`tracked` asks, read from the index file itself (where git is missing or
+    refuses): index versions 2 to 4, SHA-1 or SHA-256; None for anything else (a split
+    index, a file that does not parse)."""
+    import re
+    import struct
+
+    found = _git_dir(root)
+    if found is None:
+        return []
+    gitdir, worktree = found
+    prefix = os.path.relpath(root, worktree)
+    wanted = [os.path.normpath(os.path.join(prefix, n)) if prefix != "." else n for n in names]
+    try:
+        data = read_regular(os.path.join(gitdir, "index"), 1 << 28) or b""
+        config = read_regular(os.path.join(gitdir, "config"), 1 << 16) or b""
+    except FileNotFoundError:
+        return []  # nothing added yet
+    except OSError:
+        return None
+    sha256 = re.search(rb"(?im)^\s*objectformat\s*=\s*sha256\s*$", config) is not None
+    if len(data) < 12 or data[:4] != b"DIRC":
+        return None if data else []
+    version, count = struct.unpack(">II", data[4:12])
+    if version not in (2, 3, 4):
+        return None
+    hashed = 32 if sha256 else 20
+    fixed, at, previous, paths = 40 + hashed, 12, b"", []
+    try:
+        for _ in range(count):
+            (flags,) = struct.unpack(">H", data[at + fixed : at + fixed + 2])
+            start = at + fixed + 2 + (2 if version >= 3 and flags & 0x4000 else 0)
+            if version == 4:
+                strip, start = _varint(data, start)
+                end = data.index(b"\0", start)
+                path = previous[: len(previous) - strip] + data[start:end]
+                at = end + 1
+            else:
+                end = data.index(b"\0", start)
+                path = data[start:end]
+                at = at + ((end - at) // 8 + 1) * 8
+            previous = path
+            paths.append(os.fsdecode(path))
+        while at + 8 <= len(data) - hashed:  # the extensions: a split index's lacks entries
+            signature, (size,) = data[at : at + 4], struct.unpack(">I", data[at + 4 : at + 8])
+            if signature == b"link":
+                return None
+            at += 8 + size
+    except (ValueError, struct.error):
+        return None
+    found = [p for p in paths if any(p == w or p.startswith(w + "/") for w in wanted)]
+    return [os.path.relpath(p, prefix) for p in found] if prefix != "." else found
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    """git's offset varint (index v4): the number, and where it ends."""
+    byte = data[at]
+    value, at = byte & 0x7F, at + 1
+    while byte & 0x80:
+        byte = data[at]
+        value, at = ((value + 1) << 7) | (byte & 0x7F), at + 1
+    return value, at
+
+
+def _git_dir(root: str) -> Optional[tuple[str, str]]:
+    """(git directory, work tree) of the repository ``root`` is in; None outside one (or
+    one that cannot be read)."""
+    folder = root
+    while True:
+        dotgit = os.path.join(folder, ".git")
+        if os.path.isdir(dotgit):
+            return dotgit, folder
+        if os.path.isfile(dotgit):
+            try:
+                return _pointer(dotgit, "gitdir: ", folder), folder
+            except (_Skip, OSError):
+                return None
+        if folder == os.path.dirname(folder):
+            return None
+        folder = os.path.dirname(folder)

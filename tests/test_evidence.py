@@ -371,3 +371,30 @@ def test_status_and_doctor_name_a_branch_that_tracks_the_venv(tmp_path: Path, st
     (fix,) = [f for f in json.loads(doctor.stdout) if f["check"] == "link"]
     assert not fix["fixed"] and "the repository ships it" in fix["message"]
     assert not (root / ".venv").is_symlink() and len(store_venvs(store)) == 1
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+@pytest.mark.parametrize("version", ["2", "3", "4"])
+def test_the_index_answers_where_git_does_not(tmp_path: Path, object_format: str, version: str):
+    """Where git is missing or refuses (another user's repository), relocator reads the index
+    file itself: every index version and object format git writes, compared with git."""
+    from relocator import git
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git("init", "-q", f"--object-format={object_format}", ".", cwd=repo)
+    names = ["sub/.venv/pyvenv.cfg", "sub/.venv/bin/git", "sub/a/" + "x" * 200, "sub/.venvx"]
+    for name in [*names, "top.txt", "sub/zz"]:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("x")
+    _git("add", "-f", ".", cwd=repo)
+    if version == "3":  # an extended flag: only versions 3 and 4 have them
+        _git("update-index", "--skip-worktree", "sub/zz", cwd=repo)
+    _git("update-index", f"--index-version={version}", cwd=repo)
+
+    read = git._from_index(str(repo / "sub"), [".venv", ".venv.nosync"])
+
+    assert sorted(read or []) == [".venv/bin/git", ".venv/pyvenv.cfg"]
+    assert read == git.tracked(str(repo / "sub"), [".venv", ".venv.nosync"])
+    assert git._from_index(str(repo), ["top.txt"]) == ["top.txt"]
+    assert git._from_index(str(tmp_path), [".venv"]) == []  # no repository there
