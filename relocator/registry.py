@@ -326,11 +326,7 @@ class Registry:
     def _rebuild(self) -> int:
         rows = []
         for name in self.store.venv_names():
-            try:
-                record = self.store.read_owner(name)
-            except RecursionError:  # JSON nested deeper than the parser goes
-                continue
-            row = _row_from_record(name, record)
+            row = _row_from_record(name, self.store.read_owner(name))
             if row is not None:
                 rows.append(row)
         # Oldest first: where two records claim one project, the newest wins.

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import signal
 import threading
@@ -57,6 +56,7 @@ IN_USE_RETRY = 30.0  # seconds before a venv in use is looked at again (a proces
 RESCAN = 600.0  # seconds between polls in events mode: a safety net
 POLL_SHARE = 0.005  # of one core, at most, for the poll (it runs every --interval, or rarer)
 REPAIRED = (health.LINK_MISSING, health.LINK_REPLACED)
+MAX_INTERVAL = 86400.0  # seconds: beyond a day a wait overflows the platform's clock types
 
 
 class _Candidate(NamedTuple):
@@ -360,8 +360,11 @@ def run(
     Raises :class:`RelocatorError` when another service holds this store, or the
     config is wrong.
     """
-    if not 0 < interval < math.inf:
-        raise UsageError(f"--interval must be a number of seconds > 0 (got {interval!r})")
+    if not 0 < interval <= MAX_INTERVAL:
+        raise UsageError(
+            f"--interval must be a number of seconds > 0 and at most {MAX_INTERVAL:g} "
+            f"(a day; got {interval!r})"
+        )
     store = (store or Store()).ensure()
     config = settings.load_config()
     stop = stop or threading.Event()

@@ -86,6 +86,6 @@ def read_pid(path: str) -> Optional[dict[str, Any]]:
     """The record of a pid file, None when absent or not one."""
     try:
         record = json.loads(read_small(path) or "null")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None
