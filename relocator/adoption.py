@@ -57,6 +57,11 @@ def adopt(
     wants = wants._replace(name=os.path.normpath(wants.name or "."))  # venv/ and ./venv: venv
     named = wants.name if wants.name != link.LINK else None
     with locked(path, store, named) as (project, registry, recovered):
+        mark = registry.ejected(project.key)  # the user's eject holds until the user adopts
+        if mark is not None and wants.by_service:
+            raise RelocatorError(mark.reason())
+        if mark is not None:
+            registry.unmark_ejected(project.key)
         names = trees.wanted(
             store, project, wants.trees, wants.node_modules, _setting(wants, project)
         )
