@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shlex
 import sqlite3
 import stat
 import time
@@ -86,7 +87,7 @@ class Ejected(NamedTuple):
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.ejected))
         return (
             f"{self.path} was ejected by the user ({when}), so the service leaves it alone; "
-            f"`relocate adopt {self.path}` relocates it again"
+            f"`relocate adopt {shlex.quote(self.path)}` relocates it again"
         )
 
 

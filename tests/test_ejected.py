@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def test_an_ejected_project_stays_ejected(docs: Path, start, store: Path, mode: 
     relocate_ok("eject", str(project))
     ejected_at = time.time()
     (line,) = svc.wait_log(f"skipped {real}: {real} was ejected by the user")
-    assert f"`relocate adopt {real}` relocates it again" in line
+    assert f"`relocate adopt {shlex.quote(str(real))}` relocates it again" in line
     _passes_after(svc, ejected_at + QUIET)  # well past the quiet window
     assert _ejected(project)
     assert store_venvs(store) == []
