@@ -70,7 +70,14 @@ def adopt(
     wants = wants._replace(name=os.path.normpath(wants.name or "."))  # venv/ and ./venv: venv
     named = wants.name if wants.name != link.LINK else None
     with locked(path, store, named) as (project, registry, recovered):
-        names = trees.wanted(store, project, wants.trees, wants.node_modules, _setting())
+        mark = registry.ejected(project.key)  # the user's eject holds until the user adopts
+        if mark is not None and wants.by_service:
+            raise RelocatorError(mark.reason())
+        if mark is not None:
+            registry.unmark_ejected(project.key)
+        names = trees.wanted(
+            store, project, wants.trees, wants.node_modules, _setting(wants, project)
+        )
         if named is None:
             done = converge(store, registry, project, wants)
         else:
@@ -83,10 +90,22 @@ def adopt(
         return done._replace(notes=(*recovered.notes, *done.notes, *moved))
 
 
-def _setting() -> object:
+def _setting(wants: Wants, project: resolver.Resolved) -> object:
+    """The config's ``trees``, read only when it decides: not with ``--trees`` or
+    ``--no-trees``, nor when the project's ``[tool.relocator]`` says. A config that
+    cannot be read is a warning, and adopt goes on without it: the user can still adopt."""
     from relocator import settings
+    from relocator.errors import warn
+    from relocator.project import read_pyproject, table
 
-    return settings.load_config().trees
+    mine = table(read_pyproject(project.path), "tool", "relocator") or {}
+    if wants.trees is not None or "trees" in mine:
+        return None
+    try:
+        return settings.load_config().trees
+    except RelocatorError as e:
+        warn(f"{e} (adopt goes on without the config's trees setting)")
+        return None
 
 
 def _converge_named(

@@ -121,11 +121,14 @@ def adopt(
         help="The venv folder to adopt when it is not .venv (venv, env); NAME stays, "
         "as a link to .venv.",
     ),
-    with_trees: Optional[bool] = typer.Option(
-        None,
-        "--trees/--no-trees",
+    with_trees: bool = typer.Option(
+        False,
+        "--trees",
         help="Also relocate .mypy_cache, .nox, .pytest_cache, .ruff_cache and .tox, and "
         "keep bytecode out of the project. [default: the project's or config's setting]",
+    ),
+    no_trees: bool = typer.Option(
+        False, "--no-trees", help="Relocate no tree this time, whatever the settings say."
     ),
     node_modules: bool = typer.Option(
         False, "--node-modules", help="Relocate node_modules too (implies --trees)."
@@ -145,7 +148,9 @@ def adopt(
 
     Example: relocate adopt ~/Documents/myapp --name venv
     """
-    trees_asked = True if node_modules and with_trees is None else with_trees
+    if with_trees and no_trees:
+        raise UsageError("--trees and --no-trees contradict each other: pass one of them")
+    trees_asked = False if no_trees else True if with_trees or node_modules else None
     with _wanting(python, no_install, as_json) as wants:
         outcome = adoption.adopt(
             path, wants=wants._replace(name=name, trees=trees_asked, node_modules=node_modules)

@@ -8,49 +8,76 @@ from typing import Optional
 from relocator import bundles, link, resolver, transfer, trees, venvs
 from relocator.errors import NotFound, RelocatorError
 from relocator.git import remove_git_exclude
-from relocator.journal import Intent
+from relocator.journal import Intent, pending
 from relocator.registry import Registry
-from relocator.relocation import Outcome, finish_eject, locked, notes_of, retire, undo_eject
+from relocator.relocation import (
+    Outcome,
+    Recovered,
+    finish_eject,
+    locked,
+    notes_of,
+    retire,
+    undo_eject,
+)
 from relocator.store import Store
 
 
 def eject(path: str, store: Optional[Store] = None) -> Outcome:
-    """Put the venv of the project at or above ``path`` back into the project."""
+    """Put the venv of the project at or above ``path`` back into the project.
+
+    The project is marked ejected in the registry before anything moves, so that the
+    service leaves it alone (even an eject killed half-way) until the user adopts it
+    again; an eject that fails before it moved anything leaves the mark as it was.
+    """
     store = store or Store()
     with locked(path, store) as (project, registry, recovered):
-        state = link.inspect(project.path, store.venvs)
-        name = _ejectable(store, registry, project, state)
-        had_trees = bundles.of(store, project.key) is not None
-        recovered.notes.extend(
-            trees.eject(store, project, store.venv_path(name) if name is not None else None)
+        marked = registry.ejected(project.key) is not None
+        registry.mark_ejected(project.key, project.path)
+        try:
+            return _eject_locked(store, registry, project, recovered)
+        except BaseException:
+            if not marked and not pending(store, project.key):  # nothing moved
+                registry.unmark_ejected(project.key)
+            raise
+
+
+def _eject_locked(
+    store: Store, registry: Registry, project: resolver.Resolved, recovered: Recovered
+) -> Outcome:
+    """The work of :func:`eject` on the locked project."""
+    state = link.inspect(project.path, store.venvs)
+    name = _ejectable(store, registry, project, state)
+    had_trees = bundles.of(store, project.key) is not None
+    recovered.notes.extend(
+        trees.eject(store, project, store.venv_path(name) if name is not None else None)
+    )
+    if name is not None:
+        done = _eject(store, registry, project, name)
+        return done._replace(notes=(*recovered.notes, *done.notes))
+    dotvenv = os.path.join(project.path, link.LINK)
+    row = registry.get(project.key)
+    target = state.target or dotvenv
+    if row is not None and state.kind == link.FOREIGN and not link.is_venv(target):
+        # .venv.nosync replaced by a file, a sync conflict's folder...: the store venv
+        # is still the project's only one, so it is neither let go nor moved.
+        reason = link.problem(project.path, store.venvs)
+        raise RelocatorError(
+            reason
+            or f"{dotvenv} leads to {target}, which is not a venv; move it away and run again"
         )
-        if name is not None:
-            done = _eject(store, registry, project, name)
-            return done._replace(notes=(*recovered.notes, *done.notes))
-        dotvenv = os.path.join(project.path, link.LINK)
-        row = registry.get(project.key)
-        target = state.target or dotvenv
-        if row is not None and state.kind == link.FOREIGN and not link.is_venv(target):
-            # .venv.nosync replaced by a file, a sync conflict's folder...: the store venv
-            # is still the project's only one, so it is neither let go nor moved.
-            reason = link.problem(project.path, store.venvs)
-            raise RelocatorError(
-                reason
-                or f"{dotvenv} leads to {target}, which is not a venv; move it away and run again"
-            )
-        if row is not None and state.kind in (link.IN_PROJECT, link.FOREIGN):
-            done = _let_go(store, registry, project, row.venv, target)
-            return done._replace(notes=(*recovered.notes, *done.notes))
-        ejected = recovered.finished.get("eject")
-        if ejected is not None:  # an interrupted eject, finished just now
-            venv = os.path.join(project.path, ejected.get("alias") or link.LINK)
-            python = venvs.python_version(venv)
-            notes = tuple(recovered.notes)
-            return Outcome(project.path, venv, "ejected", python, project.provider, notes)
-        if had_trees:  # the venv was not relocator's (or is gone): its trees were
-            notes = (*recovered.notes, f"its .venv is {state.kind}: left as it is")
-            return Outcome(project.path, "", "ejected trees", None, project.provider, notes)
-        raise NotFound(f"{project.path} is not relocated (its .venv is {state.kind})")
+    if row is not None and state.kind in (link.IN_PROJECT, link.FOREIGN):
+        done = _let_go(store, registry, project, row.venv, target)
+        return done._replace(notes=(*recovered.notes, *done.notes))
+    ejected = recovered.finished.get("eject")
+    if ejected is not None:  # an interrupted eject, finished just now
+        venv = os.path.join(project.path, ejected.get("alias") or link.LINK)
+        python = venvs.python_version(venv)
+        notes = tuple(recovered.notes)
+        return Outcome(project.path, venv, "ejected", python, project.provider, notes)
+    if had_trees:  # the venv was not relocator's (or is gone): its trees were
+        notes = (*recovered.notes, f"its .venv is {state.kind}: left as it is")
+        return Outcome(project.path, "", "ejected trees", None, project.provider, notes)
+    raise NotFound(f"{project.path} is not relocated (its .venv is {state.kind})")
 
 
 def _ejectable(

@@ -97,11 +97,12 @@ def is_under(path: str, folder: str) -> bool:
 
 def read_record(path: str) -> Optional[dict[str, Any]]:
     """The JSON object in the small regular file ``path`` (an owner record, a journal
-    record); None when it is missing, unreadable, not JSON or not an object."""
+    record); None when it is missing, unreadable, not JSON or not an object (JSON nested
+    deeper than the parser goes, ``[[[...]]]``, is none that relocate wrote)."""
     text = read_small(path)
     try:
         record = json.loads(text) if text is not None else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None
 

@@ -362,8 +362,8 @@ def _from_index(root: str, names: list[str]) -> Optional[list[str]]:
             at += 8 + size
     except (ValueError, struct.error):
         return None
-    found = [p for p in paths if any(p == w or p.startswith(w + "/") for w in wanted)]
-    return [os.path.relpath(p, prefix) for p in found] if prefix != "." else found
+    hits = [p for p in paths if any(p == w or p.startswith(w + "/") for w in wanted)]
+    return [os.path.relpath(p, prefix) for p in hits] if prefix != "." else hits
 
 
 def _varint(data: bytes, at: int) -> tuple[int, int]:

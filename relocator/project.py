@@ -116,7 +116,8 @@ def _uv_workspace(pyproject: str) -> Optional[dict[str, Any]]:
 
 
 def read_pyproject(folder: str) -> dict[str, Any]:
-    """The project's ``pyproject.toml`` as data; empty when absent or not valid TOML."""
+    """The project's ``pyproject.toml`` as data; empty when absent or not valid TOML
+    (nested deeper than the parser goes, too: a project's tools report that file)."""
     return _read_toml(os.path.join(folder, "pyproject.toml"))
 
 
@@ -140,7 +141,7 @@ def _read_toml(path: str) -> dict[str, Any]:
         return {}
     try:
         return tomllib.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
 
 

@@ -5,8 +5,17 @@ record: every row can be rebuilt from the owner records beside the venvs. So a
 registry that is not one (random bytes, a truncated or zeroed file, someone
 else's database, our tables garbled) is set aside as
 ``registry.db.damaged-<time>`` with a warning, rebuilt, and the command goes on.
+A row that relocate could not have written (a key, path or venv that is NULL, not
+text, not absolute, or a venv name that is no plain name; times that are not numbers)
+is damage of the same kind: the rows are checked on opening, before any command reads
+one, so no command meets such a row.
 What relocate cannot repair by itself (a folder in its place, no permission, a
 newer schema) is a :class:`RelocatorError` saying what to do.
+
+Schema 2 adds ``ejected``: the projects the user ejected, which the service leaves
+alone until the user adopts them again. A registry of schema 1 is migrated on opening
+(its rows kept). The marks are the one thing owner records cannot give back: a registry
+rebuilt after damage has none.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shlex
 import sqlite3
 import stat
 import time
@@ -23,7 +33,7 @@ from typing import NamedTuple, Optional, Union
 from relocator.errors import Busy, RelocatorError, warn
 from relocator.store import Store
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -37,6 +47,16 @@ CREATE TABLE IF NOT EXISTS projects (
     last_seen REAL NOT NULL
 );
 """
+_EJECTED = """
+CREATE TABLE IF NOT EXISTS ejected (
+    key       TEXT PRIMARY KEY,   -- resolver key of a project the user ejected
+    path      TEXT NOT NULL,      -- its spelling then
+    ejected   REAL NOT NULL       -- when
+)
+"""
+_SCHEMA += _EJECTED
+#: Each older schema's step to the next one, run inside the opening transaction.
+_MIGRATIONS = {1: _EJECTED}
 #: Held while a damaged registry is set aside and rebuilt (not a path: no project's key).
 _REPAIR_LOCK = "registry"
 _SIDE_FILES = ("-wal", "-shm", "")  # the main file last: a new one never meets an old WAL
@@ -54,6 +74,21 @@ class Row(NamedTuple):
 
     def owner_record(self) -> dict[str, object]:
         return self._asdict()
+
+
+class Ejected(NamedTuple):
+    """A project the user ejected: the service leaves it alone until it is adopted again."""
+
+    key: str
+    path: str
+    ejected: float
+
+    def reason(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.ejected))
+        return (
+            f"{self.path} was ejected by the user ({when}), so the service leaves it alone; "
+            f"`relocate adopt {shlex.quote(self.path)}` relocates it again"
+        )
 
 
 class _Damaged(Exception):
@@ -150,9 +185,14 @@ class Registry:
         return {name for (name,) in self.db.execute(query)}
 
     def _set_up(self) -> None:
-        """Inside the opening transaction: fill a new registry, or check an existing one."""
+        """Inside the opening transaction: fill a new registry, or check (and migrate) an
+        existing one."""
         if self._tables():  # (again: another relocate may have just made it)
-            self._check_schema()
+            version = self._check_schema()
+            while version < SCHEMA_VERSION:
+                self.db.execute(_MIGRATIONS[version])
+                version += 1
+                self.db.execute("UPDATE schema_version SET version = ?", (version,))
             return
         for statement in _SCHEMA.split(";"):  # a new (or empty) file: nothing to lose
             if statement.strip():
@@ -160,7 +200,10 @@ class Registry:
         self.db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
         self.rebuilt = self._rebuild()
 
-    def _check_schema(self) -> None:
+    def _check_schema(self) -> int:
+        """The schema version of a registry that is relocator's; raises :class:`_Damaged`
+        for one that is not (tables missing or of other columns, rows relocate never
+        writes)."""
         if "schema_version" not in self._tables():
             raise _Damaged("no schema_version table")
         versions = [v for (v,) in self.db.execute("SELECT version FROM schema_version")]
@@ -174,6 +217,18 @@ class Registry:
         columns = tuple(row[1] for row in self.db.execute("PRAGMA table_info(projects)"))
         if columns != Row._fields:
             raise _Damaged("the projects table is missing or has other columns")
+        for values in self.db.execute("SELECT * FROM projects"):
+            fields = dict(zip(Row._fields, _decoded(values)))
+            if row_from_record(fields.pop("venv"), fields) is None:
+                raise _Damaged(f"a row of projects is not one relocate writes: {values!r:.80}")
+        if versions[0] >= 2:
+            columns = tuple(row[1] for row in self.db.execute("PRAGMA table_info(ejected)"))
+            if columns != Ejected._fields:
+                raise _Damaged("the ejected table is missing or has other columns")
+            for values in self.db.execute("SELECT * FROM ejected"):
+                if _ejected(values) is None:
+                    raise _Damaged(f"a row of ejected is not one relocate writes: {values!r:.80}")
+        return versions[0]
 
     def _repair(self, reason: str) -> sqlite3.Connection:
         """Set the damaged registry aside and build a new one from the owner records."""
@@ -316,6 +371,34 @@ class Registry:
                 "UPDATE projects SET last_seen = ? WHERE key = ?", (time.time(), _sql(key))
             )
 
+    # -- the projects the user ejected ---------------------------------------------
+
+    def mark_ejected(self, key: str, path: str) -> None:
+        """Record that the user ejected the project ``key``, now."""
+        with self.transaction(), self._in_use():
+            self.db.execute(
+                "INSERT OR REPLACE INTO ejected VALUES (?, ?, ?)",
+                (_sql(key), _sql(path), time.time()),
+            )
+
+    def ejected(self, key: str) -> Optional[Ejected]:
+        """The mark of the project ``key``, if the user ejected it."""
+        with self._in_use():
+            row = self.db.execute("SELECT * FROM ejected WHERE key = ?", (_sql(key),)).fetchone()
+        return _ejected(row) if row else None
+
+    def all_ejected(self) -> dict[str, Ejected]:
+        """Every mark, by key."""
+        with self._in_use():
+            rows = self.db.execute("SELECT * FROM ejected").fetchall()
+        found = (_ejected(row) for row in rows)
+        return {mark.key: mark for mark in found if mark is not None}
+
+    def unmark_ejected(self, key: str) -> None:
+        """Forget that the user ejected the project ``key``."""
+        with self.transaction(), self._in_use():
+            self.db.execute("DELETE FROM ejected WHERE key = ?", (_sql(key),))
+
     def rebuild(self) -> int:
         """Replace every row by what the owner records say; return the row count."""
         with self.transaction():
@@ -326,11 +409,7 @@ class Registry:
     def _rebuild(self) -> int:
         rows = []
         for name in self.store.venv_names():
-            try:
-                record = self.store.read_owner(name)
-            except RecursionError:  # JSON nested deeper than the parser goes
-                continue
-            row = row_from_record(name, record)
+            row = row_from_record(name, self.store.read_owner(name))
             if row is not None:
                 rows.append(row)
         # Oldest first: where two records claim one project, the newest wins.
@@ -340,15 +419,15 @@ class Registry:
         return len(rows)
 
 
-def row_from_record(name: str, record: object) -> Optional[Row]:
-    """The row the owner record of store venv ``name`` describes, or None when it is not
-    a well-formed one."""
-    if not isinstance(record, dict):
+def row_from_record(name: object, record: object) -> Optional[Row]:
+    """The row the owner record of store venv ``name`` (or a row read back) describes, or
+    None when it is not a well-formed one."""
+    if not isinstance(record, dict) or not _is_name(name):
         return None
     fields = {**record, "venv": name}
     if not set(Row._fields) <= set(fields) <= {*Row._fields, "volume"}:  # missing or unknown
         return None
-    if not all(_is_path(fields[f]) for f in ("key", "path")) or not _is_text(name):
+    if not all(_is_path(fields[f]) for f in ("key", "path")):
         return None
     if not all(v is None or _is_text(v) for v in (fields["python"], fields["provider"])):
         return None
@@ -358,7 +437,7 @@ def row_from_record(name: str, record: object) -> Optional[Row]:
     return Row(
         fields["key"],
         fields["path"],
-        name,
+        str(name),
         fields["python"],
         fields["provider"],
         created,
@@ -374,6 +453,20 @@ def _is_text(value: object) -> bool:
     except UnicodeEncodeError:  # a lone surrogate no file name can hold
         return False
     return True
+
+
+def _is_name(value: object) -> bool:
+    """A store venv's name: one plain file name (never a way out of the store)."""
+    return _is_text(value) and "/" not in str(value) and value not in (".", "..")
+
+
+def _ejected(values: tuple[object, ...]) -> Optional[Ejected]:
+    """A row of the ejected table, or None when it is not one relocate writes."""
+    key, path, when = _decoded(values)
+    seconds = _seconds(when)
+    if not (_is_path(key) and _is_path(path)) or seconds is None:
+        return None
+    return Ejected(str(key), str(path), seconds)
 
 
 def _is_path(value: object) -> bool:
@@ -409,9 +502,13 @@ def _sql(value: object) -> SqlValue:
     raise TypeError(f"cannot store {type(value).__name__} in the registry")
 
 
+def _decoded(values: tuple[object, ...]) -> list[object]:
+    """What SQLite gave back, with the bytes of names that are not UTF-8 as text again."""
+    return [v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else v for v in values]
+
+
 def _row(values: tuple[object, ...]) -> Row:
-    text = [v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else v for v in values]
-    return Row(*text)  # type: ignore[arg-type]
+    return Row(*_decoded(values))  # type: ignore[arg-type]
 
 
 def _kind(e: sqlite3.Error) -> str:

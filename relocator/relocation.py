@@ -52,6 +52,7 @@ class Wants(NamedTuple):
     name: str = link.LINK  # --name: the in-project venv to adopt, kept as an alias of .venv
     trees: Optional[bool] = None  # --trees / --no-trees; None: the project's or config's setting
     node_modules: bool = False  # --node-modules: node_modules is one of the trees
+    by_service: bool = False  # the service's adopt: a project the user ejected is left alone
 
 
 class Recovered(NamedTuple):

@@ -1,7 +1,9 @@
 """``relocate uninstall``: undo everything relocator did to this machine.
 
-In order: every registered project gets its venv back as a real folder (``eject``), the
-shell hook's line leaves the rc files, the service unit goes, and last the store. The
+In order: the service stops and its unit goes (a watcher left running would see the
+venvs come back into synced folders), every registered project gets its venv back as a
+real folder (``eject``, which also marks it ejected), the shell hook's line leaves the rc
+files, and last the store. The
 store goes only when every eject succeeded and nothing in it is still worth keeping (a
 venv, an unfinished move, a running watcher, a file relocator did not put there); nothing
 outside it is deleted. Removing the tool itself is the installer's job: :func:`tool_hint`
@@ -14,10 +16,12 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import sys
+import time
 from typing import NamedTuple, Optional
 
-from relocator import bundles, ejection, shells, units
+from relocator import bundles, ejection, servicefiles, shells, units
 from relocator.errors import RelocatorError
 from relocator.files import bare_line, read_regular, split_lines
 from relocator.store import STORE_NAMES, Store
@@ -28,6 +32,7 @@ _OWN_ROOT_FILE = re.compile(r"(README|registry\.db|service\.pid|service\.json)\.
 #: The rest of what relocator puts there: its README.
 _OWN_ROOT_NAMES = STORE_NAMES | {"README"}
 AGAIN = "then run `relocate uninstall` again"
+STOP_TIMEOUT = 30.0  # seconds a running service gets to stop after SIGTERM
 EJECT_ALL = "eject the relocated projects"  # the one eject step when there is no project
 
 
@@ -42,6 +47,16 @@ def plan(store: Store) -> list[str]:
     store's missing subfolders, as every command that reads the registry does)."""
     lines = []
     try:
+        chosen = units.platform_name()
+        unit = units.unit_path(chosen)
+        there = units.installed(unit, chosen)
+        lines.append(f"stop and remove the service {unit}" if there else "no service is installed")
+    except RelocatorError as e:
+        lines.append(f"cannot tell whether a service is installed: {e}")
+    running = _running(store)
+    if running is not None:
+        lines.append(f"stop the running service (pid {running})")
+    try:
         projects = registered(store)
     except (RelocatorError, OSError) as e:
         lines.append(f"cannot read the registry, so no project can be ejected: {e}")
@@ -55,26 +70,24 @@ def plan(store: Store) -> list[str]:
     lines += [f"remove the relocator line from {path}" for path in dict.fromkeys(rc_files)]
     if not rc_files:
         lines.append("no rc file holds the relocator line")
-    try:
-        chosen = units.platform_name()
-        unit = units.unit_path(chosen)
-        there = units.installed(unit, chosen)
-        lines.append(f"stop and remove the service {unit}" if there else "no service is installed")
-    except RelocatorError as e:
-        lines.append(f"cannot tell whether a service is installed: {e}")
     there = os.path.lexists(store.root)
     lines.append(f"remove the store {store.root}" if there else f"no store at {store.root}")
     return lines
 
 
 def uninstall(store: Store) -> list[Step]:
-    """Eject every project, remove the rc lines, the service and the store: a step each."""
-    steps = _eject_all(store)
-    failed: Optional[int] = sum(not step.ok for step in steps)
-    if any(step.what == EJECT_ALL and not step.ok for step in steps):
+    """Stop and remove the service, eject every project, remove the rc lines and the
+    store: a step each."""
+    steps = [_unservice()]
+    stopped = _stop(store)
+    if stopped is not None:
+        steps.append(stopped)
+    ejects = _eject_all(store)
+    failed: Optional[int] = sum(not step.ok for step in ejects)
+    if any(step.what == EJECT_ALL and not step.ok for step in ejects):
         failed = None  # the registry could not be read: how many is not known
+    steps += ejects
     steps += [_unhook(shell) for shell in shells.SHELLS.values()]
-    steps.append(_unservice())
     steps.append(_remove_store(store, failed))
     return steps
 
@@ -135,6 +148,43 @@ def _unservice() -> Step:
     removed = result["removed"]
     parts = [f"removed {', '.join(removed)}" if removed else "none was installed"]
     return Step("remove the service", True, "; ".join(parts + result["notes"]))
+
+
+def _running(store: Store) -> Optional[int]:
+    """The pid of the service that holds this store's pid lock, None when none does."""
+    if not os.path.isdir(store.root) or not servicefiles.held(store):
+        return None
+    from relocator import watcher
+
+    pid = watcher.status(store, platform=units.SYSTEMD, interval=0)["pid"]
+    return pid if isinstance(pid, int) else None
+
+
+def _stop(store: Store) -> Optional[Step]:
+    """Stop a service that runs on this store (one the unit did not start: ``service
+    run`` in a terminal), with SIGTERM, and wait until it lets its lock go; None when
+    none runs."""
+    if not os.path.isdir(store.root) or not servicefiles.held(store):
+        return None
+    what = "stop the running service"
+    pid = _running(store)
+    if pid is None:
+        return Step(
+            what,
+            False,
+            "a service holds the store's lock, but its pid file names no "
+            "process that runs; stop it yourself",
+        )
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError as e:
+        return Step(what, False, f"cannot stop pid {pid} ({e.strerror or e}); stop it yourself")
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while servicefiles.held(store):
+        if time.monotonic() > deadline:
+            return Step(what, False, f"pid {pid} did not stop within {STOP_TIMEOUT:g}s; stop it")
+        time.sleep(0.05)
+    return Step(what, True, f"stopped pid {pid}")
 
 
 def _remove_store(store: Store, failed: Optional[int]) -> Step:

@@ -7,8 +7,10 @@ quiet too. Events (or the bounded poll, :mod:`relocator.watching`) only mark a
 project; what to do is decided on a timer, after the quiet window: nothing in
 the venv changed for ``quiet`` seconds (10 by default) and no live process uses
 it. Opting out: a ``.relocator-ignore`` file in the project or any folder above
-it up to its root, or the config's ignore list. A project that fails is logged
-and left until something in it changes; the service goes on.
+it up to its root, or the config's ignore list; and a project the user ejected
+(``relocate eject`` marks it in the registry) until the user adopts it again. A
+project that fails is logged and left until something in it changes; the service
+goes on.
 
 The service never installs packages (``Wants(install=False)``): a replacement
 ``.venv`` that is empty while the old venv had packages keeps the old one, as
@@ -39,7 +41,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import signal
 import threading
@@ -57,6 +58,7 @@ IN_USE_RETRY = 30.0  # seconds before a venv in use is looked at again (a proces
 RESCAN = 600.0  # seconds between polls in events mode: a safety net
 POLL_SHARE = 0.005  # of one core, at most, for the poll (it runs every --interval, or rarer)
 REPAIRED = (health.LINK_MISSING, health.LINK_REPLACED)
+MAX_INTERVAL = 86400.0  # seconds: beyond a day a wait overflows the platform's clock types
 
 
 class _Candidate(NamedTuple):
@@ -80,6 +82,7 @@ class Watcher:
         self.told: dict[str, str] = {}  # project -> the last thing logged about it
         self.links: dict[str, object] = {}  # registered project -> link signature last seen
         self.rows: dict[str, Any] = {}  # registry key -> Row
+        self.ejected: dict[str, Any] = {}  # registry key -> Ejected: the user's word
         self.listings = watching.Listings()  # what the poll listed, reused while unchanged
         self.next_poll = 0.0
         self.registry_seen: object = None
@@ -200,6 +203,7 @@ class Watcher:
 
             with Registry(self.store) as registry:
                 self.rows = {row.key: row for row in registry.all()}
+                self.ejected = registry.all_ejected()
             self.registry_seen = seen
         return self.rows
 
@@ -237,7 +241,13 @@ class Watcher:
         if why:
             self.tell(project, f"skipped {project}: ignored ({why})")
             return None
-        row = self.registered().get(resolver.key(project))
+        key = resolver.key(project)
+        row = self.registered().get(key)
+        mark = self.ejected.get(key)
+        if mark is not None:  # the user ejected it: left alone until the user adopts it
+            self.tell(project, f"skipped {project}: {mark.reason()}")
+            self.settled[project] = _signature(project)
+            return None
         if row is not None:
             status, cause = health.diagnose(self.store, row)
             if status == health.OK:
@@ -283,7 +293,7 @@ class Watcher:
         from relocator.adoption import adopt
         from relocator.relocation import Wants
 
-        done = adopt(project, store=self.store, wants=Wants(install=False))
+        done = adopt(project, store=self.store, wants=Wants(install=False, by_service=True))
         self.settled.pop(project, None)
         self.told.pop(project, None)
         if done.action == "unchanged":
@@ -360,8 +370,11 @@ def run(
     Raises :class:`RelocatorError` when another service holds this store, or the
     config is wrong.
     """
-    if not 0 < interval < math.inf:
-        raise UsageError(f"--interval must be a number of seconds > 0 (got {interval!r})")
+    if not 0 < interval <= MAX_INTERVAL:
+        raise UsageError(
+            f"--interval must be a number of seconds > 0 and at most {MAX_INTERVAL:g} "
+            f"(a day; got {interval!r})"
+        )
     store = (store or Store()).ensure()
     config = settings.load_config()
     stop = stop or threading.Event()

@@ -82,10 +82,27 @@ class PidLock:
         os.close(self._fd)  # releases the flock
 
 
+def held(store: Store) -> bool:
+    """Whether a service holds this store's pid lock now (it runs)."""
+    import fcntl
+
+    try:
+        fd = os.open(os.path.join(store.locks, "service.lock"), os.O_RDWR | os.O_CLOEXEC)
+    except OSError:  # none yet: no service ever ran here
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock if this took it
+    return False
+
+
 def read_pid(path: str) -> Optional[dict[str, Any]]:
     """The record of a pid file, None when absent or not one."""
     try:
         record = json.loads(read_small(path) or "null")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None

@@ -21,11 +21,12 @@ from typing import Any, NamedTuple, Optional
 
 from relocator import resolver
 from relocator.errors import RelocatorError
-from relocator.files import is_under
+from relocator.files import is_under, read_regular
 
 IGNORE_FILE = ".relocator-ignore"
 DEFAULT_QUIET = 10.0
 MODES = ("auto", "events", "poll")
+CONFIG_LIMIT = 1 << 20  # bytes: a config is a few lines
 
 
 class Config(NamedTuple):
@@ -50,15 +51,26 @@ def load_config(path: Optional[str] = None) -> Config:
     """The service's configuration (defaults where the file is absent); one clear
     :class:`RelocatorError` for a file that is there and wrong."""
     path = path or config_path()
-    data: dict[str, Any] = {}
     try:
-        with open(path, "rb") as f:
-            text = f.read(1 << 20).decode("utf-8")
+        raw = read_regular(path, CONFIG_LIMIT + 1)  # a pipe is never waited on
     except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as e:
+        raw = b""
+    except OSError as e:
         raise RelocatorError(
-            f"cannot read the service config {path} ({e}); fix or remove it"
+            f"cannot read the service config {path} ({e.strerror or e}); fix or remove it"
+        ) from None
+    if raw is None:
+        raise RelocatorError(f"the service config {path} is not a regular file; remove it")
+    if len(raw) > CONFIG_LIMIT:
+        raise RelocatorError(
+            f"the service config {path} is larger than {CONFIG_LIMIT >> 20} MB, "
+            "so it is no config of relocate's; fix or remove it"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RelocatorError(
+            f"the service config {path} is not UTF-8 ({e.reason} at byte {e.start}); fix it"
         ) from None
     if sys.version_info >= (3, 11):
         import tomllib
@@ -67,7 +79,12 @@ def load_config(path: Optional[str] = None) -> Config:
     try:
         data = tomllib.loads(text)
     except ValueError as e:
-        raise RelocatorError(f"the service config {path} is not valid TOML ({e})") from None
+        raise RelocatorError(f"the service config {path} is not valid TOML ({e}); fix it") from None
+    except RecursionError:
+        raise RelocatorError(
+            f"the service config {path} is not valid TOML (nested deeper than relocate reads); "
+            "fix it"
+        ) from None
     unknown = sorted(set(data) - set(Config._fields))
     if unknown:
         raise RelocatorError(
@@ -103,6 +120,12 @@ def _folders(data: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise RelocatorError(f"{key} in the service config {path} must be a list of paths")
+    unusable = [v for v in value if "\0" in v]
+    if unusable:
+        raise RelocatorError(
+            f"{key} in the service config {path} holds a path with a NUL character, which no "
+            f"file name can hold: {unusable[0]!r}; fix it"
+        )
     found = [os.path.expanduser(v) for v in value]
     relative = [v for v in found if not os.path.isabs(v)]
     if relative:

@@ -315,7 +315,8 @@ def test_uninstall_asks_then_reports_each_step(tmp_path: Path, store: Path, isol
     yes = on_terminal("uninstall", env=env, answer="y")
     assert yes.code == 0, yes.text + yes.stdout
     steps = yes.stdout.splitlines()
-    assert steps[0].startswith(f"ok     eject {project}")
+    assert steps[0].startswith("ok     remove the service")
+    assert steps[1].startswith(f"ok     eject {project}")
     assert any(line.startswith(f"ok     remove the store {store}") for line in steps)
     assert steps[-1].startswith("to remove relocate itself: ")
     assert not _relocated(project) and (project / ".venv").is_dir()

@@ -142,13 +142,13 @@ def test_uninstall_gives_the_home_back_as_it_was(
         assert len(_our_lines(home / rc)) == 1, rc
     assert unit.is_file()
     assert removal.plan(Store()) == [
+        f"stop and remove the service {unit}",
         "eject 2 projects (each venv goes back as a folder):",
         f"  {alpha}",
         f"  {beta}",
         f"remove the relocator line from {home / '.bashrc'}",
         f"remove the relocator line from {home / '.bash_profile'}",
         f"remove the relocator line from {home / '.zshrc'}",
-        f"stop and remove the service {unit}",
         f"remove the store {store}",
     ]
     service_env.unlink()
@@ -156,19 +156,19 @@ def test_uninstall_gives_the_home_back_as_it_was(
     steps = removal.uninstall(Store())
 
     assert [(s.what, s.ok) for s in steps] == [
+        ("remove the service", True),
         (f"eject {alpha}", True),
         (f"eject {beta}", True),
         ("remove the bash hook line", True),
         ("remove the zsh hook line", True),
         ("remove the fish hook line", True),
-        ("remove the service", True),
         (f"remove the store {store}", True),
     ], steps
-    assert steps[0].detail == f"the venv is back in {alpha / '.venv'}"
-    assert steps[1].detail == f"the venv is back in {beta / 'venv'}"
-    assert steps[2].detail == f"removed it from {home / '.bashrc'}, {home / '.bash_profile'}"
-    assert steps[4].detail == "none was installed"
-    assert steps[5].detail == f"removed {unit}"
+    assert steps[0].detail == f"removed {unit}"
+    assert steps[1].detail == f"the venv is back in {alpha / '.venv'}"
+    assert steps[2].detail == f"the venv is back in {beta / 'venv'}"
+    assert steps[3].detail == f"removed it from {home / '.bashrc'}, {home / '.bash_profile'}"
+    assert steps[5].detail == "none was installed"
     assert steps[6].detail == "removed"
     # The home is byte for byte what it was: rc files, git's exclude file, the venvs (their
     # scripts and pyvenv.cfg rewritten back), the unit folder with the user's own file.
@@ -184,9 +184,9 @@ def test_uninstall_gives_the_home_back_as_it_was(
     assert stop in service_env.read_text().splitlines()
     # Nothing is left to do, and asking does not make a store again.
     assert removal.plan(Store()) == [
+        "no service is installed",
         "no project to eject",
         "no rc file holds the relocator line",
-        "no service is installed",
         f"no store at {store}",
     ]
     assert not os.path.lexists(store)
@@ -258,7 +258,7 @@ def test_a_project_that_is_gone_says_gc_and_then_goes(isolated: Path, store: Pat
     assert store.is_dir()
     relocate_ok("gc")
     again = removal.uninstall(Store())
-    assert again[0].what == "eject the relocated projects"
+    assert again[1].what == "eject the relocated projects"
     assert all(s.ok for s in again), again
     assert not os.path.lexists(store)
 
@@ -267,11 +267,11 @@ def test_nothing_installed_is_nothing_to_do(isolated: Path, store: Path) -> None
     before = _snapshot(isolated)
     steps = removal.uninstall(Store())
     assert [(s.what, s.ok, s.detail) for s in steps] == [
+        ("remove the service", True, "none was installed"),
         ("eject the relocated projects", True, "no project was relocated"),
         ("remove the bash hook line", True, "none was installed"),
         ("remove the zsh hook line", True, "none was installed"),
         ("remove the fish hook line", True, "none was installed"),
-        ("remove the service", True, "none was installed"),
         (f"remove the store {store}", True, "there is none"),
     ]
     assert not os.path.lexists(store)
@@ -286,12 +286,12 @@ def test_a_store_setting_that_names_the_users_own_folder_deletes_nothing(
     (documents / "thesis" / "chapter1.tex").write_text("words\n")
     monkeypatch.setenv("RELOCATOR_HOME", str(documents))  # a slip: not a store
     before = _snapshot(isolated)
-    assert removal.plan(Store())[0].startswith(
+    assert removal.plan(Store())[1].startswith(
         f"cannot read the registry, so no project can be ejected: {documents} is not a "
         "relocator store"
     )
     steps = removal.uninstall(Store())
-    assert (steps[0].what, steps[0].ok) == ("eject the relocated projects", False)
+    assert (steps[1].what, steps[1].ok) == ("eject the relocated projects", False)
     assert steps[-1] == removal.Step(
         f"remove the store {documents}",
         False,
@@ -304,7 +304,7 @@ def test_a_store_with_a_file_of_the_users_stays(isolated: Path, store: Path) -> 
     relocate_ok("adopt", str(_project(isolated / "alpha")))
     (store / "notes.txt").write_text("mine\n")
     steps = removal.uninstall(Store())
-    assert steps[0].ok
+    assert steps[1].ok
     assert steps[-1] == removal.Step(
         f"remove the store {store}",
         False,
