@@ -115,9 +115,21 @@ def _one(store: Store, path: str, fix: bool, wants: Wants) -> list[Finding]:
         row = registry.get(root.key)
     if row is not None:
         return _project(store, row, fix, wants)
-    unfinished = pending(store, root.key)  # a first adopt, interrupted before it registered
-    if unfinished:
-        return [_interrupted(store, intent, fix) for intent in unfinished]
+    # A first adopt (or an eject past its last step) interrupted: settled first; then the
+    # project is judged as it is now, which may finish the user's adopt, never undo an eject.
+    settled = [_interrupted(store, intent, fix) for intent in pending(store, root.key)]
+    if settled and not fix:
+        return settled
+    with Registry(store) as registry:
+        row, ejected = registry.get(root.key), registry.ejected(root.key) is not None
+    if row is not None:
+        return settled + _project(store, row, fix, wants)
+    if settled and ejected:
+        return settled
+    return settled + _unregistered(store, root, fix, wants)
+
+
+def _unregistered(store: Store, root: resolver.Resolved, fix: bool, wants: Wants) -> list[Finding]:
     state = link.inspect(root.path, store.venvs)
     message = {
         link.DANGLING: ".venv leads to no venv on this machine (synced from another one?)",

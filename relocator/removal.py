@@ -125,7 +125,10 @@ def _eject_all(store: Store) -> list[Step]:
             continue
         detail = f"{error}; its venv stays in the store, so the store is kept"
         if not os.path.lexists(path):
-            detail += f" (if the project is gone for good, `relocate gc` removes its venv; {AGAIN})"
+            detail += (
+                f" (if the project is gone for good, `relocate gc` moves its venv to the trash "
+                f"and `relocate gc --empty-trash` deletes it; {AGAIN})"
+            )
         steps.append(Step(f"eject {path}", False, detail))
     return steps
 

@@ -254,9 +254,13 @@ def test_a_project_that_is_gone_says_gc_and_then_goes(isolated: Path, store: Pat
     steps = removal.uninstall(Store())
     (eject,) = [s for s in steps if s.what == f"eject {gone}"]
     assert not eject.ok
-    assert "`relocate gc` removes its venv; then run `relocate uninstall` again" in eject.detail
+    assert "`relocate gc` moves its venv to the trash" in eject.detail
+    assert "then run `relocate uninstall` again" in eject.detail
     assert store.is_dir()
     relocate_ok("gc")
+    kept = removal.uninstall(Store())
+    assert "its trash holds 1 retired venv or tree" in kept[-1].detail and store.is_dir()
+    relocate_ok("gc", "--empty-trash", "--yes")
     again = removal.uninstall(Store())
     assert again[1].what == "eject the relocated projects"
     assert all(s.ok for s in again), again
