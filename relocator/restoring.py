@@ -85,16 +85,7 @@ def _venv(
     name = entry.name
     if os.path.lexists(store.venv_path(name)) or os.path.lexists(store.owner_path(name)):
         name = store.new_venv_name(root)
-    intent = Intent.begin(
-        store,
-        op="restore",
-        key=project.key,
-        project=root,
-        venv=entry.id,
-        kind=entry.kind,
-        dest=os.path.relpath(store.venv_path(name), store.root),
-        name=entry.name,
-    )
+    intent = _begin(store, project, entry, store.venv_path(name))
     store.write_owner(name, new_row(project, name, entry.python).owner_record())
     _rename_out(store, intent)
     notes += _finish_venv(store, registry, intent)
@@ -113,6 +104,20 @@ def _current(
         return name
     row = registry.get(project.key)
     return row.venv if row is not None and os.path.isdir(store.venv_path(row.venv)) else None
+
+
+def _begin(store: Store, project: resolver.Resolved, entry: trash.Entry, dest: str) -> Intent:
+    """Journal the way of trash entry ``entry`` back to ``dest`` (a store folder)."""
+    return Intent.begin(
+        store,
+        op="restore",
+        key=project.key,
+        project=project.path,
+        venv=entry.id,
+        kind=entry.kind,
+        dest=os.path.relpath(dest, store.root),
+        name=entry.name,
+    )
 
 
 def _rename_out(store: Store, intent: Intent) -> None:
@@ -160,16 +165,7 @@ def _trees(store: Store, project: resolver.Resolved, entry: trash.Entry) -> Outc
             notes += _retire(
                 store, project, dest, trash.TREE, name=bundle, why=why, tree=entry.tree
             )
-    intent = Intent.begin(
-        store,
-        op="restore",
-        key=project.key,
-        project=root,
-        venv=entry.id,
-        kind=entry.kind,
-        dest=os.path.relpath(dest, store.root),
-        name=entry.name,
-    )
+    intent = _begin(store, project, entry, dest)
     if entry.kind == trash.TREES:  # the bundle's owner record, before it is one again
         bundles.write_owner(store, os.path.basename(dest), project)
     _rename_out(store, intent)
