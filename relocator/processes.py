@@ -48,14 +48,17 @@ class ProcessInfo(NamedTuple):
     why: str  # what ties the process to the folder: "runs /x/bin/python", ...
 
     @property
-    def only_named(self) -> bool:
-        """Whether nothing but its ``VIRTUAL_ENV`` ties it to the folder: an activated shell,
-        which writes nothing there itself (what it starts, pip, names the venv on its
-        command line and is a user of its own)."""
-        return self.why.startswith(_NAMED)
+    def weak(self) -> bool:
+        """Whether nothing it does is seen to touch the folder: only its ``VIRTUAL_ENV``
+        names it (an activated shell: what it starts, pip, names the venv on its command
+        line and is a user of its own), or it could not be read at all (one starting or
+        exiting as it was looked at). Enough to keep ``gc`` from deleting; not to stop a
+        move, whose own checks see any write."""
+        return self.why.startswith((_NAMED, _UNREAD))
 
 
 _NAMED = "has VIRTUAL_ENV="
+_UNREAD = "could not be inspected"
 
 
 class _Exited(Exception):
@@ -106,7 +109,7 @@ def _ties(proc: Any, wanted: dict[str, list[ProcessInfo]], *, strict: bool) -> d
         for folder in _folders_of(path, wanted):
             ties.setdefault(folder, why)
     if strict and "cmdline" in unread and not _privileged(proc.pid):
-        why = f"could not be inspected (its {', '.join(unread)} cannot be read)"
+        why = f"{_UNREAD} (its {', '.join(unread)} cannot be read)"
         for folder in wanted:
             ties.setdefault(folder, why)
     return ties

@@ -184,15 +184,14 @@ def _copy_across(
 
 def _unused(src: str) -> None:
     """Raise when a live process uses ``src``: an installer that runs could write into it
-    by name once it is set aside. A shell that only has it as ``VIRTUAL_ENV`` does not
-    count (its ``.venv`` path keeps working through the link). Costs one pass over the
-    processes (about 0.1 s with a hundred of them, and psutil's import the first time)."""
+    by name once it is set aside. A weak tie does not count (:attr:`ProcessInfo.weak`: an
+    activated shell, whose ``.venv`` path keeps working through the link; a process that
+    could not be read, which under load is one starting or exiting). Costs one pass over
+    the processes (about 0.1 s with a hundred of them, and psutil's import the first
+    time)."""
     from relocator import processes
 
-    users = [user for user in processes.users([src])[src] if not user.only_named]
-    if users:  # a process caught exiting reads as unreadable, so as a user: look once more
-        again = {user.pid for user in processes.users([src])[src]}
-        users = [user for user in users if user.pid in again]
+    users = [user for user in processes.users([src])[src] if not user.weak]
     if users:
         first, more = users[0], f" and {len(users) - 1} more" if len(users) > 1 else ""
         raise RelocatorError(
