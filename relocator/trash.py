@@ -30,7 +30,7 @@ import secrets
 import time
 from typing import Any, NamedTuple, Optional
 
-from relocator import faults, venvs
+from relocator import faults, link, venvs
 from relocator.errors import RelocatorError
 from relocator.files import read_record, write_record
 from relocator.journal import Intent
@@ -207,13 +207,17 @@ def _entry(record: dict[str, Any]) -> Entry:
         return float(value) if isinstance(value, (int, float)) else 0.0
 
     packages = record.get("packages")
+    kind = text("kind") if text("kind") in KINDS else LEFTOVER
+    name, tree = text("name") or str(record.get("id")), text("tree")
+    if not _plain(name) or (kind == TREE and tree not in link.TREES):
+        kind = LEFTOVER  # a record naming a place outside the store: nothing goes back there
     return Entry(
         id=str(record.get("id")),
-        kind=text("kind") if text("kind") in KINDS else LEFTOVER,  # type: ignore[arg-type]
+        kind=str(kind),
         project=text("project"),
         key=text("key"),
-        name=text("name") or str(record.get("id")),
-        tree=text("tree"),
+        name=name,
+        tree=tree,
         why=text("why") or "",
         when=number("when"),
         bytes=int(number("bytes")),
@@ -221,6 +225,12 @@ def _entry(record: dict[str, Any]) -> Entry:
         python=text("python"),
         packages=[p for p in packages if isinstance(p, str)] if isinstance(packages, list) else [],
     )
+
+
+def _plain(name: str) -> bool:
+    """Whether ``name`` can be a folder's name in the store's ``venvs/`` or ``trees/`` (a
+    restore puts the entry back there under it): one name, no ``/``, not hidden."""
+    return bool(name) and "/" not in name and "\0" not in name and not name.startswith(".")
 
 
 def _bare(folder: str) -> Entry:

@@ -279,3 +279,36 @@ def test_a_trash_record_names_no_store_folder_outside(tmp_path: Path, store: Pat
     relocate_ok("doctor", "--fix")
     assert (outside / "pyvenv.cfg").is_file()
     assert not (store / "trash" / "20260101-000000-abcdef").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "/elsewhere"), ("name", "../../elsewhere"), ("tree", "../../../elsewhere")],
+)
+def test_a_trash_record_that_names_a_place_outside_is_not_restored_there(
+    tmp_path: Path, store: Path, field: str, value: str
+):
+    """The record's name (and tree) say where a restore puts the entry back: one naming a
+    place outside the store's venvs and trees leaves the entry in the trash, untouched."""
+    project = tmp_path / "app"
+    _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+    relocate_ok("rebuild", str(project))
+    (entry,) = _entries(store)
+    record_path = store / "trash" / f"{entry.id}.json"
+    record = json.loads(record_path.read_text())
+    elsewhere = tmp_path / "elsewhere"
+    record[field] = value.replace("/elsewhere", str(elsewhere)) if value[0] == "/" else value
+    if field == "tree":
+        record["kind"] = "tree"
+    record_path.write_text(json.dumps(record))
+    linked = os.path.realpath(project / ".venv")
+
+    result = relocate("restore", str(project), "--id", entry.id)
+
+    assert "not known to be any project's" in one_clean_error_line(result)
+    assert not elsewhere.exists() and not Path(f"{elsewhere}.json").exists()
+    assert (store / "trash" / entry.id / "pyvenv.cfg").is_file()
+    assert os.path.realpath(project / ".venv") == linked
+    assert _journal(store) == []
+    assert relocate_json("status", str(project))["status"] == "ok"
