@@ -177,6 +177,20 @@ def resume(store: Store, intent: Intent) -> tuple[bool, list[str]]:
     return False, []
 
 
+def follow(store: Store, old_key: str, key: str, project: str) -> list[str]:
+    """A project that moved takes what the trash holds of it along: the records of its
+    old key name the new place, so ``relocate restore`` there finds them."""
+    moved = 0
+    for entry in entries(store):
+        record = read_record(_record_path(store, entry.id))
+        if entry.key != old_key or record is None or record.get("id") != entry.id:
+            continue
+        write_record(_record_path(store, entry.id), {**record, "key": key, "project": project})
+        moved += 1
+    what = "1 entry" if moved == 1 else f"{moved} entries"
+    return [f"what the trash holds of it follows it ({what})"] if moved else []
+
+
 # -- reading ---------------------------------------------------------------------------
 
 

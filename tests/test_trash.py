@@ -312,3 +312,24 @@ def test_a_trash_record_that_names_a_place_outside_is_not_restored_there(
     assert os.path.realpath(project / ".venv") == linked
     assert _journal(store) == []
     assert relocate_json("status", str(project))["status"] == "ok"
+
+
+def test_what_the_trash_holds_follows_a_moved_project(tmp_path: Path, store: Path):
+    """A project renamed after a rebuild: its venv follows it, and so do its trash entries,
+    which relocate restore finds in its new place (the old one is no more)."""
+    project = tmp_path / "app"
+    old = _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+    relocate_ok("rebuild", str(project))
+    (entry,) = _entries(store)
+    moved = tmp_path / "renamed"
+    project.rename(moved)
+
+    followed = relocate_json("adopt", str(moved))
+
+    assert any("the trash holds of it follows it" in n for n in followed["notes"])
+    (entry,) = _entries(store)
+    assert (entry.key, entry.project) == (str(moved), str(moved))
+    restored = relocate_json("restore", str(moved))
+    assert restored["venv"] == str(old)
+    assert _imports(moved, "handmade")
