@@ -31,7 +31,7 @@ import time
 from typing import Any, NamedTuple, Optional
 
 from relocator import faults, link, venvs
-from relocator.errors import RelocatorError
+from relocator.errors import Busy, RelocatorError
 from relocator.files import read_record, write_record
 from relocator.journal import Intent
 from relocator.store import Store
@@ -296,15 +296,29 @@ def sweep(
     for entry in entries(store):
         if entry.id in busy or not (everything or expires(entry, days) <= now):
             continue
-        if not dry_run:
-            store.discard(path(store, entry.id))
-            faults.point("trash:swept")
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(_record_path(store, entry.id))
+        if not dry_run and not _delete(store, entry):
+            continue
         gone.append(entry)
     if not dry_run:
         _drop_stale_records(store, busy)
     return gone
+
+
+def _delete(store: Store, entry: Entry) -> bool:
+    """Delete ``entry`` under its project's lock (a restore of that project moves entries
+    out and its current venv in); False when it is busy or no longer there to delete."""
+    held = store.lock(entry.key, entry.project or entry.key) if entry.key else None
+    try:
+        with held or contextlib.nullcontext():
+            if entry.id in _moving(store) or not os.path.isdir(path(store, entry.id)):
+                return False
+            store.discard(path(store, entry.id))
+            faults.point("trash:swept")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(_record_path(store, entry.id))
+    except Busy:
+        return False  # the next gc deletes it
+    return True
 
 
 def _moving(store: Store) -> set[str]:

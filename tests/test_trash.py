@@ -333,3 +333,39 @@ def test_what_the_trash_holds_follows_a_moved_project(tmp_path: Path, store: Pat
     restored = relocate_json("restore", str(moved))
     assert restored["venv"] == str(old)
     assert _imports(moved, "handmade")
+
+
+def test_emptying_the_trash_waits_for_a_restore(tmp_path: Path, store: Path):
+    """gc --empty-trash while a restore is between retiring the project's venv and moving
+    the entry out: it leaves that project's entries to the restore (it holds the lock)."""
+    project = tmp_path / "app"
+    _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+    relocate_ok("rebuild", str(project))
+    (entry,) = _entries(store)
+    gate = tmp_path / "gate"
+    env = {**os.environ, "RELOCATOR_FAULT_PAUSE": "trash:done", "RELOCATOR_FAULT_GATE": str(gate)}
+    cmd = [sys.executable, "-m", "relocator", "restore", str(project), "--id", entry.id]
+    restoring = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not Path(f"{gate}.paused").exists():
+            assert restoring.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        assert len(_entries(store)) == 2  # the rebuilt venv is in the trash too, by now
+
+        emptied = relocate(
+            "gc",
+            "--empty-trash",
+            "--yes",
+            "--json",
+            env={**os.environ, "RELOCATOR_LOCK_TIMEOUT": "0"},
+        )
+    finally:
+        gate.touch()
+        _out, err = restoring.communicate(timeout=120)
+    assert restoring.returncode == 0, err
+    assert json.loads(emptied.stdout)["swept"] == []
+    assert _imports(project, "handmade")
+    assert relocate_json("status", str(project))["status"] == "ok"
+    relocate_ok("restore", str(project))  # and what the restore replaced is still there
