@@ -24,6 +24,7 @@ its record and drops the owner record it no longer needs.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import secrets
@@ -218,7 +219,8 @@ def _entry(record: dict[str, Any]) -> Entry:
 
     def number(field: str) -> float:
         value = record.get(field)
-        return float(value) if isinstance(value, (int, float)) else 0.0
+        good = isinstance(value, (int, float)) and math.isfinite(value)
+        return float(value) if good else 0.0  # type: ignore[arg-type]
 
     packages = record.get("packages")
     kind = text("kind") if text("kind") in KINDS else LEFTOVER

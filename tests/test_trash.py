@@ -369,3 +369,22 @@ def test_emptying_the_trash_waits_for_a_restore(tmp_path: Path, store: Path):
     assert _imports(project, "handmade")
     assert relocate_json("status", str(project))["status"] == "ok"
     relocate_ok("restore", str(project))  # and what the restore replaced is still there
+
+
+@pytest.mark.parametrize("field", ["bytes", "files", "when"])
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "1e400"])
+def test_a_trash_record_with_numbers_out_of_range_is_read(
+    tmp_path: Path, store: Path, field: str, value: str
+):
+    """A record's numbers that are not finite (Python's json reads NaN, Infinity and 1e400)
+    are no numbers: every command that reads the trash still answers, never exit 3."""
+    (store / "trash").mkdir(parents=True)
+    make_venv(store / "trash" / "20260101-000000-abcdef")
+    record = {"id": "20260101-000000-abcdef", "kind": "venv", "name": "x", "key": "/k"}
+    text = json.dumps(record)[:-1] + f', "{field}": {value}}}'
+    (store / "trash" / "20260101-000000-abcdef.json").write_text(text)
+
+    for args in (("trash",), ("trash", "--json"), ("gc", "--dry-run"), ("list",), ("doctor",)):
+        result = relocate(*args)
+        assert result.returncode in (0, 1) and "internal error" not in result.stderr, args
+    assert relocate_json("trash")[0]["bytes"] >= 0
