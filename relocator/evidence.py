@@ -42,10 +42,33 @@ _BINARY = (
 
 def mount_point(path: str) -> str:
     """The mount point of the volume that holds ``path`` (which exists)."""
-    path = os.path.realpath(path)
-    while not os.path.ismount(path):
+    path, table = os.path.realpath(path), _mount_table()
+    while not is_mount(path, table):
         path = os.path.dirname(path)
     return path
+
+
+def is_mount(path: str, table: Optional[frozenset[str]] = None) -> bool:
+    """Whether ``path`` is a mount point: a volume's root, or a bind mount (Linux), which
+    is on the same device as its parent, so :func:`os.path.ismount` does not see it."""
+    return os.path.ismount(path) or path in (_mount_table() if table is None else table)
+
+
+def _mount_table() -> frozenset[str]:
+    """The mount points the system lists (``/proc/self/mountinfo``; none elsewhere)."""
+    import re
+
+    try:
+        with open("/proc/self/mountinfo", "rb") as f:
+            lines = f.read().decode("utf-8", "surrogateescape").splitlines()
+    except OSError:
+        return frozenset()
+    points = set()
+    for line in lines:
+        fields = line.split(" ")
+        if len(fields) > 4:  # the fifth field, with space, tab, newline and \\ escaped
+            points.add(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4]))
+    return frozenset(points)
 
 
 def volume(path: str) -> Optional[dict[str, Any]]:
@@ -95,7 +118,7 @@ def presence(path: str, recorded: object = None) -> tuple[str, str]:
         )
     if isinstance(recorded, dict):
         mount, dev = recorded.get("mount"), recorded.get("dev")
-        if isinstance(mount, str) and mount != "/" and not os.path.ismount(mount):
+        if isinstance(mount, str) and mount != "/" and not is_mount(mount):
             return UNKNOWN, f"the volume its project was on ({mount}) is not mounted"
         fsid = recorded.get("fsid")
         if (isinstance(dev, int) and st.st_dev != dev) or (
@@ -105,12 +128,26 @@ def presence(path: str, recorded: object = None) -> tuple[str, str]:
                 f"{parent} is on another volume than its project was: the project's volume "
                 "is not the one mounted there now?"
             )
-    elif empty:
+    if empty and not _well_formed(recorded):  # a record that checks nothing is none
         return UNKNOWN, (
             f"its project {path} is not there and {parent} is empty: an unmounted volume's "
             "mount point?"
         )
     return GONE, f"its project {path} is gone"
+
+
+def _well_formed(recorded: object) -> bool:
+    """Whether ``recorded`` is what :func:`volume` writes: an absolute mount point, a device
+    number, and a file system id or None."""
+    if not isinstance(recorded, dict):
+        return False
+    mount, dev, fsid = recorded.get("mount"), recorded.get("dev"), recorded.get("fsid")
+
+    def number(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    good = isinstance(mount, str) and os.path.isabs(mount) and number(dev)
+    return good and (fsid is None or number(fsid))
 
 
 # -- did this machine make the venv? ----------------------------------------------------------

@@ -17,7 +17,7 @@ import os
 import time
 from typing import Any
 
-from relocator import bundles, evidence, link, resolver, rewrite, venvs
+from relocator import bundles, evidence, link, resolver, rewrite, trash, venvs
 from relocator.git import add_git_exclude
 from relocator.registry import Registry, Row
 from relocator.relocation import Notes, notes_of
@@ -63,6 +63,7 @@ def follow(
     notes += rewrite.relocate_venv(venv, [os.path.join(old_path, link.LINK)])
     notes += rewrite.respell_editables(venv, project, moved_from=old)
     notes += _bundle_along(store, old, project)
+    notes += trash.follow(store, old.key, project.key, project.path)
     notes += notes_of(add_git_exclude(project.path))
     return row, notes
 

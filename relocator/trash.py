@@ -24,14 +24,15 @@ its record and drops the owner record it no longer needs.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import secrets
 import time
 from typing import Any, NamedTuple, Optional
 
-from relocator import faults, venvs
-from relocator.errors import RelocatorError
+from relocator import faults, link, venvs
+from relocator.errors import Busy, RelocatorError
 from relocator.files import read_record, write_record
 from relocator.journal import Intent
 from relocator.store import Store
@@ -177,6 +178,20 @@ def resume(store: Store, intent: Intent) -> tuple[bool, list[str]]:
     return False, []
 
 
+def follow(store: Store, old_key: str, key: str, project: str) -> list[str]:
+    """A project that moved takes what the trash holds of it along: the records of its
+    old key name the new place, so ``relocate restore`` there finds them."""
+    moved = 0
+    for entry in entries(store):
+        record = read_record(_record_path(store, entry.id))
+        if entry.key != old_key or record is None or record.get("id") != entry.id:
+            continue
+        write_record(_record_path(store, entry.id), {**record, "key": key, "project": project})
+        moved += 1
+    what = "1 entry" if moved == 1 else f"{moved} entries"
+    return [f"what the trash holds of it follows it ({what})"] if moved else []
+
+
 # -- reading ---------------------------------------------------------------------------
 
 
@@ -204,16 +219,21 @@ def _entry(record: dict[str, Any]) -> Entry:
 
     def number(field: str) -> float:
         value = record.get(field)
-        return float(value) if isinstance(value, (int, float)) else 0.0
+        good = isinstance(value, (int, float)) and math.isfinite(value)
+        return float(value) if good else 0.0  # type: ignore[arg-type]
 
     packages = record.get("packages")
+    kind = text("kind") if text("kind") in KINDS else LEFTOVER
+    name, tree = text("name") or str(record.get("id")), text("tree")
+    if not _plain(name) or (kind == TREE and tree not in link.TREES):
+        kind = LEFTOVER  # a record naming a place outside the store: nothing goes back there
     return Entry(
         id=str(record.get("id")),
-        kind=text("kind") if text("kind") in KINDS else LEFTOVER,  # type: ignore[arg-type]
+        kind=str(kind),
         project=text("project"),
         key=text("key"),
-        name=text("name") or str(record.get("id")),
-        tree=text("tree"),
+        name=name,
+        tree=tree,
         why=text("why") or "",
         when=number("when"),
         bytes=int(number("bytes")),
@@ -221,6 +241,12 @@ def _entry(record: dict[str, Any]) -> Entry:
         python=text("python"),
         packages=[p for p in packages if isinstance(p, str)] if isinstance(packages, list) else [],
     )
+
+
+def _plain(name: str) -> bool:
+    """Whether ``name`` can be a folder's name in the store's ``venvs/`` or ``trees/`` (a
+    restore puts the entry back there under it): one name, no ``/``, not hidden."""
+    return bool(name) and "/" not in name and "\0" not in name and not name.startswith(".")
 
 
 def _bare(folder: str) -> Entry:
@@ -272,15 +298,29 @@ def sweep(
     for entry in entries(store):
         if entry.id in busy or not (everything or expires(entry, days) <= now):
             continue
-        if not dry_run:
-            store.discard(path(store, entry.id))
-            faults.point("trash:swept")
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(_record_path(store, entry.id))
+        if not dry_run and not _delete(store, entry):
+            continue
         gone.append(entry)
     if not dry_run:
         _drop_stale_records(store, busy)
     return gone
+
+
+def _delete(store: Store, entry: Entry) -> bool:
+    """Delete ``entry`` under its project's lock (a restore of that project moves entries
+    out and its current venv in); False when it is busy or no longer there to delete."""
+    held = store.lock(entry.key, entry.project or entry.key) if entry.key else None
+    try:
+        with held or contextlib.nullcontext():
+            if entry.id in _moving(store) or not os.path.isdir(path(store, entry.id)):
+                return False
+            store.discard(path(store, entry.id))
+            faults.point("trash:swept")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(_record_path(store, entry.id))
+    except Busy:
+        return False  # the next gc deletes it
+    return True
 
 
 def _moving(store: Store) -> set[str]:

@@ -104,6 +104,27 @@ def test_without_a_recorded_volume_an_empty_folder_proves_nothing(tmp_path: Path
     assert relocate_json("gc")["removed"][0]["venv"] == venv.name
 
 
+@pytest.mark.parametrize(
+    "volume", [{}, {"dev": "1", "mount": 5}, {"fsid": 1}, {"mount": "mnt", "dev": True}]
+)
+def test_a_volume_record_that_checks_nothing_is_no_record(
+    tmp_path: Path, store: Path, volume: object
+):
+    """An owner record's volume that is not what relocator writes (a field missing, of the
+    wrong type) proves nothing: an empty folder is still no proof that the project is gone."""
+    project = venv_project(tmp_path / "mnt" / "proj")
+    relocate_ok("adopt", str(project))
+    venv = Path(os.path.realpath(project / ".venv"))
+    record = store / "venvs" / f"{venv.name}.json"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "volume": volume}))
+    shutil.rmtree(project)
+
+    result = relocate_json("gc")
+
+    assert result["removed"] == [] and len(result["spared"]) == 1
+    assert (venv / "pyvenv.cfg").is_file()
+
+
 # -- 3. trees follow a renamed project ----------------------------------------------------------
 
 
@@ -398,3 +419,45 @@ def test_the_index_answers_where_git_does_not(tmp_path: Path, object_format: str
     assert read == git.tracked(str(repo / "sub"), [".venv", ".venv.nosync"])
     assert git._from_index(str(repo), ["top.txt"]) == ["top.txt"]
     assert git._from_index(str(tmp_path), [".venv"]) == []  # no repository there
+
+
+@pytest.fixture
+def bind_mount(tmp_path: Path):
+    """A folder with a bind mount of another folder of the same file system on it (as
+    root): a volume that can go away, on the same device as its mount point."""
+    if os.getuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("the mount tests need root in CI")
+        pytest.skip("mounting needs root")
+    source, point = tmp_path / "source", tmp_path / "bound"
+    source.mkdir()
+    point.mkdir()
+    result = run(["mount", "--bind", str(source), str(point)])
+    if result.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"mount refused: {result.stderr}")
+        pytest.skip(f"mount refused: {result.stderr}")
+    try:
+        yield point
+    finally:
+        run(["umount", "-l", str(point)])
+
+
+def test_an_unmounted_bind_mount_never_makes_its_projects_gone(bind_mount: Path, store: Path):
+    """A bind mount is on the same device as the folder it is mounted on: only the system's
+    mount table says it is one. Unmounted, it leaves an empty folder that proves nothing."""
+    project = venv_project(bind_mount / "proj")
+    relocate_ok("adopt", str(project))
+    venv = Path(os.path.realpath(project / ".venv"))
+    assert run(["umount", str(bind_mount)]).returncode == 0
+
+    result = relocate_json("gc")
+
+    assert result["removed"] == []
+    (spared,) = result["spared"]
+    assert "not mounted" in spared["reason"]
+    assert (venv / "pyvenv.cfg").is_file()
+    assert (
+        run(["mount", "--bind", str(bind_mount.parent / "source"), str(bind_mount)]).returncode == 0
+    )
+    assert relocate_json("status", str(project))["status"] == "ok"

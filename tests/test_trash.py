@@ -279,3 +279,112 @@ def test_a_trash_record_names_no_store_folder_outside(tmp_path: Path, store: Pat
     relocate_ok("doctor", "--fix")
     assert (outside / "pyvenv.cfg").is_file()
     assert not (store / "trash" / "20260101-000000-abcdef").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "/elsewhere"), ("name", "../../elsewhere"), ("tree", "../../../elsewhere")],
+)
+def test_a_trash_record_that_names_a_place_outside_is_not_restored_there(
+    tmp_path: Path, store: Path, field: str, value: str
+):
+    """The record's name (and tree) say where a restore puts the entry back: one naming a
+    place outside the store's venvs and trees leaves the entry in the trash, untouched."""
+    project = tmp_path / "app"
+    _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+    relocate_ok("rebuild", str(project))
+    (entry,) = _entries(store)
+    record_path = store / "trash" / f"{entry.id}.json"
+    record = json.loads(record_path.read_text())
+    elsewhere = tmp_path / "elsewhere"
+    record[field] = value.replace("/elsewhere", str(elsewhere)) if value[0] == "/" else value
+    if field == "tree":
+        record["kind"] = "tree"
+    record_path.write_text(json.dumps(record))
+    linked = os.path.realpath(project / ".venv")
+
+    result = relocate("restore", str(project), "--id", entry.id)
+
+    assert "not known to be any project's" in one_clean_error_line(result)
+    assert not elsewhere.exists() and not Path(f"{elsewhere}.json").exists()
+    assert (store / "trash" / entry.id / "pyvenv.cfg").is_file()
+    assert os.path.realpath(project / ".venv") == linked
+    assert _journal(store) == []
+    assert relocate_json("status", str(project))["status"] == "ok"
+
+
+def test_what_the_trash_holds_follows_a_moved_project(tmp_path: Path, store: Path):
+    """A project renamed after a rebuild: its venv follows it, and so do its trash entries,
+    which relocate restore finds in its new place (the old one is no more)."""
+    project = tmp_path / "app"
+    old = _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+    relocate_ok("rebuild", str(project))
+    (entry,) = _entries(store)
+    moved = tmp_path / "renamed"
+    project.rename(moved)
+
+    followed = relocate_json("adopt", str(moved))
+
+    assert any("the trash holds of it follows it" in n for n in followed["notes"])
+    (entry,) = _entries(store)
+    assert (entry.key, entry.project) == (str(moved), str(moved))
+    restored = relocate_json("restore", str(moved))
+    assert restored["venv"] == str(old)
+    assert _imports(moved, "handmade")
+
+
+def test_emptying_the_trash_waits_for_a_restore(tmp_path: Path, store: Path):
+    """gc --empty-trash while a restore is between retiring the project's venv and moving
+    the entry out: it leaves that project's entries to the restore (it holds the lock)."""
+    project = tmp_path / "app"
+    _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+    relocate_ok("rebuild", str(project))
+    (entry,) = _entries(store)
+    gate = tmp_path / "gate"
+    env = {**os.environ, "RELOCATOR_FAULT_PAUSE": "trash:done", "RELOCATOR_FAULT_GATE": str(gate)}
+    cmd = [sys.executable, "-m", "relocator", "restore", str(project), "--id", entry.id]
+    restoring = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not Path(f"{gate}.paused").exists():
+            assert restoring.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        assert len(_entries(store)) == 2  # the rebuilt venv is in the trash too, by now
+
+        emptied = relocate(
+            "gc",
+            "--empty-trash",
+            "--yes",
+            "--json",
+            env={**os.environ, "RELOCATOR_LOCK_TIMEOUT": "0"},
+        )
+    finally:
+        gate.touch()
+        _out, err = restoring.communicate(timeout=120)
+    assert restoring.returncode == 0, err
+    assert json.loads(emptied.stdout)["swept"] == []
+    assert _imports(project, "handmade")
+    assert relocate_json("status", str(project))["status"] == "ok"
+    relocate_ok("restore", str(project))  # and what the restore replaced is still there
+
+
+@pytest.mark.parametrize("field", ["bytes", "files", "when"])
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "1e400"])
+def test_a_trash_record_with_numbers_out_of_range_is_read(
+    tmp_path: Path, store: Path, field: str, value: str
+):
+    """A record's numbers that are not finite (Python's json reads NaN, Infinity and 1e400)
+    are no numbers: every command that reads the trash still answers, never exit 3."""
+    (store / "trash").mkdir(parents=True)
+    make_venv(store / "trash" / "20260101-000000-abcdef")
+    record = {"id": "20260101-000000-abcdef", "kind": "venv", "name": "x", "key": "/k"}
+    text = json.dumps(record)[:-1] + f', "{field}": {value}}}'
+    (store / "trash" / "20260101-000000-abcdef.json").write_text(text)
+
+    for args in (("trash",), ("trash", "--json"), ("gc", "--dry-run"), ("list",), ("doctor",)):
+        result = relocate(*args)
+        assert result.returncode in (0, 1) and "internal error" not in result.stderr, args
+    assert relocate_json("trash")[0]["bytes"] >= 0
