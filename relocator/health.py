@@ -10,7 +10,7 @@ import os
 import shlex
 from typing import Any, Optional
 
-from relocator import bundles, bytecode, link, resolver, trees, venvs
+from relocator import bundles, bytecode, evidence, link, resolver, trees, venvs
 from relocator.errors import NotFound
 from relocator.files import is_under
 from relocator.journal import Intent, pending
@@ -39,6 +39,7 @@ STATUSES = (
 UV_CENTRAL = "uv-central-env"  # the cause of a link-replaced: uv's centralized-project-envs
 NOT_A_VENV = "not-a-venv"  # the cause of a link-replaced: .venv leads to no venv
 BROKEN_LINK = "broken-link"  # the cause of a link-replaced: a dead link relocator did not make
+SHIPPED = "not-made-here"  # the cause of a link-replaced: a .venv git tracks, or no interpreter
 
 #: What to do, for each state ({project} is the project's path).
 HINTS = {
@@ -58,6 +59,10 @@ HINTS = {
     BROKEN_LINK: "{project}/.venv is a symlink that leads nowhere and is not relocator's (a "
     "loop, or a link made by hand): remove it, then relocate adopt {project} links the venv "
     "again",
+    SHIPPED: "{project}/.venv is not a venv this machine made (git tracks it: a checked-out "
+    "branch that tracks .venv took the link's place; or its bin/python is no interpreter): "
+    "check out your branch again (or move it away), then relocate adopt {project} links "
+    "the venv again",
     UV_CENTRAL: "uv's centralized-project-envs preview replaced the link: keep it off for this "
     "project (export UV_PROJECT_ENVIRONMENT=.venv, or drop it from UV_PREVIEW_FEATURES or "
     "preview-features), then relocate adopt {project} moves uv's env into the store",
@@ -78,11 +83,13 @@ def venv_condition(store: Store, name: str) -> str:
     return OK
 
 
-def link_cause(state: link.LinkState) -> Optional[str]:
-    """What replaced relocator's link, when it can tell."""
+def link_cause(state: link.LinkState, root: str) -> Optional[str]:
+    """What replaced relocator's link in the project ``root``, when it can tell."""
     target = state.target or ""
     if state.kind == link.BROKEN:
         return BROKEN_LINK
+    if state.kind == link.IN_PROJECT and evidence.foreign_venv(root, target):
+        return SHIPPED
     if state.kind == link.FOREIGN and link.uv_central(target):
         return UV_CENTRAL
     if state.kind in (link.FOREIGN, link.FILE, link.NOT_VENV) and not link.is_venv(target):
@@ -99,7 +106,7 @@ def diagnose(store: Store, row: Row) -> tuple[str, Optional[str]]:
     if state.kind in (link.ABSENT, link.DANGLING):  # the link, or its .venv.nosync hop, is gone
         return (LINK_MISSING, None) if condition == OK else (condition, None)
     if state.kind != link.RELOCATED or os.path.basename(state.target or "") != row.venv:
-        return LINK_REPLACED, link_cause(state)
+        return LINK_REPLACED, link_cause(state, row.path)
     return condition, None
 
 

@@ -2,7 +2,8 @@
 
 The entry must be the project's (its record names the project's key). What it
 replaces, the project's current store venv, bundle or tree, goes to the trash in
-turn, so a restore is undone by restoring again. A venv goes back under its old
+turn (a venv once the restored one is linked), so a restore is undone by
+restoring again. A venv goes back under its old
 store name when that is free, so every path that recorded it works again; under a
 new one its paths are rewritten as a moved venv's are.
 
@@ -77,18 +78,17 @@ def _venv(
     reason = link.problem(root, store.venvs)
     if reason:
         raise RelocatorError(reason)
-    notes: Notes = []
     current = _current(store, registry, project, state)
-    why = f"replaced by the restore of trash entry {entry.id}"
-    if current is not None:
-        notes += retire(store, current, project.key, root, why)
     name = entry.name
     if os.path.lexists(store.venv_path(name)) or os.path.lexists(store.owner_path(name)):
         name = store.new_venv_name(root)
     intent = _begin(store, project, entry, store.venv_path(name))
     store.write_owner(name, new_row(project, name, entry.python).owner_record())
-    _rename_out(store, intent)
-    notes += _finish_venv(store, registry, intent)
+    _rename_out(store, intent)  # nothing changed yet if this fails
+    notes = _finish_venv(store, registry, intent)
+    if current is not None:  # the venv it replaces goes once the restored one is linked
+        why = f"replaced by the restore of trash entry {entry.id}"
+        notes += retire(store, current, project.key, root, why)
     python = venvs.python_version(store.venv_path(name))
     notes.insert(0, f"restored trash entry {entry.id} ({entry.why})")
     return Outcome(root, store.venv_path(name), "restored", python, project.provider, tuple(notes))

@@ -384,7 +384,8 @@ def test_status_and_doctor_name_a_branch_that_tracks_the_venv(tmp_path: Path, st
     _git("checkout", "-q", "evil", cwd=root)  # the branch's files take the link's place
 
     status = relocate_json("status", str(root))
-    assert status["status"] == "link-replaced"
+    assert (status["status"], status["cause"]) == ("link-replaced", "not-made-here")
+    assert "check out your branch again" in status["hint"]
     assert ".venv/bin/ls" in status["tracked"] and "git tracks" in status["warning"]
     assert "warning: git tracks" in relocate_ok("status", str(root))
     doctor = relocate("doctor", str(root), "--fix", "--json")

@@ -336,15 +336,19 @@ def test_what_the_trash_holds_follows_a_moved_project(tmp_path: Path, store: Pat
 
 
 def test_emptying_the_trash_waits_for_a_restore(tmp_path: Path, store: Path):
-    """gc --empty-trash while a restore is between retiring the project's venv and moving
-    the entry out: it leaves that project's entries to the restore (it holds the lock)."""
+    """gc --empty-trash while a restore has journaled its intent and not yet moved the entry
+    out: it leaves that project's entries to the restore (it holds the lock)."""
     project = tmp_path / "app"
     _adopted(project, "handmade")
     (project / "requirements.txt").write_text("")
     relocate_ok("rebuild", str(project))
     (entry,) = _entries(store)
     gate = tmp_path / "gate"
-    env = {**os.environ, "RELOCATOR_FAULT_PAUSE": "trash:done", "RELOCATOR_FAULT_GATE": str(gate)}
+    env = {
+        **os.environ,
+        "RELOCATOR_FAULT_PAUSE": "restore:begin",
+        "RELOCATOR_FAULT_GATE": str(gate),
+    }
     cmd = [sys.executable, "-m", "relocator", "restore", str(project), "--id", entry.id]
     restoring = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -352,7 +356,7 @@ def test_emptying_the_trash_waits_for_a_restore(tmp_path: Path, store: Path):
         while not Path(f"{gate}.paused").exists():
             assert restoring.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
-        assert len(_entries(store)) == 2  # the rebuilt venv is in the trash too, by now
+        assert [e.id for e in _entries(store)] == [entry.id]  # not moved out yet
 
         emptied = relocate(
             "gc",
@@ -388,3 +392,40 @@ def test_a_trash_record_with_numbers_out_of_range_is_read(
         result = relocate(*args)
         assert result.returncode in (0, 1) and "internal error" not in result.stderr, args
     assert relocate_json("trash")[0]["bytes"] >= 0
+
+
+def test_a_restore_that_cannot_move_the_entry_leaves_the_current_venv_linked(
+    tmp_path: Path, store: Path
+):
+    """Nothing changes before the entry is out of the trash: a restore whose entry went
+    meanwhile (deleted by hand) leaves the project on the venv it had."""
+    project = tmp_path / "app"
+    _adopted(project, "handmade")
+    (project / "requirements.txt").write_text("")
+    current = relocate_json("rebuild", str(project))["venv"]
+    (entry,) = _entries(store)
+    gate = tmp_path / "gate"
+    env = {
+        **os.environ,
+        "RELOCATOR_FAULT_PAUSE": "restore:begin",
+        "RELOCATOR_FAULT_GATE": str(gate),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relocator", "restore", str(project), "--id", entry.id],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not Path(f"{gate}.paused").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "restore never paused"
+        time.sleep(0.01)
+    shutil.rmtree(store / "trash" / entry.id)  # gone meanwhile
+    gate.touch()
+    _out, err = proc.communicate(timeout=120)
+
+    assert proc.returncode == 1 and "cannot move" in err
+    assert os.path.realpath(project / ".venv") == current
+    assert relocate_json("status", str(project))["status"] == "ok"
+    assert _journal(store) == []
