@@ -38,14 +38,14 @@ complete -F _relocator_complete relocate
 
 # Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once.
 _relocator_installed=''
-for _relocator_cmd in "${PROMPT_COMMAND[@]}"; do  # a string is one element
+for _relocator_cmd in "${PROMPT_COMMAND[@]-}"; do  # a string is one element; `-`: set -u
   case ";$_relocator_cmd;" in *";_relocator_hook;"*) _relocator_installed=1 ;; esac
 done
 if [[ -z $_relocator_installed ]]; then
   _relocator_array=''
   # Before 5.1 bash runs only an array's first item: prepending would silence the user's.
   if ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
-    eval '[[ ${PROMPT_COMMAND@a} == *a* ]]' && _relocator_array=1
+    [[ -z ${PROMPT_COMMAND+set} ]] || eval '[[ ${PROMPT_COMMAND@a} == *a* ]]' && _relocator_array=1
   fi
   if [[ -n $_relocator_array ]]; then
     PROMPT_COMMAND=(_relocator_hook "${PROMPT_COMMAND[@]}")

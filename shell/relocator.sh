@@ -106,7 +106,7 @@ _relocator_define_deactivate() {
 _relocator_leave() {
   [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
   local p=:$PATH:
-  p=${p/":$_RELOCATOR_ENTRY:"/:}
+  p=${p/":${_RELOCATOR_ENTRY-}:"/:}
   p=${p#:}
   PATH=${p%:}
   if [[ -n ${_RELOCATOR_OLD_PYTHONHOME+set} ]]; then
@@ -144,11 +144,11 @@ _relocator_update() {
   [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
   _relocator_pwd=$PWD
   _relocator_find
-  if [[ -n $_RELOCATOR_QUIET && $_RELOCATOR_QUIET != "$_relocator_root" ]]; then
+  if [[ -n ${_RELOCATOR_QUIET-} && $_RELOCATOR_QUIET != "$_relocator_root" ]]; then
     unset _RELOCATOR_QUIET
   fi
-  if [[ -n $_RELOCATOR_ROOT ]]; then
-    if [[ $VIRTUAL_ENV/bin != "$_RELOCATOR_ENTRY" ]]; then
+  if [[ -n ${_RELOCATOR_ROOT-} ]]; then
+    if [[ ${VIRTUAL_ENV-}/bin != "${_RELOCATOR_ENTRY-}" ]]; then
       # Someone else's venv took over: our PATH entry may still be there.
       unset _RELOCATOR_ROOT
     elif [[ $_RELOCATOR_ROOT == "$_relocator_root" && $_relocator_root/.venv -ef $VIRTUAL_ENV ]]; then
@@ -159,8 +159,8 @@ _relocator_update() {
       _relocator_leave  # another project, none, or .venv leads elsewhere now (a rebuild: enter again)
     fi
   fi
-  if [[ -n $_relocator_root && -z $VIRTUAL_ENV && -z $_RELOCATOR_QUIET ]]; then
-    if [[ $RELOCATOR_CANONICAL_CD == 1 ]]; then  # opt-in: stand in the real-path spelling
+  if [[ -n $_relocator_root && -z ${VIRTUAL_ENV-} && -z ${_RELOCATOR_QUIET-} ]]; then
+    if [[ ${RELOCATOR_CANONICAL_CD-} == 1 ]]; then  # opt-in: stand in the real-path spelling
       builtin cd ${ZSH_VERSION:+-q} -P -- . && _relocator_pwd=$PWD && _relocator_find
     fi
     [[ -z $_relocator_root ]] || _relocator_enter "$_relocator_root"  # the real path may hold a ':'

@@ -591,6 +591,33 @@ def test_activation_leaves_the_shells_cd_state_alone(session: Session, world: Wo
     assert s.env("PWD")["PWD"] == str(world.plain)
 
 
+@pytest.mark.parametrize("session", ("bash", "bash-3.2", "zsh"), indirect=True)
+def test_nounset_and_errexit_in_the_users_shell(session: Session, world: World) -> None:
+    """`set -u` (and `set -e`, `pipefail`) in the user's shell: the hook reads no unset
+    variable, even while loading with PROMPT_COMMAND unset, and fails no command."""
+    s, original = session, session.original_path
+    s.run("set -u -o pipefail")
+    if s.family == "bash":
+        s.run('unset PROMPT_COMMAND; eval "$(relocate hook bash)"')
+    s.run("set -e")
+    ask = ('"${VIRTUAL_ENV-}"', '"$PATH"')
+    s.run(f"cd {s.quote(str(world.plain))}")
+    assert s.values(*ask) == ["", original]
+    s.run(f"cd {s.quote(str(world.outer / 'src'))}")
+    venv = os.path.realpath(world.outer / ".venv")
+    assert s.values(*ask) == [venv, f"{venv}/bin:{original}"]
+    s.run("deactivate")
+    assert s.values(*ask) == ["", original]
+    s.run(f"cd {s.quote(str(world.plain))}")
+    s.run(f"cd {s.quote(str(world.inner))}")
+    venv = os.path.realpath(world.inner / ".venv")
+    assert s.values(*ask) == [venv, f"{venv}/bin:{original}"]
+    s.run(f"cd {s.quote(str(world.plain))}")
+    assert s.values(*ask) == ["", original]
+    assert "unbound" not in s.text()
+    assert "parameter not set" not in s.text()
+
+
 def _enter(s: Session, folder: Path) -> dict[str, str]:
     """cd to a folder whose name cannot be typed (control characters): read from a file."""
     where = s.scratch / f"where.{s.count}"
