@@ -40,7 +40,7 @@ from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.git import add_git_exclude
 from relocator.journal import Intent
-from relocator.project import check_new
+from relocator.project import check_new, check_store
 from relocator.registry import Registry, row_from_record
 from relocator.relocation import (
     Notes,
@@ -155,6 +155,7 @@ def converge(
     if state.kind == link.RELOCATED:
         return _relocated(store, registry, project, state.target or "", wants)
     check_new(root)
+    check_store(store.venvs)
     if state.kind == link.FILE:
         raise RelocatorError(f"{dotvenv} is a file, not a venv; move it away and run again")
     if state.kind == link.NOT_VENV:

@@ -96,6 +96,17 @@ def check_new(root: str) -> None:
         ) from None
 
 
+def check_store(venvs: str) -> None:
+    """Refuse to make or move a venv into a store whose real path holds a ``:``: the
+    shell hook activates a venv by that path, and never one that would split PATH."""
+    real = os.path.realpath(venvs)
+    if ":" in real:
+        raise RelocatorError(
+            f"the store {real} holds a ':', so no venv in it can be a PATH entry; "
+            "set RELOCATOR_HOME to a folder without one"
+        )
+
+
 def workspace_root(member: str) -> Optional[str]:
     """The uv workspace root that lists ``member`` as a member, if any."""
     folder = os.path.dirname(member)

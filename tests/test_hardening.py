@@ -233,6 +233,27 @@ def test_a_colon_in_the_project_path_is_refused(tmp_path: Path, store: Path) -> 
     assert not (project / ".venv").exists() and store_venvs(store) == []
 
 
+def test_a_colon_in_the_store_path_is_refused(tmp_path: Path) -> None:
+    """The hook never puts a venv whose real path holds a ':' on PATH: a store there
+    would relocate venvs that no shell ever activates, with status saying ok."""
+    colon = tmp_path / "store:x"
+    env = {**os.environ, "RELOCATOR_HOME": str(colon)}
+    project = venv_project(tmp_path / "P")
+    line = one_clean_error_line(relocate("adopt", str(project), env=env))
+    assert "':'" in line and "RELOCATOR_HOME" in line
+    assert (project / ".venv").is_dir() and not (project / ".venv").is_symlink()
+    assert store_venvs(colon) == []
+    # Reached through a link without one, the real path still holds it.
+    colon.mkdir(exist_ok=True)
+    alias = tmp_path / "alias"
+    alias.symlink_to(colon, target_is_directory=True)
+    line = one_clean_error_line(
+        relocate("adopt", str(project), env={**env, "RELOCATOR_HOME": str(alias)})
+    )
+    assert "':'" in line
+    assert not (project / ".venv").is_symlink()
+
+
 @pytest.mark.parametrize("with_uv", [True, False])
 def test_adopt_runs_nothing_the_repository_ships(
     tmp_path: Path, store: Path, with_uv: bool
