@@ -121,11 +121,11 @@ def _one(store: Store, path: str, fix: bool, wants: Wants) -> list[Finding]:
     if settled and not fix:
         return settled
     with Registry(store) as registry:
-        row, ejected = registry.get(root.key), registry.ejected(root.key) is not None
+        row, mark = registry.get(root.key), registry.ejected(root.key)
     if row is not None:
         return settled + _project(store, row, fix, wants)
-    if settled and ejected:
-        return settled
+    if mark is not None:  # the user's eject: no problem, and only the user's adopt undoes it
+        return [*settled, Finding(root.path, "link", health.OK, mark.reason())]
     return settled + _unregistered(store, root, fix, wants)
 
 

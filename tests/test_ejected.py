@@ -243,3 +243,21 @@ def test_a_schema_1_registry_is_migrated_and_keeps_its_rows(tmp_path: Path, stor
     relocate_ok("eject", str(projects[0]))
     assert _registry(store, "SELECT path FROM ejected") == [(str(projects[0]),)]
     assert [row["project"] for row in relocate_json("list")] == [str(projects[1])]
+
+
+def test_doctor_leaves_an_ejected_project_alone(tmp_path: Path) -> None:
+    """A project the user ejected is no problem for doctor, and --fix does not adopt it
+    again behind the user's back: only `relocate adopt` does."""
+    project = bare_project(tmp_path / "P")
+    make_venv(project / ".venv")
+    relocate_ok("adopt", str(project))
+    relocate_ok("eject", str(project))
+    said = relocate("doctor", str(project))
+    assert said.returncode == 0, said.stdout + said.stderr
+    assert "ejected by the user" in said.stdout
+    said = relocate("doctor", str(project), "--fix")
+    assert said.returncode == 0, said.stdout + said.stderr
+    assert not (project / ".venv").is_symlink() and (project / ".venv" / "pyvenv.cfg").is_file()
+    assert store_venvs(tmp_path / "store") == []
+    with Registry(Store()) as registry:
+        assert registry.ejected(resolver.key(str(project))) is not None
