@@ -48,13 +48,19 @@ def _repo(root: Path) -> Path:
 @pytest.fixture
 def tmpfs(tmp_path: Path):
     """A folder with a real tmpfs mounted on it (as root): a volume that can go away."""
+    point = tmp_path / "volume"
+    point.mkdir()
+    yield from _mounted(point, "-t", "tmpfs", "-o", "size=64m", "tmpfs")
+
+
+def _mounted(point: Path, *how: str):
+    """Mount ``how`` on ``point`` for the test (as root; a refusal fails in CI, skips
+    elsewhere), and unmount it after."""
     if os.getuid() != 0:
         if os.environ.get("CI"):
             pytest.fail("the mount tests need root in CI")
         pytest.skip("mounting needs root")
-    point = tmp_path / "volume"
-    point.mkdir()
-    result = run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(point)])
+    result = run(["mount", *how, str(point)])
     if result.returncode != 0:
         if os.environ.get("CI"):
             pytest.fail(f"mount refused: {result.stderr}")
@@ -426,22 +432,10 @@ def test_the_index_answers_where_git_does_not(tmp_path: Path, object_format: str
 def bind_mount(tmp_path: Path):
     """A folder with a bind mount of another folder of the same file system on it (as
     root): a volume that can go away, on the same device as its mount point."""
-    if os.getuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("the mount tests need root in CI")
-        pytest.skip("mounting needs root")
     source, point = tmp_path / "source", tmp_path / "bound"
     source.mkdir()
     point.mkdir()
-    result = run(["mount", "--bind", str(source), str(point)])
-    if result.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail(f"mount refused: {result.stderr}")
-        pytest.skip(f"mount refused: {result.stderr}")
-    try:
-        yield point
-    finally:
-        run(["umount", "-l", str(point)])
+    yield from _mounted(point, "--bind", str(source))
 
 
 def test_an_unmounted_bind_mount_never_makes_its_projects_gone(bind_mount: Path, store: Path):

@@ -40,10 +40,15 @@ def _paths(top: Path) -> set[str]:
 
 
 def _whole_places(project: Path, store: Path, reference: set[str]) -> list[Path]:
+    """Where the venv is whole: its old place, its new one, or (killed between the two
+    renames of a move across volumes) its verified copy and its source set aside, which
+    the next run settles."""
     candidates = [project / ".venv"] if (project / ".venv").is_dir() else []
     if (project / ".venv").is_symlink():
         candidates = []
     candidates += [p for p in store.glob("venvs/*") if p.is_dir()]
+    candidates += [p for p in project.glob(".venv.relocator-*") if p.is_dir()]
+    candidates += [p for p in store.glob("tmp/*") if p.is_dir() and not p.is_symlink()]
     return [c for c in candidates if reference <= _paths(c)]
 
 
