@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
@@ -105,3 +107,41 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     return where
+
+
+@pytest.fixture
+def docs(isolated: Path) -> Path:
+    """~/Documents of a fake macOS home with iCloud Desktop & Documents."""
+    from tests.helpers import mac_home
+
+    return mac_home(isolated, "documents-link")["short"]
+
+
+@pytest.fixture
+def start(tmp_path: Path, store: Path) -> Iterator[Callable[..., Any]]:
+    """``start(mode, quiet, interval, **config)``: a ``relocate service run`` process
+    (:class:`tests.test_service.Service`, not waited for) over a config file of
+    ``config``; every one started is killed at the end of the test."""
+    from tests.test_service import Service
+
+    started: list[Service] = []
+
+    def start_service(
+        mode: str = "auto", quiet: float = 1, interval: float = 1, **config: Any
+    ) -> Service:
+        path = tmp_path / "service.toml"
+        lines = [f'mode = "{mode}"'] + [f"{k} = {json.dumps(v)}" for k, v in config.items()]
+        path.write_text("\n".join(lines) + "\n")
+        env = {
+            **os.environ,
+            "RELOCATOR_CONFIG": str(path),
+            "RELOCATOR_SERVICE_QUIET": str(quiet),
+        }
+        started.append(Service(tmp_path, store, env, interval=interval))
+        return started[-1]
+
+    yield start_service
+    for svc in started:
+        if svc.proc.poll() is None:
+            svc.proc.kill()
+            svc.proc.wait()

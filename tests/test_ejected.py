@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,7 +26,6 @@ from relocator.registry import SCHEMA_VERSION, Registry
 from relocator.store import Store
 from tests.helpers import (
     bare_project,
-    mac_home,
     make_venv,
     relocate,
     relocate_json,
@@ -44,31 +42,9 @@ SCHEMA_1_COMMIT = "094368247d63fefad533c51432500cac75889de9"
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def docs(isolated: Path) -> Path:
-    return mac_home(isolated, "documents-link")["short"]
-
-
-@pytest.fixture
-def start(tmp_path: Path, store: Path) -> Iterator[Callable[..., Service]]:
-    started: list[Service] = []
-
-    def start_service(mode: str = "poll") -> Service:
-        config = tmp_path / "service.toml"
-        config.write_text(f'mode = "{mode}"\n')
-        env = {
-            **os.environ,
-            "RELOCATOR_CONFIG": str(config),
-            "RELOCATOR_SERVICE_QUIET": str(QUIET),
-        }
-        started.append(Service(tmp_path, store, env, interval=INTERVAL))
-        return started[-1].started()
-
-    yield start_service
-    for svc in started:
-        if svc.proc.poll() is None:
-            svc.proc.kill()
-            svc.proc.wait()
+def _start(start: Callable[..., Service], mode: str = "poll") -> Service:
+    """The service over the fake home, started, with a short quiet window and interval."""
+    return start(mode, quiet=QUIET, interval=INTERVAL).started()
 
 
 def _adopted(project: Path) -> Path:
@@ -97,7 +73,7 @@ def _passes_after(svc: Service, moment: float, count: int = 2) -> None:
 def test_an_ejected_project_stays_ejected(docs: Path, start, store: Path, mode: str) -> None:
     project = _adopted(docs / "proj")
     real = project.resolve()
-    svc = start(mode)
+    svc = _start(start, mode)
     relocate_ok("eject", str(project))
     ejected_at = time.time()
     (line,) = svc.wait_log(f"skipped {real}: {real} was ejected by the user")
@@ -112,7 +88,7 @@ def test_an_ejected_project_stays_ejected(docs: Path, start, store: Path, mode: 
 def test_adopt_by_hand_lifts_the_mark(docs: Path, start, store: Path) -> None:
     project = _adopted(docs / "proj")
     real = project.resolve()
-    svc = start()
+    svc = _start(start)
     relocate_ok("eject", str(project))
     with Registry(Store()) as registry:
         mark = registry.ejected(resolver.key(str(real)))
@@ -153,7 +129,7 @@ def test_uninstall_stops_the_service_then_ejects(
 ) -> None:
     alpha = _adopted(docs / "alpha")
     beta = _adopted(docs / "beta")
-    svc = start()
+    svc = _start(start)
     env = {**os.environ, "XDG_CONFIG_HOME": str(isolated / ".config"), "ZDOTDIR": str(isolated)}
     result = relocate("uninstall", "--yes", env=env)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,7 +29,6 @@ from relocator.store import Store
 from tests.helpers import (
     CLOUD_DOCS,
     bare_project,
-    mac_home,
     make_venv,
     relocate_ok,
     run,
@@ -112,35 +110,6 @@ class Service:
         self.proc.send_signal(signum)
         self.proc.wait(timeout=DEADLINE)
         return time.monotonic() - begin
-
-
-@pytest.fixture
-def docs(isolated: Path) -> Path:
-    """~/Documents of a fake macOS home with iCloud Desktop & Documents."""
-    return mac_home(isolated, "documents-link")["short"]
-
-
-@pytest.fixture
-def start(tmp_path: Path, store: Path) -> Iterator[Callable[..., Service]]:
-    started: list[Service] = []
-
-    def start_service(mode: str = "auto", quiet: float = 1, **config: Any) -> Service:
-        path = tmp_path / "service.toml"
-        lines = [f'mode = "{mode}"'] + [f"{k} = {json.dumps(v)}" for k, v in config.items()]
-        path.write_text("\n".join(lines) + "\n")
-        env = {
-            **os.environ,
-            "RELOCATOR_CONFIG": str(path),
-            "RELOCATOR_SERVICE_QUIET": str(quiet),
-        }
-        started.append(Service(tmp_path, store, env))
-        return started[-1]
-
-    yield start_service
-    for svc in started:
-        if svc.proc.poll() is None:
-            svc.proc.kill()
-            svc.proc.wait()
 
 
 MODES = pytest.mark.parametrize("mode", ["events", "poll"])
