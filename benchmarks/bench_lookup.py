@@ -132,7 +132,7 @@ def find_tool(tools: ModuleType, name: str) -> tuple[Optional[str], str]:
     try:
         return str(tools.tool(name)), ""
     except ImportError as e:
-        exe = tools.tools_dir() / name / "bin" / name
+        exe = tools.tools_dir() / name / "bin" / getattr(tools, "EXES", {}).get(name, name)
         if exe.is_file() and tools._answers(exe):
             return str(exe), ""
         return None, f"not installed in {exe.parent.parent}, and installing needs {e.name}"

@@ -24,7 +24,14 @@ PINS = {
     "pipx": "pipx==1.18.4",
     "tox": "tox==4.67.15",
     "nox": "nox==2026.10.20",
+    # for benchmarks/tools_matrix.py
+    "build": "build==1.6.1",
+    "pyright": "pyright==1.1.414",
+    "basedpyright": "basedpyright==1.40.2",
+    "python-lsp-server": "python-lsp-server==1.15.0",
 }
+#: A tool whose executable is not named after its package.
+EXES = {"build": "pyproject-build", "python-lsp-server": "pylsp"}
 PIN_FILE = "relocator-test-pin"
 
 
@@ -45,7 +52,7 @@ def tool(name: str) -> str:
     from filelock import FileLock
 
     venv = tools_dir() / name
-    exe = venv / "bin" / name
+    exe = venv / "bin" / EXES.get(name, name)
     venv.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(venv) + ".lock", timeout=900):  # test runs in parallel share the tools
         if _pinned(venv, name) and _answers(exe):
