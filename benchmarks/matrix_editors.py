@@ -87,9 +87,11 @@ def kernel(run: Run) -> None:
     """``ipykernel install --user`` (activated), a new venv, then the kernel's argv[0]."""
     run.activated("python", "-m", "ipykernel", "install", "--user", "--name", "demo")
     run.rebuild()
-    specs = glob.glob(
-        os.path.join(run.env["HOME"], "**", "kernels", "demo", "kernel.json"), recursive=True
-    )
+    specs = [
+        os.path.join(top, "kernel.json")
+        for top, _, files in os.walk(run.env["HOME"])
+        if top.endswith(os.path.join("kernels", "demo")) and "kernel.json" in files
+    ]
     run.expect(specs, "no kernel spec named demo under HOME")
     with open(specs[0], encoding="utf-8") as f:
         argv = json.load(f)["argv"]

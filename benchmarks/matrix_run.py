@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -32,6 +33,7 @@ from bench_adopt import SYSTEM_PATH, write_file
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECK_TIMEOUT = 180.0  # seconds for one of the harness's own commands (sync, adopt, checks)
 TAIL = 12  # lines of a command's output kept in the log
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 DROP_PREFIXES = (
     *("RELOCATOR_", "XDG_", "VIRTUAL_ENV", "UV_", "PYENV", "CONDA", "POETRY_", "PDM_"),
     *("PIPENV_", "HATCH_", "TOX_", "NOX_", "PIP_", "PRE_COMMIT", "JUPYTER", "GIT_"),
@@ -207,21 +209,31 @@ class Run:
         )
         if limit <= 0:
             raise Failed(f"time is up before `{shown}`")
-        proc = subprocess.Popen(
-            cmd,
-            cwd=cwd or self.project,
-            env=env or self.env,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=cwd or self.project,
+                env=env or self.env,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+        except OSError as e:  # no such program (a venv that is gone), not executable
+            self.note(shown, 127, str(e))
+            if check:
+                raise Failed(f"`{shown}` cannot start: {e}") from None
+            return Result(127, "", str(e))
         try:
             out, err = proc.communicate(stdin, timeout=limit)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
+            try:
+                out, err = proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:  # a child that left the group holds the pipes
+                proc.kill()
+                out, err = "", "(output lost: a process outside the group held the pipes)"
             self.note(shown, -9, out + err)
             raise Failed(f"`{shown}` timed out after {limit:.0f} s") from None
         self.note(shown, proc.returncode, "" if quiet else out + err)
@@ -233,7 +245,7 @@ class Run:
     def note(self, shown: str, code: int, output: str) -> None:
         lines = [line for line in output.splitlines() if line.strip()]
         self.log.append(f"$ {shown}  -> {code}")
-        self.log.extend(f"  {line[:300]}" for line in lines[-TAIL:])
+        self.log.extend(f"  {ANSI.sub('', line)[:300]}" for line in lines[-TAIL:])
 
     def uv(self, *args: str, check: bool = True) -> Result:
         return self.sh(os.path.join(self.ws.bin, "uv"), *args, check=check)
@@ -367,8 +379,11 @@ def both(*checks: Callable[[Run], None]) -> Callable[[Run], None]:
 
 
 def last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "(no output)"
+    """The line of ``text`` that says why: the last that speaks of an error, else the last."""
+    lines = [ANSI.sub("", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    errors = [line for line in lines if "error" in line.lower()]
+    return (errors or lines or ["(no output)"])[-1][:300]
 
 
 def status(run: Run) -> tuple[str, Optional[str]]:

@@ -348,11 +348,17 @@ def print_report(results: list[dict[str, Any]], totals: dict[str, Any]) -> None:
     for res in results:
         for variant in ("relocated", "plain"):
             v = res.get(variant) or {}
-            reasons = [v.get("why"), v.get("why_not_working"), v.get("error")]
             after = v.get("after") or {}
-            reasons += [after.get("why_not_working"), after.get("retry_why")]
-            for reason in filter(None, reasons):
-                print(f"  {res['name']} [{variant}]: {reason}")
+            reasons = [
+                ("", v.get("error")),
+                ("", v.get("why")),
+                ("venv: ", v.get("why_not_working")),
+                ("after adopt, venv: ", after.get("why_not_working")),
+                ("after adopt, again: ", after.get("retry_why")),
+            ]
+            for label, reason in reasons:
+                if reason:
+                    print(f"  {res['name']} [{variant}]: {label}{reason}")
     print(
         f"\n{totals['tried']} actions tried; {totals['broken_by_relocation']} broken by the "
         f"relocation; {totals['repaired_by_adopt']} repaired by adopt; "
