@@ -1,0 +1,119 @@
+"""The matrix's verdicts and counts from made-up results, running no tool:
+``pytest benchmarks/test_matrix.py``."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pytest
+import tools_matrix  # benchmarks/ is on sys.path: pytest puts a test file's folder there
+from matrix_report import judge, summary
+
+
+def variant(ok: bool, works: bool) -> dict[str, Any]:
+    return {"ok": ok, "why": None if ok else "failed", "works": works}
+
+
+def result(
+    relocated: tuple[bool, bool],
+    plain: tuple[bool, bool],
+    status: str = "ok",
+    after: tuple[bool, str] = (True, "ok"),
+    retry: Optional[bool] = None,
+) -> dict[str, Any]:
+    rel = variant(*relocated)
+    rel.update(status=status, cause=None, after={"works": after[0], "status": after[1]})
+    if retry is not None:
+        rel["after"]["retry"] = retry
+    res = {"name": "x", "source": "s", "relocated": rel, "plain": variant(*plain)}
+    judge(res)
+    return res
+
+
+@pytest.mark.parametrize(
+    ("res", "verdict", "broken", "repaired", "silent"),
+    [
+        (result((True, True), (True, True)), "ok", False, False, False),
+        # the venv gone both ways, status says so, adopt brings it back
+        (
+            result((True, False), (True, False), status="venv-missing"),
+            "the tool's own (plain too)",
+            False,
+            False,
+            False,
+        ),
+        # fails only relocated, status ok: the count that must reach 0
+        (
+            result((False, True), (True, True), retry=False),
+            "BROKEN, not repaired; STATUS OK WHILE FAILING",
+            True,
+            False,
+            True,
+        ),
+        # fails only relocated, status says why, and after adopt the action succeeds
+        (
+            result((False, True), (True, True), status="link-replaced", retry=True),
+            "BROKEN, repaired by adopt",
+            True,
+            True,
+            False,
+        ),
+        # the venv broken only relocated, adopt repairs it, but status had said ok
+        (
+            result((True, False), (True, True)),
+            "BROKEN, repaired by adopt; STATUS OK WHILE FAILING",
+            True,
+            True,
+            True,
+        ),
+        # the venv broken both ways (the tool's own), still wrong to say ok
+        (
+            result((True, False), (True, False)),
+            "the tool's own (plain too); STATUS OK WHILE FAILING",
+            False,
+            False,
+            True,
+        ),
+        # status named the problem, but after adopt it says ok on a venv that does not work
+        (
+            result((True, False), (True, True), status="venv-emptied", after=(False, "ok")),
+            "BROKEN, not repaired; STATUS OK WHILE FAILING",
+            True,
+            False,
+            True,
+        ),
+        # status named the problem and still does after adopt: honest, not repaired
+        (
+            result(
+                (True, False), (True, True), status="venv-emptied", after=(False, "venv-emptied")
+            ),
+            "BROKEN, not repaired",
+            True,
+            False,
+            False,
+        ),
+    ],
+)
+def test_verdicts(res: dict[str, Any], verdict: str, broken: bool, repaired: bool, silent: bool):
+    assert res["verdict"] == verdict
+    assert (res["broken"], res["repaired"], res["silent"]) == (broken, repaired, silent)
+
+
+def test_a_variant_that_could_not_run_is_an_error_and_not_counted():
+    res = {"name": "e", "source": "s", "plain": {"error": "no"}, "relocated": variant(True, True)}
+    judge(res)
+    skipped = {"name": "k", "source": "s", "verdict": "skipped", "skipped": "not installed"}
+    totals = summary([res, skipped, result((False, True), (True, True), retry=False)])
+    assert res["verdict"] == "error"
+    assert totals["tried"] == 1
+    assert totals["errors"] == ["e"]
+    assert totals["skipped"] == ["k"]
+    assert totals["broken_by_relocation"] == totals["failing_while_status_ok"] == 1
+    assert totals["repaired_by_adopt"] == 0
+
+
+def test_k_selects_by_any_part_of_a_name():
+    names = [a.name for a in tools_matrix.selected(["UV BUILD", "pipenv --rm"])]
+    assert names == ["uv build", "pipenv --rm"]
+    assert len(tools_matrix.selected([])) == len(tools_matrix.ACTIONS)
+    assert len({a.name for a in tools_matrix.ACTIONS}) == len(tools_matrix.ACTIONS)
