@@ -16,6 +16,7 @@ def judge(res: dict[str, Any]) -> None:
     """The verdict of one action, from its two variants."""
     p, r = res["plain"], res["relocated"]
     res.update(broken=False, repaired=False, silent=False, adopt_broke=False)
+    res.update(still_fails=False, restored=False)
     if p.get("error") or r.get("error"):
         res["verdict"] = "error"
         return
@@ -31,8 +32,15 @@ def judge(res: dict[str, Any]) -> None:
         after["status"] == "ok" and not after["works"]
     )
     res["adopt_broke"] = r["works"] and not after["works"]
-    if broken:
-        verdict = "BROKEN, repaired by adopt" if res["repaired"] else "BROKEN, not repaired"
+    venv_back = after["works"] and after["status"] == "ok"
+    res["restored"] = not r["works"] and venv_back
+    res["still_fails"] = broken and venv_back and after.get("retry") is False
+    if res["repaired"]:
+        verdict = "BROKEN, repaired by adopt"
+    elif res["still_fails"]:
+        verdict = "BROKEN, the action still fails after adopt"
+    elif broken:
+        verdict = "BROKEN, not repaired"
     elif r["ok"] and r["works"]:
         verdict = "ok" if p["ok"] and p["works"] else "ok (plain fails)"
     else:
@@ -72,6 +80,8 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
         "tried": len(tried),
         "broken_by_relocation": sum(r["broken"] for r in tried),
         "repaired_by_adopt": sum(r["repaired"] for r in tried),
+        "still_failing_after_adopt": sum(r["still_fails"] for r in tried),
+        "venv_restored_by_adopt": sum(r["restored"] for r in tried),
         "failing_while_status_ok": sum(r["silent"] for r in tried),
         "tools_own_failures": sum(r["verdict"].startswith("the tool's own") for r in tried),
         "adopt_left_venv_not_working": sum(r["adopt_broke"] for r in tried),
@@ -108,16 +118,25 @@ def print_report(results: list[dict[str, Any]], totals: dict[str, Any]) -> None:
             for label, reason in reasons:
                 if reason:
                     print(f"  {res['name']} [{variant}]: {label}{reason}")
-    print(
-        f"\n{totals['tried']} actions tried; {totals['broken_by_relocation']} broken by the "
-        f"relocation; {totals['repaired_by_adopt']} repaired by adopt; "
-        f"{totals['failing_while_status_ok']} failing while status says ok (goal 0); "
-        f"{totals['tools_own_failures']} fail plain too (the tool's own)"
-        + (
-            f"; adopt left {totals['adopt_left_venv_not_working']} venvs not working"
-            if totals["adopt_left_venv_not_working"]
-            else ""
-        )
-        + (f"; errors: {', '.join(totals['errors'])}" if totals["errors"] else "")
-        + (f"; skipped: {', '.join(totals['skipped'])}" if totals["skipped"] else "")
-    )
+    print()
+    print(summary_line(totals))
+
+
+def summary_line(totals: dict[str, Any]) -> str:
+    parts = [
+        f"{totals['tried']} actions tried",
+        f"{totals['broken_by_relocation']} broken by the relocation",
+        f"{totals['repaired_by_adopt']} repaired by adopt"
+        f" ({totals['still_failing_after_adopt']} more whose venv adopt leaves working"
+        " and ok, but whose action still fails)",
+        f"{totals['failing_while_status_ok']} failing while status says ok (goal 0)",
+        f"{totals['tools_own_failures']} fail plain too (the tool's own)",
+        f"adopt brought back {totals['venv_restored_by_adopt']} venvs that did not work",
+    ]
+    if totals["adopt_left_venv_not_working"]:
+        parts.append(f"adopt left {totals['adopt_left_venv_not_working']} venvs not working")
+    if totals["errors"]:
+        parts.append(f"errors: {', '.join(totals['errors'])}")
+    if totals["skipped"]:
+        parts.append(f"skipped: {', '.join(totals['skipped'])}")
+    return "; ".join(parts)

@@ -383,7 +383,12 @@ def last_line(text: str) -> str:
     lines = [ANSI.sub("", line).strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     errors = [line for line in lines if "error" in line.lower()]
-    return (errors or lines or ["(no output)"])[-1][:300]
+    if not lines:
+        return "(no output)"
+    said = errors[-1] if errors else lines[-1]
+    if said != lines[-1]:  # what follows the error often says why (uv's "hint:")
+        said += f" ... {lines[-1]}"
+    return said[:400]
 
 
 def status(run: Run) -> tuple[str, Optional[str]]:

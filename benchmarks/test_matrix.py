@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import pytest
 import tools_matrix  # benchmarks/ is on sys.path: pytest puts a test file's folder there
-from matrix_report import judge, summary
+from matrix_report import judge, summary, summary_line
 
 
 def variant(ok: bool, works: bool) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def result(
         # fails only relocated, status ok: the count that must reach 0
         (
             result((False, True), (True, True), retry=False),
-            "BROKEN, not repaired; STATUS OK WHILE FAILING",
+            "BROKEN, the action still fails after adopt; STATUS OK WHILE FAILING",
             True,
             False,
             True,
@@ -110,6 +110,10 @@ def test_a_variant_that_could_not_run_is_an_error_and_not_counted():
     assert totals["skipped"] == ["k"]
     assert totals["broken_by_relocation"] == totals["failing_while_status_ok"] == 1
     assert totals["repaired_by_adopt"] == 0
+    assert totals["still_failing_after_adopt"] == 1
+    line = summary_line(totals)
+    assert line.startswith("1 actions tried; 1 broken by the relocation; 0 repaired by adopt")
+    assert "1 failing while status says ok (goal 0)" in line
 
 
 def test_k_selects_by_any_part_of_a_name():
@@ -117,3 +121,13 @@ def test_k_selects_by_any_part_of_a_name():
     assert names == ["uv build", "pipenv --rm"]
     assert len(tools_matrix.selected([])) == len(tools_matrix.ACTIONS)
     assert len({a.name for a in tools_matrix.ACTIONS}) == len(tools_matrix.ACTIONS)
+
+
+def test_adopt_bringing_back_a_venv_the_tool_broke_both_ways_is_counted():
+    gone = result((True, False), (True, False), status="venv-missing")
+    stays = result((True, False), (True, False), status="venv-missing", after=(False, "ok"))
+    totals = summary([gone, stays])
+    assert (gone["restored"], stays["restored"]) == (True, False)
+    assert totals["venv_restored_by_adopt"] == 1
+    assert totals["broken_by_relocation"] == 0
+    assert stays["silent"]  # adopt's status ok on a venv that does not work
