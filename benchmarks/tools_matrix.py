@@ -299,10 +299,17 @@ def relocator_source() -> str:
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     actions = selected(args.k)
-    if args.list or not actions:
-        for action in ACTIONS:
+    if not actions:
+        print(
+            f"tools_matrix: no action's name holds {' or '.join(map(repr, args.k))}; "
+            "--list shows them",
+            file=sys.stderr,
+        )
+        return 2
+    if args.list:
+        for action in actions:
             print(f"{action.name}  [{action.source}]")
-        return 0 if actions else 1
+        return 0
     before = real_store_state()
     root = tempfile.mkdtemp(prefix="relocator-matrix-", dir=args.tmp)
     try:
