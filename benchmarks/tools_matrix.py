@@ -131,8 +131,17 @@ def versions(ws: Workspace) -> dict[str, str]:
     found = {}
     for name, exe in exes.items():
         try:
-            result = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
-            found[name] = last_line(result.stdout or result.stderr)
+            result = subprocess.run(
+                [exe, "--version"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=ws.root,
+                env={**os.environ, "COLUMNS": "500"},  # no wrapped lines
+            )
+            lines = (result.stdout or result.stderr).splitlines()
+            said = [line.strip() for line in lines if line.strip() and "ROOT:" not in line]
+            found[name] = " ".join(said)[:200]  # tox warns of no tox.ini in ROOT: lines
         except (OSError, subprocess.TimeoutExpired) as e:
             found[name] = f"? ({e})"
     found.update(PROJECT_PINS)
