@@ -252,7 +252,7 @@ def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
             os.unlink(tag)
         except OSError as e:
             notes.append(f"could not remove {tag} ({e.strerror})")
-    link.remove(root)  # a .venv.nosync left by a same-volume eject
+    notes += notes_of(link.remove(root))  # what clearing .venv left (.venv.nosync)
     registry.remove(intent["key"])
     faults.point("eject:unregistered")
     store.remove_owner(name)

@@ -194,7 +194,7 @@ def test_a_replaced_link_is_repaired(docs, start, store, mode):
     (old,) = store_venvs(store)
     svc = start(mode, quiet=2).started()
     run(
-        ["sh", "-c", f"rm .venv .venv.nosync && {sys.executable} -m venv --without-pip .venv"],
+        ["sh", "-c", f"rm -r .venv .venv.nosync && {sys.executable} -m venv --without-pip .venv"],
         cwd=project,
         check=True,
     )
