@@ -117,7 +117,7 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
     root = project.path
     alias = _alias(root)
     where = transfer.places(store, "eject", root, name, alias=alias)
-    reason = link.problem(root, store.venvs)
+    reason = link.problem(root, store.venvs, others=True)  # eject keeps what is not its
     if reason is None and os.path.lexists(where.staging):
         reason = f"{where.staging} is in the way (left by an earlier relocate?); move it away"
     if reason:

@@ -134,9 +134,10 @@ def _refused(path: str, what: str) -> str:
     return f"{path} is {what}, not relocator's link; move it away and run again"
 
 
-def _folder_problem(folder: str, name: str, ours: Ours) -> Optional[str]:
+def _folder_problem(folder: str, name: str, ours: Ours, others: bool = False) -> Optional[str]:
     """Why the real folder ``folder`` (a ``name.nosync``) is not relocator's: it must hold
-    nothing but the machine-local link ``name`` and temporary links (or nothing)."""
+    nothing but the machine-local link ``name`` and temporary links (or nothing); with
+    ``others``, what else it holds is let be (an eject keeps it)."""
     try:
         entries = sorted(os.listdir(folder))
     except OSError as e:
@@ -146,13 +147,13 @@ def _folder_problem(folder: str, name: str, ours: Ours) -> Optional[str]:
         if entry == name:
             if not _local_ours(path, name, ours):
                 return _refused(path, _what(path))
-        elif not (_temp_link(entry, name) and os.path.islink(path)):
+        elif not others and not (_temp_link(entry, name) and os.path.islink(path)):
             shown = entry if entry.isprintable() else repr(entry)
             return _refused(folder, f"a folder that holds {shown}")
     return None
 
 
-def _hop_problem(root: str, name: str, ours: Ours) -> Optional[str]:
+def _hop_problem(root: str, name: str, ours: Ours, others: bool = False) -> Optional[str]:
     """Why ``root/name.nosync`` is not relocator's (None: absent, or relocator's)."""
     path = os.path.join(root, name + NOSYNC)
     if not os.path.lexists(path):
@@ -160,17 +161,23 @@ def _hop_problem(root: str, name: str, ours: Ours) -> Optional[str]:
     if os.path.islink(path):
         return None if _local_ours(path, name, ours) else _refused(path, _what(path))
     if os.path.isdir(path):
-        return _folder_problem(path, name, ours)
+        return _folder_problem(path, name, ours, others)
     return _refused(path, "a file")
 
 
 def in_the_way(
-    root: str, name: str, ours: Ours, *, moving_away: Optional[str] = None
+    root: str,
+    name: str,
+    ours: Ours,
+    *,
+    moving_away: Optional[str] = None,
+    others: bool = False,
 ) -> Optional[str]:
     """Why the link ``root/name`` may not be made (None when it may): ``name`` and
     ``name.nosync`` must each be absent or relocator's (``ours`` says, given a real path,
     what a link of relocator's may lead to); ``moving_away`` is the real path of a folder
-    about to leave one of those names."""
+    about to leave one of those names. With ``others``, a ``name.nosync`` folder may hold
+    more than relocator's link: an eject, which takes only its link out, keeps the rest."""
     path = os.path.join(root, name)
     taken = os.path.lexists(path) and os.path.realpath(path) != moving_away
     if taken and shape(root, name) is None and not _leads_to_ours(path, ours):
@@ -178,7 +185,7 @@ def in_the_way(
     hop = os.path.join(root, name + NOSYNC)
     if os.path.lexists(hop) and os.path.realpath(hop) == moving_away:
         return None
-    return _hop_problem(root, name, ours)
+    return _hop_problem(root, name, ours, others)
 
 
 def _leads_to_ours(path: str, ours: Ours) -> bool:

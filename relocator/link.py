@@ -136,15 +136,23 @@ def make_alias(root: str, name: str) -> Optional[str]:
 # -- making and removing ------------------------------------------------------------------
 
 
-def problem(root: str, store_venvs: str, *, moving_away: Optional[str] = None) -> Optional[str]:
+def problem(
+    root: str, store_venvs: str, *, moving_away: Optional[str] = None, others: bool = False
+) -> Optional[str]:
     """Why relocator may not link ``root`` (None when it may).
 
     ``.venv`` and ``.venv.nosync`` must each be absent, relocator's own, or a dead link
-    of its shape (:func:`in_the_way`); ``moving_away`` is the real path of a venv about
-    to leave one of those names. The project folder must be writable.
+    of its shape (:func:`hops.in_the_way`); ``moving_away`` is the real path of a venv
+    about to leave one of those names; ``others`` lets the ``.venv.nosync`` folder hold
+    more than relocator's link (an eject, and its undoing, keep it). The project folder
+    must be writable.
     """
     found = hops.in_the_way(
-        root, LINK, lambda real: is_store_venv(real, store_venvs), moving_away=moving_away
+        root,
+        LINK,
+        lambda real: is_store_venv(real, store_venvs),
+        moving_away=moving_away,
+        others=others,
     )
     if found:
         return found
@@ -153,15 +161,22 @@ def problem(root: str, store_venvs: str, *, moving_away: Optional[str] = None) -
     return None
 
 
-def create(root: str, venv: str, store_venvs: str, *, moved_from: Optional[str] = None) -> None:
+def create(
+    root: str,
+    venv: str,
+    store_venvs: str,
+    *,
+    moved_from: Optional[str] = None,
+    others: bool = False,
+) -> None:
     """Point ``root/.venv`` at ``venv`` through ``.venv.nosync/.venv``.
 
     Raises :class:`RelocatorError` (changing nothing) when either name holds something
     that is not relocator's own link or a dead one of its shape; ``moved_from`` is where
     the venv was before it moved into the store (a ``.venv -> venv`` that led there is
-    replaced too).
+    replaced too); ``others``: as :func:`problem`.
     """
-    reason = problem(root, store_venvs, moving_away=moved_from)
+    reason = problem(root, store_venvs, moving_away=moved_from, others=others)
     if reason:
         raise RelocatorError(reason)
     hops.two_hop(root, LINK, venv, faults_as="link")

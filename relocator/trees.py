@@ -225,21 +225,23 @@ def _bytecode_to(store: Store, bundle: Optional[str], venv: Optional[str]) -> No
     return bytecode.on(venv, os.path.join(bundles.path(store, bundle), bytecode.FOLDER))
 
 
-def _check_free(store: Store, root: str, name: str, moving_away: Optional[str] = None) -> None:
+def _check_free(
+    store: Store, root: str, name: str, moving_away: Optional[str] = None, others: bool = False
+) -> None:
     """Refuse when the tree ``name``'s link or hop holds something that is not relocator's
-    nor a dead link of its shape (:func:`hops.in_the_way`)."""
+    nor a dead link of its shape (:func:`hops.in_the_way`; ``others`` as there)."""
     trees = os.path.realpath(store.trees)
     reason = hops.in_the_way(
-        root, name, lambda real: is_under(real, trees), moving_away=moving_away
+        root, name, lambda real: is_under(real, trees), moving_away=moving_away, others=others
     )
     if reason:
         raise RelocatorError(reason)
 
 
-def _link(store: Store, root: str, name: str, tree: str) -> None:
+def _link(store: Store, root: str, name: str, tree: str, others: bool = False) -> None:
     """``root/name -> name.nosync/name -> tree``; only relocator's links or dead ones are
     replaced."""
-    _check_free(store, root, name)
+    _check_free(store, root, name, others=others)
     hops.two_hop(root, name, tree)
 
 
@@ -397,7 +399,7 @@ def _undo_eject(store: Store, intent: Intent) -> None:
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
     if os.path.isdir(where.src) and not os.path.lexists(os.path.join(root, name)):
-        _link(store, root, name, where.src)
+        _link(store, root, name, where.src, others=True)
     intent.done()
 
 
