@@ -3,7 +3,7 @@
 Figures (goals from the issue):
 
 * second machine: ``relocate adopt`` of a uv project synced from another
-  machine (``.venv -> .venv.nosync`` arrives dangling; relocate builds a store
+  machine (``.venv -> .venv.nosync/.venv`` arrives dangling; relocate builds a store
   venv from uv.lock) / ``uv sync --locked`` into a fresh in-project ``.venv`` of
   the same project, uv's cache warm for both: <= 1.2x (ratio of medians);
 * ``relocate doctor --json`` over 200 registered, healthy projects: median < 1 s;
@@ -255,8 +255,8 @@ def run_repair(setup: Setup, project_a: str, project_b: str, notes: list[str]) -
         project_a, project_b, symlinks=True, ignore=shutil.ignore_patterns(f"*{NOSYNC}")
     )
     os.sync()
-    if os.readlink(os.path.join(project_b, ".venv")) != ".venv.nosync":
-        raise Failed(f"machine A's .venv is not the .venv -> .venv.nosync link: {project_a}")
+    if os.readlink(os.path.join(project_b, ".venv")) != ".venv.nosync/.venv":
+        raise Failed(f"machine A's .venv is not the .venv -> .venv.nosync/.venv link: {project_a}")
     before = synced(project_b)
     elapsed, _ = timed([*setup.relocate, "adopt", project_b], setup.env)
     check_venv(project_b, setup.env, setup.store)

@@ -5,8 +5,9 @@ Figures (goals from the issue):
 * entries left in the synced project beyond its own files: after ``relocate
   adopt --trees``, the pre-existing ``__pycache__`` folders deleted by hand
   (adopt leaves them: scan reports them, removal is on request) and mypy, ruff,
-  pytest and tox run again through the links: only the link entries (``NAME``
-  and ``NAME.nosync`` for the venv and each tree) may remain, 0 beyond them.
+  pytest and tox run again through the links: only the link entries (``NAME``,
+  the ``NAME.nosync`` folder and the ``NAME.nosync/NAME`` link in it, for the
+  venv and each tree) may remain, 0 beyond them.
   Measured twice: with ``tox.ini`` as written (tox's own env is a Python without
   the venv's bytecode prefix: it writes ``__pycache__`` beside the sources), and
   with ``set_env = PYTHONPYCACHEPREFIX={toxworkdir}/bytecode`` in it;
@@ -337,8 +338,10 @@ def category(path: str, kind: str, own: set[str]) -> str:
     first = parts[0]
     base = first[: -len(NOSYNC)] if first.endswith(NOSYNC) else first
     if base in (VENV, *TREES):
-        if len(parts) == 1 and kind == "links":
+        if len(parts) == 1 and (kind == "links" or first != base):  # NAME, NAME.nosync/
             return LINKS
+        if len(parts) == 2 and first != base and parts[1] == base and kind == "links":
+            return LINKS  # NAME.nosync/NAME
         return base
     if "__pycache__" in parts or path.endswith(".pyc"):
         return PYCACHE

@@ -8,7 +8,8 @@ user's packages, linked and registered:
 ========================  ==============================================================
 relocated, ours           nothing (registered again from the owner record if needed);
                           a venv a tool emptied is rebuilt from the recipe, one whose
-                          Python went away is mended on the same minor or rebuilt
+                          Python went away is mended on the same minor or rebuilt; a
+                          link of the old shape is updated (:func:`hops.update`)
 relocated, moved here     the venv follows the project (:mod:`relocator.moved`)
 relocated, copied here    a copy of the original's venv, made the copy's own
 a real venv               moved into the store; a venv it replaced is retired after
@@ -28,6 +29,7 @@ from relocator import (
     creation,
     evidence,
     health,
+    hops,
     link,
     moved,
     recipes,
@@ -170,6 +172,11 @@ def converge(
     target = state.target or dotvenv
     if state.kind == link.IN_PROJECT and target != dotvenv:
         _check_top_level(root, dotvenv, target)
+    if state.kind == link.FOREIGN and target == os.path.join(root, link.HOP):
+        raise RelocatorError(
+            link.problem(root, store.venvs)
+            or f"{dotvenv} leads to {target}, which is not a venv; move it away and run again"
+        )
     if state.kind == link.FOREIGN and not link.uv_central(target):
         if is_under(target, os.path.realpath(store.root)):
             where = "into relocator's store, but not to the root of a venv there"
@@ -239,7 +246,7 @@ def _relink_or_create(
     """No usable .venv: link this machine's registered venv, or make one.
 
     A dangling link is a project synced from another machine, a wiped store, or
-    a removed ``.venv.nosync``; a missing one, a tool that deleted the link.
+    a removed ``.venv.nosync/.venv``; a missing one, a tool that deleted the link.
     Where a venv existed and is gone here, the new one is built from the recipe.
     """
     row = registry.get(project.key)
@@ -273,14 +280,17 @@ def _relocated(
         return creation.copy_for(store, registry, project, name, str(owner.get("path")))
     else:
         done = _already(store, registry, project, target, wants.python)
+    if hops.update(project.path, link.LINK, faults_as="link"):  # the venv is the project's
+        note = "the link has the new shape (.venv -> .venv.nosync/.venv): builds skip it"
+        action = "relinked" if done.action == "unchanged" else done.action
+        done = done._replace(action=action, notes=(note, *done.notes))
     return _heal(store, registry, project, name=name, wants=wants, done=done)
 
 
 def _copied(root: str) -> bool:
-    """Whether ``root`` holds relocator's own two-hop link, as a copied project does (a
-    monorepo member's ``.venv -> ../../.venv`` shares its root's venv on purpose)."""
-    dotvenv = os.path.join(root, link.LINK)
-    return os.readlink(dotvenv) == link.HOP and os.path.islink(os.path.join(root, link.HOP))
+    """Whether ``root`` holds relocator's own link, as a copied project does (a monorepo
+    member's ``.venv -> ../../.venv`` shares its root's venv on purpose)."""
+    return hops.shape(root, link.LINK) is not None
 
 
 def _heal(

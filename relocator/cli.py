@@ -356,10 +356,11 @@ def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
     """Show the health of the relocated project at or above PATH.
 
     Status is one of: ok, project-missing (moved or deleted), link-missing (.venv or its
-    .venv.nosync hop is gone, the venv is there), link-replaced (a tool put its own venv
-    at .venv), venv-missing, venv-emptied (a tool cleared it through the link),
-    interpreter-missing; each but ok comes with the command that repairs it. Exit 0
-    whenever it reports, 1 when PATH is in no known project.
+    .venv.nosync/.venv hop is gone, the venv is there), link-replaced (a tool put its own
+    venv at .venv), link-old-shape (works, through relocator's old .venv -> .venv.nosync
+    link, which builds follow into the store), venv-missing, venv-emptied (a tool cleared
+    it through the link), interpreter-missing; each but ok comes with the command that
+    repairs it. Exit 0 whenever it reports, 1 when PATH is in no known project.
 
     Example: relocate status ~/Documents/myapp
     """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from relocator import bundles, link, resolver, transfer, trees, venvs
+from relocator import bundles, hops, link, resolver, transfer, trees, venvs
 from relocator.errors import NotFound, RelocatorError
 from relocator.git import remove_git_exclude
 from relocator.journal import Intent, pending
@@ -117,7 +117,7 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
     root = project.path
     alias = _alias(root)
     where = transfer.places(store, "eject", root, name, alias=alias)
-    reason = link.problem(root, store.venvs)
+    reason = link.problem(root, store.venvs, others=True)  # eject keeps what is not its
     if reason is None and os.path.lexists(where.staging):
         reason = f"{where.staging} is in the way (left by an earlier relocate?); move it away"
     if reason:
@@ -156,9 +156,7 @@ def _let_go(
     root = project.path
     registry.remove(project.key)
     notes = retire(store, name, project.key, root, f"ejected: the project's .venv leads to {venv}")
-    hop = os.path.join(root, link.HOP)
-    if os.path.islink(hop):
-        os.unlink(hop)
+    notes += notes_of(hops.remove_hop(root, link.LINK))
     notes += notes_of(remove_git_exclude(root))
     notes.insert(0, f"kept the project's own .venv (it leads to {venv})")
     python = venvs.python_version(venv)

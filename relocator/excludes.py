@@ -15,6 +15,7 @@ that name is often the user's own: they are left to the user.
 from __future__ import annotations
 
 from relocator import link, scan
+from relocator.hops import NOSYNC, TREES
 
 FORMATS = ("rsync", "tar", "restic", "borg", "gitignore")
 #: Formats whose files take ``#`` comments (GNU tar's ``-X`` reads every line as a pattern).
@@ -30,9 +31,10 @@ def rules(fmt: str) -> list[str]:
     """The lines of an exclude file in ``fmt`` (one of :data:`FORMATS`)."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
-    hops = [link.HOP, *(tree + link.NOSYNC for tree in link.TREES)]
+    hops = [link.HOP, *(tree + NOSYNC for tree in TREES)]
     if fmt in ("rsync", "gitignore"):
-        # A trailing slash matches folders only; a hop is a symlink, so it has none.
+        # A trailing slash matches folders only: a hop is a folder, or (the old shape) a
+        # symlink, so it has none.
         patterns = [f"{name}/" for name in folders()] + hops
     elif fmt == "borg":
         patterns = [f"sh:**/{name}" for name in [*folders(), *hops]]

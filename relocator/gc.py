@@ -43,7 +43,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from relocator import bundles, evidence, faults, link, venvs
+from relocator import bundles, evidence, faults, hops, link, venvs
 from relocator.errors import Busy, RelocatorError
 from relocator.files import is_under
 from relocator.journal import pending
@@ -210,13 +210,14 @@ def _bundle_verdict(store: Store, bundle: str, project: str, volume: object) -> 
         return Verdict(False, f"cannot tell whether its project {project} is there")
     if there:
         return Verdict(False, "")
-    hops = tuple(t + link.NOSYNC for t in link.TREES)
-    return _gone(project, bundles.path(store, bundle), volume, hops)
+    local = tuple(p for t in hops.TREES for p in hops.local_paths(t))
+    return _gone(project, bundles.path(store, bundle), volume, local)
 
 
 def _venv_candidate(name: str, owner: Owner, verdict: Verdict) -> Candidate:
     project = owner.path
-    aliases = tuple(os.path.join(project, n) for n in link.NAMES) if verdict.gone else ()
+    names = (*link.NAMES, hops.inner(link.LINK))
+    aliases = tuple(os.path.join(project, n) for n in names) if verdict.gone else ()
     return Candidate(VENV, name, owner.key, project, verdict.reason, aliases)
 
 
@@ -258,14 +259,14 @@ def _verdict(store: Store, name: str, owner: Owner) -> Verdict:
         return Verdict(False, f"cannot tell whether its project {project} is there")
     if there:
         return _linked(store, venv, project)
-    return _gone(project, venv, owner.volume, (link.HOP,))
+    return _gone(project, venv, owner.volume, hops.local_paths(link.LINK))
 
 
-def _gone(project: str, target: str, volume: object, hops: tuple[str, ...]) -> Verdict:
+def _gone(project: str, target: str, volume: object, local: tuple[str, ...]) -> Verdict:
     """A project that is not there is gone only on proof (:func:`evidence.presence`: its
     volume is here, the folder that held it can be read), and when no folder beside it
-    reaches ``target`` through one of ``hops`` (a project renamed in place, not adopted at
-    its new name yet, still uses its venv and its trees)."""
+    reaches ``target`` through one of the machine-local links ``local`` (a project renamed
+    in place, not adopted at its new name yet, still uses its venv and its trees)."""
     state, why = evidence.presence(project, volume)
     if state != evidence.GONE:
         return Verdict(False, why)
@@ -274,7 +275,7 @@ def _gone(project: str, target: str, volume: object, hops: tuple[str, ...]) -> V
     with os.scandir(parent) as entries:
         siblings = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
     for sibling in siblings:
-        if any(is_under(os.path.realpath(os.path.join(sibling, h)), real) for h in hops):
+        if any(is_under(os.path.realpath(os.path.join(sibling, h)), real) for h in local):
             return Verdict(
                 False, f"its project moved to {sibling}? relocate adopt {sibling} takes it along"
             )

@@ -20,8 +20,9 @@ import stat
 from typing import Callable, Optional
 
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
+from relocator.hops import NOSYNC, TREES, tree_links
 from relocator.link import NAMES as LINK_NAMES
-from relocator.link import NOSYNC, TREES, aliases, tree_links
+from relocator.link import aliases
 
 EXCLUDE_BEGIN = "# >>> relocator: venv links (relocate eject removes these lines) >>>"
 EXCLUDE_END = "# <<< relocator <<<"

@@ -10,7 +10,7 @@ import os
 import shlex
 from typing import Any, Optional
 
-from relocator import bundles, bytecode, evidence, link, resolver, trees, venvs
+from relocator import bundles, bytecode, evidence, hops, link, resolver, trees, venvs
 from relocator.errors import NotFound
 from relocator.files import is_under
 from relocator.journal import Intent, pending
@@ -20,18 +20,20 @@ from relocator.store import Store
 
 OK = "ok"
 PROJECT_MISSING = "project-missing"  # moved, renamed or deleted
-LINK_MISSING = "link-missing"  # .venv or its .venv.nosync hop is gone; the venv is there
+LINK_MISSING = "link-missing"  # .venv or its hop (.venv.nosync/.venv) is gone; the venv is there
 LINK_REPLACED = "link-replaced"  # a real .venv came back (`poetry env use`, `rm -rf .venv`...)
 VENV_MISSING = "venv-missing"  # the store venv is gone (a wiped store, `hatch env remove`)
 VENV_EMPTIED = "venv-emptied"  # a tool cleared it through the link (`python -m venv --clear`)
 INTERPRETER_MISSING = "interpreter-missing"  # its base Python was removed or upgraded
 INTERRUPTED = "interrupted"  # a move of relocate's was killed half-way: the journal says so
+OLD_SHAPE = "link-old-shape"  # works, through relocator's old link (builds ship the venv)
 STATUSES = (
     OK,
     INTERRUPTED,
     PROJECT_MISSING,
     LINK_MISSING,
     LINK_REPLACED,
+    OLD_SHAPE,
     VENV_MISSING,
     VENV_EMPTIED,
     INTERPRETER_MISSING,
@@ -47,6 +49,8 @@ HINTS = {
     PROJECT_MISSING: "moved? relocate adopt NEWPATH takes the venv along; "
     "deleted? relocate gc moves its venv to the trash",
     LINK_MISSING: "relocate adopt {project} links the venv again",
+    OLD_SHAPE: "old link shape (NAME -> NAME.nosync): builds would ship the venv; "
+    "relocate adopt {project} updates it",
     LINK_REPLACED: "relocate adopt {project} moves the new .venv into the store "
     "and then retires the old one",
     VENV_MISSING: "relocate adopt {project} rebuilds it from the project's lock or requirements",
@@ -103,11 +107,19 @@ def diagnose(store: Store, row: Row) -> tuple[str, Optional[str]]:
         return PROJECT_MISSING, None
     state = link.inspect(row.path, store.venvs)
     condition = venv_condition(store, row.venv)
-    if state.kind in (link.ABSENT, link.DANGLING):  # the link, or its .venv.nosync hop, is gone
+    if state.kind in (link.ABSENT, link.DANGLING):  # the link, or its hop, is gone
         return (LINK_MISSING, None) if condition == OK else (condition, None)
     if state.kind != link.RELOCATED or os.path.basename(state.target or "") != row.venv:
         return LINK_REPLACED, link_cause(state, row.path)
+    if condition == OK and old_shape(row.path):
+        return OLD_SHAPE, None
     return condition, None
+
+
+def old_shape(root: str) -> list[str]:
+    """The links of ``root`` (``.venv``, its trees') that have relocator's old shape, or a
+    conversion to the shape that was killed: ``relocate adopt`` updates them."""
+    return hops.outdated(root, (link.LINK, *hops.tree_links(root)))
 
 
 def hint(status: str, cause: Optional[str], project: str) -> Optional[str]:

@@ -16,7 +16,7 @@ from typing import Any, Optional
 from relocator import faults
 from relocator.errors import warn
 from relocator.files import read_record, write_record
-from relocator.link import TREES
+from relocator.hops import TREES
 from relocator.store import Store
 
 OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree", "trash", "restore")

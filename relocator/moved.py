@@ -1,6 +1,6 @@
 """A project that was moved or renamed takes its venv along.
 
-``mv ~/Documents/app ~/Documents/tool`` keeps ``.venv -> .venv.nosync ->
+``mv ~/Documents/app ~/Documents/tool`` keeps ``.venv -> .venv.nosync/.venv ->
 <store venv>`` working, but the registry and the venv's owner record still name
 the old path, and whatever the venv wrote about the project does too: scripts
 pip installed through the link (``#!/old/app/.venv/bin/python``) and editable

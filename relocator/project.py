@@ -48,7 +48,8 @@ def start_folder(path: str, store_venvs: str) -> str:
     A path through a project's link (``P/.venv``, ``P/.venv/bin/python``, or an alias
     ``P/venv/bin/python``) resolves into the store or beyond, but it names the project
     ``P``: the look-up starts at the folder holding the link, never inside the store
-    (whose parents are no project of the user's).
+    (whose parents are no project of the user's). A path through ``P/.venv.nosync`` (the
+    folder of the link's machine-local part) names ``P`` too.
     """
     try:
         lexical = os.path.abspath(os.path.expanduser(path))
@@ -57,6 +58,9 @@ def start_folder(path: str, store_venvs: str) -> str:
             "the current folder no longer exists; cd to an existing folder and run again"
         ) from None
     parts = lexical.split("/")
+    if link.HOP in parts[1:]:
+        parts = parts[: parts.index(link.HOP, 1)]
+        lexical = "/".join(parts) or "/"
     for i in range(len(parts) - 1, 0, -1):
         named = parts[i] in link.NAMES or link.is_alias("/".join(parts[:i]) or "/", parts[i])
         if named and _inside(os.path.realpath("/".join(parts[: i + 1])), store_venvs):

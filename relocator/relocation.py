@@ -252,7 +252,7 @@ def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
             os.unlink(tag)
         except OSError as e:
             notes.append(f"could not remove {tag} ({e.strerror})")
-    link.remove(root)  # a .venv.nosync left by a same-volume eject
+    notes += notes_of(link.remove(root))  # what clearing .venv left (.venv.nosync)
     registry.remove(intent["key"])
     faults.point("eject:unregistered")
     store.remove_owner(name)
@@ -266,7 +266,7 @@ def undo_eject(store: Store, intent: Intent) -> None:
     """The venv is still whole in the store: point the project at it again."""
     venv, root, alias = store.venv_path(intent["venv"]), intent["project"], intent.get("alias")
     if os.path.isdir(venv):
-        link.create(root, venv, store.venvs)
+        link.create(root, venv, store.venvs, others=True)
         if alias is not None and link.valid_alias(alias):
             link.make_alias(root, alias)
     intent.done()

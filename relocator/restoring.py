@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from relocator import bundles, link, resolver, rewrite, trash, trees, venvs
+from relocator import bundles, hops, link, resolver, rewrite, trash, trees, venvs
 from relocator.errors import NotOwner, RelocatorError
 from relocator.files import read_record
 from relocator.git import add_git_exclude
@@ -206,7 +206,7 @@ def _finish_trees(store: Store, intent: Intent) -> Notes:
     bundle = os.path.relpath(dest, store.trees).split("/", 1)[0]
     bundles.claim(store, bundle, project.key, root)
     names = tuple(
-        n for n in link.TREES if os.path.isdir(os.path.join(bundles.path(store, bundle), n))
+        n for n in hops.TREES if os.path.isdir(os.path.join(bundles.path(store, bundle), n))
     )
     notes = trees.converge(store, project, names, None)
     notes += notes_of(add_git_exclude(root))

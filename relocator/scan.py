@@ -18,10 +18,12 @@ count (each file is one item to track) and bytes.
   ``__pycache__`` folders are part of the venv's count, a ``.tox`` is one row
   however many venvs it holds, a nested ``node_modules`` is part of the outer.
 - **Relocated venvs.** A project's ``.venv`` that leads into the store (or is
-  relocator's two-hop link with its hop missing or dead: another machine's
-  project, a wiped store) keeps only the link in the synced tree: its row counts
-  ``.venv`` and ``.venv.nosync`` as far as they exist, with ``relocated`` set. A
-  ``.venv`` that links elsewhere has no row: what it leads to is not in the tree.
+  relocator's link with its hop missing or dead: another machine's project, a
+  wiped store) keeps only the link in the synced tree: its row counts the links
+  (``.venv``, ``.venv.nosync/.venv``, and the same of each relocated tree; in the
+  old shape ``.venv.nosync``) as far as they exist, with ``relocated`` set; a
+  link's ``NAME.nosync`` folder is not walked. A ``.venv`` that links elsewhere
+  has no row: what it leads to is not in the tree.
 - **Safety.** Symlinks are never followed: a folder is opened with ``O_NOFOLLOW``
   and a symlink to a folder counts as one file. A folder that cannot be read
   counts as empty; an entry that vanishes during the walk is not counted.
@@ -41,7 +43,7 @@ import time
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
-from relocator import link, resolver
+from relocator import hops, link, resolver
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.store import Store
@@ -165,7 +167,7 @@ def _outermost(paths: list[str]) -> list[str]:
 def fix_command(tree: Tree) -> Optional[str]:
     """The command that takes the tree out of the synced folder, or None when there is none.
 
-    A cache of :data:`relocator.link.TREES` beside a ``.venv`` has ``relocate adopt
+    A cache of :data:`relocator.hops.TREES` beside a ``.venv`` has ``relocate adopt
     <project> --trees`` (``--node-modules``). An unrelocated venv has
     ``relocate adopt <project>`` for a ``.venv``,
     ``relocate adopt <project> --name venv`` for a ``venv`` or ``env`` in a folder
@@ -174,7 +176,7 @@ def fix_command(tree: Tree) -> Optional[str]:
     user's call); a relocated venv needs nothing.
     """
     folder, name = os.path.split(tree.path)
-    if name in link.TREES and os.path.lexists(os.path.join(folder, link.LINK)):
+    if name in hops.TREES and os.path.lexists(os.path.join(folder, link.LINK)):
         flag = "--node-modules" if name == "node_modules" else "--trees"
         return f"relocate adopt {shlex.quote(folder)} {flag}"
     if not _adoptable(tree):
@@ -254,6 +256,8 @@ class _Walk:
             kind = _kind(name, others)
             if kind is not None:
                 self._add(base + name, kind)
+            elif _hop_folder(name, others):
+                continue  # a link's machine-local part: counted in the link's row
             elif base + name != self.store_root:
                 stack.append(base + name)
         self._tick(self.seen)
@@ -298,10 +302,10 @@ class _Walk:
         if not _relocated(folder, self.store_venvs):
             return
         files = size = 0
-        trees = [n for t in link.tree_links(folder) for n in (t, t + link.NOSYNC)]
-        for name in (*link.NAMES, *link.aliases(folder), *trees):
+        links = [p for t in (link.LINK, *hops.tree_links(folder)) for p in hops.entries(folder, t)]
+        for path in (*links, *(os.path.join(folder, a) for a in link.aliases(folder))):
             try:
-                size += os.lstat(os.path.join(folder, name)).st_size
+                size += os.lstat(path).st_size
             except OSError:
                 continue
             files += 1
@@ -349,17 +353,12 @@ def _kind(name: str, siblings: Collection[str]) -> Optional[str]:
     return None
 
 
+def _hop_folder(name: str, others: Collection[str]) -> bool:
+    """Whether the folder ``name`` is the ``NAME.nosync`` of a link ``NAME`` beside it."""
+    return name.endswith(hops.NOSYNC) and name[: -len(hops.NOSYNC)] in others
+
+
 def _relocated(folder: str, store_venvs: str) -> bool:
-    """Whether ``folder/.venv`` leads into the store, or is relocator's two-hop link
-    whose hop is missing or dead (the project as another machine left it)."""
-    state = link.inspect(folder, store_venvs)
-    if state.kind == link.RELOCATED:
-        return True
-    if state.kind != link.DANGLING:
-        return False
-    if state.target is not None and link.is_store_venv(state.target, store_venvs):
-        return True
-    try:
-        return os.readlink(os.path.join(folder, link.LINK)) == link.HOP
-    except OSError:
-        return False
+    """Whether ``folder/.venv`` leads into the store, or is relocator's link whose hop is
+    missing or dead (the project as another machine left it)."""
+    return link.inspect(folder, store_venvs).kind in (link.RELOCATED, link.DANGLING)

@@ -47,7 +47,7 @@ import threading
 import time
 from typing import Any, Callable, NamedTuple, Optional
 
-from relocator import health, link, resolver, settings, watching
+from relocator import health, hops, link, resolver, settings, watching
 from relocator.errors import Busy, RelocatorError, UsageError
 from relocator.files import is_under, write_atomic
 from relocator.servicefiles import Log, PidLock
@@ -57,7 +57,7 @@ STATUS_KEYS = ("pid", "started", "last_event", "last_scan", "adopted", "repaired
 IN_USE_RETRY = 30.0  # seconds before a venv in use is looked at again (a process scan is not free)
 RESCAN = 600.0  # seconds between polls in events mode: a safety net
 POLL_SHARE = 0.005  # of one core, at most, for the poll (it runs every --interval, or rarer)
-REPAIRED = (health.LINK_MISSING, health.LINK_REPLACED)
+REPAIRED = (health.LINK_MISSING, health.LINK_REPLACED, health.OLD_SHAPE)
 MAX_INTERVAL = 86400.0  # seconds: beyond a day a wait overflows the platform's clock types
 
 
@@ -155,6 +155,7 @@ class Watcher:
             self.links[row.key] = signature
             state = link.inspect(row.path, self.store.venvs)
             fine = state.kind == link.RELOCATED and os.path.basename(state.target or "") == row.venv
+            fine = fine and not health.old_shape(row.path)
             if not fine and self.settled.get(row.path, ()) != signature:
                 self.mark(row.path, now)
 
@@ -325,8 +326,10 @@ class Watcher:
 
 
 def _signature(project: str) -> object:
-    """What ``.venv`` and ``.venv.nosync`` are now, to tell whether either changed."""
-    return tuple(_stat_key(os.path.join(project, name)) for name in link.NAMES)
+    """What ``.venv``, ``.venv.nosync`` and the link in it are now, to tell whether one
+    changed."""
+    names = (*link.NAMES, hops.inner(link.LINK))
+    return tuple(_stat_key(os.path.join(project, name)) for name in names)
 
 
 def _stat_key(path: str) -> object:

@@ -38,8 +38,9 @@ from typing import Callable, NamedTuple, Optional
 from relocator import faults, venvs
 from relocator.errors import RelocatorError, warn
 from relocator.files import is_under
+from relocator.hops import TREES
 from relocator.journal import Intent
-from relocator.link import LINK, TREES, UV_ENVIRONMENTS, valid_alias
+from relocator.link import LINK, UV_ENVIRONMENTS, valid_alias
 from relocator.store import PROJECT_TEMP_PREFIX, Store
 
 ASIDE = PROJECT_TEMP_PREFIX + "old"  # an adopted venv's source, set aside in the project
@@ -49,6 +50,9 @@ FORWARD = "forward"  # the venv is whole at its destination: finish the job
 BACK = "back"  # the venv is whole at its source: undo what was begun
 
 
+#: Frees the destination name just before the venv takes it (what it returns, a note that
+#: something stayed beside the name, is not the move's concern).
+Clear = Callable[[], object]
 #: Called as a copy across volumes goes on, with the files copied so far and the total.
 Copying = Callable[[int, int], None]
 _copying: ContextVar[Optional[Copying]] = ContextVar("relocator_copying", default=None)
@@ -85,7 +89,7 @@ def places(
 
     An eject puts the venv at the project's ``.venv``, or at its alias ``alias``
     (the name it had before ``adopt --name``). With ``tree`` (one of
-    :data:`relocator.link.TREES`), ``venv`` is the project's folder of trees in the
+    :data:`relocator.hops.TREES`), ``venv`` is the project's folder of trees in the
     store and the move is of that tree (``adopt-tree``, ``eject-tree``)."""
     if tree is not None:
         return _tree_places(store, op, project, venv, tree)
@@ -125,7 +129,7 @@ def move(
     where: Places,
     store: Store,
     before: Optional[venvs.Manifest],
-    clear_dest: Callable[[], None],
+    clear_dest: Clear,
 ) -> None:
     """Move ``where.src`` to ``where.dest``: renamed when ``before`` is None, else copied.
 
@@ -154,7 +158,7 @@ def _copy_across(
     where: Places,
     store: Store,
     before: venvs.Manifest,
-    clear_dest: Callable[[], None],
+    clear_dest: Clear,
 ) -> list[str]:
     _copy(where, store, before)
     intent.advance("copied")
@@ -246,7 +250,7 @@ _TAKEN = frozenset({errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR})
 _TRIES = 5  # a process that makes the name again each time it is freed is still writing
 
 
-def _take_dest(src: str, where: Places, store: Store, clear_dest: Callable[[], None]) -> list[str]:
+def _take_dest(src: str, where: Places, store: Store, clear_dest: Clear) -> list[str]:
     """Rename ``src`` (the source, or its verified copy) to ``where.dest``; return where
     what a process made at ``dest`` meanwhile is kept.
 
@@ -353,7 +357,7 @@ def _real_dir(path: str) -> bool:
 _BEFORE_MOVED = frozenset({"begin", "copying", "copied"})
 
 
-def settle(intent: Intent, where: Places, store: Store, clear_dest: Callable[[], None]) -> str:
+def settle(intent: Intent, where: Places, store: Store, clear_dest: Clear) -> str:
     """Bring what a killed move left to one whole venv; say where it is (FORWARD or BACK).
 
     A rename either happened or not. A copy whose source was set aside and whose

@@ -31,7 +31,7 @@ import secrets
 import time
 from typing import Any, NamedTuple, Optional
 
-from relocator import faults, link, venvs
+from relocator import faults, hops, venvs
 from relocator.errors import Busy, RelocatorError
 from relocator.files import read_record, write_record
 from relocator.journal import Intent
@@ -225,7 +225,7 @@ def _entry(record: dict[str, Any]) -> Entry:
     packages = record.get("packages")
     kind = text("kind") if text("kind") in KINDS else LEFTOVER
     name, tree = text("name") or str(record.get("id")), text("tree")
-    if not _plain(name) or (kind == TREE and tree not in link.TREES):
+    if not _plain(name) or (kind == TREE and tree not in hops.TREES):
         kind = LEFTOVER  # a record naming a place outside the store: nothing goes back there
     return Entry(
         id=str(record.get("id")),

@@ -2,9 +2,9 @@
 
 ``relocate adopt --trees`` moves the project's ``.mypy_cache``, ``.nox``,
 ``.pytest_cache``, ``.ruff_cache`` and ``.tox`` (``node_modules`` only when asked)
-into the store, each behind the venv's two-hop shape::
+into the store, each behind the venv's shape (:mod:`relocator.hops`)::
 
-    NAME -> NAME.nosync -> <store>/trees/<bundle>/NAME
+    NAME -> NAME.nosync/NAME -> <store>/trees/<bundle>/NAME
 
 A project's trees share one folder of the store, its *bundle* (:mod:`relocator.bundles`),
 whose owner record ``<bundle>.json`` beside it names the project: the ownership
@@ -15,7 +15,8 @@ finishes or rolls back), one tree at a time.
 A tree that is absent is pre-linked when the project configures its tool
 (``[tool.mypy]``, ``tox.ini``, ``noxfile.py``, ``package.json``...), so the tool
 creates its contents in the store. A dangling tree link (a second machine, a
-wiped store) gets a new empty tree: every tree here is rebuildable.
+wiped store) gets a new empty tree: every tree here is rebuildable. A link of the
+old shape (``NAME -> NAME.nosync -> tree``) is converted to the shape.
 
 Bytecode goes to the bundle's ``bytecode/`` folder (:mod:`relocator.bytecode`).
 """
@@ -28,7 +29,7 @@ import os
 import shlex
 from typing import Any, NamedTuple, Optional
 
-from relocator import bundles, bytecode, faults, link, resolver, transfer, venvs
+from relocator import bundles, bytecode, faults, hops, resolver, transfer, venvs
 from relocator.errors import RelocatorError
 from relocator.files import is_under
 from relocator.journal import Intent
@@ -36,10 +37,11 @@ from relocator.project import read_pyproject, table
 from relocator.store import Store
 
 NODE_MODULES = "node_modules"
-DEFAULT = tuple(t for t in link.TREES if t != NODE_MODULES)
+DEFAULT = tuple(t for t in hops.TREES if t != NODE_MODULES)
 
 ABSENT = "absent"
 RELOCATED = "relocated"  # leads to a tree in one of the project's bundles
+OLD_SHAPE = "old-shape"  # relocated, through a link of the old shape (builds ship the tree)
 DANGLING = "dangling"  # relocator's link, leading nowhere (a second machine, a wiped store)
 IN_PROJECT = "in-project"  # a real folder
 OTHER = "other"  # a file, or a symlink elsewhere: never touched
@@ -97,7 +99,7 @@ def wanted(
     if not names:
         bundle = bundles.of(store, project.key)
         names = tuple(t["name"] for t in describe(store, root, bundle))
-    return tuple(t for t in link.TREES if t in names)
+    return tuple(t for t in hops.TREES if t in names)
 
 
 def parse(value: object, where: str) -> tuple[str, ...]:
@@ -106,10 +108,10 @@ def parse(value: object, where: str) -> tuple[str, ...]:
         return DEFAULT
     if value is False:
         return ()
-    if isinstance(value, list) and all(v in link.TREES for v in value):
+    if isinstance(value, list) and all(v in hops.TREES for v in value):
         return tuple(value)
     raise RelocatorError(
-        f"trees in {where} must be true, false or a list of {', '.join(link.TREES)} (got {value!r})"
+        f"trees in {where} must be true, false or a list of {', '.join(hops.TREES)} (got {value!r})"
     )
 
 
@@ -130,12 +132,14 @@ def state(store: Store, root: str, name: str) -> TreeState:
         return TreeState(ABSENT, None)
     if not os.path.islink(path):
         return TreeState(IN_PROJECT if os.path.isdir(path) else OTHER, None)
-    real = os.path.realpath(path)
-    if os.readlink(path) == name + link.NOSYNC or is_under(real, os.path.realpath(store.trees)):
-        if os.path.isdir(real) and is_under(real, os.path.realpath(store.trees)):
-            return TreeState(RELOCATED, real)
-        if not os.path.exists(path):
-            return TreeState(DANGLING, real)
+    real, trees = os.path.realpath(path), os.path.realpath(store.trees)
+    if os.path.isdir(real) and is_under(real, trees):
+        return TreeState(OLD_SHAPE if hops.outdated(root, [name]) else RELOCATED, real)
+    shaped = hops.shape(root, name) is not None
+    if (shaped or is_under(real, trees)) and not os.path.exists(path):
+        return TreeState(DANGLING, real)
+    if shaped and hops.is_ours(root, name, lambda found: is_under(found, trees)):
+        return TreeState(DANGLING, real)  # the old shape's link, into a folder of the shape
     return TreeState(OTHER, real)
 
 
@@ -146,10 +150,10 @@ def _bundle_of_path(store: Store, real: str) -> str:
 def describe(store: Store, root: str, bundle: Optional[str]) -> list[dict[str, Any]]:
     """The relocated trees of the project at ``root`` (links in it, or trees in its bundle
     ``bundle``): ``{name, state, path}`` each, ``path`` where the tree is in the store."""
-    names = set(link.tree_links(root))
+    names = set(hops.tree_links(root))
     if bundle is not None:
         with contextlib.suppress(OSError):
-            names |= {n for n in os.listdir(bundles.path(store, bundle)) if n in link.TREES}
+            names |= {n for n in os.listdir(bundles.path(store, bundle)) if n in hops.TREES}
     found = []
     for name in sorted(names):
         kind, target = state(store, root, name)
@@ -169,6 +173,14 @@ def converge(
     move is a note (the others and the venv stay relocated)."""
     root, notes, done = project.path, Notes(), []
     bundle = had = bundles.of(store, project.key)
+    for name in hops.tree_links(root):  # the old shape goes, whichever trees are wanted
+        found = state(store, root, name)
+        if found.kind == OLD_SHAPE and _bundle_of_path(store, found.target or "") == bundle:
+            try:
+                hops.update(root, name)
+                done.append(f"{name} (link updated)")
+            except OSError as e:
+                notes.append(f"{name} keeps its old link: {e}")
     for name in names:
         found = state(store, root, name)
         if found.kind == RELOCATED and _bundle_of_path(store, found.target or "") == bundle:
@@ -213,26 +225,24 @@ def _bytecode_to(store: Store, bundle: Optional[str], venv: Optional[str]) -> No
     return bytecode.on(venv, os.path.join(bundles.path(store, bundle), bytecode.FOLDER))
 
 
-def _check_free(store: Store, root: str, name: str, entry: str) -> None:
-    """Refuse when ``root/entry`` (the tree ``name``'s link or hop) holds something that
-    is not relocator's link nor a dead one."""
-    path = os.path.join(root, entry)
+def _check_free(
+    store: Store, root: str, name: str, moving_away: Optional[str] = None, others: bool = False
+) -> None:
+    """Refuse when the tree ``name``'s link or hop holds something that is not relocator's
+    nor a dead link of its shape (:func:`hops.in_the_way`; ``others`` as there)."""
     trees = os.path.realpath(store.trees)
-    if not os.path.lexists(path) or link.replaceable(
-        path, root, name, lambda real: is_under(real, trees)
-    ):
-        return
-    if not os.path.islink(path):
-        raise RelocatorError(f"{path} is in the way; move it away and run again")
-    real = os.path.realpath(path)
-    raise RelocatorError(f"{path} is a symlink to {real}; move it away and run again")
+    reason = hops.in_the_way(
+        root, name, lambda real: is_under(real, trees), moving_away=moving_away, others=others
+    )
+    if reason:
+        raise RelocatorError(reason)
 
 
-def _link(store: Store, root: str, name: str, tree: str) -> None:
-    """``root/name -> name.nosync -> tree``; only relocator's links or dead ones are replaced."""
-    for entry in (name, name + link.NOSYNC):
-        _check_free(store, root, name, entry)
-    link.two_hop(root, name, tree)
+def _link(store: Store, root: str, name: str, tree: str, others: bool = False) -> None:
+    """``root/name -> name.nosync/name -> tree``; only relocator's links or dead ones are
+    replaced."""
+    _check_free(store, root, name, others=others)
+    hops.two_hop(root, name, tree)
 
 
 def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
@@ -242,7 +252,7 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
         raise RelocatorError(f"cannot write in {where.src} (permission denied)")
     cross = not venvs.same_volume(where.src, store.trees)
     before = venvs.check_copyable(where.src, store.tmp) if cross else None
-    _check_free(store, root, name, name + link.NOSYNC)  # before the move: it must link
+    _check_free(store, root, name, where.src)  # before the move: it must link
     if os.path.lexists(where.aside):
         raise RelocatorError(f"{where.aside} is in the way (left by an earlier relocate?)")
     if os.path.lexists(where.dest):  # the tree of before a tool replaced the link: stale
@@ -312,29 +322,29 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
     root, notes = project.path, Notes()
     bundle = bundles.of(store, project.key)
     if bundle is None:
-        for name in link.tree_links(root):  # a second machine's links that never had a tree
-            link.remove_two_hop(root, name)
+        for name in hops.tree_links(root):  # a second machine's links that never had a tree
+            notes += _unlinked(root, name)
         return notes
     bundles.claim(store, bundle, project.key, root)
     if venv is not None:
         bytecode.off(venv)
     folder = bundles.path(store, bundle)
-    for name in link.TREES:
+    for name in hops.TREES:
         tree = os.path.join(folder, name)
-        linked = name in link.tree_links(root)
+        linked = name in hops.tree_links(root)
         if not os.path.isdir(tree) or os.path.islink(tree):
             if linked:
-                link.remove_two_hop(root, name)
+                notes += _unlinked(root, name)
             continue
         if not os.listdir(tree):
             if linked:
-                link.remove_two_hop(root, name)
+                notes += _unlinked(root, name)
             store.discard(tree)
             continue
         if os.path.lexists(os.path.join(root, name)) and not linked:
             # A tool replaced the link with a folder of its own (npm does): that one is
             # current, the store's copy is stale.
-            link.remove_two_hop(root, name)
+            notes += _unlinked(root, name)
             why = f"ejected: the project has a {name} of its own"
             entry = _to_trash(store, project, bundle, name, why)
             notes.append(
@@ -342,8 +352,8 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
                 f"(relocate restore --id {entry} puts it back)"
             )
             continue
-        _move_out(store, project, bundle, name)
-    leftover = [n for n in os.listdir(folder) if n in link.TREES]
+        notes += _move_out(store, project, bundle, name)
+    leftover = [n for n in os.listdir(folder) if n in hops.TREES]
     if leftover:
         notes.append(f"kept {folder}: it still holds {', '.join(leftover)}")
         return notes
@@ -351,7 +361,14 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
     return notes
 
 
-def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) -> None:
+def _unlinked(root: str, name: str) -> Notes:
+    """Remove the link of tree ``name`` (:func:`hops.remove_two_hop`); a note when its
+    ``name.nosync`` folder stays because it holds what relocator did not put there."""
+    note = hops.remove_two_hop(root, name)
+    return [note] if note else []
+
+
+def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
     root = project.path
     where = transfer.places(store, "eject", root, bundle, tree=name)
     if os.path.lexists(where.staging):
@@ -359,30 +376,30 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
     cross = not venvs.same_volume(where.src, root)
     before = venvs.check_copyable(where.src, root) if cross else None
     intent = _begin(store, "eject-tree", project, bundle, name, cross=cross)
-    clear = functools.partial(link.remove_two_hop, root, name)
+    clear = functools.partial(hops.remove_two_hop, root, name)
     try:
         transfer.move(intent, where, store, before, clear_dest=clear)
     except RelocatorError:
         if transfer.settle(intent, where, store, clear) == transfer.BACK:
             _undo_eject(store, intent)
             raise
-    _finish_eject(store, intent)
+    return _finish_eject(store, intent)
 
 
 def _finish_eject(store: Store, intent: Intent) -> Notes:
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
-    link.remove_two_hop(root, name)  # the hop: name is the tree again
+    notes = _unlinked(root, name)  # the hop: name is the tree again
     note = transfer.drop_aside(where, store)
     intent.done()
-    return [note] if note else []
+    return notes + ([note] if note else [])
 
 
 def _undo_eject(store: Store, intent: Intent) -> None:
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
     if os.path.isdir(where.src) and not os.path.lexists(os.path.join(root, name)):
-        _link(store, root, name, where.src)
+        _link(store, root, name, where.src, others=True)
     intent.done()
 
 
@@ -395,7 +412,7 @@ def resume(store: Store, intent: Intent) -> tuple[bool, Notes]:
     op, root, bundle, name = intent.op, intent["project"], intent["venv"], intent["tree"]
     bundles.claim(store, bundle, intent["key"], root)
     where = transfer.places(store, op, root, bundle, tree=name)
-    clear = (lambda: link.remove_two_hop(root, name)) if op == "eject-tree" else (lambda: None)
+    clear = (lambda: _unlinked(root, name)) if op == "eject-tree" else (lambda: None)
     if transfer.settle(intent, where, store, clear) == transfer.FORWARD:
         finish = _finish_adopt if op == "adopt-tree" else _finish_eject
         return True, [*finish(store, intent), f"finished an interrupted {op} of {name}"]

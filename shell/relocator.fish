@@ -17,7 +17,8 @@ set -g __relocator_real ''
 # the store venv it leads to, its real path -> __relocator_real.
 # One `path resolve` for all levels: a .venv link resolves to a name other than .venv.
 # A store venv is one whose real parent is the store's venvs/ folder and whose bin/ is
-# its own. A root with ':' in its path is never activated: PATH would split it.
+# its own. A root with ':' in its path is never activated: PATH would split it. A
+# project's .venv.nosync folder, which holds the link's machine-local part, is no project.
 # Values may hold newlines: only `path` and `string split` output is substituted.
 function __relocator_find
     set -l acc
@@ -36,6 +37,7 @@ function __relocator_find
         set -l dir $rest[1]
         set -e rest[1]
         string match -q -- '*/.venv' $target; and continue  # not a link
+        string match -q -- '*/.venv.nosync' $dir; and continue
         if test -z "$__relocator_seen"
             set -g __relocator_watch $dir
             set -g __relocator_seen link
@@ -57,6 +59,7 @@ function __relocator_find
     # A dangling link resolves to itself: only `test -L` tells, so this costs a test per level,
     # paid on a directory change outside any relocated project only.
     for dir in $dirs
+        string match -q -- '*/.venv.nosync' $dir; and continue
         if test -L $dir/.venv; and not test -e $dir/.venv
             __relocator_hint $dir '/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt'
             return

@@ -20,13 +20,14 @@ _relocator_real=''
 # what it was (_relocator_seen: "in" the store, a "link" elsewhere, or "").
 # A store venv is one whose real parent is the store's venvs/ folder and whose
 # bin/ is its own (not a link out of it). A root with ':' in its path is never
-# activated: PATH would split its bin/ into other, relative entries.
+# activated: PATH would split its bin/ into other, relative entries. A project's
+# .venv.nosync folder, which holds the link's machine-local part, is no project.
 _relocator_find() {
   [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
   local d=$PWD
   _relocator_root='' _relocator_watch='' _relocator_seen=''
   while [[ -n $d ]]; do
-    if [[ -L $d/.venv ]]; then
+    if [[ -L $d/.venv && ${d##*/} != .venv.nosync ]]; then
       [[ -n $_relocator_watch ]] || _relocator_watch=$d _relocator_seen='link'
       if [[ $d/.venv/.. -ef $_relocator_venvs && -d $d/.venv/bin && $d/.venv/bin/.. -ef $d/.venv ]]; then
         _relocator_watch=$d _relocator_seen='in'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -220,3 +221,51 @@ def as_nobody(cmd: list[str], env: dict[str, str], cwd: Path | None = None):
         cmd = ["/usr/bin/python3", "-m", "relocator", *cmd[1:]]
     prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
     return run([*prefix, *cmd], env=env, cwd=cwd)
+
+
+# -- relocator's link, made and unmade by hand ------------------------------------------
+
+
+def hop_of(project: Path, name: str = ".venv") -> Path:
+    """The machine-local link of ``project/name``: ``name.nosync/name``."""
+    return project / f"{name}.nosync" / name
+
+
+def link_by_hand(project: Path, target: Path | str, name: str = ".venv") -> None:
+    """Make relocator's link ``name -> name.nosync/name -> target`` by hand."""
+    (project / f"{name}.nosync").mkdir()
+    hop_of(project, name).symlink_to(target)
+    (project / name).symlink_to(f"{name}.nosync/{name}")
+
+
+def drop_hop(project: Path, name: str = ".venv") -> None:
+    """Remove ``name.nosync`` (a folder, or a link of the old shape), as a sync engine
+    delivers the project on another machine: iCloud never uploads a ``.nosync`` name."""
+    hop = project / f"{name}.nosync"
+    if hop.is_symlink():
+        hop.unlink()
+    else:
+        shutil.rmtree(hop)
+
+
+def old_shape(project: Path, name: str = ".venv") -> str:
+    """Rewrite relocator's link ``project/name`` to the shape it had before
+    (``name -> name.nosync -> target``, the hop a symlink); return the target."""
+    target = os.readlink(hop_of(project, name))
+    shutil.rmtree(project / f"{name}.nosync")
+    (project / f"{name}.nosync").symlink_to(target)
+    (project / name).unlink()
+    (project / name).symlink_to(f"{name}.nosync")
+    return target
+
+
+def has_shape(project: Path, name: str = ".venv") -> bool:
+    """Whether ``project/name`` has relocator's shape: ``name -> name.nosync/name``, with
+    ``name.nosync`` a real folder and the link in it absolute."""
+    hop = project / f"{name}.nosync"
+    return (
+        os.readlink(project / name) == f"{name}.nosync/{name}"
+        and hop.is_dir()
+        and not hop.is_symlink()
+        and os.path.isabs(os.readlink(hop_of(project, name)))
+    )

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
+    drop_hop,
     env_without_uv,
+    has_shape,
+    hop_of,
     mac_home,
     make_venv,
     one_clean_error_line,
@@ -59,7 +62,7 @@ def test_icloud_project_adopted_through_one_spelling_works_through_the_other(
     assert out["project"] == real
 
     link = long_ / ".venv"
-    assert link.is_symlink() and os.readlink(link) == ".venv.nosync"
+    assert link.is_symlink() and has_shape(long_)
     (store_venv,) = _store_venvs(store)
     assert os.path.realpath(link) == str(store_venv)
     assert (store_venv / "CACHEDIR.TAG").read_bytes()[:43] == (
@@ -331,15 +334,14 @@ def test_status_reports_each_state(tmp_path: Path, store: Path) -> None:
     relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
     row = relocate_json("status", str(project))
     assert row["status"] == "ok" and row["files"] > 0 and row["bytes"] > 0
-    hop = project / ".venv.nosync"
-    target = os.readlink(hop)
+    target = os.readlink(hop_of(project))
 
     (project / ".venv").unlink()
     assert relocate_json("status", str(project))["status"] == "link-missing"
     make_venv(project / ".venv")
     assert relocate_json("status", str(project))["status"] == "link-replaced"
     shutil.rmtree(project / ".venv")
-    (project / ".venv").symlink_to(".venv.nosync")
+    (project / ".venv").symlink_to(".venv.nosync/.venv")
     os.rename(target, target + ".away")
     assert relocate_json("status", str(project))["status"] == "venv-missing"
     os.rename(target + ".away", target)
@@ -428,7 +430,7 @@ def test_adopt_relinks_a_registered_venv_and_replaces_a_vanished_one(
     project = venv_project(tmp_path / "p")
     env = env_without_uv(tmp_path)
     first = relocate_json("adopt", str(project), env=env)["venv"]
-    (project / ".venv.nosync").unlink()  # as a project synced from elsewhere arrives
+    drop_hop(project)  # as a project synced from elsewhere arrives
     assert relocate_json("status", str(project), env=env)["status"] == "link-missing"
     out = relocate_json("adopt", str(project), env=env)
     assert (out["action"], out["venv"]) == ("relinked", first)

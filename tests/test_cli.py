@@ -22,6 +22,7 @@ from typing import NamedTuple
 import pytest
 
 from tests.helpers import (
+    drop_hop,
     env_without_uv,
     one_clean_error_line,
     relocate,
@@ -235,7 +236,7 @@ def test_list_has_an_aligned_header(tmp_path: Path) -> None:
 
 def test_status_and_list_name_the_repair_of_a_broken_link(tmp_path: Path, store: Path) -> None:
     (project,) = _adopted(tmp_path / "p")
-    (project / ".venv.nosync").unlink()  # the hop is gone: .venv dangles
+    drop_hop(project)  # the hop is gone: .venv dangles
     status = relocate_ok("status", str(project))
     assert status.splitlines()[1].startswith("link-missing")
     assert f"to repair: relocate adopt {project} links the venv again" in status
@@ -250,7 +251,7 @@ def test_status_on_a_second_machine_says_the_command(tmp_path: Path) -> None:
     project = tmp_path / "synced"
     project.mkdir()
     (project / "requirements.txt").write_text("")
-    (project / ".venv").symlink_to(".venv.nosync")  # .venv.nosync never syncs
+    (project / ".venv").symlink_to(".venv.nosync/.venv")  # .venv.nosync never syncs
     line = one_clean_error_line(relocate("status", str(project)))
     assert f"relocate adopt {project} builds it" in line
 
@@ -422,7 +423,7 @@ def test_no_colour_off_a_terminal_or_with_no_color(tmp_path: Path) -> None:
 
 def test_colour_on_a_terminal(tmp_path: Path) -> None:
     project, _ = _adopted(tmp_path / "p", tmp_path / "q")
-    (project / ".venv.nosync").unlink()
+    drop_hop(project)
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TERM"] = "xterm"
     listed = on_terminal("list", env=env, stdout_too=True).text

@@ -312,10 +312,10 @@ def sandbox(home: Path, tmp_path: Path, state: str) -> dict[str, str]:
         env.pop(name, None)
 
     if state == SECOND_MACHINE:
-        # What a second machine receives: .venv -> .venv.nosync, the hop not synced. The
+        # What a second machine receives: .venv -> .venv.nosync/.venv, the hop not synced. The
         # recipe is an empty requirements.txt, and uv is off PATH, so the repair the page
         # shows runs offline: python3 -m venv, then pip with nothing to install.
-        (project / ".venv").symlink_to(".venv.nosync")
+        (project / ".venv").symlink_to(".venv.nosync/.venv")
         (project / "requirements.txt").write_text("")
         no_uv = tmp_path / "bin-no-uv"
         no_uv.mkdir()
@@ -387,4 +387,4 @@ def test_the_sandbox_is_what_the_docs_describe(isolated: Path, tmp_path: Path) -
     out = run([sys.executable, "-m", "relocator", "python", str(project), "--json"], env=env)
     assert out.returncode == 0, out.stderr
     assert '"provider": "icloud"' in out.stdout
-    assert os.readlink(project / ".venv") == ".venv.nosync"
+    assert os.readlink(project / ".venv") == ".venv.nosync/.venv"

@@ -14,7 +14,7 @@ import pytest
 from relocator import doctor, platform
 from relocator.relocation import Wants
 from relocator.store import Store
-from tests.helpers import make_venv, relocate, relocate_json, relocate_ok, venv_project
+from tests.helpers import drop_hop, make_venv, relocate, relocate_json, relocate_ok, venv_project
 
 FIELDS = {"project", "check", "status", "message", "fixed"}
 
@@ -51,7 +51,7 @@ def test_nothing_relocated_is_healthy(tmp_path: Path, store: Path) -> None:
 
 def test_a_removed_link_is_found_and_fixed(tmp_path: Path, store: Path) -> None:
     project = adopted(tmp_path)
-    (project / ".venv.nosync").unlink()
+    drop_hop(project)
     (found,) = findings(code=1)
     assert (found["check"], found["status"]) == ("link", "link-missing")
     assert "--fix" in str(found["message"])

@@ -101,7 +101,7 @@ def test_adopt_by_hand_lifts_the_mark(docs: Path, start, store: Path) -> None:
     # The service looks after it again: a tool replaces the link, the service repairs it.
     (old,) = store_venvs(store)
     run(
-        ["sh", "-c", f"rm .venv .venv.nosync && {sys.executable} -m venv --without-pip .venv"],
+        ["sh", "-c", f"rm -r .venv .venv.nosync && {sys.executable} -m venv --without-pip .venv"],
         cwd=project,
         check=True,
     )

@@ -21,6 +21,9 @@ from relocator import trash
 from relocator.store import Store
 from tests.helpers import (
     bare_project,
+    drop_hop,
+    has_shape,
+    link_by_hand,
     make_venv,
     one_clean_error_line,
     relocate,
@@ -232,7 +235,7 @@ def test_a_committed_dangling_link_runs_nothing_from_the_repository(tmp_path: Pa
         '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
         '[project]\nname = "demo"\nversion = "0"\n'
     )
-    (root / ".venv").symlink_to(".venv.nosync")
+    (root / ".venv").symlink_to(".venv.nosync/.venv")
     _git("add", ".", cwd=root)
     _git("commit", "-qm", "ship the link", cwd=root)
 
@@ -240,34 +243,43 @@ def test_a_committed_dangling_link_runs_nothing_from_the_repository(tmp_path: Pa
 
     assert "git tracks .venv" in line
     assert not marker.exists() and store_venvs(store) == []
-    assert os.readlink(root / ".venv") == ".venv.nosync"
+    assert os.readlink(root / ".venv") == ".venv.nosync/.venv"
+    assert not os.path.lexists(root / ".venv.nosync")
 
 
-@pytest.mark.parametrize("loop", [".venv", "hop"])
+@pytest.mark.parametrize("loop", [".venv", "old-hop", "inner"])
 def test_a_link_loop_is_refused(tmp_path: Path, store: Path, loop: str):
     root = bare_project(tmp_path / "p", "pyproject.toml")
     if loop == ".venv":
         (root / ".venv").symlink_to(".venv")
-    else:
+    elif loop == "old-hop":
         (root / ".venv").symlink_to(".venv.nosync")
         (root / ".venv.nosync").symlink_to(".venv")
-    before = {p.name: os.readlink(p) for p in root.iterdir() if p.is_symlink()}
+    else:
+        link_by_hand(root, "../.venv")
+    before = {str(p): os.readlink(p) for p in root.rglob("*") if p.is_symlink()}
 
     for args in (["adopt", str(root)], ["doctor", str(root), "--fix"]):
         result = relocate(*args)
         assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "not relocator's link" in one_clean_error_line(relocate("adopt", str(root)))
-    assert {p.name: os.readlink(p) for p in root.iterdir() if p.is_symlink()} == before
+    assert {str(p): os.readlink(p) for p in root.rglob("*") if p.is_symlink()} == before
     assert store_venvs(store) == []
 
 
-def test_another_machines_link_is_still_repaired(tmp_path: Path, store: Path):
+@pytest.mark.parametrize("shape", ["new", "old"])
+def test_another_machines_link_is_still_repaired(tmp_path: Path, store: Path, shape: str):
     root = bare_project(tmp_path / "p", "pyproject.toml")
-    (root / ".venv").symlink_to(".venv.nosync")
-    (root / ".venv.nosync").symlink_to("/Users/other/Library/Caches/relocator/venvs/p-0a1b2c3d")
+    theirs = "/Users/other/Library/Caches/relocator/venvs/p-0a1b2c3d"
+    if shape == "new":
+        link_by_hand(root, theirs)
+    else:
+        (root / ".venv").symlink_to(".venv.nosync")
+        (root / ".venv.nosync").symlink_to(theirs)
     out = relocate_json("adopt", str(root), "--no-install")
     assert out["action"] == "created"
     assert os.path.realpath(root / ".venv") == out["venv"]
+    assert has_shape(root)
 
 
 # -- 12. a venv deeper in the project ------------------------------------------------------------
@@ -386,7 +398,7 @@ def test_status_and_doctor_name_a_branch_that_tracks_the_venv(tmp_path: Path, st
     assert relocate_json("status", str(root)).get("tracked") == []
 
     (root / ".venv").unlink()
-    (root / ".venv.nosync").unlink()
+    drop_hop(root)
     _git("checkout", "-q", "evil", cwd=root)  # the branch's files take the link's place
 
     status = relocate_json("status", str(root))

@@ -1,6 +1,6 @@
 """``relocate excludes``: the rules, fed to the real rsync, tar, restic, borg and git, keep
 the project's own files and the relative ``.venv`` link and leave out every rebuildable
-tree and the machine-local ``.venv.nosync``."""
+tree and the machine-local ``.venv.nosync`` (a folder, or in the old shape a link)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from relocator import excludes
-from tests.helpers import one_clean_error_line, relocate, relocate_ok, require_tool, run
+from tests.helpers import (
+    link_by_hand,
+    old_shape,
+    one_clean_error_line,
+    relocate,
+    relocate_ok,
+    require_tool,
+    run,
+)
 
 #: The project's own entries: what every tool must keep (``build`` is the user's too).
 KEPT = {
@@ -42,15 +50,16 @@ LEFT_OUT = [
 ]
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+@pytest.fixture(params=["new", "old"])
+def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     root = tmp_path / "proj"
     for rel in [*KEPT - {"build", "data", "pkg", "src", "web", ".venv"}, *LEFT_OUT]:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(rel + "\n")
-    (root / ".venv").symlink_to(".venv.nosync")
-    (root / ".venv.nosync").symlink_to(tmp_path / "store" / "venvs" / "proj-0000")
+    link_by_hand(root, tmp_path / "store" / "venvs" / "proj-0000")
+    if request.param == "old":
+        old_shape(root)
     return root
 
 
@@ -71,7 +80,7 @@ def test_rsync(project: Path, tmp_path: Path) -> None:
     run([rsync, "-a", f"--exclude-from={rules}", f"{project}/", f"{dest}/"], check=True)
     found = {str(p.relative_to(dest)) for p in dest.rglob("*")}
     assert found == KEPT
-    assert os.readlink(dest / ".venv") == ".venv.nosync"
+    assert os.readlink(dest / ".venv") == os.readlink(project / ".venv")
 
 
 def test_tar(project: Path, tmp_path: Path) -> None:

@@ -15,7 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import dir_paths, env_without_uv, make_venv, relocate, site_packages
+from tests.helpers import (
+    dir_paths,
+    drop_hop,
+    env_without_uv,
+    has_shape,
+    link_by_hand,
+    make_venv,
+    old_shape,
+    relocate,
+    site_packages,
+)
 
 FILES = 10_000
 SCENARIOS = {
@@ -27,6 +37,10 @@ SCENARIOS = {
     "create": ("one", "nothing", "adopt"),
     "relink": ("one", "hop-removed", "adopt"),
     "create-for-dangling": ("one", "other-machine", "adopt"),
+    "create-for-dangling-old": ("one", "other-machine-old", "adopt"),
+    # a link of relocator's old shape (.venv -> .venv.nosync, the hop a link) converted:
+    # it works at every step
+    "convert": ("one", "old-shape", "adopt"),
     # a venv folder named venv (adopt --name venv): it comes back as the alias venv -> .venv
     "adopt-named": ("one", "venv-named", "adopt"),
     "eject-named": ("one", "adopted-named", "eject"),
@@ -63,9 +77,10 @@ class Case:
         if self.has == "nothing":
             self.reference: set[str] = set()
             return
-        if self.has == "other-machine":
-            (where / ".venv").symlink_to(".venv.nosync")
-            (where / ".venv.nosync").symlink_to("/Users/x/Library/Caches/relocator/venvs/p-1")
+        if self.has.startswith("other-machine"):
+            link_by_hand(where, "/Users/x/Library/Caches/relocator/venvs/p-1")
+            if self.has.endswith("-old"):
+                old_shape(where)
             self.reference = set()
             return
         venv = where / self.name
@@ -76,10 +91,12 @@ class Case:
         tool.write_text(f"#!{venv}/bin/python\nimport handmade\nprint(handmade.VALUE)\n")
         tool.chmod(0o755)
         self.reference = dir_paths(venv)
-        if self.has in ("adopted", "hop-removed", "adopted-named"):
+        if self.has in ("adopted", "hop-removed", "adopted-named", "old-shape"):
             self.run("adopt", check=True)
         if self.has == "hop-removed":
-            (where / ".venv.nosync").unlink()
+            drop_hop(where)
+        if self.has == "old-shape":
+            old_shape(where)
 
     def run(self, command: str, *, check: bool = False, **extra: str):
         named = ["--name", self.name] if command == "adopt" and self.name != ".venv" else []
@@ -116,11 +133,13 @@ class Case:
             assert [Path(os.path.realpath(dotvenv))] == venvs, f"{label}: one store venv"
             owners = sorted(p.stem for p in self.store.glob("venvs/*.json"))
             assert owners == [venvs[0].name], label
+            assert has_shape(self.project), label
             if self.name != ".venv":
                 assert os.readlink(self.project / self.name) == ".venv", label
                 dotvenv = self.project / self.name  # the checks below go through the alias
         assert self.reference <= dir_paths(dotvenv), f"{label}: a file is missing"
         assert not list(self.project.glob(".venv.relocator-*")), label
+        assert not list(self.project.glob(".venv.nosync/*.relocator-*")), label
         assert not list(self.store.glob("journal/*")), label
         assert not list(self.store.glob("tmp/*")), label
         python = str(dotvenv / "bin" / "python")
@@ -171,6 +190,9 @@ def test_killed_at_every_step_loses_nothing(
         label = f"{scenario}, killed at {point}"
         assert killed.returncode == -9, f"{label}: not killed: {killed.stderr}"
         one.assert_whole_somewhere(label)
+        if one.has == "old-shape":  # the link works at every step of a conversion
+            python = one.project / ".venv" / "bin" / "python"
+            assert subprocess.run([str(python), "-c", "import handmade"]).returncode == 0, label
         finish = one.run(one.command)
         assert finish.returncode == 0 or "is not relocated" in finish.stderr, (
             f"{label}: {finish.stderr}"

@@ -25,6 +25,7 @@ from relocator.journal import Intent
 from relocator.registry import Registry
 from relocator.store import Store
 from tests.helpers import (
+    drop_hop,
     make_venv,
     one_clean_error_line,
     relocate,
@@ -161,7 +162,7 @@ def test_venv_replaced_by_a_real_one_goes_and_the_real_one_stays(tmp_path: Path,
     project = tmp_path / "p"
     venv = _adopted(project)
     (project / ".venv").unlink()
-    (project / ".venv.nosync").unlink()
+    drop_hop(project)
     make_venv(project / ".venv")
     (project / ".venv" / "mine.txt").write_text("keep me")
 
@@ -183,7 +184,7 @@ def test_replaced_venv_kept_for_a_process_goes_once_free(tmp_path: Path, store: 
     old = _adopted(project)
     with _running([str(old / "bin" / "python"), "-c", SLEEP], cwd=tmp_path) as proc:
         (project / ".venv").unlink()
-        (project / ".venv.nosync").unlink()
+        drop_hop(project)
         make_venv(project / ".venv")  # `rm -rf .venv && uv sync`, say
         relocate_ok("adopt", str(project))
         new = Path(os.path.realpath(project / ".venv"))

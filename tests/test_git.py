@@ -18,7 +18,7 @@ import pytest
 
 from relocator import git
 from relocator.git import EXCLUDE_BEGIN, EXCLUDE_END, add_git_exclude, remove_git_exclude
-from tests.helpers import require_tool, run
+from tests.helpers import link_by_hand, require_tool, run
 
 BLOCK_START = (EXCLUDE_BEGIN + "\n").encode()
 HOSTILE = (
@@ -48,8 +48,7 @@ def _exclude(repo: Path) -> Path:
 def _link(project: Path) -> None:
     """The two links adopt makes, so that git has something to ignore."""
     project.mkdir(parents=True, exist_ok=True)
-    (project / ".venv.nosync").symlink_to("/nonexistent/store/venv")
-    (project / ".venv").symlink_to(".venv.nosync")
+    link_by_hand(project, "/nonexistent/store/venv")
 
 
 def _status(worktree: Path) -> str:

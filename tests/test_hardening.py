@@ -18,7 +18,11 @@ import pytest
 
 from tests.helpers import (
     bare_project,
+    drop_hop,
     env_without_uv,
+    has_shape,
+    hop_of,
+    link_by_hand,
     make_venv,
     one_clean_error_line,
     relocate,
@@ -137,31 +141,51 @@ def test_a_windows_venv_is_refused_before_anything_moves(tmp_path: Path, store: 
     assert "not relocated" in one_clean_error_line(relocate("eject", str(project)))
 
 
-@pytest.mark.parametrize("kind", ["folder", "file", "foreign-link"])
+@pytest.mark.parametrize(
+    "kind", ["folder", "folder-with-notes", "file", "foreign-link", "foreign-inner-link"]
+)
 def test_the_hop_name_holding_something_else_is_refused(
     tmp_path: Path, store: Path, kind: str
 ) -> None:
     project = venv_project(tmp_path / "P")
     hop = project / ".venv.nosync"
+    (tmp_path / "elsewhere").mkdir()
     if kind == "folder":
         make_venv(hop)
+    elif kind == "folder-with-notes":  # the shape's folder, with a file of the user's in it
+        hop.mkdir()
+        (hop / "notes.txt").write_text("my notes\n")
+        (hop / ".venv").symlink_to("/nonexistent/venvs/p-00000000")
     elif kind == "file":
         hop.write_text("my notes\n")
-    else:
-        (tmp_path / "elsewhere").mkdir()
+    elif kind == "foreign-link":
         hop.symlink_to(tmp_path / "elsewhere")
+    else:
+        hop.mkdir()
+        (hop / ".venv").symlink_to(tmp_path / "elsewhere")
     line = _refused_unchanged(project, store, ".venv.nosync")
-    assert "move it away" in line
+    assert "move it away" in line and "not relocator's link" in line
     if kind == "file":
         assert hop.read_text() == "my notes\n"
+    if kind == "folder-with-notes":
+        assert "a folder that holds notes.txt" in line
+        assert (hop / "notes.txt").read_text() == "my notes\n"
     assert (project / ".venv" / "pyvenv.cfg").is_file()
 
 
-def test_a_dead_hop_link_is_replaced(tmp_path: Path, store: Path) -> None:
+@pytest.mark.parametrize("hop", ["old", "inner", "empty-folder"])
+def test_a_dead_hop_link_is_replaced(tmp_path: Path, store: Path, hop: str) -> None:
+    """What another machine (or a killed run) left at ``.venv.nosync`` is relocator's."""
     project = venv_project(tmp_path / "P")
-    (project / ".venv.nosync").symlink_to("/nonexistent/venvs/p-00000000")
+    if hop == "old":
+        (project / ".venv.nosync").symlink_to("/nonexistent/venvs/p-00000000")
+    else:
+        (project / ".venv.nosync").mkdir()
+    if hop == "inner":
+        (project / ".venv.nosync" / ".venv").symlink_to("/nonexistent/venvs/p-00000000")
     relocate_ok("adopt", str(project))
     assert relocate_json("status", str(project))["status"] == "ok"
+    assert has_shape(project)
 
 
 def test_unparseable_files_in_the_venv_are_skipped_with_notes(tmp_path: Path, store: Path) -> None:
@@ -291,7 +315,7 @@ def test_a_python_version_request_from_the_project_is_honoured(tmp_path: Path, s
 def test_a_removed_hop_is_named_and_eject_brings_the_venv_back(tmp_path: Path, store: Path) -> None:
     project = _marked(tmp_path / "P")
     relocate_ok("adopt", str(project))
-    (project / ".venv.nosync").unlink()
+    drop_hop(project)
 
     report = relocate_json("status", str(project))
     assert report["status"] == "link-missing" and "relocate adopt" in report["hint"]
@@ -304,7 +328,7 @@ def test_a_removed_hop_is_named_and_eject_brings_the_venv_back(tmp_path: Path, s
 def test_a_removed_hop_is_relinked_by_adopt(tmp_path: Path, store: Path) -> None:
     project = _marked(tmp_path / "P")
     relocate_ok("adopt", str(project))
-    (project / ".venv.nosync").unlink()
+    drop_hop(project)
     assert relocate_json("adopt", str(project))["action"] == "relinked"
     assert (project / ".venv" / "marker").read_text() == "keep"
     assert len(store_venvs(store)) == 1
@@ -313,7 +337,7 @@ def test_a_removed_hop_is_relinked_by_adopt(tmp_path: Path, store: Path) -> None
 def test_eject_all_takes_a_project_whose_hop_is_gone(tmp_path: Path, store: Path) -> None:
     project = _marked(tmp_path / "P")
     relocate_ok("adopt", str(project))
-    (project / ".venv.nosync").unlink()
+    drop_hop(project)
     relocate_ok("eject", "--all", "--yes")
     assert (project / ".venv" / "marker").read_text() == "keep"
     assert store_venvs(store) == []
@@ -323,7 +347,7 @@ def test_a_hop_into_a_store_venv_subfolder_is_not_relocated(tmp_path: Path, stor
     project = _marked(tmp_path / "P")
     relocate_ok("adopt", str(project))
     venv = Path(os.path.realpath(project / ".venv"))
-    hop = project / ".venv.nosync"
+    hop = hop_of(project)
     hop.unlink()
     hop.symlink_to(venv / "lib")
     assert relocate_json("status", str(project))["status"] == "link-replaced"
@@ -339,6 +363,7 @@ def test_relocate_python_through_the_link_names_the_project(tmp_path: Path, stor
     assert relocate_ok("python", str(project / ".venv")) == expected
     assert relocate_ok("python", str(project / ".venv" / "bin" / "python")) == expected
     assert relocate_ok("python", str(project / ".venv.nosync")) == expected
+    assert relocate_ok("python", str(hop_of(project) / "bin" / "python")) == expected
     assert relocate_json("status", str(project / ".venv"))["project"] == str(project)
     assert relocate_json("adopt", str(project / ".venv"))["action"] == "unchanged"
 
@@ -354,9 +379,8 @@ def test_a_path_inside_the_store_is_no_project(tmp_path: Path, store: Path) -> N
 
 def test_a_hop_from_another_machine_is_dangling_and_repaired(tmp_path: Path, store: Path) -> None:
     project = bare_project(tmp_path / "P")
-    (project / ".venv").symlink_to(".venv.nosync")
     other = "/Users/someone/Library/Caches/relocator/venvs/p-1a2b3c4d"
-    (project / ".venv.nosync").symlink_to(other)
+    link_by_hand(project, other)
     info = json.loads(relocate("python", str(project), "--json").stdout)
     assert info["valid"] is False and other in info["error"]
     out = relocate_json("adopt", str(project), env=env_without_uv(tmp_path))
@@ -633,7 +657,7 @@ def test_eject_keeps_the_venv_when_the_hop_is_no_link(
     relocate_ok("adopt", str(project))
     (venv,) = store_venvs(store)
     hop = project / ".venv.nosync"
-    hop.unlink()
+    drop_hop(project)
     if what == "file":
         hop.write_text("conflict\n")
     else:

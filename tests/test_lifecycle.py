@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import relocate, relocate_json, relocate_ok, run, store_venvs
+from tests.helpers import drop_hop, relocate, relocate_json, relocate_ok, run, store_venvs
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ def test_rm_rf_venv_and_uv_sync_is_adopted_and_the_old_one_retired(
 ) -> None:
     project, old = relocated_app(tmp_path)
     (project / ".venv").unlink()
-    (project / ".venv.nosync").unlink()
+    drop_hop(project)
     assert run([uv(), "sync", "-q"], cwd=project).returncode == 0
     assert not (project / ".venv").is_symlink()
     assert relocate_json("status", str(project))["status"] == "link-replaced"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
+    has_shape,
     make_venv,
     pip_install_editable,
     relocate,
@@ -43,7 +44,7 @@ def synced(project: Path) -> dict[str, tuple[str, object]]:
         for name in dirs + files:
             path = Path(folder) / name
             rel = str(path.relative_to(project))
-            if name.endswith(".nosync"):
+            if name.endswith(".nosync") or ".nosync/" in f"{rel}/":
                 continue
             if path.is_symlink():
                 found[rel] = ("link", os.readlink(path))
@@ -51,7 +52,9 @@ def synced(project: Path) -> dict[str, tuple[str, object]]:
                 found[rel] = ("dir", None)
             else:
                 found[rel] = ("file", path.read_bytes())
-        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+        dirs[:] = [
+            d for d in dirs if not (Path(folder) / d).is_symlink() and not d.endswith(".nosync")
+        ]
     return found
 
 
@@ -66,11 +69,19 @@ def second_machine_repair(tmp_path: Path, project_a: Path, env_a: dict[str, str]
     assert adopted.returncode == 0, adopted.stderr
     env_b = machine(tmp_path / "b")
     project_b = sync_to(project_a, Path(env_b["HOME"]) / "Documents" / project_a.name)
-    assert os.readlink(project_b / ".venv") == ".venv.nosync"
+    assert os.readlink(project_b / ".venv") == ".venv.nosync/.venv"
+    assert not os.path.lexists(project_b / ".venv.nosync")
     before = synced(project_b)
+    link_before = os.lstat(project_b / ".venv")
     result = relocate("adopt", str(project_b), "--json", env=env_b)
     assert result.returncode == 0, result.stderr
     assert synced(project_b) == before  # nothing that syncs changed or appeared
+    link_after = os.lstat(project_b / ".venv")  # the link itself was not even rewritten
+    assert (link_after.st_ino, link_after.st_mtime_ns) == (
+        link_before.st_ino,
+        link_before.st_mtime_ns,
+    )
+    assert has_shape(project_b)
     assert imports_six(project_b) and imports_six(project_a)  # both machines work
     (venv_b,) = store_venvs(tmp_path / "b" / "store")
     assert os.path.realpath(project_b / ".venv") == str(venv_b)

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
+    drop_hop,
     env_without_uv,
+    hop_of,
     make_venv,
     one_clean_error_line,
     pip_install_editable,
@@ -80,7 +82,7 @@ def test_nfc_spelling_of_an_nfd_folder(tmp_path: Path) -> None:
     assert "no such file or directory" in line
     out = relocate_json("adopt", str(project), env=env_without_uv(tmp_path))
     assert out["project"].encode() == str(project).encode()
-    assert os.readlink(project / ".venv.nosync") == out["venv"]
+    assert os.readlink(hop_of(project)) == out["venv"]
 
 
 def test_nfc_and_nfd_twins_are_two_projects_on_linux(tmp_path: Path, store: Path) -> None:
@@ -92,7 +94,7 @@ def test_nfc_and_nfd_twins_are_two_projects_on_linux(tmp_path: Path, store: Path
     assert outs[0]["venv"] != outs[1]["venv"]
     keys = {relocate_json("resolve", str(twin))["key"] for twin in twins}
     assert len(keys) == 2
-    (twins[1] / ".venv.nosync").unlink()
+    drop_hop(twins[1])
     relocate_ok("adopt", str(twins[1]))  # the repair relinks the NFD folder to its own venv
     assert [(t / ".venv" / "marker").read_text() for t in twins] == ["0", "1"]
     assert [r["status"] for r in relocate_json("list")] == ["ok", "ok"]

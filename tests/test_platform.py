@@ -2,7 +2,7 @@
 
 The real calls (setxattr through ctypes, chflags, F_GETPATH) cannot run on
 Linux; a recording stand-in for ``relocator.platform.current`` shows that
-adopt marks the store venv for Time Machine, the .venv.nosync link for sync
+adopt marks the store venv for Time Machine, the .venv.nosync folder for sync
 clients, clears UF_HIDDEN on what it moved, and that the resolver takes the
 volume's own spelling of a path when the system can tell it.
 """

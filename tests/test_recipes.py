@@ -20,7 +20,7 @@ import pytest
 from relocator import recipes
 from relocator.errors import RelocatorError
 from relocator.recipes import Recipe
-from tests.helpers import env_without_uv, make_venv, require_tool, run
+from tests.helpers import env_without_uv, link_by_hand, make_venv, require_tool, run
 from tests.tools import tool, tool_path_env
 
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -80,9 +80,8 @@ def project(tmp_path: Path, backend: str | None = "setuptools", deps=("six",), e
 
 
 def second_machine_links(root: Path) -> None:
-    """relocator's two-hop link, dangling: the store venv it names is on the first machine."""
-    (root / ".venv").symlink_to(".venv.nosync")
-    (root / ".venv.nosync").symlink_to("/Users/someone/Library/Caches/relocator/venvs/demo-1")
+    """relocator's link, dangling: the store venv it names is on the first machine."""
+    link_by_hand(root, "/Users/someone/Library/Caches/relocator/venvs/demo-1")
 
 
 def store_venv(store: Path, *, pip: bool = False) -> Path:

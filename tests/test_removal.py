@@ -21,7 +21,7 @@ import pytest
 
 from relocator import removal, shells
 from relocator.store import Store
-from tests.helpers import make_venv, relocate, relocate_ok, require_tool, run
+from tests.helpers import drop_hop, make_venv, relocate, relocate_ok, require_tool, run
 
 _ACTIVATE = re.compile(r"(^|/)bin/activate(\.[a-z]+)?$")
 SLEEP = [sys.executable, "-c", "import time; time.sleep(600)"]
@@ -238,7 +238,7 @@ def test_a_hop_replaced_by_a_file_keeps_its_venv(isolated: Path, store: Path) ->
     beta = _project(isolated / "beta")
     relocate_ok("adopt", str(beta))
     (venv,) = [p for p in (store / "venvs").iterdir() if p.is_dir()]
-    (beta / ".venv.nosync").unlink()
+    drop_hop(beta)
     (beta / ".venv.nosync").write_text("a sync conflict, say\n")
     steps = removal.uninstall(Store())
     assert (venv / "lib" / "marker.txt").is_file(), steps  # the only copy of the venv

@@ -20,9 +20,12 @@ from relocator.scan import Tree, adopt_found, fix_command, scan, scan_roots
 from tests.helpers import (
     NOBODY,
     as_nobody,
+    drop_hop,
+    hop_of,
     mac_home,
     make_venv,
     nobody_env,
+    old_shape,
     relocate_ok,
     shared_base,
 )
@@ -134,7 +137,7 @@ def world(isolated: Path, tmp_path: Path) -> World:
     (moved / "setup.py").write_text("")
     make_venv(moved / ".venv")
     relocate_ok("adopt", str(moved))
-    links = [moved / ".venv", moved / ".venv.nosync"]
+    links = [moved / ".venv", hop_of(moved)]
     expected[str(moved / ".venv")] = ("venv", 2, sum(p.lstat().st_size for p in links), True)
 
     icloud = Path(os.path.realpath(isolated / "Library" / "Mobile Documents"))
@@ -259,7 +262,7 @@ def test_adopt_found_adopts_the_unrelocated_venvs_a_project_can_have(world: Worl
 
     after = rows(scan())
     dotvenv = world.plain / ".venv"
-    links = [dotvenv, world.plain / ".venv.nosync"]
+    links = [dotvenv, hop_of(world.plain)]
     assert after[str(dotvenv)] == ("venv", 2, sum(p.lstat().st_size for p in links), True)
     assert after[str(world.plain / ".tox")] == world.expected[str(world.plain / ".tox")]
     assert after[str(world.plain / "venv")] == world.expected[str(world.plain / "venv")]
@@ -267,7 +270,7 @@ def test_adopt_found_adopts_the_unrelocated_venvs_a_project_can_have(world: Worl
     outcome, error = done[str(world.legacy)]
     assert outcome is not None and outcome.action == "moved" and error == ""
     assert os.readlink(world.legacy / "venv") == ".venv"
-    links = [world.legacy / n for n in (".venv", ".venv.nosync", "venv")]
+    links = [world.legacy / ".venv", hop_of(world.legacy), world.legacy / "venv"]
     assert after[str(world.legacy / ".venv")] == (
         "venv",
         3,
@@ -280,10 +283,19 @@ def test_adopt_found_adopts_the_unrelocated_venvs_a_project_can_have(world: Worl
 
 
 def test_a_second_machines_dangling_link_counts_as_relocated(world: World) -> None:
-    (world.moved / ".venv.nosync").unlink()  # as iCloud delivers the project elsewhere
+    drop_hop(world.moved)  # as iCloud delivers the project elsewhere
     dotvenv = str(world.moved / ".venv")
     assert rows(scan([str(world.moved)])) == {
-        dotvenv: ("venv", 1, len(".venv.nosync"), True),
+        dotvenv: ("venv", 1, len(".venv.nosync/.venv"), True),
+    }
+
+
+def test_an_old_shaped_link_counts_its_hop(world: World) -> None:
+    old_shape(world.moved)
+    dotvenv = world.moved / ".venv"
+    links = [dotvenv, world.moved / ".venv.nosync"]
+    assert rows(scan([str(world.moved)])) == {
+        str(dotvenv): ("venv", 2, sum(p.lstat().st_size for p in links), True),
     }
 
 

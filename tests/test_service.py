@@ -29,7 +29,10 @@ from relocator.store import Store
 from tests.helpers import (
     CLOUD_DOCS,
     bare_project,
+    has_shape,
+    hop_of,
     make_venv,
+    old_shape,
     relocate_ok,
     run,
     site_packages,
@@ -194,7 +197,7 @@ def test_a_replaced_link_is_repaired(docs, start, store, mode):
     (old,) = store_venvs(store)
     svc = start(mode, quiet=2).started()
     run(
-        ["sh", "-c", f"rm .venv .venv.nosync && {sys.executable} -m venv --without-pip .venv"],
+        ["sh", "-c", f"rm -r .venv .venv.nosync && {sys.executable} -m venv --without-pip .venv"],
         cwd=project,
         check=True,
     )
@@ -220,6 +223,21 @@ def test_a_removed_link_is_put_back(docs, start, store):
     wait_until(lambda: os.path.islink(project / ".venv"), "the link put back")
     assert os.path.realpath(project / ".venv") == str(venv)
     svc.wait_log(f" repaired {project.resolve()} (relinked")
+
+
+def test_an_old_shaped_link_is_converted(docs, start, store):
+    """A project relocated by relocator before the shape: the service updates its link
+    (builds would ship the venv through the old hop), and nothing else."""
+    project = docs / "proj"
+    _in_project_venv(project)
+    relocate_ok("adopt", str(project))
+    (venv,) = store_venvs(store)
+    target = old_shape(project)
+    svc = start().started()
+    wait_until(lambda: has_shape(project), "the link in the new shape")
+    assert os.readlink(hop_of(project)) == target and store_venvs(store) == [venv]
+    svc.wait_log(f" repaired {project.resolve()} (relinked")
+    assert json.loads(relocate_ok("status", str(project), "--json"))["status"] == "ok"
 
 
 @MODES

@@ -35,6 +35,8 @@ import pytest
 from tests.helpers import (
     bare_project,
     env_without_uv,
+    hop_of,
+    link_by_hand,
     make_venv,
     relocate_ok,
     require_tool,
@@ -88,7 +90,7 @@ class World:
         self.dangling = root / "work" / "dangling"
         self.dangling.mkdir()
         (self.dangling / "setup.py").write_text("")
-        (self.dangling / ".venv").symlink_to(".venv.nosync")
+        (self.dangling / ".venv").symlink_to(".venv.nosync/.venv")
         self._hostile(root / "work")
 
     def _hostile(self, work: Path) -> None:
@@ -122,14 +124,13 @@ class World:
         (self.fifo / ".venv").symlink_to("pipe")
         self.escape = work / "esc\x1b]0;title\x07\x1b[2J"
         self.escape.mkdir()
-        (self.escape / ".venv").symlink_to(".venv.nosync")
+        (self.escape / ".venv").symlink_to(".venv.nosync/.venv")
 
     def _linked_by_hand(self, project: Path) -> Path:
         project.mkdir(parents=True)
         (project / "setup.py").write_text("")
         (project / "sub").mkdir()
-        (project / ".venv.nosync").symlink_to(self.shared)
-        (project / ".venv").symlink_to(".venv.nosync")
+        link_by_hand(project, self.shared)
         return project
 
     def _plant(self, bindir: Path) -> None:
@@ -237,6 +238,10 @@ def test_activate_in_subfolder_leave_and_nest(session: Session, world: World) ->
     assert prefix == os.path.realpath(world.outer / ".venv")
     _active(_in(s, world.inner), world.inner, original)  # nested: the innermost wins
     _active(_in(s, world.outer), world.outer, original)
+    _inactive(_in(s, world.root), original)
+    # The link's machine-local folder holds a .venv too: it is the project's, not a project.
+    _active(_in(s, world.outer / ".venv.nosync"), world.outer, original)
+    assert s.env("_RELOCATOR_ROOT")["_RELOCATOR_ROOT"] == str(world.outer)
     _inactive(_in(s, world.root), original)
 
 
@@ -494,9 +499,9 @@ def test_a_rebuilt_venv_replaces_the_old_one_at_the_next_prompt(
     first = Path(os.path.realpath(project / ".venv"))
     (project / "sub").mkdir()
     _active(_in(s, project / "sub"), project, original)
-    # What a rebuild does: a new store venv, and .venv.nosync pointed at it in one step.
+    # What a rebuild does: a new store venv, and .venv.nosync/.venv pointed at it in one step.
     second = make_venv(world.store / "venvs" / f"{tmp_path.name}-rebuilt-0000")
-    hop = project / ".venv.nosync"
+    hop = hop_of(project)
     (project / "hop.new").symlink_to(second)
     os.replace(project / "hop.new", hop)
     s.run("true")

@@ -38,6 +38,13 @@ def _replace(path: Path, link_to: Path) -> None:
     path.symlink_to(link_to)
 
 
+def _shaped(p: Path, folder: str, target: Path) -> None:
+    """``.venv -> folder/.venv -> target``: relocator's shape (or its halfway one)."""
+    (p / folder).mkdir()
+    (p / folder / ".venv").symlink_to(target)
+    (p / ".venv").symlink_to(f"{folder}/.venv")
+
+
 # Each state is built in project p, with the store at st and a sentinel folder sen.
 STATES: dict[str, Callable[[Path, Path, Path], object]] = {
     "venv-without-cfg": lambda p, st, sen: (p / ".venv" / "bin").mkdir(parents=True),
@@ -67,6 +74,23 @@ STATES: dict[str, Callable[[Path, Path, Path], object]] = {
         _venv(p),
         (p / ".venv.nosync").symlink_to(sen),
     ),
+    "hop-a-folder-of-the-users": lambda p, st, sen: (
+        _venv(p),
+        (p / ".venv.nosync").mkdir(),
+        (p / ".venv.nosync" / "notes.txt").write_text("x"),
+    ),
+    "inner-linked-to-the-sentinel": lambda p, st, sen: _shaped(p, ".venv.nosync", sen),
+    "inner-a-fifo": lambda p, st, sen: (
+        (p / ".venv.nosync").mkdir(),
+        os.mkfifo(p / ".venv.nosync" / ".venv"),
+        (p / ".venv").symlink_to(".venv.nosync/.venv"),
+    ),
+    "old-link-into-a-hop-folder": lambda p, st, sen: (
+        (p / ".venv.nosync").mkdir(),
+        (p / ".venv.nosync" / ".venv").symlink_to(st / "venvs" / "p-00000000"),
+        (p / ".venv").symlink_to(".venv.nosync"),
+    ),
+    "halfway-to-the-sentinel": lambda p, st, sen: _shaped(p, ".venv.relocator-1.nosync", sen),
     "a-leftover-aside": lambda p, st, sen: (_venv(p), (p / ".venv.relocator-old").mkdir()),
     "a-leftover-partial": lambda p, st, sen: (_venv(p), (p / ".venv.relocator-partial").mkdir()),
     "an-ordinary-venv": lambda p, st, sen: _venv(p),

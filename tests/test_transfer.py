@@ -28,6 +28,7 @@ import pytest
 
 from tests.helpers import (
     dir_paths,
+    has_shape,
     make_venv,
     one_clean_error_line,
     relocate,
@@ -384,7 +385,7 @@ def test_a_tree_killed_after_its_rename_aside_keeps_a_stub_and_finishes(
     os.makedirs(project / ".mypy_cache" / "3.12")  # mypy, run meanwhile
     finish = relocate("adopt", str(project), "--trees")
     assert finish.returncode == 0, finish.stderr
-    assert os.readlink(project / ".mypy_cache") == ".mypy_cache.nosync"
+    assert has_shape(project, ".mypy_cache")
     assert (project / ".mypy_cache" / "3.11" / "m.data.json").is_file()
     (stub,) = project.glob(".venv.relocator-stub@.mypy_cache-*")
     assert (stub / "3.12").is_dir()

@@ -19,6 +19,7 @@ import pytest
 from relocator import trash
 from relocator.store import Store
 from tests.helpers import (
+    drop_hop,
     make_venv,
     one_clean_error_line,
     relocate,
@@ -90,7 +91,7 @@ def test_a_takeover_and_an_eject_that_lets_go_keep_the_old_venv(tmp_path: Path, 
     project = tmp_path / "app"
     first = _adopted(project, "first")
     (project / ".venv").unlink()
-    (project / ".venv.nosync").unlink()
+    drop_hop(project)
     make_venv(project / ".venv")  # rm -rf .venv && uv sync, say
     (site_packages(project / ".venv") / "second.py").write_text("")
 
@@ -100,7 +101,7 @@ def test_a_takeover_and_an_eject_that_lets_go_keep_the_old_venv(tmp_path: Path, 
     assert [e.name for e in _entries(store)] == [first.name]
     second = Path(out["venv"])
     (project / ".venv").unlink()
-    (project / ".venv.nosync").unlink()
+    drop_hop(project)
     make_venv(project / ".venv")  # the user's own venv again; eject lets the store's go
 
     relocate_ok("eject", str(project))

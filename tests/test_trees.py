@@ -1,5 +1,6 @@
 """``relocate adopt --trees``: the caches beyond the venv move into the store behind the
-venv's two-hop link, come back whole on eject, survive kills, and go with gc.
+venv's link shape (``NAME -> NAME.nosync/NAME -> tree``), come back whole on eject,
+survive kills, and go with gc.
 
 The real tools running through the links are in ``test_trees_tools.py``.
 """
@@ -18,6 +19,9 @@ import pytest
 
 from tests.helpers import (
     dir_paths,
+    drop_hop,
+    has_shape,
+    hop_of,
     make_venv,
     relocate,
     relocate_json,
@@ -76,8 +80,8 @@ def test_adopt_trees_moves_links_and_eject_puts_back(
     assert any("trees in the store: .mypy_cache (moved)" in n for n in out["notes"]), out
     bundle = _bundle(store)
     for name in (".mypy_cache", ".tox", ".pytest_cache"):  # pytest's: linked for its tool
-        assert os.readlink(root / name) == f"{name}.nosync"
-        assert os.readlink(root / f"{name}.nosync") == str(bundle / name)
+        assert has_shape(root, name)
+        assert os.readlink(hop_of(root, name)) == str(bundle / name)
     for name, paths in before.items():
         assert dir_paths(bundle / name) == paths, name
     assert not os.path.lexists(root / ".nox")  # no noxfile: nothing linked
@@ -120,7 +124,7 @@ def test_node_modules_only_on_request_and_a_rerun_changes_nothing(tmp_path: Path
     relocate_ok("adopt", str(root), "--trees")
     assert not (root / "node_modules").is_symlink()
     relocate_ok("adopt", str(root), "--node-modules")
-    assert os.readlink(root / "node_modules") == "node_modules.nosync"
+    assert has_shape(root, "node_modules")
     assert (root / "node_modules" / "a" / "index.js").read_text() == "module.exports = 1\n"
     again = relocate_json("adopt", str(root), "--node-modules")
     assert not [n for n in again["notes"] if "trees in the store" in n], again
@@ -136,7 +140,7 @@ def test_a_tool_that_replaced_the_link_gets_its_new_folder_moved(tmp_path: Path)
     (root / ".mypy_cache").mkdir()
     (root / ".mypy_cache" / "new.json").write_text("{}")
     relocate_ok("adopt", str(root))  # no flag: the project's trees stay converged
-    assert os.readlink(root / ".mypy_cache") == ".mypy_cache.nosync"
+    assert has_shape(root, ".mypy_cache")
     assert sorted(os.listdir(root / ".mypy_cache")) == ["new.json"]
     (root / ".mypy_cache").unlink()  # and again (npm install does this every time)
     (root / ".mypy_cache").mkdir()
@@ -155,7 +159,7 @@ def test_second_machine_gets_new_empty_trees(tmp_path: Path) -> None:
     root.mkdir()
     (root / "pyproject.toml").write_text(PYPROJECT)
     for name in (".venv", ".mypy_cache", ".tox"):
-        (root / name).symlink_to(f"{name}.nosync")
+        (root / name).symlink_to(f"{name}.nosync/{name}")
     relocate_ok("adopt", str(root), "--no-install")
     bundle = _bundle(tmp_path / "store")
     for name in (".mypy_cache", ".tox"):
@@ -166,7 +170,7 @@ def test_second_machine_gets_new_empty_trees(tmp_path: Path) -> None:
 def test_doctor_finds_and_fixes_trees_off_the_store(tmp_path: Path) -> None:
     root = _project(tmp_path / "p")
     relocate_ok("adopt", str(root), "--trees")
-    (root / ".mypy_cache.nosync").unlink()  # as another machine has it
+    drop_hop(root, ".mypy_cache")  # as another machine has it
     shutil.rmtree(_bundle(tmp_path / "store") / ".tox")  # a wiped tree
     for f in site_packages(root / ".venv").glob("_relocator_bytecode*"):
         f.unlink()  # a venv recreated in place
@@ -214,19 +218,21 @@ def test_what_is_not_a_cache_folder_is_left_alone(tmp_path: Path) -> None:
     shutil.rmtree(root / ".mypy_cache")
     (root / ".mypy_cache").write_text("a file")
     (root / ".tox.nosync").mkdir()  # a folder of the user's where the hop would go
+    (root / ".tox.nosync" / "notes.txt").write_text("mine")
     (root / ".ruff_cache").mkdir()
     (root / ".ruff_cache.nosync").symlink_to(tmp_path)  # a link of the user's, to a folder
     out = relocate_json("adopt", str(root), "--trees")
     notes = "\n".join(out["notes"])
     assert ".mypy_cache is a file: left alone" in notes
-    assert ".tox stays where it is" in notes and "in the way" in notes
+    assert ".tox stays where it is" in notes and "a folder that holds notes.txt" in notes
+    assert (root / ".tox.nosync" / "notes.txt").read_text() == "mine"
     assert (root / ".mypy_cache").read_text() == "a file"
     assert (root / ".tox" / "py" / "marker").read_text() == "tox env"
     assert not (root / ".tox").is_symlink()
     assert ".ruff_cache stays where it is" in notes and "is a symlink to" in notes
     assert (root / ".ruff_cache").is_dir() and not (root / ".ruff_cache").is_symlink()
     assert os.readlink(root / ".ruff_cache.nosync") == str(tmp_path)
-    assert os.readlink(root / ".pytest_cache") == ".pytest_cache.nosync"  # the others went on
+    assert has_shape(root, ".pytest_cache")  # the others went on
 
 
 def test_gc_removes_the_trees_of_a_gone_project_only(tmp_path: Path) -> None:
@@ -351,7 +357,7 @@ def test_killed_during_a_tree_move_loses_nothing(
         said = f"{label}: {finish.stdout}{finish.stderr}"
         if command == "adopt":
             assert (root / ".mypy_cache").is_symlink(), said
-            assert os.readlink(root / ".mypy_cache") == ".mypy_cache.nosync", said
+            assert has_shape(root, ".mypy_cache"), said
         else:
             assert not (root / ".mypy_cache").is_symlink(), label
         assert dir_paths(root / ".mypy_cache") == expected, label

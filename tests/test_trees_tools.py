@@ -1,7 +1,7 @@
 """The real tools through the links of ``adopt --trees``.
 
 mypy, ruff, pytest, tox and nox write into ``<store>/trees/<bundle>/NAME`` through
-``NAME -> NAME.nosync`` and keep both links; the relocated venv's Python writes no
+``NAME -> NAME.nosync/NAME`` and keep both links; the relocated venv's Python writes no
 bytecode in the project; npm replaces a linked ``node_modules`` with a folder, which
 ``adopt --node-modules`` moves into the store again; eject brings the tools' files back.
 The links themselves (moves, kills, settings, gc) are tested in ``test_trees.py``.
@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import make_venv, relocate_json, relocate_ok, require_tool, run, site_packages
+from tests.helpers import (
+    has_shape,
+    hop_of,
+    make_venv,
+    relocate_json,
+    relocate_ok,
+    require_tool,
+    run,
+    site_packages,
+)
 from tests.tools import tool
 
 PYPROJECT = """\
@@ -110,9 +119,9 @@ def _install(venv: Path, requirement: str) -> None:
 
 def _tree(project: Path, store: Path, name: str) -> Path:
     """The store tree behind ``project/name``, checking the two hops on the way:
-    ``name -> name.nosync -> <store>/trees/<bundle>/name``, a real folder."""
-    assert os.readlink(project / name) == name + ".nosync"
-    tree = Path(os.readlink(project / (name + ".nosync")))
+    ``name -> name.nosync/name -> <store>/trees/<bundle>/name``, a real folder."""
+    assert has_shape(project, name)
+    tree = Path(os.readlink(hop_of(project, name)))
     assert tree.is_absolute() and tree.name == name, tree
     assert Path(os.path.realpath(tree.parent.parent)) == Path(os.path.realpath(store / "trees"))
     assert tree.is_dir() and not tree.is_symlink()
@@ -313,7 +322,7 @@ def test_npm_replaces_a_linked_node_modules_and_adopt_moves_it_in_again(
     nm = project / "node_modules"
     assert nm.is_dir() and not nm.is_symlink()
     assert (nm / "is-number" / "package.json").is_file()
-    assert os.readlink(project / "node_modules.nosync") == str(tree)  # the hop is left
+    assert os.readlink(hop_of(project, "node_modules")) == str(tree)  # the hop is left
     assert (tree / "marker").is_file()  # npm install left the store's copy alone
     assert resolves() == str(nm / "is-number" / "index.js")
 

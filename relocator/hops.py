@@ -1,0 +1,379 @@
+"""The shape of relocator's links: the venv's (:mod:`relocator.link`) and each tree's.
+
+::
+
+    NAME                 -> NAME.nosync/NAME      relative: syncs, the same on every machine
+    NAME.nosync/         a real folder            never uploaded (iCloud skips a .nosync
+                                                  name; marked with the provider's ignore
+                                                  xattr for the other clients)
+    NAME.nosync/NAME     -> <store>/venvs/<venv>  absolute, machine-local (a tree's:
+                                                  <store>/trees/<bundle>/NAME)
+
+The machine-local link carries the tree's own name because build backends and
+other walkers skip ``.venv``, ``.tox``, ``node_modules``... by the *name* of an
+entry, at any depth, while they follow symlinks: hatchling walks with
+``os.walk(followlinks=True)`` and prunes the names of its
+``EXCLUDED_DIRECTORIES``, so the old shape's ``.venv.nosync -> <store venv>``
+put the whole venv into an sdist. A user's ignore patterns (``.venv/``,
+``node_modules/``) match the inner link the same way.
+
+A second machine that receives the project sees ``NAME`` dangling (no
+``NAME.nosync`` folder there) and repairs it by making its own folder and inner
+link, without changing anything that syncs.
+
+The *old shape* (relocator before this one) is ``NAME -> NAME.nosync`` with
+``NAME.nosync`` itself the machine-local symlink. It is still read everywhere,
+and :func:`update` converts it under the project's lock, keeping the link
+working at every step: ``NAME.relocator-<pid>.nosync/NAME`` is made first and
+``NAME`` pointed through it (the *halfway* shape), then the folder is made and
+``NAME`` pointed into it, then the staging folder goes. A run killed at any step
+leaves a shape the next one recognises and finishes.
+
+What relocator may replace (:func:`in_the_way`): ``NAME`` of one of these
+shapes (or a link into the store), and a ``NAME.nosync`` that is absent, a
+machine-local link of relocator's (leading into the store, or dead with a
+store's shape: an absolute ``.../venvs/<venv>`` or ``.../trees/<bundle>/<tree>``,
+another machine's store or a wiped one), or a real folder holding nothing but
+such a link. A folder holding anything else, a file, a link to something that
+exists elsewhere, and a dead link of any other shape are never replaced:
+relocator did not make them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from typing import Callable, Optional
+
+from relocator import faults, platform
+
+NOSYNC = ".nosync"
+#: The rebuildable trees beyond the venv that ``adopt --trees`` relocates behind the shape
+#: (:mod:`relocator.trees`); ``node_modules`` only when asked for.
+TREES = (".mypy_cache", ".nox", ".pytest_cache", ".ruff_cache", ".tox", "node_modules")
+_TEMP = ".relocator-"  # relocator's temporary names: NAME.relocator-<pid>[.nosync]
+
+# What ``NAME`` reads, when it is relocator's (:func:`shape`).
+NEW = "new"  # NAME -> NAME.nosync/NAME
+OLD = "old"  # NAME -> NAME.nosync, the hop a symlink (relocator before this shape)
+HALFWAY = "halfway"  # NAME -> NAME.relocator-<pid>.nosync/NAME: a conversion under way
+
+#: Given the real path a link leads to, whether a link of relocator's may lead there.
+Ours = Callable[[str], bool]
+
+
+def inner(name: str) -> str:
+    """What ``name`` reads in the shape: ``name.nosync/name``."""
+    return f"{name}{NOSYNC}/{name}"
+
+
+def shape(root: str, name: str) -> Optional[str]:
+    """NEW, OLD or HALFWAY when ``root/name`` reads as relocator's link does, else None."""
+    reading = _reads(os.path.join(root, name))
+    if reading == inner(name):
+        return NEW
+    if reading == name + NOSYNC:
+        return OLD
+    if reading is not None and _staging_of(reading, name) is not None:
+        return HALFWAY
+    return None
+
+
+def _staging_of(entry: str, name: str) -> Optional[str]:
+    """The folder ``name.relocator-<pid>.nosync`` that ``entry`` names (the folder itself,
+    or ``folder/name``), else None."""
+    folder, _, rest = entry.partition("/")
+    pid = folder[len(name + _TEMP) : -len(NOSYNC)]
+    ours = folder.startswith(name + _TEMP) and folder.endswith(NOSYNC) and pid.isdigit()
+    return folder if ours and rest in ("", name) else None
+
+
+def _local(root: str, name: str) -> Optional[str]:
+    """The machine-local link that ``root/name`` leads through, by its shape."""
+    found = shape(root, name)
+    if found == OLD:
+        return os.path.join(root, name + NOSYNC)
+    if found is None:
+        return None
+    return os.path.join(root, os.path.dirname(_reads(os.path.join(root, name)) or ""), name)
+
+
+def _local_ours(path: str, name: str, ours: Ours) -> bool:
+    """Whether ``path`` is a machine-local link of relocator's: one to what ``ours`` says is
+    relocator's (given the real path), or a dead one to an absolute path of a store's shape:
+    ``.../venvs/<venv>`` for ``.venv``, ``.../trees/<bundle>/<tree>`` for a tree."""
+    target = _reads(path)
+    if target is None:
+        return False
+    if os.path.exists(path):
+        return ours(os.path.realpath(path))
+    if not os.path.isabs(target):
+        return False
+    parent = os.path.dirname(os.path.normpath(target))
+    if name in TREES:
+        return os.path.basename(os.path.dirname(parent)) == "trees"
+    return os.path.basename(parent) == "venvs"
+
+
+def _temp_link(entry: str, name: str) -> bool:
+    """Whether ``entry`` is a temporary link :func:`symlink_replace` makes for ``name``."""
+    for base in (name, name + NOSYNC):
+        if entry.startswith(base + _TEMP) and entry[len(base + _TEMP) :].isdigit():
+            return True
+    return False
+
+
+def _what(path: str) -> str:
+    if os.path.islink(path):
+        return f"a symlink to {os.path.realpath(path)}"
+    return "a folder" if os.path.isdir(path) else "a file"
+
+
+def _refused(path: str, what: str) -> str:
+    return f"{path} is {what}, not relocator's link; move it away and run again"
+
+
+def _folder_problem(folder: str, name: str, ours: Ours, others: bool = False) -> Optional[str]:
+    """Why the real folder ``folder`` (a ``name.nosync``) is not relocator's: it must hold
+    nothing but the machine-local link ``name`` and temporary links (or nothing); with
+    ``others``, what else it holds is let be (an eject keeps it)."""
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError as e:
+        return f"{folder} cannot be read ({e.strerror}); move it away and run again"
+    for entry in entries:
+        path = os.path.join(folder, entry)
+        if entry == name:
+            if not _local_ours(path, name, ours):
+                return _refused(path, _what(path))
+        elif not others and not (_temp_link(entry, name) and os.path.islink(path)):
+            shown = entry if entry.isprintable() else repr(entry)
+            return _refused(folder, f"a folder that holds {shown}")
+    return None
+
+
+def _hop_problem(root: str, name: str, ours: Ours, others: bool = False) -> Optional[str]:
+    """Why ``root/name.nosync`` is not relocator's (None: absent, or relocator's)."""
+    path = os.path.join(root, name + NOSYNC)
+    if not os.path.lexists(path):
+        return None
+    if os.path.islink(path):
+        return None if _local_ours(path, name, ours) else _refused(path, _what(path))
+    if os.path.isdir(path):
+        return _folder_problem(path, name, ours, others)
+    return _refused(path, "a file")
+
+
+def in_the_way(
+    root: str,
+    name: str,
+    ours: Ours,
+    *,
+    moving_away: Optional[str] = None,
+    others: bool = False,
+) -> Optional[str]:
+    """Why the link ``root/name`` may not be made (None when it may): ``name`` and
+    ``name.nosync`` must each be absent or relocator's (``ours`` says, given a real path,
+    what a link of relocator's may lead to); ``moving_away`` is the real path of a folder
+    about to leave one of those names. With ``others``, a ``name.nosync`` folder may hold
+    more than relocator's link: an eject, which takes only its link out, keeps the rest."""
+    path = os.path.join(root, name)
+    taken = os.path.lexists(path) and os.path.realpath(path) != moving_away
+    if taken and shape(root, name) is None and not _leads_to_ours(path, ours):
+        return _refused(path, _what(path))
+    hop = os.path.join(root, name + NOSYNC)
+    if os.path.lexists(hop) and os.path.realpath(hop) == moving_away:
+        return None
+    return _hop_problem(root, name, ours, others)
+
+
+def _leads_to_ours(path: str, ours: Ours) -> bool:
+    return os.path.islink(path) and os.path.exists(path) and ours(os.path.realpath(path))
+
+
+def is_ours(root: str, name: str, ours: Ours) -> bool:
+    """Whether ``root/name`` is relocator's link, in any of its shapes, with a hop that is
+    absent or relocator's (it may lead nowhere: a second machine, a wiped store)."""
+    found = shape(root, name)
+    if found is None or _hop_problem(root, name, ours) is not None:
+        return False
+    if found != HALFWAY:
+        return True
+    staging = os.path.dirname(_local(root, name) or "")
+    return not os.path.lexists(staging) or (
+        os.path.isdir(staging)
+        and not os.path.islink(staging)
+        and _folder_problem(staging, name, ours) is None
+    )
+
+
+def tree_links(root: str) -> list[str]:
+    """The trees of ``root`` that are relocator's links (any shape): found by shape alone,
+    like an alias, so a second machine (which has no hop yet) sees them too."""
+    return [n for n in TREES if shape(root, n) is not None]
+
+
+def outdated(root: str, names: Iterable[str]) -> list[str]:
+    """Those of the links ``names`` in ``root`` that do not have the shape yet: the old
+    one, or a conversion that was killed (``NAME`` halfway, or its staging folder left)."""
+    try:
+        entries = os.listdir(root)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        kind = shape(root, name)
+        if kind in (OLD, HALFWAY) or (
+            kind == NEW and any(_staging_of(e, name) == e for e in entries)
+        ):
+            found.append(name)
+    return found
+
+
+def entries(root: str, name: str) -> list[str]:
+    """The symlinks the link ``root/name`` is made of, as far as they are there."""
+    hop = os.path.join(root, name + NOSYNC)
+    found = [os.path.join(root, name), hop, os.path.join(hop, name)]
+    return [p for p in found if os.path.islink(p) and not os.path.islink(os.path.dirname(p))]
+
+
+def local_paths(name: str) -> tuple[str, ...]:
+    """Where, relative to a project, the machine-local link of ``name`` may be (the old
+    shape's hop, the shape's inner link)."""
+    return (name + NOSYNC, inner(name))
+
+
+def two_hop(root: str, name: str, target: str, *, faults_as: Optional[str] = None) -> None:
+    """``root/name -> name.nosync/name -> target``, from whatever of relocator's is there
+    (nothing, a dead link, a link to another store venv, the old shape, a conversion
+    killed halfway). A link that works keeps working at every step; each name is replaced
+    atomically. ``faults_as`` names the fault points (``link:hop``, ``link:done``...)."""
+    path, hop = os.path.join(root, name), os.path.join(root, name + NOSYNC)
+
+    def step(what: str) -> None:
+        if faults_as:
+            faults.point(f"{faults_as}:{what}")
+
+    if shape(root, name) == OLD and os.path.islink(hop) and os.path.exists(path):
+        # The hop is about to become a folder: lead through a staging folder meanwhile.
+        staging = f"{name}{_TEMP}{os.getpid()}{NOSYNC}"
+        _clear_staging(os.path.join(root, staging), name)
+        os.mkdir(os.path.join(root, staging))
+        _mark(os.path.join(root, staging))
+        os.symlink(target, os.path.join(root, staging, name))
+        step("staged")
+        symlink_replace(f"{staging}/{name}", path)
+        step("through-staging")
+    if os.path.islink(hop):
+        os.unlink(hop)
+    if not os.path.lexists(hop):
+        os.mkdir(hop)
+    _mark(hop)
+    symlink_replace(target, os.path.join(hop, name))
+    step("hop")
+    if _reads(path) != inner(name):  # a second machine's link stays as it synced
+        symlink_replace(inner(name), path)
+    step("done")
+    _clean(root, name)
+
+
+def update(root: str, name: str, *, faults_as: Optional[str] = None) -> bool:
+    """Bring the working link ``root/name`` from the old shape (or a conversion killed
+    halfway) to the shape, leading where it leads now; whether there was anything to do.
+    Call it under the project's lock."""
+    if name not in outdated(root, [name]):
+        return False
+    local = _local(root, name)
+    target = _reads(local) if local else None
+    if local is None or target is None or not os.path.exists(local):
+        return False  # leads nowhere: not a conversion's to mend, a repair's
+    if not os.path.isabs(target):
+        target = os.path.realpath(local)
+    two_hop(root, name, target, faults_as=faults_as)
+    return True
+
+
+def _mark(path: str) -> None:
+    with contextlib.suppress(OSError):  # a mark the file system refuses is no reason to stop
+        platform.current.mark_sync_ignored(path)
+
+
+def _clear_staging(folder: str, name: str) -> None:
+    """Remove the staging folder ``folder`` of ``name`` when it holds only links of
+    relocator's (never anything else; never while ``name`` leads through it)."""
+    if not os.path.isdir(folder) or os.path.islink(folder):
+        return
+    for entry in os.listdir(folder):
+        path = os.path.join(folder, entry)
+        if not os.path.islink(path) or not (entry == name or _temp_link(entry, name)):
+            return
+    for entry in os.listdir(folder):
+        os.unlink(os.path.join(folder, entry))
+    os.rmdir(folder)
+
+
+def _clean(root: str, name: str) -> None:
+    """Remove what a killed run left for ``name`` in ``root``: temporary links, and
+    staging folders ``name`` no longer leads through."""
+    reading = _reads(os.path.join(root, name)) or ""
+    for entry in os.listdir(root):
+        path = os.path.join(root, entry)
+        if _temp_link(entry, name) and os.path.islink(path):
+            os.unlink(path)
+        elif _staging_of(entry, name) == entry and _staging_of(reading, name) != entry:
+            _clear_staging(path, name)
+    hop = os.path.join(root, name + NOSYNC)
+    if os.path.isdir(hop) and not os.path.islink(hop):
+        for entry in os.listdir(hop):
+            if _temp_link(entry, name) and os.path.islink(os.path.join(hop, entry)):
+                os.unlink(os.path.join(hop, entry))
+
+
+def remove_hop(root: str, name: str) -> Optional[str]:
+    """Remove the machine-local part of ``root/name``: the old shape's hop link, or the
+    inner link and then the ``name.nosync`` folder when nothing else is in it (a note
+    says what stayed). Never anything of someone else's, never through a symlink."""
+    hop = os.path.join(root, name + NOSYNC)
+    if os.path.islink(hop):
+        os.unlink(hop)
+    elif os.path.isdir(hop):
+        for entry in os.listdir(hop):
+            path = os.path.join(hop, entry)
+            if os.path.islink(path) and (entry == name or _temp_link(entry, name)):
+                os.unlink(path)
+        left = sorted(os.listdir(hop))
+        if left:
+            shown = ", ".join(e if e.isprintable() else repr(e) for e in left)
+            return f"kept {hop}: it holds {shown}, which relocator did not put there"
+        os.rmdir(hop)
+    _clean(root, name)
+    return None
+
+
+def remove_two_hop(root: str, name: str) -> Optional[str]:
+    """Remove ``root/name`` where it is a symlink (never a folder), then its machine-local
+    part (:func:`remove_hop`); None, or a note saying what stayed."""
+    path = os.path.join(root, name)
+    if os.path.islink(path):
+        os.unlink(path)
+    return remove_hop(root, name)
+
+
+def symlink_replace(target: str, path: str) -> None:
+    tmp = f"{path}{_TEMP}{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        os.unlink(tmp)
+        raise
+
+
+def _reads(path: str) -> Optional[str]:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
