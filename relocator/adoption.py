@@ -33,6 +33,7 @@ from relocator import (
     recipes,
     resolver,
     transfer,
+    treechoice,
     trees,
     venvs,
 )
@@ -75,7 +76,7 @@ def adopt(
             raise RelocatorError(mark.reason())
         if mark is not None:
             registry.unmark_ejected(project.key)
-        names = trees.wanted(
+        names = treechoice.wanted(
             store, project, wants.trees, wants.node_modules, _setting(wants, project)
         )
         if named is None:
