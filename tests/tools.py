@@ -24,7 +24,13 @@ PINS = {
     "pipx": "pipx==1.18.4",
     "tox": "tox==4.67.15",
     "nox": "nox==2026.10.20",
+    "build": "build==1.6.1",  # pypa/build, run as pyproject-build (test_builds.py)
+    "flit": "flit==4.2.0",
+    # tox that makes its envs and installs with uv (test_builds.py runs it 32 times)
+    "tox-uv": "tox-uv==1.36.1 tox==4.67.15",
 }
+#: A tool whose executable is not named after its package.
+EXES = {"build": "pyproject-build", "tox-uv": "tox"}
 PIN_FILE = "relocator-test-pin"
 
 
@@ -45,7 +51,7 @@ def tool(name: str) -> str:
     from filelock import FileLock
 
     venv = tools_dir() / name
-    exe = venv / "bin" / name
+    exe = venv / "bin" / EXES.get(name, name)
     venv.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(venv) + ".lock", timeout=900):  # test runs in parallel share the tools
         if _pinned(venv, name) and _answers(exe):
@@ -96,7 +102,7 @@ def _install(name: str, venv: Path) -> str | None:
     env = _clean_env()
     steps = [
         [uv, "venv", "--quiet", "--no-config", "--python", _python(), str(venv)],
-        [uv, "pip", "install", "--quiet", "--python", str(venv), PINS[name]],
+        [uv, "pip", "install", "--quiet", "--python", str(venv), *PINS[name].split()],
     ]
     for cmd in steps:
         try:
