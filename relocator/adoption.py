@@ -35,6 +35,7 @@ from relocator import (
     recipes,
     resolver,
     transfer,
+    treechoice,
     trees,
     venvs,
 )
@@ -77,7 +78,7 @@ def adopt(
             raise RelocatorError(mark.reason())
         if mark is not None:
             registry.unmark_ejected(project.key)
-        names = trees.wanted(
+        names = treechoice.wanted(
             store, project, wants.trees, wants.node_modules, _setting(wants, project)
         )
         if named is None:

@@ -1,6 +1,7 @@
 """Bytecode: keeping ``__pycache__`` out of the synced project.
 
-A project whose trees are relocated gets a pycache prefix in its bundle
+A project that asks for trees (``adopt --trees``, or a ``trees`` setting) gets a
+pycache prefix in its bundle at once, tree or no tree
 (``<store>/trees/<bundle>/bytecode``): Python (3.8+) then writes every ``.pyc`` of
 the modules it imports under that prefix instead of a ``__pycache__`` beside the
 source, and pytest puts its assertion-rewritten modules there too.

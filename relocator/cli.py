@@ -144,7 +144,8 @@ def adopt(
 
     With --trees, the caches of mypy, ruff, pytest, tox and nox move too, each
     behind a link like .venv's (one not there yet is linked when the project
-    configures its tool), and the venv's Python writes bytecode to the store.
+    configures its tool or the venv has it installed), and the venv's Python
+    writes bytecode to the store at once.
 
     Example: relocate adopt ~/Documents/myapp --name venv
     """

@@ -34,7 +34,7 @@ class Config(NamedTuple):
     ignore: tuple[str, ...] = ()
     quiet: float = DEFAULT_QUIET
     mode: str = "auto"
-    trees: object = None  # relocate adopt's --trees when a project says nothing (trees.parse)
+    trees: object = None  # relocate adopt's --trees when a project says nothing (treechoice.parse)
     trash_days: float = 14.0  # how long the trash keeps what relocator retired
 
 
@@ -102,9 +102,9 @@ def load_config(path: Optional[str] = None) -> Config:
             raise RelocatorError(f"RELOCATOR_SERVICE_QUIET must be seconds (got {env!r})") from None
     found = data.get("trees")
     if found is not None:
-        from relocator import trees
+        from relocator import treechoice
 
-        trees.parse(found, path)
+        treechoice.parse(found, path)
     roots, ignore = _folders(data, "roots", path), _folders(data, "ignore", path)
     days = _seconds(data.get("trash_days", 14.0), f"trash_days in {path}", unit="days")
     return Config(roots, ignore, quiet, mode, found, days)

@@ -12,13 +12,15 @@ rule of store venvs, applied to trees. Each move is journaled like a venv's
 (``adopt-tree``, ``eject-tree``: :mod:`relocator.transfer` moves, :func:`resume`
 finishes or rolls back), one tree at a time.
 
-A tree that is absent is pre-linked when the project configures its tool
-(``[tool.mypy]``, ``tox.ini``, ``noxfile.py``, ``package.json``...), so the tool
-creates its contents in the store. A dangling tree link (a second machine, a
+A tree that is absent is linked ahead when the project configures its tool
+(``[tool.mypy]``, ``tox.ini``, ``noxfile.py``, ``package.json``...) or has it
+installed in its venv (:mod:`relocator.treechoice`), so the tool creates its
+contents in the store. A dangling tree link (a second machine, a
 wiped store) gets a new empty tree: every tree here is rebuildable. A link of the
 old shape (``NAME -> NAME.nosync -> tree``) is converted to the shape.
 
-Bytecode goes to the bundle's ``bytecode/`` folder (:mod:`relocator.bytecode`).
+Bytecode goes to the bundle's ``bytecode/`` folder (:mod:`relocator.bytecode`), from
+the first adopt that asks for trees, whether or not a tree is there to link.
 """
 
 from __future__ import annotations
@@ -29,15 +31,11 @@ import os
 import shlex
 from typing import Any, NamedTuple, Optional
 
-from relocator import bundles, bytecode, faults, hops, resolver, transfer, venvs
+from relocator import bundles, bytecode, faults, hops, resolver, transfer, treechoice, venvs
 from relocator.errors import RelocatorError
 from relocator.files import is_under
 from relocator.journal import Intent
-from relocator.project import read_pyproject, table
 from relocator.store import Store
-
-NODE_MODULES = "node_modules"
-DEFAULT = tuple(t for t in hops.TREES if t != NODE_MODULES)
 
 ABSENT = "absent"
 RELOCATED = "relocated"  # leads to a tree in one of the project's bundles
@@ -48,79 +46,10 @@ OTHER = "other"  # a file, or a symlink elsewhere: never touched
 
 Notes = list[str]
 
-#: What says a project uses the tool of a tree (so an absent tree is pre-linked):
-#: files in the project, and tables of its pyproject.toml.
-_USES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    ".mypy_cache": (("mypy.ini", ".mypy.ini"), ("mypy",)),
-    ".ruff_cache": (("ruff.toml", ".ruff.toml"), ("ruff",)),
-    ".pytest_cache": (("pytest.ini", "conftest.py", "tests/conftest.py"), ("pytest",)),
-    ".tox": (("tox.ini", "tox.toml"), ("tox",)),
-    ".nox": (("noxfile.py",), ()),
-    NODE_MODULES: (("package.json",), ()),
-}
-
 
 class TreeState(NamedTuple):
     kind: str
     target: Optional[str]  # the real path the link leads to (RELOCATED, DANGLING)
-
-
-# -- what is wanted -----------------------------------------------------------------------
-
-
-def wanted(
-    store: Store,
-    project: resolver.Resolved,
-    asked: Optional[bool],
-    node_modules: bool,
-    setting: object,
-) -> tuple[str, ...]:
-    """The trees to relocate in ``project``.
-
-    ``asked`` is ``--trees`` (True) or ``--no-trees`` (False); None defers to the
-    project's ``[tool.relocator] trees`` and then to the config's ``trees``
-    (``setting``). ``node_modules`` (``--node-modules``) adds that tree. When nothing
-    asks for trees, a project whose trees were relocated before keeps them converged
-    (a second machine, a replaced venv, a tool that replaced a link with a folder).
-    """
-    if asked is False:
-        return ()
-    root = project.path
-    if asked:
-        names = DEFAULT
-    else:
-        mine = table(read_pyproject(root), "tool", "relocator") or {}
-        if "trees" in mine:
-            names = parse(mine["trees"], os.path.join(root, "pyproject.toml"))
-        else:
-            names = parse(setting, "the config file") if setting is not None else ()
-    if node_modules:
-        names = (*names, NODE_MODULES)
-    if not names:
-        bundle = bundles.of(store, project.key)
-        names = tuple(t["name"] for t in describe(store, root, bundle))
-    return tuple(t for t in hops.TREES if t in names)
-
-
-def parse(value: object, where: str) -> tuple[str, ...]:
-    """A ``trees`` setting: true (the default trees), false, or a list of tree names."""
-    if value is True:
-        return DEFAULT
-    if value is False:
-        return ()
-    if isinstance(value, list) and all(v in hops.TREES for v in value):
-        return tuple(value)
-    raise RelocatorError(
-        f"trees in {where} must be true, false or a list of {', '.join(hops.TREES)} (got {value!r})"
-    )
-
-
-def _uses(root: str, name: str) -> bool:
-    files, tools = _USES[name]
-    if any(os.path.isfile(os.path.join(root, f)) for f in files):
-        return True
-    configured = table(read_pyproject(root), "tool") or {}
-    return any(t in configured for t in tools)
 
 
 # -- a tree's state ---------------------------------------------------------------------
@@ -169,16 +98,18 @@ def converge(
     store: Store, project: resolver.Resolved, names: tuple[str, ...], venv: Optional[str]
 ) -> Notes:
     """Bring each tree of ``names`` in the locked project to relocated; bytecode of the
-    store venv ``venv`` (when given) to the bundle. Returns notes; a tree that cannot
-    move is a note (the others and the venv stay relocated)."""
-    root, notes, done = project.path, Notes(), []
+    store venv ``venv`` (when given) to the bundle, which exists as soon as any tree is
+    asked for, linked or not. Returns notes, one line for each tree that changed and
+    why; a tree that cannot move is a note (the others and the venv stay relocated)."""
+    root, notes = project.path, Notes()
     bundle = had = bundles.of(store, project.key)
+    tools = treechoice.installed(venv)
     for name in hops.tree_links(root):  # the old shape goes, whichever trees are wanted
         found = state(store, root, name)
         if found.kind == OLD_SHAPE and _bundle_of_path(store, found.target or "") == bundle:
             try:
                 hops.update(root, name)
-                done.append(f"{name} (link updated)")
+                notes.append(f"{name} link updated to the current shape")
             except OSError as e:
                 notes.append(f"{name} keeps its old link: {e}")
     for name in names:
@@ -189,22 +120,27 @@ def converge(
             what = "a symlink elsewhere" if os.path.islink(os.path.join(root, name)) else "a file"
             notes.append(f"{os.path.join(root, name)} is {what}: left alone")
             continue
-        if found.kind == ABSENT and not _uses(root, name):
+        why = treechoice.ahead(root, name, tools) if found.kind == ABSENT else None
+        if found.kind == ABSENT and why is None:
             continue
         bundle = bundle or bundles.new(store, project)
         try:
             if found.kind == IN_PROJECT:
-                notes += _move_in(store, project, bundle, name)
-                done.append(f"{name} (moved)")
-            else:  # absent, dangling, or another project's tree (a copied project): a new one
-                tree = os.path.join(bundles.path(store, bundle), name)
-                os.makedirs(tree, exist_ok=True)
-                _link(store, root, name, tree)
-                done.append(f"{name} ({'linked for its tool' if found.kind == ABSENT else 'new'})")
+                notes += [f"{name} moved into the store", *_move_in(store, project, bundle, name)]
+                continue
+            # absent, dangling, or another project's tree (a copied project): a new one
+            tree = os.path.join(bundles.path(store, bundle), name)
+            os.makedirs(tree, exist_ok=True)
+            _link(store, root, name, tree)
+            if found.kind == ABSENT:
+                notes.append(f"{name} linked ahead into the store ({why})")
+            else:
+                led = "nowhere" if found.kind == DANGLING else "to another project's trees"
+                notes.append(f"{name} made anew in the store (its link led {led})")
         except (RelocatorError, OSError) as e:
             notes.append(f"{name} stays where it is: {e}")
-    if done:
-        notes.insert(0, f"trees in the store: {', '.join(done)}")
+    if names and bundle is None:  # asked for: bytecode goes to the store with no tree yet
+        bundle = bundles.new(store, project)
     if had is None and bundle is not None and venv is not None:  # the project's first trees
         notes.append(
             f"the venv's Python now writes bytecode to the store; `relocate scan "

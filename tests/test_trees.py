@@ -77,9 +77,12 @@ def test_adopt_trees_moves_links_and_eject_puts_back(
     before = {name: dir_paths(root / name) for name in (".mypy_cache", ".tox")}
 
     out = relocate_json("adopt", str(root), "--trees")
-    assert any("trees in the store: .mypy_cache (moved)" in n for n in out["notes"]), out
+    assert ".mypy_cache moved into the store" in out["notes"], out
+    assert ".tox moved into the store" in out["notes"], out
+    why = ".pytest_cache linked ahead into the store (configured: [tool.pytest] in pyproject.toml)"
+    assert why in out["notes"], out
     bundle = _bundle(store)
-    for name in (".mypy_cache", ".tox", ".pytest_cache"):  # pytest's: linked for its tool
+    for name in (".mypy_cache", ".tox", ".pytest_cache"):  # pytest's: linked ahead (configured)
         assert has_shape(root, name)
         assert os.readlink(hop_of(root, name)) == str(bundle / name)
     for name, paths in before.items():
@@ -127,7 +130,7 @@ def test_node_modules_only_on_request_and_a_rerun_changes_nothing(tmp_path: Path
     assert has_shape(root, "node_modules")
     assert (root / "node_modules" / "a" / "index.js").read_text() == "module.exports = 1\n"
     again = relocate_json("adopt", str(root), "--node-modules")
-    assert not [n for n in again["notes"] if "trees in the store" in n], again
+    assert not [n for n in again["notes"] if "store" in n], again
     assert len(list((tmp_path / "store" / "trees").glob("*.json"))) == 1
 
 

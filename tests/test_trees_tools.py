@@ -174,7 +174,7 @@ def _pytest(project: Path, *args: str, env: dict[str, str]) -> str:
 def test_mypy_writes_its_cache_in_the_store_and_uses_it_again(tmp_path: Path, store: Path) -> None:
     project = _project(tmp_path / "proj")
     relocate_ok("adopt", "--trees", str(project))
-    tree = _tree(project, store, ".mypy_cache")  # linked for its tool: [tool.mypy]
+    tree = _tree(project, store, ".mypy_cache")  # linked ahead (configured): [tool.mypy]
     assert list(tree.iterdir()) == []
 
     first = _mypy(project)
@@ -246,7 +246,7 @@ def test_tox_builds_its_env_in_the_store_and_recreating_keeps_the_links(
     tox = tool("tox")
     project = _bare(tmp_path / "proj", **{"tox.ini": TOX_INI})
     relocate_ok("adopt", "--trees", str(project))
-    tree = _tree(project, store, ".tox")  # linked for its tool: tox.ini
+    tree = _tree(project, store, ".tox")  # linked ahead (configured): tox.ini
     env = {**os.environ, "VIRTUALENV_NO_PERIODIC_UPDATE": "1"}
 
     first = run([tox, "-e", "py"], cwd=project, env=env)
@@ -271,7 +271,7 @@ def test_nox_builds_its_env_in_the_store_and_keeps_the_links(tmp_path: Path, sto
     nox = tool("nox")
     project = _bare(tmp_path / "proj", **{"noxfile.py": NOXFILE})
     relocate_ok("adopt", "--trees", str(project))
-    tree = _tree(project, store, ".nox")  # linked for its tool: noxfile.py
+    tree = _tree(project, store, ".nox")  # linked ahead (configured): noxfile.py
 
     first = run([nox], cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -310,7 +310,7 @@ def test_npm_replaces_a_linked_node_modules_and_adopt_moves_it_in_again(
     installed = run(npm_install, cwd=project, env=env)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     out = relocate_json("adopt", "--node-modules", str(project))
-    assert any("node_modules (moved)" in note for note in out["notes"]), out["notes"]
+    assert "node_modules moved into the store" in out["notes"], out["notes"]
     tree = _tree(project, store, "node_modules")
     assert (tree / "is-number" / "package.json").is_file()
     assert resolves() == str(tree / "is-number" / "index.js")
@@ -327,7 +327,7 @@ def test_npm_replaces_a_linked_node_modules_and_adopt_moves_it_in_again(
     assert resolves() == str(nm / "is-number" / "index.js")
 
     out = relocate_json("adopt", "--node-modules", str(project))
-    assert any("node_modules (moved)" in note for note in out["notes"]), out["notes"]
+    assert "node_modules moved into the store" in out["notes"], out["notes"]
     assert _tree(project, store, "node_modules") == tree
     assert not (tree / "marker").exists()  # npm's new folder replaced the stale copy
     assert (tree / "is-number" / "package.json").is_file()

@@ -24,14 +24,17 @@ PINS = {
     "pipx": "pipx==1.18.4",
     "tox": "tox==4.67.15",
     "nox": "nox==2026.10.20",
-    # for benchmarks/tools_matrix.py
-    "build": "build==1.6.1",
+    # for benchmarks/tools_matrix.py and tests/test_builds.py
+    "build": "build==1.6.1",  # pypa/build, run as pyproject-build
     "pyright": "pyright==1.1.414",
     "basedpyright": "basedpyright==1.40.2",
     "python-lsp-server": "python-lsp-server==1.15.0",
+    "flit": "flit==4.2.0",
+    # tox that makes its envs and installs with uv (test_builds.py runs it 32 times)
+    "tox-uv": "tox-uv==1.36.1 tox==4.67.15",
 }
 #: A tool whose executable is not named after its package.
-EXES = {"build": "pyproject-build", "python-lsp-server": "pylsp"}
+EXES = {"build": "pyproject-build", "python-lsp-server": "pylsp", "tox-uv": "tox"}
 PIN_FILE = "relocator-test-pin"
 
 
@@ -103,7 +106,7 @@ def _install(name: str, venv: Path) -> str | None:
     env = _clean_env()
     steps = [
         [uv, "venv", "--quiet", "--no-config", "--python", _python(), str(venv)],
-        [uv, "pip", "install", "--quiet", "--python", str(venv), PINS[name]],
+        [uv, "pip", "install", "--quiet", "--python", str(venv), *PINS[name].split()],
     ]
     for cmd in steps:
         try:
