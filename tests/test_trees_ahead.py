@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import make_venv, relocate_json, run
+from tests.helpers import has_shape, make_venv, relocate_json, run
 from tests.tools import tool
 
 pytestmark = pytest.mark.slow
@@ -112,7 +112,7 @@ def _entries(top: Path) -> set[str]:
 
 
 def _linked(project: Path, name: str) -> bool:
-    return os.readlink(project / name) == name + ".nosync"
+    return has_shape(project, name)
 
 
 def test_trees_asked_send_bytecode_and_installed_tools_trees_to_the_store(
