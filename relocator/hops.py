@@ -47,6 +47,7 @@ from collections.abc import Iterable
 from typing import Callable, Optional
 
 from relocator import faults, platform
+from relocator.errors import RelocatorError
 
 NOSYNC = ".nosync"
 #: The rebuildable trees beyond the venv that ``adopt --trees`` relocates behind the shape
@@ -278,12 +279,16 @@ def two_hop(root: str, name: str, target: str, *, faults_as: Optional[str] = Non
     _clean(root, name)
 
 
-def update(root: str, name: str, *, faults_as: Optional[str] = None) -> bool:
+def update(root: str, name: str, ours: Ours, *, faults_as: Optional[str] = None) -> bool:
     """Bring the working link ``root/name`` from the old shape (or a conversion killed
     halfway) to the shape, leading where it leads now; whether there was anything to do.
-    Call it under the project's lock."""
+    Call it under the project's lock. Raises :class:`RelocatorError` (changing nothing)
+    when ``name.nosync`` is something of someone else's (:func:`in_the_way`)."""
     if name not in outdated(root, [name]):
         return False
+    reason = in_the_way(root, name, ours)
+    if reason:
+        raise RelocatorError(reason)
     local = _local(root, name)
     target = _reads(local) if local else None
     if local is None or target is None or not os.path.exists(local):

@@ -173,13 +173,14 @@ def converge(
     move is a note (the others and the venv stay relocated)."""
     root, notes, done = project.path, Notes(), []
     bundle = had = bundles.of(store, project.key)
+    trees = os.path.realpath(store.trees)
     for name in hops.tree_links(root):  # the old shape goes, whichever trees are wanted
         found = state(store, root, name)
         if found.kind == OLD_SHAPE and _bundle_of_path(store, found.target or "") == bundle:
             try:
-                hops.update(root, name)
+                hops.update(root, name, lambda real: is_under(real, trees))
                 done.append(f"{name} (link updated)")
-            except OSError as e:
+            except (RelocatorError, OSError) as e:
                 notes.append(f"{name} keeps its old link: {e}")
     for name in names:
         found = state(store, root, name)
