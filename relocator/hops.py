@@ -235,8 +235,10 @@ def outdated(root: str, names: Iterable[str]) -> list[str]:
 def entries(root: str, name: str) -> list[str]:
     """The symlinks the link ``root/name`` is made of, as far as they are there."""
     hop = os.path.join(root, name + NOSYNC)
-    found = [os.path.join(root, name), hop, os.path.join(hop, name)]
-    return [p for p in found if os.path.islink(p) and not os.path.islink(os.path.dirname(p))]
+    found = [os.path.join(root, name), hop]
+    if not os.path.islink(hop):  # never through the old shape's hop, into the store
+        found.append(os.path.join(hop, name))
+    return [p for p in found if os.path.islink(p)]
 
 
 def local_paths(name: str) -> tuple[str, ...]:
