@@ -281,7 +281,12 @@ def _relocated(
         return creation.copy_for(store, registry, project, name, str(owner.get("path")))
     else:
         done = _already(store, registry, project, target, wants.python)
-    if hops.update(project.path, link.LINK, faults_as="link"):  # the venv is the project's
+    if hops.update(  # the venv is the project's now: its link may be updated
+        project.path,
+        link.LINK,
+        lambda real: link.is_store_venv(real, store.venvs),
+        faults_as="link",
+    ):
         note = "the link has the new shape (.venv -> .venv.nosync/.venv): builds skip it"
         action = "relinked" if done.action == "unchanged" else done.action
         done = done._replace(action=action, notes=(note, *done.notes))

@@ -47,6 +47,7 @@ from collections.abc import Iterable
 from typing import Callable, Optional
 
 from relocator import faults, platform
+from relocator.errors import RelocatorError
 
 NOSYNC = ".nosync"
 #: The rebuildable trees beyond the venv that ``adopt --trees`` relocates behind the shape
@@ -234,8 +235,10 @@ def outdated(root: str, names: Iterable[str]) -> list[str]:
 def entries(root: str, name: str) -> list[str]:
     """The symlinks the link ``root/name`` is made of, as far as they are there."""
     hop = os.path.join(root, name + NOSYNC)
-    found = [os.path.join(root, name), hop, os.path.join(hop, name)]
-    return [p for p in found if os.path.islink(p) and not os.path.islink(os.path.dirname(p))]
+    found = [os.path.join(root, name), hop]
+    if not os.path.islink(hop):  # never through the old shape's hop, into the store
+        found.append(os.path.join(hop, name))
+    return [p for p in found if os.path.islink(p)]
 
 
 def local_paths(name: str) -> tuple[str, ...]:
@@ -278,12 +281,16 @@ def two_hop(root: str, name: str, target: str, *, faults_as: Optional[str] = Non
     _clean(root, name)
 
 
-def update(root: str, name: str, *, faults_as: Optional[str] = None) -> bool:
+def update(root: str, name: str, ours: Ours, *, faults_as: Optional[str] = None) -> bool:
     """Bring the working link ``root/name`` from the old shape (or a conversion killed
     halfway) to the shape, leading where it leads now; whether there was anything to do.
-    Call it under the project's lock."""
+    Call it under the project's lock. Raises :class:`RelocatorError` (changing nothing)
+    when ``name.nosync`` is something of someone else's (:func:`in_the_way`)."""
     if name not in outdated(root, [name]):
         return False
+    reason = in_the_way(root, name, ours)
+    if reason:
+        raise RelocatorError(reason)
     local = _local(root, name)
     target = _reads(local) if local else None
     if local is None or target is None or not os.path.exists(local):

@@ -104,13 +104,14 @@ def converge(
     root, notes = project.path, Notes()
     bundle = had = bundles.of(store, project.key)
     tools = treechoice.installed(venv)
+    trees = os.path.realpath(store.trees)
     for name in hops.tree_links(root):  # the old shape goes, whichever trees are wanted
         found = state(store, root, name)
         if found.kind == OLD_SHAPE and _bundle_of_path(store, found.target or "") == bundle:
             try:
-                hops.update(root, name)
+                hops.update(root, name, lambda real: is_under(real, trees))
                 notes.append(f"{name} link updated to the current shape")
-            except OSError as e:
+            except (RelocatorError, OSError) as e:
                 notes.append(f"{name} keeps its old link: {e}")
     for name in names:
         found = state(store, root, name)

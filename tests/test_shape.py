@@ -203,6 +203,22 @@ def test_a_conversion_killed_at_any_step_still_works_and_is_finished(
     assert relocate_json("status", str(project))["status"] == "ok"
 
 
+def test_a_conversion_never_takes_a_folder_of_the_users(tmp_path: Path, store: Path) -> None:
+    project = _project(tmp_path / "p")
+    relocate_ok("adopt", str(project))
+    old_shape(project)
+    env = {**os.environ, "RELOCATOR_FAULT": "link:through-staging"}
+    assert relocate("adopt", str(project), env=env).returncode == -9
+    (project / ".venv.nosync").unlink()  # the old hop, made a folder of the user's meanwhile
+    (project / ".venv.nosync").mkdir()
+    (project / ".venv.nosync" / "notes.txt").write_text("mine\n")
+    before = _entries(project)
+    line = one_clean_error_line(relocate("adopt", str(project)))
+    assert ".venv.nosync is a folder that holds notes.txt, not relocator's link" in line
+    assert _entries(project) == before and _works(project)  # through the staging folder
+    assert relocate_json("status", str(project))["status"] == "link-old-shape"
+
+
 # -- other machines -----------------------------------------------------------------------
 
 
