@@ -20,7 +20,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from bench_adopt import (
     base_parser,
@@ -77,35 +77,55 @@ def run_ok(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     return elapsed, result.stdout
 
 
-def side(args: Any, root: str, checkout: str, label: str) -> dict[str, dict[str, Any]]:
-    """Build and relocate the projects with the relocator of ``checkout``; time each case."""
+class Side(NamedTuple):
+    """One relocator (a checkout) and the projects it relocated, in a store of its own."""
+
+    label: str
+    env: dict[str, str]
+    first: str  # the project ``status`` looks at
+
+
+RELOCATE = [sys.executable, "-m", "relocator"]
+
+
+def prepare(args: Any, root: str, checkout: str, label: str) -> Side:
+    """Build the projects and relocate them with the relocator of ``checkout``."""
     env = {**bench_env(root, os.path.join(root, "store")), "PYTHONPATH": checkout}
-    relocate = [sys.executable, "-m", "relocator"]
     made = []
     for i in range(args.projects):
         project = os.path.join(root, "work", f"p-{i:03d}")
         build_project(project, FILES, env)
-        run_ok([*relocate, "adopt", project], env)
+        run_ok([*RELOCATE, "adopt", project], env)
         made.append(project)
-    print(f"{label}: {len(made)} projects relocated", file=sys.stderr)
-    status = json.loads(run_ok([*relocate, "list", "--json"], env)[1])
-    bad = [r["project"] for r in status if r["status"] != "ok"]
-    if bad:
+    listed = json.loads(run_ok([*RELOCATE, "list", "--json"], env)[1])
+    bad = [r["project"] for r in listed if r["status"] != "ok"]
+    if bad or len(listed) != args.projects:
         raise SystemExit(f"{label}: not ok after adopt: {bad[:3]}")
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    print(f"{label}: {len(made)} projects relocated", file=sys.stderr)
+    return Side(label, env, made[0])
+
+
+def time_commands(args: Any, sides: list[Side]) -> dict[str, dict[str, Any]]:
+    """Each command of each side, interleaved round by round (load that comes and goes
+    meets both sides alike)."""
+    times: dict[str, list[float]] = {}
     for i in range(-args.warmup, args.runs):
-        for name, words in COMMANDS.items():
-            cmd = [*relocate, *(w.format(first=made[0]) for w in words)]
-            elapsed = run_ok(cmd, env)[0]
-            if i >= 0:
-                times[name].append(elapsed)
-    checks = json.loads(run_ok([sys.executable, "-c", CHECKS, str(args.runs)], env)[1])
+        for side in sides:
+            for name, words in COMMANDS.items():
+                cmd = [*RELOCATE, *(w.format(first=side.first) for w in words)]
+                elapsed = run_ok(cmd, side.env)[0]
+                if i >= 0:
+                    times.setdefault(f"{name}, {args.projects} projects ({side.label})", [])
+                    times[f"{name}, {args.projects} projects ({side.label})"].append(elapsed)
+    return {name: summary(t) for name, t in times.items()}
+
+
+def time_checks(args: Any, side: Side) -> dict[str, dict[str, Any]]:
+    checks = json.loads(run_ok([sys.executable, "-c", CHECKS, str(args.runs)], side.env)[1])
     if checks["bad"] or checks["rows"] != args.projects:
-        raise SystemExit(f"{label}: the checks found {checks}")
-    n = args.projects
-    cases = {f"{name}, {n} projects ({label})": summary(t) for name, t in times.items()}
-    cases[f"venv checks of {n} venvs, in one process ({label})"] = summary(checks["times"])
-    return cases
+        raise SystemExit(f"{side.label}: the checks found {checks}")
+    name = f"venv checks of {args.projects} venvs, in one process ({side.label})"
+    return {name: summary(checks["times"])}
 
 
 def worktree(rev: str, where: str) -> str:
@@ -126,14 +146,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     cases: dict[str, dict[str, Any]] = {}
     before = real_store_state()
     with workspace(args.tmp, args.keep) as root:
-        cases.update(side(args, os.path.join(root, "current"), REPO, here))
-        base = None
-        if args.base:
-            base = short(args.base)
-            checkout = worktree(args.base, os.path.join(root, "base-checkout"))
-            try:
-                cases.update(side(args, os.path.join(root, "base"), checkout, f"base {base}"))
-            finally:
+        sides = [prepare(args, os.path.join(root, "current"), REPO, here)]
+        base = short(args.base) if args.base else None
+        checkout = worktree(args.base, os.path.join(root, "base-checkout")) if args.base else None
+        try:
+            if checkout:
+                sides.append(prepare(args, os.path.join(root, "base"), checkout, f"base {base}"))
+            cases.update(time_commands(args, sides))
+            for side in sides:
+                cases.update(time_checks(args, side))
+        finally:
+            if checkout:
                 subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", checkout])
     assert real_store_state() == before, "the real store changed during the benchmark"
     n = args.projects
@@ -152,8 +175,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     if base:
         names = [f"{c}, {n} projects" for c in COMMANDS]
         for name in [*names, f"venv checks of {n} venvs, in one process"]:
-            now, before = f"{name} ({here})", f"{name} (base {base})"
-            figures.append(figure(f"{name}: {here} / {base}", cases, now, before, None))
+            now, then = f"{name} ({here})", f"{name} (base {base})"
+            figures.append(figure(f"{name}: {here} / {base}", cases, now, then, None))
     print_tables(cases, figures[1:] or [figure("-", cases, "-", "-", None)])
     done = figures[0]
     result = "met" if done["met"] else "NOT MET"
