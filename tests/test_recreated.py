@@ -118,8 +118,9 @@ def marked_again_and_reported(project: Path, venv: Path, env: dict[str, str], mi
 # -- virtualenv -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("repair", [["adopt"], ["doctor", "--fix"]])
 def test_virtualenv_p_over_a_relocated_venv_is_named_and_adopt_rebuilds_it(
-    tmp_path: Path, store: Path
+    tmp_path: Path, store: Path, repair: list[str]
 ) -> None:
     env = pythons_env()
     project, old = uv_demo(tmp_path, env)
@@ -132,13 +133,18 @@ def test_virtualenv_p_over_a_relocated_venv_is_named_and_adopt_rebuilds_it(
     (problem,) = doctor_problems(project, env)
     assert (problem["check"], problem["status"]) == ("interpreter", "python-mismatch")
 
-    done = relocate_json("adopt", str(project), env=env)
-    assert done["action"].startswith("built from uv.lock"), done
-    assert str(done["python"]).startswith("3.12.")  # the Python virtualenv was asked for
+    result = relocate(*repair, str(project), "--json", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    if repair == ["adopt"]:
+        done = json.loads(result.stdout)
+        assert done["action"].startswith("built from uv.lock"), done
+    else:  # pip, which virtualenv seeded, is no package the new venv lacks
+        (fixed,) = json.loads(result.stdout)
+        assert fixed["fixed"] is True and "built from uv.lock" in fixed["message"], fixed
     assert demo_runs(project)
     after = status(project, env)
-    assert after["status"] == "ok" and str(after["python"]).startswith("3.12.")
-    assert store_venvs(store) == [Path(done["venv"])] and not old.exists()  # old: in the trash
+    assert after["status"] == "ok" and str(after["python"]).startswith("3.12.")  # as asked
+    assert store_venvs(store) == [Path(str(after["venv"]))] and not old.exists()  # in the trash
     assert doctor_problems(project, env) == []
 
 
