@@ -67,10 +67,14 @@ def parse_args(argv: Optional[list[str]]) -> Any:
 
 
 def run_ok(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Run ``cmd`` in the side's home: ``python -m`` and ``-c`` put the current folder first
+    on sys.path, before PYTHONPATH, so run from a checkout they would import its relocator."""
     import time
 
     start = time.perf_counter()
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        cmd, env=env, cwd=env["HOME"], capture_output=True, text=True, check=False
+    )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[3:])} failed: {(result.stdout + result.stderr)[:800]}")
@@ -91,6 +95,9 @@ RELOCATE = [sys.executable, "-m", "relocator"]
 def prepare(args: Any, root: str, checkout: str, label: str) -> Side:
     """Build the projects and relocate them with the relocator of ``checkout``."""
     env = {**bench_env(root, os.path.join(root, "store")), "PYTHONPATH": checkout}
+    which = run_ok([sys.executable, "-c", "import relocator; print(relocator.__file__)"], env)
+    if not which[1].startswith(os.path.join(checkout, "relocator") + os.sep):
+        raise SystemExit(f"{label}: python imports {which[1].strip()}, not {checkout}'s")
     made = []
     for i in range(args.projects):
         project = os.path.join(root, "work", f"p-{i:03d}")
