@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from typing import Optional
 
 from relocator import venvs
@@ -32,6 +31,7 @@ _PYTHON = re.compile(r"(?:python|pypy|graalpy)[\d.]*[a-z]*")
 #: The X.Y of an interpreter whose name says it: python3.12, python3.13t, python3.12d.
 _MINOR = re.compile(r"python(\d+)\.(\d+)")
 HEAD = 4096  # bytes of a script read: the shebang, in either form, fits
+_HOPS = 16  # links followed from bin/python at most (a loop ends there)
 
 
 def minor(version: Optional[str]) -> Optional[str]:
@@ -41,9 +41,18 @@ def minor(version: Optional[str]) -> Optional[str]:
 
 
 def interpreter_minor(venv: str) -> Optional[str]:
-    """The X.Y of the interpreter ``bin/python`` leads to, when its real name says it
-    (``python3.12``: pyenv, uv, Homebrew, Debian, python.org); None when it does not."""
-    found = _MINOR.match(os.path.basename(os.path.realpath(venvs.interpreter(venv))))
+    """The X.Y of the interpreter ``bin/python`` leads to, when a name on its chain of links
+    says it (``python3.12``: pyenv, uv, Homebrew, Debian, python.org; the last such name
+    wins); None when none does. Only the links are read (a readlink each), never each
+    folder on the way as ``realpath`` would."""
+    path, found = venvs.interpreter(venv), None
+    for _ in range(_HOPS):
+        try:
+            target = os.readlink(path)
+        except OSError:  # not a link (the end of the chain), or gone
+            break
+        path = os.path.join(os.path.dirname(path), target)
+        found = _MINOR.match(os.path.basename(target)) or found
     return f"{found.group(1)}.{found.group(2)}" if found else None
 
 
@@ -58,7 +67,13 @@ def python_mismatch(venv: str) -> Optional[str]:
     if runs is not None and runs != named:
         return f"bin/python is Python {runs}, but pyvenv.cfg names Python {named}"
     reads = (f"python{named}", f"python{named}t")  # free-threaded builds read python3.13t
-    for site in venvs.site_packages(venv):
+    try:
+        others = [n for n in os.listdir(os.path.join(venv, "lib")) if n not in reads]
+    except OSError:
+        return None
+    if not any(n.startswith("python") for n in others):  # one listdir, for most venvs
+        return None
+    for site in venvs.site_packages(venv):  # never through a link
         if os.path.basename(os.path.dirname(site)) in reads:
             continue
         if venvs.installed(site) - venvs.SEED_PACKAGES:
@@ -83,26 +98,44 @@ def dead_scripts(venv: str) -> list[tuple[str, str]]:
     except OSError:
         return []
     found = []
+    there: dict[str, bool] = {}  # every script names the same Python: one stat
     for entry in scripts:
-        try:
-            head = read_regular(entry.path, HEAD, follow=False)
-        except OSError:
-            continue
-        parsed = venvs.read_shebang(head or b"")
+        parsed = venvs.read_shebang(_head(entry.path))
         if parsed is None:
             continue
         pythons = [p for p in parsed[0] if os.path.isabs(p) and _is_python(p)]
-        if pythons and not any(os.path.exists(p) for p in pythons):
+        for p in pythons:
+            if p not in there:
+                there[p] = os.path.exists(p)
+        if pythons and not any(there[p] for p in pythons):
             found.append((entry.name, pythons[0]))
     return sorted(found)
 
 
 def _executable_file(entry: os.DirEntry[str]) -> bool:
+    """A regular file with an execute bit (the links to the interpreter and the activate
+    scripts, which are not executable, are not read)."""
     try:
-        st = entry.stat(follow_symlinks=False)
+        if not entry.is_file(follow_symlinks=False):  # the folder's own listing says so
+            return False
+        return bool(entry.stat(follow_symlinks=False).st_mode & 0o111)
     except OSError:
         return False
-    return stat.S_ISREG(st.st_mode) and bool(st.st_mode & 0o111)
+
+
+def _head(path: str) -> bytes:
+    """The first :data:`HEAD` bytes of the file ``path`` (a regular file a moment ago: a
+    link is not followed, a pipe put there since is not waited on); empty when unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY)
+    except OSError:
+        return b""
+    try:
+        return os.read(fd, HEAD)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
 
 
 def _is_python(path: str) -> bool:
