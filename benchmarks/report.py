@@ -34,6 +34,7 @@ BENCHMARKS = {
     "scan": ("the scan's walk against `find`", "bench_scan.py"),
     "service": ("the watcher: idle CPU, time to adoption", "bench_service.py"),
     "trees": ("`adopt --trees`: what stays in the synced project, mypy's cache", "bench_trees.py"),
+    "health": ("what judging every venv costs", "bench_health.py"),
 }
 MACHINE = ("date", "commit", "cpus", "platform", "python")
 IDLE_GOAL, SLACK_GOAL = 1.0, 2.0  # bench_service.py's (read from it when it imports)

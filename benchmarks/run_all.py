@@ -42,6 +42,7 @@ QUICK = {
     "scan": ["--runs", "3", "--warmup", "1", "--projects", "10"],
     "service": ["--seconds", "20", "--rounds", "2", "--projects", "10"],
     "trees": ["--runs", "3", "--warmup", "1"],
+    "health": ["--runs", "3", "--warmup", "1", "--projects", "20", "--base", "HEAD"],
 }
 TAIL = 30  # lines of a failed script's output kept for the page
 

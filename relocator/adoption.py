@@ -6,10 +6,11 @@ user's packages, linked and registered:
 ========================  ==============================================================
 ``.venv`` is              adopt
 ========================  ==============================================================
-relocated, ours           nothing (registered again from the owner record if needed);
-                          a venv a tool emptied is rebuilt from the recipe, one whose
-                          Python went away is mended on the same minor or rebuilt; a
-                          link of the old shape is updated (:func:`hops.update`)
+relocated, ours           marked again, its Python read again (registered again from
+                          the owner record if needed); a venv a tool broke is healed
+                          (:mod:`relocator.healing`): mended in place, or rebuilt from
+                          the recipe; a link of the old shape is updated
+                          (:func:`hops.update`)
 relocated, moved here     the venv follows the project (:mod:`relocator.moved`)
 relocated, copied here    a copy of the original's venv, made the copy's own
 a real venv               moved into the store; a venv it replaced is retired after
@@ -28,7 +29,6 @@ from typing import Optional
 from relocator import (
     creation,
     evidence,
-    health,
     hops,
     link,
     moved,
@@ -42,6 +42,7 @@ from relocator import (
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.git import add_git_exclude
+from relocator.healing import heal, python_note
 from relocator.journal import Intent
 from relocator.project import check_new, check_store
 from relocator.registry import Registry, row_from_record
@@ -196,7 +197,7 @@ def converge(
             )
         replaced = registry.get(project.key)
         done = _move_in(store, registry, project, target)
-        notes = [*_python_note(wants.python), *done.notes]
+        notes = [*python_note(wants.python), *done.notes]
         if replaced is not None and replaced.venv != os.path.basename(done.venv):
             notes += _succeed(store, project, replaced.venv, done.venv, wants)
         return done._replace(notes=tuple(notes))
@@ -257,7 +258,7 @@ def _relink_or_create(
         link.create(project.path, venv, store.venvs)
         notes = notes_of(add_git_exclude(project.path))
         relinked = Outcome(project.path, venv, "relinked", row.python, row.provider, tuple(notes))
-        return _heal(store, registry, project, name=row.venv, wants=wants, done=relinked)
+        return heal(store, registry, project, name=row.venv, wants=wants, done=relinked)
     if row is not None:  # its venv is gone: the row and owner record say nothing true
         registry.remove(project.key)
         store.remove_owner(row.venv)
@@ -290,7 +291,7 @@ def _relocated(
         note = "the link has the new shape (.venv -> .venv.nosync/.venv): builds skip it"
         action = "relinked" if done.action == "unchanged" else done.action
         done = done._replace(action=action, notes=(note, *done.notes))
-    return _heal(store, registry, project, name=name, wants=wants, done=done)
+    return heal(store, registry, project, name=name, wants=wants, done=done)
 
 
 def _copied(root: str) -> bool:
@@ -299,49 +300,11 @@ def _copied(root: str) -> bool:
     return hops.shape(root, link.LINK) is not None
 
 
-def _heal(
-    store: Store,
-    registry: Registry,
-    project: resolver.Resolved,
-    *,
-    name: str,
-    wants: Wants,
-    done: Outcome,
-) -> Outcome:
-    """Repair the linked store venv ``name`` when a tool or an upgrade broke it."""
-    condition = health.venv_condition(store, name)
-    notes: Notes = []
-    if condition == health.INTERPRETER_MISSING:
-        mended = creation.mend_interpreter(store, name)
-        if mended is not None:
-            notes += mended
-            condition = health.OK
-    if condition == health.OK:
-        return done._replace(notes=(*done.notes, *notes))
-    if condition == health.INTERPRETER_MISSING and not _has_recipe(project.path, wants):
-        version = venvs.python_version(store.venv_path(name)) or "its Python"
-        raise RelocatorError(
-            f"the Python of {store.venv_path(name)} ({version}) is gone and the project has "
-            "no lock file or requirements to rebuild it from; install that Python again "
-            "(uv python install, pyenv) and run relocate adopt again"
-        )
-    why = "was emptied by a tool" if condition == health.VENV_EMPTIED else "lost its Python"
-    rebuilt = creation.create(
-        store, registry, project, wants, build=True, replaces=name, why=f"rebuilt: it {why}"
-    )
-    note = f"{store.venv_path(name)} {why}: rebuilt"
-    return rebuilt._replace(notes=(*done.notes, note, *rebuilt.notes))
-
-
-def _has_recipe(root: str, wants: Wants) -> bool:
-    return wants.install and recipes.find(root) is not None
-
-
 def _already(
     store: Store, registry: Registry, project: resolver.Resolved, target: str, python: Optional[str]
 ) -> Outcome:
     name = os.path.basename(target)
-    notes = list(_python_note(python))
+    notes = list(python_note(python))
     row = registry.get(project.key)
     if row is None or row.venv != name:
         owner = store.claim(name, project.key, project.path)
@@ -351,12 +314,6 @@ def _already(
     registry.touch(project.key)
     notes += notes_of(add_git_exclude(project.path))
     return Outcome(project.path, target, "unchanged", row.python, row.provider, tuple(notes))
-
-
-def _python_note(python: Optional[str]) -> tuple[str, ...]:
-    return (
-        ("--python applies only when creating a venv; the existing one is kept",) if python else ()
-    )
 
 
 def _move_in(store: Store, registry: Registry, project: resolver.Resolved, src: str) -> Outcome:

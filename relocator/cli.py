@@ -140,7 +140,10 @@ def adopt(
     A real .venv moves to the store; with none, an empty one is made. A .venv that
     leads nowhere (a project synced from another machine, a wiped store) gets a venv
     built from the project's uv.lock, poetry.lock, pdm.lock, Pipfile.lock,
-    requirements*.txt or pyproject.toml, with the tool the project uses.
+    requirements*.txt or pyproject.toml, with the tool the project uses. A relocated
+    project is healed as relocate status names it (a venv a tool made again with another
+    Python is rebuilt, console scripts whose Python is gone are mended), marked again for
+    backups and sync clients, and reported with the Python its venv runs now.
 
     With --trees, the caches of mypy, ruff, pytest, tox and nox move too, each
     behind a link like .venv's (one not there yet is linked when the project
@@ -186,8 +189,9 @@ def doctor(
 ) -> None:
     """Find what is wrong with relocated projects and the store; --fix repairs it.
 
-    Checks each project's link, venv and interpreter, hidden .pth files, the backup
-    marks, interrupted work, and store venvs the registry lost or no project links to.
+    Checks each project's link, venv, interpreter (the Python pyvenv.cfg names, reading
+    the site-packages where the packages are), console scripts, backup marks, hidden .pth
+    files, interrupted work, and store venvs the registry lost or no project links to.
     Exit 0 when all is well (or all was fixed), 1 otherwise.
 
     Example: relocate doctor --fix
@@ -356,12 +360,15 @@ def list_(as_json: bool = JsonOpt) -> None:
 def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
     """Show the health of the relocated project at or above PATH.
 
-    Status is one of: ok, project-missing (moved or deleted), link-missing (.venv or its
-    .venv.nosync/.venv hop is gone, the venv is there), link-replaced (a tool put its own
-    venv at .venv), link-old-shape (works, through relocator's old .venv -> .venv.nosync
-    link, which builds follow into the store), venv-missing, venv-emptied (a tool cleared
-    it through the link), interpreter-missing; each but ok comes with the command that
-    repairs it. Exit 0 whenever it reports, 1 when PATH is in no known project.
+    Status is one of: ok (a venv that works), project-missing (moved or deleted),
+    link-missing (.venv or its .venv.nosync/.venv hop is gone, the venv is there),
+    link-replaced (a tool put its own venv at .venv), link-old-shape (works, through
+    relocator's old .venv -> .venv.nosync link, which builds follow into the store),
+    venv-missing, venv-emptied (a tool cleared it through the link), interpreter-missing,
+    python-mismatch (a tool made the venv again with another Python, away from its
+    packages), scripts-broken (a console script's Python is gone), marks-missing (backups
+    no longer skip it), interrupted; each but ok comes with what was found and the command
+    that repairs it. Exit 0 whenever it reports, 1 when PATH is in no known project.
 
     Example: relocate status ~/Documents/myapp
     """

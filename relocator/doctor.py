@@ -26,7 +26,7 @@ PROBLEM = "problem"  # the status of a finding that is not a project's health wo
 
 class Finding(NamedTuple):
     project: Optional[str]  # None: the store itself
-    check: str  # link, venv, interpreter, hidden-pth, marks, trees, registry, orphan,
+    check: str  # link, venv, interpreter, scripts, marks, hidden-pth, trees, registry, orphan,
     # journal, service, sync-daemons (reports)
     status: str
     message: str
@@ -45,6 +45,9 @@ _CHECKS = {
     health.VENV_MISSING: "venv",
     health.VENV_EMPTIED: "venv",
     health.INTERPRETER_MISSING: "interpreter",
+    health.PYTHON_MISMATCH: "interpreter",
+    health.SCRIPTS_BROKEN: "scripts",
+    health.MARKS_MISSING: "marks",
 }
 _WHAT = {
     health.PROJECT_MISSING: "the project folder is gone",
@@ -54,6 +57,11 @@ _WHAT = {
     health.VENV_MISSING: "its store venv is gone",
     health.VENV_EMPTIED: "a tool emptied its store venv through the link",
     health.INTERPRETER_MISSING: "the Python its venv was made with is gone",
+    health.PYTHON_MISMATCH: "a tool made its venv again with another Python, away from "
+    "its packages",
+    health.SCRIPTS_BROKEN: "console scripts of its venv name a Python that is gone",
+    health.MARKS_MISSING: "its store venv lost its backup marks (a tool made it anew), so "
+    "backups may copy it",
 }
 
 
@@ -147,17 +155,16 @@ def _unregistered(store: Store, root: resolver.Resolved, fix: bool, wants: Wants
 
 def _project(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
     found = [_interrupted(store, intent, fix) for intent in pending(store, row.key)]
-    status, cause = health.diagnose(store, row)
+    status, cause, detail = health.diagnosis(store, row)
     if status == health.PROJECT_MISSING:
         message = f"{_WHAT[status]}; {health.hint(status, cause, row.path)}"
         return [*found, Finding(row.path, "project", status, message)]
     if status != health.OK:
         why = health.hint(status, None, row.path) if cause is None else _cause(cause, row.path)
-        message = f"{_WHAT[status]}; {why}"
+        message = f"{_WHAT[status]} ({detail}); {why}" if detail else f"{_WHAT[status]}; {why}"
         broken = Finding(row.path, _CHECKS[status], status, message)
         return [*found, _fixing(store, broken, fix=fix, wants=wants)]
     found += _hidden(row.path, store.venv_path(row.venv), fix)
-    found += _marks(store, row.path, row.venv, fix)
     found += _trees(store, row, fix, wants)
     return found or [Finding(row.path, "link", health.OK, "relocated and working")]
 
@@ -192,6 +199,8 @@ def _fixing(
         done = adoption.adopt(project, store=store, wants=wants)
     except RelocatorError as e:
         return found._replace(message=f"{found.message}; the fix failed: {e}")
+    if what is None and done.action == "unchanged":  # mended in place: what adopt said
+        what = "; ".join(done.notes) or "nothing was left to do"
     what = what or f".venv {done.action}"
     if done.dropped:  # a working venv, but not what the user had: not called fixed
         return found._replace(
@@ -215,23 +224,6 @@ def _hidden(project: str, venv: str, fix: bool) -> list[Finding]:
     failed = unhide(venv)
     outcome = f"; {failed[0]}" if failed else "; fixed: cleared"
     return [Finding(project, "hidden-pth", PROBLEM, message + outcome, not failed)]
-
-
-def _marks(store: Store, project: str, name: str, fix: bool) -> list[Finding]:
-    if store.tagged(name):
-        return []
-    message = (
-        f"{store.venv_path(name)} lost its CACHEDIR.TAG (a tool recreated the venv), "
-        "so backups may copy it"
-    )
-    if not fix:
-        return [Finding(project, "marks", PROBLEM, f"{message} (--fix marks it again)")]
-    try:
-        store.tag_venv(name)
-        platform.current.mark_sync_ignored(os.path.join(project, link.HOP))
-    except OSError as e:
-        return [Finding(project, "marks", PROBLEM, f"{message}; the fix failed: {e.strerror}")]
-    return [Finding(project, "marks", PROBLEM, f"{message}; fixed: marked again", True)]
 
 
 def _trees(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
-from relocator import bundles, bytecode, evidence, hops, link, resolver, trees, venvs
+from relocator import bundles, bytecode, evidence, hops, link, resolver, trees, venvcheck, venvs
 from relocator.errors import NotFound
 from relocator.files import is_under
 from relocator.journal import Intent, pending
@@ -25,6 +25,11 @@ LINK_REPLACED = "link-replaced"  # a real .venv came back (`poetry env use`, `rm
 VENV_MISSING = "venv-missing"  # the store venv is gone (a wiped store, `hatch env remove`)
 VENV_EMPTIED = "venv-emptied"  # a tool cleared it through the link (`python -m venv --clear`)
 INTERPRETER_MISSING = "interpreter-missing"  # its base Python was removed or upgraded
+#: A tool made the venv again in place with another Python (`virtualenv -p 3.12 .venv`):
+#: pyvenv.cfg and bin/python say one Python, the packages are where another one looks.
+PYTHON_MISMATCH = "python-mismatch"
+SCRIPTS_BROKEN = "scripts-broken"  # a console script's shebang names a Python that is gone
+MARKS_MISSING = "marks-missing"  # no valid CACHEDIR.TAG (or Time Machine's exclusion)
 INTERRUPTED = "interrupted"  # a move of relocate's was killed half-way: the journal says so
 OLD_SHAPE = "link-old-shape"  # works, through relocator's old link (builds ship the venv)
 STATUSES = (
@@ -37,7 +42,12 @@ STATUSES = (
     VENV_MISSING,
     VENV_EMPTIED,
     INTERPRETER_MISSING,
+    PYTHON_MISMATCH,
+    SCRIPTS_BROKEN,
+    MARKS_MISSING,
 )
+#: The venv's conditions that a relink leaves to the repair after it (adopt does both).
+_LINK_FIRST = (OK, SCRIPTS_BROKEN, MARKS_MISSING)
 UV_CENTRAL = "uv-central-env"  # the cause of a link-replaced: uv's centralized-project-envs
 NOT_A_VENV = "not-a-venv"  # the cause of a link-replaced: .venv leads to no venv
 BROKEN_LINK = "broken-link"  # the cause of a link-replaced: a dead link relocator did not make
@@ -57,6 +67,12 @@ HINTS = {
     VENV_EMPTIED: "relocate adopt {project} rebuilds it from the project's lock or requirements",
     INTERPRETER_MISSING: "relocate adopt {project} recreates it on the same Python minor "
     "version, or rebuilds it from the project's lock or requirements",
+    PYTHON_MISMATCH: "relocate adopt {project} rebuilds it from the project's lock or "
+    "requirements, on the Python pyvenv.cfg names (relocate rebuild {project} --python X "
+    "for another); with nothing to rebuild from it keeps the venv: reinstall its packages",
+    SCRIPTS_BROKEN: "relocate adopt {project} points those scripts at the venv's own Python",
+    MARKS_MISSING: "relocate adopt {project} marks it again (CACHEDIR.TAG, the backup "
+    "exclusion, the sync-ignore mark)",
     NOT_A_VENV: "what {project}/.venv leads to is no venv (a file, or a sync client's "
     "conflict copy at .venv.nosync): move it away, then relocate adopt {project} links "
     "the venv again",
@@ -73,18 +89,36 @@ HINTS = {
 }
 
 
-def venv_condition(store: Store, name: str) -> str:
-    """OK, VENV_MISSING, VENV_EMPTIED or INTERPRETER_MISSING, for the store venv ``name``."""
+class Condition(NamedTuple):
+    """A store venv's condition: a status word, and what exactly is wrong, in words."""
+
+    status: str
+    detail: Optional[str] = None
+
+
+def venv_condition(store: Store, name: str) -> Condition:
+    """Whether the store venv ``name`` works (OK), else the first thing that stops it:
+    VENV_MISSING, VENV_EMPTIED, INTERPRETER_MISSING, PYTHON_MISMATCH, SCRIPTS_BROKEN,
+    MARKS_MISSING. Judged by reading (:mod:`relocator.venvcheck`), never by running."""
     venv = store.venv_path(name)
     if not os.path.isdir(venv):
-        return VENV_MISSING
+        return Condition(VENV_MISSING)
     if not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
-        return VENV_EMPTIED  # `python -m venv --clear` empties it, then fails on the link
+        return Condition(VENV_EMPTIED)  # `python -m venv --clear` empties it, then fails
     if not store.tagged(name) and not venvs.has_packages(venv):
-        return VENV_EMPTIED  # recreated in place by a tool (`uv venv --clear`), nothing in it
+        return Condition(VENV_EMPTIED)  # made anew in place (`uv venv --clear`), empty
     if not os.path.exists(venvs.interpreter(venv)):
-        return INTERPRETER_MISSING
-    return OK
+        return Condition(INTERPRETER_MISSING)
+    mismatch = venvcheck.python_mismatch(venv)
+    if mismatch:
+        return Condition(PYTHON_MISMATCH, mismatch)
+    dead = venvcheck.dead_scripts(venv)
+    if dead:
+        return Condition(SCRIPTS_BROKEN, venvcheck.describe_dead(dead))
+    unmarked = store.unmarked(name)
+    if unmarked:
+        return Condition(MARKS_MISSING, unmarked)
+    return Condition(OK)
 
 
 def link_cause(state: link.LinkState, root: str) -> Optional[str]:
@@ -101,19 +135,36 @@ def link_cause(state: link.LinkState, root: str) -> Optional[str]:
     return None
 
 
+class Diagnosis(NamedTuple):
+    """A registered project's status, its cause when one is known (a word that has a hint
+    of its own), and what exactly is wrong, in words."""
+
+    status: str
+    cause: Optional[str] = None
+    detail: Optional[str] = None
+
+
+def diagnosis(store: Store, row: Row) -> Diagnosis:
+    """The health of a registered project."""
+    if not os.path.isdir(row.path):
+        return Diagnosis(PROJECT_MISSING)
+    state = link.inspect(row.path, store.venvs)
+    if state.kind not in (link.ABSENT, link.DANGLING) and (
+        state.kind != link.RELOCATED or os.path.basename(state.target or "") != row.venv
+    ):
+        return Diagnosis(LINK_REPLACED, link_cause(state, row.path))
+    condition = venv_condition(store, row.venv)
+    if state.kind in (link.ABSENT, link.DANGLING) and condition.status in _LINK_FIRST:
+        return Diagnosis(LINK_MISSING)  # the link, or its .venv.nosync/.venv hop, is gone
+    if condition.status == OK and old_shape(row.path):
+        return Diagnosis(OLD_SHAPE)
+    return Diagnosis(condition.status, None, condition.detail)
+
+
 def diagnose(store: Store, row: Row) -> tuple[str, Optional[str]]:
     """The status of a registered project, and the cause when one is known."""
-    if not os.path.isdir(row.path):
-        return PROJECT_MISSING, None
-    state = link.inspect(row.path, store.venvs)
-    condition = venv_condition(store, row.venv)
-    if state.kind in (link.ABSENT, link.DANGLING):  # the link, or its hop, is gone
-        return (LINK_MISSING, None) if condition == OK else (condition, None)
-    if state.kind != link.RELOCATED or os.path.basename(state.target or "") != row.venv:
-        return LINK_REPLACED, link_cause(state, row.path)
-    if condition == OK and old_shape(row.path):
-        return OLD_SHAPE, None
-    return condition, None
+    found = diagnosis(store, row)
+    return found.status, found.cause
 
 
 def old_shape(root: str) -> list[str]:
@@ -139,7 +190,7 @@ def report(
     venv = store.venv_path(row.venv)
     files, size = venvs.usage(venv)
     busy = busy if busy is not None else {i["key"] for i in pending(store)}
-    status, cause = (INTERRUPTED, None) if row.key in busy else diagnose(store, row)
+    status, cause, detail = Diagnosis(INTERRUPTED) if row.key in busy else diagnosis(store, row)
     return {
         "project": row.path,
         "venv": venv,
@@ -147,6 +198,7 @@ def report(
         "provider": row.provider,
         "status": status,
         "cause": cause,
+        "detail": detail,
         "hint": hint(status, cause, row.path),
         "files": files,
         "bytes": size,
@@ -189,6 +241,7 @@ def unfinished(intent: Intent) -> dict[str, Any]:
         "provider": None,
         "status": INTERRUPTED,
         "cause": what,
+        "detail": None,
         "hint": HINTS[INTERRUPTED],
         "files": 0,
         "bytes": 0,

@@ -7,10 +7,11 @@ real macOS calls cannot run on Linux.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 #: Time Machine's sticky exclusion, as Cargo writes it: a binary plist string.
 BACKUP_EXCLUDE_XATTR = "com.apple.metadata:com_apple_backup_excludeItem"
@@ -31,6 +32,11 @@ class Platform:
     def exclude_from_backup(self, path: str) -> None:
         """Keep Time Machine away from ``path`` (and everything below it)."""
 
+    def is_excluded_from_backup(self, path: str) -> bool:
+        """Whether Time Machine's exclusion is on ``path`` (where there is no Time Machine,
+        there is nothing to be excluded from: True)."""
+        return True
+
     def mark_sync_ignored(self, path: str) -> None:
         """Ask sync clients not to upload ``path`` (a symlink is marked itself)."""
 
@@ -50,6 +56,9 @@ class Platform:
 class Darwin(Platform):
     def exclude_from_backup(self, path: str) -> None:
         _setxattr(path, BACKUP_EXCLUDE_XATTR, BACKUP_EXCLUDE_VALUE, follow=True)
+
+    def is_excluded_from_backup(self, path: str) -> bool:
+        return _has_xattr(path, BACKUP_EXCLUDE_XATTR)
 
     def mark_sync_ignored(self, path: str) -> None:
         _setxattr(path, SYNC_IGNORE_XATTR, b"1", follow=False)
@@ -82,12 +91,29 @@ class Darwin(Platform):
         return os.fsdecode(buf.split(b"\0", 1)[0])
 
 
-def _setxattr(path: str, name: str, value: bytes, *, follow: bool) -> None:
-    # os.setxattr does not exist on macOS; libc's setxattr takes a position and options.
+@functools.cache
+def _libc() -> Any:
+    """The C library, loaded once (``list`` asks about every store venv)."""
     import ctypes
     import ctypes.util
 
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def _has_xattr(path: str, name: str) -> bool:
+    """Whether ``path`` (followed) carries the extended attribute ``name``: macOS's
+    getxattr(path, name, value, size, position, options) answers its size, or -1."""
+    import ctypes
+
+    size = _libc().getxattr(os.fsencode(path), name.encode(), None, ctypes.c_size_t(0), 0, 0)
+    return bool(size >= 0)
+
+
+def _setxattr(path: str, name: str, value: bytes, *, follow: bool) -> None:
+    # os.setxattr does not exist on macOS; libc's setxattr takes a position and options.
+    import ctypes
+
+    libc = _libc()
     options = 0 if follow else _XATTR_NOFOLLOW
     rc = libc.setxattr(
         os.fsencode(path), name.encode(), value, ctypes.c_size_t(len(value)), 0, options

@@ -133,8 +133,11 @@ def unhide(venv: str) -> Notes:
 
 def dropped(old: str, new: str) -> tuple[str, ...]:
     """The distributions the venv ``old`` has and ``new`` lacks, by name (a count would
-    let the project's own editable install stand in for a package installed by hand)."""
-    return tuple(sorted(venvs.distributions(old) - venvs.distributions(new)))
+    let the project's own editable install stand in for a package installed by hand); the
+    seed packages do not count (pip is in a venv virtualenv made, not in one uv made for a
+    project uv manages)."""
+    lost = venvs.distributions(old) - venvs.distributions(new) - venvs.SEED_PACKAGES
+    return tuple(sorted(lost))
 
 
 def dropped_note(lost: tuple[str, ...]) -> Notes:

@@ -83,6 +83,8 @@ def project_table(rows: list[dict[str, Any]], colour: bool = False) -> list[str]
         lines.append(project_row(row, colour))
         if row.get("trees"):
             lines.append(f"{'':<20} trees: {_trees(row['trees'])}")
+        if row.get("detail"):
+            lines.append(f"{'':<20} found: {row['detail']}")
         if row.get("hint"):
             lines.append(f"{'':<20} to repair: {row['hint']}")
     return lines
@@ -105,6 +107,8 @@ def project_status(row: dict[str, Any], colour: bool = False) -> list[str]:
         lines.append(f"{'':<20} bytecode: {row['bytecode']}")
     if row.get("warning"):
         lines.append(f"{'':<20} warning: {row['warning']}")
+    if row.get("detail"):
+        lines.append(f"{'':<20} found: {row['detail']}")
     if row.get("hint"):
         lines.append(f"{'':<20} to repair: {row['hint']}")
     return lines

@@ -19,7 +19,6 @@ through a symlink.
 from __future__ import annotations
 
 import ast
-import contextlib
 import glob
 import json
 import os
@@ -31,11 +30,10 @@ from typing import Callable, Optional
 
 from relocator import resolver
 from relocator.files import is_under, read_regular, write_atomic
-from relocator.venvs import site_packages
+from relocator.venvs import read_shebang, site_packages
 
 # Linux and macOS cut a shebang line at these lengths (distlib's limits).
 MAX_SHEBANG = 512 if sys.platform == "darwin" else 127
-_EXEC_LINE = re.compile(rb"^'''exec' (?P<word>.+) \"\$0\" \"\$@\"$")
 
 
 # -- moving a venv -------------------------------------------------------------
@@ -110,33 +108,6 @@ def relocate_venv(venv: str, old_places: list[str]) -> list[str]:
 
 def _is_old(venv_dir: str, old_places: list[str]) -> bool:
     return any(resolver.same_location(venv_dir, old) for old in old_places)
-
-
-def read_shebang(data: bytes) -> Optional[tuple[list[str], int]]:
-    """(interpreter candidates, header length in bytes) of a console script, either form.
-
-    The two-line form has one word: shell-quoted by uv, but put raw between
-    double quotes by pip (distlib), so a path holding a quote reads two ways.
-    """
-    if not data.startswith(b"#!"):
-        return None
-    first, _, rest = data.partition(b"\n")
-    if first.strip() == b"#!/bin/sh":
-        second, _, rest2 = rest.partition(b"\n")
-        third, _, _ = rest2.partition(b"\n")
-        match = _EXEC_LINE.match(second)
-        if match is None or third.strip() != b"' '''":
-            return None
-        word = os.fsdecode(match.group("word"))
-        candidates = [word[1:-1]] if len(word) > 1 and word[0] == word[-1] == '"' else []
-        with contextlib.suppress(ValueError):
-            words = shlex.split(word)
-            candidates += words if len(words) == 1 else []
-        return (candidates, len(first) + len(second) + len(third) + 3) if candidates else None
-    line = os.fsdecode(first[2:]).strip()
-    if not line or " " in line:
-        return None
-    return [line], len(first) + 1
 
 
 def shebang(interpreter: str) -> bytes:

@@ -29,10 +29,19 @@ from collections.abc import Iterator
 from typing import Any, Optional
 
 from relocator.errors import Busy, NotOwner, RelocatorError
-from relocator.files import is_under, read_record, read_small, write_atomic, write_record
+from relocator.files import (
+    is_under,
+    read_record,
+    read_regular,
+    read_small,
+    write_atomic,
+    write_record,
+)
 
+#: The first line of every valid ``CACHEDIR.TAG`` (https://bford.info/cachedir/).
+CACHEDIR_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
 CACHEDIR_TAG = (
-    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    CACHEDIR_SIGNATURE + "\n"
     "# This file is a cache directory tag created by relocator.\n"
     "# For information about cache directory tags, see https://bford.info/cachedir/\n"
 )
@@ -218,7 +227,9 @@ class Store:
         return sorted(e for e in entries if os.path.isdir(os.path.join(self.venvs, e)))
 
     def tag_venv(self, name: str) -> None:
-        """Mark a store venv as a cache: CACHEDIR.TAG, and Time Machine's exclusion."""
+        """Mark a store venv as a cache: relocator's own CACHEDIR.TAG (written again over
+        another tool's, so that :meth:`tagged` keeps telling when a tool made the venv
+        anew), and Time Machine's exclusion."""
         from relocator import platform
 
         path = self.venv_path(name)
@@ -228,8 +239,27 @@ class Store:
 
     def tagged(self, name: str) -> bool:
         """Whether the store venv carries relocator's own ``CACHEDIR.TAG``: a tool that
-        recreates a venv in place (``uv venv --clear``) replaces or drops it."""
+        recreates a venv in place (``uv venv --clear``) replaces or drops it, which is how
+        :func:`relocator.health.venv_condition` tells a venv a tool emptied."""
         return read_small(os.path.join(self.venv_path(name), "CACHEDIR.TAG")) == CACHEDIR_TAG
+
+    def unmarked(self, name: str) -> Optional[str]:
+        """What tells backups to skip the store venv and is missing (None: nothing). It
+        must hold a valid ``CACHEDIR.TAG``, anyone's (its first line is the signature: uv
+        and virtualenv write their own), and, where the system has Time Machine, carry its
+        exclusion."""
+        from relocator import platform
+
+        path = self.venv_path(name)
+        try:
+            head = read_regular(os.path.join(path, "CACHEDIR.TAG"), 64, follow=False)
+        except OSError:
+            head = None
+        if (head or b"").split(b"\n", 1)[0].rstrip(b"\r") != CACHEDIR_SIGNATURE.encode():
+            return "it has no valid CACHEDIR.TAG"
+        if not platform.current.is_excluded_from_backup(path):
+            return "Time Machine's exclusion is not on it"
+        return None
 
     # -- owner records ------------------------------------------------------
 

@@ -347,6 +347,38 @@ def interpreter(venv: str) -> str:
     return os.path.join(venv, "bin", "python")
 
 
+def read_shebang(data: bytes) -> Optional[tuple[list[str], int]]:
+    """(interpreter candidates, header length in bytes) of a console script, either form.
+
+    The two-line form has one word: shell-quoted by uv, but put raw between
+    double quotes by pip (distlib), so a path holding a quote reads two ways.
+    """
+    import re
+    import shlex
+
+    if not data.startswith(b"#!"):
+        return None
+    first, _, rest = data.partition(b"\n")
+    if first.strip() == b"#!/bin/sh":
+        second, _, rest2 = rest.partition(b"\n")
+        third, _, _ = rest2.partition(b"\n")
+        match = re.match(rb"^'''exec' (?P<word>.+) \"\$0\" \"\$@\"$", second)
+        if match is None or third.strip() != b"' '''":
+            return None
+        word = os.fsdecode(match.group("word"))
+        candidates = [word[1:-1]] if len(word) > 1 and word[0] == word[-1] == '"' else []
+        try:
+            words = shlex.split(word)
+        except ValueError:
+            words = []
+        candidates += words if len(words) == 1 else []
+        return (candidates, len(first) + len(second) + len(third) + 3) if candidates else None
+    line = os.fsdecode(first[2:]).strip()
+    if not line or " " in line:
+        return None
+    return [line], len(first) + 1
+
+
 #: What a venv holds before anything is installed in it.
 SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
@@ -359,16 +391,24 @@ def has_packages(venv: str) -> bool:
 def distributions(venv: str) -> set[str]:
     """The names of the distributions installed in ``venv`` (normalized as PEP 503 says:
     ``Foo_Bar`` is ``foo-bar``), read from its metadata folders; nothing is imported."""
-    import re
-
     found: set[str] = set()
     for sp in site_packages(venv):
-        try:
-            names = os.listdir(sp)
-        except OSError:
-            continue
-        for name in names:
-            stem, dot, kind = name.rpartition(".")
-            if dot and kind in ("dist-info", "egg-info"):
-                found.add(re.sub(r"[-_.]+", "-", stem.split("-", 1)[0]).lower())
+        found |= installed(sp)
+    return found
+
+
+def installed(site: str) -> set[str]:
+    """The names of the distributions in the site-packages folder ``site`` (see
+    :func:`distributions`), from its metadata folders' names alone."""
+    import re
+
+    try:
+        names = os.listdir(site)
+    except OSError:
+        return set()
+    found: set[str] = set()
+    for name in names:
+        stem, dot, kind = name.rpartition(".")
+        if dot and kind in ("dist-info", "egg-info"):
+            found.add(re.sub(r"[-_.]+", "-", stem.split("-", 1)[0]).lower())
     return found

@@ -172,9 +172,12 @@ def test_marks_a_tool_dropped_are_found_and_put_back(tmp_path: Path, store: Path
     project, venv = relocated_app(tmp_path)
     for cmd in (["venv", "-q", "--clear", ".venv"], ["sync", "-q"]):  # full again, uv's tag
         assert subprocess.run([uv(), *cmd], cwd=project).returncode == 0
-    assert "relocator" not in (venv / "CACHEDIR.TAG").read_text()
+    tag = (venv / "CACHEDIR.TAG").read_text()
+    assert "relocator" not in tag and tag.startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert findings(code=0)[0]["status"] == "ok"  # uv's own tag is a valid one
+    (venv / "CACHEDIR.TAG").unlink()  # a tool that writes none
     (found,) = findings(code=1)
-    assert (found["check"], found["status"]) == ("marks", "problem")
+    assert (found["check"], found["status"]) == ("marks", "marks-missing")
     assert findings("--fix", code=0)[0]["fixed"] is True
     assert "relocator" in (venv / "CACHEDIR.TAG").read_text()
     assert findings(code=0)[0]["status"] == "ok"
