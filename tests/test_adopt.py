@@ -436,7 +436,7 @@ def test_adopt_relinks_a_registered_venv_and_replaces_a_vanished_one(
 
     shutil.rmtree(first)  # its venv is gone from this store too
     out = relocate_json("adopt", str(project), env=env)
-    assert out["action"] == "created" and out["venv"] != first
+    assert (out["action"], out["venv"]) == ("created", first)  # made again, under its name
     owners = sorted(p.stem for p in (store / "venvs").glob("*.json"))
     assert owners == [Path(out["venv"]).name]
     assert [r["status"] for r in relocate_json("list", env=env)] == ["ok"]
