@@ -120,6 +120,47 @@ def test_a_takeover_and_an_eject_that_lets_go_keep_the_old_venv(tmp_path: Path, 
     assert store_venvs(store) == []
 
 
+def _with_a_package(venv: Path) -> None:
+    info = site_packages(venv) / "six-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Name: six\nVersion: 1.0\n")
+    (site_packages(venv) / "six.py").write_text("")
+
+
+def test_an_empty_venv_a_tool_made_never_replaces_one_with_packages(tmp_path: Path, store: Path):
+    """A tool's new .venv that is empty, where the project's venv has packages and there
+    is nothing to fill it from: the project's venv is linked again, the empty one goes to
+    the trash. Killed at every point of that, the next adopt ends the same way."""
+    log = tmp_path / "points"
+    project = tmp_path / "app"
+    old = _adopted(project)
+    _with_a_package(old)
+
+    def replaced() -> None:
+        (project / ".venv").unlink()
+        (project / ".venv.nosync").unlink()
+        make_venv(project / ".venv")  # `rm -rf .venv && uv venv`, say: empty
+
+    replaced()
+    env = {**os.environ, "RELOCATOR_FAULT_LOG": str(log)}
+    out = relocate_json("adopt", str(project), env=env)
+    assert out["action"] == "relinked" and out["venv"] == str(old)
+    assert any("nothing to install from" in n for n in out["notes"]), out
+    assert any("the new one is in the trash" in n for n in out["notes"]), out
+    (entry,) = _entries(store)
+    assert entry.packages == [] and entry.name != old.name
+    points = list(dict.fromkeys(log.read_text().split()))
+    for point in points:
+        replaced()
+        _kill_at(point, "adopt", str(project))
+        relocate_ok("adopt", str(project))
+        assert _imports(project, "six"), point
+        assert os.path.realpath(project / ".venv") == str(old), point
+        assert store_venvs(store) == [old] and _journal(store) == [], point
+        assert relocate_json("status", str(project))["status"] == "ok", point
+        assert sorted(p.name for p in (store / "venvs").glob("*.json")) == [f"{old.name}.json"]
+
+
 def test_refusals_are_one_line_and_change_nothing(tmp_path: Path, store: Path):
     project, other = tmp_path / "app", tmp_path / "other"
     _adopted(project)
