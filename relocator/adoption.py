@@ -229,8 +229,9 @@ def _relink_or_create(
 
     A dangling link is a project synced from another machine, a wiped store, or
     a removed ``.venv.nosync``; a missing one, a tool that deleted the link.
-    Where a venv existed and is gone here, the new one is built from the recipe;
-    where this machine registered it, under the name it had.
+    Where a venv existed and is gone here, the new one is built from the recipe,
+    under the name it had here (the registry's, else the one the hop names in this
+    store, when no other project holds it).
     """
     row = registry.get(project.key)
     if row is not None and os.path.isdir(store.venv_path(row.venv)):
@@ -243,6 +244,11 @@ def _relink_or_create(
     name = row.venv if row is not None and replacing.keeps(store, project, row.venv) else None
     if row is not None and name is None:  # a name another project's record holds
         registry.remove(project.key)
+    if row is None and dangling:  # a row gc dropped, a lost registry: the hop names it
+        target = link.inspect(project.path, store.venvs).target or ""
+        hop = os.path.basename(target)
+        if link.is_store_venv(target, store.venvs) and replacing.keeps(store, project, hop):
+            name = hop
     created = creation.create(
         store, registry, project, wants, build=dangling or row is not None, replaces=name
     )

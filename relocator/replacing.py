@@ -176,10 +176,14 @@ def _check(store: Store, intent: Intent, staged: str) -> None:
 
 
 def _abandon(store: Store, intent: Intent) -> None:
-    """Forget a swap that did not happen; a venv made for it is dropped (never linked)."""
+    """Forget a swap that did not happen; a venv made for it is dropped (never linked),
+    and so is an owner record :func:`begin` wrote for a name that holds no venv."""
     staging = _staged(store, intent)
     if intent.get("source") == NEW and os.path.lexists(staging):
         store.discard(staging)
+    name = intent["venv"]
+    if not os.path.lexists(store.venv_path(name)):
+        _drop_record(store.owner_path(name), intent["key"])
     intent.done()
 
 
