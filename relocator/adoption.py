@@ -230,8 +230,7 @@ def _relink_or_create(
     A dangling link is a project synced from another machine, a wiped store, or
     a removed ``.venv.nosync``; a missing one, a tool that deleted the link.
     Where a venv existed and is gone here, the new one is built from the recipe,
-    under the name it had here (the registry's, else the one the hop names in this
-    store, when no other project holds it).
+    under the name it had here (:func:`replacing.current_name`).
     """
     row = registry.get(project.key)
     if row is not None and os.path.isdir(store.venv_path(row.venv)):
@@ -241,14 +240,9 @@ def _relink_or_create(
         notes = notes_of(add_git_exclude(project.path))
         relinked = Outcome(project.path, venv, "relinked", row.python, row.provider, tuple(notes))
         return _heal(store, registry, project, name=row.venv, wants=wants, done=relinked)
-    name = row.venv if row is not None and replacing.keeps(store, project, row.venv) else None
-    if row is not None and name is None:  # a name another project's record holds
+    name = replacing.current_name(store, registry, project, link.inspect(project.path, store.venvs))
+    if row is not None and name != row.venv:  # a name another project's record holds
         registry.remove(project.key)
-    if row is None and dangling:  # a row gc dropped, a lost registry: the hop names it
-        target = link.inspect(project.path, store.venvs).target or ""
-        hop = os.path.basename(target)
-        if link.is_store_venv(target, store.venvs) and replacing.keeps(store, project, hop):
-            name = hop
     created = creation.create(
         store, registry, project, wants, build=dangling or row is not None, replaces=name
     )

@@ -67,6 +67,27 @@ def keeps(store: Store, project: resolver.Resolved, name: str) -> bool:
     return record.get("key") == project.key
 
 
+def current_name(
+    store: Store, registry: Registry, project: resolver.Resolved, state: link.LinkState
+) -> Optional[str]:
+    """The name of the project's store venv, there or gone: the venv ``.venv`` leads to,
+    else the registry's, else the one a dangling hop names in this store (a row gc
+    dropped, a lost registry); None for a project that is new here. A name whose owner
+    record is another project's is never the project's."""
+    if state.kind == link.RELOCATED:
+        name = os.path.basename(state.target or "")
+        store.claim(name, project.key, project.path)
+        return name
+    row = registry.get(project.key)
+    hop = os.path.basename(state.target or "")
+    if state.kind != link.DANGLING or not link.is_store_venv(state.target or "", store.venvs):
+        hop = ""
+    for name in (row.venv if row is not None else "", hop):
+        if name and keeps(store, project, name):
+            return name
+    return None
+
+
 def begin(
     store: Store,
     project: resolver.Resolved,

@@ -98,19 +98,12 @@ def _name(
     state: link.LinkState,
     entry: trash.Entry,
 ) -> str:
-    """The name the restored venv takes: the project's (linked, else registered), else the
-    entry's own when it is free, else a new one."""
-    if state.kind == link.RELOCATED:
-        name = os.path.basename(state.target or "")
-        store.claim(name, project.key, project.path)
-        return name
-    row = registry.get(project.key)
-    if row is not None and replacing.keeps(store, project, row.venv):
-        return row.venv
-    taken = os.path.lexists(store.venv_path(entry.name)) or os.path.lexists(
-        store.owner_path(entry.name)
-    )
-    return store.new_venv_name(project.path) if taken else entry.name
+    """The name the restored venv takes: the project's, else the entry's own when no other
+    project holds it, else a new one."""
+    name = replacing.current_name(store, registry, project, state)
+    if name is None and replacing.keeps(store, project, entry.name):
+        name = entry.name
+    return name or store.new_venv_name(project.path)
 
 
 def _begin(store: Store, project: resolver.Resolved, entry: trash.Entry, dest: str) -> Intent:

@@ -60,6 +60,7 @@ class Case:
     def __init__(self, name: str, where: Path, store: Path, template: Path, env: dict[str, str]):
         self.volumes, self.has, self.command = SCENARIOS[name]
         self.project, self.store, self.env = where, store, env
+        self.keeps: str | None = None  # the store venv name the project keeps
         self.name = "venv" if self.has.endswith("-named") else ".venv"
         where.mkdir(parents=True)
         (where / "setup.py").write_text("")
@@ -79,7 +80,6 @@ class Case:
         tool.write_text(f"#!{venv}/bin/python\nimport handmade\nprint(handmade.VALUE)\n")
         tool.chmod(0o755)
         self.reference = dir_paths(venv)
-        self.keeps: str | None = None  # the store venv name the project keeps
         if self.has in ("adopted", "hop-removed", "adopted-named", "replaced"):
             self.run("adopt", check=True)
         if self.has == "hop-removed":
