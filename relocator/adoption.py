@@ -13,11 +13,14 @@ relocated, ours           marked again, its Python read again (registered again 
                           (:func:`hops.update`)
 relocated, moved here     the venv follows the project (:mod:`relocator.moved`)
 relocated, copied here    a copy of the original's venv, made the copy's own
-a real venv               moved into the store; a venv it replaced is retired after
+a real venv               moved into the store; when it replaced the project's store
+                          venv, it takes that venv's name and the old one goes to the
+                          trash (:mod:`relocator.takeover`)
 uv's central env          moved into the store the same way (``uv cache clean`` would
                           delete it where it was)
 gone, or dangling         this machine's registered venv is linked again; with none,
-                          one is built from the recipe (a second machine, a wiped store)
+                          one is built from the recipe (a second machine, a wiped store),
+                          under the name this machine registered, if any
 ========================  ==============================================================
 """
 
@@ -32,8 +35,9 @@ from relocator import (
     hops,
     link,
     moved,
-    recipes,
+    replacing,
     resolver,
+    takeover,
     transfer,
     treechoice,
     trees,
@@ -47,16 +51,12 @@ from relocator.journal import Intent
 from relocator.project import check_new, check_store
 from relocator.registry import Registry, row_from_record
 from relocator.relocation import (
-    Notes,
     Outcome,
     Wants,
-    dropped,
-    dropped_note,
     finish_adopt,
     locked,
     new_row,
     notes_of,
-    retire,
     undo_adopt,
 )
 from relocator.store import Store
@@ -196,11 +196,19 @@ def converge(
                 "(move it away and run relocate adopt to make one)"
             )
         replaced = registry.get(project.key)
-        done = _move_in(store, registry, project, target)
-        notes = [*python_note(wants.python), *done.notes]
-        if replaced is not None and replaced.venv != os.path.basename(done.venv):
-            notes += _succeed(store, project, replaced.venv, done.venv, wants)
-        return done._replace(notes=tuple(notes))
+        if replaced is not None and replacing.keeps(store, project, replaced.venv):
+            done = takeover.take_over(
+                store,
+                registry,
+                project,
+                replaced.venv,
+                target=target,
+                wants=wants,
+                move_in=lambda name: _move_in(store, registry, project, target, name),
+            )
+        else:
+            done = _move_in(store, registry, project, target, store.new_venv_name(root))
+        return done._replace(notes=(*python_note(wants.python), *done.notes))
     if state.kind == link.DANGLING:
         why = evidence.shipped_link(root)
         if why:
@@ -221,27 +229,6 @@ def _check_top_level(root: str, dotvenv: str, target: str) -> None:
         )
 
 
-def _succeed(store: Store, project: resolver.Resolved, old: str, new: str, wants: Wants) -> Notes:
-    """Retire the project's old store venv now that ``new`` replaced it, filling ``new``
-    from the recipe first when a tool made it empty (``poetry env use 3.12``) and the old
-    one had packages; an old venv is never retired for an empty one."""
-    old_venv = store.venv_path(old)
-    why = "replaced: the project's .venv was a new venv a tool made, now in the store"
-    if venvs.has_packages(new) or not venvs.has_packages(old_venv):
-        return retire(store, old, project.key, project.path, why)
-    recipe = recipes.find(project.path) if wants.install else None
-    kept = f"kept the old venv {old_venv} (relocate gc moves it to the trash once it is unused)"
-    if recipe is None:
-        return [f"the new .venv is empty and there is nothing to install from: {kept}"]
-    try:
-        notes = recipes.install(recipe, project.path, new, on_line=wants.progress)
-    except RelocatorError as e:
-        return [f"installing into the new .venv failed ({e}): {kept}"]
-    notes.append(f"the new .venv was empty: installed {recipes.describe(recipe)}")
-    notes += dropped_note(dropped(old_venv, new))
-    return notes + retire(store, old, project.key, project.path, why)
-
-
 def _relink_or_create(
     store: Store, registry: Registry, project: resolver.Resolved, wants: Wants, *, dangling: bool
 ) -> Outcome:
@@ -249,7 +236,8 @@ def _relink_or_create(
 
     A dangling link is a project synced from another machine, a wiped store, or
     a removed ``.venv.nosync/.venv``; a missing one, a tool that deleted the link.
-    Where a venv existed and is gone here, the new one is built from the recipe.
+    Where a venv existed and is gone here, the new one is built from the recipe,
+    under the name it had here (:func:`replacing.current_name`).
     """
     row = registry.get(project.key)
     if row is not None and os.path.isdir(store.venv_path(row.venv)):
@@ -259,10 +247,12 @@ def _relink_or_create(
         notes = notes_of(add_git_exclude(project.path))
         relinked = Outcome(project.path, venv, "relinked", row.python, row.provider, tuple(notes))
         return heal(store, registry, project, name=row.venv, wants=wants, done=relinked)
-    if row is not None:  # its venv is gone: the row and owner record say nothing true
+    name = replacing.current_name(store, registry, project, link.inspect(project.path, store.venvs))
+    if row is not None and name != row.venv:  # a name another project's record holds
         registry.remove(project.key)
-        store.remove_owner(row.venv)
-    created = creation.create(store, registry, project, wants, build=dangling or row is not None)
+    created = creation.create(
+        store, registry, project, wants, build=dangling or row is not None, replaces=name
+    )
     if row is None and not dangling:
         return created
     note = "the venv .venv led to is not on this machine: made a new one"
@@ -316,12 +306,14 @@ def _already(
     return Outcome(project.path, target, "unchanged", row.python, row.provider, tuple(notes))
 
 
-def _move_in(store: Store, registry: Registry, project: resolver.Resolved, src: str) -> Outcome:
+def _move_in(
+    store: Store, registry: Registry, project: resolver.Resolved, src: str, name: str
+) -> Outcome:
+    """Move the venv ``src`` into the store as ``name``, linked and registered."""
     root = project.path
     cross = not venvs.same_volume(src, store.venvs)
     before = venvs.check_movable(src, store.tmp, cross_volume=cross)
     reason = link.problem(root, store.venvs, moving_away=src)
-    name = store.new_venv_name(root)
     where = transfer.places(store, "adopt", root, name, src)
     if reason is None and os.path.lexists(where.aside):
         reason = (

@@ -166,7 +166,10 @@ def adopt(
 def rebuild(
     path: str = PathArg, python: Optional[str] = PythonOpt, as_json: bool = JsonOpt
 ) -> None:
-    """Make the project's venv again from its lock file, then drop the old one.
+    """Make the project's venv again from its lock file, at the same store path.
+
+    The old venv goes to the trash (relocate restore puts it back); every path a
+    tool recorded (a pre-commit hook, a Jupyter kernel) keeps working.
 
     What python -m venv --clear .venv, virtualenv --clear, pdm venv remove or
     pipenv --rm would do, for a relocated project (they refuse the link, or break it).

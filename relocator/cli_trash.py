@@ -52,7 +52,8 @@ def restore(
 ) -> None:
     """Put a venv or trees from the trash back as the project's own.
 
-    What it replaces goes to the trash in turn, so restoring again undoes it.
+    A venv takes the project's store path. What it replaces goes to the trash in
+    turn, so restoring again undoes it.
 
     Example: relocate restore ~/Documents/myapp --id 20261207-101500-a1b2c3
     """

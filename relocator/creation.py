@@ -1,11 +1,11 @@
 """Making a project's store venv: new and empty, built from the project's recipe, in
 place of one that broke, or mended in place when only its interpreter went away.
 
-A venv that replaces another is made under a new name, installed, linked and
-registered before the old one is retired: a kill at any instant leaves the old
-venv linked, or the new one linked and the old one an orphan for ``relocate gc``.
-An install that fails drops the half-made venv (never linked, so never used)
-and leaves everything as it was.
+A new project's venv gets a new name; it is made, then linked and registered, and a
+failure (or a kill) before it is linked drops it. A venv that replaces the project's
+venv takes that venv's name, which tools have recorded: it is made whole under a
+staging name, then swapped in, the old one going to the trash
+(:mod:`relocator.replacing`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from typing import Callable, Optional
 
-from relocator import link, recipes, resolver, rewrite, trees, venvs
+from relocator import link, recipes, replacing, resolver, rewrite, trees, venvs
 from relocator.errors import RelocatorError, ToolFailed
 from relocator.journal import Intent
 from relocator.registry import Registry, Row
@@ -23,12 +23,10 @@ from relocator.relocation import (
     Notes,
     Outcome,
     Wants,
-    dropped,
     dropped_note,
     finish_create,
     locked,
     new_row,
-    retire,
     undo_create,
 )
 from relocator.store import Store
@@ -48,9 +46,10 @@ def create(
 
     With ``build`` (a venv that existed is being made again: a second machine, a
     wiped store, a venv a tool emptied) it is installed from the project's recipe
-    unless the user said ``--no-install``. ``replaces`` names the project's old
-    store venv, which goes to the trash once the new one is in place (``why`` says
-    why, for the trash's record); what it had that the new one lacks is named.
+    unless the user said ``--no-install``. ``replaces`` names the project's store
+    venv (there or gone): the new one takes its name, and the old one goes to the
+    trash (``why`` says why, for the trash's record); what it had that the new one
+    lacks is named.
     """
     root = project.path
     recipe = recipes.find(root) if build and wants.install else None
@@ -70,16 +69,21 @@ def create(
         # and knows it at once (a venv made first is a new interpreter path to query)
         return recipes.install(recipe, root, dest, on_line=wants.progress) if recipe else []
 
-    dest, row, notes = _made(store, registry, project, fill)
+    action = f"built from {recipes.describe(recipe)}" if recipe else "created"
+    lost: tuple[str, ...] = ()
+    if replaces is not None and replacing.keeps(store, project, replaces):
+        reason = link.problem(root, store.venvs)
+        if reason:
+            raise RelocatorError(reason)
+        why = why or f"replaced: {action}"
+        row, notes, lost = replacing.made(store, registry, project, replaces, fill, why=why)
+        dest = store.venv_path(replaces)
+        notes[:0] = dropped_note(lost)
+    else:  # a new project (or a name another project's record holds: left alone)
+        dest, row, notes = _made(store, registry, project, fill)
     if build and recipe is None:
         why = "--no-install" if not wants.install else "no lock file or requirements found"
         notes.append(f"the venv is new and empty ({why}): reinstall the project's packages")
-    action = f"built from {recipes.describe(recipe)}" if recipe else "created"
-    lost: tuple[str, ...] = ()
-    if replaces is not None:
-        lost = dropped(store.venv_path(replaces), dest)
-        notes += dropped_note(lost)
-        notes += retire(store, replaces, project.key, root, why or f"replaced: {action}")
     return Outcome(root, dest, action, row.python, row.provider, tuple(notes), lost)
 
 
@@ -177,7 +181,8 @@ def _find_minor(minor: str) -> Optional[str]:
 
 
 def rebuild(path: str, store: Optional[Store] = None, wants: Optional[Wants] = None) -> Outcome:
-    """Make the project's venv again from its recipe, then retire the old one.
+    """Make the project's venv again from its recipe, under its name; the old one goes to
+    the trash.
 
     What ``python -m venv --clear .venv``, ``virtualenv --clear``, ``pdm venv
     remove`` or ``pipenv --rm`` would do for a project that is not relocated

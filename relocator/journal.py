@@ -1,8 +1,8 @@
 """Intent records: what a move set out to do, and how far it got.
 
 Written into the store before the first step and advanced after each, so that
-an interrupted adopt, eject, create, move into the trash or restore can be
-finished (or, where nothing became usable, rolled back) by the next relocate
+an interrupted adopt, eject, create, move into the trash, restore or swap can
+be finished (or, where nothing became usable, rolled back) by the next relocate
 that takes the project's lock.
 """
 
@@ -19,7 +19,9 @@ from relocator.files import read_record, write_record
 from relocator.hops import TREES
 from relocator.store import Store
 
-OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree", "trash", "restore")
+OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree", "trash", "restore", "swap")
+#: Where the venv a swap puts in place of a project's venv comes from (:mod:`relocator.replacing`).
+SWAP_SOURCES = ("new", "store", "trash")
 #: Fields every record carries, all strings: the rest depends on the operation.
 REQUIRED = ("op", "key", "project", "venv", "step")
 
@@ -73,7 +75,8 @@ class Intent:
 
 
 def pending(store: Store, key: Optional[str] = None) -> list[Intent]:
-    """Unfinished intents (of one project, when ``key`` is given), oldest first.
+    """Unfinished intents (of one project, when ``key`` is given), oldest first, swaps
+    last: a swap that takes over a venv an adopt moved in is settled once that adopt is.
 
     A record that is not one of ours (not JSON, not an object, a field missing)
     is set aside as ``<name>.damaged`` with a warning: it cannot be acted on.
@@ -93,7 +96,7 @@ def pending(store: Store, key: Optional[str] = None) -> list[Intent]:
             continue
         if key is None or record["key"] == key:
             found.append(Intent(store, record, path))
-    return sorted(found, key=lambda i: float(i.record.get("started", 0)))
+    return sorted(found, key=lambda i: (i.op == "swap", float(i.record.get("started", 0))))
 
 
 def _load(path: str) -> Optional[dict[str, Any]]:
@@ -107,6 +110,17 @@ def _load(path: str) -> Optional[dict[str, Any]]:
     if record["op"].endswith("-tree") and record.get("tree") not in TREES:
         return None
     name, project = record["venv"], record["project"]
-    if "/" in name or name.startswith(".") or not os.path.isabs(project):
+    if not _plain(name) or not os.path.isabs(project):
         return None  # every path recovery touches is derived from these two
+    if record["op"] == "swap":  # and from the names of where the new venv comes from
+        source, staged, was = record.get("source"), record.get("staged"), record.get("was")
+        if source not in SWAP_SOURCES or (source != "new" and not _plain(staged)):
+            return None
+        if was is not None and not _plain(was):
+            return None
     return record
+
+
+def _plain(name: object) -> bool:
+    """Whether ``name`` is one entry's name in a folder of the store: no ``/``, not hidden."""
+    return isinstance(name, str) and bool(name) and "/" not in name and not name.startswith(".")

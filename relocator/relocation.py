@@ -154,8 +154,9 @@ def notes_of(note: Optional[str]) -> Notes:
 
 
 def retire(store: Store, name: str, key: str, project: str, why: str) -> Notes:
-    """Move the project's replaced store venv ``name`` to the trash, once its successor is
-    in place; ``why`` says what replaced it.
+    """Move the store venv ``name`` a project let go of (an eject that keeps the project's
+    own ``.venv``) to the trash; ``why`` says why. (A venv replaced under its name goes
+    to the trash in :mod:`relocator.replacing`.)
 
     A venv a live process uses stays where it is (``relocate gc`` takes it when it is
     free): renamed, it would break the process's paths.
@@ -296,6 +297,10 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
         from relocator import restoring
 
         return restoring.resume(store, registry, intent)
+    if op == "swap":
+        from relocator import replacing
+
+        return replacing.resume(store, registry, intent)
     if op == "create":
         if intent.step == "begin":
             undo_create(store, intent)

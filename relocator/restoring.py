@@ -2,15 +2,17 @@
 
 The entry must be the project's (its record names the project's key). What it
 replaces, the project's current store venv, bundle or tree, goes to the trash in
-turn (a venv once the restored one is linked), so a restore is undone by
-restoring again. A venv goes back under its old
-store name when that is free, so every path that recorded it works again; under a
-new one its paths are rewritten as a moved venv's are.
+turn, so a restore is undone by restoring again.
 
-Journaled (``restore``): the owner record of the destination is written, the
-folder renamed out of the trash (``restore:moved``), then linked and registered.
-A kill before the rename leaves the entry in the trash; after it, the next run
-that settles the project finishes the job.
+A venv comes back under the project's current name (every path a tool recorded
+names it), swapped in as a rebuilt venv is (:mod:`relocator.replacing`, source
+``trash``): the paths it wrote about the name it had are rewritten. A project with
+no current name gets the entry's own name back when it is free, else a new one.
+
+Trees are journaled as ``restore``: the owner record of the destination is
+written, the folder renamed out of the trash (``restore:moved``), then linked. A
+kill before the rename leaves the entry in the trash; after it, the next run that
+settles the project finishes the job.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from relocator import bundles, hops, link, resolver, rewrite, trash, trees, venvs
+from relocator import bundles, hops, link, replacing, resolver, rewrite, trash, trees
 from relocator.errors import NotOwner, RelocatorError
 from relocator.files import read_record
 from relocator.git import add_git_exclude
 from relocator.journal import Intent
 from relocator.registry import Registry
-from relocator.relocation import Outcome, locked, marks, new_row, notes_of, register, retire, unhide
+from relocator.relocation import Outcome, locked, marks, notes_of, register, unhide
 from relocator.store import Store
 
 Notes = list[str]
@@ -78,32 +80,30 @@ def _venv(
     reason = link.problem(root, store.venvs)
     if reason:
         raise RelocatorError(reason)
-    current = _current(store, registry, project, state)
-    name = entry.name
-    if os.path.lexists(store.venv_path(name)) or os.path.lexists(store.owner_path(name)):
-        name = store.new_venv_name(root)
-    intent = _begin(store, project, entry, store.venv_path(name))
-    store.write_owner(name, new_row(project, name, entry.python).owner_record())
-    _rename_out(store, intent)  # nothing changed yet if this fails
-    notes = _finish_venv(store, registry, intent)
-    if current is not None:  # the venv it replaces goes once the restored one is linked
-        why = f"replaced by the restore of trash entry {entry.id}"
-        notes += retire(store, current, project.key, root, why)
-    python = venvs.python_version(store.venv_path(name))
+    name = _name(store, registry, project, state, entry)
+    why = f"replaced by the restore of trash entry {entry.id}"
+    intent = replacing.begin(
+        store, project, name, source=replacing.TRASH, why=why, staged=entry.id, was=entry.name
+    )
+    row, notes = replacing.finish(store, registry, intent)
     notes.insert(0, f"restored trash entry {entry.id} ({entry.why})")
-    return Outcome(root, store.venv_path(name), "restored", python, project.provider, tuple(notes))
+    venv = store.venv_path(name)
+    return Outcome(root, venv, "restored", row.python, project.provider, tuple(notes))
 
 
-def _current(
-    store: Store, registry: Registry, project: resolver.Resolved, state: link.LinkState
-) -> Optional[str]:
-    """The store venv the project uses now (linked, else registered), if it is there."""
-    if state.kind == link.RELOCATED:
-        name = os.path.basename(state.target or "")
-        store.claim(name, project.key, project.path)
-        return name
-    row = registry.get(project.key)
-    return row.venv if row is not None and os.path.isdir(store.venv_path(row.venv)) else None
+def _name(
+    store: Store,
+    registry: Registry,
+    project: resolver.Resolved,
+    state: link.LinkState,
+    entry: trash.Entry,
+) -> str:
+    """The name the restored venv takes: the project's, else the entry's own when no other
+    project holds it, else a new one."""
+    name = replacing.current_name(store, registry, project, state)
+    if name is None and replacing.keeps(store, project, entry.name):
+        name = entry.name
+    return name or store.new_venv_name(project.path)
 
 
 def _begin(store: Store, project: resolver.Resolved, entry: trash.Entry, dest: str) -> Intent:
@@ -131,6 +131,8 @@ def _rename_out(store: Store, intent: Intent) -> None:
 
 
 def _finish_venv(store: Store, registry: Registry, intent: Intent) -> Notes:
+    """A venv's restore journaled as ``restore`` by an older relocate (venvs now come back
+    by a swap): linked and registered where it was put."""
     root, dest = intent["project"], os.path.join(store.root, intent["dest"])
     name = os.path.basename(dest)
     project = resolver.Resolved(root, intent["key"], resolver.provider(root))

@@ -114,6 +114,28 @@ def put(
     the trash record keeps what it said). Raises :class:`RelocatorError` with nothing
     moved when ``src`` is not a folder of the store or the trash cannot take it.
     """
+    intent = begin(
+        store, src, kind=kind, key=key, project=project, name=name, why=why, tree=tree, owner=owner
+    )
+    rename_in(intent, src)
+    return finish(store, intent)
+
+
+def begin(
+    store: Store,
+    src: str,
+    *,
+    kind: str,
+    key: str,
+    project: str,
+    name: str,
+    why: str,
+    tree: Optional[str] = None,
+    owner: Optional[str] = None,
+) -> Intent:
+    """Journal the move of the store folder ``src`` into the trash, its facts read first
+    (a walk of it: done here, before anything moves). Then :func:`rename_in` and
+    :func:`finish`; a swap (:mod:`relocator.replacing`) puts its own rename between them."""
     rel = os.path.relpath(src, store.root)
     if not _SOURCES.fullmatch(rel) or os.path.islink(src) or not os.path.isdir(src):
         raise RelocatorError(f"{src} is not a folder of the store relocate can put in the trash")
@@ -132,7 +154,7 @@ def put(
         "packages": sorted(venvs.distributions(src)) if kind == VENV else [],
     }
     owner_rel = os.path.relpath(owner, store.root) if owner else None
-    intent = Intent.begin(
+    return Intent.begin(
         store,
         op="trash",
         key=key,
@@ -142,11 +164,20 @@ def put(
         owner=owner_rel,
         **facts,
     )
+
+
+def rename_in(intent: Intent, src: str) -> None:
+    """The one rename that puts ``src`` in the trash; raises :class:`RelocatorError` (the
+    record dropped, nothing moved) when it fails."""
     try:
-        os.rename(src, path(store, entry_id))
+        os.rename(src, path(intent.store, intent["venv"]))
     except OSError as e:
         intent.done()
         raise RelocatorError(f"cannot move {src} to the trash ({e.strerror})") from None
+
+
+def finish(store: Store, intent: Intent) -> Entry:
+    """Once the folder is in the trash: its record written, the owner record dropped."""
     intent.advance("moved")
     return _finish(store, intent)
 
@@ -324,9 +355,16 @@ def _delete(store: Store, entry: Entry) -> bool:
 
 
 def _moving(store: Store) -> set[str]:
+    """The entries a pending record moves in or out (a swap takes one out as a venv)."""
     from relocator.journal import pending
 
-    return {i["venv"] for i in pending(store) if i.op in ("trash", "restore")}
+    busy = set()
+    for intent in pending(store):
+        if intent.op in ("trash", "restore"):
+            busy.add(intent["venv"])
+        elif intent.op == "swap" and intent.get("source") == "trash":
+            busy.add(str(intent.get("staged")))
+    return busy
 
 
 def _drop_stale_records(store: Store, busy: set[str]) -> None:

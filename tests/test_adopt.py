@@ -438,10 +438,16 @@ def test_adopt_relinks_a_registered_venv_and_replaces_a_vanished_one(
 
     shutil.rmtree(first)  # its venv is gone from this store too
     out = relocate_json("adopt", str(project), env=env)
-    assert out["action"] == "created" and out["venv"] != first
+    assert (out["action"], out["venv"]) == ("created", first)  # made again, under its name
     owners = sorted(p.stem for p in (store / "venvs").glob("*.json"))
     assert owners == [Path(out["venv"]).name]
     assert [r["status"] for r in relocate_json("list", env=env)] == ["ok"]
+
+    shutil.rmtree(first)
+    relocate_ok("gc", env=env)  # drops the row and the owner record of a venv that is gone
+    assert relocate_json("list", env=env) == []
+    out = relocate_json("adopt", str(project), env=env)
+    assert out["venv"] == first  # the hop still names it, and no one else holds the name
 
 
 def test_python_json_for_a_dangling_link(tmp_path: Path, store: Path) -> None:

@@ -44,6 +44,9 @@ SCENARIOS = {
     # a venv folder named venv (adopt --name venv): it comes back as the alias venv -> .venv
     "adopt-named": ("one", "venv-named", "adopt"),
     "eject-named": ("one", "adopted-named", "eject"),
+    # a tool's venv at .venv in place of the link (rm .venv && uv sync): it takes the
+    # project's store venv's name, the old one goes to the trash
+    "takeover": ("one", "replaced", "adopt"),
 }
 
 
@@ -71,6 +74,7 @@ class Case:
     def __init__(self, name: str, where: Path, store: Path, template: Path, env: dict[str, str]):
         self.volumes, self.has, self.command = SCENARIOS[name]
         self.project, self.store, self.env = where, store, env
+        self.keeps: str | None = None  # the store venv name the project keeps
         self.name = "venv" if self.has.endswith("-named") else ".venv"
         where.mkdir(parents=True)
         (where / "setup.py").write_text("")
@@ -91,12 +95,21 @@ class Case:
         tool.write_text(f"#!{venv}/bin/python\nimport handmade\nprint(handmade.VALUE)\n")
         tool.chmod(0o755)
         self.reference = dir_paths(venv)
-        if self.has in ("adopted", "hop-removed", "adopted-named", "old-shape"):
+        if self.has in ("adopted", "hop-removed", "adopted-named", "old-shape", "replaced"):
             self.run("adopt", check=True)
         if self.has == "hop-removed":
             drop_hop(where)
         if self.has == "old-shape":
             old_shape(where)
+        if self.has == "replaced":
+            self.keeps = os.path.basename(os.path.realpath(venv))
+            (where / ".venv").unlink()
+            drop_hop(where)
+            subprocess.run(["cp", "-al", str(template), str(venv)], check=True)
+            tool.write_text(f"#!{venv}/bin/python\nimport handmade\nprint(handmade.VALUE)\n")
+            tool.chmod(0o755)
+            (site_packages(venv) / "second.py").write_text("")  # what the old venv lacks
+            self.reference = dir_paths(venv)
 
     def run(self, command: str, *, check: bool = False, **extra: str):
         named = ["--name", self.name] if command == "adopt" and self.name != ".venv" else []
@@ -110,6 +123,7 @@ class Case:
         found = [p for p in self.project.glob("*venv*") if p.is_dir() and not p.is_symlink()]
         found += [p for p in self.store.glob("venvs/*") if p.is_dir()]
         found += [p for p in self.store.glob("tmp/*") if p.is_dir()]
+        found += [p for p in self.store.glob("trash/*") if p.is_dir()]
         return found
 
     def assert_whole_somewhere(self, label: str) -> None:
@@ -134,6 +148,7 @@ class Case:
             owners = sorted(p.stem for p in self.store.glob("venvs/*.json"))
             assert owners == [venvs[0].name], label
             assert has_shape(self.project), label
+            assert self.keeps in (None, venvs[0].name), f"{label}: the name changed"
             if self.name != ".venv":
                 assert os.readlink(self.project / self.name) == ".venv", label
                 dotvenv = self.project / self.name  # the checks below go through the alias

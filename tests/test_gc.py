@@ -29,7 +29,9 @@ from tests.helpers import (
     make_venv,
     one_clean_error_line,
     relocate,
+    relocate_json,
     relocate_ok,
+    site_packages,
     store_venvs,
     venv_project,
 )
@@ -178,29 +180,30 @@ def test_venv_replaced_by_a_real_one_goes_and_the_real_one_stays(tmp_path: Path,
     _all_clean(store)
 
 
-def test_replaced_venv_kept_for_a_process_goes_once_free(tmp_path: Path, store: Path):
-    """adopt keeps the venv a real .venv replaced while a process uses it; gc takes it later."""
+def test_a_replaced_venv_a_process_runs_from_goes_to_the_trash_at_once(tmp_path: Path, store: Path):
+    """A takeover gives the tool's venv the project's name, so the old venv cannot wait
+    there for its process: it goes to the trash (a rename: the process runs on), and the
+    note names the process. gc then has nothing to take."""
     project = tmp_path / "p"
     old = _adopted(project)
+    (site_packages(old) / "first.py").write_text("")
     with _running([str(old / "bin" / "python"), "-c", SLEEP], cwd=tmp_path) as proc:
         (project / ".venv").unlink()
         drop_hop(project)
         make_venv(project / ".venv")  # `rm -rf .venv && uv sync`, say
-        relocate_ok("adopt", str(project))
-        new = Path(os.path.realpath(project / ".venv"))
-        assert new != old and old.is_dir()
+        out = relocate_json("adopt", str(project))
+        assert os.path.realpath(project / ".venv") == str(old)  # the name stays
+        assert not (site_packages(old) / "first.py").exists()  # the new venv is there
+        assert any(f"pid {proc.pid}" in n and "restart it" in n for n in out["notes"]), out
+        assert proc.poll() is None  # it runs on, from the trash
+        (trashed,) = (store / "trash").glob("*/pyvenv.cfg")
+        assert (site_packages(trashed.parent) / "first.py").is_file()
 
-        entry = _only(_collect(store)["spared"])
-        assert entry["venv"] == old.name
-        assert f"pid {proc.pid}" in entry["reason"]
+        result = _collect(store)
 
-    result = _collect(store)
-
-    assert _only(result["removed"])["venv"] == old.name
-    assert not old.exists()
-    assert new.is_dir()
-    assert _rows(store) == [(str(project), new.name)]
-    assert _owners(store) == [new.name]
+    assert result["removed"] == [] and result["spared"] == []
+    assert _rows(store) == [(str(project), old.name)]
+    assert _owners(store) == [old.name]
 
 
 def test_row_without_venv_removed_with_its_owner_record(tmp_path: Path, store: Path):

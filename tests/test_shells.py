@@ -499,7 +499,9 @@ def test_a_rebuilt_venv_replaces_the_old_one_at_the_next_prompt(
     first = Path(os.path.realpath(project / ".venv"))
     (project / "sub").mkdir()
     _active(_in(s, project / "sub"), project, original)
-    # What a rebuild does: a new store venv, and .venv.nosync/.venv pointed at it in one step.
+    # What a takeover's swap does (the hop moved from the adopted venv's own name to the
+    # project's), or adopt of a copied project: .venv.nosync/.venv pointed at another
+    # store venv in one step.
     second = make_venv(world.store / "venvs" / f"{tmp_path.name}-rebuilt-0000")
     hop = hop_of(project)
     (project / "hop.new").symlink_to(second)

@@ -43,6 +43,11 @@ def adopt(project: Path, env: dict[str, str], *args: str) -> dict[str, object]:
     return relocate_json("status", str(project), env=env)
 
 
+def _trashed(store: Path) -> int:
+    """How many venvs the trash holds (what a rebuild or a takeover replaced)."""
+    return len([p for p in (store / "trash").glob("*") if (p / "pyvenv.cfg").is_file()])
+
+
 def six_imports(project: Path) -> bool:
     return run([str(project / ".venv/bin/python"), "-c", "import six"]).returncode == 0
 
@@ -53,7 +58,8 @@ def test_poetry_env_remove_and_env_use(tmp_path: Path, store: Path) -> None:
     extra = "\n[tool.poetry]\npackage-mode = false\n" + POETRY_SOURCE
     project = app(tmp_path / "app", extra)
     ok([poetry, "install", "-q"], project, env)
-    assert adopt(project, env)["status"] == "ok"
+    before = adopt(project, env)
+    assert before["status"] == "ok"
     (venv,) = store_venvs(store)
 
     ok([poetry, "env", "remove", "--all"], project, env)  # removes only the link
@@ -68,8 +74,9 @@ def test_poetry_env_remove_and_env_use(tmp_path: Path, store: Path) -> None:
     assert not (project / ".venv").is_symlink()
     assert relocate_json("status", str(project))["status"] == "link-replaced"
     status = adopt(project, env)
-    assert status["status"] == "ok" and store_venvs(store) != [venv]
-    assert len(store_venvs(store)) == 1 and six_imports(project)  # filled from poetry.lock
+    assert status["status"] == "ok" and status["python"] != before["python"]
+    assert store_venvs(store) == [venv] and six_imports(project)  # filled from poetry.lock
+    assert _trashed(store) == 1  # the old venv; the one of the other Python took its name
     ok([poetry, "run", "python", "-c", "import six"], project, env)
 
 
@@ -101,8 +108,8 @@ def test_pdm_venv_remove_refuses_and_relocate_rebuild_does_it(tmp_path: Path, st
     out = relocate("rebuild", str(project), "--json", env=env)
     assert out.returncode == 0, out.stderr
     assert "pdm.lock" in out.stdout
-    (new,) = store_venvs(store)
-    assert new != old and six_imports(project)
+    assert store_venvs(store) == [old] and six_imports(project)  # a new venv, same path
+    assert _trashed(store) == 1
 
 
 def test_pipenv_rm_refuses_and_relocate_rebuild_does_it(tmp_path: Path, store: Path) -> None:
@@ -132,8 +139,8 @@ def test_pipenv_rm_refuses_and_relocate_rebuild_does_it(tmp_path: Path, store: P
     out = relocate("rebuild", str(project), "--json", env=env)
     assert out.returncode == 0, out.stderr
     assert "Pipfile.lock" in out.stdout
-    (new,) = store_venvs(store)
-    assert new != old and six_imports(project)
+    assert store_venvs(store) == [old] and six_imports(project)  # a new venv, same path
+    assert _trashed(store) == 1
 
 
 @pytest.mark.parametrize("creator", ["venv", "virtualenv"])
@@ -157,5 +164,5 @@ def test_venv_and_virtualenv_refuse_the_link_and_relocate_rebuild_does_it(
     assert relocate_json("status", str(project))["status"] == "ok" and six_imports(project)
     out = relocate("rebuild", str(project), "--json", env=env)
     assert out.returncode == 0, out.stderr
-    (new,) = store_venvs(store)
-    assert new != old and six_imports(project)
+    assert store_venvs(store) == [old] and six_imports(project)  # a new venv, same path
+    assert _trashed(store) == 1

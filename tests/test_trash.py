@@ -60,7 +60,10 @@ def test_a_rebuild_retires_into_the_trash_and_restore_puts_it_back(tmp_path: Pat
 
     rebuilt = relocate_json("rebuild", str(project))
 
-    assert not old.exists() and not _imports(project, "handmade")
+    assert rebuilt["venv"] == str(old)  # the new venv takes the old one's name
+    assert os.path.realpath(project / ".venv") == str(old)
+    assert not _imports(project, "handmade")
+    assert not list((store / "tmp").iterdir())  # its staging place is empty again
     (entry,) = _entries(store)
     assert (entry.kind, entry.project, entry.name) == ("venv", str(project), old.name)
     assert entry.why == "replaced by relocate rebuild"
@@ -73,18 +76,23 @@ def test_a_rebuild_retires_into_the_trash_and_restore_puts_it_back(tmp_path: Pat
 
     restored = relocate_json("restore", str(project))
 
-    assert restored["venv"] == str(old)  # its old store name: recorded paths work again
+    assert restored["venv"] == str(old)  # the project's name: recorded paths still work
     assert os.path.realpath(project / ".venv") == str(old)
     assert _imports(project, "handmade")
     (replaced,) = _entries(store)  # the rebuilt venv, retired in turn
-    assert replaced.name == Path(rebuilt["venv"]).name
+    assert replaced.name == old.name
     assert replaced.why == f"replaced by the restore of trash entry {entry.id}"
     assert relocate_json("status", str(project))["status"] == "ok"
 
     relocate_ok("restore", str(project), "--id", replaced.id)  # undo the restore
-    assert os.path.realpath(project / ".venv") == rebuilt["venv"]
-    assert [e.name for e in _entries(store)] == [old.name]
+    assert os.path.realpath(project / ".venv") == str(old)
+    assert not _imports(project, "handmade")
+    (again,) = _entries(store)  # the handmade venv, in the trash again
+    assert again.name == old.name
+    assert (site_packages(store / "trash" / again.id) / "handmade.py").is_file()
     assert _journal(store) == []
+    for gone in (entry.id, replaced.id):  # restored: their folders and records left the trash
+        assert not list((store / "trash").glob(f"{gone}*"))
 
 
 def test_a_takeover_and_an_eject_that_lets_go_keep_the_old_venv(tmp_path: Path, store: Path):
@@ -98,16 +106,60 @@ def test_a_takeover_and_an_eject_that_lets_go_keep_the_old_venv(tmp_path: Path, 
     out = relocate_json("adopt", str(project))
 
     assert any("in the trash" in n for n in out["notes"])
-    assert [e.name for e in _entries(store)] == [first.name]
-    second = Path(out["venv"])
+    (entry,) = _entries(store)
+    assert entry.name == first.name
+    assert (site_packages(store / "trash" / entry.id) / "first.py").is_file()
+    assert out["venv"] == str(first)  # the tool's venv takes the project's name
+    assert _imports(project, "second") and not _imports(project, "first")
     (project / ".venv").unlink()
     drop_hop(project)
     make_venv(project / ".venv")  # the user's own venv again; eject lets the store's go
 
     relocate_ok("eject", str(project))
 
-    assert sorted(e.name for e in _entries(store)) == sorted([first.name, second.name])
+    assert [e.name for e in _entries(store)] == [first.name, first.name]
     assert store_venvs(store) == []
+
+
+def _with_a_package(venv: Path) -> None:
+    info = site_packages(venv) / "six-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Name: six\nVersion: 1.0\n")
+    (site_packages(venv) / "six.py").write_text("")
+
+
+def test_an_empty_venv_a_tool_made_never_replaces_one_with_packages(tmp_path: Path, store: Path):
+    """A tool's new .venv that is empty, where the project's venv has packages and there
+    is nothing to fill it from: the project's venv is linked again, the empty one goes to
+    the trash. Killed at every point of that, the next adopt ends the same way."""
+    log = tmp_path / "points"
+    project = tmp_path / "app"
+    old = _adopted(project)
+    _with_a_package(old)
+
+    def replaced() -> None:
+        (project / ".venv").unlink()
+        drop_hop(project)
+        make_venv(project / ".venv")  # `rm -rf .venv && uv venv`, say: empty
+
+    replaced()
+    env = {**os.environ, "RELOCATOR_FAULT_LOG": str(log)}
+    out = relocate_json("adopt", str(project), env=env)
+    assert out["action"] == "relinked" and out["venv"] == str(old)
+    assert any("nothing to install from" in n for n in out["notes"]), out
+    assert any("the new one is in the trash" in n for n in out["notes"]), out
+    (entry,) = _entries(store)
+    assert entry.packages == [] and entry.name != old.name
+    points = list(dict.fromkeys(log.read_text().split()))
+    for point in points:
+        replaced()
+        _kill_at(point, "adopt", str(project))
+        relocate_ok("adopt", str(project))
+        assert _imports(project, "six"), point
+        assert os.path.realpath(project / ".venv") == str(old), point
+        assert store_venvs(store) == [old] and _journal(store) == [], point
+        assert relocate_json("status", str(project))["status"] == "ok", point
+        assert sorted(p.name for p in (store / "venvs").glob("*.json")) == [f"{old.name}.json"]
 
 
 def test_refusals_are_one_line_and_change_nothing(tmp_path: Path, store: Path):
@@ -193,39 +245,51 @@ def test_a_move_into_the_trash_killed_at_each_step_loses_nothing(
     (project / "requirements.txt").write_text("")
 
     _kill_at(point, "rebuild", str(project))
-    relocate("doctor", "--fix")  # settles the journal (an orphan left is reported, exit 1)
+    relocate_ok("doctor", "--fix")  # settles the journal: the swap goes on
     assert _journal(store) == []
-    relocate_ok("gc")  # an orphan the rolled-back move left goes to the trash now
 
     places = [p for p in (*store_venvs(store), *(store / "trash").glob("*")) if p.is_dir()]
     whole = [p for p in places if (site_packages(p) / "handmade.py").is_file()]
     assert len(whole) == 1, places  # the old venv, whole, in one place: the trash
     assert whole[0].parent.name == "trash"
-    (entry,) = [e for e in _entries(store) if e.name == old.name]
-    assert entry.project == str(project)
-    assert not (store / "venvs" / f"{old.name}.json").exists()
+    (entry,) = _entries(store)
+    assert (entry.name, entry.project) == (old.name, str(project))
+    assert store_venvs(store) == [old]  # the new venv, under the old one's name
+    assert json.loads((store / "venvs" / f"{old.name}.json").read_text())["path"] == str(project)
     assert relocate_json("status", str(project))["status"] == "ok"
     assert relocate("doctor").returncode == 0
+    assert relocate_json("gc")["removed"] == []  # nothing left over
 
 
-@pytest.mark.parametrize("point", ["restore:begin", "restore:moved", "restore:done"])
-def test_a_restore_killed_at_each_step_loses_nothing(tmp_path: Path, store: Path, point: str):
+def test_a_restore_killed_at_each_step_loses_nothing(tmp_path: Path, store: Path):
+    """Every point a restore passes (the swap's, the current venv's move into the trash);
+    killed at each, the next adopt finishes or rolls back, under the project's name."""
     project = tmp_path / "app"
-    _adopted(project, "handmade")
+    name = _adopted(project, "handmade")
     (project / "requirements.txt").write_text("")
     relocate_ok("rebuild", str(project))
+    log = tmp_path / "points"
     (entry,) = _entries(store)
+    env = {**os.environ, "RELOCATOR_FAULT_LOG": str(log)}
+    relocate_ok("restore", str(project), "--id", entry.id, env=env)
+    points = list(dict.fromkeys(log.read_text().split()))
+    assert {"swap:begin", "swap:retired", "swap:renamed", "trash:moved"} <= set(points)
+    for point in points:
+        (rebuilt,) = _entries(store)
+        relocate_ok("restore", str(project), "--id", rebuilt.id)  # handmade into the trash
+        (entry,) = _entries(store)
+        _kill_at(point, "restore", str(project), "--id", entry.id)
+        relocate_ok("adopt", str(project))  # settles the project's journal first
 
-    _kill_at(point, "restore", str(project), "--id", entry.id)
-    relocate_ok("adopt", str(project))  # settles the project's journal first
-
-    assert _journal(store) == []
-    if point == "restore:begin":  # rolled back: still in the trash, and restorable
-        assert entry.id in [e.id for e in _entries(store)]
-        relocate_ok("restore", str(project), "--id", entry.id)
-    assert _imports(project, "handmade")
-    assert os.path.realpath(project / ".venv") == str(store / "venvs" / entry.name)
-    assert relocate_json("status", str(project))["status"] == "ok"
+        assert _journal(store) == [], point
+        if point == "swap:begin":  # rolled back: still in the trash, and restorable
+            assert entry.id in [e.id for e in _entries(store)], point
+            relocate_ok("restore", str(project), "--id", entry.id)
+        assert _imports(project, "handmade"), point
+        assert os.path.realpath(project / ".venv") == str(name), point
+        assert store_venvs(store) == [name] and not list((store / "tmp").iterdir()), point
+        assert relocate_json("status", str(project))["status"] == "ok", point
+        assert len(_entries(store)) == 1, point  # the venv it replaced, and nothing else
 
 
 def test_a_sweep_killed_half_way_is_finished_by_the_next(
@@ -347,7 +411,7 @@ def test_emptying_the_trash_waits_for_a_restore(tmp_path: Path, store: Path):
     gate = tmp_path / "gate"
     env = {
         **os.environ,
-        "RELOCATOR_FAULT_PAUSE": "restore:begin",
+        "RELOCATOR_FAULT_PAUSE": "swap:begin",
         "RELOCATOR_FAULT_GATE": str(gate),
     }
     cmd = [sys.executable, "-m", "relocator", "restore", str(project), "--id", entry.id]
@@ -408,7 +472,7 @@ def test_a_restore_that_cannot_move_the_entry_leaves_the_current_venv_linked(
     gate = tmp_path / "gate"
     env = {
         **os.environ,
-        "RELOCATOR_FAULT_PAUSE": "restore:begin",
+        "RELOCATOR_FAULT_PAUSE": "swap:begin",
         "RELOCATOR_FAULT_GATE": str(gate),
     }
     proc = subprocess.Popen(
@@ -426,7 +490,7 @@ def test_a_restore_that_cannot_move_the_entry_leaves_the_current_venv_linked(
     gate.touch()
     _out, err = proc.communicate(timeout=120)
 
-    assert proc.returncode == 1 and "cannot move" in err
+    assert proc.returncode == 1 and "is gone; nothing was replaced" in err
     assert os.path.realpath(project / ".venv") == current
     assert relocate_json("status", str(project))["status"] == "ok"
     assert _journal(store) == []
