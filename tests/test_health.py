@@ -242,7 +242,11 @@ def test_a_python_mismatch_is_rebuilt_on_the_python_the_cfg_names(
     assert run([other, "-m", "venv", "--without-pip", str(venv)]).returncode == 0
     assert status(project)["status"] == "python-mismatch"
     done = relocate_json("adopt", str(project))
-    assert done["python"].startswith("3.12") and done["venv"] != str(venv)
+    # rebuilt under the same store path (what tools recorded keeps working); the old
+    # venv is in the trash
+    assert done["python"].startswith("3.12") and done["venv"] == str(venv)
+    (entry,) = relocate_json("trash")  # the mismatched venv
+    assert entry["kind"] == "venv", entry
     assert any("another Python" in n for n in done["notes"])
     after = status(project)
     assert after["status"] == "ok" and str(after["python"]).startswith("3.12")

@@ -144,7 +144,9 @@ def test_virtualenv_p_over_a_relocated_venv_is_named_and_adopt_rebuilds_it(
     assert demo_runs(project)
     after = status(project, env)
     assert after["status"] == "ok" and str(after["python"]).startswith("3.12.")  # as asked
-    assert store_venvs(store) == [Path(str(after["venv"]))] and not old.exists()  # in the trash
+    # rebuilt under the same store path; the broken venv is in the trash
+    assert store_venvs(store) == [old] and Path(str(after["venv"])) == old
+    assert [e["kind"] for e in relocate_json("trash", env=env)] == ["venv"]
     assert doctor_problems(project, env) == []
 
 
@@ -200,7 +202,8 @@ def test_pdm_venv_create_force_is_rebuilt_from_the_lock_on_its_python(
     done = relocate_json("adopt", str(project), env=env)  # before pdm install: adopt builds
     assert done["action"].startswith("built from pdm.lock"), done
     assert str(done["python"]).startswith("3.12.") and demo_runs(project)
-    assert status(project, env)["status"] == "ok" and not old.exists()
+    assert status(project, env)["status"] == "ok" and done["venv"] == str(old)  # same path
+    assert [e["kind"] for e in relocate_json("trash", env=env)] == ["venv"]  # the emptied one
 
 
 # -- Hatch ------------------------------------------------------------------------------
