@@ -183,6 +183,7 @@ PDM = [
         tool_run("pdm", "venv", "remove", "-y", "in-project"),
         check=removed,
         tools=("pdm",),
+        refuses=True,
     ),
     Action(
         "pdm use -f python3.12 && pdm install",
@@ -286,6 +287,7 @@ PIPENV = [
         setup=pipfile,
         check=removed,
         tools=("pipenv",),
+        refuses=True,
     ),
     Action(
         "pipenv --python python3.12 install",
@@ -294,6 +296,7 @@ PIPENV = [
         setup=pipfile,
         check=pipenv_312,
         tools=("pipenv",),
+        refuses=True,
     ),
 ]
 
@@ -337,6 +340,7 @@ PIP_VENV = [
         f"{PM}#virtualenv",
         tool_run("virtualenv", "--clear", ".venv"),
         tools=("virtualenv",),
+        refuses=True,
     ),
     Action(
         "virtualenv -p python3.12 .venv",
@@ -345,7 +349,7 @@ PIP_VENV = [
         check=venv_python("3.12"),
         tools=("virtualenv",),
     ),
-    Action("python -m venv .venv", f"{PM}#python--m-venv", base_venv()),
+    Action("python -m venv .venv", f"{PM}#python--m-venv", base_venv(), refuses=True),
     Action("python -m venv --clear .venv", f"{PM}#python--m-venv", base_venv("--clear")),
 ]
 

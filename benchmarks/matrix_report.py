@@ -16,7 +16,7 @@ def judge(res: dict[str, Any]) -> None:
     """The verdict of one action, from its two variants."""
     p, r = res["plain"], res["relocated"]
     res.update(broken=False, repaired=False, silent=False, adopt_broke=False)
-    res.update(still_fails=False, restored=False)
+    res.update(still_fails=False, restored=False, refused=False)
     if p.get("error") or r.get("error"):
         res["verdict"] = "error"
         return
@@ -28,15 +28,20 @@ def judge(res: dict[str, Any]) -> None:
     )
     # status says ok while the venv does not work or the relocation failed the action;
     # after the repair too (adopt saying it is done, on a venv that does not work)
-    res["silent"] = (r["status"] == "ok" and (not r["works"] or (not r["ok"] and p["ok"]))) or (
-        after["status"] == "ok" and not after["works"]
-    )
+    # a documented refusal (the tool refuses the link, changes nothing, and `relocate
+    # rebuild` does what was asked): status ok is the truth about the venv
+    res["refused"] = bool(res.get("refuses")) and broken and r["works"] and not r["ok"]
+    res["silent"] = (
+        r["status"] == "ok" and (not r["works"] or (not r["ok"] and p["ok"] and not res["refused"]))
+    ) or (after["status"] == "ok" and not after["works"])
     res["adopt_broke"] = r["works"] and not after["works"]
     venv_back = after["works"] and after["status"] == "ok"
     res["restored"] = not r["works"] and venv_back
     res["still_fails"] = broken and venv_back and after.get("retry") is False
     if res["repaired"]:
         verdict = "BROKEN, repaired by adopt"
+    elif res["refused"]:
+        verdict = "BROKEN, the tool refuses the link (documented: relocate rebuild)"
     elif res["still_fails"]:
         verdict = "BROKEN, the action still fails after adopt"
     elif broken:
@@ -80,7 +85,8 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
         "tried": len(tried),
         "broken_by_relocation": sum(r["broken"] for r in tried),
         "repaired_by_adopt": sum(r["repaired"] for r in tried),
-        "still_failing_after_adopt": sum(r["still_fails"] for r in tried),
+        "still_failing_after_adopt": sum(r["still_fails"] and not r["refused"] for r in tried),
+        "refused_documented": sum(r["refused"] for r in tried),
         "venv_restored_by_adopt": sum(r["restored"] for r in tried),
         "failing_while_status_ok": sum(r["silent"] for r in tried),
         "tools_own_failures": sum(r["verdict"].startswith("the tool's own") for r in tried),
@@ -129,6 +135,7 @@ def summary_line(totals: dict[str, Any]) -> str:
         f"{totals['repaired_by_adopt']} repaired by adopt"
         f" ({totals['still_failing_after_adopt']} more whose venv adopt leaves working"
         " and ok, but whose action still fails)",
+        f"{totals['refused_documented']} refusals of the link, documented with relocate rebuild",
         f"{totals['failing_while_status_ok']} failing while status says ok (goal 0)",
         f"{totals['tools_own_failures']} fail plain too (the tool's own)",
         f"adopt brought back {totals['venv_restored_by_adopt']} venvs that did not work",

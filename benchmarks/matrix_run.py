@@ -97,6 +97,9 @@ class Action:
     check: Callable[[Run], None] = nothing
     tools: tuple[str, ...] = ()  # from tests/tools.py, found before the matrix starts
     trees: bool = False  # relocated with `relocate adopt --trees`
+    #: The tool refuses the link and changes nothing, as docs/package-managers.md says,
+    #: with ``relocate rebuild`` for what the user wanted (a fresh venv).
+    refuses: bool = False
 
 
 @dataclass

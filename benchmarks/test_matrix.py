@@ -131,3 +131,21 @@ def test_adopt_bringing_back_a_venv_the_tool_broke_both_ways_is_counted():
     assert totals["venv_restored_by_adopt"] == 1
     assert totals["broken_by_relocation"] == 0
     assert stays["silent"]  # adopt's status ok on a venv that does not work
+
+
+def test_a_documented_refusal_is_counted_apart_and_only_when_the_venv_works() -> None:
+    refused = {"name": "x", "source": "s", "refuses": True}
+    rel = variant(False, True)
+    rel.update(status="ok", cause=None, after={"works": True, "status": "ok", "retry": False})
+    res = {**refused, "relocated": rel, "plain": variant(True, True)}
+    judge(res)
+    assert res["verdict"] == "BROKEN, the tool refuses the link (documented: relocate rebuild)"
+    assert res["refused"] and res["broken"] and not res["silent"]
+    totals = summary([res])
+    assert totals["refused_documented"] == 1 and totals["failing_while_status_ok"] == 0
+    # a "refusal" that left the venv not working while status says ok is no refusal
+    rel = variant(False, False)
+    rel.update(status="ok", cause=None, after={"works": True, "status": "ok", "retry": False})
+    res = {**refused, "relocated": rel, "plain": variant(True, True)}
+    judge(res)
+    assert not res["refused"] and res["silent"]

@@ -251,6 +251,7 @@ def slug(name: str) -> str:
 def run_action(ws: Workspace, action: Action, index: int, args: argparse.Namespace) -> dict:
     """Both variants of ``action`` (plain first: the relocated retry needs its outcome)."""
     res: dict[str, Any] = {"name": action.name, "source": action.source}
+    res["refuses"] = action.refuses
     missing = [t for t in action.tools if t not in ws.tools]
     if missing:
         res.update(verdict="skipped", skipped=f"not installed: {', '.join(missing)}")
