@@ -33,7 +33,7 @@ from tests.helpers import (
     run,
     store_venvs,
 )
-from tests.test_service import Service, wait_until
+from tests.test_service import Service, trashed, wait_until
 
 INTERVAL = 0.3
 QUIET = 0.5
@@ -106,9 +106,8 @@ def test_adopt_by_hand_lifts_the_mark(docs: Path, start, store: Path) -> None:
         check=True,
     )
 
-    def repaired() -> bool:
-        venvs = store_venvs(store)
-        return (project / ".venv").is_symlink() and len(venvs) == 1 and venvs[0] != old
+    def repaired() -> bool:  # the tool's venv takes the store path; the old one is in the trash
+        return (project / ".venv").is_symlink() and store_venvs(store) == [old] and trashed(store)
 
     wait_until(repaired, "the replaced link repaired")
     svc.wait_log(f" repaired {real} ")
