@@ -186,3 +186,39 @@ def test_a_new_venv_that_cannot_take_the_name_puts_the_old_one_back(tmp_path: Pa
     relocate_ok("rebuild", str(project))  # and the next one swaps as usual
     assert os.path.realpath(project / ".venv") == str(old) and not _imports(project, "handmade")
     assert len(list((store / "trash").glob("*.json"))) == 1
+
+
+def test_a_takeover_whose_venv_cannot_take_the_name_keeps_both(
+    tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The same failure in a takeover (the rename refused, in process): the old venv is back
+    at the name, the tool's venv stays the project's under the name adopt gave it."""
+    from relocator import journal, replacing
+
+    a = tmp_path / "a"
+    old = _adopted(a, "first")
+    _replaced_by_a_tool(a, "second")
+    _kill_at("adopt:done", "adopt", str(a))
+    staged = Path(os.path.realpath(a / ".venv"))
+    assert staged != old and staged.parent == store / "venvs"
+    real_rename = os.rename
+
+    def rename(src: str, dst: str) -> None:
+        if src == str(staged):
+            raise OSError(5, "Input/output error")
+        real_rename(src, dst)
+
+    st = Store(str(store))
+    (intent,) = journal.pending(st)
+    with monkeypatch.context() as patched, Registry(st) as registry:
+        patched.setattr(os, "rename", rename)
+        forward, notes = replacing.resume(st, registry, intent)
+
+    assert not forward and any("nothing was replaced" in n for n in notes), notes
+    assert any(f"the new venv stays at {staged}" in n for n in notes), notes
+    assert (site_packages(old) / "first.py").is_file() and _owner(store, old) == str(a)
+    assert os.path.realpath(a / ".venv") == str(staged) and _imports(a, "second")
+    assert not list((store / "trash").glob("*")) and _journal(store) == []
+    relocate_ok("adopt", str(a))  # as after a trash that refused: the project stays on it
+    assert os.path.realpath(a / ".venv") == str(staged) and _imports(a, "second")
+    assert relocate_json("status", str(a))["status"] == "ok"
