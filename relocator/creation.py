@@ -77,7 +77,7 @@ def create(
             raise RelocatorError(reason)
         why = why or f"replaced: {action}"
         row, notes, lost = replacing.made(store, registry, project, replaces, fill, why=why)
-        dest = store.venv_path(replaces)
+        dest = store.venv_path(row.venv)  # replaces, unless another project holds it now
         notes[:0] = dropped_note(lost)
     else:  # a new project (or a name another project's record holds: left alone)
         dest, row, notes = _made(store, registry, project, fill)

@@ -116,7 +116,7 @@ def _load(path: str) -> Optional[dict[str, Any]]:
         source, staged, was = record.get("source"), record.get("staged"), record.get("was")
         if source not in SWAP_SOURCES or (source != "new" and not _plain(staged)):
             return None
-        if was is not None and not _plain(was):
+        if any(v is not None and not _plain(v) for v in (was, record.get("into"))):
             return None
     return record
 

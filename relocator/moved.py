@@ -17,7 +17,7 @@ import os
 import time
 from typing import Any
 
-from relocator import bundles, evidence, link, resolver, rewrite, trash, venvs
+from relocator import bundles, evidence, journal, link, resolver, rewrite, trash, venvs
 from relocator.git import add_git_exclude
 from relocator.registry import Registry, Row
 from relocator.relocation import Notes, notes_of
@@ -27,8 +27,12 @@ from relocator.store import Store
 def moved_away(store: Store, name: str, owner: dict[str, Any]) -> bool:
     """Whether the project the owner record of ``name`` names has let go of it: it is
     gone from its old place (on proof: an unmounted volume does not count, so a copy on
-    another volume gets a venv of its own instead), or that place no longer links to it."""
+    another volume gets a venv of its own instead), or that place no longer links to it.
+    Never while that project has unfinished work in the journal: a takeover killed (or
+    still filling) leaves its ``.venv`` leading elsewhere while the name stays its own."""
     old = str(owner.get("path") or "")
+    if journal.pending(store, str(owner.get("key"))):
+        return False
     if not old.startswith("/"):
         return True
     presence, _why = evidence.presence(old, owner.get("volume"))

@@ -21,6 +21,10 @@ The new venv is first whole under a staging name, then swapped in (journaled,
    at once the new one renamed to the project's name. ``.venv`` leads nowhere only
    between these two renames: nothing else happens there. (After a takeover the
    hop still names the adopted venv's own name until it is made again, right after.)
+   First the name is checked to be still the project's: when another project's owner
+   record holds it (a copy took it along while the swap was pending), nothing there is
+   touched and the new venv takes a name of its own (``into``, step ``rehomed``). When
+   the second rename fails, the old venv is renamed back and the swap dropped.
 4. ``renamed``: the link made where it does not already lead there, the paths in the
    venv rewritten from its staging place to its name (:func:`rewrite.relocate_venv`,
    as after a move), registered, marked: ``done``.
@@ -53,18 +57,23 @@ TRASH = "trash"  # a trash entry
 
 
 class NotSwapped(RelocatorError):
-    """The old venv could not go to the trash: nothing was swapped, the project's venv
-    is what it was (after a takeover: the venv adopt moved in, under its own name)."""
+    """The old venv could not go to the trash, or the new one not to its name (the old one
+    then renamed back): nothing was swapped, the project's venv is what it was (after a
+    takeover: the venv adopt moved in, under its own name)."""
 
 
 def keeps(store: Store, project: resolver.Resolved, name: str) -> bool:
     """Whether a new venv of ``project`` may take the name ``name``: its owner record names
     the project, or there is neither record nor venv (a store venv without a record may
     be another project's: relocate leaves it alone)."""
+    return _owned_by(store, name, project.key)
+
+
+def _owned_by(store: Store, name: str, key: str) -> bool:
     record = store.read_owner(name)
     if record is None:
         return not os.path.lexists(store.venv_path(name))
-    return record.get("key") == project.key
+    return record.get("key") == key
 
 
 def current_name(
@@ -173,6 +182,12 @@ def _staged(store: Store, intent: Intent) -> str:
     return trash.path(store, str(intent["staged"]))
 
 
+def _target(intent: Intent) -> str:
+    """The name the new venv takes: the project's, or a name of its own when the project's
+    name became another project's meanwhile (:func:`_rehome`)."""
+    return str(intent.get("into") or intent["venv"])
+
+
 def _real_dir(path: str) -> bool:
     return os.path.isdir(path) and not os.path.islink(path)
 
@@ -202,23 +217,33 @@ def _abandon(store: Store, intent: Intent) -> None:
     staging = _staged(store, intent)
     if intent.get("source") == NEW and os.path.lexists(staging):
         store.discard(staging)
-    name = intent["venv"]
-    if not os.path.lexists(store.venv_path(name)):
-        _drop_record(store.owner_path(name), intent["key"])
+    for name in {intent["venv"], _target(intent)}:
+        if not os.path.lexists(store.venv_path(name)):
+            _drop_record(store.owner_path(name), intent["key"])
     intent.done()
 
 
 def _exchange(store: Store, intent: Intent) -> Notes:
     """The old venv into the trash and the staged one to the project's name: two renames,
     nothing between them. Nothing to do when the staged venv is not there (renamed
-    already)."""
-    name, root = intent["venv"], intent["project"]
-    venv, staged = store.venv_path(name), _staged(store, intent)
+    already). The name is checked first to be still the project's (its owner record):
+    when it is not, nothing there is touched and the new venv keeps a name of its own."""
+    staged = _staged(store, intent)
     if not _real_dir(staged):
         return []
     notes: Notes = []
+    if not intent.get("into") and not _owned_by(store, intent["venv"], intent["key"]):
+        notes.append(_rehome(store, intent))
+    name, root = _target(intent), intent["project"]
+    venv = store.venv_path(name)
+    if intent.get("into") and store.read_owner(name) is None:  # the new name, the project's
+        project = resolver.Resolved(root, intent["key"], resolver.provider(root))
+        store.write_owner(name, new_row(project, name, None).owner_record())
+    if venv == staged:  # a takeover's venv, kept under the name adopt gave it
+        intent.advance("renamed")
+        return notes
     retiring = None
-    if os.path.lexists(venv):
+    if os.path.lexists(venv) and not intent.get("into"):
         notes += _users(venv)
         try:
             retiring = trash.begin(
@@ -238,10 +263,8 @@ def _exchange(store: Store, intent: Intent) -> Notes:
     try:
         os.rename(staged, venv)
     except OSError as e:
-        raise RelocatorError(
-            f"cannot move {staged} to {venv} ({e.strerror}); the old venv is in the trash: "
-            f"relocate adopt {root} finishes the replacement"
-        ) from None
+        problem = f"cannot move {staged} to {venv} ({e.strerror})"
+        raise _put_back(store, intent, retiring, problem) from None
     if retiring is not None:
         entry = trash.finish(store, retiring)
         notes.append(
@@ -249,6 +272,40 @@ def _exchange(store: Store, intent: Intent) -> Notes:
         )
     intent.advance("renamed")
     return notes
+
+
+def _rehome(store: Store, intent: Intent) -> str:
+    """The name is another project's now: the new venv becomes the project's own under a
+    new name (a takeover's: the name adopt gave it), recorded before anything moves."""
+    name, root = intent["venv"], intent["project"]
+    owner = store.read_owner(name)
+    into = str(intent["staged"]) if intent.get("source") == STORE else store.new_venv_name(root)
+    intent.record["into"] = into
+    intent.advance("rehomed")
+    whose = f"{owner.get('path')}'s venv" if owner else "a venv without an owner record"
+    return (
+        f"{store.venv_path(name)} is {whose} now, so it is left alone: "
+        f"this project's new venv has a name of its own, {store.venv_path(into)}"
+    )
+
+
+def _put_back(
+    store: Store, intent: Intent, retiring: Optional[Intent], problem: str
+) -> RelocatorError:
+    """The old venv renamed back from the trash, the swap dropped (a rebuild's new venv too)."""
+    venv, staged = store.venv_path(_target(intent)), _staged(store, intent)
+    if retiring is not None:
+        try:
+            os.rename(trash.path(store, retiring["venv"]), venv)
+        except OSError as e:
+            return RelocatorError(
+                f"{problem}, nor the old venv back from the trash ({e.strerror}); "
+                f"relocate adopt {intent['project']} finishes the replacement"
+            )
+        retiring.done()
+    kept = "" if intent.get("source") == NEW else f"; the new venv stays at {staged}"
+    _abandon(store, intent)
+    return NotSwapped(f"{problem}; nothing was replaced: {venv} is as it was{kept}")
 
 
 def _users(venv: str) -> Notes:
@@ -268,18 +325,18 @@ def _users(venv: str) -> Notes:
 def _complete(store: Store, registry: Registry, intent: Intent) -> tuple[Row, Notes]:
     """The new venv is at the project's name: linked (where ``.venv`` does not already
     lead there), its paths rewritten, registered, marked."""
-    name, root = intent["venv"], intent["project"]
+    name, root = _target(intent), intent["project"]
     project = resolver.Resolved(root, intent["key"], resolver.provider(root))
     venv, staged = store.venv_path(name), _staged(store, intent)
     if os.path.realpath(os.path.join(root, link.LINK)) != os.path.realpath(venv):
         link.create(root, venv, store.venvs)  # first: after a takeover the hop leads nowhere
     notes = unhide(venv)
     olds = [staged] + ([store.venv_path(str(intent["was"]))] if intent.get("was") else [])
-    notes += rewrite.relocate_venv(venv, olds)
+    notes += rewrite.relocate_venv(venv, [old for old in olds if old != venv])
     faults.point("swap:rewritten")
     row = register(store, registry, project, name)
     notes += marks(store, name)
-    if intent.get("source") == STORE:
+    if intent.get("source") == STORE and name != intent["staged"]:
         _drop_record(store.owner_path(str(intent["staged"])), intent["key"])
     elif intent.get("source") == TRASH and not os.path.lexists(staged):
         _drop_record(staged + ".json", None)
@@ -332,8 +389,12 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
         notes = _exchange(store, intent)
     except NotSwapped as e:
         return False, [str(e)]
+    name = _target(intent)
     if not _real_dir(store.venv_path(name)):
         intent.done()  # neither the staged venv nor one at the name: nothing to finish
         return False, [f"an interrupted replacement left no venv at {store.venv_path(name)}"]
+    if not _owned_by(store, name, intent["key"]):  # renamed in, then taken along: not ours
+        intent.done()
+        return False, [f"an interrupted replacement left {store.venv_path(name)} to its owner"]
     notes += _complete(store, registry, intent)[1]
     return True, [*notes, f"finished an interrupted replacement of {store.venv_path(name)}"]

@@ -87,7 +87,7 @@ def _venv(
     )
     row, notes = replacing.finish(store, registry, intent)
     notes.insert(0, f"restored trash entry {entry.id} ({entry.why})")
-    venv = store.venv_path(name)
+    venv = store.venv_path(row.venv)  # name, unless another project holds it now
     return Outcome(root, venv, "restored", row.python, project.provider, tuple(notes))
 
 

@@ -58,7 +58,9 @@ def take_over(
         notes += said
         if not filled:
             row, kept = keep_old(store, registry, intent)
-            return Outcome(project.path, old, "relinked", row.python, row.provider, (*notes, *kept))
+            notes += kept
+            venv = store.venv_path(row.venv)
+            return Outcome(project.path, venv, "relinked", row.python, row.provider, tuple(notes))
         lost = dropped(old, store.venv_path(staged))
     try:
         row, swapped = replacing.finish(store, registry, intent)
@@ -66,7 +68,8 @@ def take_over(
         notes.append(f"{e}; the project's venv keeps the name {staged}")
         return moved._replace(notes=tuple(notes))
     notes += [*dropped_note(lost), *swapped]
-    return Outcome(project.path, old, moved.action, row.python, row.provider, tuple(notes))
+    venv = store.venv_path(row.venv)  # the old name, unless another project holds it now
+    return Outcome(project.path, venv, moved.action, row.python, row.provider, tuple(notes))
 
 
 def _fill(project: resolver.Resolved, venv: str, wants: Wants) -> tuple[bool, Notes]:
@@ -80,11 +83,36 @@ def _fill(project: resolver.Resolved, venv: str, wants: Wants) -> tuple[bool, No
     return True, [*notes, f"the new .venv was empty: installed {recipes.describe(recipe)}"]
 
 
+def _keep_new(
+    store: Store, registry: Registry, intent: Intent, project: resolver.Resolved
+) -> tuple[Row, Notes]:
+    name, staged = intent["venv"], str(intent["staged"])
+    venv = store.venv_path(staged)
+    intent.done()
+    whole = os.path.isdir(venv) and not os.path.islink(venv)
+    if not whole or not replacing.keeps(store, project, staged):
+        raise RelocatorError(
+            f"{store.venv_path(name)} is another project's venv now and the new .venv is gone "
+            f"from {venv}: relocate adopt {project.path} makes a new one"
+        )
+    link.create(project.path, venv, store.venvs)
+    row = register(store, registry, project, staged)
+    whose = (store.read_owner(name) or {}).get("path") or "another project"
+    return row, [
+        f"{store.venv_path(name)} is {whose}'s venv now, so it is left alone: "
+        f"this project's venv is the new one, {venv}"
+    ]
+
+
 def keep_old(store: Store, registry: Registry, intent: Intent) -> tuple[Row, Notes]:
     """No swap: the project's venv with packages is linked again, and the empty one a tool
-    made goes to the trash."""
+    made goes to the trash. When the project's name holds another project's venv now (a
+    copy or a moved project took it along meanwhile), that one is left alone and the new
+    one stays the project's venv, under the name adopt gave it."""
     name, staged, root = intent["venv"], str(intent["staged"]), intent["project"]
     project = resolver.Resolved(root, intent["key"], resolver.provider(root))
+    if not replacing.keeps(store, project, name):
+        return _keep_new(store, registry, intent, project)
     link.create(root, store.venv_path(name), store.venvs)
     row = register(store, registry, project, name)
     notes = [f"the project's venv {store.venv_path(name)} stays, with its packages"]
