@@ -32,8 +32,9 @@ leaves a shape the next one recognises and finishes.
 What relocator may replace (:func:`in_the_way`): ``NAME`` of one of these
 shapes (or a link into the store), and a ``NAME.nosync`` that is absent, a
 machine-local link of relocator's (leading into the store, or dead with a
-store's shape: an absolute ``.../venvs/<venv>`` or ``.../trees/<bundle>/<tree>``,
-another machine's store or a wiped one), or a real folder holding nothing but
+store's shape: an absolute ``.../trees/<bundle>/<tree>``, or ``.../venvs/<venv>`` with
+the venv named as relocator names them or in a folder named ``relocator``; another
+machine's store or a wiped one), or a real folder holding nothing but
 such a link. A folder holding anything else, a file, a link to something that
 exists elsewhere, and a dead link of any other shape are never replaced:
 relocator did not make them.
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable
 from typing import Callable, Optional
 
@@ -53,6 +55,8 @@ NOSYNC = ".nosync"
 #: The rebuildable trees beyond the venv that ``adopt --trees`` relocates behind the shape
 #: (:mod:`relocator.trees`); ``node_modules`` only when asked for.
 TREES = (".mypy_cache", ".nox", ".pytest_cache", ".ruff_cache", ".tox", "node_modules")
+#: How relocator names a store venv (:meth:`relocator.store.Store.new_venv_name`).
+_VENV_NAME = re.compile(r"[a-z0-9-]{1,40}-[0-9a-f]{8}")
 _TEMP = ".relocator-"  # relocator's temporary names: NAME.relocator-<pid>[.nosync]
 
 # What ``NAME`` reads, when it is relocator's (:func:`shape`).
@@ -103,7 +107,8 @@ def _local(root: str, name: str) -> Optional[str]:
 def _local_ours(path: str, name: str, ours: Ours) -> bool:
     """Whether ``path`` is a machine-local link of relocator's: one to what ``ours`` says is
     relocator's (given the real path), or a dead one to an absolute path of a store's shape:
-    ``.../venvs/<venv>`` for ``.venv``, ``.../trees/<bundle>/<tree>`` for a tree."""
+    ``.../venvs/<slug>-<8 hex>`` (or any venv of this store, or of a store folder named
+    ``relocator``) for ``.venv``, ``.../trees/<bundle>/<tree>`` for a tree."""
     target = _reads(path)
     if target is None:
         return False
@@ -114,7 +119,14 @@ def _local_ours(path: str, name: str, ours: Ours) -> bool:
     parent = os.path.dirname(os.path.normpath(target))
     if name in TREES:
         return os.path.basename(os.path.dirname(parent)) == "trees"
-    return os.path.basename(parent) == "venvs"
+    if os.path.basename(parent) != "venvs":
+        return False
+    # A store's venv: this store's, one in a folder named relocator (the default store's
+    # name), or one named as relocator names them; not a user's /Volumes/X/venvs/x.
+    venv = os.path.basename(os.path.normpath(target))
+    in_relocator = os.path.basename(os.path.dirname(parent)) == "relocator"
+    named = _VENV_NAME.fullmatch(venv) is not None
+    return named or in_relocator or ours(os.path.realpath(target))
 
 
 def _temp_link(entry: str, name: str) -> bool:
