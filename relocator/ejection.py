@@ -128,10 +128,14 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
     intent = Intent.begin(
         store, op="eject", key=project.key, project=root, venv=name, mode=mode, alias=alias
     )
+
+    def clear() -> Optional[str]:
+        return link.remove(root, store.venvs, alias)
+
     try:
-        transfer.move(intent, where, store, before, clear_dest=lambda: link.remove(root, alias))
+        transfer.move(intent, where, store, before, clear_dest=clear)
     except RelocatorError:
-        if transfer.settle(intent, where, store, lambda: link.remove(root, alias)) == transfer.BACK:
+        if transfer.settle(intent, where, store, clear) == transfer.BACK:
             undo_eject(store, intent)
             raise
     notes = finish_eject(store, registry, intent)
@@ -156,7 +160,7 @@ def _let_go(
     root = project.path
     registry.remove(project.key)
     notes = retire(store, name, project.key, root, f"ejected: the project's .venv leads to {venv}")
-    notes += notes_of(hops.remove_hop(root, link.LINK))
+    notes += notes_of(hops.remove_hop(root, link.LINK, link.ours(store.venvs)))
     notes += notes_of(remove_git_exclude(root))
     notes.insert(0, f"kept the project's own .venv (it leads to {venv})")
     python = venvs.python_version(venv)

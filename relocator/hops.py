@@ -32,8 +32,9 @@ leaves a shape the next one recognises and finishes.
 What relocator may replace (:func:`in_the_way`): ``NAME`` of one of these
 shapes (or a link into the store), and a ``NAME.nosync`` that is absent, a
 machine-local link of relocator's (leading into the store, or dead with a
-store's shape: an absolute ``.../venvs/<venv>`` or ``.../trees/<bundle>/<tree>``,
-another machine's store or a wiped one), or a real folder holding nothing but
+store's shape: an absolute ``.../trees/<bundle>/<tree>``, or ``.../venvs/<venv>`` with
+the venv named as relocator names them or in a folder named ``relocator``; another
+machine's store or a wiped one), or a real folder holding nothing but
 such a link. A folder holding anything else, a file, a link to something that
 exists elsewhere, and a dead link of any other shape are never replaced:
 relocator did not make them.
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterable
 from typing import Callable, Optional
 
@@ -53,6 +55,8 @@ NOSYNC = ".nosync"
 #: The rebuildable trees beyond the venv that ``adopt --trees`` relocates behind the shape
 #: (:mod:`relocator.trees`); ``node_modules`` only when asked for.
 TREES = (".mypy_cache", ".nox", ".pytest_cache", ".ruff_cache", ".tox", "node_modules")
+#: How relocator names a store venv (:meth:`relocator.store.Store.new_venv_name`).
+_VENV_NAME = re.compile(r"[a-z0-9-]{1,40}-[0-9a-f]{8}")
 _TEMP = ".relocator-"  # relocator's temporary names: NAME.relocator-<pid>[.nosync]
 
 # What ``NAME`` reads, when it is relocator's (:func:`shape`).
@@ -103,7 +107,8 @@ def _local(root: str, name: str) -> Optional[str]:
 def _local_ours(path: str, name: str, ours: Ours) -> bool:
     """Whether ``path`` is a machine-local link of relocator's: one to what ``ours`` says is
     relocator's (given the real path), or a dead one to an absolute path of a store's shape:
-    ``.../venvs/<venv>`` for ``.venv``, ``.../trees/<bundle>/<tree>`` for a tree."""
+    ``.../venvs/<slug>-<8 hex>`` (or any venv of this store, or of a store folder named
+    ``relocator``) for ``.venv``, ``.../trees/<bundle>/<tree>`` for a tree."""
     target = _reads(path)
     if target is None:
         return False
@@ -114,7 +119,14 @@ def _local_ours(path: str, name: str, ours: Ours) -> bool:
     parent = os.path.dirname(os.path.normpath(target))
     if name in TREES:
         return os.path.basename(os.path.dirname(parent)) == "trees"
-    return os.path.basename(parent) == "venvs"
+    if os.path.basename(parent) != "venvs":
+        return False
+    # A store's venv: this store's, one in a folder named relocator (the default store's
+    # name), or one named as relocator names them; not a user's /Volumes/X/venvs/x.
+    venv = os.path.basename(os.path.normpath(target))
+    in_relocator = os.path.basename(os.path.dirname(parent)) == "relocator"
+    named = _VENV_NAME.fullmatch(venv) is not None
+    return named or in_relocator or ours(os.path.realpath(target))
 
 
 def _temp_link(entry: str, name: str) -> bool:
@@ -193,12 +205,27 @@ def _leads_to_ours(path: str, ours: Ours) -> bool:
     return os.path.islink(path) and os.path.exists(path) and ours(os.path.realpath(path))
 
 
+def _owns(root: str, name: str, ours: Ours, others: bool = False) -> bool:
+    """Whether ``root/name`` reads as relocator's link and its hop is absent or relocator's.
+    The old shape's hop is a symlink: ``NAME -> NAME.nosync`` with ``NAME.nosync`` a real
+    folder is the hand-made trick (``mkdir node_modules.nosync; ln -s ...``), the user's,
+    unless the folder holds relocator's inner link (a conversion killed halfway)."""
+    found = shape(root, name)
+    if found is None:
+        return False
+    hop = os.path.join(root, name + NOSYNC)
+    folder = os.path.isdir(hop) and not os.path.islink(hop)
+    if found == OLD and folder and not os.path.islink(os.path.join(hop, name)):
+        return False
+    return _hop_problem(root, name, ours, others) is None
+
+
 def is_ours(root: str, name: str, ours: Ours) -> bool:
     """Whether ``root/name`` is relocator's link, in any of its shapes, with a hop that is
     absent or relocator's (it may lead nowhere: a second machine, a wiped store)."""
-    found = shape(root, name)
-    if found is None or _hop_problem(root, name, ours) is not None:
+    if not _owns(root, name, ours):
         return False
+    found = shape(root, name)
     if found != HALFWAY:
         return True
     staging = os.path.dirname(_local(root, name) or "")
@@ -210,9 +237,26 @@ def is_ours(root: str, name: str, ours: Ours) -> bool:
 
 
 def tree_links(root: str) -> list[str]:
-    """The trees of ``root`` that are relocator's links (any shape): found by shape alone,
-    like an alias, so a second machine (which has no hop yet) sees them too."""
-    return [n for n in TREES if shape(root, n) is not None]
+    """The trees of ``root`` that are relocator's links (any shape), found without a store
+    (:func:`tree_ours`), so a second machine (which has no hop yet) sees them too; a
+    user's ``node_modules -> node_modules.nosync`` folder is not one."""
+    return [n for n in TREES if is_ours(root, n, tree_ours(n))]
+
+
+def tree_ours(name: str) -> Ours:
+    """Where a machine-local link of tree ``name`` leads, by its shape alone (any store):
+    an absolute ``.../trees/<bundle>/<name>``."""
+
+    def ours(real: str) -> bool:
+        path = os.path.normpath(real)
+        bundles = os.path.dirname(os.path.dirname(path))
+        return (
+            os.path.isabs(path)
+            and os.path.basename(path) == name
+            and (os.path.basename(bundles) == "trees")
+        )
+
+    return ours
 
 
 def outdated(root: str, names: Iterable[str]) -> list[str]:
@@ -337,17 +381,21 @@ def _clean(root: str, name: str) -> None:
                 os.unlink(os.path.join(hop, entry))
 
 
-def remove_hop(root: str, name: str) -> Optional[str]:
+def remove_hop(root: str, name: str, ours: Ours) -> Optional[str]:
     """Remove the machine-local part of ``root/name``: the old shape's hop link, or the
     inner link and then the ``name.nosync`` folder when nothing else is in it (a note
-    says what stayed). Never anything of someone else's, never through a symlink."""
+    says what stayed). Only links of relocator's (``ours``, :func:`_local_ours`): never
+    anything of someone else's, never through a symlink."""
     hop = os.path.join(root, name + NOSYNC)
     if os.path.islink(hop):
+        if not _local_ours(hop, name, ours):
+            return f"kept {hop}: it leads to {os.path.realpath(hop)}, not into the store"
         os.unlink(hop)
     elif os.path.isdir(hop):
         for entry in os.listdir(hop):
             path = os.path.join(hop, entry)
-            if os.path.islink(path) and (entry == name or _temp_link(entry, name)):
+            mine = _local_ours(path, name, ours) if entry == name else _temp_link(entry, name)
+            if os.path.islink(path) and mine:
                 os.unlink(path)
         left = sorted(os.listdir(hop))
         if left:
@@ -358,13 +406,17 @@ def remove_hop(root: str, name: str) -> Optional[str]:
     return None
 
 
-def remove_two_hop(root: str, name: str) -> Optional[str]:
-    """Remove ``root/name`` where it is a symlink (never a folder), then its machine-local
-    part (:func:`remove_hop`); None, or a note saying what stayed."""
+def remove_two_hop(root: str, name: str, ours: Ours) -> Optional[str]:
+    """Remove ``root/name`` where it is relocator's link (never a folder, never a user's
+    ``NAME -> NAME.nosync`` folder), then its machine-local part (:func:`remove_hop`);
+    None, or a note saying what stayed."""
     path = os.path.join(root, name)
-    if os.path.islink(path):
-        os.unlink(path)
-    return remove_hop(root, name)
+    if not os.path.islink(path):
+        return remove_hop(root, name, ours)
+    if not (_owns(root, name, ours, others=True) or _leads_to_ours(path, ours)):
+        return None  # someone else's link: it and what it leads through stay
+    os.unlink(path)
+    return remove_hop(root, name, ours)
 
 
 def symlink_replace(target: str, path: str) -> None:

@@ -182,10 +182,16 @@ def create(
     hops.two_hop(root, LINK, venv, faults_as="link")
 
 
-def remove(root: str, alias: Optional[str] = None) -> Optional[str]:
-    """Remove the venv's link (:func:`hops.remove_two_hop`) and the alias ``alias`` where
-    it is one; None, or a note saying what stayed."""
-    note = hops.remove_two_hop(root, LINK)
+def remove(root: str, store_venvs: str, alias: Optional[str] = None) -> Optional[str]:
+    """Remove the venv's link (:func:`hops.remove_two_hop`: only relocator's, into
+    ``store_venvs``) and the alias ``alias`` where it is one; None, or a note saying what
+    stayed."""
+    note = hops.remove_two_hop(root, LINK, ours(store_venvs))
     if alias is not None and is_alias(root, alias):
         os.unlink(os.path.join(root, alias))
     return note
+
+
+def ours(store_venvs: str) -> hops.Ours:
+    """What a machine-local link of relocator's may lead to: a venv of ``store_venvs``."""
+    return lambda found: is_store_venv(found, store_venvs)

@@ -256,7 +256,7 @@ def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
             os.unlink(tag)
         except OSError as e:
             notes.append(f"could not remove {tag} ({e.strerror})")
-    notes += notes_of(link.remove(root))  # what clearing .venv left (.venv.nosync)
+    notes += notes_of(link.remove(root, store.venvs))  # what clearing .venv left (.venv.nosync)
     registry.remove(intent["key"])
     faults.point("eject:unregistered")
     store.remove_owner(name)
@@ -308,7 +308,7 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
         return True, [*finish_create(store, registry, intent)[1], "finished an interrupted create"]
     alias = intent.get("alias")
     where = transfer.places(store, op, root, name, intent.get("src"), alias=alias)
-    clear = (lambda: link.remove(root, alias)) if op == "eject" else (lambda: None)
+    clear = (lambda: link.remove(root, store.venvs, alias)) if op == "eject" else (lambda: None)
     if transfer.settle(intent, where, store, clear) == transfer.FORWARD:
         if op == "adopt":
             notes = finish_adopt(store, registry, intent)[1]

@@ -301,7 +301,7 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
 def _unlinked(root: str, name: str) -> Notes:
     """Remove the link of tree ``name`` (:func:`hops.remove_two_hop`); a note when its
     ``name.nosync`` folder stays because it holds what relocator did not put there."""
-    note = hops.remove_two_hop(root, name)
+    note = hops.remove_two_hop(root, name, hops.tree_ours(name))
     return [note] if note else []
 
 
@@ -313,7 +313,7 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
     cross = not venvs.same_volume(where.src, root)
     before = venvs.check_copyable(where.src, root) if cross else None
     intent = _begin(store, "eject-tree", project, bundle, name, cross=cross)
-    clear = functools.partial(hops.remove_two_hop, root, name)
+    clear = functools.partial(hops.remove_two_hop, root, name, hops.tree_ours(name))
     try:
         transfer.move(intent, where, store, before, clear_dest=clear)
     except RelocatorError:

@@ -142,7 +142,8 @@ def test_a_windows_venv_is_refused_before_anything_moves(tmp_path: Path, store: 
 
 
 @pytest.mark.parametrize(
-    "kind", ["folder", "folder-with-notes", "file", "foreign-link", "foreign-inner-link"]
+    "kind",
+    ["folder", "folder-with-notes", "file", "foreign-link", "foreign-inner-link", "dead-volume"],
 )
 def test_the_hop_name_holding_something_else_is_refused(
     tmp_path: Path, store: Path, kind: str
@@ -160,6 +161,9 @@ def test_the_hop_name_holding_something_else_is_refused(
         hop.write_text("my notes\n")
     elif kind == "foreign-link":
         hop.symlink_to(tmp_path / "elsewhere")
+    elif kind == "dead-volume":  # the user's venv on a disk that is not mounted now
+        hop.mkdir()
+        (hop / ".venv").symlink_to("/Volumes/Backup/venvs/work")
     else:
         hop.mkdir()
         (hop / ".venv").symlink_to(tmp_path / "elsewhere")

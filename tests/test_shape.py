@@ -136,6 +136,53 @@ def test_a_nosync_folder_of_the_users_is_refused_and_kept(tmp_path: Path, store:
     assert (project / ".tox").is_dir() and not (project / ".tox").is_symlink()
 
 
+def _tricks(project: Path) -> dict[str, str]:
+    return {k: v for k, v in _entries(project).items() if k.startswith(("node_modules", ".tox"))}
+
+
+def test_the_users_own_nosync_folder_link_is_never_taken_for_relocators(
+    tmp_path: Path, store: Path
+) -> None:
+    """``mkdir node_modules.nosync; ln -s node_modules.nosync node_modules``, the hand-made
+    iCloud trick, reads like relocator's old shape, but its hop is a folder: the user's.
+    Status does not call it the old shape, doctor --fix makes no bundle of it, eject
+    leaves it as it was."""
+    project = _project(tmp_path / "p")
+    (project / ".tox").rename(project / ".tox.nosync")
+    (project / ".tox").symlink_to(".tox.nosync")
+    (project / "node_modules.nosync" / "a").mkdir(parents=True)
+    (project / "node_modules.nosync" / "a" / "index.js").write_text("module.exports = 1\n")
+    (project / "node_modules").symlink_to("node_modules.nosync")
+    before = _tricks(project)
+    relocate_ok("adopt", str(project))
+    status = relocate_json("status", str(project))
+    assert status["status"] == "ok", status
+    assert not [t for t in status["trees"] if t["state"] == "old-shape"], status
+    _, findings = _doctor(project, "--fix")
+    assert not [f for f in findings if f["status"] == "link-old-shape"], findings
+    assert not list((store / "trees").glob("*"))  # no bundle made of them
+    relocate_json("eject", str(project))
+    assert _tricks(project) == before
+    assert (project / "node_modules" / "a" / "index.js").read_text() == "module.exports = 1\n"
+    assert (project / ".tox" / "inner" / "cached.json").read_text() == "{}"
+    assert (project / ".venv").is_dir() and not (project / ".venv").is_symlink()
+
+
+def test_eject_keeps_a_link_of_the_users_in_the_nosync_folder(tmp_path: Path, store: Path) -> None:
+    """``ln -sfn ~/myvenv .venv.nosync/.venv``: eject keeps that venv, as it says, and lets
+    the store's go; the user's link and its folder stay, so .venv still leads there."""
+    project = _project(tmp_path / "p")
+    relocate_ok("adopt", str(project))
+    mine = os.path.realpath(make_venv(tmp_path / "myvenv"))
+    os.symlink(mine, project / ".venv.nosync" / "mine")
+    os.replace(project / ".venv.nosync" / "mine", project / ".venv.nosync" / ".venv")
+    out = relocate_json("eject", str(project))
+    assert out["notes"][0] == f"kept the project's own .venv (it leads to {mine})", out
+    assert os.readlink(project / ".venv.nosync" / ".venv") == mine
+    assert os.path.realpath(project / ".venv") == mine
+    assert store_venvs(store) == []
+
+
 # -- the old shape ------------------------------------------------------------------------
 
 
