@@ -189,7 +189,6 @@ def test_a_venv_being_written_waits_until_it_is_quiet(docs, start, store, tmp_pa
     wait_until(lambda: svc.status()["adopted"] == 1, "service.json counting the adoption")
 
 
-@MODES
 def trashed(store: Path) -> bool:
     """Whether a venv went to the store's trash (a replacement keeps the store path)."""
     from relocator import trash
@@ -197,6 +196,7 @@ def trashed(store: Path) -> bool:
     return any(e.kind == "venv" for e in trash.entries(Store(str(store))))
 
 
+@MODES
 def test_a_replaced_link_is_repaired(docs, start, store, mode):
     project = docs / "proj"
     _in_project_venv(project)
