@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -269,3 +273,53 @@ def has_shape(project: Path, name: str = ".venv") -> bool:
         and not hop.is_symlink()
         and os.path.isabs(os.readlink(hop_of(project, name)))
     )
+
+
+class Paused:
+    """relocate run as a process, held at a fault point until :meth:`resume`."""
+
+    def __init__(self, args: list[str], point: str, gate: Path, **extra: str) -> None:
+        self.gate = gate
+        env = {
+            **os.environ,
+            "RELOCATOR_FAULT_PAUSE": point,
+            "RELOCATOR_FAULT_GATE": str(gate),
+            **extra,
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "relocator", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        paused = Path(f"{gate}.paused")
+        deadline = time.monotonic() + 120
+        while not paused.exists():
+            if self.proc.poll() is not None:
+                import pytest
+
+                out, err = self.proc.communicate()
+                pytest.fail(f"relocate ended before it reached {point}: {err}{out}")
+            assert time.monotonic() < deadline, f"relocate never reached {point}"
+            time.sleep(0.01)
+
+    def resume(self) -> subprocess.CompletedProcess[str]:
+        self.gate.touch()
+        out, err = self.proc.communicate(timeout=300)
+        return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, out, err)
+
+
+@contextlib.contextmanager
+def paused(args: list[str], point: str, tmp_path: Path, **extra: str) -> Iterator[Paused]:
+    held = Paused(args, point, tmp_path / f"gate-{uuid.uuid4().hex}", **extra)
+    try:
+        yield held
+    finally:
+        held.gate.touch()
+        if held.proc.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                held.proc.wait(timeout=60)
+        if held.proc.poll() is None:
+            held.proc.kill()
+            held.proc.wait()

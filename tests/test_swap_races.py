@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from tests.helpers import (
     drop_hop,
     make_venv,
     one_clean_error_line,
+    paused,
     relocate_json,
     relocate_ok,
     site_packages,
@@ -158,27 +158,14 @@ def test_a_new_venv_that_cannot_take_the_name_puts_the_old_one_back(tmp_path: Pa
     project = tmp_path / "app"
     old = _adopted(project, "handmade")
     (project / "requirements.txt").write_text("")
-    gate = tmp_path / "gate"
-    env = {**os.environ, "RELOCATOR_FAULT_PAUSE": "swap:retired", "RELOCATOR_FAULT_GATE": str(gate)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "relocator", "rebuild", str(project)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not Path(f"{gate}.paused").exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "rebuild never paused"
-        time.sleep(0.01)
-    assert not old.exists()  # in the trash, between the two renames
-    shutil.move(store / "tmp" / f"{old.name}.new", tmp_path / "elsewhere")
-    gate.touch()
-    out, err = proc.communicate(timeout=120)
+    with paused(["rebuild", str(project)], "swap:retired", tmp_path) as held:
+        assert not old.exists()  # in the trash, between the two renames
+        shutil.move(store / "tmp" / f"{old.name}.new", tmp_path / "elsewhere")
+        done = held.resume()
 
-    line = one_clean_error_line(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    line = one_clean_error_line(done)
     assert "nothing was replaced" in line and f"{old} is as it was" in line, line
-    assert proc.returncode == 1
+    assert done.returncode == 1
     assert os.path.realpath(project / ".venv") == str(old) and _imports(project, "handmade")
     assert not list((store / "trash").glob("*")) and _journal(store) == []
     assert _owner(store, old) == str(project)

@@ -11,7 +11,6 @@ or ``eject``) that finishes or rolls back with nothing lost. The second volume i
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import os
@@ -31,6 +30,7 @@ from tests.helpers import (
     has_shape,
     make_venv,
     one_clean_error_line,
+    paused,
     relocate,
     relocate_json,
     relocate_ok,
@@ -102,54 +102,6 @@ def _clean(project: Path, store: Path) -> None:
     assert not list(store.glob("journal/*.json"))
     assert not [p for p in store.glob("tmp/*") if ".stub-" not in p.name]
     assert not [p for p in project.glob(".venv.relocator-*") if "-stub" not in p.name]
-
-
-class Paused:
-    """relocate run as a process, held at a fault point until :meth:`resume`."""
-
-    def __init__(self, args: list[str], point: str, gate: Path, **extra: str) -> None:
-        self.gate = gate
-        env = {
-            **os.environ,
-            "RELOCATOR_FAULT_PAUSE": point,
-            "RELOCATOR_FAULT_GATE": str(gate),
-            **extra,
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "relocator", *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        paused = Path(f"{gate}.paused")
-        deadline = time.monotonic() + 120
-        while not paused.exists():
-            if self.proc.poll() is not None:
-                out, err = self.proc.communicate()
-                pytest.fail(f"relocate ended before it reached {point}: {err}{out}")
-            assert time.monotonic() < deadline, f"relocate never reached {point}"
-            time.sleep(0.01)
-
-    def resume(self) -> subprocess.CompletedProcess[str]:
-        self.gate.touch()
-        out, err = self.proc.communicate(timeout=300)
-        return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, out, err)
-
-
-@contextlib.contextmanager
-def paused(args: list[str], point: str, tmp_path: Path, **extra: str) -> Iterator[Paused]:
-    held = Paused(args, point, tmp_path / f"gate-{uuid.uuid4().hex}", **extra)
-    try:
-        yield held
-    finally:
-        held.gate.touch()
-        if held.proc.poll() is None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                held.proc.wait(timeout=60)
-        if held.proc.poll() is None:
-            held.proc.kill()
-            held.proc.wait()
 
 
 # -- a real installer during the copy ---------------------------------------------------

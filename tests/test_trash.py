@@ -22,6 +22,7 @@ from tests.helpers import (
     drop_hop,
     make_venv,
     one_clean_error_line,
+    paused,
     relocate,
     relocate_json,
     relocate_ok,
@@ -469,28 +470,11 @@ def test_a_restore_that_cannot_move_the_entry_leaves_the_current_venv_linked(
     (project / "requirements.txt").write_text("")
     current = relocate_json("rebuild", str(project))["venv"]
     (entry,) = _entries(store)
-    gate = tmp_path / "gate"
-    env = {
-        **os.environ,
-        "RELOCATOR_FAULT_PAUSE": "swap:begin",
-        "RELOCATOR_FAULT_GATE": str(gate),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "relocator", "restore", str(project), "--id", entry.id],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not Path(f"{gate}.paused").exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "restore never paused"
-        time.sleep(0.01)
-    shutil.rmtree(store / "trash" / entry.id)  # gone meanwhile
-    gate.touch()
-    _out, err = proc.communicate(timeout=120)
+    with paused(["restore", str(project), "--id", entry.id], "swap:begin", tmp_path) as held:
+        shutil.rmtree(store / "trash" / entry.id)  # gone meanwhile
+        done = held.resume()
 
-    assert proc.returncode == 1 and "is gone; nothing was replaced" in err
+    assert done.returncode == 1 and "is gone; nothing was replaced" in done.stderr
     assert os.path.realpath(project / ".venv") == current
     assert relocate_json("status", str(project))["status"] == "ok"
     assert _journal(store) == []
