@@ -275,7 +275,7 @@ def _relocated(
     if hops.update(  # the venv is the project's now: its link may be updated
         project.path,
         link.LINK,
-        lambda real: link.is_store_venv(real, store.venvs),
+        link.ours(store.venvs),
         faults_as="link",
     ):
         note = "the link has the new shape (.venv -> .venv.nosync/.venv): builds skip it"

@@ -150,7 +150,7 @@ def problem(
     found = hops.in_the_way(
         root,
         LINK,
-        lambda real: is_store_venv(real, store_venvs),
+        ours(store_venvs),
         moving_away=moving_away,
         others=others,
     )
