@@ -67,9 +67,16 @@ def state(store: Store, root: str, name: str) -> TreeState:
     shaped = hops.shape(root, name) is not None
     if (shaped or is_under(real, trees)) and not os.path.exists(path):
         return TreeState(DANGLING, real)
-    if shaped and hops.is_ours(root, name, lambda found: is_under(found, trees)):
+    if shaped and hops.is_ours(root, name, _ours(store)):
         return TreeState(DANGLING, real)  # the old shape's link, into a folder of the shape
     return TreeState(OTHER, real)
+
+
+def _ours(store: Store) -> hops.Ours:
+    """What a machine-local tree link of relocator's may lead to: a folder of the store's
+    ``trees/``."""
+    trees = os.path.realpath(store.trees)
+    return lambda real: is_under(real, trees)
 
 
 def _bundle_of_path(store: Store, real: str) -> str:
@@ -104,12 +111,11 @@ def converge(
     root, notes = project.path, Notes()
     bundle = had = bundles.of(store, project.key)
     tools = treechoice.installed(venv)
-    trees = os.path.realpath(store.trees)
     for name in hops.tree_links(root):  # the old shape goes, whichever trees are wanted
         found = state(store, root, name)
         if found.kind == OLD_SHAPE and _bundle_of_path(store, found.target or "") == bundle:
             try:
-                hops.update(root, name, lambda real: is_under(real, trees))
+                hops.update(root, name, _ours(store))
                 notes.append(f"{name} link updated to the current shape")
             except (RelocatorError, OSError) as e:
                 notes.append(f"{name} keeps its old link: {e}")
@@ -167,10 +173,7 @@ def _check_free(
 ) -> None:
     """Refuse when the tree ``name``'s link or hop holds something that is not relocator's
     nor a dead link of its shape (:func:`hops.in_the_way`; ``others`` as there)."""
-    trees = os.path.realpath(store.trees)
-    reason = hops.in_the_way(
-        root, name, lambda real: is_under(real, trees), moving_away=moving_away, others=others
-    )
+    reason = hops.in_the_way(root, name, _ours(store), moving_away=moving_away, others=others)
     if reason:
         raise RelocatorError(reason)
 
