@@ -19,8 +19,8 @@ a real venv               moved into the store; when it replaced the project's s
 uv's central env          moved into the store the same way (``uv cache clean`` would
                           delete it where it was)
 gone, or dangling         this machine's registered venv is linked again; with none,
-                          one is built from the recipe (a second machine, a wiped store),
-                          under the name this machine registered, if any
+                          one is built from the recipe (a new project, a second machine,
+                          a wiped store), under the name this machine registered, if any
 ========================  ==============================================================
 """
 
@@ -235,9 +235,11 @@ def _relink_or_create(
     """No usable .venv: link this machine's registered venv, or make one.
 
     A dangling link is a project synced from another machine, a wiped store, or
-    a removed ``.venv.nosync/.venv``; a missing one, a tool that deleted the link.
-    Where a venv existed and is gone here, the new one is built from the recipe,
-    under the name it had here (:func:`replacing.current_name`).
+    a removed ``.venv.nosync/.venv``; a missing one, a tool that deleted the link, or
+    a project that never had a venv. A venv made here is built from the project's
+    recipe, as ``uv sync`` would (``--no-install``: left empty; the service never
+    installs); where a venv existed and is gone here, under the name it had here
+    (:func:`replacing.current_name`).
     """
     row = registry.get(project.key)
     if row is not None and os.path.isdir(store.venv_path(row.venv)):
@@ -251,7 +253,7 @@ def _relink_or_create(
     if row is not None and name != row.venv:  # a name another project's record holds
         registry.remove(project.key)
     created = creation.create(
-        store, registry, project, wants, build=dangling or row is not None, replaces=name
+        store, registry, project, wants, again=dangling or row is not None, replaces=name
     )
     if row is None and not dangling:
         return created

@@ -97,7 +97,8 @@ PythonOpt = typer.Option(
 NoInstallOpt = typer.Option(
     False,
     "--no-install",
-    help="Leave a venv made again empty instead of installing from the lock file.",
+    help="Leave a venv relocate makes empty: install nothing from the project's lock file "
+    "or requirements.",
 )
 
 
@@ -137,10 +138,11 @@ def adopt(
 ) -> None:
     """Relocate the project's venv into the store; repair whatever state it is in.
 
-    A real .venv moves to the store; with none, an empty one is made. A .venv that
-    leads nowhere (a project synced from another machine, a wiped store) gets a venv
-    built from the project's uv.lock, poetry.lock, pdm.lock, Pipfile.lock,
-    requirements*.txt or pyproject.toml, with the tool the project uses. A relocated
+    A real .venv moves to the store. With none, or one that leads nowhere (a project
+    synced from another machine, a wiped store), a venv is made in the store and the
+    project's packages are installed from its uv.lock, poetry.lock, pdm.lock,
+    Pipfile.lock, requirements*.txt or pyproject.toml with the tool the project uses,
+    as uv sync would (--no-install leaves it empty). A relocated
     project is healed as relocate status names it (a venv a tool made again with another
     Python is rebuilt, console scripts whose Python is gone are mended), marked again for
     backups and sync clients, and reported with the Python its venv runs now.
@@ -164,7 +166,15 @@ def adopt(
 
 @app.command(short_help="Make the project's venv again from its lock file.")
 def rebuild(
-    path: str = PathArg, python: Optional[str] = PythonOpt, as_json: bool = JsonOpt
+    path: str = PathArg,
+    python: Optional[str] = typer.Option(
+        None,
+        "--python",
+        metavar="VERSION|PATH",
+        help="Interpreter of the new venv (3.12, or a path) [default: the one the project's "
+        ".python-version or requires-python asks for].",
+    ),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Make the project's venv again from its lock file, at the same store path.
 

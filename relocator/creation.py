@@ -38,21 +38,21 @@ def create(
     project: resolver.Resolved,
     wants: Wants,
     *,
-    build: bool,
+    again: bool,
     replaces: Optional[str] = None,
     why: Optional[str] = None,
 ) -> Outcome:
-    """A new store venv for ``project``, linked and registered.
+    """A new store venv for ``project``, linked and registered, installed from the
+    project's recipe unless the user said ``--no-install`` (the service always does).
 
-    With ``build`` (a venv that existed is being made again: a second machine, a
-    wiped store, a venv a tool emptied) it is installed from the project's recipe
-    unless the user said ``--no-install``. ``replaces`` names the project's store
-    venv (there or gone): the new one takes its name, and the old one goes to the
-    trash (``why`` says why, for the trash's record); what it had that the new one
-    lacks is named.
+    ``again``: a venv that existed is being made again (a second machine, a wiped
+    store, a venv a tool emptied), so one left empty is said to need its packages.
+    ``replaces`` names the project's store venv (there or gone): the new one takes its
+    name, and the old one goes to the trash (``why`` says why, for the trash's record);
+    what it had that the new one lacks is named.
     """
     root = project.path
-    recipe = recipes.find(root) if build and wants.install else None
+    recipe = recipes.find(root) if wants.install else None
     if replaces is not None and recipe is None and venvs.has_packages(store.venv_path(replaces)):
         why = "--no-install" if not wants.install else "no lock file or requirements"
         raise RelocatorError(
@@ -81,9 +81,13 @@ def create(
         notes[:0] = dropped_note(lost)
     else:  # a new project (or a name another project's record holds: left alone)
         dest, row, notes = _made(store, registry, project, fill)
-    if build and recipe is None:
+    if again and recipe is None:
         why = "--no-install" if not wants.install else "no lock file or requirements found"
         notes.append(f"the venv is new and empty ({why}): reinstall the project's packages")
+    elif recipe is None and not wants.install and not wants.by_service:
+        skipped = recipes.find(root)
+        if skipped is not None:
+            notes.append(f"the venv is empty: --no-install skipped {recipes.describe(skipped)}")
     return Outcome(root, dest, action, row.python, row.provider, tuple(notes), lost)
 
 
@@ -201,7 +205,7 @@ def rebuild(path: str, store: Optional[Store] = None, wants: Optional[Wants] = N
             registry,
             project,
             wants or Wants(),
-            build=True,
+            again=True,
             replaces=old,
             why="replaced by relocate rebuild",
         )

@@ -73,7 +73,7 @@ def heal(
         wants = wants._replace(python=venvcheck.base_interpreter(venv))
     why = _WHY[condition]
     rebuilt = creation.create(
-        store, registry, project, wants, build=True, replaces=name, why=f"rebuilt: it {why}"
+        store, registry, project, wants, again=True, replaces=name, why=f"rebuilt: it {why}"
     )
     note = f"{venv} {why}: rebuilt"
     return rebuilt._replace(notes=(*kept, note, *rebuilt.notes))
