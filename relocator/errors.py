@@ -8,6 +8,7 @@ the tool printed, indented).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Optional, TextIO
 
@@ -49,11 +50,44 @@ class ToolFailed(RelocatorError):
 
     @classmethod
     def of(cls, summary: str, *streams: str, silent: str = "no output") -> ToolFailed:
-        """``<summary>: <the tool's last line that says something>``, with everything it
-        printed on ``streams`` (stdout, stderr) as the output."""
+        """``<summary>: <the tool's most telling line>`` (:func:`telling`), with everything
+        it printed on ``streams`` (stdout, stderr) as the output."""
         output = "\n".join(text.strip() for text in streams if text and text.strip())
-        telling = [line.strip() for line in output.splitlines() if any(c.isalnum() for c in line)]
-        return cls(f"{summary}: {telling[-1] if telling else silent}", output)
+        return cls(f"{summary}: {telling(output.splitlines()) or silent}", output)
+
+
+_ERROR = re.compile(r"(?:error|fatal):\s*(.*)", re.IGNORECASE)
+_CAUSE = re.compile(r"(?:cause|caused by):\s*(.*)", re.IGNORECASE)
+#: Lines that advise or chat rather than say what failed.
+_CHATTER = ("hint:", "help:", "note:", "warning:", "[notice]")
+
+
+def telling(lines: list[str]) -> str:
+    """The line of a failed tool's output that says what failed, or "" when none does.
+
+    The last ``error:`` line (uv, pip's ``ERROR:``, ``Error:`` of ``python -m venv``)
+    with the deepest ``cause:`` under it (uv's chain: ``error: No solution found ...``,
+    ``cause: Because six==9 ...``); without one, the last line that says something: not
+    blank, not a marker (``^``), not a hint or a notice (uv ends with ``hint:`` lines).
+    """
+    clean = [raw.strip().lstrip("\u00d7\u2570\u251c\u2500\u25b6\u2502 ").strip() for raw in lines]
+    errors = [i for i, line in enumerate(clean) if _ERROR.match(line)]
+    if errors:
+        first = errors[-1]
+        found = _ERROR.match(clean[first])
+        said = found[1].rstrip(":") if found else ""
+        causes = []
+        for line in clean[first + 1 :]:
+            cause = _CAUSE.match(line)
+            if cause is None:
+                break
+            causes.append(cause[1])
+        said = f"{said}: {causes[-1]}" if said and causes else said or "".join(causes[-1:])
+        if said:
+            return said[:300]
+    saying = [line for line in clean if any(ch.isalnum() for ch in line)]
+    plain = [line for line in saying if not line.lower().startswith(_CHATTER)]
+    return (plain or saying or [""])[-1][:300]
 
 
 class Busy(RelocatorError, TimeoutError):

@@ -81,7 +81,6 @@ _SPEC = re.compile(r"\s*(~=|==|!=|<=|>=|<|>)\s*(\d+(?:\.\d+)*)(\.\*)?\s*")
 _COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le}
 _COMPARE.update({">": operator.gt, ">=": operator.ge})
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_CHATTER = ("hint:", "note:", "[notice]", "WARNING: Add '-v'")
 
 
 def find(project: str) -> Optional[Recipe]:
@@ -123,9 +122,13 @@ def managed_by_uv(project: str) -> bool:
 
 
 def describe(recipe: Recipe) -> str:
-    """A short text for the user: ``uv.lock (uv sync --locked)``."""
-    how = "pip install -e ." if recipe.kind == "project" else "pip"
-    how = LOCKED[recipe.kind][2] if recipe.kind in LOCKED else how
+    """A short text for the user naming the tool that runs: ``uv.lock (uv sync --locked)``,
+    ``requirements.txt (uv pip install)``, ``pyproject.toml (pip install -e .)``."""
+    if recipe.kind in LOCKED:
+        how = LOCKED[recipe.kind][2]
+    else:
+        how = _pip_shown(os.environ.get("PATH", os.defpath))
+        how += " -e ." if recipe.kind == "project" else ""
     return f"{', '.join(recipe.files)} ({how})"
 
 
@@ -222,14 +225,22 @@ def _pip(recipe: Recipe, venv: str, env: dict[str, str]) -> Command:
     python = os.path.join(venv, "bin", "python")
     uv = shutil.which("uv", path=env["PATH"])
     if uv:
-        return "uv pip install", [uv, "pip", "install", "--python", python]
+        return _pip_shown(env["PATH"]), [uv, "pip", "install", "--python", python]
     if any(os.path.isdir(os.path.join(sp, "pip")) for sp in site_packages(venv)):
         cmd = [python, "-m", "pip", "install", "--no-input", "--disable-pip-version-check"]
-        return "pip install", cmd
+        return _pip_shown(env["PATH"]), cmd
     raise RelocatorError(
         f"{recipe.files[0]} needs uv or pip: uv is not installed and the venv has no pip; install "
         "uv (pipx install uv), or run with --no-install and install the packages yourself"
     )
+
+
+def _pip_shown(path: str) -> str:
+    """What installs a requirements or project recipe, as the user is shown it: uv's pip
+    when uv is on ``path``, else the venv's own pip."""
+    import shutil
+
+    return "uv pip install" if shutil.which("uv", path=path) else "pip install"
 
 
 def _environment(scratch: str) -> dict[str, str]:
@@ -331,14 +342,4 @@ def _run(recipe: Recipe, step: Command, env: dict[str, str], cwd: str, on_line: 
             "the project is edited, let it sync, and run again (relocate never rewrites a lock)",
             output,
         )
-    raise ToolFailed(f"{shown} failed: {_telling(lines)}", output)
-
-
-def _telling(lines: list[str]) -> str:
-    """The last line that says something: not blank or a marker (``^``), not a hint or
-    a notice."""
-    for raw in reversed(lines):
-        line = raw.strip().lstrip("\u00d7\u2570\u2500\u25b6\u2502 ").strip()  # uv's x, box lines
-        if any(ch.isalnum() for ch in line) and not line.startswith(_CHATTER):  # not a ^
-            return line[:300]
-    return "no output"
+    raise ToolFailed.of(f"{shown} failed", output)

@@ -198,7 +198,7 @@ def test_managed_by_uv(tmp_path: Path, files: list[str], pyproject: str | None, 
     assert recipes.managed_by_uv(str(tmp_path)) is expected
 
 
-def test_describe() -> None:
+def test_describe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert recipes.describe(Recipe("uv", ("uv.lock",), "uv")) == "uv.lock (uv sync --locked)"
     assert recipes.describe(Recipe("poetry", ("poetry.lock",), "poetry")) == (
         "poetry.lock (poetry install)"
@@ -207,8 +207,12 @@ def test_describe() -> None:
         "Pipfile.lock (pipenv sync --dev)"
     )
     two = Recipe("requirements", ("requirements.txt", "requirements-dev.txt"), "pip")
-    assert recipes.describe(two) == "requirements.txt, requirements-dev.txt (pip)"
     project_recipe = Recipe("project", ("pyproject.toml",), "pip")
+    require_tool("uv")  # on PATH: uv's pip installs, and the text says so
+    assert recipes.describe(two) == "requirements.txt, requirements-dev.txt (uv pip install)"
+    assert recipes.describe(project_recipe) == "pyproject.toml (uv pip install -e .)"
+    monkeypatch.setenv("PATH", str(tmp_path))  # no uv: the venv's own pip
+    assert recipes.describe(two) == "requirements.txt, requirements-dev.txt (pip install)"
     assert recipes.describe(project_recipe) == "pyproject.toml (pip install -e .)"
 
 
@@ -541,3 +545,57 @@ def test_failing_tool_is_one_line_with_the_output_kept(tmp_path: Path, store: Pa
     assert message.startswith("uv pip install failed: ")
     assert "relocator-no-such-package-zz9" in message
     assert "relocator-no-such-package-zz9" in caught.value.output
+
+
+@pytest.mark.slow
+def test_a_failed_uv_is_summed_up_by_its_error_not_its_hint(
+    tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_tool("uv")
+    root = tmp_path / "home" / "Documents" / "demo"
+    root.mkdir(parents=True)
+    (root / "requirements.txt").write_text("six==1.0.0\n")  # never in the cache
+    monkeypatch.setenv("UV_OFFLINE", "1")  # uv then ends with a hint about the network
+    with pytest.raises(recipes.ToolFailed) as caught:
+        recipes.install(
+            Recipe("requirements", ("requirements.txt",), "pip"), str(root), str(store_venv(store))
+        )
+    assert "\nhint: " in caught.value.output
+    message = str(caught.value)
+    assert message.startswith("uv pip install failed: No solution found when resolving"), message
+    assert "six==1.0.0" in message and "hint" not in message
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        (
+            ["error: No interpreter found for Python 3.99", "", "hint: install it"],
+            "No interpreter found for Python 3.99",
+        ),
+        (
+            ["ERROR: Could not find a version", "ERROR: No matching distribution for zz9"],
+            "No matching distribution for zz9",
+        ),
+        (
+            ["Error: Command '[...]' returned exit status 1."],
+            "Command '[...]' returned exit status 1.",
+        ),
+        (
+            ["  × No solution:", "  ╰─▶ Because zz9 was not found", "  hint: x"],
+            "Because zz9 was not found",
+        ),
+        (
+            ["error: Failed to build `x`", "  cause: backend failed", "  cause: boom"],
+            "Failed to build `x`: boom",
+        ),
+        (["hint: only advice"], "hint: only advice"),
+        (["", "  ^  "], ""),
+    ],
+)
+def test_the_telling_line_of_a_failed_tool(output: list[str], expected: str) -> None:
+    from relocator.errors import ToolFailed, telling
+
+    assert telling(output) == expected
+    failed = ToolFailed.of("t failed", "\n".join(output), silent="no output")
+    assert str(failed) == f"t failed: {expected or 'no output'}"
