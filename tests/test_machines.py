@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
+    env_without_uv,
     has_shape,
     make_venv,
     pip_install_editable,
@@ -120,6 +121,51 @@ def test_second_machine_without_install_keeps_an_empty_venv(tmp_path: Path) -> N
     assert out.returncode == 0, out.stderr
     assert not imports_six(project_b)
     assert '"action": "created"' in out.stdout and "--no-install" in out.stdout
+
+
+def test_a_new_project_is_built_from_uv_lock_as_a_second_machine_is(tmp_path: Path) -> None:
+    """An explicit adopt that makes a venv installs from the lock, whether the project
+    never had one (a fresh clone) or arrives with a link that leads nowhere."""
+    env_a = machine(tmp_path / "a")
+    project = uv_app(Path(env_a["HOME"]) / "Documents" / "app", sync=False)
+    first = relocate_json("adopt", str(project), env=env_a)
+    assert first["action"] == "built from uv.lock (uv sync --locked)", first
+    assert imports_six(project)
+    env_b = machine(tmp_path / "b")
+    project_b = sync_to(project, Path(env_b["HOME"]) / "Documents" / "app")
+    second = relocate_json("adopt", str(project_b), env=env_b)
+    assert second["action"] == first["action"] and imports_six(project_b)
+
+
+@pytest.mark.parametrize("uv_there", [False, True])
+def test_a_new_project_is_built_from_requirements(tmp_path: Path, uv_there: bool) -> None:
+    env = machine(tmp_path / "a")
+    if not uv_there:
+        env = {
+            **env_without_uv(tmp_path),
+            "HOME": env["HOME"],
+            "RELOCATOR_HOME": env["RELOCATOR_HOME"],
+        }
+    project = Path(env["HOME"]) / "Documents" / "reqs"
+    project.mkdir()
+    (project / "requirements.txt").write_text("six\n")
+    before = synced(project)
+    out = relocate_json("adopt", str(project), env=env)
+    tool = "uv pip install" if uv_there else "pip install"  # the one that really ran
+    assert out["action"] == f"built from requirements.txt ({tool})", out
+    assert imports_six(project)
+    assert {k: v for k, v in synced(project).items() if k != ".venv"} == before
+    venv = Path(out["venv"])
+    assert ("uv = " in (venv / "pyvenv.cfg").read_text()) is uv_there
+
+
+def test_no_install_leaves_a_new_project_empty(tmp_path: Path) -> None:
+    env = machine(tmp_path / "a")
+    project = uv_app(Path(env["HOME"]) / "Documents" / "app", sync=False)
+    out = relocate_json("adopt", str(project), "--no-install", env=env)
+    assert out["action"] == "created" and not imports_six(project)
+    assert out["notes"] == ["the venv is empty: --no-install skipped uv.lock (uv sync --locked)"]
+    assert relocate_json("status", str(project), env=env)["status"] == "ok"
 
 
 def test_a_moved_project_takes_its_venv_along(
