@@ -172,6 +172,12 @@ def converge(
             "link; remove it (or mend it) and run again"
         )
     target = state.target or dotvenv
+    theirs = link.anothers(target) if state.kind in (link.DANGLING, link.FOREIGN) else None
+    if theirs:
+        raise RelocatorError(
+            f"{dotvenv} leads to {target}, {theirs}; adopt leaves another user's venv linked "
+            f"(remove {os.path.join(root, link.HOP)} to give this user a venv of its own)"
+        )
     if state.kind == link.IN_PROJECT and target != dotvenv:
         _check_top_level(root, dotvenv, target)
     if state.kind == link.FOREIGN and target == os.path.join(root, link.HOP):

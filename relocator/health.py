@@ -298,6 +298,9 @@ def _shipped(found: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+_LEADS_OUT = (link.DANGLING, link.FOREIGN)  # where another user's store venv shows
+
+
 def _unregistered(store: Store, start: str) -> str:
     """Why ``start`` has no status, and what to run when its project needs a venv here."""
     folder = start
@@ -305,7 +308,11 @@ def _unregistered(store: Store, start: str) -> str:
         if folder == os.path.dirname(folder):
             return f"{start} is in no relocated project (relocate list shows them)"
         folder = os.path.dirname(folder)
-    if link.inspect(folder, store.venvs).kind != link.DANGLING:
+    state = link.inspect(folder, store.venvs)
+    theirs = link.anothers(state.target or "") if state.kind in _LEADS_OUT else None
+    if theirs:
+        return f"{folder}/.venv leads to {state.target}, {theirs}"
+    if state.kind != link.DANGLING:
         return f"{start} is in no relocated project (relocate list shows them)"
     return (
         f"{folder}/.venv leads to no venv on this machine (a project synced from another "

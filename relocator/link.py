@@ -81,6 +81,62 @@ def is_store_venv(real: str, store_venvs: str) -> bool:
     )
 
 
+def anothers(real: str) -> Optional[str]:
+    """Where ``real`` (what a ``.venv`` leads to, outside this user's store) is another
+    user's store venv: ``in root's store, not this user's (...)``, to follow the words
+    ``.venv leads to <real>,``; None when it is not (a missing path: another machine's
+    store, or a wiped one).
+
+    The proof is read, never guessed from a name: a folder on the way that this user
+    may not enter and another user owns (a store is made 0700), or a store (relocator's
+    README at the venv's ``../..``) that another user owns.
+    """
+    folder, blocked = "/", False
+    for part in real.strip("/").split("/"):
+        try:
+            os.lstat(os.path.join(folder, part))
+        except PermissionError:  # ``folder`` may not be entered
+            blocked = True
+            break
+        except OSError:
+            return None
+        folder = os.path.join(folder, part)
+    if not blocked:
+        folder = os.path.dirname(os.path.dirname(real))
+        if not _is_store(folder):
+            return None
+    try:
+        uid = os.stat(folder).st_uid
+    except OSError:
+        return None
+    if uid == os.geteuid():
+        return None
+    who = _user(uid)
+    why = f"this user cannot enter {folder}, which" if blocked else f"{folder}"
+    return f"in {who}'s store, not this user's ({why} belongs to {who}): run relocate as {who}"
+
+
+def _is_store(folder: str) -> bool:
+    from relocator.store import README
+
+    if not os.path.isfile(os.path.join(folder, "README")):  # never wait on a pipe
+        return False
+    try:
+        with open(os.path.join(folder, "README"), encoding="utf-8") as f:
+            return f.readline() == README.split("\n", 1)[0] + "\n"
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _user(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
 def uv_central(real: str) -> bool:
     """Whether ``real`` is an environment in uv's cache (``<cache>/environments-v2/<name>``),
     where uv's ``centralized-project-envs`` preview keeps a project's venv."""

@@ -28,7 +28,7 @@ def find(path: str, store_root: Optional[str] = None, *, full: bool = True) -> d
     while True:
         if os.path.lexists(os.path.join(folder, link.LINK)):
             state = link.inspect(folder, store_venvs)
-            if state.kind in (link.RELOCATED, link.DANGLING):
+            if state.kind in (link.RELOCATED, link.DANGLING) or _anothers(state):
                 return _describe(folder, state, full)
         parent = os.path.dirname(folder)
         if parent == folder:
@@ -36,12 +36,17 @@ def find(path: str, store_root: Optional[str] = None, *, full: bool = True) -> d
         folder = parent
 
 
+def _anothers(state: link.LinkState) -> bool:
+    """Whether ``.venv`` is a link into another user's store this user can read."""
+    return state.kind == link.FOREIGN and link.anothers(state.target or "") is not None
+
+
 def _describe(project: str, state: link.LinkState, full: bool) -> dict[str, Any]:
     prefix = os.path.join(project, link.LINK)
     real = state.target or ""
     error = None
-    if state.kind == link.DANGLING:
-        error = f"{prefix} leads to {real}, which does not exist"
+    if state.kind != link.RELOCATED:
+        error = f"{prefix} leads to {real}, {link.anothers(real) or 'which does not exist'}"
     elif not os.path.exists(venvs.interpreter(real)):
         error = f"the base interpreter of {real} is gone"
     return {

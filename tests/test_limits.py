@@ -257,3 +257,33 @@ def test_a_venv_written_to_while_it_is_copied_stays_where_it_is(tmp_path: Path, 
         assert written <= moved
     finally:
         shutil.rmtree(store, ignore_errors=True)
+
+
+def test_a_second_user_is_told_the_venv_is_in_another_users_store(base: Path) -> None:
+    """A project root adopted, seen by another user: the venv is there, in root's store,
+    which that user cannot enter (a store is 0700) or can read but does not own."""
+    project = base / "shared"
+    project.mkdir()
+    (project / "setup.py").write_text("")
+    root_env = {**env_without_uv(base), "RELOCATOR_HOME": str(base / "rootstore")}
+    venv = relocate_json("adopt", str(project), env=root_env)["venv"]
+    env = nobody_env(base)
+    dotvenv = f"{project}/.venv"
+    for readable in (False, True):
+        if readable:
+            for folder in (base / "rootstore", base / "rootstore" / "venvs"):
+                folder.chmod(0o755)
+        why = f"{base / 'rootstore'} belongs to root" if readable else "cannot enter"
+        for command in (["status"], ["python"], ["python", "--resolve"]):
+            result = as_nobody(["relocate", *command, str(project)], env)
+            assert result.returncode == 1, result
+            line = one_clean_error_line(result)
+            assert line.startswith(f"relocate: {dotvenv} leads to {venv}, in root's store"), line
+            assert why in line and "run relocate as root" in line
+            assert "does not exist" not in line and "no venv on this machine" not in line
+        found = json.loads(as_nobody(["relocate", "python", "--json", str(project)], env).stdout)
+        assert found["valid"] is False and "in root's store, not this user's" in found["error"]
+        refused = one_clean_error_line(as_nobody(["relocate", "adopt", str(project)], env))
+        assert "adopt leaves another user's venv linked" in refused
+        assert os.path.realpath(project / ".venv") == venv  # as root sees it: untouched
+    assert relocate_json("status", str(project), env=root_env)["status"] == "ok"
