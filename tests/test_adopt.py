@@ -229,7 +229,7 @@ def test_adopt_creates_a_venv_with_python_venv_when_uv_is_absent(
     project = tmp_path / "fresh"
     project.mkdir()
     (project / "pyproject.toml").write_text('[project]\nname = "fresh"\nversion = "0"\n')
-    out = relocate_json("adopt", str(project), env=env_without_uv(tmp_path))
+    out = relocate_json("adopt", str(project), "--no-install", env=env_without_uv(tmp_path))
     assert out["action"] == "created"
     cfg = (Path(out["venv"]) / "pyvenv.cfg").read_text()
     assert "uv =" not in cfg
@@ -247,7 +247,7 @@ def test_adopt_creates_with_uv_when_on_path(tmp_path: Path) -> None:
     project.mkdir()
     (project / "pyproject.toml").write_text('[project]\nname = "withuv"\nversion = "0"\n')
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    out = relocate_json("adopt", str(project), "--python", version)
+    out = relocate_json("adopt", str(project), "--python", version, "--no-install")
     assert out["action"] == "created"
     assert out["python"].startswith(version + ".")
     assert "uv = " in (Path(out["venv"]) / "pyvenv.cfg").read_text()

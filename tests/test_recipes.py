@@ -582,7 +582,7 @@ def test_a_failed_uv_is_summed_up_by_its_error_not_its_hint(
             "Command '[...]' returned exit status 1.",
         ),
         (
-            ["  × No solution:", "  ╰─▶ Because zz9 was not found", "  hint: x"],
+            ["  \u00d7 No solution:", "  ╰─▶ Because zz9 was not found", "  hint: x"],
             "Because zz9 was not found",
         ),
         (
