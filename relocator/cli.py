@@ -400,10 +400,23 @@ def resolve(
 ) -> None:
     """Show the canonical spelling, registry key and sync provider of PATH.
 
+    A PATH that does not exist is still spelled as relocate would write it (--json:
+    "exists": false), then said not to exist, with exit 1 (as realpath -e fails).
+
     Example: relocate resolve ~/Documents/myapp --json
     """
+    import os
+
+    from relocator.project import missing
+
     found = resolver.resolve(path)
-    echo_json(found._asdict()) if as_json else echo_lines(render.resolved(found))
+    exists = os.path.lexists(found.path)
+    if as_json:
+        echo_json({**found._asdict(), "exists": exists})
+    else:
+        echo_lines(render.resolved(found))
+    if not exists:
+        raise missing(path)
 
 
 @app.command(short_help="Print the shell hook that activates a project's venv on cd.")

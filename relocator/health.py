@@ -14,7 +14,7 @@ from relocator import bundles, bytecode, evidence, hops, link, resolver, trees, 
 from relocator.errors import NotFound
 from relocator.files import is_under
 from relocator.journal import Intent, pending
-from relocator.project import start_folder
+from relocator.project import missing, start_folder
 from relocator.registry import Registry, Row
 from relocator.store import Store
 
@@ -278,6 +278,8 @@ def status(path: str, store: Optional[Store] = None) -> dict[str, Any]:
         for intent in _by_project(pending(store)):
             if is_under(start, intent["project"]):
                 return unfinished(intent)
+    if not os.path.lexists(start):
+        raise missing(path)
     raise NotFound(_unregistered(store, start))
 
 

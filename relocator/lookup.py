@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from relocator import link, resolver, venvs
 from relocator.errors import NotFound, UsageError
-from relocator.project import start_folder
+from relocator.project import find_root, start_folder
 from relocator.store import default_root
 
 USAGE = "usage: relocate python [PATH] [--resolve] [--json]"
@@ -32,8 +32,17 @@ def find(path: str, store_root: Optional[str] = None, *, full: bool = True) -> d
                 return _describe(folder, state, full)
         parent = os.path.dirname(folder)
         if parent == folder:
-            raise NotFound(f"{start} is in no relocated project (run relocate adopt there)")
+            raise NotFound(_unrelocated(start, store_venvs))
         folder = parent
+
+
+def _unrelocated(start: str, store_venvs: str) -> str:
+    """Why ``start`` has no venv: its project is not relocated (which one, and the command),
+    or it is in no project at all (:func:`find_root` says so)."""
+    import shlex
+
+    root = find_root(start, store_venvs)
+    return f"{start} is in no relocated project (relocate adopt {shlex.quote(root)} relocates it)"
 
 
 def _anothers(state: link.LinkState) -> bool:

@@ -69,10 +69,16 @@ def start_folder(path: str, store_venvs: str) -> str:
                 return folder
     start = resolver.spelling(lexical)
     if not os.path.exists(start):
-        raise NotFound(f"{path}: no such file or directory")
+        raise missing(path)
     if _inside(start, store_venvs):
         raise NotFound(f"{path} is inside relocator's store; pass the project folder")
     return start if os.path.isdir(start) else os.path.dirname(start)
+
+
+def missing(path: str) -> NotFound:
+    """What every command says of a path the user gave that is not there (``path`` as
+    typed)."""
+    return NotFound(f"{path} does not exist")
 
 
 def _inside(spelled: str, store_venvs: str) -> bool:

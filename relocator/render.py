@@ -49,8 +49,15 @@ def outcome(done: Outcome, *, notes: bool = True) -> list[str]:
     elif done.action.startswith("ejected"):
         head = f"{done.project}: venv back in {done.venv} ({python})"
     else:
-        head = f"{done.project}: .venv {done.action} into {done.venv} ({python})"
+        head = f"{done.project}: .venv {done.action} {_where(done.action)} {done.venv} ({python})"
     return [head, *(f"  note: {note}" for note in (done.notes if notes else ()))]
+
+
+def _where(action: str) -> str:
+    """The word between an action and the venv: made *in* the store, moved *into* it."""
+    if action == "created" or action.startswith("built from"):
+        return "in"
+    return "to" if action == "relinked" else "into"
 
 
 _ROW = "{status} {python:<8} {files:>9} {size:>10}  {project}"

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 from relocator import hops, link, resolver
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
+from relocator.project import missing
 from relocator.store import Store
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def scan_roots(roots: Optional[list[str]] = None) -> list[str]:
 def _checked(root: str) -> str:
     spelled = resolver.spelling(root)
     if not os.path.exists(spelled):
-        raise NotFound(f"{root} does not exist; pass a folder to scan")
+        raise missing(root)
     if not os.path.isdir(spelled):
         raise NotFound(f"{root} is not a folder; pass a folder to scan")
     return spelled

@@ -211,7 +211,7 @@ def test_text_output_never_shows_none(tmp_path: Path) -> None:
         adopted,
         relocate_ok("list"),
         relocate_ok("status", str(project)),
-        relocate_ok("resolve", str(tmp_path / "nowhere")),
+        relocate_ok("resolve", str(tmp_path)),
         relocate_ok("gc", "--dry-run"),
     ]
     assert " unknown " in outputs[1] and " unknown " in outputs[2]
@@ -400,13 +400,13 @@ def test_quiet_drops_notes_not_results_or_errors(tmp_path: Path) -> None:
     project.mkdir()
     (project / "pyproject.toml").write_text("[tool.uv]\n")  # uv's: a venv without pip
     relocate_ok("adopt", str(project))
-    head = rf"{re.escape(str(project))}: \.venv created into \S+ \(Python 3\.\d+\.\d+\)"
+    head = rf"{re.escape(str(project))}: \.venv created in \S+ \(Python 3\.\d+\.\d+\)"
     loud = relocate_ok("rebuild", str(project)).splitlines()
     assert re.fullmatch(head, loud[0]) and len(loud) > 1
     assert all(line.startswith("  note: ") for line in loud[1:])
     quiet = relocate_ok("-q", "rebuild", str(project)).splitlines()
     assert len(quiet) == 1 and re.fullmatch(head, quiet[0])
-    failed = relocate("-q", "status", str(tmp_path / "elsewhere"))
+    failed = relocate("-q", "status", str(tmp_path))
     assert "no relocated project" in one_clean_error_line(failed)
 
 
@@ -516,3 +516,36 @@ def test_shell_completion_offers_every_command() -> None:
         text = (shell / name).read_text()
         (listed,) = [line for line in text.splitlines() if "adopt eject" in line]
         assert top <= set(re.findall(r"[a-z]+", listed)), (name, top - set(listed.split()))
+
+
+def test_a_path_that_does_not_exist_is_said_so_by_every_command(tmp_path: Path) -> None:
+    typo = str(tmp_path / "Documnets" / "proj")
+    for command in (["adopt"], ["eject"], ["status"], ["python"], ["python", "--json"], ["scan"]):
+        result = relocate(*command, typo)
+        if command == ["python", "--json"]:
+            assert result.returncode == 1
+            assert json.loads(result.stdout)["error"] == f"{typo} does not exist"
+            continue
+        assert one_clean_error_line(result) == f"relocate: {typo} does not exist", command
+    resolved = relocate("resolve", typo)  # still spelled, then said not to exist
+    assert one_clean_error_line(resolved) == f"relocate: {typo} does not exist"
+    assert resolved.stdout.splitlines()[0] == f"path:     {typo}"
+    as_json = relocate("resolve", "--json", typo)
+    assert as_json.returncode == 1 and json.loads(as_json.stdout)["exists"] is False
+    assert relocate_json("resolve", str(tmp_path))["exists"] is True
+
+
+def test_python_says_whether_there_is_a_project_to_adopt(tmp_path: Path) -> None:
+    nothing = tmp_path / "downloads"
+    nothing.mkdir()
+    line = one_clean_error_line(relocate("python", str(nothing)))
+    assert line.startswith(f"relocate: {nothing} is in no Python project (looked for ")
+    assert "adopt" not in line
+    project = tmp_path / "app"
+    (project / "src").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("")
+    line = one_clean_error_line(relocate("python", str(project / "src")))
+    assert line == (
+        f"relocate: {project / 'src'} is in no relocated project "
+        f"(relocate adopt {project} relocates it)"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import shutil
 import sys
@@ -441,8 +442,7 @@ def test_relocate_resolve_json_matches_in_process(home, direction):
     for side in ("short", "long"):
         arg = str(spellings[side] / "my proj")
         printed = helpers.relocate_json("resolve", arg)
-        assert set(printed) == {"path", "key", "provider"}
-        assert printed == resolver.resolve(arg)._asdict()
+        assert printed == {**resolver.resolve(arg)._asdict(), "exists": True}
         assert printed["provider"] == "icloud"
         assert printed["key"] == str(home / "Documents" / "my proj")
 
@@ -454,7 +454,10 @@ def test_relocate_resolve_json_for_nfd_and_outside(home, tmp_path):
     assert by_nfd["key"].encode() == os.fsencode(str(home / "work" / NFD))
     assert by_nfd["provider"] is None
     # On this volume the NFC name is another (missing) folder: another key, spelled as typed.
-    by_nfc = helpers.relocate_json("resolve", str(home / "work" / NFC))
+    result = helpers.relocate("resolve", "--json", str(home / "work" / NFC))
+    assert result.returncode == 1 and result.stderr.endswith(" does not exist\n")
+    by_nfc = json.loads(result.stdout)
+    assert by_nfc["exists"] is False
     assert by_nfc["path"].encode() == os.fsencode(str(home / "work" / NFC))
     assert by_nfc["key"] == by_nfc["path"]
     assert by_nfc["key"] != by_nfd["key"]
