@@ -153,15 +153,29 @@ def collected(result: dict[str, Any], dry_run: bool) -> list[str]:
         lines.append(f"{verb} trash entry {entry['id']}, {what}, {entry['bytes'] / 1e6:.1f} MB")
     if not lines:
         return ["nothing to remove"]
-    freed = f"{result['bytes_freed'] / 1e6:.1f} MB {'to free' if dry_run else 'freed'}"
-    moved = sum(item["kind"] in ("venv", "trees") for item in result["removed"])
-    swept = len(result.get("swept", []))
-    lines.append(
-        f"{moved} {'to move' if dry_run else 'moved'} to the trash, {len(result['spared'])} kept, "
-        f"{swept} trash entr{'y' if swept == 1 else 'ies'} {'to delete' if dry_run else 'deleted'}"
-        f", {freed}"
-    )
+    lines.append(_collected_sum(result, dry_run))
     return lines
+
+
+def _collected_sum(result: dict[str, Any], dry_run: bool) -> str:
+    """gc's last line, in the tense of what happened (``--dry-run``: what would)."""
+    moved = sum(item["kind"] in ("venv", "trees") for item in result["removed"])
+    dropped = len(result["removed"]) - moved  # registry rows, owner records, leftovers
+    swept = len(result.get("swept", []))
+    parts = [
+        f"{moved} {'to move' if dry_run else 'moved'} to the trash",
+        *(
+            [
+                f"{dropped} stale record{'s' * (dropped != 1)} {'to remove' if dry_run else 'removed'}"
+            ]
+            if dropped
+            else []
+        ),
+        f"{len(result['spared'])} {'to keep' if dry_run else 'kept'}",
+        f"{swept} trash entr{'y' if swept == 1 else 'ies'} {'to delete' if dry_run else 'deleted'}",
+        f"{result['bytes_freed'] / 1e6:.1f} MB {'to free' if dry_run else 'freed'}",
+    ]
+    return ", ".join(parts)
 
 
 def trash_table(entries: list[Any], days: float, colour: bool = False) -> list[str]:

@@ -549,3 +549,13 @@ def test_python_says_whether_there_is_a_project_to_adopt(tmp_path: Path) -> None
         f"relocate: {project / 'src'} is in no relocated project "
         f"(relocate adopt {project} relocates it)"
     )
+
+
+def test_gc_sums_up_in_the_tense_of_what_it_did(tmp_path: Path) -> None:
+    project = tmp_path / "gone"
+    _adopted(project)
+    shutil.rmtree(project)
+    dry = relocate_ok("gc", "--dry-run").splitlines()
+    assert dry[-1] == "1 to move to the trash, 0 to keep, 0 trash entries to delete, 0.0 MB to free"
+    done = relocate_ok("gc").splitlines()
+    assert done[-1] == "1 moved to the trash, 0 kept, 0 trash entries deleted, 0.0 MB freed"
