@@ -387,11 +387,11 @@ def test_adopt_refuses_a_strange_dotvenv(tmp_path: Path, store: Path, kind: str)
 
 def test_bad_input_gets_one_line(tmp_path: Path) -> None:
     cases = [
-        (("adopt", str(tmp_path / "missing")), 1, "no such file"),
+        (("adopt", str(tmp_path / "missing")), 1, "missing does not exist"),
         (("adopt", str(tmp_path)), 1, "no Python project"),
         (("eject", str(tmp_path)), 1, "no Python project"),
         (("status", str(tmp_path)), 1, "no relocated project"),
-        (("python", str(tmp_path)), 1, "no relocated project"),
+        (("python", str(tmp_path)), 1, "no Python project"),
         (("frobnicate",), 2, "No such command"),
         (("adopt", "--frob"), 2, "No such option"),
         (("python", "--frob"), 2, "usage"),
