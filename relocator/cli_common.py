@@ -37,12 +37,20 @@ def showing(as_json: bool) -> contextlib.AbstractContextManager[Optional[render.
     return render.showing(sys.stderr.isatty() and not as_json and not errors.quiet)
 
 
-def each(results: list[tuple[str, Optional[relocation.Outcome], str]], as_json: bool) -> None:
+Results = list[tuple[str, Optional[relocation.Outcome], str]]
+
+
+def each(results: Results, as_json: bool) -> None:
     """What each of several adopts or ejects did (failures on stderr): exit 1 if one failed."""
+    if not tell_each(results, as_json):
+        raise typer.Exit(1)
+
+
+def tell_each(results: Results, as_json: bool) -> bool:
+    """What each of several adopts or ejects did (failures on stderr); whether all did."""
     for path, done, error in results:
         if done is None:
             say(f"{path}: {error}")
         elif not as_json:
             echo_lines(render.outcome(done, notes=not errors.quiet))
-    if any(done is None for _, done, _ in results):
-        raise typer.Exit(1)
+    return all(done is not None for _, done, _ in results)

@@ -12,7 +12,7 @@ import typer
 
 from relocator import bytecode, errors, render
 from relocator import scan as scan_
-from relocator.cli_common import JsonOpt, each, echo_json, echo_lines, showing
+from relocator.cli_common import JsonOpt, echo_json, echo_lines, showing, tell_each
 from relocator.errors import UsageError
 
 RootsArg = typer.Argument(
@@ -59,11 +59,13 @@ def scan(
                     errors.warn(f"kept {tree.path}: {why}")
     if adopted or remove_bytecode:
         trees = scan_.scan(roots or None)
+    adopted_all = tell_each(adopted, as_json)  # what was done, then the table of how it is now
     if as_json:
         echo_json([t._asdict() for t in trees])
     else:
         echo_lines(render.scan_table(trees, scan_.fix_command))
-    each(adopted, as_json)
+    if not adopted_all:
+        raise typer.Exit(1)
 
 
 def excludes(

@@ -350,7 +350,12 @@ def test_the_command(world: World) -> None:
     assert [r["files"] for r in found] == sorted((r["files"] for r in found), reverse=True)
     text = relocate_ok("scan")
     assert f"fix: relocate adopt '{world.plain}'" in text and "total in" in text
-    relocate_ok("scan", "--adopt")
+    lines = relocate_ok("scan", "--adopt").splitlines()
+    # what it did first, then the table of how things are now (the venvs relocated)
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["files", "size"])
+    moves = [i for i, line in enumerate(lines) if ": .venv moved into " in line]
+    assert moves and max(moves) < header, lines
+    assert any(line.endswith(f"relocated     {world.plain / '.venv'}") for line in lines[header:])
     assert (world.plain / ".venv").is_symlink()
     assert os.readlink(world.legacy / "venv") == ".venv"
     again = {r["path"]: r["relocated"] for r in json.loads(relocate_ok("scan", "--json"))}
