@@ -100,6 +100,22 @@ def off(venv: str) -> None:
                     os.unlink(os.path.join(cache, name))
 
 
+def left_in(root: str) -> bool:
+    """Whether the project ``root`` holds a ``__pycache__`` folder (outside venvs, git's
+    folder and ``node_modules``; never through a symlink): what ``relocate scan
+    --remove-bytecode`` would delete. Stops at the first one."""
+    for folder, dirs, _ in os.walk(root):
+        if "__pycache__" in dirs:
+            return True
+        dirs[:] = [
+            d
+            for d in dirs
+            if d not in (".git", "node_modules")
+            and not os.path.isfile(os.path.join(folder, d, "pyvenv.cfg"))
+        ]
+    return False
+
+
 def remove_pycache(folder: str) -> tuple[int, Optional[str]]:
     """Delete the ``__pycache__`` folder ``folder`` when it holds nothing but ``.pyc``
     files (``relocate scan --remove-bytecode``: only ever on request). Returns the files

@@ -149,10 +149,13 @@ def converge(
     if names and bundle is None:  # asked for: bytecode goes to the store with no tree yet
         bundle = bundles.new(store, project)
     if had is None and bundle is not None and venv is not None:  # the project's first trees
-        notes.append(
-            f"the venv's Python now writes bytecode to the store; `relocate scan "
-            f"{shlex.quote(root)} --remove-bytecode` deletes the __pycache__ folders of before"
-        )
+        note = "the venv's Python now writes bytecode to the store"
+        if bytecode.left_in(root):
+            note += (
+                f"; `relocate scan {shlex.quote(root)} --remove-bytecode` deletes the "
+                "__pycache__ folders of before"
+            )
+        notes.append(note)
     return notes + _bytecode_to(store, bundle, venv)
 
 

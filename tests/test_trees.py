@@ -291,6 +291,14 @@ def test_a_venv_made_anew_gets_its_bytecode_setting_back(tmp_path: Path) -> None
     assert shown.stdout.strip() == str(tmp_path / "mine")
 
 
+def test_no_bytecode_of_before_no_hint_to_remove_it(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    (root / ".venv" / "lib" / "__pycache__").mkdir()  # a venv's own is not the project's
+    out = relocate_json("adopt", str(root), "--trees")
+    assert "the venv's Python now writes bytecode to the store" in out["notes"], out
+    assert not any("--remove-bytecode" in n for n in out["notes"]), out
+
+
 def test_bytecode_of_before_goes_only_on_request(tmp_path: Path) -> None:
     root = _project(tmp_path / "p")
     old = root / "pkg" / "__pycache__"
