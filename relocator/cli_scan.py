@@ -73,11 +73,12 @@ def excludes(
         "rsync", "--format", metavar="rsync|tar|restic|borg|gitignore", help="The rules' syntax."
     ),
 ) -> None:
-    """Print exclude rules for the rebuildable trees relocate does not move.
+    """Print exclude rules for the rebuildable trees still in projects.
 
     __pycache__, .mypy_cache, .pytest_cache, .ruff_cache, .tox, .nox, node_modules
-    and *.egg-info (the trees relocate scan reports by name), and the machine-local
-    .venv.nosync folders of the links. Hand them to rsync --exclude-from, tar -X, restic backup
+    and *.egg-info (the trees relocate scan reports by name) where they are folders in
+    a project, not yet moved by adopt --trees, and the machine-local .venv.nosync,
+    .mypy_cache.nosync... folders of the links (a moved tree's link itself is kept). Hand them to rsync --exclude-from, tar -X, restic backup
     --exclude-file or borg create --exclude-from, or add them to .gitignore.
 
     Example: relocate excludes > ~/.rsync-excludes; rsync -a --exclude-from ~/.rsync-excludes
