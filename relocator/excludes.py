@@ -3,7 +3,7 @@
 For people who copy their projects with rsync, tar, restic or borg, or keep a
 ``.gitignore``: the rules leave out the rebuildable trees still in a project, where
 ``adopt --trees`` has not moved them (the names ``relocate scan`` reports, from
-:mod:`relocator.scan`; a folder rule skips no link), and the
+:mod:`relocator.scan`), and the
 links' machine-local hops, ``.venv.nosync`` and ``.mypy_cache.nosync`` and the
 like, which lead into this machine's store. A relocated ``.venv`` (or tree) is a
 relative link and stays: on another machine ``relocate adopt`` repairs it.
