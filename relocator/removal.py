@@ -150,7 +150,7 @@ def _unservice() -> Step:
         return Step("remove the service", False, str(e))
     removed = result["removed"]
     parts = [f"removed {', '.join(removed)}" if removed else "none was installed"]
-    return Step("remove the service", True, "; ".join(parts + result["notes"]))
+    return Step("remove the service", bool(result["stopped"]), "; ".join(parts + result["notes"]))
 
 
 def _running(store: Store) -> Optional[int]:

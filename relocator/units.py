@@ -28,7 +28,7 @@ import sys
 import time
 from typing import Any, NamedTuple, Optional
 
-from relocator.errors import RelocatorError
+from relocator.errors import RelocatorError, telling
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
 from relocator.shells import executable
 from relocator.store import Store, default_root
@@ -236,9 +236,8 @@ def _run(args: list[str]) -> tuple[bool, str]:
         return False, f"`{shlex.join(args)}` could not run ({e.strerror or e})"
     if done.returncode == 0:
         return True, ""
-    output = [line.strip() for line in (done.stderr + "\n" + done.stdout).splitlines()]
-    said = [line for line in output if line]
-    return False, said[0] if said else f"`{shlex.join(args)}` exited with {done.returncode}"
+    said = telling((done.stderr + "\n" + done.stdout).splitlines())  # not a "Removed ..." line
+    return False, said or f"`{shlex.join(args)}` exited with {done.returncode}"
 
 
 def _systemctl(*args: str) -> list[str]:
@@ -369,14 +368,23 @@ def install(store: Optional[Store] = None, *, platform: Optional[str] = None) ->
 def uninstall(*, platform: Optional[str] = None) -> dict[str, Any]:
     """Stop the watcher and remove the unit file, when relocate wrote it.
 
-    Returns ``{platform, unit, removed: [paths], notes: [lines]}``. Stopping is best
-    effort: a failure there is a note, and the file goes anyway. Nothing installed is no
+    Returns ``{platform, unit, removed: [paths], notes: [lines], stopped}``. Stopping is
+    best effort: a failure there is a note (``stopped`` false: a watcher it started may
+    run on), and the file goes anyway; with no user session to reach, nothing there runs
+    it (``stopped`` true, and a note says so). The folders the systemd unit lived in go
+    too when it was all they held. Nothing installed is no
     error (nothing removed, no note); a file of the same name that relocate did not write
     is refused (:class:`RelocatorError`) before anything is stopped.
     """
     chosen = platform_name(platform)
     path = unit_path(chosen)
-    result: dict[str, Any] = {"platform": chosen, "unit": path, "removed": [], "notes": []}
+    result: dict[str, Any] = {
+        "platform": chosen,
+        "unit": path,
+        "removed": [],
+        "notes": [],
+        "stopped": True,
+    }
     state = _unit_state(path, chosen)
     if state == "foreign":
         raise _refuse_foreign(path, chosen, "remove")
@@ -384,6 +392,7 @@ def uninstall(*, platform: Optional[str] = None) -> dict[str, Any]:
         return result
     notes: list[str] = result["notes"]
     stopped = _launchd_unload(notes) if chosen == LAUNCHD else _systemd_unload(notes)
+    result["stopped"] = stopped is not False
     try:
         os.unlink(path)
     except FileNotFoundError:
@@ -395,6 +404,7 @@ def uninstall(*, platform: Optional[str] = None) -> dict[str, Any]:
     result["removed"].append(path)
     if chosen == SYSTEMD:
         result["removed"] += _remove_wants_link(path)
+        result["removed"] += _remove_folders(path)
         if stopped:
             ok, why = _run(_systemctl("daemon-reload"))
             if not ok:
@@ -402,11 +412,19 @@ def uninstall(*, platform: Optional[str] = None) -> dict[str, Any]:
     return result
 
 
-def _systemd_unload(notes: list[str]) -> bool:
+def _systemd_unload(notes: list[str]) -> Optional[bool]:
+    """Disable and stop the unit: whether it stopped; None when no user session could be
+    reached (so no systemd of this user's runs the watcher from here)."""
     if shutil.which("systemctl") is None:
         notes.append("systemctl was not found, so nothing was stopped")
         return False
     ok, why = _run(_systemctl("disable", "--now", UNIT_NAME))
+    if not ok and "Failed to connect to bus" in why:
+        notes.append(
+            f"no systemd user session is reachable from here ({why}), so none runs the "
+            "watcher to stop"
+        )
+        return None
     if not ok:
         notes.append(
             f"`systemctl --user disable --now {UNIT_NAME}` failed ({why}); a watcher it "
@@ -425,6 +443,24 @@ def _remove_wants_link(path: str) -> list[str]:
             os.unlink(wants)
             return [wants]
     return []
+
+
+def _remove_folders(path: str) -> list[str]:
+    """The folders the unit ``path`` lived in, ``systemd/user`` (with the
+    ``default.target.wants`` that ``enable`` made) and ``systemd``, when the unit was all
+    they held: each only when empty. Never the config folder itself (``~/.config``)."""
+    user = os.path.dirname(path)
+    wants = os.path.join(user, "default.target.wants")
+    gone = []
+    for folder in (wants, user, os.path.dirname(user)):
+        if folder == wants and not os.path.lexists(folder):
+            continue
+        try:
+            os.rmdir(folder)  # refuses a folder that holds anything, and a symlink
+        except OSError:
+            break
+        gone.append(folder)
+    return gone
 
 
 def _launchd_unload(notes: list[str]) -> bool:

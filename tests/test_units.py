@@ -252,8 +252,9 @@ def test_a_recording_systemctl_sees_enable_and_restart(
     ]
     log.unlink()
     removed = units.uninstall()
-    assert removed["removed"] == [str(_systemd_unit(isolated))]
-    assert removed["notes"] == []
+    unit = _systemd_unit(isolated)  # and the folders it made, which held nothing else
+    assert removed["removed"] == [str(unit), str(unit.parent), str(unit.parent.parent)]
+    assert removed["notes"] == [] and removed["stopped"] is True
     assert _calls(log) == ["--user disable --now relocator.service", "--user daemon-reload"]
 
 
@@ -291,6 +292,7 @@ def test_a_recording_launchctl_sees_bootout_before_bootstrap(
         "unit": str(plist),
         "removed": [str(plist)],
         "notes": [],
+        "stopped": True,
     }
     assert _calls(log) == [f"print {target}", f"bootout {target}"]
 
@@ -309,8 +311,10 @@ def test_without_systemctl_the_unit_is_written_and_removed(
     assert "could not enable or start it" in result["message"]
     assert _systemd_unit(isolated).is_file()
     removed = units.uninstall()
-    assert removed["removed"] == [str(_systemd_unit(isolated))]
+    unit = _systemd_unit(isolated)
+    assert removed["removed"] == [str(unit), str(unit.parent), str(unit.parent.parent)]
     assert removed["notes"] == ["systemctl was not found, so nothing was stopped"]
+    assert removed["stopped"] is False
 
 
 @pytest.mark.parametrize("platform", ["launchd", "systemd", "nonsense"])
@@ -372,8 +376,11 @@ def test_uninstall_removes_our_unit_and_nothing_else(
         (path.parent / name).write_text(text)
     (store / "logs" / "service.log").write_text("the watcher's log\n")
     result = units.uninstall(platform=platform)
-    assert result["removed"] == [str(path)]
-    assert all("failed" in n or "was not found" in n for n in result["notes"])  # notes only
+    assert result["removed"] == [str(path)]  # not its folder, which holds more
+    assert all(
+        "failed" in n or "was not found" in n or "no systemd user session" in n
+        for n in result["notes"]
+    )  # notes only
     assert not path.exists()
     files = {p.name: p.read_text() for p in path.parent.iterdir() if not p.is_dir()}
     assert files == neighbours
@@ -389,6 +396,7 @@ def test_uninstall_with_nothing_installed_is_fine(platform: str) -> None:
         "unit": units.unit_path(platform),
         "removed": [],
         "notes": [],
+        "stopped": True,
     }
 
 
@@ -441,6 +449,39 @@ def test_uninstall_removes_the_enable_link_systemctl_could_not(
     result = units.uninstall()
     assert result["removed"] == [str(unit), str(wants / "relocator.service")]
     assert os.listdir(wants) == ["other.service"]
+
+
+@pytest.mark.parametrize("cause", ["no session", "refused"])
+def test_a_failed_stop_is_told_by_its_cause_not_by_what_systemctl_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cause: str
+) -> None:
+    """``disable --now`` without a user session removes the enable link ("Removed ...")
+    and fails to stop: the cause is the failure, and with no session nothing runs the
+    watcher, so the step is ok; a stop refused for another reason is not."""
+    from relocator import removal
+
+    unit = Path(units.install()["unit"])
+    wants = unit.parent / "default.target.wants" / unit.name
+    failure = (
+        "Failed to connect to bus: No medium found"
+        if cause == "no session"
+        else "Failed to stop relocator.service: Access denied"
+    )
+    body = (
+        f'case "$2" in disable) rm -f "{wants}"; echo "Removed \\"{wants}\\"." >&2;'
+        f' echo "{failure}" >&2; exit 1;; esac'
+    )
+    _fake_tool(tmp_path, monkeypatch, "systemctl", body)
+    (step,) = [removal._unservice()]
+    assert "Removed" not in step.detail and failure in step.detail, step
+    assert step.ok is (cause == "no session")
+    if cause == "no session":
+        assert step.detail.endswith(
+            f"no systemd user session is reachable from here ({failure}), so none runs the "
+            "watcher to stop"
+        )
+    assert not unit.parent.exists()  # the folders install made, empty now, are gone too
+    assert unit.parent.parent.parent.is_dir()  # never the config folder itself
 
 
 # -- status -------------------------------------------------------------------------
