@@ -78,8 +78,9 @@ def excludes(
     __pycache__, .mypy_cache, .pytest_cache, .ruff_cache, .tox, .nox, node_modules
     and *.egg-info (the trees relocate scan reports by name) where they are folders in
     a project, not yet moved by adopt --trees, and the machine-local .venv.nosync,
-    .mypy_cache.nosync... folders of the links. Hand them to rsync --exclude-from, tar -X, restic backup
-    --exclude-file or borg create --exclude-from, or add them to .gitignore.
+    .mypy_cache.nosync... folders of the links. Hand them to rsync --exclude-from,
+    tar -X, restic backup --exclude-file or borg create --exclude-from, or add them to
+    .gitignore.
 
     Example: relocate excludes > ~/.rsync-excludes; rsync -a --exclude-from ~/.rsync-excludes
     """

@@ -159,21 +159,24 @@ def collected(result: dict[str, Any], dry_run: bool) -> list[str]:
 
 def _collected_sum(result: dict[str, Any], dry_run: bool) -> str:
     """gc's last line, in the tense of what happened (``--dry-run``: what would)."""
-    moved = sum(item["kind"] in ("venv", "trees") for item in result["removed"])
-    dropped = len(result["removed"]) - moved  # registry rows, owner records, leftovers
+
+    def count(kinds: tuple[str, ...]) -> int:
+        return sum(item["kind"] in kinds for item in result["removed"])
+
+    def did(would: str, done: str) -> str:
+        return would if dry_run else done
+
+    records, leftovers = count(("row", "record")), count(("leftover",))
     swept = len(result.get("swept", []))
-    parts = [
-        f"{moved} {'to move' if dry_run else 'moved'} to the trash",
-        *(
-            [
-                f"{dropped} stale record{'s' * (dropped != 1)} {'to remove' if dry_run else 'removed'}"
-            ]
-            if dropped
-            else []
-        ),
-        f"{len(result['spared'])} {'to keep' if dry_run else 'kept'}",
-        f"{swept} trash entr{'y' if swept == 1 else 'ies'} {'to delete' if dry_run else 'deleted'}",
-        f"{result['bytes_freed'] / 1e6:.1f} MB {'to free' if dry_run else 'freed'}",
+    parts = [f"{count(('venv', 'trees'))} {did('to move', 'moved')} to the trash"]
+    if records:
+        parts.append(f"{records} stale record{'s' * (records != 1)} {did('to remove', 'removed')}")
+    if leftovers:
+        parts.append(f"{leftovers} leftover{'s' * (leftovers != 1)} {did('to delete', 'deleted')}")
+    parts += [
+        f"{len(result['spared'])} {did('to keep', 'kept')}",
+        f"{swept} trash entr{'y' if swept == 1 else 'ies'} {did('to delete', 'deleted')}",
+        f"{result['bytes_freed'] / 1e6:.1f} MB {did('to free', 'freed')}",
     ]
     return ", ".join(parts)
 
