@@ -67,7 +67,13 @@ def create(
             venvs.create(dest, root, wants.python, pip=not recipes.managed_by_uv(root))
         # uv sync makes the venv itself when there is none: it picks the project's Python,
         # and knows it at once (a venv made first is a new interpreter path to query)
-        return recipes.install(recipe, root, dest, on_line=wants.progress) if recipe else []
+        if recipe is None:
+            return []
+        try:
+            return recipes.install(recipe, root, dest, on_line=wants.progress)
+        except ToolFailed as e:
+            e.args = (f"{e}; --no-install makes the venv without installing",)
+            raise
 
     action = f"built from {recipes.describe(recipe)}" if recipe else "created"
     lost: tuple[str, ...] = ()

@@ -299,7 +299,9 @@ def test_adopt_runs_nothing_the_repository_ships(
     (project / "venv.py").write_text(f"open({str(proof)!r}, 'w')\n")  # python -m venv from here
     (project / "uv.toml").write_text('python-preference = "only-system"\n')
     env = None if with_uv else env_without_uv(tmp_path)
-    out = relocate_json("adopt", str(project), env=env)
+    # making the venv runs nothing of the project's (installing it, which adopt does
+    # unless told --no-install, runs its build, as uv sync or pip install would)
+    out = relocate_json("adopt", str(project), "--no-install", env=env)
     assert out["action"] == "created"
     assert not proof.exists()
     assert (project / ".venv" / "bin" / "python").exists()

@@ -21,7 +21,7 @@ def test_uv_init_adopt_sync_run(tmp_path: Path, store: Path) -> None:
     project = tmp_path / "app"
 
     out = relocate_json("adopt", str(project))
-    assert out["action"] == "created"
+    assert out["action"] == "built from pyproject.toml (uv pip install -e .)"  # as uv sync would
     store_venv = Path(out["venv"])
     assert store_venv.parent == store / "venvs"
     link = project / ".venv"
