@@ -141,6 +141,28 @@ def test_new_venv_is_adopted_once_quiet(docs, start, store, mode):
     assert status["mode"] == mode
 
 
+def test_it_never_makes_a_venv_nor_installs(docs, start, store):
+    """A project with a recipe and no venv, and one whose store venv is gone: an explicit
+    adopt would build both from their recipes; the service makes neither."""
+    fresh = docs / "fresh"
+    fresh.mkdir()
+    (fresh / "requirements.txt").write_text("six\n")
+    emptied = docs / "emptied"
+    _in_project_venv(emptied)
+    (emptied / "requirements.txt").write_text("six\n")
+    relocate_ok("adopt", str(emptied), "--no-install")
+    (gone,) = store_venvs(store)
+    shutil.rmtree(gone)
+    svc = start("poll").started()
+    witness = docs / "witness"  # adopted in a pass that saw the other two too
+    _in_project_venv(witness)
+    svc.wait_log(f" adopted {witness.resolve()} ")
+    svc.wait_log(f" skipped {emptied.resolve()}: venv-missing")
+    assert not os.path.lexists(fresh / ".venv")
+    assert store_venvs(store) == [Path(os.path.realpath(witness / ".venv"))]
+    assert json.loads(relocate_ok("status", str(emptied), "--json"))["status"] == "venv-missing"
+
+
 @MODES
 def test_depth_counts_from_icloud_drives_own_folders(isolated, start, store, mode):
     """Desktop & Documents sync off: ``iCloud Drive/Documents`` is a plain folder, four
