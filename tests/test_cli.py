@@ -503,7 +503,7 @@ def test_a_failing_python_m_venv_shows_its_whole_output(tmp_path: Path, store: P
     result = relocate("adopt", str(project), "--python", str(python), env=env_without_uv(tmp_path))
     assert result.returncode == 1
     summary, *shown = result.stderr.splitlines()
-    assert summary.startswith("relocate: python -m venv failed: Error: ensurepip")
+    assert summary.startswith("relocate: python -m venv failed: ensurepip is not available (")
     assert shown == ["    first line of the trouble", "    Error: ensurepip is not available"]
     assert not os.path.lexists(project / ".venv") and store_venvs(store) == []
 

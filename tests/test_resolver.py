@@ -461,9 +461,10 @@ def test_relocate_resolve_json_for_nfd_and_outside(home, tmp_path):
     assert by_nfc["path"].encode() == os.fsencode(str(home / "work" / NFC))
     assert by_nfc["key"] == by_nfc["path"]
     assert by_nfc["key"] != by_nfd["key"]
-    nowhere = str(tmp_path / "nowhere")
+    nowhere = str(tmp_path / "elsewhere")  # outside the home
+    os.mkdir(nowhere)
     outside = helpers.relocate_json("resolve", nowhere)
-    assert outside == {"path": nowhere, "key": nowhere, "provider": None}
+    assert outside == {"path": nowhere, "key": nowhere, "provider": None, "exists": True}
     text = helpers.relocate_ok("resolve", nowhere).splitlines()
     assert text[:2] == [f"path:     {nowhere}", f"key:      {nowhere}"]
     assert text[2] == "provider: none (no known sync engine syncs it)"
