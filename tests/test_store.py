@@ -1050,14 +1050,14 @@ def test_python_outside_any_project(tmp_path: Path):
     (tmp_path / "plain").mkdir()
     result = helpers.relocate("python", cwd=tmp_path / "plain")
     assert result.returncode == EXIT_USER
-    assert "no relocated project" in helpers.one_clean_error_line(result)
+    assert "is in no Python project" in helpers.one_clean_error_line(result)
     assert result.stdout == ""
 
     result = helpers.relocate("python", str(tmp_path / "plain"), "--json", cwd=tmp_path)
     assert result.returncode == EXIT_USER
     data = json.loads(result.stdout)
     assert data["valid"] is False
-    assert "no relocated project" in data["error"]
+    assert "is in no Python project" in data["error"]
     assert "Traceback" not in result.stderr
 
 
