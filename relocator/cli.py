@@ -172,7 +172,7 @@ def rebuild(
         "--python",
         metavar="VERSION|PATH",
         help="Interpreter of the new venv (3.12, or a path) [default: the one the project's "
-        ".python-version or requires-python asks for].",
+        ".python-version or requires-python asks for, else the default python3].",
     ),
     as_json: bool = JsonOpt,
 ) -> None:
