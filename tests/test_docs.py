@@ -292,10 +292,12 @@ def sandbox(home: Path, tmp_path: Path, state: str) -> dict[str, str]:
 
     fakes = tmp_path / "fake-bin"
     fakes.mkdir()
-    for name in ("systemctl", "launchctl"):  # never the real service managers
-        (fakes / name).write_text(
-            f"#!/bin/sh\necho '{name}: not in the docs sandbox' >&2\nexit 1\n"
-        )
+    said = {  # never the real service managers; systemctl as in a container, with no session
+        "systemctl": "Failed to connect to bus: No medium found",
+        "launchctl": "launchctl: not in the docs sandbox",
+    }
+    for name, line in said.items():
+        (fakes / name).write_text(f"#!/bin/sh\necho '{line}' >&2\nexit 1\n")
         (fakes / name).chmod(0o755)
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
