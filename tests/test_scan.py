@@ -299,6 +299,19 @@ def test_an_old_shaped_link_counts_its_hop(world: World) -> None:
     }
 
 
+def test_a_hand_made_nosync_venv_is_found(world: World) -> None:
+    """``mv .venv .venv.nosync && ln -s .venv.nosync/ .venv``: iCloud skips the folder, but
+    Dropbox and OneDrive sync it, so the venv in it is a row of its own (it is not
+    relocator's hop, which holds only the inner link)."""
+    project = world.docs / "handmade"
+    make_venv(project / ".venv.nosync")
+    (project / ".venv").symlink_to(".venv.nosync")
+    found = rows(scan([str(project)]))
+    row = found[str(project / ".venv.nosync")]
+    assert row[0] == "venv" and row[1] == tree_size(project / ".venv.nosync")[0]
+    assert row[3] is False
+
+
 # -- a folder that cannot be read ---------------------------------------------------------
 
 
