@@ -283,7 +283,9 @@ def scan_table(trees: list[Any], fix_command: Any) -> list[str]:
     lines = [f"{'files':>9} {'size':>10}  {'kind':<{kind_w}} path"]
     for t in trees:
         where = "relocated" if t.relocated else t.kind
-        path = display.fit(display.home(t.path), room and room - kind_w - 23)
+        folder, name = os.path.split(t.path)  # the project's name shows, and the tree's
+        path = display.fit(display.home(folder), room and room - kind_w - 24 - len(name))
+        path = f"{path}/{name}"
         lines.append(f"{t.files:>9,} {t.bytes / 1e6:>7.1f} MB  {where:<{kind_w}} {path}")
         fix: Optional[str] = fix_command(t)
         if fix:
