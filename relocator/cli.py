@@ -198,9 +198,9 @@ def doctor(
     Checks each project's link, venv, interpreter (the Python pyvenv.cfg names, reading
     the site-packages where the packages are), console scripts, backup marks, hidden .pth
     files, interrupted work, and store venvs the registry lost or no project links to.
-    Prints one line per problem (and what --fix did), then a summary; -v shows each
-    healthy project, the trash and the watcher too. Exit 0 when all is well (or all was
-    fixed), 1 otherwise.
+    Prints one line per problem (and what --fix did), then a summary; -v (or a PATH)
+    shows each healthy project too, and the trash and the watcher. Exit 0 when all is
+    well (or all was fixed), 1 otherwise.
 
     Example: relocate doctor --fix
     """
@@ -209,10 +209,10 @@ def doctor(
     if as_json:
         echo_json([f.as_dict() for f in findings])
     else:
-        shown = render.findings(
+        shown = render.findings(  # one project asked about: what was found about it
             findings,
             colour(),
-            verbose=verbose or errors.verbose,
+            verbose=verbose or errors.verbose or path is not None,
             trash=_trash() if path is None else None,
         )
         echo_lines(shown)

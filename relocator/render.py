@@ -73,9 +73,8 @@ class _Table:
         self.indent = " " * (self.widths[0] + 1)  # what follows a row: under the python column
 
     def line(self, cells: tuple[str, str, str, str], project: str, colour: bool) -> str:
-        (ws, wp, wf, wz), status = self.widths, cells[0]
-        word = status_word(status, ws, colour) if colour else f"{status:<{ws}}"
-        left = f"{word} {cells[1]:<{wp}} {cells[2]:>{wf}} {cells[3]:>{wz}}  "
+        (ws, wp, wf, wz), (status, python, files, size) = self.widths, cells
+        left = f"{status_word(status, ws, colour)} {python:<{wp}} {files:>{wf}} {size:>{wz}}  "
         used = ws + wp + wf + wz + 5
         return left + display.fit(project, None if self.room is None else self.room - used)
 
@@ -280,17 +279,17 @@ def scan_table(trees: list[Any], fix_command: Any) -> list[str]:
         return ["nothing found that costs sync"]
     kind_w = max(len("kind"), *(len("relocated" if t.relocated else t.kind) for t in trees))
     room = display.width()
-    lines = [f"{'files':>9} {'size':>10}  {'kind':<{kind_w}} path"]
+    lines = [f"{'files':>9} {'size':>10}  {'kind':<{kind_w}}  path"]
     for t in trees:
         where = "relocated" if t.relocated else t.kind
         folder, name = os.path.split(t.path)  # the project's name shows, and the tree's
-        path = display.fit(display.home(folder), room and room - kind_w - 24 - len(name))
+        path = display.fit(display.home(folder), room and room - kind_w - 25 - len(name))
         path = f"{path}/{name}"
-        lines.append(f"{t.files:>9,} {t.bytes / 1e6:>7.1f} MB  {where:<{kind_w}} {path}")
+        lines.append(f"{t.files:>9,} {t.bytes / 1e6:>7.1f} MB  {where:<{kind_w}}  {path}")
         fix: Optional[str] = fix_command(t)
         if fix:
             fix = display.commanded(fix, os.path.dirname(t.path))
-            lines.append(" " * (kind_w + 23) + f"fix: {fix}")
+            lines.append(" " * (kind_w + 24) + f"fix: {fix}")
     files, total = sum(t.files for t in trees), sum(t.bytes for t in trees)
     lines.append(f"{files:>9,} {total / 1e6:>7.1f} MB  total in {len(trees)} trees")
     return lines
