@@ -310,11 +310,11 @@ def test_a_signal_stops_it_cleanly(docs, start, store, signum):
 class Terminal:
     """``relocate service run`` with stderr on a new pseudo-terminal (stdout piped)."""
 
-    def __init__(self, tmp: Path, env: dict[str, str]) -> None:
+    def __init__(self, tmp: Path, env: dict[str, str], *flags: str) -> None:
         import pty
 
         self.leader, follower = pty.openpty()
-        argv = [sys.executable, "-m", "relocator", "service", "run", "--interval", "1"]
+        argv = [sys.executable, "-m", "relocator", *flags, "service", "run", "--interval", "1"]
         self.proc = subprocess.Popen(
             argv, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=follower, start_new_session=True
         )
@@ -338,6 +338,20 @@ class Terminal:
                 pytest.fail(f"the terminal closed before {text!r}: {self.shown!r}")
             self.shown += chunk
         return self.shown.decode().replace("\r\n", "\n").splitlines()
+
+    def rest(self) -> bytes:
+        """Everything shown, once the service has ended (it closed the terminal)."""
+        import select
+
+        while select.select([self.leader], [], [], DEADLINE)[0]:
+            try:
+                chunk = os.read(self.leader, 65536)
+            except OSError:  # EIO: the service closed the terminal
+                break
+            if not chunk:
+                break
+            self.shown += chunk
+        return self.shown
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -363,6 +377,22 @@ def test_a_run_on_a_terminal_shows_what_it_logs(docs, store, tmp_path):
         log = (store / "logs" / "service.log").read_text().splitlines()
         assert shown == log  # the same lines, in the same order
         assert svc.proc.stdout is not None and svc.proc.stdout.read() == b""
+    finally:
+        svc.close()
+
+
+def test_a_quiet_run_on_a_terminal_shows_nothing(docs, store, tmp_path):
+    config = tmp_path / "service.toml"
+    config.write_text('mode = "poll"\n')
+    env = {**os.environ, "RELOCATOR_CONFIG": str(config)}
+    svc = Terminal(tmp_path, env, "-q")
+    try:
+        log = store / "logs" / "service.log"
+        wait_until(lambda: log.exists() and " started: " in log.read_text(), "the start logged")
+        svc.proc.send_signal(signal.SIGTERM)
+        assert svc.proc.wait(timeout=DEADLINE) == 0
+        assert log.read_text().splitlines()[-1].endswith(" stopped")
+        assert svc.rest() == b""
     finally:
         svc.close()
 
