@@ -146,10 +146,6 @@ def findings(
     """``doctor``: one line per problem (``verbose``: per finding, healthy projects and the
     store's reports too), then a summary: projects ok, fixed, problems, and the trash (its
     entries and bytes) when given."""
-    ok, fixed, problems = _counts(found)
-    if not (ok or fixed or problems):
-        lines = ["nothing relocated yet (relocate adopt PATH relocates a project)"]
-        return [*lines, trash_line(*trash)] if trash and trash[0] else lines
     shown = [f for f in found if verbose or f.fixed or f.status != OK]
     status_w = max((len(f.status) for f in shown), default=0)
     check_w = max((len(f.check) for f in shown), default=0)
@@ -163,6 +159,10 @@ def findings(
             who = display.fit(display.home(f.project), fits)
             message = display.commanded(message, f.project)
         lines.append(f"{head}{who}: {message}")
+    ok, fixed, problems = _counts(found)
+    if not (ok or fixed or problems):
+        lines.append("nothing relocated yet (relocate adopt PATH relocates a project)")
+        return [*lines, trash_line(*trash)] if trash and trash[0] else lines
     said = [f"{ok} project{'s' if ok != 1 else ''} ok"]
     said += [f"{fixed} fixed"] if fixed else []
     said.append(f"{problems} problem{'s' if problems != 1 else ''}" if problems else "no problems")
