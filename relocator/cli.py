@@ -188,6 +188,9 @@ def doctor(
     ),
     fix: bool = typer.Option(False, "--fix", help="Repair what can be repaired."),
     no_install: bool = NoInstallOpt,
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="Show every project and report, not only problems."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Find what is wrong with relocated projects and the store; --fix repairs it.
@@ -195,7 +198,9 @@ def doctor(
     Checks each project's link, venv, interpreter (the Python pyvenv.cfg names, reading
     the site-packages where the packages are), console scripts, backup marks, hidden .pth
     files, interrupted work, and store venvs the registry lost or no project links to.
-    Exit 0 when all is well (or all was fixed), 1 otherwise.
+    Prints one line per problem (and what --fix did), then a summary; -v (or a PATH)
+    shows each healthy project too, and the trash and the watcher. Exit 0 when all is
+    well (or all was fixed), 1 otherwise.
 
     Example: relocate doctor --fix
     """
@@ -204,9 +209,23 @@ def doctor(
     if as_json:
         echo_json([f.as_dict() for f in findings])
     else:
-        echo_lines(render.findings(findings, colour()))
+        shown = render.findings(  # one project asked about: what was found about it
+            findings,
+            colour(),
+            verbose=verbose or errors.verbose or path is not None,
+            trash=_trash() if path is None else None,
+        )
+        echo_lines(shown)
     if not doctor_.healthy(findings):
         raise typer.Exit(1)
+
+
+def _trash() -> tuple[int, int]:
+    """The trash's entries and bytes."""
+    from relocator import trash
+    from relocator.store import Store
+
+    return trash.size(Store())
 
 
 @app.command(short_help="Move venvs whose project is gone to the trash; empty old trash.")
@@ -352,10 +371,7 @@ def list_(as_json: bool = JsonOpt) -> None:
         echo_json(rows)
         return
     lines = render.project_table(rows, colour())
-    from relocator import trash
-    from relocator.store import Store
-
-    count, size = trash.size(Store())
+    count, size = _trash()
     echo_lines([*lines, render.trash_line(count, size)] if count else lines)
 
 

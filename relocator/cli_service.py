@@ -28,13 +28,17 @@ def service_run(
 ) -> None:
     """Watch in the foreground: adopt new venvs once quiet, repair links tools replaced.
 
-    Ends on SIGTERM or Ctrl-C; logs to the store's logs/service.log; only one runs.
+    Ends on SIGTERM or Ctrl-C; logs to the store's logs/service.log, and on a terminal
+    shows each line there too (not with -q); only one runs.
 
     Example: relocate service run --interval 5
     """
+    import sys
+
     from relocator import service
 
-    raise typer.Exit(service.run(interval=interval))
+    shown = sys.stderr.isatty() and not errors.quiet
+    raise typer.Exit(service.run(interval=interval, echo=sys.stderr if shown else None))
 
 
 @app.command("install", short_help="Start the watcher at login (launchd agent or systemd unit).")

@@ -68,6 +68,8 @@ class Busy(RelocatorError, TimeoutError):
 
 #: ``-q``: warnings (repairs the command made on its way) are not said; errors still are.
 quiet = False
+#: ``-v``: commands that summarise (``doctor``) show every detail too.
+verbose = False
 
 
 def say(message: str) -> None:

@@ -362,7 +362,8 @@ def test_the_command(world: World) -> None:
     )
     assert [r["files"] for r in found] == sorted((r["files"] for r in found), reverse=True)
     text = relocate_ok("scan")
-    assert f"fix: relocate adopt '{world.plain}'" in text and "total in" in text
+    # iCloud's long spelling, shown from ~ by its short one, quoted so that it pastes
+    assert "fix: relocate adopt ~/'Documents/code dir/plain'\n" in text and "total in" in text
     relocate_ok("scan", "--adopt")
     assert (world.plain / ".venv").is_symlink()
     assert os.readlink(world.legacy / "venv") == ".venv"
