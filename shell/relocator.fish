@@ -134,7 +134,36 @@ function __relocator_leave
     end
 end
 
+# `source .venv/bin/activate.fish` (or any venv's) while the hook's activation is on:
+# activate saved the shell as the hook left it (_OLD_VIRTUAL_PATH, fish_prompt as
+# _old_fish_prompt) and put its own deactivate in place of the hook's. Hand it over: take
+# the hook's PATH entry and prompt out of what activate saved and of the shell now, give
+# it PYTHONHOME to restore, and keep out of this project until the shell leaves it, so
+# that activate's deactivate gives back the shell as it was before the hook.
+function __relocator_handover
+    set -l i (contains -i -- $_RELOCATOR_ENTRY $PATH)
+    and set -e PATH[$i]
+    set -l j (contains -i -- $_RELOCATOR_ENTRY $_OLD_VIRTUAL_PATH)
+    and set -e _OLD_VIRTUAL_PATH[$j]
+    if set -q _RELOCATOR_OLD_PYTHONHOME
+        set -gx _OLD_VIRTUAL_PYTHONHOME $_RELOCATOR_OLD_PYTHONHOME
+        set -e _RELOCATOR_OLD_PYTHONHOME
+    end
+    if functions -q __relocator_old_fish_prompt
+        if functions -q _old_fish_prompt  # the hook's wrapper, as activate saved it
+            functions -e _old_fish_prompt
+            functions -c __relocator_old_fish_prompt _old_fish_prompt
+        end
+        functions -e __relocator_old_fish_prompt
+    end
+    set -gx _RELOCATOR_QUIET $_RELOCATOR_ROOT
+    set -e _RELOCATOR_ROOT _RELOCATOR_ENTRY
+end
+
 function __relocator_hook --on-variable PWD --on-event fish_prompt
+    if set -q _RELOCATOR_ROOT; and set -q _OLD_VIRTUAL_PATH
+        __relocator_handover  # a venv's activate was sourced on top of the hook's activation
+    end
     if test "$PWD" = "$__relocator_pwd"
         # Nothing moved: has the watched .venv changed?
         if test "$__relocator_watch" = "$_RELOCATOR_ROOT"
@@ -153,6 +182,10 @@ function __relocator_hook --on-variable PWD --on-event fish_prompt
     __relocator_find
     if set -q _RELOCATOR_QUIET; and test "$_RELOCATOR_QUIET" != "$__relocator_root"
         set -e _RELOCATOR_QUIET
+    end
+    if test -n "$__relocator_root"; and not set -q _RELOCATOR_ROOT; and set -q VIRTUAL_ENV
+        and test $__relocator_root/.venv -ef "$VIRTUAL_ENV"
+        set -gx _RELOCATOR_QUIET $__relocator_root  # its venv, activated by hand: its deactivate is final
     end
     if set -q _RELOCATOR_ROOT
         if test "$VIRTUAL_ENV/bin" != "$_RELOCATOR_ENTRY"

@@ -121,8 +121,40 @@ _relocator_leave() {
   _relocator_ps1=''
 }
 
+# `source .venv/bin/activate` (or any venv's activate) while the hook's activation is on:
+# activate saved the shell as the hook left it (_OLD_VIRTUAL_PATH, _OLD_VIRTUAL_PS1) and put
+# its own deactivate in place of the hook's. Hand it over: take the hook's PATH entry and
+# prompt out of what activate saved and of the shell now, give it PYTHONHOME to restore,
+# and keep out of this project until the shell leaves it, so that activate's deactivate
+# gives back the shell as it was before the hook and nothing comes back on the next prompt.
+_relocator_handover() {
+  [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
+  local p=:$PATH:
+  p=${p/":${_RELOCATOR_ENTRY-}:"/:}
+  p=${p#:}
+  PATH=${p%:}
+  p=:$_OLD_VIRTUAL_PATH:
+  p=${p/":${_RELOCATOR_ENTRY-}:"/:}
+  p=${p#:}
+  _OLD_VIRTUAL_PATH=${p%:}
+  if [[ -n ${_RELOCATOR_OLD_PYTHONHOME+set} ]]; then
+    _OLD_VIRTUAL_PYTHONHOME=$_RELOCATOR_OLD_PYTHONHOME
+    unset _RELOCATOR_OLD_PYTHONHOME
+  fi
+  if [[ -n $_relocator_ps1 ]]; then
+    [[ ${_OLD_VIRTUAL_PS1-} != "$_relocator_ps1" ]] || _OLD_VIRTUAL_PS1=$_relocator_old_ps1
+    [[ ${PS1-} != *"$_relocator_ps1" ]] || PS1=${PS1%"$_relocator_ps1"}$_relocator_old_ps1
+    _relocator_ps1=''
+  fi
+  export _RELOCATOR_QUIET=$_RELOCATOR_ROOT
+  unset _RELOCATOR_ROOT _RELOCATOR_ENTRY
+}
+
 _relocator_hook() {
   local ret=$?
+  if [[ -n ${_RELOCATOR_ROOT-} && -n ${_OLD_VIRTUAL_PATH+set} ]]; then
+    _relocator_handover  # a venv's activate was sourced on top of the hook's activation
+  fi
   if [[ $PWD == "$_relocator_pwd" ]]; then
     # Nothing moved: has the watched .venv changed? (Inline: a function call costs in zsh.)
     if [[ $_relocator_watch == "${_RELOCATOR_ROOT-}" ]]; then
@@ -147,6 +179,9 @@ _relocator_update() {
   _relocator_find
   if [[ -n ${_RELOCATOR_QUIET-} && $_RELOCATOR_QUIET != "$_relocator_root" ]]; then
     unset _RELOCATOR_QUIET
+  fi
+  if [[ -n $_relocator_root && -z ${_RELOCATOR_ROOT-} && -n ${VIRTUAL_ENV-} && $_relocator_root/.venv -ef $VIRTUAL_ENV ]]; then
+    export _RELOCATOR_QUIET=$_relocator_root  # its venv, activated by hand: its deactivate is final
   fi
   if [[ -n ${_RELOCATOR_ROOT-} ]]; then
     if [[ ${VIRTUAL_ENV-}/bin != "${_RELOCATOR_ENTRY-}" ]]; then

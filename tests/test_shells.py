@@ -22,6 +22,7 @@ whose bin/ links out of the store. Each carries a `git` that must never run.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -716,6 +717,13 @@ def _screen_after(s: Session, command: str) -> str:
     return s.text()[before:]
 
 
+def _last_prompt(shown: str) -> str:
+    """What stood before the last ``P> `` prompt (of :func:`_plain_prompt`) on the screen."""
+    found = re.findall(r"((?:\([^()\n]*\) )*)P\d*> ", shown)
+    assert found, shown
+    return str(found[-1])
+
+
 def _plain_prompt(s: Session) -> str:
     """Give the shell the prompt ``P<status>> `` (bash and zsh: ``P> ``); return its start."""
     if s.family == "fish":
@@ -779,3 +787,62 @@ def test_a_project_name_in_the_prompt_is_data(session: Session, world: World, se
     assert f"({AWKWARD}) P> " in shown, shown
     assert not list(world.root.rglob("pwned*"))
     assert not list(Path("/").glob("pwned*"))
+
+
+# -- the venv's own activate under the hook ---------------------------------------------------
+
+
+@parametrize_shells
+def test_sourcing_activate_under_the_hook_shows_one_name_and_deactivate_leaves_nothing(
+    session: Session, world: World
+) -> None:
+    """`source .venv/bin/activate`, the habit of a lifetime, in a project the hook activated:
+    one `(name)`, the project's, and VIRTUAL_ENV the hook's; activate's deactivate gives back
+    the shell as it was before the hook, and the hook keeps out until the shell leaves."""
+    s, original = session, session.original_path
+    _plain_prompt(s)  # bash's promptvars (on by default) and zsh's defaults
+    name, venv = world.outer.name, os.path.realpath(world.outer / ".venv")
+    _active(_in(s, world.outer), world.outer, original)
+    script = "activate.fish" if s.family == "fish" else "activate"
+    shown = _screen_after(s, f"source .venv/bin/{script}")
+    assert _last_prompt(shown) == f"({name}) ", shown
+    state = s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH")
+    assert (state["VIRTUAL_ENV"], state["PATH"]) == (venv, f"{venv}/bin:{original}")
+    assert name in state["VIRTUAL_ENV_PROMPT"]
+    shown = _screen_after(s, "deactivate")
+    assert _last_prompt(shown) == "", shown
+    _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
+    if s.family == "fish":
+        (left,) = s.values(
+            "(functions -q __relocator_old_fish_prompt _old_fish_prompt deactivate; or echo none)"
+        )
+        assert left == "none"
+    else:
+        assert s.values('"$PS1"', '"${_OLD_VIRTUAL_PATH-unset}"') == ["P> ", "unset"]
+        assert s.values("\"$(type deactivate >/dev/null 2>&1 || echo none)\"") == ["none"]
+    _inactive(_in(s, world.outer / "src"), original)  # deactivated by hand: stays off here
+    _inactive(_in(s, world.plain), original)
+    _active(_in(s, world.outer), world.outer, original)  # back again: on
+    s.run("deactivate")
+    _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
+
+
+@parametrize_shells
+def test_activate_sourced_on_entering_is_final_after_its_deactivate(
+    session: Session, world: World
+) -> None:
+    """`cd proj && source .venv/bin/activate` on one line, before the hook's next prompt: the
+    venv is the user's; after its deactivate the hook does not bring it back in this project."""
+    s, original = session, session.original_path
+    script = "activate.fish" if s.family == "fish" else "activate"
+    venv = os.path.realpath(world.outer / ".venv")
+    joiner = "; and" if s.family == "fish" else " &&"
+    s.run(f"cd {s.quote(str(world.outer))}{joiner} source .venv/bin/{script}")
+    state = s.env("VIRTUAL_ENV", "PATH")
+    assert (state["VIRTUAL_ENV"], state["PATH"]) == (venv, f"{venv}/bin:{original}")
+    s.run("deactivate")
+    s.run("true")
+    _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
+    _inactive(_in(s, world.outer / "src"), original)
+    _inactive(_in(s, world.plain), original)
+    _active(_in(s, world.outer), world.outer, original)
