@@ -819,7 +819,7 @@ def test_sourcing_activate_under_the_hook_shows_one_name_and_deactivate_leaves_n
         assert left == "none"
     else:
         assert s.values('"$PS1"', '"${_OLD_VIRTUAL_PATH-unset}"') == ["P> ", "unset"]
-        assert s.values("\"$(type deactivate >/dev/null 2>&1 || echo none)\"") == ["none"]
+        assert s.values('"$(type deactivate >/dev/null 2>&1 || echo none)"') == ["none"]
     _inactive(_in(s, world.outer / "src"), original)  # deactivated by hand: stays off here
     _inactive(_in(s, world.plain), original)
     _active(_in(s, world.outer), world.outer, original)  # back again: on

@@ -1,0 +1,108 @@
+"""The name a relocated venv's own activate puts before the prompt: the project's.
+
+A venv made in the project without --prompt names its prompt after its folder:
+CPython's venv writes `(.venv)` when it makes it, virtualenv and uv read the
+folder's name when activated (the store folder's, `<project>-<id>`, once
+relocated). Each flavour is made for real, adopted, and its activate sourced
+in real bash and fish.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import bare_project, relocate_ok, require_tool
+from tests.test_health import python_of
+from tests.tools import tool
+
+NAME = "my proj"
+
+
+def _made(kind: str, tmp_path: Path) -> Path:
+    project = bare_project(tmp_path / NAME)
+    venv = str(project / ".venv")
+    uv = shutil.which("uv") or pytest.fail("uv must be on PATH (pip install -e '.[test]')")
+    cmd = {
+        "venv": [sys.executable, "-m", "venv", "--without-pip", venv],
+        "venv-3.13": [python_of("3.13"), "-m", "venv", "--without-pip", venv],
+        "uv": [uv, "venv", "-q", "--no-config", "--python", sys.executable, venv],
+        "virtualenv": [tool("virtualenv"), "-q", "--no-seed", "-p", sys.executable, venv],
+        "uv --prompt": [uv, "venv", "-q", "--no-config", "--prompt", "mine", "-p", sys.executable]
+        + [venv],
+    }[kind]
+    subprocess.run(cmd, check=True, capture_output=True)  # UV_PYTHON_DOWNLOADS=never: isolated
+    relocate_ok("adopt", str(project))
+    return project
+
+
+def _shown(project: Path) -> dict[str, str]:
+    """The prompt activate gives (bash: PS1 and VIRTUAL_ENV_PROMPT; fish: fish_prompt)."""
+    bash = subprocess.run(
+        [
+            "bash",
+            "--norc",
+            "--noprofile",
+            "-c",
+            'PS1="P> "; . "$1"; printf "%s|%s" "$PS1" "$VIRTUAL_ENV_PROMPT"',
+        ]
+        + ["_", str(project / ".venv" / "bin" / "activate")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    fish = subprocess.run(
+        [require_tool("fish"), "--no-config", "-c"]
+        + ["function fish_prompt; printf 'P> '; end; source $argv[1]; fish_prompt; true"]
+        + [str(project / ".venv" / "bin" / "activate.fish")],
+        env={**os.environ, "TERM": "xterm"},  # 3.13's activate.fish loses "(" without colours
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    ps1, prompt = bash.split("|")
+    return {
+        "ps1": ps1,
+        "prompt": prompt,
+        "fish": re.sub(r"\x1b[^m]*m|\x1b\(B", "", fish).rstrip("\n"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["venv", "venv-3.13", "uv", "virtualenv"])
+def test_an_adopted_venv_without_a_prompt_shows_the_projects_name(
+    kind: str, tmp_path: Path, isolated: Path
+) -> None:
+    project = _made(kind, tmp_path)
+    store_name = (project / ".venv").resolve().name
+    shown = _shown(project)
+    assert shown["ps1"] == f"({NAME}) P> "
+    assert NAME in shown["prompt"] and store_name not in shown["prompt"]
+    assert shown["fish"] == f"({NAME}) P> "
+    assert f"prompt = {NAME}\n" in (project / ".venv" / "pyvenv.cfg").read_text()
+
+
+def test_a_prompt_chosen_when_the_venv_was_made_stays(tmp_path: Path, isolated: Path) -> None:
+    project = _made("uv --prompt", tmp_path)
+    assert _shown(project)["ps1"] == "(mine) P> "
+
+
+def test_a_venv_relocate_creates_shows_the_projects_name(tmp_path: Path, isolated: Path) -> None:
+    project = bare_project(tmp_path / NAME)
+    relocate_ok("adopt", str(project))
+    assert _shown(project)["ps1"] == f"({NAME}) P> "
+
+
+def test_a_name_the_shell_would_expand_is_never_written(tmp_path: Path, isolated: Path) -> None:
+    project = bare_project(tmp_path / "x$(touch pwned)")
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], check=True
+    )
+    relocate_ok("adopt", str(project))
+    assert _shown(project)["ps1"] == "(.venv) P> "  # as CPython's venv made it
+    assert not list(tmp_path.rglob("pwned"))
