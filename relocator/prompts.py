@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-
 from typing import Optional
 
 from relocator.files import write_atomic
@@ -38,31 +37,66 @@ _AT_RUN_TIME = {
 
 def name_prompt(venv: str, name: str, folder: str = ".venv") -> list[str]:
     """Make the activate scripts of ``venv`` show ``name`` where they showed its folder's
-    name (``folder`` when CPython's venv made it); return notes on files left alone."""
+    name (``folder`` when CPython's venv made it); return notes on files left alone.
+
+    ``pyvenv.cfg`` gets ``prompt = <name>`` and ``relocator-prompt = <folder>``: the
+    record :func:`unname_prompt` reads to give the scripts back on eject."""
     files = Files(venv)
     cfg = os.path.join(venv, "pyvenv.cfg")
     text = _text(files, cfg)
-    if text is None or not PLAIN.fullmatch(name) or re.search(r"(?m)^\s*prompt\s*=", text):
+    if not (text or "").endswith("\n") or not PLAIN.fullmatch(name):
         return []
+    if re.search(r"(?m)^\s*prompt\s*=", text or ""):
+        return []  # chosen when the venv was made
+    if _swap(files, venv, folder, name):
+        data = f"{text}{_TAIL.format(name=name, folder=folder)}".encode("utf-8", "surrogateescape")
+        files.each([cfg], lambda path: _write(path, data))
+    return files.notes
 
-    def rename(path: str) -> bool:
+
+def unname_prompt(venv: str) -> list[str]:
+    """Undo :func:`name_prompt` (an ejected venv is the project's folder again, whose name
+    its activate scripts show as they did); return notes on files left alone."""
+    files = Files(venv)
+    cfg = os.path.join(venv, "pyvenv.cfg")
+    text = _text(files, cfg) or ""
+    found = _RECORD.search(text)
+    if found is None:
+        return []
+    _swap(files, venv, found["name"], found["folder"], back=True)
+    data = text[: found.start()].encode("utf-8", "surrogateescape")
+    files.each([cfg], lambda path: _write(path, data))
+    return files.notes
+
+
+_TAIL = "prompt = {name}\nrelocator-prompt = {folder}\n"
+_RECORD = re.compile(r"(?<=\n)prompt = (?P<name>[^\n]+)\nrelocator-prompt = (?P<folder>[^\n]+)\n\Z")
+
+
+def _swap(files: Files, venv: str, old: str, new: str, *, back: bool = False) -> int:
+    """In ``activate`` and ``activate.fish``: the shown name ``old`` -> ``new``, and the
+    folder's name read at run time -> ``new`` (``back``: the other way round)."""
+
+    def change(path: str) -> bool:
         script = _text(files, path)
         if script is None:
             return False
-        found, written = _AT_RUN_TIME[os.path.basename(path)]
-        new = script.replace(found, written.format(name))
-        new = new.replace(f"({folder}) ", f"({name}) ").replace(f'"{folder}"', f'"{name}"')
-        if new == script:
+        at_run_time, fixed = _AT_RUN_TIME[os.path.basename(path)]
+        if back:
+            out = script.replace(fixed.format(old), at_run_time)
+        else:
+            out = script.replace(at_run_time, fixed.format(new))
+        out = out.replace(f"({old}) ", f"({new}) ").replace(f'"{old}"', f'"{new}"')
+        if out == script:
             return False
-        write_atomic(path, new.encode("utf-8", "surrogateescape"), sync=False)
-        return True
+        return _write(path, out.encode("utf-8", "surrogateescape"))
 
-    changed = files.each([os.path.join(venv, "bin", s) for s in _AT_RUN_TIME], rename)
-    if changed:
-        end = "" if text.endswith("\n") or not text else "\n"
-        data = f"{text}{end}prompt = {name}\n".encode("utf-8", "surrogateescape")
-        files.each([cfg], lambda path: write_atomic(path, data, sync=False) is None)
-    return files.notes
+    return files.each([os.path.join(venv, "bin", name) for name in _AT_RUN_TIME], change)
+
+
+def _write(path: str, data: bytes) -> bool:
+    write_atomic(path, data, sync=False)
+    return True
 
 
 def _text(files: Files, path: str) -> Optional[str]:

@@ -250,6 +250,7 @@ def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
     name, root = intent["venv"], intent["project"]
     where = transfer.places(store, "eject", root, name, alias=intent.get("alias"))
     notes = rewrite.relocate_venv(where.dest, [where.src])
+    notes += prompts.unname_prompt(where.dest)
     faults.point("eject:rewritten")
     tag = os.path.join(where.dest, "CACHEDIR.TAG")
     if read_small(tag) == CACHEDIR_TAG and not os.path.islink(tag):

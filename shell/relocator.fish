@@ -9,7 +9,7 @@ set -g __relocator_venvs __RELOCATOR_VENVS__
 set -g __relocator_pwd ''
 set -g __relocator_seen ''
 set -g __relocator_watch ''
-set -g __relocator_hinted ''
+set -g __relocator_hinted  # folders hinted about in this shell
 set -g __relocator_root ''
 set -g __relocator_real ''
 
@@ -42,6 +42,11 @@ function __relocator_find
             set -g __relocator_watch $dir
             set -g __relocator_seen link
         end
+        if test (path dirname -- $target) != $__relocator_venvs
+            and test -L $dir/.venv.nosync
+            and test $dir/.venv -ef $dir/.venv.nosync
+            __relocator_hint $dir "/.venv leads into a store that is not yours (another user's, or another RELOCATOR_HOME), so it stays off; details: relocate status"
+        end
         if test (path dirname -- $target) = $__relocator_venvs
             and test -d $target/bin
             and test $target/bin/.. -ef $target
@@ -67,10 +72,12 @@ function __relocator_find
     end
 end
 
-# One line on stderr, once per folder; control characters in the name show as '?'.
+# One line on stderr, once per folder in a shell's life, none with RELOCATOR_HOOK_QUIET=1;
+# control characters in the name show as '?'.
 function __relocator_hint -a dir message
-    test "$__relocator_hinted" = "$dir"; and return
-    set -g __relocator_hinted $dir
+    test "$RELOCATOR_HOOK_QUIET" = 1; and return
+    contains -- $dir $__relocator_hinted; and return
+    set -ga __relocator_hinted $dir
     printf 'relocator: %s%s\n' (string replace -ra '[[:cntrl:]]' '?' -- $dir) $message >&2
 end
 

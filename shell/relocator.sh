@@ -11,7 +11,7 @@ _relocator_venvs=__RELOCATOR_VENVS__
 _relocator_pwd=''
 _relocator_watch=''
 _relocator_seen=''
-_relocator_hinted=''
+_relocator_hinted=()  # folders hinted about in this shell
 _relocator_ps1=''
 _relocator_real=''
 
@@ -40,6 +40,8 @@ _relocator_find() {
       fi
       if [[ ! -e $d/.venv ]]; then
         _relocator_hint "$d" '/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt'
+      elif [[ -L $d/.venv.nosync && $d/.venv -ef $d/.venv.nosync && ! $d/.venv/.. -ef $_relocator_venvs ]]; then
+        _relocator_hint "$d" "/.venv leads into a store that is not yours (another user's, or another RELOCATOR_HOME), so it stays off; details: relocate status"
       fi
     fi
     d=${d%/*}
@@ -47,11 +49,16 @@ _relocator_find() {
   [[ -n $_relocator_watch ]] || _relocator_watch=$PWD
 }
 
-# One line on stderr, once per folder; control characters in the name show as '?'.
+# One line on stderr, once per folder in a shell's life, none with RELOCATOR_HOOK_QUIET=1;
+# control characters in the name show as '?'.
 _relocator_hint() {
   [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
-  [[ $_relocator_hinted == "$1" ]] && return
-  _relocator_hinted=$1
+  [[ ${RELOCATOR_HOOK_QUIET-} != 1 ]] || return 0
+  local seen
+  for seen in "${_relocator_hinted[@]-}"; do  # `-`: bash before 4.4 under set -u
+    [[ $seen != "$1" ]] || return 0
+  done
+  _relocator_hinted+=("$1")
   printf 'relocator: %s%s\n' "${1//[[:cntrl:]]/?}" "$2" >&2
 }
 

@@ -38,8 +38,13 @@ def _made(kind: str, tmp_path: Path) -> Path:
         + [venv],
     }[kind]
     subprocess.run(cmd, check=True, capture_output=True)  # UV_PYTHON_DOWNLOADS=never: isolated
-    relocate_ok("adopt", str(project))
     return project
+
+
+def _scripts(project: Path) -> dict[str, bytes]:
+    venv = project / ".venv"
+    paths = [venv / "pyvenv.cfg", venv / "bin" / "activate", venv / "bin" / "activate.fish"]
+    return {p.name: p.read_bytes() for p in paths}
 
 
 def _shown(project: Path) -> dict[str, str]:
@@ -79,16 +84,22 @@ def test_an_adopted_venv_without_a_prompt_shows_the_projects_name(
     kind: str, tmp_path: Path, isolated: Path
 ) -> None:
     project = _made(kind, tmp_path)
+    made = _scripts(project)
+    relocate_ok("adopt", str(project))
     store_name = (project / ".venv").resolve().name
     shown = _shown(project)
     assert shown["ps1"] == f"({NAME}) P> "
     assert NAME in shown["prompt"] and store_name not in shown["prompt"]
     assert shown["fish"] == f"({NAME}) P> "
     assert f"prompt = {NAME}\n" in (project / ".venv" / "pyvenv.cfg").read_text()
+    relocate_ok("eject", str(project))  # the venv is the project's folder again: as it was made
+    assert _scripts(project)["pyvenv.cfg"] == made["pyvenv.cfg"]
+    assert _shown(project)["ps1"] == "(.venv) P> "
 
 
 def test_a_prompt_chosen_when_the_venv_was_made_stays(tmp_path: Path, isolated: Path) -> None:
     project = _made("uv --prompt", tmp_path)
+    relocate_ok("adopt", str(project))
     assert _shown(project)["ps1"] == "(mine) P> "
 
 

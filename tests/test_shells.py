@@ -92,6 +92,15 @@ class World:
         self.dangling.mkdir()
         (self.dangling / "setup.py").write_text("")
         (self.dangling / ".venv").symlink_to(".venv.nosync/.venv")
+        self.dangling2 = root / "work" / "dangling two"
+        self.dangling2.mkdir()
+        (self.dangling2 / ".venv").symlink_to(".venv.nosync/.venv")
+        # relocator's shape, into another store: another user's, or another RELOCATOR_HOME.
+        self.elsewhere = bare_project(root / "work" / "elsewhere")
+        theirs = root / "their store" / "venvs" / "elsewhere-0000"
+        (theirs / "bin").mkdir(parents=True)
+        (self.elsewhere / ".venv.nosync").symlink_to(theirs)
+        (self.elsewhere / ".venv").symlink_to(".venv.nosync")
         self._hostile(root / "work")
 
     def _hostile(self, work: Path) -> None:
@@ -340,6 +349,40 @@ def test_a_dangling_link_gets_one_hint(session: Session, world: World) -> None:
     s.run("true")
     hint = f"relocator: {world.dangling}/.venv leads nowhere"
     assert s.text().count(hint) == 1
+
+
+@parametrize_shells
+def test_a_hint_comes_once_per_project_in_a_shells_life(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    for folder in (world.dangling, world.dangling2, world.elsewhere, world.plain) * 2:
+        _inactive(_in(s, folder), original)
+    text = s.text()
+    assert text.count(f"relocator: {world.dangling}/.venv leads nowhere") == 1
+    assert text.count(f"relocator: {world.dangling2}/.venv leads nowhere") == 1
+    other = f"relocator: {world.elsewhere}/.venv leads into a store that is not yours"
+    assert text.count(other) == 1 and "relocate status" in text.split(other, 1)[1].split("\n")[0]
+
+
+@parametrize_shells
+def test_hints_stay_off_with_relocator_hook_quiet(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    s.run(
+        "set -gx RELOCATOR_HOOK_QUIET 1" if s.family == "fish" else "export RELOCATOR_HOOK_QUIET=1"
+    )
+    for folder in (world.dangling, world.elsewhere, world.colon):
+        _inactive(_in(s, folder), original)
+    assert "relocator: " not in s.text()
+
+
+@parametrize_shells
+def test_healthy_projects_and_other_folders_get_no_hint(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    _active(_in(s, world.outer / "src"), world.outer, original)
+    _active(_in(s, world.inner), world.inner, original)
+    for folder in (world.plain, world.foreign, world.linked, world.lookalike, world.root):
+        _inactive(_in(s, folder), original)
+    s.run("true")
+    assert "relocator: " not in s.text()
 
 
 @parametrize_shells
