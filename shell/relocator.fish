@@ -42,10 +42,13 @@ function __relocator_find
             set -g __relocator_watch $dir
             set -g __relocator_seen link
         end
+        # relocator's shape: .venv -> .venv.nosync/.venv (old: .venv.nosync) -> a venv
+        set -l hop $dir/.venv.nosync
+        test -L $hop; or set hop $hop/.venv
         if test (path dirname -- $target) != $__relocator_venvs
-            and test -L $dir/.venv.nosync
-            and test $dir/.venv -ef $dir/.venv.nosync
-            __relocator_hint $dir "/.venv leads into a store that is not yours (another user's, or another RELOCATOR_HOME), so it stays off; details: relocate status"
+            and test -L $hop
+            and test $dir/.venv -ef $hop
+            __relocator_hint $dir "/.venv leads to a venv outside your store (another user's, or another RELOCATOR_HOME), so it stays off; details: relocate status"
         end
         if test (path dirname -- $target) = $__relocator_venvs
             and test -d $target/bin

@@ -24,7 +24,7 @@ _relocator_real=''
 # .venv.nosync folder, which holds the link's machine-local part, is no project.
 _relocator_find() {
   [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
-  local d=$PWD
+  local d=$PWD hop
   _relocator_root='' _relocator_watch='' _relocator_seen=''
   while [[ -n $d ]]; do
     if [[ -L $d/.venv && ${d##*/} != .venv.nosync ]]; then
@@ -40,8 +40,12 @@ _relocator_find() {
       fi
       if [[ ! -e $d/.venv ]]; then
         _relocator_hint "$d" '/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt'
-      elif [[ -L $d/.venv.nosync && $d/.venv -ef $d/.venv.nosync && ! $d/.venv/.. -ef $_relocator_venvs ]]; then
-        _relocator_hint "$d" "/.venv leads into a store that is not yours (another user's, or another RELOCATOR_HOME), so it stays off; details: relocate status"
+      else
+        hop=$d/.venv.nosync  # relocator's shape: .venv -> .venv.nosync/.venv (old: .venv.nosync) -> a venv
+        [[ -L $hop ]] || hop=$hop/.venv
+        if [[ -L $hop && $d/.venv -ef $hop && ! $d/.venv/.. -ef $_relocator_venvs ]]; then
+          _relocator_hint "$d" "/.venv leads to a venv outside your store (another user's, or another RELOCATOR_HOME), so it stays off; details: relocate status"
+        fi
       fi
     fi
     d=${d%/*}

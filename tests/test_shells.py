@@ -95,12 +95,16 @@ class World:
         self.dangling2 = root / "work" / "dangling two"
         self.dangling2.mkdir()
         (self.dangling2 / ".venv").symlink_to(".venv.nosync/.venv")
-        # relocator's shape, into another store: another user's, or another RELOCATOR_HOME.
+        # relocator's shapes, into another store: another user's, or another RELOCATOR_HOME.
         self.elsewhere = bare_project(root / "work" / "elsewhere")
+        self.elsewhere_old = bare_project(root / "work" / "elsewhere old")
         theirs = root / "their store" / "venvs" / "elsewhere-0000"
         (theirs / "bin").mkdir(parents=True)
-        (self.elsewhere / ".venv.nosync").symlink_to(theirs)
-        (self.elsewhere / ".venv").symlink_to(".venv.nosync")
+        (self.elsewhere / ".venv.nosync").mkdir()
+        (self.elsewhere / ".venv.nosync" / ".venv").symlink_to(theirs)
+        (self.elsewhere / ".venv").symlink_to(".venv.nosync/.venv")
+        (self.elsewhere_old / ".venv.nosync").symlink_to(theirs)
+        (self.elsewhere_old / ".venv").symlink_to(".venv.nosync")
         self._hostile(root / "work")
 
     def _hostile(self, work: Path) -> None:
@@ -356,11 +360,14 @@ def test_a_hint_comes_once_per_project_in_a_shells_life(session: Session, world:
     s, original = session, session.original_path
     for folder in (world.dangling, world.dangling2, world.elsewhere, world.plain) * 2:
         _inactive(_in(s, folder), original)
+    _inactive(_in(s, world.elsewhere_old), original)
     text = s.text()
     assert text.count(f"relocator: {world.dangling}/.venv leads nowhere") == 1
     assert text.count(f"relocator: {world.dangling2}/.venv leads nowhere") == 1
-    other = f"relocator: {world.elsewhere}/.venv leads into a store that is not yours"
-    assert text.count(other) == 1 and "relocate status" in text.split(other, 1)[1].split("\n")[0]
+    for project in (world.elsewhere, world.elsewhere_old):
+        other = f"relocator: {project}/.venv leads to a venv outside your store"
+        assert text.count(other) == 1, text
+        assert "relocate status" in text.split(other, 1)[1].split("\n")[0]
 
 
 @parametrize_shells
