@@ -37,13 +37,20 @@ _AT_RUN_TIME = {
 
 def name_prompt(venv: str, name: str, folder: str = ".venv") -> list[str]:
     """Make the activate scripts of ``venv`` show ``name`` where they showed its folder's
-    name (``folder`` when CPython's venv made it); return notes on files left alone.
+    name (``folder`` when CPython's venv made it), or the name an earlier call wrote;
+    return notes on files left alone.
 
     ``pyvenv.cfg`` gets ``prompt = <name>`` and ``relocator-prompt = <folder>``: the
     record :func:`unname_prompt` reads to give the scripts back on eject."""
     files = Files(venv)
     cfg = os.path.join(venv, "pyvenv.cfg")
     text = _text(files, cfg)
+    record = _RECORD.search(text or "")
+    if record is not None:  # named before: for a project since moved or copied, name it anew
+        if record["name"] == name or not PLAIN.fullmatch(name):
+            return []
+        notes = unname_prompt(venv)
+        return notes + name_prompt(venv, name, record["folder"])
     if not (text or "").endswith("\n") or not PLAIN.fullmatch(name):
         return []
     if re.search(r"(?m)^\s*prompt\s*=", text or ""):

@@ -117,3 +117,17 @@ def test_a_name_the_shell_would_expand_is_never_written(tmp_path: Path, isolated
     relocate_ok("adopt", str(project))
     assert _shown(project)["ps1"] == "(.venv) P> "  # as CPython's venv made it
     assert not list(tmp_path.rglob("pwned"))
+
+
+def test_a_moved_or_copied_project_shows_its_new_name(tmp_path: Path, isolated: Path) -> None:
+    first = _made("venv", tmp_path)
+    relocate_ok("adopt", str(first))
+    moved = first.rename(tmp_path / "renamed")
+    relocate_ok("adopt", str(moved))  # the venv follows the project
+    assert _shown(moved)["ps1"] == "(renamed) P> "
+    copy = tmp_path / "copy"
+    shutil.copytree(moved, copy, symlinks=True)
+    relocate_ok("adopt", str(copy))  # a copy of the venv, its own
+    assert (_shown(copy)["ps1"], _shown(moved)["ps1"]) == ("(copy) P> ", "(renamed) P> ")
+    relocate_ok("eject", str(copy))
+    assert _shown(copy)["ps1"] == "(.venv) P> "
