@@ -70,7 +70,13 @@ class World:
         self.inner = venv_project(self.outer / "packages" / "inner")
         self.awkward = venv_project(root / "work" / AWKWARD)
         self.late = venv_project(root / "work" / "late")
-        for project in (self.outer, self.inner, self.awkward):
+        # A venv of uv's (its activate reads the prompt at run time), made without a prompt.
+        self.uv_made = bare_project(root / "work" / "uv made")
+        (self.uv_made / "src").mkdir()
+        uv = shutil.which("uv") or pytest.fail("uv must be on PATH (pip install -e '.[test]')")
+        venv = str(self.uv_made / ".venv")
+        subprocess.run([uv, "venv", "-q", "--no-config", "-p", sys.executable, venv], check=True)
+        for project in (self.outer, self.inner, self.awkward, self.uv_made):
             relocate_ok("adopt", str(project), env=env)
         self.alias = root / "work" / "alias"
         self.alias.symlink_to(self.outer)
@@ -843,16 +849,18 @@ def test_a_project_name_in_the_prompt_is_data(session: Session, world: World, se
 
 
 @parametrize_shells
+@pytest.mark.parametrize("made_by", ["venv", "uv"])
 def test_sourcing_activate_under_the_hook_shows_one_name_and_deactivate_leaves_nothing(
-    session: Session, world: World
+    session: Session, world: World, made_by: str
 ) -> None:
     """`source .venv/bin/activate`, the habit of a lifetime, in a project the hook activated:
     one `(name)`, the project's, and VIRTUAL_ENV the hook's; activate's deactivate gives back
     the shell as it was before the hook, and the hook keeps out until the shell leaves."""
     s, original = session, session.original_path
     _plain_prompt(s)  # bash's promptvars (on by default) and zsh's defaults
-    name, venv = world.outer.name, os.path.realpath(world.outer / ".venv")
-    _active(_in(s, world.outer), world.outer, original)
+    project = world.outer if made_by == "venv" else world.uv_made
+    name, venv = project.name, os.path.realpath(project / ".venv")
+    _active(_in(s, project), project, original)
     script = "activate.fish" if s.family == "fish" else "activate"
     shown = _screen_after(s, f"source .venv/bin/{script}")
     assert _last_prompt(shown) == f"({name}) ", shown
@@ -870,9 +878,9 @@ def test_sourcing_activate_under_the_hook_shows_one_name_and_deactivate_leaves_n
     else:
         assert s.values('"$PS1"', '"${_OLD_VIRTUAL_PATH-unset}"') == ["P> ", "unset"]
         assert s.values('"$(type deactivate >/dev/null 2>&1 || echo none)"') == ["none"]
-    _inactive(_in(s, world.outer / "src"), original)  # deactivated by hand: stays off here
+    _inactive(_in(s, project / "src"), original)  # deactivated by hand: stays off here
     _inactive(_in(s, world.plain), original)
-    _active(_in(s, world.outer), world.outer, original)  # back again: on
+    _active(_in(s, project), project, original)  # back again: on
     s.run("deactivate")
     _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
 
