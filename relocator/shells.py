@@ -59,10 +59,14 @@ class Shell:
         venvs = os.path.realpath(store.venvs)
         return self.template().replace("__RELOCATOR_VENVS__", self.quote(venvs))
 
+    #: The load line's first test: which shell reads the file (bash's login files are
+    #: also read by sh, which must not source the bash hook).
+    guard = ""
+
     def load_line(self, exe: str, hook: str) -> str:
         e, h = self.quote(exe), self.quote(hook)
         return (
-            f"if [ -x {e} ]; then if [ -O {h} ] && [ {h} -nt {e} ]; then . {h}; "
+            f"if {self.guard}[ -x {e} ]; then if [ -O {h} ] && [ {h} -nt {e} ]; then . {h}; "
             f'else eval "$({e} hook {self.name})"; fi; fi {MARKER}'
         )
 
@@ -84,6 +88,7 @@ _SOURCES_BASHRC = re.compile(r"(?m)^[^#\n]*(?:^|[\s;&|({])(?:\.|source)\s+[^#\n]
 class Bash(Shell):
     name = "bash"
     parts = ("relocator.sh", "relocator.bash")  # the core is shared with zsh
+    guard = '[ -n "${BASH_VERSION-}" ] && '  # ~/.profile: sh (dash) at login, a desktop session
 
     def rc_files(self) -> list[str]:
         """``~/.bashrc``, which interactive shells read, and the login profile when it does not

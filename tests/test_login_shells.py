@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Optional
 
@@ -92,6 +93,12 @@ def test_login_and_other_shells_load_the_hook_and_uninstall_gives_back_the_files
                 assert s.env("MINE")["MINE"] == mine
         finally:
             s.close()
+    # sh reads ~/.profile at login too (dash here; a desktop session on Ubuntu): the bash
+    # hook is not for it, and the line must leave it alone.
+    env = {"HOME": str(isolated), "PATH": "/usr/bin:/bin", "TERM": "dumb"}
+    env["RELOCATOR_HOME"] = os.environ["RELOCATOR_HOME"]
+    sh = subprocess.run(["sh", "-l", "-c", "echo started"], env=env, capture_output=True, text=True)
+    assert (sh.stdout, sh.stderr) == ("started\n", "")
     now = _files(isolated)
     if before == "no rc files":
         assert "created" in installed.stdout and ".bash_profile" in installed.stdout
