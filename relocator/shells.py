@@ -38,6 +38,9 @@ class Shell:
     name = ""
     #: Files of shell/ that make up the hook, in order.
     parts: tuple[str, ...] = ()
+    #: The load line's first test: which shell reads the file (bash's login files are
+    #: also read by sh, which must not source the bash hook).
+    guard = ""
 
     def quote(self, value: str) -> str:
         return shlex.quote(value)
@@ -58,10 +61,6 @@ class Shell:
     def render(self, store: Store) -> str:
         venvs = os.path.realpath(store.venvs)
         return self.template().replace("__RELOCATOR_VENVS__", self.quote(venvs))
-
-    #: The load line's first test: which shell reads the file (bash's login files are
-    #: also read by sh, which must not source the bash hook).
-    guard = ""
 
     def load_line(self, exe: str, hook: str) -> str:
         e, h = self.quote(exe), self.quote(hook)
