@@ -29,13 +29,13 @@ def _made(kind: str, tmp_path: Path) -> Path:
     project = bare_project(tmp_path / NAME)
     venv = str(project / ".venv")
     uv = shutil.which("uv") or pytest.fail("uv must be on PATH (pip install -e '.[test]')")
+    python = sys.executable
     cmd = {
-        "venv": [sys.executable, "-m", "venv", "--without-pip", venv],
+        "venv": [python, "-m", "venv", "--without-pip", venv],
         "venv-3.13": [python_of("3.13"), "-m", "venv", "--without-pip", venv],
-        "uv": [uv, "venv", "-q", "--no-config", "--python", sys.executable, venv],
-        "virtualenv": [tool("virtualenv"), "-q", "--no-seed", "-p", sys.executable, venv],
-        "uv --prompt": [uv, "venv", "-q", "--no-config", "--prompt", "mine", "-p", sys.executable]
-        + [venv],
+        "uv": [uv, "venv", "-q", "--no-config", "--python", python, venv],
+        "virtualenv": [tool("virtualenv"), "-q", "--no-seed", "-p", python, venv],
+        "uv --prompt": [uv, "venv", "-q", "--no-config", "--prompt", "mine", "-p", python, venv],
     }[kind]
     subprocess.run(cmd, check=True, capture_output=True)  # UV_PYTHON_DOWNLOADS=never: isolated
     return project
@@ -47,25 +47,21 @@ def _scripts(project: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in paths}
 
 
+BASH_SHOWS = 'PS1="P> "; . "$1"; printf "%s|%s" "$PS1" "$VIRTUAL_ENV_PROMPT"'
+FISH_SHOWS = "function fish_prompt; printf 'P> '; end; source $argv[1]; fish_prompt; true"
+
+
 def _shown(project: Path) -> dict[str, str]:
     """The prompt activate gives (bash: PS1 and VIRTUAL_ENV_PROMPT; fish: fish_prompt)."""
+    bindir = project / ".venv" / "bin"
     bash = subprocess.run(
-        [
-            "bash",
-            "--norc",
-            "--noprofile",
-            "-c",
-            'PS1="P> "; . "$1"; printf "%s|%s" "$PS1" "$VIRTUAL_ENV_PROMPT"',
-        ]
-        + ["_", str(project / ".venv" / "bin" / "activate")],
+        ["bash", "--norc", "--noprofile", "-c", BASH_SHOWS, "_", str(bindir / "activate")],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
     fish = subprocess.run(
-        [require_tool("fish"), "--no-config", "-c"]
-        + ["function fish_prompt; printf 'P> '; end; source $argv[1]; fish_prompt; true"]
-        + [str(project / ".venv" / "bin" / "activate.fish")],
+        [require_tool("fish"), "--no-config", "-c", FISH_SHOWS, str(bindir / "activate.fish")],
         env={**os.environ, "TERM": "xterm"},  # 3.13's activate.fish loses "(" without colours
         check=True,
         capture_output=True,
