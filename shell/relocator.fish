@@ -155,6 +155,13 @@ function __relocator_handover
     and set -e PATH[$i]
     set -l j (contains -i -- $_RELOCATOR_ENTRY $_OLD_VIRTUAL_PATH)
     and set -e _OLD_VIRTUAL_PATH[$j]
+    set -l venv (path dirname -- $_RELOCATOR_ENTRY)
+    if set -q VIRTUAL_ENV; and test "$VIRTUAL_ENV" != $venv; and test "$VIRTUAL_ENV" -ef $venv
+        # The same venv, spelled through a link (a store reached through one): the hook's real path.
+        set -l k (contains -i -- $VIRTUAL_ENV/bin $PATH)
+        and set PATH[$k] $_RELOCATOR_ENTRY
+        set -gx VIRTUAL_ENV $venv
+    end
     if set -q _RELOCATOR_OLD_PYTHONHOME
         set -gx _OLD_VIRTUAL_PYTHONHOME $_RELOCATOR_OLD_PYTHONHOME
         set -e _RELOCATOR_OLD_PYTHONHOME

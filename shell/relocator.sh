@@ -148,6 +148,16 @@ _relocator_handover() {
   p=${p/":${_RELOCATOR_ENTRY-}:"/:}
   p=${p#:}
   _OLD_VIRTUAL_PATH=${p%:}
+  local venv=${_RELOCATOR_ENTRY%/bin}
+  if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "$venv" && $VIRTUAL_ENV -ef $venv ]]; then
+    # The same venv, spelled through a link (a store reached through one): the hook's real path.
+    local theirs=:$VIRTUAL_ENV/bin: ours=:$_RELOCATOR_ENTRY:  # no literal '/' in the pattern: bash 3.2
+    p=:$PATH:
+    p=${p/"$theirs"/$ours}
+    p=${p#:}
+    PATH=${p%:}
+    export VIRTUAL_ENV=$venv
+  fi
   if [[ -n ${_RELOCATOR_OLD_PYTHONHOME+set} ]]; then
     _OLD_VIRTUAL_PYTHONHOME=$_RELOCATOR_OLD_PYTHONHOME
     unset _RELOCATOR_OLD_PYTHONHOME

@@ -78,6 +78,13 @@ class World:
         subprocess.run([uv, "venv", "-q", "--no-config", "-p", sys.executable, venv], check=True)
         for project in (self.outer, self.inner, self.awkward, self.uv_made):
             relocate_ok("adopt", str(project), env=env)
+        # Adopted through a link to the store: its activate spells the store venv that way.
+        self.spelled = venv_project(root / "work" / "spelled")
+        (self.spelled / "src").mkdir()
+        (root / "store link").symlink_to(self.store)
+        relocate_ok(
+            "adopt", str(self.spelled), env={**env, "RELOCATOR_HOME": str(root / "store link")}
+        )
         self.alias = root / "work" / "alias"
         self.alias.symlink_to(self.outer)
         self.plain = root / "work" / "plain"
@@ -849,7 +856,7 @@ def test_a_project_name_in_the_prompt_is_data(session: Session, world: World, se
 
 
 @parametrize_shells
-@pytest.mark.parametrize("made_by", ["venv", "uv"])
+@pytest.mark.parametrize("made_by", ["venv", "uv", "venv through a store link"])
 def test_sourcing_activate_under_the_hook_shows_one_name_and_deactivate_leaves_nothing(
     session: Session, world: World, made_by: str
 ) -> None:
@@ -858,7 +865,7 @@ def test_sourcing_activate_under_the_hook_shows_one_name_and_deactivate_leaves_n
     the shell as it was before the hook, and the hook keeps out until the shell leaves."""
     s, original = session, session.original_path
     _plain_prompt(s)  # bash's promptvars (on by default) and zsh's defaults
-    project = world.outer if made_by == "venv" else world.uv_made
+    project = {"venv": world.outer, "uv": world.uv_made}.get(made_by, world.spelled)
     name, venv = project.name, os.path.realpath(project / ".venv")
     _active(_in(s, project), project, original)
     script = "activate.fish" if s.family == "fish" else "activate"
