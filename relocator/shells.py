@@ -38,9 +38,7 @@ class Shell:
     name = ""
     #: Files of shell/ that make up the hook, in order.
     parts: tuple[str, ...] = ()
-    #: The load line's first test: which shell reads the file (bash's login files are
-    #: also read by sh, which must not source the bash hook).
-    guard = ""
+    guard = ""  #: the load line's first test: bash's, as sh reads ~/.profile too
 
     def quote(self, value: str) -> str:
         return shlex.quote(value)
@@ -90,11 +88,8 @@ class Bash(Shell):
     guard = '[ -n "${BASH_VERSION-}" ] && '  # ~/.profile: sh (dash) at login, a desktop session
 
     def rc_files(self) -> list[str]:
-        """``~/.bashrc``, which interactive shells read, and the login profile when it does not
-        source ``~/.bashrc``: a login shell (every new macOS Terminal window, ``bash -l``)
-        reads only the first of ``~/.bash_profile``, ``~/.bash_login``, ``~/.profile``, and
-        none of them reads ``~/.bashrc`` unless told to. With none there, a
-        ``~/.bash_profile`` of ours alone is made (uninstall deletes it again)."""
+        """``~/.bashrc``, and the first login file (all a login shell reads: every macOS
+        Terminal window) unless it sources ``~/.bashrc``; with none, a new ``~/.bash_profile``."""
         home = os.path.expanduser("~")
         files = [os.path.join(home, ".bashrc")]
         for name in LOGIN_FILES:
@@ -398,11 +393,7 @@ def main(args: list[str]) -> int:
         there = {path for path in shell.rc_files() if os.path.lexists(path)}
         edits = install(shell, exe)
         for path in edits.changed:
-            did = (
-                "added the relocator line to"
-                if path in there
-                else "created, with the relocator line,"
-            )
+            did = "added the relocator line to" if path in there else "created with the line:"
             print(f"{did} {path}; open a new shell to use it")
         if not edits.changed and not edits.notes:
             print("the relocator line is already installed")
