@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from typing import Callable, Optional
 
-from relocator import link, recipes, replacing, resolver, rewrite, trees, venvs
+from relocator import link, prompts, recipes, replacing, resolver, rewrite, trees, venvs
 from relocator.errors import RelocatorError, ToolFailed
 from relocator.journal import Intent
 from relocator.registry import Registry, Row
@@ -100,6 +100,7 @@ def copy_for(
     def fill(dest: str) -> Notes:
         venvs.copy_tree(src, dest)
         notes = rewrite.relocate_venv(dest, [src, os.path.join(original, link.LINK)])
+        notes += prompts.name_prompt(dest, os.path.basename(root))
         old = resolver.Resolved(original, resolver.key(original), None)
         return notes + rewrite.respell_editables(dest, project, moved_from=old)
 
