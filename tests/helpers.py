@@ -213,10 +213,10 @@ def readable_sources() -> str:
     import tempfile
     from importlib import metadata
 
+    import relocator.shell
     from packaging.requirements import Requirement
 
     import relocator
-    import relocator.shell
 
     root = Path(tempfile.mkdtemp(prefix="relocator-readable-", dir="/tmp"))
     atexit.register(shutil.rmtree, root, True)
