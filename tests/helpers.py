@@ -159,6 +159,28 @@ def require_tool(tool: str) -> str:
     return found
 
 
+def source_copy(dest: Path) -> Path:
+    """The checkout's files (tracked, and untracked ones git does not ignore) under ``dest``:
+    what a build or an install reads, never the checkout itself (setuptools leaves
+    ``build/`` and ``*.egg-info`` beside the sources it builds)."""
+    repo = Path(__file__).resolve().parents[1]
+    git = require_tool("git")
+    listed = run(
+        [git, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=repo,
+        check=True,
+    ).stdout
+    names = sorted({n for n in listed.split("\0") if n})
+    assert "pyproject.toml" in names and "relocator/removal.py" in names
+    for name in names:
+        source = repo / name
+        if not os.path.lexists(source):  # deleted in the work tree, not yet in the index
+            continue
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest / name, follow_symlinks=False)
+    return dest
+
+
 def env_without_uv(tmp: Path) -> dict[str, str]:
     """The environment with a PATH that has python3 but no uv."""
     bindir = tmp / "bin-no-uv"
