@@ -11,6 +11,7 @@ folders and on ``PATH``, followed to the venv it runs. Standard library only: ``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -23,6 +24,7 @@ from typing import NamedTuple, Optional
 RECEIPT = "relocator-install.json"
 SCRIPT, UV, PIPX, PIP, SOURCE = "scripts/install", "uv tool", "pipx", "pip", "source"
 NAME = "relocate"
+PIP_EXEC = b"'''exec' "  # line 2 of a script whose python path has a space
 
 
 class Install(NamedTuple):
@@ -225,16 +227,21 @@ def _venv_of(command: str) -> Optional[str]:
         return prefix
     try:
         with open(real, "rb") as f:
-            first = f.readline(4096)
+            first, second = f.readline(4096), f.readline(4096)
     except OSError:
         return None
     if not first.startswith(b"#!"):
         return None
-    words = first[2:].decode("utf-8", "replace").split()
-    if not words:
-        return None
-    prefix = os.path.dirname(os.path.dirname(words[0]))
-    return prefix if os.path.isfile(os.path.join(prefix, "pyvenv.cfg")) else None
+    shebang = first[2:].decode("utf-8", "replace").strip()
+    pythons = [shebang, *shebang.split()[:1]]
+    if second.startswith(PIP_EXEC):  # pip's form for a path a #! line cannot hold
+        with contextlib.suppress(ValueError):
+            pythons += shlex.split(second.decode("utf-8", "replace"))[1:2]
+    for python in pythons:
+        prefix = os.path.dirname(os.path.dirname(python))
+        if os.path.isfile(os.path.join(prefix, "pyvenv.cfg")):
+            return prefix
+    return None
 
 
 def _removal(install: Install) -> str:
