@@ -164,13 +164,13 @@ def pipx_homes() -> list[str]:
 
 
 def removal_steps(install: Install) -> list[str]:
-    """What removes scripts/install's copy, a path each: its link(s) and its venv."""
-    links = [c for c in install.commands if os.path.islink(c)]
-    receipt = _receipt(install.prefix)
-    link = receipt.get("link")
-    if isinstance(link, str) and os.path.islink(link) and link not in links:
-        links.append(link)
-    return [*links, install.prefix]
+    """What removes scripts/install's copy, a path each: the links that lead into its
+    venv (another installer may have taken its link over since), then the venv."""
+    target = os.path.realpath(os.path.join(install.prefix, "bin", NAME))
+    link = _receipt(install.prefix).get("link")
+    found = [*install.commands, *([link] if isinstance(link, str) else [])]
+    links = [c for c in found if os.path.islink(c) and os.path.realpath(c) == target]
+    return [*dict.fromkeys(links), install.prefix]
 
 
 def remove_ours(install: Install) -> list[str]:
@@ -179,11 +179,9 @@ def remove_ours(install: Install) -> list[str]:
     if not install.ours:
         raise ValueError(f"{install.prefix} was not installed by {SCRIPT}")
     removed = []
-    target = os.path.realpath(os.path.join(install.prefix, "bin", NAME))
     for path in removal_steps(install)[:-1]:
-        if os.path.realpath(path) == target:  # only links that still lead into the venv
-            os.unlink(path)
-            removed.append(path)
+        os.unlink(path)
+        removed.append(path)
     shutil.rmtree(install.prefix)
     removed.append(install.prefix)
     parent = os.path.dirname(install.prefix)

@@ -178,3 +178,21 @@ def test_uninstall_self_removes_only_what_scripts_install_made(
     steps = json.loads(again.stdout)["steps"]
     assert steps[-1]["what"] == "remove relocate itself" and not steps[-1]["ok"]
     assert "installed by: pip, pipx" in steps[-1]["detail"]
+
+
+def test_a_link_another_installer_took_over_is_left_to_it(
+    tmp_path: Path, isolated: Path, env: dict[str, str]
+) -> None:
+    """uv tool install --force takes ~/.local/bin/relocate over from scripts/install:
+    removing scripts/install's venv then leaves uv's link alone."""
+    link = isolated / ".local" / "bin" / "relocate"
+    prefix = _venv(Path(installs.script_prefix()), installs.RECEIPT)
+    (prefix / installs.RECEIPT).write_text(json.dumps({"link": str(link)}))
+    uv = _venv(tmp_path / "uv-tools" / "relocator", "uv-receipt.toml")
+    link.parent.mkdir(parents=True)
+    link.symlink_to(uv / "bin" / "relocate")
+    (ours,) = [i for i in installs.find() if i.ours]
+    assert ours.commands == [] and installs.removal_steps(ours) == [str(prefix)]
+    assert ours.remove == f"rm -rf {prefix} && rmdir {prefix.parent}"
+    assert installs.remove_ours(ours) == [str(prefix), str(prefix.parent)]
+    assert link.resolve() == (uv / "bin" / "relocate").resolve()
