@@ -258,3 +258,26 @@ def test_each_install_finds_the_others_and_says_what_to_run(tmp_path: Path, isol
     assert lines[-1] == "no other copy of relocate is installed"
     assert not os.path.lexists(link) and not os.path.lexists(prefix.parent)
     assert bindir.is_dir()  # the folder is the user's too
+
+
+def test_the_demo_installs_nothing_and_leaves_nothing(tmp_path: Path, isolated: Path) -> None:
+    if run([sys.executable, "-c", "import ensurepip"]).returncode != 0:
+        pytest.skip("scripts/install would install python3-venv with apt first")
+    script = source_copy(tmp_path / "src") / "scripts" / "install"
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    python_only = tmp_path / "python-only"
+    python_only.mkdir()
+    (python_only / "python3").symlink_to(sys.executable)
+    env = _env(HOME=str(isolated), PATH=f"{python_only}:/usr/bin:/bin", TMPDIR=str(temp))
+    env.pop("RELOCATOR_HOME")  # the demo brings its own store
+    result = _ok(["bash", str(script), "--demo"], env=env, cwd=isolated)
+    assert "+ " in result.stderr and " adopt " in result.stderr  # it showed its steps
+    assert "venv back in" in result.stdout  # the eject at the end
+    assert (
+        result.stdout.splitlines()[-1]
+        == "nothing is installed. To install relocate: scripts/install"
+    )
+    assert list(temp.iterdir()) == []  # relocate, the project and the store: all gone
+    assert not (isolated / ".local").exists()
+    assert sorted(p.name for p in isolated.iterdir()) in ([], [".cache"])  # pip's cache at most
