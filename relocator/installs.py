@@ -312,10 +312,15 @@ def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "in-the-way":
         from relocator.errors import say
 
-        problem = in_the_way(argv[1], argv[2])
+        link, prefix = argv[1], argv[2]
+        problem = in_the_way(link, prefix)
         if problem is not None:
             say(problem)
-        return 1 if problem else 0
+            return 1
+        earlier = _venv_of(link) if os.path.lexists(link) else None
+        if earlier is not None and not _same(earlier, prefix):  # RELOCATOR_PREFIX changed
+            print(f"note: {link} led to {earlier}, which stays: rm -rf {shlex.quote(earlier)}")
+        return 0
     sys.stderr.write("usage: python -m relocator.installs in-the-way LINK PREFIX\n")
     return 2
 

@@ -196,3 +196,27 @@ def test_a_link_another_installer_took_over_is_left_to_it(
     assert ours.remove == f"rm -rf {prefix} && rmdir {prefix.parent}"
     assert installs.remove_ours(ours) == [str(prefix), str(prefix.parent)]
     assert link.resolve() == (uv / "bin" / "relocate").resolve()
+
+
+def test_scripts_install_takes_its_own_link_over_and_names_the_venv_left(
+    tmp_path: Path, isolated: Path, env: dict[str, str]
+) -> None:
+    link = isolated / ".local" / "bin" / "relocate"
+    earlier = _venv(tmp_path / "earlier", installs.RECEIPT)  # RELOCATOR_PREFIX then
+    link.parent.mkdir(parents=True)
+    link.symlink_to(earlier / "bin" / "relocate")
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "relocator.installs",
+            "in-the-way",
+            str(link),
+            str(tmp_path / "now"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert (cli.returncode, cli.stderr) == (0, "")
+    assert cli.stdout == f"note: {link} led to {earlier}, which stays: rm -rf {earlier}\n"
