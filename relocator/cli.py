@@ -16,6 +16,7 @@ import typer
 
 from relocator import (
     adoption,
+    cli_info,
     cli_scan,
     cli_service,
     cli_trash,
@@ -306,33 +307,49 @@ def eject(
 
 
 @app.command(short_help="Undo what relocate set up on this machine; say how to remove it.")
-def uninstall(yes: bool = YesOpt, as_json: bool = JsonOpt) -> None:
+def uninstall(
+    yes: bool = YesOpt,
+    self_: bool = typer.Option(
+        False,
+        "--self",
+        help="Also remove relocate itself when scripts/install installed it (its venv "
+        "and its ~/.local/bin link), last.",
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
     """Undo what relocate set up on this machine, then say how to remove relocate itself.
 
     On a terminal it shows what it will do and asks first (--yes does not); without
     one it needs --yes. Each step is reported as ok or failed, with what it did or
-    why it failed. Exit 1 when a step failed.
+    why it failed. It ends with every copy of relocate found (scripts/install, uv tool,
+    pipx, another venv) and the command that removes each; --self removes the copy
+    scripts/install made. Exit 1 when a step failed.
 
-    Example: relocate uninstall --yes
+    Example: relocate uninstall --yes --self
     """
     refusal = "uninstall asks first, and there is no terminal: pass --yes to uninstall"
     asking = render.must_ask(yes, refusal)
-    from relocator import removal
+    from relocator import installs, removal
     from relocator.store import Store
 
-    store = Store()
+    store, found = Store(), installs.find()
     if asking:
-        for line in removal.plan(store):
+        for line in [*removal.plan(store), *([removal.self_plan(found)] if self_ else [])]:
             typer.echo(line, err=True)
         if not render.ask("do all of the above?"):
             raise RelocatorError("nothing removed")
     with showing(as_json):
         done = removal.uninstall(store)
-    hint, ok = removal.tool_hint(), all(step.ok for step in done)
+    if self_:  # last: this process may run from the venv it removes
+        done.append(removal.remove_self(found))
+        found = [i for i in found if not (i.ours and done[-1].ok)]
+    hint, ok = removal.tool_hint(found), all(step.ok for step in done)
     if as_json:
-        echo_json({"ok": ok, "steps": [step._asdict() for step in done], "tool": hint})
+        steps = [step._asdict() for step in done]
+        installed = [i.data() for i in found]
+        echo_json({"ok": ok, "steps": steps, "tool": hint, "installs": installed})
     else:
-        echo_lines([*render.steps(done, colour()), hint])
+        echo_lines([*render.steps(done, colour()), *hint])
     if not ok:
         raise typer.Exit(1)
 
@@ -397,6 +414,7 @@ def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
 
 cli_scan.register(app)  # scan, excludes
 cli_trash.register(app)  # trash, restore
+cli_info.register(app)  # info
 
 
 @app.command(short_help="Show PATH's canonical spelling, registry key and sync provider.")

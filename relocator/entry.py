@@ -34,6 +34,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args in (["--version"], ["-V"]):
             sys.stdout.write(f"relocate {version()}\n")
             return 0
+        if len(args) == 2 and {"--version", "-V"} & set(args) and {"-v", "--verbose"} & set(args):
+            from relocator import whereabouts
+
+            sys.stdout.write("".join(f"{line}\n" for line in whereabouts.version_lines()))
+            return 0
         if args and args[0] in FAST and not {"-h", "--help"} & set(args):
             import importlib
 
@@ -66,16 +71,11 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def version() -> str:
-    """The installed distribution's version, else the package's own ``__version__``."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
+    """relocator's version: ``relocator.__version__``, the one place it is written (the
+    package metadata takes it from there)."""
+    import relocator
 
-    try:
-        return installed("relocator")
-    except PackageNotFoundError:
-        import relocator
-
-        return str(getattr(relocator, "__version__", "unknown"))
+    return relocator.__version__
 
 
 def _describe(e: OSError) -> str:

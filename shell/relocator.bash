@@ -25,7 +25,7 @@ _relocator_reply() {
 _relocator_complete() {
   local cur=${COMP_WORDS[COMP_CWORD]}
   if ((COMP_CWORD == 1)); then
-    _relocator_reply -W "adopt eject rebuild python list status doctor gc scan service resolve hook excludes trash restore uninstall --help" -- "$cur"
+    _relocator_reply -W "adopt eject rebuild python list status doctor gc scan service resolve hook excludes trash restore uninstall info --help" -- "$cur"
   elif [[ ${COMP_WORDS[1]} == hook ]]; then
     _relocator_reply -W "bash zsh fish --install --uninstall" -- "$cur"
   elif [[ $cur == -* ]]; then

@@ -7,7 +7,7 @@ _relocator_resolve() {
 }
 
 _relocator_complete() {
-  _arguments -C '1:command:(adopt eject rebuild python list status doctor gc scan service resolve hook excludes trash restore uninstall)' \
+  _arguments -C '1:command:(adopt eject rebuild python list status doctor gc scan service resolve hook excludes trash restore uninstall info)' \
     '*:: :->args'
   case ${words[1]} in
     hook) _arguments '1:shell:(bash zsh fish)' '--install' '--uninstall' ;;
