@@ -90,11 +90,12 @@ FORMATS = ("rsync", "tar", "restic", "borg", "gitignore")  # excludes --format
 class Globals:
     """The global options found on a command line."""
 
-    __slots__ = ("color", "json", "quiet", "verbose")
+    __slots__ = ("color", "json", "problem", "quiet", "verbose")
 
     def __init__(self) -> None:
         self.quiet = self.verbose = self.json = False
         self.color = "auto"
+        self.problem = ""  # a usage error, said once the command is known
 
 
 def takes_json(command: Optional[str]) -> bool:
