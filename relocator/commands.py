@@ -11,7 +11,6 @@ never printed: :mod:`relocator.entry` maps them to one line and an exit code.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Optional
@@ -24,6 +23,8 @@ if TYPE_CHECKING:
 
 
 def echo_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
