@@ -51,6 +51,7 @@ COMMANDS = [
     ["trash"],
     ["restore"],
     ["hook"],
+    ["completion"],
     ["service"],
     ["service", "run"],
     ["service", "install"],
