@@ -99,15 +99,35 @@ def _fail(message: str, as_json: bool, hint: Optional[str] = None) -> None:
 
 
 def version() -> str:
-    """The installed distribution's version, else the package's own ``__version__``."""
+    """The installed distribution's version, else the package's own ``__version__``.
+
+    Read from the METADATA of a ``relocator-*.dist-info`` beside the package (a regular
+    install), which costs a folder listing; else through importlib.metadata (an
+    editable install), which costs more to import than relocate's whole fast path.
+    """
+    import relocator
+
+    site = os.path.dirname(os.path.dirname(os.path.abspath(relocator.__file__ or "")))
+    try:
+        infos = [n for n in os.listdir(site) if n.startswith("relocator-")]
+    except OSError:
+        infos = []
+    if len(infos) == 1 and infos[0].endswith(".dist-info"):
+        try:
+            with open(os.path.join(site, infos[0], "METADATA"), encoding="utf-8") as f:
+                for line in f:
+                    if line.startswith("Version:"):
+                        return line.split(":", 1)[1].strip()
+                    if not line.strip():
+                        break
+        except OSError:
+            pass
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as installed
 
     try:
         return installed("relocator")
     except PackageNotFoundError:
-        import relocator
-
         return str(getattr(relocator, "__version__", "unknown"))
 
 
