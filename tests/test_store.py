@@ -935,7 +935,7 @@ def test_locks_of_different_projects_do_not_block(store: Path):
 def test_lock_timeout_in_process(store: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("RELOCATOR_LOCK_TIMEOUT", "0.2")
     s = Store().ensure()
-    # filelock is reentrant per object in one thread only; another thread must wait.
+    # a lock held by another thread of this process blocks too (one flock per open file).
     with _held_by_another_thread(s, "/k"), pytest.raises(Busy) as caught, s.lock("/k", "mine"):
         pass
     assert "mine" in str(caught.value)
