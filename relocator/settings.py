@@ -60,6 +60,14 @@ def config_path() -> str:
     return os.path.join(base, "relocator", "service.toml")
 
 
+def _toml(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
 def load_config(path: Optional[str] = None) -> Config:
     """The service's configuration (defaults where the file is absent); one clear
     :class:`RelocatorError` for a file that is there and wrong."""
@@ -85,12 +93,8 @@ def load_config(path: Optional[str] = None) -> Config:
         raise RelocatorError(
             f"the service config {path} is not UTF-8 ({e.reason} at byte {e.start}); fix it"
         ) from None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib
     try:
-        data = tomllib.loads(text)
+        data = _toml(text) if raw else {}  # no file: no TOML parser to load
     except ValueError as e:
         raise RelocatorError(f"the service config {path} is not valid TOML ({e}); fix it") from None
     except RecursionError:
