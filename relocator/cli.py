@@ -21,6 +21,7 @@ app = typer.Typer(
     help="Keep Python virtual environments out of cloud-synced folders.\n\n"
     "Each project's venv lives in a local store; the project keeps a .venv symlink "
     "so uv, poetry, pdm, pip and editors still find it.\n\n"
+    "The options below go before or after the command (relocate eject -q).\n\n"
     "Example: relocate adopt ~/Documents/myapp",
     add_completion=False,
     rich_markup_mode=None,
@@ -330,6 +331,14 @@ def completion(
 def version_() -> None:
     """Print the version."""
     done(commands.version())
+
+
+GLOBAL_HELP = (
+    "Global options, before or after the command: -q/--quiet, -v/--verbose, "
+    "--color auto|always|never (relocate --help)."
+)
+for _info in [*app.registered_commands, *cli_service.app.registered_commands]:
+    _info.epilog = _info.epilog or GLOBAL_HELP
 
 
 def _click_exceptions() -> Any:

@@ -133,6 +133,9 @@ def test_help_lists_the_global_options() -> None:
     shown = relocate_ok("--help")
     for flag in ("-q, --quiet", "-v, --verbose", "--json", "--color"):
         assert flag in shown, flag
+    for command in cmdline.COMMANDS:
+        if command not in cmdline.HIDDEN:
+            assert "-q/--quiet, -v/--verbose" in relocate_ok(*command.split(), "--help"), command
 
 
 #: One failing run of every command that takes --json (its exit code).
