@@ -92,13 +92,15 @@ BASH = """\
 # relocate's completion (relocate completion bash): commands, options, folders.
 _relocator_complete() {{
   local cur=${{COMP_WORDS[COMP_CWORD]}} reply
-{scan}  COMPREPLY=()
+{scan}  local -a what=()
+  COMPREPLY=()
   case $args in
-    @dirs) while IFS= read -r reply; do COMPREPLY+=("$reply"); done < <(compgen -d -- "$cur") ;;
-    @shells) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")) ;;
-    @*) ;;
-    *) COMPREPLY=($(compgen -W "$args" -- "$cur")) ;;
+    @dirs) what=(-d) ;;
+    @shells) what=(-W 'bash zsh fish') ;;
+    @*) return 0 ;;
+    *) what=(-W "$args") ;;
   esac
+  while IFS= read -r reply; do COMPREPLY+=("$reply"); done < <(compgen "${{what[@]}}" -- "$cur")
 }}
 complete -F _relocator_complete relocate
 """
