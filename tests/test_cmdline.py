@@ -250,3 +250,30 @@ def test_fish_completes_commands_and_options(tmp_path: Path) -> None:
     assert "--node-modules" in complete("relocate adopt --n")
     assert sorted(complete("relocate service ")) == ["install", "run", "status", "uninstall"]
     assert "--yes" not in complete("relocate service uninstall --")
+
+
+def test_commands_with_nothing_to_do_never_load_typer(tmp_path: Path) -> None:
+    """The fast path runs them (bench_start.py times them); --help goes through typer."""
+    import sys
+
+    project = venv_project(tmp_path / "p")
+    relocate_ok("adopt", str(project))
+    runs = [
+        ["adopt", str(project)],
+        ["status", str(project)],
+        ["list", "-q"],
+        ["doctor", str(project)],
+        ["gc", "--dry-run"],
+        ["trash", "--json"],
+        ["resolve", str(project)],
+        ["excludes"],
+        ["completion", "bash"],
+        ["--color", "never", "python", str(project)],
+    ]
+    for args in [*runs, ["status", "--help"]]:
+        cmd = [sys.executable, "-X", "importtime", "-m", "relocator", *args]
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, (args, done.stderr[-500:])
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+        assert ("typer" in imported) == (args[-1] == "--help"), args
+        assert "filelock" not in imported, args
