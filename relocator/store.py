@@ -15,7 +15,7 @@ Layout::
     <root>/service.pid, service.json  the watcher's pid lock and its last report
 
 ``relocate python`` imports this module for :func:`default_root`, so what
-only writers need (filelock, hashlib, secrets) is imported where it is used.
+only writers need (the lock, hashlib, secrets) is imported where it is used.
 """
 
 from __future__ import annotations
@@ -379,8 +379,10 @@ class Store:
                 f"RELOCATOR_LOCK_TIMEOUT must be a number of seconds >= 0 (got {given!r}); "
                 f"fix it, or unset it for the default of {DEFAULT_LOCK_TIMEOUT:g}"
             )
+        from relocator import locks
+
         try:
-            fd = _acquire(path, timeout)
+            held = locks.acquire(path, timeout)
         except TimeoutError:
             raise Busy(
                 f"another relocate is working on {what} (waited {timeout:g}s for {path}); "
@@ -394,7 +396,7 @@ class Store:
         try:
             yield
         finally:
-            _release(fd)
+            locks.release(held)
 
     def sweep(self) -> None:
         """Remove temporary files (``name.<pid>.tmp``) that killed processes left behind."""
@@ -413,48 +415,6 @@ class Store:
 
     def log_path(self) -> str:
         return os.path.join(self.logs, time.strftime("error-%Y%m%d-%H%M%S.log"))
-
-
-def _acquire(path: str, timeout: float) -> Any:
-    """Take the exclusive lock on the file ``path`` within ``timeout`` seconds (TimeoutError
-    else): ``flock`` on POSIX, as filelock's UnixFileLock does, without importing filelock
-    (which loads logging, inspect and more on every command that takes a lock); filelock
-    elsewhere. Returns what :func:`_release` takes."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX
-        import filelock
-
-        lock = filelock.FileLock(path, timeout=timeout)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise TimeoutError(path) from None
-        return lock
-    deadline = time.monotonic() + timeout
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            if time.monotonic() >= deadline:
-                raise TimeoutError(path) from None
-            time.sleep(0.05)
-            continue
-        except BaseException:
-            os.close(fd)
-            raise
-        if os.fstat(fd).st_nlink:  # not a file removed while we waited for it
-            return fd
-        os.close(fd)
-
-
-def _release(held: Any) -> None:
-    if isinstance(held, int):
-        os.close(held)  # closing the only descriptor releases the flock
-    else:
-        held.release()
 
 
 def with_volume(record: dict[str, Any]) -> dict[str, Any]:
