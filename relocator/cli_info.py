@@ -7,12 +7,10 @@ app (this module never imports :mod:`relocator.cli`). The data comes from
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
-from relocator import installs
-from relocator.cli_common import JsonOpt, echo_json, echo_lines
+from relocator import commands
+from relocator.cli_common import JsonOpt, done
 
 
 def register(app: typer.Typer) -> None:
@@ -27,35 +25,4 @@ def info(as_json: bool = JsonOpt) -> None:
 
     Example: relocate info --json
     """
-    from relocator import whereabouts
-
-    data = whereabouts.info()
-    echo_json(data) if as_json else echo_lines(info_lines(data))
-
-
-def info_lines(data: dict[str, Any]) -> list[str]:
-    """``relocate info`` as text: a label and a path a line, then each install with the
-    command that removes it."""
-    labels = [
-        ("version", "version"),
-        ("python", "python"),
-        ("package", "package"),
-        ("store", "store"),
-        ("config file", "config"),
-        ("registry", "registry"),
-        ("rendered hooks", "hooks"),
-        ("service unit", "service_unit"),
-        ("logs", "logs"),
-        ("trash", "trash"),
-    ]
-    width = max(len(label) for label, _ in labels)
-    lines = [f"{label + ':':<{width + 1}} {data[key]}" for label, key in labels]
-    found = data["installs"]
-    lines.append(f"installed {len(found)} way{'' if len(found) == 1 else 's'}:")
-    for each in found:
-        install = installs.Install(**{k: v for k, v in each.items() if k != "ours"})
-        running = " (this one)" if install.running else ""
-        lines.append(f"  {installs.summary(install)}{running}")
-        lines += [f"    command: {command}" for command in install.commands]
-        lines.append(f"    remove: {install.remove}")
-    return lines
+    done(commands.info(**locals()))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from relocator import errors, render
-from relocator.cli_common import JsonOpt, colour, echo_json, echo_lines
+from relocator import commands
+from relocator.cli_common import JsonOpt, done
 
 app = typer.Typer(
     help="The background watcher that keeps sync roots clean without being asked.\n\n"
@@ -33,12 +33,7 @@ def service_run(
 
     Example: relocate service run --interval 5
     """
-    import sys
-
-    from relocator import service
-
-    shown = sys.stderr.isatty() and not errors.quiet
-    raise typer.Exit(service.run(interval=interval, echo=sys.stderr if shown else None))
+    done(commands.service_run(**locals()))
 
 
 @app.command("install", short_help="Start the watcher at login (launchd agent or systemd unit).")
@@ -47,13 +42,7 @@ def service_install(as_json: bool = JsonOpt) -> None:
 
     Example: relocate service install
     """
-    from relocator import units
-
-    result = units.install()
-    if as_json:
-        echo_json(result)
-        return
-    typer.echo(result["message"])
+    done(commands.service_install(**locals()))
 
 
 @app.command("uninstall", short_help="Stop the watcher and remove what service install wrote.")
@@ -62,18 +51,7 @@ def service_uninstall(as_json: bool = JsonOpt) -> None:
 
     Example: relocate service uninstall
     """
-    from relocator import units
-
-    result = units.uninstall()
-    if as_json:
-        echo_json(result)
-        return
-    for path in result["removed"]:
-        typer.echo(f"removed {path}")
-    if not result["removed"]:
-        typer.echo("no service was installed")
-    for note in [] if errors.quiet else result["notes"]:
-        typer.echo(f"  note: {note}")
+    done(commands.service_uninstall(**locals()))
 
 
 @app.command("status", short_help="Whether the watcher runs, and the CPU the sync daemons use.")
@@ -82,10 +60,4 @@ def service_status(as_json: bool = JsonOpt) -> None:
 
     Example: relocate service status
     """
-    from relocator import watcher
-
-    result = watcher.status()
-    if as_json:
-        echo_json(result)
-        return
-    echo_lines(render.service_status(result, colour()))
+    done(commands.service_status(**locals()))

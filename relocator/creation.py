@@ -11,8 +11,6 @@ staging name, then swapped in, the old one going to the trash
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from typing import Callable, Optional
 
 from relocator import link, prompts, recipes, replacing, resolver, rewrite, trees, venvs
@@ -148,6 +146,8 @@ def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
         path = os.path.join(bindir, entry)
         if os.path.islink(path) and not os.path.exists(path):
             os.unlink(path)
+    import subprocess
+
     cmd = [python, "-I", "-m", "venv", "--upgrade", "--without-pip", venv]
     result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
     if result.returncode != 0 or not os.path.exists(venvs.interpreter(venv)):
@@ -158,6 +158,9 @@ def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
 
 def _find_minor(minor: str) -> Optional[str]:
     """An interpreter of Python ``minor`` (3.12): uv's, else one on PATH."""
+    import shutil
+    import subprocess
+
     found: list[str] = []
     uv = shutil.which("uv")
     if uv:

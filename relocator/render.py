@@ -15,11 +15,13 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from relocator import display, transfer
+from relocator import display
 from relocator.errors import UsageError
-from relocator.relocation import Outcome
+
+if TYPE_CHECKING:  # imported when used: a command that shows no outcome never loads them
+    from relocator.relocation import Outcome
 
 GREEN, YELLOW, RED, BOLD = "32", "33", "31", "1"
 OK = "ok"
@@ -393,6 +395,8 @@ class Progress:
 def showing(shown: bool) -> Iterator[Optional[Progress]]:
     """A :class:`Progress` while the block runs when ``shown`` (else None), which copies
     across volumes report to too; cleared when the block ends."""
+    from relocator import transfer
+
     progress = Progress() if shown else None
     try:
         with transfer.copying_shown(progress.copied if progress else None):

@@ -57,8 +57,11 @@ class Shell:
         return "\n".join(texts)
 
     def render(self, store: Store) -> str:
+        from relocator import completion
+
         venvs = os.path.realpath(store.venvs)
-        return self.template().replace("__RELOCATOR_VENVS__", self.quote(venvs))
+        text = self.template().replace("__RELOCATOR_VENVS__", self.quote(venvs))
+        return f"{text}\n{completion.script(self.name)}"
 
     def load_line(self, exe: str, hook: str) -> str:
         e, h = self.quote(exe), self.quote(hook)

@@ -54,3 +54,31 @@ def info() -> dict[str, Any]:
         "trash": store.trash,
         "installs": [install.data() for install in installs.find()],
     }
+
+
+def lines(data: dict[str, Any]) -> list[str]:
+    """``relocate info`` as text: a label and a path a line, then each install with the
+    command that removes it."""
+    labels = [
+        ("version", "version"),
+        ("python", "python"),
+        ("package", "package"),
+        ("store", "store"),
+        ("config file", "config"),
+        ("registry", "registry"),
+        ("rendered hooks", "hooks"),
+        ("service unit", "service_unit"),
+        ("logs", "logs"),
+        ("trash", "trash"),
+    ]
+    width = max(len(label) for label, _ in labels)
+    lines = [f"{label + ':':<{width + 1}} {data[key]}" for label, key in labels]
+    found = data["installs"]
+    lines.append(f"installed {len(found)} way{'' if len(found) == 1 else 's'}:")
+    for each in found:
+        install = installs.Install(**{k: v for k, v in each.items() if k != "ours"})
+        running = " (this one)" if install.running else ""
+        lines.append(f"  {installs.summary(install)}{running}")
+        lines += [f"    command: {command}" for command in install.commands]
+        lines.append(f"    remove: {install.remove}")
+    return lines

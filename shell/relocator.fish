@@ -224,11 +224,3 @@ function __relocator_hook --on-variable PWD --on-event fish_prompt
         test -n "$__relocator_root"; and __relocator_enter $__relocator_root $__relocator_real  # the real path may hold a ':'
     end
 end
-
-complete -c relocate -f
-complete -c relocate -n __fish_use_subcommand -a 'adopt eject rebuild python list status doctor gc scan service resolve hook excludes trash restore uninstall info'
-complete -c relocate -n '__fish_seen_subcommand_from hook' -a 'bash zsh fish'
-complete -c relocate -n '__fish_seen_subcommand_from hook' -l install -l uninstall
-complete -c relocate -n 'not __fish_use_subcommand' -l json -l help -l resolve -l all
-complete -c relocate -n 'not __fish_use_subcommand' -l python -r
-complete -c relocate -n 'not __fish_seen_subcommand_from hook; and not __fish_use_subcommand' -a '(__fish_complete_directories)'

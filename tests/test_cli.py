@@ -53,6 +53,7 @@ COMMANDS = [
     ["trash"],
     ["restore"],
     ["hook"],
+    ["completion"],
     ["service"],
     ["service", "run"],
     ["service", "install"],
@@ -557,10 +558,11 @@ def test_a_failing_python_m_venv_shows_its_whole_output(tmp_path: Path, store: P
 
 
 def test_shell_completion_offers_every_command() -> None:
-    """The completion lists in the hooks name every top-level command."""
-    shell = Path(__file__).resolve().parents[1] / "shell"
-    top = {c[0] for c in COMMANDS}
-    for name in ("relocator.bash", "relocator.zsh", "relocator.fish"):
-        text = (shell / name).read_text()
-        (listed,) = [line for line in text.splitlines() if "adopt eject" in line]
-        assert top <= set(re.findall(r"[a-z]+", listed)), (name, top - set(listed.split()))
+    """The completion scripts (relocate completion SHELL, loaded by the hook) name every
+    command and subcommand."""
+    from relocator import completion
+
+    names = {word for command in COMMANDS for word in command}
+    for shell in ("bash", "zsh", "fish"):
+        words = set(re.findall(r"[a-z]+", completion.script(shell)))
+        assert names <= words, (shell, names - words)
