@@ -35,6 +35,7 @@ BENCHMARKS = {
     "service": ("the watcher: idle CPU, time to adoption", "bench_service.py"),
     "trees": ("`adopt --trees`: what stays in the synced project, mypy's cache", "bench_trees.py"),
     "health": ("what judging every venv costs", "bench_health.py"),
+    "start": ("every no-op command against a bare Python; the repair against uv", "bench_start.py"),
 }
 MACHINE = ("date", "commit", "cpus", "platform", "python")
 IDLE_GOAL, SLACK_GOAL = 1.0, 2.0  # bench_service.py's (read from it when it imports)

@@ -43,6 +43,7 @@ QUICK = {
     "service": ["--seconds", "20", "--rounds", "2", "--projects", "10"],
     "trees": ["--runs", "3", "--warmup", "1"],
     "health": ["--runs", "3", "--warmup", "1", "--projects", "20", "--base", "HEAD"],
+    "start": ["--runs", "5", "--warmup", "1", "--repair-runs", "2"],
 }
 TAIL = 30  # lines of a failed script's output kept for the page
 

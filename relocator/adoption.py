@@ -27,6 +27,7 @@ gone, or dangling         this machine's registered venv is linked again; with n
 from __future__ import annotations
 
 import os
+import time
 from typing import Optional
 
 from relocator import (
@@ -60,6 +61,9 @@ from relocator.relocation import (
     undo_adopt,
 )
 from relocator.store import Store
+
+#: Seconds after which a no-op adopt records again that it saw the project (last_seen).
+SEEN_AGAIN = 3600.0
 
 
 def adopt(
@@ -309,7 +313,8 @@ def _already(
         row = row_from_record(name, owner) or new_row(project, name, venvs.python_version(target))
         registry.put(row)
         notes.append("registered again from the store's owner record")
-    registry.touch(project.key)
+    if time.time() - row.last_seen > SEEN_AGAIN:  # a write (and an fsync) at most hourly
+        registry.touch(project.key)
     notes += notes_of(add_git_exclude(project.path))
     return Outcome(project.path, target, "unchanged", row.python, row.provider, tuple(notes))
 

@@ -73,17 +73,33 @@ def on(venv: str, prefix: str) -> list[str]:
 
 def prefix(venv: str) -> Optional[str]:
     """The prefix the venv's bytecode goes to, when relocator set one."""
-    import ast
     import re
 
     for folder in venvs.site_packages(venv):
         text = read_small(os.path.join(folder, MODULE + ".py")) or ""
         match = re.search(r"^PREFIX = (.*)$", text, re.MULTILINE)
         if match and os.path.isfile(os.path.join(folder, MODULE + ".pth")):
-            with contextlib.suppress(ValueError, SyntaxError):
-                found = ast.literal_eval(match.group(1))
-                if isinstance(found, str):
-                    return found
+            found = _literal(match.group(1))
+            if found is not None:
+                return found
+    return None
+
+
+def _literal(text: str) -> Optional[str]:
+    """The string ``text`` (a Python literal, as ``repr`` writes one) stands for, else None.
+
+    A literal without a backslash is its characters between the quotes: no need to load
+    ``ast`` (what ``relocate status`` would pay for on every project) but for an escape.
+    """
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" and "\\" not in text:
+        inner = text[1:-1]
+        return None if text[0] in inner else inner
+    import ast
+
+    with contextlib.suppress(ValueError, SyntaxError):
+        found = ast.literal_eval(text)
+        if isinstance(found, str):
+            return found
     return None
 
 

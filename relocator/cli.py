@@ -8,38 +8,20 @@ maps them to one line and an exit code. Text comes from :mod:`relocator.render`.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any, Optional
 
 import typer
 
-from relocator import (
-    adoption,
-    cli_scan,
-    cli_service,
-    cli_trash,
-    creation,
-    ejection,
-    entry,
-    errors,
-    health,
-    lookup,
-    relocation,
-    render,
-    resolver,
-    shells,
-)
-from relocator import doctor as doctor_
-from relocator import gc as gc_
-from relocator.cli_common import JsonOpt, colour, each, echo_json, echo_lines, showing
-from relocator.errors import EXIT_INTERRUPTED, RelocatorError, UsageError
+from relocator import cli_info, cli_scan, cli_service, cli_trash, commands
+from relocator.cli_common import JsonOpt, done
+from relocator.errors import EXIT_INTERRUPTED, UsageError
 
 app = typer.Typer(
     name="relocate",
     help="Keep Python virtual environments out of cloud-synced folders.\n\n"
     "Each project's venv lives in a local store; the project keeps a .venv symlink "
     "so uv, poetry, pdm, pip and editors still find it.\n\n"
+    "The options below go before or after the command (relocate eject -q).\n\n"
     "Example: relocate adopt ~/Documents/myapp",
     add_completion=False,
     rich_markup_mode=None,
@@ -54,38 +36,36 @@ PathArg = typer.Argument(
 YesOpt = typer.Option(False, "--yes", "-y", help="Do not ask first (needed without a terminal).")
 
 
-def _show_version(value: bool) -> None:
-    if value:
-        typer.echo(f"relocate {entry.version()}")
-        raise typer.Exit(0)
-
-
 @app.callback()
 def _main(
     ctx: typer.Context,
+    *,
     quiet: bool = typer.Option(
         False, "-q", "--quiet", help="Show no progress and no notes (errors still show)."
     ),
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="Say more: what was checked, a crash's traceback."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON instead of text (commands that report), errors too."
+    ),
+    color: str = typer.Option(
+        "auto",
+        "--color",
+        metavar="auto|always|never",
+        help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.",
+    ),
     version: bool = typer.Option(
-        False,
-        "-V",
-        "--version",
-        is_eager=True,
-        callback=_show_version,
-        help="Print relocate's version and exit.",
+        False, "-V", "--version", help="Print relocate's version and exit."
     ),
 ) -> None:
-    errors.quiet = quiet
+    """Global options go before or after the command (relocate eject -q); relocator.entry
+    takes them out of the command line before this runs, so they only show here."""
+    if version:
+        done(commands.version())
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help(), err=True)
         raise typer.Exit(2)
-
-
-def _show(outcome: relocation.Outcome, as_json: bool) -> None:
-    if as_json:
-        echo_json(dict(outcome._asdict(), notes=list(outcome.notes)))
-    else:
-        echo_lines(render.outcome(outcome, notes=not errors.quiet))
 
 
 PythonOpt = typer.Option(
@@ -100,13 +80,6 @@ NoInstallOpt = typer.Option(
     help="Leave a venv relocate makes empty: install nothing from the project's lock file "
     "or requirements.",
 )
-
-
-@contextlib.contextmanager
-def _wanting(python: Optional[str], no_install: bool, as_json: bool) -> Iterator[relocation.Wants]:
-    """What the user asked for, with progress on a terminal."""
-    with showing(as_json) as progress:
-        yield relocation.Wants(python, not no_install, progress)
 
 
 @app.command(short_help="Move the project's venv into the store, or repair its link.")
@@ -154,14 +127,7 @@ def adopt(
 
     Example: relocate adopt ~/Documents/myapp --name venv
     """
-    if with_trees and no_trees:
-        raise UsageError("--trees and --no-trees contradict each other: pass one of them")
-    trees_asked = False if no_trees else True if with_trees or node_modules else None
-    with _wanting(python, no_install, as_json) as wants:
-        outcome = adoption.adopt(
-            path, wants=wants._replace(name=name, trees=trees_asked, node_modules=node_modules)
-        )
-    _show(outcome, as_json)
+    done(commands.adopt(**locals()))
 
 
 @app.command(short_help="Make the project's venv again from its lock file.")
@@ -186,9 +152,7 @@ def rebuild(
 
     Example: relocate rebuild --python 3.13
     """
-    with _wanting(python, False, as_json) as wants:
-        outcome = creation.rebuild(path, wants=wants)
-    _show(outcome, as_json)
+    done(commands.rebuild(**locals()))
 
 
 @app.command(short_help="Find what is wrong with projects and the store; --fix repairs it.")
@@ -205,18 +169,13 @@ def doctor(
     Checks each project's link, venv, interpreter (the Python pyvenv.cfg names, reading
     the site-packages where the packages are), console scripts, backup marks, hidden .pth
     files, interrupted work, and store venvs the registry lost or no project links to.
-    Exit 0 when all is well (or all was fixed), 1 otherwise.
+    Prints one line per problem (and what --fix did), then a summary; -v (or a PATH)
+    shows each healthy project too, and the trash and the watcher. Exit 0 when all is
+    well (or all was fixed), 1 otherwise.
 
     Example: relocate doctor --fix
     """
-    with _wanting(None, no_install, as_json) as wants:
-        findings = doctor_.examine(path, fix=fix, wants=wants)
-    if as_json:
-        echo_json([f.as_dict() for f in findings])
-    else:
-        echo_lines(render.findings(findings, colour()))
-    if not doctor_.healthy(findings):
-        raise typer.Exit(1)
+    done(commands.doctor(**locals()))
 
 
 @app.command(short_help="Move venvs whose project is gone to the trash; empty old trash.")
@@ -240,18 +199,7 @@ def gc(
 
     Example: relocate gc --dry-run
     """
-    if empty_trash and not dry_run:
-        from relocator import trash
-        from relocator.store import Store
-
-        count, size = trash.size(Store())
-        refusal = "gc --empty-trash asks first, and there is no terminal: pass --yes"
-        if count and render.must_ask(yes, refusal):
-            entries = f"{count} trash entr{'y' if count == 1 else 'ies'}"
-            if not render.ask(f"delete {entries} for good, freeing {size / 1e6:.1f} MB?"):
-                raise RelocatorError("nothing deleted")
-    result = gc_.collect(dry_run=dry_run, force=force, empty_trash=empty_trash)
-    echo_json(result) if as_json else echo_lines(render.collected(result, dry_run))
+    done(commands.gc(**locals()))
 
 
 @app.command(short_help="Put the venv back into the project as a real folder.")
@@ -271,61 +219,31 @@ def eject(
 
     Example: relocate eject ~/Documents/myapp
     """
-    if not all_:
-        with showing(as_json):
-            outcome = ejection.eject(path)
-        _show(outcome, as_json)
-        return
-    refusal = "eject --all asks first, and there is no terminal: pass --yes to eject every project"
-    if render.must_ask(yes, refusal):
-        from relocator import removal
-        from relocator.store import Store
-
-        count = len(removal.registered(Store()))
-        projects = f"{count} relocated project{'s' if count != 1 else ''}"
-        if count and not render.ask(
-            f"eject all {projects} (each venv goes back into its project)?"
-        ):
-            raise RelocatorError("nothing ejected")
-    with showing(as_json):
-        results = ejection.eject_all()
-    if as_json:
-        echo_json([{"project": p, "ok": o is not None, "error": e or None} for p, o, e in results])
-    elif not results:
-        typer.echo("no relocated projects: nothing to eject")
-    each(results, as_json)
+    done(commands.eject(**locals()))
 
 
 @app.command(short_help="Undo what relocate set up on this machine; say how to remove it.")
-def uninstall(yes: bool = YesOpt, as_json: bool = JsonOpt) -> None:
+def uninstall(
+    yes: bool = YesOpt,
+    self_: bool = typer.Option(
+        False,
+        "--self",
+        help="Also remove relocate itself when scripts/install installed it (its venv "
+        "and its ~/.local/bin link), last.",
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
     """Undo what relocate set up on this machine, then say how to remove relocate itself.
 
     On a terminal it shows what it will do and asks first (--yes does not); without
     one it needs --yes. Each step is reported as ok or failed, with what it did or
-    why it failed. Exit 1 when a step failed.
+    why it failed. It ends with every copy of relocate found (scripts/install, uv tool,
+    pipx, another venv) and the command that removes each; --self removes the copy
+    scripts/install made. Exit 1 when a step failed.
 
-    Example: relocate uninstall --yes
+    Example: relocate uninstall --yes --self
     """
-    refusal = "uninstall asks first, and there is no terminal: pass --yes to uninstall"
-    asking = render.must_ask(yes, refusal)
-    from relocator import removal
-    from relocator.store import Store
-
-    store = Store()
-    if asking:
-        for line in removal.plan(store):
-            typer.echo(line, err=True)
-        if not render.ask("do all of the above?"):
-            raise RelocatorError("nothing removed")
-    with showing(as_json):
-        done = removal.uninstall(store)
-    hint, ok = removal.tool_hint(), all(step.ok for step in done)
-    if as_json:
-        echo_json({"ok": ok, "steps": [step._asdict() for step in done], "tool": hint})
-    else:
-        echo_lines([*render.steps(done, colour()), hint])
-    if not ok:
-        raise typer.Exit(1)
+    done(commands.uninstall(**locals()))
 
 
 @app.command(short_help="Print the project's interpreter, for editors.")
@@ -341,10 +259,7 @@ def python(
 
     Example: relocate python ~/Documents/myapp --resolve
     """
-    args = [path, *(["--resolve"] if resolve else []), *(["--json"] if as_json else [])]
-    code = lookup.main(args)
-    if code:
-        raise typer.Exit(code)
+    done(commands.python(**locals()))
 
 
 @app.command("list", short_help="List relocated projects: health, Python, size, file count.")
@@ -357,16 +272,7 @@ def list_(as_json: bool = JsonOpt) -> None:
 
     Example: relocate list --json
     """
-    rows = health.list_all()
-    if as_json:
-        echo_json(rows)
-        return
-    lines = render.project_table(rows, colour())
-    from relocator import trash
-    from relocator.store import Store
-
-    count, size = trash.size(Store())
-    echo_lines([*lines, render.trash_line(count, size)] if count else lines)
+    done(commands.list_(**locals()))
 
 
 @app.command(short_help="Show the health of one project, and the command that repairs it.")
@@ -385,12 +291,12 @@ def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
 
     Example: relocate status ~/Documents/myapp
     """
-    row = health.status(path)
-    echo_json(row) if as_json else echo_lines(render.project_status(row, colour()))
+    done(commands.status(**locals()))
 
 
 cli_scan.register(app)  # scan, excludes
 cli_trash.register(app)  # trash, restore
+cli_info.register(app)  # info
 
 
 @app.command(short_help="Show PATH's canonical spelling, registry key and sync provider.")
@@ -405,18 +311,7 @@ def resolve(
 
     Example: relocate resolve ~/Documents/myapp --json
     """
-    import os
-
-    from relocator.project import missing
-
-    found = resolver.resolve(path)
-    exists = os.path.lexists(found.path)
-    if as_json:
-        echo_json({**found._asdict(), "exists": exists})
-    else:
-        echo_lines(render.resolved(found))
-    if not exists:
-        raise missing(path)
+    done(commands.resolve(**locals()))
 
 
 @app.command(short_help="Print the shell hook that activates a project's venv on cd.")
@@ -434,8 +329,7 @@ def hook(
 
     Example: relocate hook zsh --install
     """
-    flags = (["--install"] if install else []) + (["--uninstall"] if uninstall else [])
-    shells.main([shell, *flags])
+    done(commands.hook(**locals()))
 
 
 app.add_typer(
@@ -445,10 +339,33 @@ app.add_typer(
 )
 
 
+@app.command(short_help="Print the shell completion script (the hook loads it too).")
+def completion(
+    shell: str = typer.Argument(..., metavar="SHELL", help="bash, zsh or fish."),
+) -> None:
+    """Print the completion script of relocate's commands and options for SHELL.
+
+    The hook (relocate hook) loads it already; without the hook, load it in the rc file
+    with eval "$(relocate completion bash)" (zsh alike; fish: relocate completion fish |
+    source).
+
+    Example: relocate completion zsh > ~/.zfunc/_relocate
+    """
+    done(commands.completion(**locals()))
+
+
 @app.command("version", hidden=True)
 def version_() -> None:
     """Print the version."""
-    typer.echo(f"relocate {entry.version()}")
+    done(commands.version())
+
+
+GLOBAL_HELP = (
+    "Global options, before or after the command: -q/--quiet, -v/--verbose, "
+    "--color auto|always|never (relocate --help)."
+)
+for _info in [*app.registered_commands, *cli_service.app.registered_commands]:
+    _info.epilog = _info.epilog or GLOBAL_HELP
 
 
 def _click_exceptions() -> Any:
@@ -468,7 +385,9 @@ def run(args: list[str]) -> int:
         code = command.main(args=args, prog_name="relocate", standalone_mode=False)
     except click.UsageError as e:
         path = e.ctx.command_path if e.ctx else "relocate"
-        raise UsageError(f"{e.format_message()} (see {path} --help)") from None
+        raise UsageError(
+            f"{e.format_message()} (see {path} --help)", hint=f"{path} --help"
+        ) from None
     except click.ClickException as e:
         raise UsageError(e.format_message()) from None
     except typer.Abort:

@@ -10,10 +10,8 @@ from typing import Optional
 
 import typer
 
-from relocator import bytecode, errors, render
-from relocator import scan as scan_
-from relocator.cli_common import JsonOpt, echo_json, echo_lines, showing, tell_each
-from relocator.errors import UsageError
+from relocator import commands
+from relocator.cli_common import JsonOpt, done
 
 RootsArg = typer.Argument(
     None, metavar="[ROOT]...", help="Folders to scan (default: the sync roots in your home)."
@@ -46,26 +44,7 @@ def scan(
 
     Example: relocate scan ~/Documents --adopt
     """
-    with showing(as_json) as counting:
-        trees = scan_.scan(roots or None, progress=counting.files if counting else None)
-        if counting is not None:
-            counting.close()
-        adopted = scan_.adopt_found(trees) if adopt_ else []
-    if remove_bytecode:
-        for tree in trees:
-            if tree.kind == scan_.PYCACHE:
-                _, why = bytecode.remove_pycache(tree.path)
-                if why is not None:
-                    errors.warn(f"kept {tree.path}: {why}")
-    if adopted or remove_bytecode:
-        trees = scan_.scan(roots or None)
-    adopted_all = tell_each(adopted, as_json)  # what was done, then the table of how it is now
-    if as_json:
-        echo_json([t._asdict() for t in trees])
-    else:
-        echo_lines(render.scan_table(trees, scan_.fix_command))
-    if not adopted_all:
-        raise typer.Exit(1)
+    done(commands.scan(**locals()))
 
 
 def excludes(
@@ -84,8 +63,4 @@ def excludes(
 
     Example: relocate excludes > ~/.rsync-excludes; rsync -a --exclude-from ~/.rsync-excludes
     """
-    from relocator import excludes as excludes_
-
-    if fmt not in excludes_.FORMATS:
-        raise UsageError(f"--format {fmt!r}: give one of {', '.join(excludes_.FORMATS)}")
-    typer.echo("\n".join(excludes_.rules(fmt)))
+    done(commands.excludes(**locals()))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from relocator import errors, render
-from relocator.cli_common import JsonOpt, colour, echo_json, echo_lines
+from relocator import commands
+from relocator.cli_common import JsonOpt, done
 
 app = typer.Typer(
     help="The background watcher that keeps sync roots clean without being asked.\n\n"
@@ -28,13 +28,12 @@ def service_run(
 ) -> None:
     """Watch in the foreground: adopt new venvs once quiet, repair links tools replaced.
 
-    Ends on SIGTERM or Ctrl-C; logs to the store's logs/service.log; only one runs.
+    Ends on SIGTERM or Ctrl-C; logs to the store's logs/service.log, and on a terminal
+    shows each line there too (not with -q); only one runs.
 
     Example: relocate service run --interval 5
     """
-    from relocator import service
-
-    raise typer.Exit(service.run(interval=interval))
+    done(commands.service_run(**locals()))
 
 
 @app.command("install", short_help="Start the watcher at login (launchd agent or systemd unit).")
@@ -43,13 +42,7 @@ def service_install(as_json: bool = JsonOpt) -> None:
 
     Example: relocate service install
     """
-    from relocator import units
-
-    result = units.install()
-    if as_json:
-        echo_json(result)
-        return
-    typer.echo(result["message"])
+    done(commands.service_install(**locals()))
 
 
 @app.command("uninstall", short_help="Stop the watcher and remove what service install wrote.")
@@ -58,18 +51,7 @@ def service_uninstall(as_json: bool = JsonOpt) -> None:
 
     Example: relocate service uninstall
     """
-    from relocator import units
-
-    result = units.uninstall()
-    if as_json:
-        echo_json(result)
-        return
-    for path in result["removed"]:
-        typer.echo(f"removed {path}")
-    if not result["removed"]:
-        typer.echo("no service was installed")
-    for note in [] if errors.quiet else result["notes"]:
-        typer.echo(f"  note: {note}")
+    done(commands.service_uninstall(**locals()))
 
 
 @app.command("status", short_help="Whether the watcher runs, and the CPU the sync daemons use.")
@@ -78,10 +60,4 @@ def service_status(as_json: bool = JsonOpt) -> None:
 
     Example: relocate service status
     """
-    from relocator import watcher
-
-    result = watcher.status()
-    if as_json:
-        echo_json(result)
-        return
-    echo_lines(render.service_status(result, colour()))
+    done(commands.service_status(**locals()))

@@ -10,8 +10,8 @@ from typing import Optional
 
 import typer
 
-from relocator import errors, render
-from relocator.cli_common import JsonOpt, colour, echo_json, echo_lines, showing
+from relocator import commands
+from relocator.cli_common import JsonOpt, done
 
 
 def register(app: typer.Typer) -> None:
@@ -29,16 +29,7 @@ def trash_(as_json: bool = JsonOpt) -> None:
 
     Example: relocate trash --json
     """
-    from relocator import trash
-    from relocator.store import Store
-
-    store = Store()
-    found = trash.entries(store)
-    days = trash.retention_days()
-    if as_json:
-        echo_json([{**e.data(), "expires": trash.expires(e, days)} for e in found])
-    else:
-        echo_lines(render.trash_table(found, days, colour()))
+    done(commands.trash_(**locals()))
 
 
 def restore(
@@ -57,11 +48,4 @@ def restore(
 
     Example: relocate restore ~/Documents/myapp --id 20261207-101500-a1b2c3
     """
-    from relocator import restoring
-
-    with showing(as_json):
-        done = restoring.restore(path, entry_id)
-    if as_json:
-        echo_json(dict(done._asdict(), notes=list(done.notes)))
-    else:
-        echo_lines(render.outcome(done, notes=not errors.quiet))
+    done(commands.restore(**locals()))

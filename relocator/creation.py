@@ -11,11 +11,9 @@ staging name, then swapped in, the old one going to the trash
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from typing import Callable, Optional
 
-from relocator import link, recipes, replacing, resolver, rewrite, trees, venvs
+from relocator import link, prompts, recipes, replacing, resolver, rewrite, trees, venvs
 from relocator.errors import RelocatorError, ToolFailed
 from relocator.journal import Intent
 from relocator.registry import Registry, Row
@@ -110,6 +108,7 @@ def copy_for(
     def fill(dest: str) -> Notes:
         venvs.copy_tree(src, dest)
         notes = rewrite.relocate_venv(dest, [src, os.path.join(original, link.LINK)])
+        notes += prompts.name_prompt(dest, os.path.basename(root))
         old = resolver.Resolved(original, resolver.key(original), None)
         return notes + rewrite.respell_editables(dest, project, moved_from=old)
 
@@ -157,6 +156,8 @@ def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
         path = os.path.join(bindir, entry)
         if os.path.islink(path) and not os.path.exists(path):
             os.unlink(path)
+    import subprocess
+
     cmd = [python, "-I", "-m", "venv", "--upgrade", "--without-pip", venv]
     result = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
     if result.returncode != 0 or not os.path.exists(venvs.interpreter(venv)):
@@ -167,6 +168,9 @@ def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
 
 def _find_minor(minor: str) -> Optional[str]:
     """An interpreter of Python ``minor`` (3.12): uv's, else one on PATH."""
+    import shutil
+    import subprocess
+
     found: list[str] = []
     uv = shutil.which("uv")
     if uv:

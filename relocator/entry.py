@@ -1,8 +1,12 @@
-"""The ``relocate`` entry point: fast paths first, and the one place errors become exit codes.
+"""The ``relocate`` entry point: the global options, the fast path, and the one place errors
+become exit codes (and, under ``--json``, a JSON object on stdout).
 
-``relocate python``, ``relocate hook`` and ``relocate --version`` run on the
-standard library alone (editors and every shell start call them); everything
-else goes through the typer CLI in :mod:`relocator.cli`.
+The global options (``-q``, ``-v``, ``--json``, ``--color``) are taken from anywhere on
+the command line (:func:`relocator.cmdline.split`). A command line the table in
+:mod:`relocator.cmdline` fully understands runs its :mod:`relocator.commands` function
+straight away, on the standard library and the core modules that command needs;
+anything else (``--help``, an unknown option, a bad value) goes through the typer CLI
+in :mod:`relocator.cli`, which runs the same functions or says what is wrong.
 """
 
 from __future__ import annotations
@@ -11,16 +15,16 @@ import os
 import sys
 from typing import Optional
 
+from relocator import errors
 from relocator.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_USER,
     RelocatorError,
+    UsageError,
     say,
     say_output,
 )
-
-FAST = {"python": "relocator.lookup", "hook": "relocator.shells"}
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -30,52 +34,82 @@ def main(argv: Optional[list[str]] = None) -> int:
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(errors="surrogateescape")
+    as_json = False
     try:
-        if args in (["--version"], ["-V"]):
-            sys.stdout.write(f"relocate {version()}\n")
-            return 0
-        if args and args[0] in FAST and not {"-h", "--help"} & set(args):
-            import importlib
+        from relocator import cmdline
 
-            fast = importlib.import_module(FAST[args[0]])
-            return int(fast.main(args[1:]))
+        found, command, rest = cmdline.split(args)
+        as_json = found.json and cmdline.takes_json(command)
+        if found.problem:
+            raise UsageError(found.problem)
+        errors.quiet, errors.verbose = found.quiet, found.verbose
+        errors.colour = {"always": True, "never": False}.get(found.color)
+        if rest in (["--version"], ["-V"]):
+            if errors.verbose:  # where it is installed, and the store it uses
+                from relocator import whereabouts
+
+                lines = whereabouts.version_lines()
+            else:
+                lines = [f"relocate {version()}"]
+            sys.stdout.write("".join(f"{line}\n" for line in lines))
+            return 0
+        # the service's commands take numbers, and run for long: typer parses them
+        values = cmdline.parse(command, rest) if command and " " not in command else None
+        if command is not None and values is not None:
+            from relocator import commands
+
+            return int(commands.function(command)(**values))
         from relocator import cli
 
-        return cli.run(args)
+        return cli.run(rest)
     except RelocatorError as e:
         output = getattr(e, "output", None)  # what a tool (uv, pip, poetry...) printed as it failed
         log = _write_log(f"{output}\n") if output else None
-        say(f"{e} (its whole output: {log})" if log else str(e))
+        message = f"{e} (its whole output: {log})" if log else str(e)
+        _fail(message, as_json, e.hint)
         if output:
             say_output(output)
         return e.exit_code
     except KeyboardInterrupt:
-        say("interrupted")
+        _fail("interrupted", as_json)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 1
     except OSError as e:  # the machine said no (permissions, space, a vanished folder)
         _write_log()
-        say(_describe(e))
+        _fail(_describe(e), as_json)
         return EXIT_USER
     except Exception as e:  # the last resort: a short line, details in a log
         log = _write_log()
         where = f"; details in {log}" if log else ""
-        say(f"internal error: {type(e).__name__}: {e}{where}")
+        if errors.verbose:
+            import traceback
+
+            traceback.print_exc()
+        _fail(f"internal error: {type(e).__name__}: {e}{where}", as_json)
         return EXIT_INTERNAL
 
 
+def _fail(message: str, as_json: bool, hint: Optional[str] = None) -> None:
+    """Say ``message`` on stderr; under ``--json``, print it on stdout as a JSON object too."""
+    say(message)
+    if as_json:
+        import json
+
+        data = {"error": message, **({"hint": hint} if hint else {})}
+        try:
+            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+
+
 def version() -> str:
-    """The installed distribution's version, else the package's own ``__version__``."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
+    """relocator's version: ``relocator.__version__``, the one place it is written (the
+    package metadata takes it from there)."""
+    import relocator
 
-    try:
-        return installed("relocator")
-    except PackageNotFoundError:
-        import relocator
-
-        return str(getattr(relocator, "__version__", "unknown"))
+    return relocator.__version__
 
 
 def _describe(e: OSError) -> str:

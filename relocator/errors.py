@@ -21,9 +21,19 @@ EXIT_INTERRUPTED = 130
 
 
 class RelocatorError(Exception):
-    """A problem the user can act on; its message is one line saying what to do."""
+    """A problem the user can act on; its message is one line saying what to do.
+
+    ``hint``, when given, is the command (or the step) that helps, also said in the
+    message; ``--json`` reports it apart, as ``"hint"``.
+    """
 
     exit_code = EXIT_USER
+    hint: Optional[str] = None
+
+    def __init__(self, *args: object, hint: Optional[str] = None) -> None:
+        super().__init__(*args)
+        if hint is not None:
+            self.hint = hint
 
 
 class NotFound(RelocatorError):
@@ -102,6 +112,10 @@ class Busy(RelocatorError, TimeoutError):
 
 #: ``-q``: warnings (repairs the command made on its way) are not said; errors still are.
 quiet = False
+#: ``-v``: say more (the details of what was checked or done, a crash's traceback).
+verbose = False
+#: ``--color``: True (always), False (never) or None (auto: see :func:`coloured`).
+colour: Optional[bool] = None
 
 
 def say(message: str) -> None:
@@ -129,8 +143,10 @@ def escape(text: str) -> str:
 
 
 def coloured(stream: Optional[TextIO]) -> bool:
-    """Whether to colour what goes to ``stream``: a terminal, and no ``NO_COLOR``
-    (https://no-color.org: set and not empty) or ``TERM=dumb``."""
+    """Whether to colour what goes to ``stream``: as ``--color`` says, else (auto) a
+    terminal, and no ``NO_COLOR`` (https://no-color.org: set and not empty) or ``TERM=dumb``."""
+    if colour is not None:
+        return colour
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     try:

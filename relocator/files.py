@@ -10,7 +10,6 @@ byte outside relocator's own lines stays as it was.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import stat
 from typing import Any, Optional
@@ -99,6 +98,8 @@ def read_record(path: str) -> Optional[dict[str, Any]]:
     """The JSON object in the small regular file ``path`` (an owner record, a journal
     record); None when it is missing, unreadable, not JSON or not an object (JSON nested
     deeper than the parser goes, ``[[[...]]]``, is none that relocate wrote)."""
+    import json
+
     text = read_small(path)
     try:
         record = json.loads(text) if text is not None else None
@@ -109,4 +110,6 @@ def read_record(path: str) -> Optional[dict[str, Any]]:
 
 def write_record(path: str, record: dict[str, Any]) -> None:
     """Write ``record`` to ``path`` as JSON, atomically (see :func:`write_atomic`)."""
+    import json
+
     write_atomic(path, json.dumps(record, indent=2, sort_keys=True) + "\n")

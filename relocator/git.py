@@ -291,11 +291,11 @@ def tracked(root: str, names: list[str]) -> Optional[list[str]]:
     here (``core.fsmonitor`` is turned off on the command line, nothing else ``ls-files``
     reads starts one).
     """
+    if _git_dir(root) is None:
+        return []
     import shutil
     import subprocess
 
-    if _git_dir(root) is None:
-        return []
     git = shutil.which("git")
     if git is None:
         return _from_index(root, names)

@@ -17,7 +17,7 @@ import os
 import time
 from typing import Any
 
-from relocator import bundles, evidence, journal, link, resolver, rewrite, trash, venvs
+from relocator import bundles, evidence, journal, link, prompts, resolver, rewrite, trash, venvs
 from relocator.git import add_git_exclude
 from relocator.registry import Registry, Row
 from relocator.relocation import Notes, notes_of
@@ -65,6 +65,7 @@ def follow(
     old = resolver.Resolved(old_path, str(owner.get("key")), None)
     notes = [f"moved from {old_path}: the venv follows the project"]
     notes += rewrite.relocate_venv(venv, [os.path.join(old_path, link.LINK)])
+    notes += prompts.name_prompt(venv, os.path.basename(project.path))
     notes += rewrite.respell_editables(venv, project, moved_from=old)
     notes += _bundle_along(store, old, project)
     notes += trash.follow(store, old.key, project.key, project.path)

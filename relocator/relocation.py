@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from typing import Callable, NamedTuple, Optional
 
-from relocator import faults, link, platform, resolver, rewrite, transfer, venvs
+from relocator import faults, link, platform, prompts, resolver, rewrite, transfer, venvs
 from relocator.errors import NotOwner, RelocatorError
 from relocator.files import read_small
 from relocator.git import add_git_exclude, remove_git_exclude
@@ -230,6 +230,7 @@ def finish_adopt(store: Store, registry: Registry, intent: Intent) -> tuple[Row,
     intent.advance("linked")
     row = register(store, registry, project, name)
     notes += rewrite.relocate_venv(where.dest, [os.path.join(root, link.LINK), where.src])
+    notes += prompts.name_prompt(where.dest, os.path.basename(root), os.path.basename(where.src))
     notes += rewrite.respell_editables(where.dest, project)
     faults.point("adopt:rewritten")
     notes += marks(store, name)
@@ -249,6 +250,7 @@ def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
     name, root = intent["venv"], intent["project"]
     where = transfer.places(store, "eject", root, name, alias=intent.get("alias"))
     notes = rewrite.relocate_venv(where.dest, [where.src])
+    notes += prompts.unname_prompt(where.dest)
     faults.point("eject:rewritten")
     tag = os.path.join(where.dest, "CACHEDIR.TAG")
     if read_small(tag) == CACHEDIR_TAG and not os.path.islink(tag):

@@ -6,22 +6,21 @@ real folder (``eject``, which also marks it ejected), the shell hook's line leav
 files, and last the store. The
 store goes only when every eject succeeded and nothing in it is still worth keeping (a
 venv, an unfinished move, a running watcher, a file relocator did not put there); nothing
-outside it is deleted. Removing the tool itself is the installer's job: :func:`tool_hint`
-names the command.
+outside it is deleted, except on request (``--self``) the copy of relocate that
+``scripts/install`` made (:func:`remove_self`). Removing another copy is its installer's
+job: :func:`tool_hint` names the command for each copy found.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import signal
-import sys
 import time
 from typing import NamedTuple, Optional
 
-from relocator import bundles, ejection, servicefiles, shells, units
+from relocator import bundles, ejection, installs, servicefiles, shells, units
 from relocator.errors import RelocatorError
 from relocator.files import bare_line, read_regular, split_lines
 from relocator.store import STORE_NAMES, Store
@@ -32,6 +31,7 @@ _OWN_ROOT_FILE = re.compile(r"(README|registry\.db|service\.pid|service\.json)\.
 #: The rest of what relocator puts there: its README.
 _OWN_ROOT_NAMES = STORE_NAMES | {"README"}
 AGAIN = "then run `relocate uninstall` again"
+HINT = "to remove relocate itself: "
 STOP_TIMEOUT = 30.0  # seconds a running service gets to stop after SIGTERM
 EJECT_ALL = "eject the relocated projects"  # the one eject step when there is no project
 
@@ -92,19 +92,51 @@ def uninstall(store: Store) -> list[Step]:
     return steps
 
 
-def tool_hint() -> str:
-    """How to remove the ``relocate`` command itself, for the way it was installed."""
-    prefix = sys.prefix
-    name = shlex.quote(os.path.basename(prefix.rstrip("/")))
-    if os.path.isfile(os.path.join(prefix, "uv-receipt.toml")):  # uv tool install
-        command = f"uv tool uninstall {name}"
-    elif os.path.isfile(os.path.join(prefix, "pipx_metadata.json")):  # pipx install
-        command = f"pipx uninstall {name}"
-    else:
-        command = (
-            _script_removal(prefix) or f"{shlex.quote(sys.executable)} -m pip uninstall relocator"
+def tool_hint(found: Optional[list[installs.Install]] = None) -> list[str]:
+    """How to remove the ``relocate`` command itself: the command for each copy found
+    (:func:`relocator.installs.find`), for the way it was installed."""
+    found = installs.find() if found is None else found
+    if not found:
+        return ["no other copy of relocate is installed"]
+    if len(found) == 1:
+        return [f"{HINT}{found[0].remove}"]
+    lines = [f"relocate is installed {len(found)} ways; {HINT.rstrip(': ')}, run each:"]
+    for install in found:
+        running = " (this one)" if install.running else ""
+        lines.append(f"  {installs.summary(install)}{running}: {install.remove}")
+    return lines
+
+
+def self_plan(found: list[installs.Install]) -> str:
+    """The plan's line for ``uninstall --self``."""
+    ours = [i for i in found if i.ours]
+    if not ours:
+        return f"remove relocate itself: no copy made by {installs.SCRIPT} (see the end)"
+    paths = [p for i in ours for p in installs.removal_steps(i)]
+    return f"remove relocate itself ({installs.SCRIPT}): {', '.join(paths)}"
+
+
+def remove_self(found: list[installs.Install]) -> Step:
+    """Remove the copies of relocate that ``scripts/install`` made (its venv and links);
+    the others are their installer's to remove (:func:`tool_hint` names the command).
+    The last thing ``uninstall --self`` does: this process may run from that venv."""
+    what = "remove relocate itself"
+    ours = [i for i in found if i.ours]
+    if not ours:
+        others = ", ".join(sorted({i.method for i in found})) or "none found"
+        return Step(
+            what,
+            False,
+            f"--self removes only a copy {installs.SCRIPT} made, and there is none "
+            f"(installed by: {others}); run the command below",
         )
-    return f"to remove relocate itself: {command}"
+    removed = []
+    for install in ours:
+        try:
+            removed += installs.remove_ours(install)
+        except OSError as e:
+            return Step(what, False, f"could not remove {e.filename} ({e.strerror or e})")
+    return Step(what, True, f"removed {', '.join(removed)}")
 
 
 # -- the steps --------------------------------------------------------------------
@@ -294,28 +326,6 @@ def _has_line(path: str) -> bool:
         return False
     marker = shells.MARKER.encode()
     return data is not None and any(bare_line(x).endswith(marker) for x in split_lines(data))
-
-
-def _script_removal(prefix: str) -> Optional[str]:
-    """The commands that undo ``scripts/install`` when it installed this relocate: its
-    venv (``$RELOCATOR_PREFIX``, by default ``~/.local/share/relocator/venv``) and the
-    link ``~/.local/bin/relocate`` to it; None when it did not."""
-    default = os.path.expanduser("~/.local/share/relocator/venv")
-    exe = os.path.realpath(os.path.join(prefix, "bin", "relocate"))
-    link = None
-    for candidate in (sys.argv[0] if sys.argv else "", os.path.expanduser("~/.local/bin/relocate")):
-        ours = os.path.basename(candidate) == "relocate" and os.path.islink(candidate)
-        if ours and os.path.realpath(candidate) == exe:
-            link = os.path.abspath(candidate)
-            break
-    is_default = os.path.realpath(prefix) == os.path.realpath(default)
-    if link is None and not is_default:
-        return None
-    commands = [f"rm {shlex.quote(link)}"] if link is not None else []
-    commands.append(f"rm -rf {shlex.quote(prefix)}")
-    if is_default:
-        commands.append(f"rmdir {shlex.quote(os.path.dirname(prefix))}")
-    return " && ".join(commands)
 
 
 def _count(n: int, noun: str) -> str:

@@ -11,15 +11,17 @@ that is not known reads ``unknown``, or is left out.
 from __future__ import annotations
 
 import contextlib
-import shlex
+import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from relocator import transfer
+from relocator import display
 from relocator.errors import UsageError
-from relocator.relocation import Outcome
+
+if TYPE_CHECKING:  # imported when used: a command that shows no outcome never loads them
+    from relocator.relocation import Outcome
 
 GREEN, YELLOW, RED, BOLD = "32", "33", "31", "1"
 OK = "ok"
@@ -42,14 +44,15 @@ def status_word(status: str, width: int, on: bool, *, fixed: bool = False) -> st
 def outcome(done: Outcome, *, notes: bool = True) -> list[str]:
     """What an adopt, rebuild or eject did; ``notes=False`` (``-q``) leaves its notes out."""
     python = f"Python {done.python}" if done.python else "Python unknown"
+    project, venv = display.home(done.project), display.home(done.venv)
     if done.action == "unchanged":
-        head = f"{done.project}: already relocated to {done.venv} ({python})"
+        head = f"{project}: already relocated to {venv} ({python})"
     elif done.action == "ejected trees":
-        head = f"{done.project}: trees back in the project (its .venv was not relocated)"
+        head = f"{project}: trees back in the project (its .venv was not relocated)"
     elif done.action.startswith("ejected"):
-        head = f"{done.project}: venv back in {done.venv} ({python})"
+        head = f"{project}: venv back in {venv} ({python})"
     else:
-        head = f"{done.project}: .venv {done.action} {_where(done.action)} {done.venv} ({python})"
+        head = f"{project}: .venv {done.action} {_where(done.action)} {venv} ({python})"
     return [head, *(f"  note: {note}" for note in (done.notes if notes else ()))]
 
 
@@ -60,40 +63,61 @@ def _where(action: str) -> str:
     return "to" if action == "relinked" else "into"
 
 
-_ROW = "{status} {python:<8} {files:>9} {size:>10}  {project}"
+def _project_cells(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    python = row["python"] or "unknown"
+    return str(row["status"]), python, f"{row['files']:,}", f"{row['bytes'] / 1e6:.1f} MB"
 
 
-def project_header() -> str:
-    """The header of ``list``'s table, aligned with :func:`project_row`."""
-    return _ROW.format(
-        status=f"{'status':<20}", python="python", files="files", size="size", project="project"
-    )
+_PROJECT_HEAD = ("status", "python", "files", "size")
 
 
-def project_row(row: dict[str, Any], colour: bool = False) -> str:
-    """One row of ``list`` and the first line of ``status``."""
-    return _ROW.format(
-        status=status_word(str(row["status"]), 20, colour),
-        python=row["python"] or "unknown",
-        files=f"{row['files']:,}",
-        size=f"{row['bytes'] / 1e6:.1f} MB",
-        project=row["project"],
-    )
+class _Table:
+    """``list``'s and ``status``'s columns: each as wide as its widest cell, the project
+    last, shortened in the middle to the terminal's width (:func:`display.width`)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        cells = [_PROJECT_HEAD, *(_project_cells(row) for row in rows)]
+        self.widths = [max(len(c[i]) for c in cells) for i in range(4)]
+        self.room = display.width()
+        self.indent = " " * (self.widths[0] + 1)  # what follows a row: under the python column
+
+    def line(self, cells: tuple[str, str, str, str], project: str, colour: bool) -> str:
+        (ws, wp, wf, wz), (status, python, files, size) = self.widths, cells
+        left = f"{status_word(status, ws, colour)} {python:<{wp}} {files:>{wf}} {size:>{wz}}  "
+        used = ws + wp + wf + wz + 5
+        return left + display.fit(project, None if self.room is None else self.room - used)
+
+    def header(self) -> str:
+        return self.line(_PROJECT_HEAD, "project", False)
+
+    def row(self, row: dict[str, Any], colour: bool) -> str:
+        return self.line(_project_cells(row), display.home(row["project"]), colour)
+
+    def path(self, label: str, path: str) -> str:
+        """A sub-line naming a path: ``label: path``, the path fitted too."""
+        room = None if self.room is None else self.room - len(self.indent) - len(label) - 2
+        return f"{self.indent}{label}: {display.fit(display.home(path), room)}"
+
+    def after(self, row: dict[str, Any]) -> list[str]:
+        """What was found and the command that repairs it (its project written from ``~``)."""
+        lines = [f"{self.indent}found: {row['detail']}"] if row.get("detail") else []
+        if row.get("hint"):
+            hint = display.commanded(row["hint"], row["project"])
+            lines.append(f"{self.indent}to repair: {hint}")
+        return lines
 
 
 def project_table(rows: list[dict[str, Any]], colour: bool = False) -> list[str]:
     """``list``: a header, then a row per project, each problem followed by its repair."""
     if not rows:
         return ["no relocated projects (relocate adopt PATH relocates one)"]
-    lines = [project_header()]
+    table = _Table(rows)
+    lines = [table.header()]
     for row in rows:
-        lines.append(project_row(row, colour))
+        lines.append(table.row(row, colour))
         if row.get("trees"):
-            lines.append(f"{'':<20} trees: {_trees(row['trees'])}")
-        if row.get("detail"):
-            lines.append(f"{'':<20} found: {row['detail']}")
-        if row.get("hint"):
-            lines.append(f"{'':<20} to repair: {row['hint']}")
+            lines.append(f"{table.indent}trees: {_trees(row['trees'])}")
+        lines += table.after(row)
     return lines
 
 
@@ -105,31 +129,80 @@ def _trees(found: list[dict[str, Any]]) -> str:
 
 def project_status(row: dict[str, Any], colour: bool = False) -> list[str]:
     """``status``: the project's row, its venv, and the command that repairs it."""
-    venv = row["venv"] or row.get("cause") or "none"
-    lines = [project_header(), project_row(row, colour), f"{'':<20} venv: {venv}"]
+    table = _Table([row])
+    lines = [table.header(), table.row(row, colour)]
+    if row["venv"]:
+        lines.append(table.path("venv", row["venv"]))
+    else:
+        lines.append(f"{table.indent}venv: {row.get('cause') or 'none'}")
     for tree in row.get("trees") or []:
         state = "" if tree["state"] == "relocated" else f" ({tree['state']})"
-        lines.append(f"{'':<20} {tree['name']}{state}: {tree['path']}")
+        lines.append(table.path(f"{tree['name']}{state}", tree["path"]))
     if row.get("bytecode"):
-        lines.append(f"{'':<20} bytecode: {row['bytecode']}")
+        lines.append(table.path("bytecode", row["bytecode"]))
     if row.get("warning"):
-        lines.append(f"{'':<20} warning: {row['warning']}")
-    if row.get("detail"):
-        lines.append(f"{'':<20} found: {row['detail']}")
-    if row.get("hint"):
-        lines.append(f"{'':<20} to repair: {row['hint']}")
-    return lines
+        lines.append(f"{table.indent}warning: {row['warning']}")
+    return lines + table.after(row)
 
 
-def findings(found: list[Any], colour: bool = False) -> list[str]:
-    """``doctor``: each finding's status, check and project, then what it says."""
-    if not found:
-        return ["nothing relocated yet (relocate adopt PATH relocates a project)"]
+def findings(
+    found: list[Any],
+    colour: bool = False,
+    *,
+    verbose: bool = False,
+    trash: Optional[tuple[int, int]] = None,
+) -> list[str]:
+    """``doctor``: one line per problem (``verbose``: per finding, healthy projects and the
+    store's reports too), then a summary: projects ok, fixed, problems, and the trash (its
+    entries and bytes) when given."""
+    shown = [f for f in found if verbose or f.fixed or f.status != OK]
+    status_w = max((len(f.status) for f in shown), default=0)
+    check_w = max((len(f.check) for f in shown), default=0)
+    room = display.width()
     lines = []
+    for f in shown:
+        head = f"{status_word(f.status, status_w, colour, fixed=f.fixed)} {f.check:<{check_w}} "
+        who, message = "store", f.message
+        if f.project:
+            fits = None if room is None else room - status_w - check_w - 3
+            who = display.fit(display.home(f.project), fits)
+            message = display.commanded(message, f.project)
+        lines.append(f"{head}{who}: {message}")
+    ok, fixed, problems = _counts(found)
+    if not (ok or fixed or problems):
+        lines.append("nothing relocated yet (relocate adopt PATH relocates a project)")
+        return [*lines, trash_line(*trash)] if trash and trash[0] else lines
+    said = [f"{ok} project{'s' if ok != 1 else ''} ok"]
+    said += [f"{fixed} fixed"] if fixed else []
+    said.append(f"{problems} problem{'s' if problems != 1 else ''}" if problems else "no problems")
+    if trash is not None:
+        said.append(f"trash {human_size(trash[1])}" if trash[0] else "trash empty")
+    return [*lines, ", ".join(said)]
+
+
+#: doctor's checks that report on the machine, never on a project.
+_REPORTS = ("trash", "service", "sync-daemons")
+
+
+def _counts(found: list[Any]) -> tuple[int, int, int]:
+    """Projects whose every finding is ok, findings fixed, and problems left."""
+    projects: dict[str, bool] = {}
     for f in found:
-        word = status_word(f.status, 20, colour, fixed=f.fixed)
-        lines.append(f"{word} {f.check:<12} {f.project or 'store'}\n{'':<33} {f.message}")
-    return lines
+        if f.project and f.check not in _REPORTS:
+            projects[f.project] = projects.get(f.project, True) and f.status == OK
+    problems = sum(f.status != OK and not f.fixed for f in found)
+    return sum(projects.values()), sum(bool(f.fixed) for f in found), problems
+
+
+def human_size(count: float) -> str:
+    """A size in bytes, for a person: MB below a gigabyte, GB from there."""
+    return f"{count / 1e9:.1f} GB" if count >= 1e9 else f"{count / 1e6:.1f} MB"
+
+
+def _whose(item: dict[str, Any]) -> tuple[str, str]:
+    """A gc item's venv and project, from ``~``."""
+    venv, project = item["venv"], item["project"]
+    return display.home(venv) if venv else "registry row", display.home(project or "no project")
 
 
 def collected(result: dict[str, Any], dry_run: bool) -> list[str]:
@@ -137,7 +210,7 @@ def collected(result: dict[str, Any], dry_run: bool) -> list[str]:
     sweep deleted for good, and the room freed."""
     lines = []
     for item in result["removed"]:
-        what, whose = item["venv"] or "registry row", item["project"] or "no project"
+        what, whose = _whose(item)
         if item["kind"] in ("row", "record", "leftover"):
             verb = "would remove" if dry_run else "removed"
         else:
@@ -145,11 +218,11 @@ def collected(result: dict[str, Any], dry_run: bool) -> list[str]:
         where = f" [{item['trash_id']}]" if item.get("trash_id") else ""
         lines.append(f"{verb} {what} ({whose}){where}: {item['reason']}")
     for item in result["spared"]:
-        what, whose = item["venv"] or "registry row", item["project"] or "no project"
+        what, whose = _whose(item)
         lines.append(f"kept {what} ({whose}): {item['reason']}")
     for entry in result.get("swept", []):
         verb = "would delete" if dry_run else "deleted"
-        what = f"{entry['name']} ({entry['project'] or 'no project'})"
+        what = f"{entry['name']} ({display.home(entry['project'] or 'no project')})"
         lines.append(f"{verb} trash entry {entry['id']}, {what}, {entry['bytes'] / 1e6:.1f} MB")
     if not lines:
         return ["nothing to remove"]
@@ -185,12 +258,13 @@ def trash_table(entries: list[Any], days: float, colour: bool = False) -> list[s
     """``trash``: each entry (id, age, size, what and whose), then why it went there."""
     if not entries:
         return ["the trash is empty"]
-    now = time.time()
+    now, room = time.time(), display.width()
     lines = [f"{'id':<22} {'age':>6} {'size':>10}  {'what':<8} project"]
     for e in entries:
         age = _age(now - e.when)
         what = e.kind if e.kind != "tree" else f"{e.tree}"
-        lines.append(f"{e.id:<22} {age:>6} {e.bytes / 1e6:>7.1f} MB  {what:<8} {e.project or '?'}")
+        project = display.fit(display.home(e.project), room and room - 51) if e.project else "?"
+        lines.append(f"{e.id:<22} {age:>6} {e.bytes / 1e6:>7.1f} MB  {what:<8} {project}")
         python = f"Python {e.python}, {len(e.packages)} packages; " if e.kind == "venv" else ""
         left = max(0.0, e.when + days * 86400 - now)
         lines.append(f"{'':<22} {python}{e.why}; deleted in {_age(left)}")
@@ -229,15 +303,21 @@ def scan_table(trees: list[Any], fix_command: Any) -> list[str]:
     """``scan``'s table: the trees by file count, the command that fixes each, totals."""
     if not trees:
         return ["nothing found that costs sync"]
-    lines = [f"{'files':>9} {'size':>10}  {'kind':<13} path"]
+    kind_w = max(len("kind"), *(len("relocated" if t.relocated else t.kind) for t in trees))
+    room = display.width()
+    lines = [f"{'files':>9} {'size':>10}  {'kind':<{kind_w}}  path"]
     for t in trees:
         where = "relocated" if t.relocated else t.kind
-        lines.append(f"{t.files:>9,} {t.bytes / 1e6:>7.1f} MB  {where:<13} {t.path}")
+        folder, name = os.path.split(t.path)  # the project's name shows, and the tree's
+        path = display.fit(display.home(folder), room and room - kind_w - 25 - len(name))
+        path = f"{path}/{name}"
+        lines.append(f"{t.files:>9,} {t.bytes / 1e6:>7.1f} MB  {where:<{kind_w}}  {path}")
         fix: Optional[str] = fix_command(t)
         if fix:
-            lines.append(f"{'':>33} fix: {fix}")
-    files, size = sum(t.files for t in trees), sum(t.bytes for t in trees)
-    lines.append(f"{files:>9,} {size / 1e6:>7.1f} MB  total in {len(trees)} trees")
+            fix = display.commanded(fix, os.path.dirname(t.path))
+            lines.append(" " * (kind_w + 24) + f"fix: {fix}")
+    files, total = sum(t.files for t in trees), sum(t.bytes for t in trees)
+    lines.append(f"{files:>9,} {total / 1e6:>7.1f} MB  total in {len(trees)} trees")
     return lines
 
 
@@ -255,20 +335,19 @@ def service_status(s: dict[str, Any], colour: bool = False) -> list[str]:
         stopped = paint("not running", YELLOW, colour)
         lines.append(f"watcher: {stopped} (relocate service install starts it at login)")
     installed = "installed" if s["unit_installed"] else "not installed"
-    lines.append(f"unit: {shlex.quote(s['unit'])} ({installed})")
+    lines.append(f"unit: {display.shell(s['unit'])} ({installed})")
     lines += [daemon(d) for d in s["daemons"]]
     lines.append(f"sync daemons: {s['daemons_cpu']:.1f}% CPU in all")
     lines.append(trash_line(s["trash"]["entries"], s["trash"]["bytes"]))
     return lines
 
 
-def trash_line(count: int, size: int) -> str:
+def trash_line(count: int, total: int) -> str:
     """What the trash holds, in one line (``list``, ``service status``)."""
     if not count:
         return "trash: empty"
-    return (
-        f"trash: {count} entr{'y' if count == 1 else 'ies'}, {size / 1e6:.1f} MB (relocate trash)"
-    )
+    entries = f"{count} entr{'y' if count == 1 else 'ies'}"
+    return f"trash: {entries}, {human_size(total)} (relocate trash)"
 
 
 def daemon(d: dict[str, Any]) -> str:
@@ -340,6 +419,8 @@ class Progress:
 def showing(shown: bool) -> Iterator[Optional[Progress]]:
     """A :class:`Progress` while the block runs when ``shown`` (else None), which copies
     across volumes report to too; cleared when the block ends."""
+    from relocator import transfer
+
     progress = Progress() if shown else None
     try:
         with transfer.copying_shown(progress.copied if progress else None):

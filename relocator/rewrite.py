@@ -18,14 +18,11 @@ through a symlink.
 
 from __future__ import annotations
 
-import ast
-import glob
 import json
 import os
 import re
 import shlex
 import sys
-import urllib.parse
 from typing import Callable, Optional
 
 from relocator import resolver
@@ -248,6 +245,8 @@ def respell_editables(
                 return project.path + old[len(moved_from.path) :]
         return resolver.rebase(path, project)
 
+    import glob
+
     files = Files(venv)
     for sp in site_packages(venv):
         pattern = os.path.join(glob.escape(sp), "*.dist-info", "direct_url.json")
@@ -263,6 +262,8 @@ Place = Callable[[str], Optional[str]]
 
 
 def _respell_direct_url(files: Files, path: str, place: Place) -> bool:
+    import urllib.parse
+
     data = json.loads(files.read(path) or b"{}")
     url = data.get("url") if isinstance(data, dict) else None
     if not isinstance(url, str) or not url.startswith("file:"):
@@ -306,6 +307,8 @@ def _respell_finder(files: Files, path: str, place: Place) -> bool:
         if isinstance(value, dict):
             return {k: fix(v) for k, v in value.items()}
         return value
+
+    import ast
 
     def replace(match: re.Match[str]) -> str:
         try:

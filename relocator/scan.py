@@ -257,7 +257,7 @@ class _Walk:
             kind = _kind(name, others)
             if kind is not None:
                 self._add(base + name, kind)
-            elif _hop_folder(name, others):
+            elif _hop_folder(base, name, others):
                 continue  # a link's machine-local part: counted in the link's row
             elif base + name != self.store_root:
                 stack.append(base + name)
@@ -354,9 +354,14 @@ def _kind(name: str, siblings: Collection[str]) -> Optional[str]:
     return None
 
 
-def _hop_folder(name: str, others: Collection[str]) -> bool:
-    """Whether the folder ``name`` is the ``NAME.nosync`` of a link ``NAME`` beside it."""
-    return name.endswith(hops.NOSYNC) and name[: -len(hops.NOSYNC)] in others
+def _hop_folder(base: str, name: str, others: Collection[str]) -> bool:
+    """Whether the folder ``name`` is relocator's ``NAME.nosync`` of a link ``NAME`` beside
+    it: it holds the link ``NAME``. A hand-made ``.venv.nosync`` holding the venv itself is
+    walked like any folder, so the venv in it is found (Dropbox and OneDrive sync it)."""
+    if not name.endswith(hops.NOSYNC):
+        return False
+    linked = name[: -len(hops.NOSYNC)]
+    return linked in others and os.path.islink(base + name + "/" + linked)
 
 
 def _relocated(folder: str, store_venvs: str) -> bool:

@@ -34,7 +34,8 @@ Files, the contract ``relocate service status`` reads:
     It stays after the service stops.
 ``<store>/logs/service.log``
     one line per event worth telling: started, adopted, repaired, skipped (and
-    why, once per reason), stopped.
+    why, once per reason), stopped. ``relocate service run`` on a terminal (stderr)
+    shows the same lines there as they are logged.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import os
 import signal
 import threading
 import time
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional, TextIO
 
 from relocator import health, hops, link, resolver, settings, watching
 from relocator.errors import Busy, RelocatorError, UsageError
@@ -366,9 +367,14 @@ def _on_signals(stop: threading.Event, received: list[str]) -> Callable[[], None
 
 
 def run(
-    *, interval: float = 2.0, store: Optional[Store] = None, stop: Optional[threading.Event] = None
+    *,
+    interval: float = 2.0,
+    store: Optional[Store] = None,
+    stop: Optional[threading.Event] = None,
+    echo: Optional[TextIO] = None,
 ) -> int:
-    """Watch until SIGTERM, SIGINT or ``stop``; return the exit code (0).
+    """Watch until SIGTERM, SIGINT or ``stop``; return the exit code (0). Each line of the
+    log is also written to ``echo`` when given (the terminal of a foreground run).
 
     Raises :class:`RelocatorError` when another service holds this store, or the
     config is wrong.
@@ -383,7 +389,7 @@ def run(
     stop = stop or threading.Event()
     received: list[str] = []
     with PidLock(store, time.time()) as pid:
-        log = Log(store)
+        log = Log(store, echo)
         watcher = Watcher(store, config, interval, log, started=pid.started)
         restore = _on_signals(stop, received)
         try:

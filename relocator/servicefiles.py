@@ -3,8 +3,8 @@
 ``<store>/service.pid`` holds ``{"pid", "started"}`` while a service runs; the
 flock on ``<store>/locks/service.lock`` is what makes it true (a pid file whose
 lock can be taken is stale). ``<store>/logs/service.log`` has one line per event
-worth telling; past :data:`LOG_LIMIT` it is kept as ``service.log.1`` when a
-service starts.
+worth telling (a service run on a terminal shows the same lines there too); past
+:data:`LOG_LIMIT` it is kept as ``service.log.1`` when a service starts.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import time
-from typing import Any, Optional
+from typing import Any, Optional, TextIO
 
 from relocator.errors import RelocatorError
 from relocator.files import read_small, write_atomic
@@ -24,10 +24,12 @@ LOG_LIMIT = 1 << 20
 
 
 class Log:
-    """``<store>/logs/service.log``: one line per event, opened for each (rotation-safe)."""
+    """``<store>/logs/service.log``: one line per event, opened for each (rotation-safe);
+    each line is also written to ``echo`` when given (a service run on a terminal)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, echo: Optional[TextIO] = None) -> None:
         self.path = os.path.join(store.logs, LOG_NAME)
+        self.echo = echo
         with contextlib.suppress(OSError):
             if os.path.getsize(self.path) > LOG_LIMIT:
                 os.replace(self.path, self.path + ".1")
@@ -40,6 +42,12 @@ class Log:
                 f.write(line)
         except OSError:  # a full disk must not stop the watcher
             pass
+        if self.echo is not None:
+            try:
+                self.echo.write(line)
+                self.echo.flush()
+            except (OSError, ValueError):  # the terminal went away: the log goes on
+                self.echo = None
 
 
 class PidLock:

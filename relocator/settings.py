@@ -42,9 +42,30 @@ def config_path() -> str:
     given = os.environ.get("RELOCATOR_CONFIG", "")
     if given:
         return os.path.abspath(os.path.expanduser(given))
-    from platformdirs import user_config_path
+    if os.name != "posix":
+        from platformdirs import user_config_path
 
-    return str(user_config_path("relocator") / "service.toml")
+        return str(user_config_path("relocator") / "service.toml")
+    # platformdirs' answer, with the standard library (the tests compare the two): no
+    # command that reads a setting pays for importing platformdirs and pathlib
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    if not os.path.isabs(base):
+        home = os.environ.get("HOME", "")
+        if not os.path.isabs(home):
+            import pwd
+
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        mac = sys.platform == "darwin"
+        base = os.path.join(home, "Library/Application Support" if mac else ".config")
+    return os.path.join(base, "relocator", "service.toml")
+
+
+def _toml(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    return tomllib.loads(text)
 
 
 def load_config(path: Optional[str] = None) -> Config:
@@ -72,12 +93,8 @@ def load_config(path: Optional[str] = None) -> Config:
         raise RelocatorError(
             f"the service config {path} is not UTF-8 ({e.reason} at byte {e.start}); fix it"
         ) from None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib
     try:
-        data = tomllib.loads(text)
+        data = _toml(text) if raw else {}  # no file: no TOML parser to load
     except ValueError as e:
         raise RelocatorError(f"the service config {path} is not valid TOML ({e}); fix it") from None
     except RecursionError:

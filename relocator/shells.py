@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import stat
 import sys
@@ -37,6 +38,7 @@ class Shell:
     name = ""
     #: Files of shell/ that make up the hook, in order.
     parts: tuple[str, ...] = ()
+    guard = ""  #: the load line's first test: bash's, as sh reads ~/.profile too
 
     def quote(self, value: str) -> str:
         return shlex.quote(value)
@@ -55,13 +57,16 @@ class Shell:
         return "\n".join(texts)
 
     def render(self, store: Store) -> str:
+        from relocator import completion
+
         venvs = os.path.realpath(store.venvs)
-        return self.template().replace("__RELOCATOR_VENVS__", self.quote(venvs))
+        text = self.template().replace("__RELOCATOR_VENVS__", self.quote(venvs))
+        return f"{text}\n{completion.script(self.name)}"
 
     def load_line(self, exe: str, hook: str) -> str:
         e, h = self.quote(exe), self.quote(hook)
         return (
-            f"if [ -x {e} ]; then if [ -O {h} ] && [ {h} -nt {e} ]; then . {h}; "
+            f"if {self.guard}[ -x {e} ]; then if [ -O {h} ] && [ {h} -nt {e} ]; then . {h}; "
             f'else eval "$({e} hook {self.name})"; fi; fi {MARKER}'
         )
 
@@ -74,29 +79,35 @@ class Shell:
         return self.rc_files()
 
 
+#: What bash reads at login, the first of them that exists only.
+LOGIN_FILES = (".bash_profile", ".bash_login", ".profile")
+#: A line that sources ~/.bashrc (`. ~/.bashrc`, `source "$HOME/.bashrc"`), not a comment.
+_SOURCES_BASHRC = re.compile(r"(?m)^[^#\n]*(?:^|[\s;&|({])(?:\.|source)\s+[^#\n]*\.bashrc\b")
+
+
 class Bash(Shell):
     name = "bash"
     parts = ("relocator.sh", "relocator.bash")  # the core is shared with zsh
+    guard = '[ -n "${BASH_VERSION-}" ] && '  # ~/.profile: sh (dash) at login, a desktop session
 
     def rc_files(self) -> list[str]:
+        """``~/.bashrc``, and the first login file (all a login shell reads: every macOS
+        Terminal window) unless it sources ``~/.bashrc``; with none, a new ``~/.bash_profile``."""
         home = os.path.expanduser("~")
         files = [os.path.join(home, ".bashrc")]
-        # A login shell (every new macOS Terminal window) reads only the first of these.
-        for name in (".bash_profile", ".bash_login", ".profile"):
+        for name in LOGIN_FILES:
             login = os.path.join(home, name)
-            if os.path.exists(login):
-                if ".bashrc" not in _read(login):
+            if os.path.lexists(login):
+                if not _SOURCES_BASHRC.search(_read(login)):
                     files.append(login)
                 break
         else:
-            if sys.platform == "darwin":
-                files.append(os.path.join(home, ".bash_profile"))
+            files.append(os.path.join(home, LOGIN_FILES[0]))
         return files
 
     def uninstall_files(self) -> list[str]:
         home = os.path.expanduser("~")
-        names = (".bashrc", ".bash_profile", ".bash_login", ".profile")
-        return [os.path.join(home, name) for name in names]
+        return [os.path.join(home, name) for name in (".bashrc", *LOGIN_FILES)]
 
 
 class Zsh(Shell):
@@ -382,9 +393,11 @@ def main(args: list[str]) -> int:
             print(f"removed the relocator line from {path}")
     elif "--install" in flags:
         exe = executable() or os.path.join(os.path.dirname(sys.executable), "relocate")
+        there = {path for path in shell.rc_files() if os.path.lexists(path)}
         edits = install(shell, exe)
         for path in edits.changed:
-            print(f"added the relocator line to {path}; open a new shell to use it")
+            did = "added the relocator line to" if path in there else "created with the line:"
+            print(f"{did} {path}; open a new shell to use it")
         if not edits.changed and not edits.notes:
             print("the relocator line is already installed")
     else:

@@ -15,7 +15,7 @@ Layout::
     <root>/service.pid, service.json  the watcher's pid lock and its last report
 
 ``relocate python`` imports this module for :func:`default_root`, so what
-only writers need (filelock, hashlib, secrets) is imported where it is used.
+only writers need (the lock, hashlib, secrets) is imported where it is used.
 """
 
 from __future__ import annotations
@@ -367,8 +367,6 @@ class Store:
         """Hold the lock of one project (``key``) for the duration; ``what`` names it."""
         import hashlib
 
-        import filelock
-
         digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
         path = os.path.join(self.locks, digest + ".lock")
         given = os.environ.get("RELOCATOR_LOCK_TIMEOUT", "")
@@ -381,10 +379,11 @@ class Store:
                 f"RELOCATOR_LOCK_TIMEOUT must be a number of seconds >= 0 (got {given!r}); "
                 f"fix it, or unset it for the default of {DEFAULT_LOCK_TIMEOUT:g}"
             )
-        lock = filelock.FileLock(path, timeout=timeout)
+        from relocator import locks
+
         try:
-            lock.acquire()
-        except filelock.Timeout:
+            held = locks.acquire(path, timeout)
+        except TimeoutError:
             raise Busy(
                 f"another relocate is working on {what} (waited {timeout:g}s for {path}); "
                 "try again when it is done",
@@ -397,7 +396,7 @@ class Store:
         try:
             yield
         finally:
-            lock.release()
+            locks.release(held)
 
     def sweep(self) -> None:
         """Remove temporary files (``name.<pid>.tmp``) that killed processes left behind."""

@@ -27,7 +27,6 @@ import contextlib
 import math
 import os
 import re
-import secrets
 import time
 from typing import Any, NamedTuple, Optional
 
@@ -142,7 +141,7 @@ def begin(
     store.check_own(store.trash)
     os.makedirs(store.trash, mode=0o700, exist_ok=True)
     files, size = venvs.usage(src)
-    entry_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    entry_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(3).hex()}"
     facts = {
         "kind": kind,
         "name": name,

@@ -1,4 +1,4 @@
-# bash: the real path of a .venv, completion, and the hook first in PROMPT_COMMAND.
+# bash: the real path of a .venv, and the hook first in PROMPT_COMMAND (completion: relocator.completion).
 
 # The real path of $1 (absolute) -> _relocator_real, forking nothing: bash has no
 # builtin realpath, so a physical cd there and straight back to $PWD, OLDPWD
@@ -15,26 +15,6 @@ _relocator_resolve() {
   if [[ -n $had ]]; then OLDPWD=$old; else unset OLDPWD; fi
   return $back
 }
-
-_relocator_reply() {
-  local word
-  COMPREPLY=()
-  while IFS= read -r word; do COMPREPLY+=("$word"); done < <(compgen "$@")
-}
-
-_relocator_complete() {
-  local cur=${COMP_WORDS[COMP_CWORD]}
-  if ((COMP_CWORD == 1)); then
-    _relocator_reply -W "adopt eject rebuild python list status doctor gc scan service resolve hook excludes trash restore uninstall --help" -- "$cur"
-  elif [[ ${COMP_WORDS[1]} == hook ]]; then
-    _relocator_reply -W "bash zsh fish --install --uninstall" -- "$cur"
-  elif [[ $cur == -* ]]; then
-    _relocator_reply -W "--json --help --python --resolve --all" -- "$cur"
-  else
-    _relocator_reply -d -- "$cur"
-  fi
-}
-complete -F _relocator_complete relocate
 
 # Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once.
 _relocator_installed=''

@@ -9,7 +9,7 @@ set -g __relocator_venvs __RELOCATOR_VENVS__
 set -g __relocator_pwd ''
 set -g __relocator_seen ''
 set -g __relocator_watch ''
-set -g __relocator_hinted ''
+set -g __relocator_hinted  # folders hinted about in this shell
 set -g __relocator_root ''
 set -g __relocator_real ''
 
@@ -42,6 +42,14 @@ function __relocator_find
             set -g __relocator_watch $dir
             set -g __relocator_seen link
         end
+        # relocator's shape: .venv -> .venv.nosync/.venv (old: .venv.nosync) -> a venv
+        set -l hop $dir/.venv.nosync
+        test -L $hop; or set hop $hop/.venv
+        if test (path dirname -- $target) != $__relocator_venvs
+            and test -L $hop
+            and test $dir/.venv -ef $hop
+            __relocator_hint $dir "/.venv leads to a venv outside your store (another user's, or another RELOCATOR_HOME), so it stays off; details: relocate status"
+        end
         if test (path dirname -- $target) = $__relocator_venvs
             and test -d $target/bin
             and test $target/bin/.. -ef $target
@@ -67,10 +75,12 @@ function __relocator_find
     end
 end
 
-# One line on stderr, once per folder; control characters in the name show as '?'.
+# One line on stderr, once per folder in a shell's life, none with RELOCATOR_HOOK_QUIET=1;
+# control characters in the name show as '?'.
 function __relocator_hint -a dir message
-    test "$__relocator_hinted" = "$dir"; and return
-    set -g __relocator_hinted $dir
+    test "$RELOCATOR_HOOK_QUIET" = 1; and return
+    contains -- $dir $__relocator_hinted; and return
+    set -ga __relocator_hinted $dir
     printf 'relocator: %s%s\n' (string replace -ra '[[:cntrl:]]' '?' -- $dir) $message >&2
 end
 
@@ -134,7 +144,43 @@ function __relocator_leave
     end
 end
 
+# `source .venv/bin/activate.fish` (or any venv's) while the hook's activation is on:
+# activate saved the shell as the hook left it (_OLD_VIRTUAL_PATH, fish_prompt as
+# _old_fish_prompt) and put its own deactivate in place of the hook's. Hand it over: take
+# the hook's PATH entry and prompt out of what activate saved and of the shell now, give
+# it PYTHONHOME to restore, and keep out of this project until the shell leaves it, so
+# that activate's deactivate gives back the shell as it was before the hook.
+function __relocator_handover
+    set -l i (contains -i -- $_RELOCATOR_ENTRY $PATH)
+    and set -e PATH[$i]
+    set -l j (contains -i -- $_RELOCATOR_ENTRY $_OLD_VIRTUAL_PATH)
+    and set -e _OLD_VIRTUAL_PATH[$j]
+    set -l venv (path dirname -- $_RELOCATOR_ENTRY)
+    if set -q VIRTUAL_ENV; and test "$VIRTUAL_ENV" != $venv; and test "$VIRTUAL_ENV" -ef $venv
+        # The same venv, spelled through a link (a store reached through one): the hook's real path.
+        set -l k (contains -i -- $VIRTUAL_ENV/bin $PATH)
+        and set PATH[$k] $_RELOCATOR_ENTRY
+        set -gx VIRTUAL_ENV $venv
+    end
+    if set -q _RELOCATOR_OLD_PYTHONHOME
+        set -gx _OLD_VIRTUAL_PYTHONHOME $_RELOCATOR_OLD_PYTHONHOME
+        set -e _RELOCATOR_OLD_PYTHONHOME
+    end
+    if functions -q __relocator_old_fish_prompt
+        if functions -q _old_fish_prompt  # the hook's wrapper, as activate saved it
+            functions -e _old_fish_prompt
+            functions -c __relocator_old_fish_prompt _old_fish_prompt
+        end
+        functions -e __relocator_old_fish_prompt
+    end
+    set -gx _RELOCATOR_QUIET $_RELOCATOR_ROOT
+    set -e _RELOCATOR_ROOT _RELOCATOR_ENTRY
+end
+
 function __relocator_hook --on-variable PWD --on-event fish_prompt
+    if set -q _RELOCATOR_ROOT; and set -q _OLD_VIRTUAL_PATH
+        __relocator_handover  # a venv's activate was sourced on top of the hook's activation
+    end
     if test "$PWD" = "$__relocator_pwd"
         # Nothing moved: has the watched .venv changed?
         if test "$__relocator_watch" = "$_RELOCATOR_ROOT"
@@ -153,6 +199,10 @@ function __relocator_hook --on-variable PWD --on-event fish_prompt
     __relocator_find
     if set -q _RELOCATOR_QUIET; and test "$_RELOCATOR_QUIET" != "$__relocator_root"
         set -e _RELOCATOR_QUIET
+    end
+    if test -n "$__relocator_root"; and not set -q _RELOCATOR_ROOT; and set -q VIRTUAL_ENV
+        and test $__relocator_root/.venv -ef "$VIRTUAL_ENV"
+        set -gx _RELOCATOR_QUIET $__relocator_root  # its venv, activated by hand: its deactivate is final
     end
     if set -q _RELOCATOR_ROOT
         if test "$VIRTUAL_ENV/bin" != "$_RELOCATOR_ENTRY"
@@ -174,11 +224,3 @@ function __relocator_hook --on-variable PWD --on-event fish_prompt
         test -n "$__relocator_root"; and __relocator_enter $__relocator_root $__relocator_real  # the real path may hold a ':'
     end
 end
-
-complete -c relocate -f
-complete -c relocate -n __fish_use_subcommand -a 'adopt eject rebuild python list status doctor gc scan service resolve hook excludes trash restore uninstall'
-complete -c relocate -n '__fish_seen_subcommand_from hook' -a 'bash zsh fish'
-complete -c relocate -n '__fish_seen_subcommand_from hook' -l install -l uninstall
-complete -c relocate -n 'not __fish_use_subcommand' -l json -l help -l resolve -l all
-complete -c relocate -n 'not __fish_use_subcommand' -l python -r
-complete -c relocate -n 'not __fish_seen_subcommand_from hook; and not __fish_use_subcommand' -a '(__fish_complete_directories)'

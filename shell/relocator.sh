@@ -11,7 +11,7 @@ _relocator_venvs=__RELOCATOR_VENVS__
 _relocator_pwd=''
 _relocator_watch=''
 _relocator_seen=''
-_relocator_hinted=''
+_relocator_hinted=()  # folders hinted about in this shell
 _relocator_ps1=''
 _relocator_real=''
 
@@ -24,7 +24,7 @@ _relocator_real=''
 # .venv.nosync folder, which holds the link's machine-local part, is no project.
 _relocator_find() {
   [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
-  local d=$PWD
+  local d=$PWD hop
   _relocator_root='' _relocator_watch='' _relocator_seen=''
   while [[ -n $d ]]; do
     if [[ -L $d/.venv && ${d##*/} != .venv.nosync ]]; then
@@ -40,6 +40,12 @@ _relocator_find() {
       fi
       if [[ ! -e $d/.venv ]]; then
         _relocator_hint "$d" '/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt'
+      else
+        hop=$d/.venv.nosync  # relocator's shape: .venv -> .venv.nosync/.venv (old: .venv.nosync) -> a venv
+        [[ -L $hop ]] || hop=$hop/.venv
+        if [[ -L $hop && $d/.venv -ef $hop && ! $d/.venv/.. -ef $_relocator_venvs ]]; then
+          _relocator_hint "$d" "/.venv leads to a venv outside your store (another user's, or another RELOCATOR_HOME), so it stays off; details: relocate status"
+        fi
       fi
     fi
     d=${d%/*}
@@ -47,11 +53,16 @@ _relocator_find() {
   [[ -n $_relocator_watch ]] || _relocator_watch=$PWD
 }
 
-# One line on stderr, once per folder; control characters in the name show as '?'.
+# One line on stderr, once per folder in a shell's life, none with RELOCATOR_HOOK_QUIET=1;
+# control characters in the name show as '?'.
 _relocator_hint() {
   [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
-  [[ $_relocator_hinted == "$1" ]] && return
-  _relocator_hinted=$1
+  [[ ${RELOCATOR_HOOK_QUIET-} != 1 ]] || return 0
+  local seen
+  for seen in "${_relocator_hinted[@]-}"; do  # `-`: bash before 4.4 under set -u
+    [[ $seen != "$1" ]] || return 0
+  done
+  _relocator_hinted+=("$1")
   printf 'relocator: %s%s\n' "${1//[[:cntrl:]]/?}" "$2" >&2
 }
 
@@ -121,8 +132,50 @@ _relocator_leave() {
   _relocator_ps1=''
 }
 
+# `source .venv/bin/activate` (or any venv's activate) while the hook's activation is on:
+# activate saved the shell as the hook left it (_OLD_VIRTUAL_PATH, _OLD_VIRTUAL_PS1) and put
+# its own deactivate in place of the hook's. Hand it over: take the hook's PATH entry and
+# prompt out of what activate saved and of the shell now, give it PYTHONHOME to restore,
+# and keep out of this project until the shell leaves it, so that activate's deactivate
+# gives back the shell as it was before the hook and nothing comes back on the next prompt.
+_relocator_handover() {
+  [[ -z ${ZSH_VERSION-} ]] || emulate -L zsh
+  local p=:$PATH:
+  p=${p/":${_RELOCATOR_ENTRY-}:"/:}
+  p=${p#:}
+  PATH=${p%:}
+  p=:$_OLD_VIRTUAL_PATH:
+  p=${p/":${_RELOCATOR_ENTRY-}:"/:}
+  p=${p#:}
+  _OLD_VIRTUAL_PATH=${p%:}
+  local venv=${_RELOCATOR_ENTRY%/bin}
+  if [[ -n ${VIRTUAL_ENV-} && $VIRTUAL_ENV != "$venv" && $VIRTUAL_ENV -ef $venv ]]; then
+    # The same venv, spelled through a link (a store reached through one): the hook's real path.
+    local theirs=:$VIRTUAL_ENV/bin: ours=:$_RELOCATOR_ENTRY:  # no literal '/' in the pattern: bash 3.2
+    p=:$PATH:
+    p=${p/"$theirs"/$ours}
+    p=${p#:}
+    PATH=${p%:}
+    export VIRTUAL_ENV=$venv
+  fi
+  if [[ -n ${_RELOCATOR_OLD_PYTHONHOME+set} ]]; then
+    _OLD_VIRTUAL_PYTHONHOME=$_RELOCATOR_OLD_PYTHONHOME
+    unset _RELOCATOR_OLD_PYTHONHOME
+  fi
+  if [[ -n $_relocator_ps1 ]]; then
+    [[ ${_OLD_VIRTUAL_PS1-} != "$_relocator_ps1" ]] || _OLD_VIRTUAL_PS1=$_relocator_old_ps1
+    [[ ${PS1-} != *"$_relocator_ps1" ]] || PS1=${PS1%"$_relocator_ps1"}$_relocator_old_ps1
+    _relocator_ps1=''
+  fi
+  export _RELOCATOR_QUIET=$_RELOCATOR_ROOT
+  unset _RELOCATOR_ROOT _RELOCATOR_ENTRY
+}
+
 _relocator_hook() {
   local ret=$?
+  if [[ -n ${_RELOCATOR_ROOT-} && -n ${_OLD_VIRTUAL_PATH+set} ]]; then
+    _relocator_handover  # a venv's activate was sourced on top of the hook's activation
+  fi
   if [[ $PWD == "$_relocator_pwd" ]]; then
     # Nothing moved: has the watched .venv changed? (Inline: a function call costs in zsh.)
     if [[ $_relocator_watch == "${_RELOCATOR_ROOT-}" ]]; then
@@ -147,6 +200,9 @@ _relocator_update() {
   _relocator_find
   if [[ -n ${_RELOCATOR_QUIET-} && $_RELOCATOR_QUIET != "$_relocator_root" ]]; then
     unset _RELOCATOR_QUIET
+  fi
+  if [[ -n $_relocator_root && -z ${_RELOCATOR_ROOT-} && -n ${VIRTUAL_ENV-} && $_relocator_root/.venv -ef $VIRTUAL_ENV ]]; then
+    export _RELOCATOR_QUIET=$_relocator_root  # its venv, activated by hand: its deactivate is final
   fi
   if [[ -n ${_RELOCATOR_ROOT-} ]]; then
     if [[ ${VIRTUAL_ENV-}/bin != "${_RELOCATOR_ENTRY-}" ]]; then

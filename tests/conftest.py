@@ -75,6 +75,12 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_caches: dic
         monkeypatch.delenv(name, raising=False)
     for name in ("PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "PYTHONPYCACHEPREFIX"):
         monkeypatch.delenv(name, raising=False)
+    # Once imported, readline exports the terminal's size into the process's environment
+    # (not os.environ), which relocate inherits: its tables would fit 80 columns. Set and
+    # deleted through os.environ, the names are unset there too.
+    for name in ("COLUMNS", "LINES"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("GIT_AUTHOR_NAME", "t")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "t@example.invalid")
     monkeypatch.setenv("GIT_COMMITTER_NAME", "t")

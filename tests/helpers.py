@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -158,6 +159,28 @@ def require_tool(tool: str) -> str:
     return found
 
 
+def source_copy(dest: Path) -> Path:
+    """The checkout's files (tracked, and untracked ones git does not ignore) under ``dest``:
+    what a build or an install reads, never the checkout itself (setuptools leaves
+    ``build/`` and ``*.egg-info`` beside the sources it builds)."""
+    repo = Path(__file__).resolve().parents[1]
+    git = require_tool("git")
+    listed = run(
+        [git, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=repo,
+        check=True,
+    ).stdout
+    names = sorted({n for n in listed.split("\0") if n})
+    assert "pyproject.toml" in names and "relocator/removal.py" in names
+    for name in names:
+        source = repo / name
+        if not os.path.lexists(source):  # deleted in the work tree, not yet in the index
+            continue
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest / name, follow_symlinks=False)
+    return dest
+
+
 def env_without_uv(tmp: Path) -> dict[str, str]:
     """The environment with a PATH that has python3 but no uv."""
     bindir = tmp / "bin-no-uv"
@@ -182,29 +205,74 @@ NOBODY = 65534
 def nobody_env(base: Path, **extra: str) -> dict[str, str]:
     """An environment for relocate run as an unprivileged user from /usr/bin/python3.
 
-    Root ignores permissions, so permission cases run as uid 65534: the checkout
-    and the test env's site-packages go on PYTHONPATH (both readable by anyone).
+    Root ignores permissions, so permission cases run as uid 65534, with a copy of
+    relocator and its dependencies on PYTHONPATH (:func:`readable_sources`): the checkout
+    and the test env may sit in a folder that user cannot read (a clone under ~root).
     """
-    import shutil
-    import site
-
     import pytest
 
     if os.getuid() != 0 or shutil.which("setpriv") is None or not Path("/usr/bin/python3").exists():
         if os.environ.get("CI"):
             pytest.fail("permission tests need root, setpriv and /usr/bin/python3 in CI")
         pytest.skip("permission tests need root, setpriv and /usr/bin/python3")
-    repo = str(Path(__file__).resolve().parent.parent)
-    paths = [repo, *site.getsitepackages()]
     home = base / "home"
     return {
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "RELOCATOR_HOME": str(base / "store"),
-        "PYTHONPATH": ":".join(paths),
+        "PYTHONPATH": readable_sources(),
         "LANG": "C.UTF-8",
         **extra,
     }
+
+
+@functools.cache
+def readable_sources() -> str:
+    """A folder any user can read holding the relocator package under test (its hook
+    scripts as ``relocator/shell``) and the installed distributions it needs to run
+    (the closure of its requirements), made once per test run and removed at exit."""
+    import atexit
+    import tempfile
+    from importlib import metadata
+
+    import relocator.shell
+    from packaging.requirements import Requirement
+
+    import relocator
+
+    root = Path(tempfile.mkdtemp(prefix="relocator-readable-", dir="/tmp"))
+    atexit.register(shutil.rmtree, root, True)
+    skip = shutil.ignore_patterns("__pycache__")
+    package = Path(relocator.__file__).parent
+    shutil.copytree(package, root / "relocator", ignore=skip)
+    shells = Path(relocator.shell.__file__).parent
+    if shells != package / "shell":  # the checkout keeps them in shell/ (a package-dir)
+        shutil.copytree(shells, root / "relocator" / "shell", ignore=skip)
+    todo, seen = ["relocator"], set()
+    while todo:
+        name = todo.pop()
+        dist = metadata.distribution(name)
+        key = dist.metadata["Name"].lower().replace("_", "-")
+        if key in seen:
+            continue
+        seen.add(key)
+        for line in dist.requires or []:
+            wanted = Requirement(line)
+            if wanted.marker is None or wanted.marker.evaluate({"extra": ""}):
+                todo.append(wanted.name)
+        if key == "relocator":
+            continue  # copied from the package itself (an editable install lists no files)
+        for file in dist.files or []:
+            source = Path(str(dist.locate_file(file)))
+            target = root / file
+            if source.is_file() and root in target.resolve().parents:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+    for folder, _, files in os.walk(root):
+        os.chmod(folder, 0o755)  # noqa: S103 - the unprivileged user must read it
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    return str(root)
 
 
 def shared_base() -> Path:

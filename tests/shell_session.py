@@ -27,9 +27,14 @@ SHELL_ARGV = {
     "bash-3.2": [BASH_32, "-i"],
     "zsh": ["zsh", "-i"],
     "fish": ["fish", "-i"],
+    # Login shells, as macOS Terminal starts them: they read ~/.bash_profile (or
+    # ~/.bash_login, or ~/.profile), never ~/.bashrc by themselves.
+    "bash-login": ["bash", "-l"],
+    "bash-3.2-login": [BASH_32, "-l"],
 }
 #: The hook each shell loads: bash 3.2 reads the same ~/.bashrc and hook as bash.
 FAMILY = {"bash": "bash", "bash-3.2": "bash", "zsh": "zsh", "fish": "fish"}
+FAMILY.update({"bash-login": "bash", "bash-3.2-login": "bash"})
 
 
 def fish_quote(value: str) -> str:

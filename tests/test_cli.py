@@ -22,6 +22,7 @@ from typing import NamedTuple
 import pytest
 
 from tests.helpers import (
+    CLOUD_DOCS,
     drop_hop,
     env_without_uv,
     one_clean_error_line,
@@ -42,6 +43,7 @@ COMMANDS = [
     ["gc"],
     ["eject"],
     ["uninstall"],
+    ["info"],
     ["python"],
     ["list"],
     ["status"],
@@ -51,6 +53,7 @@ COMMANDS = [
     ["trash"],
     ["restore"],
     ["hook"],
+    ["completion"],
     ["service"],
     ["service", "run"],
     ["service", "install"],
@@ -141,6 +144,7 @@ def test_version_prints_the_installed_version_without_loading_typer() -> None:
     imported = {line.split("|")[-1].strip() for line in timed.stderr.splitlines()}
     assert "relocator.entry" in imported
     assert "typer" not in imported and "relocator.cli" not in imported
+    assert "importlib.metadata" not in imported  # ~25 ms: the version is relocator.__version__
 
 
 # -- 2. help texts ------------------------------------------------------------------------------
@@ -410,6 +414,51 @@ def test_quiet_drops_notes_not_results_or_errors(tmp_path: Path) -> None:
     assert "no relocated project" in one_clean_error_line(failed)
 
 
+def test_paths_under_the_home_read_from_tilde_and_json_keeps_real_paths(docs: Path) -> None:
+    project = docs / "some folder" / "app"
+    _adopted(project)
+    real = os.path.realpath(project)
+    assert CLOUD_DOCS in real  # iCloud's spelling: what relocate records and --json gives
+    drop_hop(project)
+    shown = "~/Documents/some folder/app"
+    texts = {
+        "list": relocate_ok("list"),
+        "status": relocate_ok("status", str(project)),
+        "doctor": relocate("doctor").stdout,
+        "scan": relocate_ok("scan", str(docs)),
+    }
+    for name, text in texts.items():
+        assert shown in text and real not in text and CLOUD_DOCS not in text, (name, text)
+    hint = "relocate adopt ~/'Documents/some folder/app' links the venv again"
+    assert hint in texts["list"] and hint in texts["doctor"], texts
+    assert relocate_json("list")[0]["project"] == real
+    assert relocate_json("status", str(project))["project"] == real
+    found = json.loads(relocate("doctor", "--json").stdout)
+    assert [f["project"] for f in found if f["project"]] == [real]
+    assert {t["path"] for t in relocate_json("scan", str(docs))} == {f"{real}/.venv"}
+
+
+def test_tables_fit_columns_shortening_paths_in_the_middle(docs: Path) -> None:
+    deep = docs / "clients" / "a client with a long name" / "2026" / "the-project"
+    _adopted(deep, docs / "short")
+    whole = "~/Documents/clients/a client with a long name/2026/the-project"
+    piped = relocate_ok("list").splitlines()  # no terminal, no COLUMNS: whole paths for grep
+    assert piped[1].endswith(whole) and "…" not in "".join(piped)
+    for columns in (60, 80):
+        env = {**os.environ, "COLUMNS": str(columns)}
+        listed = relocate_ok("list", env=env).splitlines()
+        assert all(len(line) <= columns for line in listed), listed
+        row = next(line for line in listed if "the-project" in line)
+        path = row[listed[0].index("project") :]
+        assert path.startswith("~/") and "…" in path and path.endswith("/the-project"), row
+        assert listed[2].endswith("~/Documents/short")  # what fits is never shortened
+        scanned = relocate_ok("scan", str(docs), env=env).splitlines()
+        row = next(line for line in scanned if "the-project" in line)
+        assert len(row) <= columns and row.endswith("/the-project/.venv"), scanned
+    wide = relocate_ok("list", env={**os.environ, "COLUMNS": "200"}).splitlines()
+    assert wide[1].endswith(whole)
+
+
 def test_no_colour_off_a_terminal_or_with_no_color(tmp_path: Path) -> None:
     _adopted(tmp_path / "p")
     plain = relocate("list")
@@ -509,13 +558,14 @@ def test_a_failing_python_m_venv_shows_its_whole_output(tmp_path: Path, store: P
 
 
 def test_shell_completion_offers_every_command() -> None:
-    """The completion lists in the hooks name every top-level command."""
-    shell = Path(__file__).resolve().parents[1] / "shell"
-    top = {c[0] for c in COMMANDS}
-    for name in ("relocator.bash", "relocator.zsh", "relocator.fish"):
-        text = (shell / name).read_text()
-        (listed,) = [line for line in text.splitlines() if "adopt eject" in line]
-        assert top <= set(re.findall(r"[a-z]+", listed)), (name, top - set(listed.split()))
+    """The completion scripts (relocate completion SHELL, loaded by the hook) name every
+    command and subcommand."""
+    from relocator import completion
+
+    names = {word for command in COMMANDS for word in command}
+    for shell in ("bash", "zsh", "fish"):
+        words = set(re.findall(r"[a-z]+", completion.script(shell)))
+        assert names <= words, (shell, names - words)
 
 
 def test_a_path_that_does_not_exist_is_said_so_by_every_command(tmp_path: Path) -> None:

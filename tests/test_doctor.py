@@ -70,6 +70,57 @@ def test_text_output_says_what_is_wrong_and_what_fix_does(tmp_path: Path, store:
     assert "--fix runs relocate adopt" in result.stdout
 
 
+def test_text_is_one_line_per_problem_and_a_summary(tmp_path: Path, store: Path) -> None:
+    healthy = [adopted(tmp_path, "a"), adopted(tmp_path, "b")]
+    broken = adopted(tmp_path, "c")
+    drop_hop(broken)
+    result = relocate("doctor")
+    assert result.returncode == 1
+    problem, summary = result.stdout.splitlines()
+    assert problem.startswith(f"link-missing link {broken}: .venv no longer leads"), problem
+    assert problem.endswith("(--fix runs relocate adopt)")
+    assert summary == "2 projects ok, 1 problem, trash empty"
+    verbose = relocate("doctor", "-v").stdout.splitlines()
+    assert verbose[-1] == summary
+    assert " ".join(problem.split()) in [" ".join(line.split()) for line in verbose]
+    for project in healthy:
+        assert f"ok           link    {project}: relocated and working" in verbose, verbose
+    assert any(line.startswith("ok           service store: the watcher") for line in verbose)
+    fixed = relocate("doctor", "--fix")
+    assert fixed.returncode == 0, fixed.stderr
+    line, summary = fixed.stdout.splitlines()
+    assert line.startswith(f"link-missing link {broken}: ") and line.endswith(
+        "; fixed: .venv relinked"
+    )
+    assert summary == "2 projects ok, 1 fixed, no problems, trash empty"
+    assert relocate_ok("doctor").splitlines() == ["3 projects ok, no problems, trash empty"]
+    assert relocate_ok("doctor", str(broken)).splitlines() == [  # one project: its line too
+        f"ok link {broken}: relocated and working",
+        "1 project ok, no problems",
+    ]
+
+
+def test_the_summary_counts_projects_problems_and_the_trash() -> None:
+    from relocator import render
+    from relocator.doctor import PROBLEM, Finding
+
+    found = [
+        Finding("/p/a", "link", "ok", "relocated and working"),
+        Finding("/p/b", "link", "ok", "relocated and working"),
+        Finding("/p/b", "hidden-pth", PROBLEM, "2 .pth files ...; fixed: cleared", True),
+        Finding("/p/c", "venv", "venv-missing", "its store venv is gone"),
+        Finding("/p/c", "trees", PROBLEM, ".ruff_cache leads nowhere"),
+        Finding(None, "orphan", PROBLEM, "/s/venvs/x has no owner record"),
+        Finding(None, "trash", "ok", "the trash holds 3 entries"),
+    ]
+    lines = render.findings(found, trash=(3, 1_234_000_000))
+    assert lines[-1] == "1 project ok, 1 fixed, 3 problems, trash 1.2 GB"
+    assert [line.split()[0] for line in lines[:-1]] == [PROBLEM, "venv-missing", PROBLEM, PROBLEM]
+    assert render.findings([], trash=(0, 0)) == [
+        "nothing relocated yet (relocate adopt PATH relocates a project)"
+    ]
+
+
 def test_a_destroyed_registry_is_rebuilt(tmp_path: Path, store: Path) -> None:
     project = adopted(tmp_path)
     for name in os.listdir(store):

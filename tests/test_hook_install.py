@@ -205,6 +205,10 @@ RC_HOSTILE = (
 
 
 def _rc(isolated: Path, shell: str) -> Path:
+    """The rc file of ``shell``; for bash, with a login profile that sources it, so that
+    ``~/.bashrc`` is the one file install edits."""
+    if shell == "bash":
+        (isolated / ".profile").write_text("[ -f ~/.bashrc ] && . ~/.bashrc\n")
     return isolated / {"bash": ".bashrc", "zsh": ".zshrc"}[shell]
 
 

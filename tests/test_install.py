@@ -1,25 +1,24 @@
 """Installing relocate from the checkout, for real: ``uv tool install``, ``pipx install``
 and ``scripts/install``, each into temporary folders under a fake HOME, then the
 installed ``relocate`` adopting and ejecting a real venv, and the removal command
-:func:`relocator.removal.tool_hint` names run and checked.
+:func:`relocator.removal.tool_hint` names run and checked; then all three in one HOME,
+where each finds the others (``relocate info``, ``uninstall``, ``scripts/install``).
 
-Every install builds from a copy of the checkout's files (``git ls-files``: tracked,
-and untracked ones not ignored), never from the checkout itself: setuptools leaves
-``build/`` and ``*.egg-info`` beside the sources it builds.
+Every install builds from a copy of the checkout's files (``helpers.source_copy``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import make_venv, require_tool, run
+from tests.helpers import make_venv, require_tool, run, source_copy
 from tests.tools import tool
 
 pytestmark = pytest.mark.slow
@@ -28,27 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 HINT = "to remove relocate itself: "
 PRINT_HINT = [
     "-c",
-    "import relocator, relocator.removal as r; print(relocator.__file__); print(r.tool_hint())",
+    "import relocator, relocator.removal as r; print(relocator.__file__); print(*r.tool_hint())",
 ]
-
-
-def _source_copy(dest: Path) -> Path:
-    """The checkout's files (tracked, and untracked ones git does not ignore) under ``dest``."""
-    git = require_tool("git")
-    listed = run(
-        [git, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        check=True,
-    ).stdout
-    names = sorted({n for n in listed.split("\0") if n})
-    assert "pyproject.toml" in names and "relocator/removal.py" in names
-    for name in names:
-        source = REPO / name
-        if not os.path.lexists(source):  # deleted in the work tree, not yet in the index
-            continue
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, dest / name, follow_symlinks=False)
-    return dest
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -96,7 +76,8 @@ def _check_relocate_works(exe: Path, work: Path, env: dict[str, str]) -> None:
 
 def _hint(python: Path, env: dict[str, str], cwd: Path) -> str:
     """What tool_hint says in the installed relocate's own interpreter (which must import
-    the installed package, not the checkout)."""
+    the installed package, not the checkout), with no other copy on PATH."""
+    env = {**env, "PATH": "/usr/bin:/bin"}
     module, hint = _ok([str(python), *PRINT_HINT], env=env, cwd=cwd).stdout.splitlines()
     assert Path(module).is_relative_to(python.parent.parent), module
     assert hint.startswith(HINT)
@@ -105,7 +86,7 @@ def _hint(python: Path, env: dict[str, str], cwd: Path) -> str:
 
 def test_uv_tool_install_from_the_checkout(tmp_path: Path, isolated: Path) -> None:
     uv = require_tool("uv")
-    src = _source_copy(tmp_path / "src")
+    src = source_copy(tmp_path / "src")
     tools, bindir = tmp_path / "uv-tools", tmp_path / "uv-bin"
     env = _env(UV_TOOL_DIR=str(tools), UV_TOOL_BIN_DIR=str(bindir))
     _ok([uv, "tool", "install", "--python", sys.executable, str(src)], env=env, cwd=tmp_path)
@@ -123,7 +104,7 @@ def test_uv_tool_install_from_the_checkout(tmp_path: Path, isolated: Path) -> No
 
 def test_pipx_install_from_the_checkout(tmp_path: Path, isolated: Path) -> None:
     pipx = tool("pipx")
-    src = _source_copy(tmp_path / "src")
+    src = source_copy(tmp_path / "src")
     home, bindir = tmp_path / "pipx-home", tmp_path / "pipx-bin"
     env = _env(
         PIPX_HOME=str(home), PIPX_BIN_DIR=str(bindir), PIPX_MAN_DIR=str(tmp_path / "pipx-man")
@@ -152,7 +133,7 @@ def _run_install_script(script: Path, home: Path, path: str, shell: str) -> tupl
 def test_scripts_install_says_how_to_put_its_folder_on_path(tmp_path: Path, isolated: Path) -> None:
     if run([sys.executable, "-c", "import ensurepip"]).returncode != 0:
         pytest.skip("scripts/install would install python3-venv with apt first")
-    script = _source_copy(tmp_path / "src") / "scripts" / "install"
+    script = source_copy(tmp_path / "src") / "scripts" / "install"
     home = isolated
     bindir = home / ".local" / "bin"
     base_path = f"{Path(sys.executable).parent}:/usr/bin:/bin"  # python3, and no ~/.local/bin
@@ -200,3 +181,103 @@ def test_scripts_install_says_how_to_put_its_folder_on_path(tmp_path: Path, isol
     assert not os.path.lexists(link)
     assert not os.path.lexists(prefix.parent)
     assert bindir.is_dir()  # the folder is the user's too
+
+
+def test_each_install_finds_the_others_and_says_what_to_run(tmp_path: Path, isolated: Path) -> None:
+    """uv tool, pipx and scripts/install in one HOME, all wanting ~/.local/bin/relocate:
+    scripts/install leaves uv's alone and says what to run, pipx's copy (which pipx
+    installs without linking) shows in ``info`` and ``uninstall``, and ``uninstall
+    --self`` removes what scripts/install made."""
+    if run([sys.executable, "-c", "import ensurepip"]).returncode != 0:
+        pytest.skip("scripts/install would install python3-venv with apt first")
+    uv, pipx = require_tool("uv"), tool("pipx")
+    src = source_copy(tmp_path / "src")
+    script = src / "scripts" / "install"
+    home = isolated
+    bindir, prefix = home / ".local" / "bin", home / ".local" / "share" / "relocator" / "venv"
+    link = bindir / "relocate"
+    uv_tools, pipx_home = tmp_path / "uv-tools", tmp_path / "pipx-home"
+    python_only = tmp_path / "python-only"  # python3 for scripts/install, no other relocate
+    python_only.mkdir()
+    (python_only / "python3").symlink_to(sys.executable)
+    env = _env(
+        HOME=str(home),
+        PATH=f"{bindir}:{python_only}:/usr/bin:/bin",
+        SHELL="/bin/bash",
+        UV_TOOL_DIR=str(uv_tools),
+        UV_TOOL_BIN_DIR=str(bindir),
+        PIPX_HOME=str(pipx_home),
+        PIPX_BIN_DIR=str(bindir),
+        PIPX_MAN_DIR=str(tmp_path / "pipx-man"),
+    )
+    env.pop("RELOCATOR_PREFIX", None)
+    uv_venv, pipx_venv = uv_tools / "relocator", pipx_home / "venvs" / "relocator"
+
+    _ok([uv, "tool", "install", "--python", sys.executable, str(src)], env=env, cwd=tmp_path)
+    assert link.resolve() == (uv_venv / "bin" / "relocate").resolve()
+    refused = run(["bash", str(script)], env=env, cwd=home)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr == (
+        f"relocate: {link} is relocate installed with uv tool install (venv {uv_venv}): keep "
+        "that one (`uv tool install --reinstall relocator` updates it), or `uv tool uninstall "
+        "relocator` and then run scripts/install again\n"
+    )
+    assert link.resolve() == (uv_venv / "bin" / "relocate").resolve()
+    assert not os.path.lexists(prefix.parent)  # nothing made before the refusal
+
+    _ok([pipx, "install", "--python", sys.executable, str(src)], env=env, cwd=tmp_path)
+    assert link.resolve() == (uv_venv / "bin" / "relocate").resolve()  # pipx did not link
+    info = json.loads(_ok([str(link), "info", "--json"], env=env, cwd=tmp_path).stdout)
+    assert info["store"] == os.environ["RELOCATOR_HOME"]
+    assert info["hooks"] == os.path.join(info["store"], "hooks")
+    found = [(i["method"], i["prefix"], i["commands"], i["running"]) for i in info["installs"]]
+    assert found == [
+        ("uv tool", str(uv_venv), [str(link)], True),
+        ("pipx", str(pipx_venv), [], False),
+    ]
+    said = _ok([str(link), "uninstall", "--yes"], env=env, cwd=tmp_path).stdout.splitlines()
+    assert said[-3:] == [
+        "relocate is installed 2 ways; to remove relocate itself, run each:",
+        f"  uv tool, venv {uv_venv} (this one): uv tool uninstall relocator",
+        f"  pipx, venv {pipx_venv}: pipx uninstall relocator",
+    ]
+
+    _ok([uv, "tool", "uninstall", "relocator"], env=env, cwd=tmp_path)
+    _ok([pipx, "uninstall", "relocator"], env=env, cwd=tmp_path)
+    assert not os.path.lexists(link)
+    _ok(["bash", str(script)], env=env, cwd=home)
+    assert os.readlink(link) == str(prefix / "bin" / "relocate")
+    assert json.loads((prefix / "relocator-install.json").read_text())["link"] == str(link)
+    verbose = _ok([str(link), "-V", "-v"], env=env, cwd=tmp_path).stdout.splitlines()
+    assert verbose[1] == f"installed: scripts/install, venv {prefix}"
+    assert f"store: {os.environ['RELOCATOR_HOME']}" in verbose
+
+    done = _ok([str(link), "uninstall", "--yes", "--self"], env=env, cwd=tmp_path).stdout
+    lines = done.splitlines()
+    assert f"ok     remove relocate itself: removed {link}, {prefix}, {prefix.parent}" in lines
+    assert lines[-1] == "no other copy of relocate is installed"
+    assert not os.path.lexists(link) and not os.path.lexists(prefix.parent)
+    assert bindir.is_dir()  # the folder is the user's too
+
+
+def test_the_demo_installs_nothing_and_leaves_nothing(tmp_path: Path, isolated: Path) -> None:
+    if run([sys.executable, "-c", "import ensurepip"]).returncode != 0:
+        pytest.skip("scripts/install would install python3-venv with apt first")
+    script = source_copy(tmp_path / "src") / "scripts" / "install"
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    python_only = tmp_path / "python-only"
+    python_only.mkdir()
+    (python_only / "python3").symlink_to(sys.executable)
+    env = _env(HOME=str(isolated), PATH=f"{python_only}:/usr/bin:/bin", TMPDIR=str(temp))
+    env.pop("RELOCATOR_HOME")  # the demo brings its own store
+    result = _ok(["bash", str(script), "--demo"], env=env, cwd=isolated)
+    assert "+ " in result.stderr and " adopt " in result.stderr  # it showed its steps
+    assert "venv back in" in result.stdout  # the eject at the end
+    assert (
+        result.stdout.splitlines()[-1]
+        == "nothing is installed. To install relocate: scripts/install"
+    )
+    assert list(temp.iterdir()) == []  # relocate, the project and the store: all gone
+    assert not (isolated / ".local").exists()
+    assert sorted(p.name for p in isolated.iterdir()) in ([], [".cache"])  # pip's cache at most

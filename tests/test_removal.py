@@ -385,10 +385,10 @@ def test_a_store_behind_a_symlink_goes_with_its_link(
     assert _prefix(alpha / ".venv") == str(alpha / ".venv")
 
 
-def test_tool_hint_for_a_plain_pip_install() -> None:
+def test_tool_hint_for_a_plain_pip_install(monkeypatch: pytest.MonkeyPatch) -> None:
     # The test env is an editable pip install: no uv receipt, no pipx metadata, not
     # scripts/install's venv. (uv tool, pipx and scripts/install: test_install.py.)
-    assert (
-        removal.tool_hint()
-        == f"to remove relocate itself: {sys.executable} -m pip uninstall relocator"
-    )
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    python = os.path.join(sys.prefix, "bin", "python")
+    expected = f"to remove relocate itself: {python} -m pip uninstall relocator"
+    assert removal.tool_hint() == [expected]

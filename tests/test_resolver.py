@@ -677,6 +677,26 @@ def test_default_root_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
         assert mac == str(home / "Library" / "Caches" / "relocator")
 
 
+@pytest.mark.parametrize(
+    "xdg", [None, "ABS", "", "  ", "~/conf"], ids=["unset", "abs", "empty", "blank", "~"]
+)
+def test_config_path_matches_platformdirs(monkeypatch, tmp_path, xdg):
+    from relocator import settings
+
+    monkeypatch.delenv("RELOCATOR_CONFIG", raising=False)
+    if xdg is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg") if xdg == "ABS" else xdg)
+    expected = platformdirs.user_config_path("relocator") / "service.toml"
+    assert settings.config_path() == str(expected)
+    with _platform(monkeypatch, "darwin"):
+        mac = settings.config_path()
+    assert mac == os.path.join(
+        platformdirs.macos.MacOS("relocator").user_config_dir, "service.toml"
+    )
+
+
 @pytest.mark.parametrize("home_value", ["", "relative/home"])
 def test_default_root_with_unusable_home_matches_platformdirs(monkeypatch, home_value):
     monkeypatch.delenv("RELOCATOR_HOME")

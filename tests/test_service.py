@@ -329,6 +329,96 @@ def test_a_signal_stops_it_cleanly(docs, start, store, signum):
     assert svc.stderr() == ""
 
 
+class Terminal:
+    """``relocate service run`` with stderr on a new pseudo-terminal (stdout piped)."""
+
+    def __init__(self, tmp: Path, env: dict[str, str], *flags: str) -> None:
+        import pty
+
+        self.leader, follower = pty.openpty()
+        argv = [sys.executable, "-m", "relocator", *flags, "service", "run", "--interval", "1"]
+        self.proc = subprocess.Popen(
+            argv, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=follower, start_new_session=True
+        )
+        os.close(follower)
+        self.shown = b""
+
+    def wait_shown(self, text: str) -> list[str]:
+        """The lines shown once one holds ``text``, read until then against the deadline."""
+        import select
+
+        end = time.monotonic() + DEADLINE
+        while text.encode() not in self.shown:
+            if time.monotonic() > end:
+                pytest.fail(f"not shown within {DEADLINE:g}s: {text!r}; shown: {self.shown!r}")
+            ready, _, _ = select.select([self.leader], [], [], 0.05)
+            try:
+                chunk = os.read(self.leader, 65536) if ready else b""
+            except OSError:  # EIO: the service closed the terminal
+                chunk = b""
+            if ready and not chunk:
+                pytest.fail(f"the terminal closed before {text!r}: {self.shown!r}")
+            self.shown += chunk
+        return self.shown.decode().replace("\r\n", "\n").splitlines()
+
+    def rest(self) -> bytes:
+        """Everything shown, once the service has ended (it closed the terminal)."""
+        import select
+
+        while select.select([self.leader], [], [], DEADLINE)[0]:
+            try:
+                chunk = os.read(self.leader, 65536)
+            except OSError:  # EIO: the service closed the terminal
+                break
+            if not chunk:
+                break
+            self.shown += chunk
+        return self.shown
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        os.close(self.leader)
+
+
+def test_a_run_on_a_terminal_shows_what_it_logs(docs, store, tmp_path):
+    config = tmp_path / "service.toml"
+    config.write_text('mode = "poll"\n')
+    env = {**os.environ, "RELOCATOR_CONFIG": str(config), "RELOCATOR_SERVICE_QUIET": "1"}
+    svc = Terminal(tmp_path, env)
+    try:
+        svc.wait_shown(" started: ")
+        project = docs / "proj"
+        _in_project_venv(project)
+        adopted = [line for line in svc.wait_shown(" adopted ") if " adopted " in line]
+        assert f" adopted {project.resolve()} (moved: " in adopted[0], adopted
+        svc.proc.send_signal(signal.SIGTERM)
+        shown = svc.wait_shown(" stopped")
+        assert svc.proc.wait(timeout=DEADLINE) == 0
+        log = (store / "logs" / "service.log").read_text().splitlines()
+        assert shown == log  # the same lines, in the same order
+        assert svc.proc.stdout is not None and svc.proc.stdout.read() == b""
+    finally:
+        svc.close()
+
+
+def test_a_quiet_run_on_a_terminal_shows_nothing(docs, store, tmp_path):
+    config = tmp_path / "service.toml"
+    config.write_text('mode = "poll"\n')
+    env = {**os.environ, "RELOCATOR_CONFIG": str(config)}
+    svc = Terminal(tmp_path, env, "-q")
+    try:
+        log = store / "logs" / "service.log"
+        wait_until(lambda: log.exists() and " started: " in log.read_text(), "the start logged")
+        svc.proc.send_signal(signal.SIGTERM)
+        assert svc.proc.wait(timeout=DEADLINE) == 0
+        assert log.read_text().splitlines()[-1].endswith(" stopped")
+        assert svc.rest() == b""
+    finally:
+        svc.close()
+
+
 def test_a_second_service_refuses_with_one_line(docs, start, store):
     first = start().started()
     second = start()

@@ -22,6 +22,7 @@ whose bin/ links out of the store. Each carries a `git` that must never run.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -69,8 +70,21 @@ class World:
         self.inner = venv_project(self.outer / "packages" / "inner")
         self.awkward = venv_project(root / "work" / AWKWARD)
         self.late = venv_project(root / "work" / "late")
-        for project in (self.outer, self.inner, self.awkward):
+        # A venv of uv's (its activate reads the prompt at run time), made without a prompt.
+        self.uv_made = bare_project(root / "work" / "uv made")
+        (self.uv_made / "src").mkdir()
+        uv = shutil.which("uv") or pytest.fail("uv must be on PATH (pip install -e '.[test]')")
+        venv = str(self.uv_made / ".venv")
+        subprocess.run([uv, "venv", "-q", "--no-config", "-p", sys.executable, venv], check=True)
+        for project in (self.outer, self.inner, self.awkward, self.uv_made):
             relocate_ok("adopt", str(project), env=env)
+        # Adopted through a link to the store: its activate spells the store venv that way.
+        self.spelled = venv_project(root / "work" / "spelled")
+        (self.spelled / "src").mkdir()
+        (root / "store link").symlink_to(self.store)
+        relocate_ok(
+            "adopt", str(self.spelled), env={**env, "RELOCATOR_HOME": str(root / "store link")}
+        )
         self.alias = root / "work" / "alias"
         self.alias.symlink_to(self.outer)
         self.plain = root / "work" / "plain"
@@ -91,6 +105,19 @@ class World:
         self.dangling.mkdir()
         (self.dangling / "setup.py").write_text("")
         (self.dangling / ".venv").symlink_to(".venv.nosync/.venv")
+        self.dangling2 = root / "work" / "dangling two"
+        self.dangling2.mkdir()
+        (self.dangling2 / ".venv").symlink_to(".venv.nosync/.venv")
+        # relocator's shapes, into another store: another user's, or another RELOCATOR_HOME.
+        self.elsewhere = bare_project(root / "work" / "elsewhere")
+        self.elsewhere_old = bare_project(root / "work" / "elsewhere old")
+        theirs = root / "their store" / "venvs" / "elsewhere-0000"
+        (theirs / "bin").mkdir(parents=True)
+        (self.elsewhere / ".venv.nosync").mkdir()
+        (self.elsewhere / ".venv.nosync" / ".venv").symlink_to(theirs)
+        (self.elsewhere / ".venv").symlink_to(".venv.nosync/.venv")
+        (self.elsewhere_old / ".venv.nosync").symlink_to(theirs)
+        (self.elsewhere_old / ".venv").symlink_to(".venv.nosync")
         self._hostile(root / "work")
 
     def _hostile(self, work: Path) -> None:
@@ -339,6 +366,43 @@ def test_a_dangling_link_gets_one_hint(session: Session, world: World) -> None:
     s.run("true")
     hint = f"relocator: {world.dangling}/.venv leads nowhere"
     assert s.text().count(hint) == 1
+
+
+@parametrize_shells
+def test_a_hint_comes_once_per_project_in_a_shells_life(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    for folder in (world.dangling, world.dangling2, world.elsewhere, world.plain) * 2:
+        _inactive(_in(s, folder), original)
+    _inactive(_in(s, world.elsewhere_old), original)
+    text = s.text()
+    assert text.count(f"relocator: {world.dangling}/.venv leads nowhere") == 1
+    assert text.count(f"relocator: {world.dangling2}/.venv leads nowhere") == 1
+    for project in (world.elsewhere, world.elsewhere_old):
+        other = f"relocator: {project}/.venv leads to a venv outside your store"
+        assert text.count(other) == 1, text
+        assert "relocate status" in text.split(other, 1)[1].split("\n")[0]
+
+
+@parametrize_shells
+def test_hints_stay_off_with_relocator_hook_quiet(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    s.run(
+        "set -gx RELOCATOR_HOOK_QUIET 1" if s.family == "fish" else "export RELOCATOR_HOOK_QUIET=1"
+    )
+    for folder in (world.dangling, world.elsewhere, world.colon):
+        _inactive(_in(s, folder), original)
+    assert "relocator: " not in s.text()
+
+
+@parametrize_shells
+def test_healthy_projects_and_other_folders_get_no_hint(session: Session, world: World) -> None:
+    s, original = session, session.original_path
+    _active(_in(s, world.outer / "src"), world.outer, original)
+    _active(_in(s, world.inner), world.inner, original)
+    for folder in (world.plain, world.foreign, world.linked, world.lookalike, world.root):
+        _inactive(_in(s, folder), original)
+    s.run("true")
+    assert "relocator: " not in s.text()
 
 
 @parametrize_shells
@@ -716,6 +780,13 @@ def _screen_after(s: Session, command: str) -> str:
     return s.text()[before:]
 
 
+def _last_prompt(shown: str) -> str:
+    """What stood before the last ``P> `` prompt (of :func:`_plain_prompt`) on the screen."""
+    found = re.findall(r"((?:\([^()\n]*\) )*)P\d*> ", shown)
+    assert found, shown
+    return str(found[-1])
+
+
 def _plain_prompt(s: Session) -> str:
     """Give the shell the prompt ``P<status>> `` (bash and zsh: ``P> ``); return its start."""
     if s.family == "fish":
@@ -779,3 +850,64 @@ def test_a_project_name_in_the_prompt_is_data(session: Session, world: World, se
     assert f"({AWKWARD}) P> " in shown, shown
     assert not list(world.root.rglob("pwned*"))
     assert not list(Path("/").glob("pwned*"))
+
+
+# -- the venv's own activate under the hook ---------------------------------------------------
+
+
+@parametrize_shells
+@pytest.mark.parametrize("made_by", ["venv", "uv", "venv through a store link"])
+def test_sourcing_activate_under_the_hook_shows_one_name_and_deactivate_leaves_nothing(
+    session: Session, world: World, made_by: str
+) -> None:
+    """`source .venv/bin/activate`, the habit of a lifetime, in a project the hook activated:
+    one `(name)`, the project's, and VIRTUAL_ENV the hook's; activate's deactivate gives back
+    the shell as it was before the hook, and the hook keeps out until the shell leaves."""
+    s, original = session, session.original_path
+    _plain_prompt(s)  # bash's promptvars (on by default) and zsh's defaults
+    project = {"venv": world.outer, "uv": world.uv_made}.get(made_by, world.spelled)
+    name, venv = project.name, os.path.realpath(project / ".venv")
+    _active(_in(s, project), project, original)
+    script = "activate.fish" if s.family == "fish" else "activate"
+    shown = _screen_after(s, f"source .venv/bin/{script}")
+    assert _last_prompt(shown) == f"({name}) ", shown
+    state = s.env("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "PATH")
+    assert (state["VIRTUAL_ENV"], state["PATH"]) == (venv, f"{venv}/bin:{original}")
+    assert name in state["VIRTUAL_ENV_PROMPT"]
+    shown = _screen_after(s, "deactivate")
+    assert _last_prompt(shown) == "", shown
+    _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
+    if s.family == "fish":
+        (left,) = s.values(
+            "(functions -q __relocator_old_fish_prompt _old_fish_prompt deactivate; or echo none)"
+        )
+        assert left == "none"
+    else:
+        assert s.values('"$PS1"', '"${_OLD_VIRTUAL_PATH-unset}"') == ["P> ", "unset"]
+        assert s.values('"$(type deactivate >/dev/null 2>&1 || echo none)"') == ["none"]
+    _inactive(_in(s, project / "src"), original)  # deactivated by hand: stays off here
+    _inactive(_in(s, world.plain), original)
+    _active(_in(s, project), project, original)  # back again: on
+    s.run("deactivate")
+    _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
+
+
+@parametrize_shells
+def test_activate_sourced_on_entering_is_final_after_its_deactivate(
+    session: Session, world: World
+) -> None:
+    """`cd proj && source .venv/bin/activate` on one line, before the hook's next prompt: the
+    venv is the user's; after its deactivate the hook does not bring it back in this project."""
+    s, original = session, session.original_path
+    script = "activate.fish" if s.family == "fish" else "activate"
+    venv = os.path.realpath(world.outer / ".venv")
+    joiner = "; and" if s.family == "fish" else " &&"
+    s.run(f"cd {s.quote(str(world.outer))}{joiner} source .venv/bin/{script}")
+    state = s.env("VIRTUAL_ENV", "PATH")
+    assert (state["VIRTUAL_ENV"], state["PATH"]) == (venv, f"{venv}/bin:{original}")
+    s.run("deactivate")
+    s.run("true")
+    _inactive(s.env("VIRTUAL_ENV", "PATH"), original)
+    _inactive(_in(s, world.outer / "src"), original)
+    _inactive(_in(s, world.plain), original)
+    _active(_in(s, world.outer), world.outer, original)

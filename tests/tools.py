@@ -30,6 +30,8 @@ PINS = {
     "basedpyright": "basedpyright==1.40.2",
     "python-lsp-server": "python-lsp-server==1.15.0",
     "flit": "flit==4.2.0",
+    # for tests/test_packaging.py: what PyPI would say of the sdist and wheel
+    "twine": "twine==7.0.0",
     # tox that makes its envs and installs with uv (test_builds.py runs it 32 times)
     "tox-uv": "tox-uv==1.36.1 tox==4.67.15",
 }
