@@ -289,7 +289,8 @@ def restore(*, path: str, entry_id: Optional[str], as_json: bool) -> int:
 
 
 def resolve(*, path: str, as_json: bool) -> int:
-    """A path that does not exist is still spelled, then said not to exist (exit 1)."""
+    """A path that does not exist is still spelled, then said not to exist (--json:
+    ``"exists": false``), with exit 1."""
     import os
 
     from relocator import render, resolver
@@ -299,8 +300,8 @@ def resolve(*, path: str, as_json: bool) -> int:
     exists = os.path.lexists(found.path)
     if as_json:
         echo_json({**found._asdict(), "exists": exists})
-    else:
-        echo_lines(render.resolved(found))
+        return 0 if exists else 1
+    echo_lines(render.resolved(found))
     if not exists:
         raise missing(path)
     return 0
