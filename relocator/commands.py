@@ -191,7 +191,9 @@ def uninstall(*, yes: bool, self_: bool, as_json: bool) -> int:
             raise RelocatorError("nothing removed")
     with showing(as_json):
         done = removal.uninstall(store)
-    if self_:  # last: this process may run from the venv it removes
+    if self_ and not all(step.ok for step in done):  # relocate is needed to finish
+        done.append(removal.Step("remove relocate itself", False, removal.SELF_KEPT))
+    elif self_:  # last: this process may run from the venv it removes
         done.append(removal.remove_self(found))
         found = [i for i in found if not (i.ours and done[-1].ok)]
     hint, ok = removal.tool_hint(found), all(step.ok for step in done)

@@ -20,8 +20,16 @@ import subprocess
 import sys
 from typing import NamedTuple, Optional
 
-#: What ``scripts/install`` writes into the venv it makes: JSON naming the link it made.
+#: What ``scripts/install`` writes into the venv it makes: JSON naming the venv's own real
+#: path (``prefix``) and the link it made.
 RECEIPT = "relocator-install.json"
+DEFAULT_PREFIX = "~/.local/share/relocator/venv"
+#: What may sit at the top of scripts/install's venv: what ``python -m venv`` and pip put
+#: there, and the receipt. A folder holding anything else is not only that venv, and
+#: ``uninstall --self`` never removes it.
+VENV_ENTRIES = frozenset(
+    {"bin", "include", "lib", "lib64", "share", "etc", "pyvenv.cfg", "CACHEDIR.TAG", ".gitignore"}
+) | {RECEIPT}
 SCRIPT, UV, PIPX, PIP, SOURCE = "scripts/install", "uv tool", "pipx", "pip", "source"
 NAME = "relocate"
 PIP_EXEC = b"'''exec' "  # line 2 of a script whose python path has a space
@@ -49,7 +57,32 @@ class Install(NamedTuple):
 def script_prefix() -> str:
     """Where ``scripts/install`` puts its venv: ``$RELOCATOR_PREFIX``, else its default."""
     given = os.environ.get("RELOCATOR_PREFIX", "")
-    return os.path.abspath(os.path.expanduser(given or "~/.local/share/relocator/venv"))
+    return os.path.abspath(os.path.expanduser(given or DEFAULT_PREFIX))
+
+
+def prefix_problem(prefix: str) -> Optional[str]:
+    """Why ``prefix`` cannot be (or no longer is) a venv of scripts/install's alone, which
+    ``uninstall --self`` would remove whole; None when it can be. Not an absolute path;
+    the root, the home or a folder above it; a folder holding ``~/.local/bin``; a folder
+    holding anything a venv does not (a project, ``~/.local`` itself)."""
+    if not os.path.isabs(prefix):
+        return f"{prefix} is not an absolute path"
+    real, home = os.path.realpath(prefix), os.path.realpath(os.path.expanduser("~"))
+    if real in (os.sep, home) or home.startswith(real.rstrip(os.sep) + os.sep):
+        return f"{prefix} is / or your home or a folder above it, not a venv's own folder"
+    bindir = os.path.realpath(os.path.expanduser("~/.local/bin"))
+    if bindir == real or bindir.startswith(real + os.sep):
+        return f"{prefix} holds {bindir}, not a venv's own folder"
+    try:
+        names = set(os.listdir(real))
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return f"{prefix} cannot be read ({e.strerror or e})"
+    others = sorted(names - VENV_ENTRIES)
+    if others:
+        return f"{prefix} holds {others[0]}, which is not part of a venv"
+    return None
 
 
 def method_of(prefix: str) -> Optional[str]:
@@ -61,9 +94,21 @@ def method_of(prefix: str) -> Optional[str]:
         return PIPX
     if not os.path.lexists(os.path.join(prefix, "bin", NAME)):
         return None
-    if os.path.isfile(os.path.join(prefix, RECEIPT)) or _same(prefix, script_prefix()):
-        return SCRIPT  # the default prefix also holds installs made before the receipt
+    if _made_by_script(prefix):
+        return SCRIPT
     return PIP
+
+
+def _made_by_script(prefix: str) -> bool:
+    """Whether the venv at ``prefix`` is scripts/install's, on evidence: a receipt naming
+    this very folder (the default folder also holds installs made before the receipt),
+    and a folder holding only a venv."""
+    recorded = _receipt(prefix).get("prefix")
+    if isinstance(recorded, str):
+        here = _same(recorded, prefix)
+    else:
+        here = _same(prefix, os.path.expanduser(DEFAULT_PREFIX))
+    return here and prefix_problem(prefix) is None
 
 
 def running() -> tuple[str, str]:
@@ -178,6 +223,9 @@ def remove_ours(install: Install) -> list[str]:
     venv's parent folder when that is left empty); what was removed. Raises OSError."""
     if not install.ours:
         raise ValueError(f"{install.prefix} was not installed by {SCRIPT}")
+    problem = prefix_problem(install.prefix)  # again, just before: it may have changed
+    if problem is not None:
+        raise ValueError(f"{problem}: kept")
     removed = []
     for path in removal_steps(install)[:-1]:
         os.unlink(path)
@@ -306,6 +354,20 @@ def in_the_way(link: str, prefix: str) -> Optional[str]:
     return f"{link} is there and is not relocator's: move it away, {again}"
 
 
+def _prefix_refused(prefix: str) -> Optional[str]:
+    """Why scripts/install must not make its venv at ``prefix`` (RELOCATOR_PREFIX): a
+    folder that is not a venv's own, or one that holds another venv than its own."""
+    problem = prefix_problem(prefix)
+    method = method_of(prefix) if os.path.lexists(os.path.join(prefix, "pyvenv.cfg")) else SCRIPT
+    # a venv of its own, or the default folder's half-made one (an install that failed)
+    half_made = method is None and _same(prefix, os.path.expanduser(DEFAULT_PREFIX))
+    if problem is None and method != SCRIPT and not half_made:
+        problem = f"{prefix} is a venv scripts/install did not make"
+    if problem is None:
+        return None
+    return f"{problem}: set RELOCATOR_PREFIX to a new folder (or unset it), then run again"
+
+
 def main(argv: list[str]) -> int:
     """``python -m relocator.installs in-the-way LINK PREFIX``: for scripts/install, which
     runs it from the checkout with the system's python3 before anything is installed."""
@@ -313,7 +375,7 @@ def main(argv: list[str]) -> int:
         from relocator.errors import say
 
         link, prefix = argv[1], argv[2]
-        problem = in_the_way(link, prefix)
+        problem = _prefix_refused(prefix) or in_the_way(link, prefix)
         if problem is not None:
             say(problem)
             return 1

@@ -80,6 +80,11 @@ _TAIL = "prompt = {name}\nrelocator-prompt = {folder}\n"
 _RECORD = re.compile(r"(?<=\n)prompt = (?P<name>[^\n]+)\nrelocator-prompt = (?P<folder>[^\n]+)\n\Z")
 
 
+#: The lines of activate and activate.fish that show the name (CPython 3.9-3.13, virtualenv,
+#: uv): only there is a quoted name the prompt's, never a word the script compares.
+_PROMPT_LINE = re.compile(r"(?m)^.*(?:PS1=|VIRTUAL_ENV_PROMPT|set_color).*$")
+
+
 def _swap(files: Files, venv: str, old: str, new: str, *, back: bool = False) -> int:
     """In ``activate`` and ``activate.fish``: the shown name ``old`` -> ``new``, and the
     folder's name read at run time -> ``new`` (``back``: the other way round)."""
@@ -93,7 +98,9 @@ def _swap(files: Files, venv: str, old: str, new: str, *, back: bool = False) ->
             out = script.replace(fixed.format(old), at_run_time)
         else:
             out = script.replace(at_run_time, fixed.format(new))
-        out = out.replace(f"({old}) ", f"({new}) ").replace(f'"{old}"', f'"{new}"')
+        out = _PROMPT_LINE.sub(
+            lambda m: m[0].replace(f"({old}) ", f"({new}) ").replace(f'"{old}"', f'"{new}"'), out
+        )
         if out == script:
             return False
         return _write(path, out.encode("utf-8", "surrogateescape"))

@@ -116,6 +116,13 @@ def self_plan(found: list[installs.Install]) -> str:
     return f"remove relocate itself ({installs.SCRIPT}): {', '.join(paths)}"
 
 
+#: ``uninstall --self`` after a step failed: relocate stays to finish the job.
+SELF_KEPT = (
+    "kept: relocate is needed to finish the steps above; run relocate uninstall --self "
+    "again once they succeed"
+)
+
+
 def remove_self(found: list[installs.Install]) -> Step:
     """Remove the copies of relocate that ``scripts/install`` made (its venv and links);
     the others are their installer's to remove (:func:`tool_hint` names the command).
@@ -136,6 +143,8 @@ def remove_self(found: list[installs.Install]) -> Step:
             removed += installs.remove_ours(install)
         except OSError as e:
             return Step(what, False, f"could not remove {e.filename} ({e.strerror or e})")
+        except ValueError as e:  # no longer a venv of scripts/install's alone
+            return Step(what, False, str(e))
     return Step(what, True, f"removed {', '.join(removed)}")
 
 

@@ -27,7 +27,9 @@ def _venv(prefix: Path, receipt: str | None = None) -> Path:
     script = prefix / "bin" / "relocate"
     script.write_text(f"#!{prefix}/bin/python\nimport sys\n")
     script.chmod(0o755)
-    if receipt is not None:
+    if receipt == installs.RECEIPT:  # scripts/install names the venv's own real path
+        (prefix / receipt).write_text(json.dumps({"prefix": os.path.realpath(prefix)}))
+    elif receipt is not None:
         (prefix / receipt).write_text("{}")
     return prefix
 
@@ -155,9 +157,8 @@ def test_uninstall_self_removes_only_what_scripts_install_made(
     tmp_path: Path, isolated: Path, env: dict[str, str]
 ) -> None:
     prefix = _venv(Path(installs.script_prefix()), installs.RECEIPT)
-    (prefix / installs.RECEIPT).write_text(
-        json.dumps({"link": str(isolated / ".local/bin/relocate")})
-    )
+    receipt = {"prefix": str(prefix), "link": str(isolated / ".local/bin/relocate")}
+    (prefix / installs.RECEIPT).write_text(json.dumps(receipt))
     pipx = _venv(tmp_path / "pipx" / "venvs" / "relocator", "pipx_metadata.json")
     link = isolated / ".local" / "bin" / "relocate"
     link.parent.mkdir(parents=True)
@@ -180,6 +181,55 @@ def test_uninstall_self_removes_only_what_scripts_install_made(
     assert "installed by: pip, pipx" in steps[-1]["detail"]
 
 
+def test_a_folder_that_is_more_than_a_venv_is_never_scripts_installs(
+    tmp_path: Path, isolated: Path, env: dict[str, str]
+) -> None:
+    """A receipt proves nothing about a folder that holds more than a venv (a home, a
+    ~/.local, a checkout committing a receipt and a bin/relocate): never removed, and
+    scripts/install refuses to make its venv there."""
+    home_venv = _venv(isolated / "h", installs.RECEIPT)  # a whole folder of the user's
+    (home_venv / "thesis.txt").write_text("precious")
+    checkout = _venv(tmp_path / "repo")  # a repository on PATH, its receipt copied in
+    (checkout / installs.RECEIPT).write_text("{}")
+    (checkout / ".git").mkdir()
+    for folder in (home_venv, checkout):
+        assert installs.method_of(str(folder)) == installs.PIP
+    copied = _venv(tmp_path / "copied", installs.RECEIPT)  # a receipt naming another folder
+    (copied / installs.RECEIPT).write_text(json.dumps({"prefix": str(home_venv)}))
+    assert installs.method_of(str(copied)) == installs.PIP
+    env = {**env, "PATH": f"{checkout / 'bin'}:{home_venv / 'bin'}:/usr/bin:/bin"}
+    result = relocate("uninstall", "--yes", "--self", "--json", env=env)
+    assert result.returncode == 1
+    assert (home_venv / "thesis.txt").read_text() == "precious" and (checkout / ".git").is_dir()
+    for prefix in (isolated, isolated / ".local", home_venv, checkout):
+        said = installs._prefix_refused(str(prefix))
+        assert said is not None and said.endswith(
+            "set RELOCATOR_PREFIX to a new folder (or unset it), then run again"
+        )
+    assert installs._prefix_refused(str(tmp_path / "new")) is None
+    assert installs._prefix_refused("relative/venv") is not None
+    bare = tmp_path / "bare"  # a venv scripts/install did not make
+    bare.mkdir()
+    (bare / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    assert installs._prefix_refused(str(bare)) is not None
+
+
+def test_uninstall_self_keeps_relocate_while_a_step_failed(
+    tmp_path: Path, isolated: Path, env: dict[str, str]
+) -> None:
+    prefix = _venv(Path(installs.script_prefix()), installs.RECEIPT)
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "0"\n')
+    relocate_ok("adopt", "--no-install", str(project), env=env)
+    project.rename(tmp_path / "gone")  # its eject fails: the store stays
+    result = relocate("uninstall", "--yes", "--self", "--json", env=env)
+    steps = json.loads(result.stdout)["steps"]
+    assert result.returncode == 1 and not steps[-1]["ok"], steps
+    assert steps[-1]["detail"].startswith("kept: relocate is needed to finish")
+    assert (prefix / "bin" / "relocate").exists()
+
+
 def test_a_link_another_installer_took_over_is_left_to_it(
     tmp_path: Path, isolated: Path, env: dict[str, str]
 ) -> None:
@@ -187,7 +237,7 @@ def test_a_link_another_installer_took_over_is_left_to_it(
     removing scripts/install's venv then leaves uv's link alone."""
     link = isolated / ".local" / "bin" / "relocate"
     prefix = _venv(Path(installs.script_prefix()), installs.RECEIPT)
-    (prefix / installs.RECEIPT).write_text(json.dumps({"link": str(link)}))
+    (prefix / installs.RECEIPT).write_text(json.dumps({"prefix": str(prefix), "link": str(link)}))
     uv = _venv(tmp_path / "uv-tools" / "relocator", "uv-receipt.toml")
     link.parent.mkdir(parents=True)
     link.symlink_to(uv / "bin" / "relocate")

@@ -25,8 +25,8 @@ from tests.tools import tool
 NAME = "my proj"
 
 
-def _made(kind: str, tmp_path: Path) -> Path:
-    project = bare_project(tmp_path / NAME)
+def _made(kind: str, tmp_path: Path, name: str = NAME) -> Path:
+    project = bare_project(tmp_path / name)
     venv = str(project / ".venv")
     uv = shutil.which("uv") or pytest.fail("uv must be on PATH (pip install -e '.[test]')")
     python = sys.executable
@@ -91,6 +91,27 @@ def test_an_adopted_venv_without_a_prompt_shows_the_projects_name(
     relocate_ok("eject", str(project))  # the venv is the project's folder again: as it was made
     assert _scripts(project)["pyvenv.cfg"] == made["pyvenv.cfg"]
     assert _shown(project)["ps1"] == "(.venv) P> "
+
+
+ROUND_TRIP = 'PS1="P> "; . "$1"; printf "%s|" "$PS1"; deactivate; printf "%s" "$PS1"'
+
+
+@pytest.mark.parametrize("name", ["nondestructive", "x"])  # words the scripts hold, quoted
+@pytest.mark.parametrize("kind", ["venv", "uv"])
+def test_only_the_prompt_is_renamed_never_a_word_the_script_compares(
+    kind: str, name: str, tmp_path: Path, isolated: Path
+) -> None:
+    project = _made(kind, tmp_path, name)
+    activate = str(project / ".venv" / "bin" / "activate")
+    for step, shown in (("adopt", name), ("eject", ".venv")):
+        relocate_ok(step, str(project))
+        out = subprocess.run(
+            ["bash", "--norc", "--noprofile", "-c", ROUND_TRIP, "_", activate],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert out == f"({shown}) P> |P> ", step  # deactivate is there, and gives PS1 back
 
 
 def test_a_prompt_chosen_when_the_venv_was_made_stays(tmp_path: Path, isolated: Path) -> None:
