@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Optional
 
 from relocator import (
     creation,
@@ -61,6 +60,10 @@ from relocator.relocation import (
     undo_adopt,
 )
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: Seconds after which a no-op adopt records again that it saw the project (last_seen).
 SEEN_AGAIN = 3600.0
@@ -104,9 +107,9 @@ def _setting(wants: Wants, project: resolver.Resolved) -> object:
     cannot be read is a warning, and adopt goes on without it: the user can still adopt."""
     from relocator import settings
     from relocator.errors import warn
-    from relocator.project import read_pyproject, table
+    from relocator.project import pyproject_table
 
-    mine = table(read_pyproject(project.path), "tool", "relocator") or {}
+    mine = pyproject_table(project.path, "tool", "relocator") or {}
     if wants.trees is not None or "trees" in mine:
         return None
     try:

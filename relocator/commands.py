@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Optional
 
 from relocator import errors
 from relocator.errors import RelocatorError, UsageError, say
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Optional
+
     from relocator import relocation, render
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 from relocator import errors
 from relocator.errors import (
@@ -25,6 +24,10 @@ from relocator.errors import (
     say,
     say_output,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -41,16 +41,19 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from relocator import bundles, evidence, faults, hops, link, venvs
 from relocator.errors import Busy, RelocatorError
 from relocator.files import is_under
 from relocator.journal import pending
+from relocator.records import NamedTuple
 from relocator.registry import Registry, Row
 from relocator.store import Store, alive
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Optional
+
     from relocator.processes import ProcessInfo
 
 VENV = "venv"  # a store venv

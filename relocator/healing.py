@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Optional
 
 from relocator import creation, health, link, platform, recipes, resolver, venvcheck, venvs
 from relocator.errors import RelocatorError
 from relocator.registry import Registry
 from relocator.relocation import Notes, Outcome, Wants, marks
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: Why a venv adopt found broken is rebuilt (the trash's record, and a note).
 _WHY = {

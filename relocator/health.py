@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Any, NamedTuple, Optional
 
 from relocator import bundles, bytecode, evidence, hops, link, resolver, trees, venvcheck, venvs
 from relocator.errors import NotFound
 from relocator.files import is_under
 from relocator.journal import Intent, pending
 from relocator.project import start_folder
+from relocator.records import NamedTuple
 from relocator.registry import Registry, Row
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 OK = "ok"
 PROJECT_MISSING = "project-missing"  # moved, renamed or deleted

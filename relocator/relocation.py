@@ -17,7 +17,6 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from typing import Callable, NamedTuple, Optional
 
 from relocator import faults, link, platform, prompts, resolver, rewrite, transfer, venvs
 from relocator.errors import NotOwner, RelocatorError
@@ -25,8 +24,13 @@ from relocator.files import read_small
 from relocator.git import add_git_exclude, remove_git_exclude
 from relocator.journal import Intent, pending
 from relocator.project import find_root
+from relocator.records import NamedTuple
 from relocator.registry import Registry, Row
 from relocator.store import CACHEDIR_TAG, Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 Notes = list[str]
 

@@ -15,12 +15,14 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Optional
 
 from relocator import display
 from relocator.errors import UsageError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # imported when used: a command that shows no outcome never loads them
+    from typing import Any, Optional
+
     from relocator.relocation import Outcome
 
 GREEN, YELLOW, RED, BOLD = "32", "33", "31", "1"

@@ -26,7 +26,6 @@ import stat
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any, Optional
 
 from relocator.errors import Busy, NotOwner, RelocatorError
 from relocator.files import (
@@ -37,6 +36,10 @@ from relocator.files import (
     write_atomic,
     write_record,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 #: The first line of every valid ``CACHEDIR.TAG`` (https://bford.info/cachedir/).
 CACHEDIR_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"

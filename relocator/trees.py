@@ -29,13 +29,17 @@ import contextlib
 import functools
 import os
 import shlex
-from typing import Any, NamedTuple, Optional
 
 from relocator import bundles, bytecode, faults, hops, resolver, transfer, treechoice, venvs
 from relocator.errors import RelocatorError
 from relocator.files import is_under
 from relocator.journal import Intent
+from relocator.records import NamedTuple
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 ABSENT = "absent"
 RELOCATED = "relocated"  # leads to a tree in one of the project's bundles
