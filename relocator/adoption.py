@@ -29,20 +29,7 @@ from __future__ import annotations
 import os
 import time
 
-from relocator import (
-    creation,
-    evidence,
-    hops,
-    link,
-    moved,
-    replacing,
-    resolver,
-    takeover,
-    transfer,
-    treechoice,
-    trees,
-    venvs,
-)
+from relocator import hops, link, resolver, treechoice, trees, venvs
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.git import add_git_exclude
@@ -165,6 +152,9 @@ def converge(
     dotvenv = os.path.join(root, link.LINK)
     if state.kind == link.RELOCATED:
         return _relocated(store, registry, project, state.target or "", wants)
+    # here on, not the no-op path: what it alone needs is imported here
+    from relocator import evidence, replacing, takeover
+
     check_new(root)
     check_store(store.venvs)
     if state.kind == link.FILE:
@@ -246,6 +236,8 @@ def _relink_or_create(
     Where a venv existed and is gone here, the new one is built from the recipe,
     under the name it had here (:func:`replacing.current_name`).
     """
+    from relocator import creation, replacing
+
     row = registry.get(project.key)
     if row is not None and os.path.isdir(store.venv_path(row.venv)):
         venv = store.venv_path(row.venv)
@@ -272,6 +264,9 @@ def _relocated(
     name = os.path.basename(target)
     owner = store.read_owner(name)
     theirs = owner is not None and owner.get("key") != project.key
+    if theirs:  # another project's venv: this project moved here, or is a copy
+        from relocator import creation, moved
+
     if owner is not None and theirs and moved.moved_away(store, name, owner):
         row, notes = moved.follow(store, registry, project, name, owner)
         done = Outcome(project.path, target, "moved along", row.python, row.provider, tuple(notes))
@@ -318,6 +313,8 @@ def _move_in(
     store: Store, registry: Registry, project: resolver.Resolved, src: str, name: str
 ) -> Outcome:
     """Move the venv ``src`` into the store as ``name``, linked and registered."""
+    from relocator import transfer
+
     root = project.path
     cross = not venvs.same_volume(src, store.venvs)
     before = venvs.check_movable(src, store.tmp, cross_volume=cross)

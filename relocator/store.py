@@ -15,7 +15,7 @@ Layout::
     <root>/service.pid, service.json  the watcher's pid lock and its last report
 
 ``relocate python`` imports this module for :func:`default_root`, so what
-only writers need (the lock, hashlib, secrets) is imported where it is used.
+only writers need (the lock, secrets) is imported where it is used.
 """
 
 from __future__ import annotations
@@ -368,10 +368,8 @@ class Store:
     @contextlib.contextmanager
     def lock(self, key: str, what: str) -> Iterator[None]:
         """Hold the lock of one project (``key``) for the duration; ``what`` names it."""
-        import hashlib
-
-        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        path = os.path.join(self.locks, digest + ".lock")
+        path = os.path.join(self.locks, _sha256(key.encode("utf-8", "surrogateescape"))[:16])
+        path += ".lock"
         given = os.environ.get("RELOCATOR_LOCK_TIMEOUT", "")
         try:
             timeout = float(given) if given.strip() else DEFAULT_LOCK_TIMEOUT
@@ -449,3 +447,16 @@ def alive(pid: int) -> bool:
     except PermissionError:  # another user's process
         pass
     return True
+
+
+def _sha256(data: bytes) -> str:
+    """The SHA-256 of ``data`` in hex, from CPython's own implementation where it has one
+    (as :mod:`random` does): importing :mod:`hashlib` loads OpenSSL, which costs more than
+    a command with nothing to do may take."""
+    try:
+        builtin: Any = __import__("_sha2" if sys.version_info >= (3, 12) else "_sha256")
+        return str(builtin.sha256(data).hexdigest())
+    except ImportError:  # a build without it (FIPS): OpenSSL's, the same digest
+        import hashlib
+
+        return hashlib.sha256(data).hexdigest()
