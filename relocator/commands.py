@@ -319,7 +319,11 @@ def version() -> int:
 
 
 def service_run(*, interval: float) -> int:
+    import gc
+
     from relocator import service
+
+    gc.enable()  # it runs for days: entry.main turned the collector off for a command's start
 
     shown = sys.stderr.isatty() and not errors.quiet  # on a terminal: what the log says
     return service.run(interval=interval, echo=sys.stderr if shown else None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 
-from relocator import adoption, bundles, bytecode, health, link, platform, resolver, trees, venvs
+from relocator import bundles, bytecode, health, link, platform, resolver, trees, venvs
 from relocator.errors import RelocatorError
 from relocator.journal import Intent, pending
 from relocator.project import find_root
@@ -199,6 +199,8 @@ def _fixing(
     project = found.project or ""
     if not fix:
         return found._replace(message=f"{found.message} (--fix runs relocate adopt)")
+    from relocator import adoption
+
     try:
         done = adoption.adopt(project, store=store, wants=wants)
     except RelocatorError as e:

@@ -397,12 +397,14 @@ class Progress:
 def showing(shown: bool) -> Iterator[Optional[Progress]]:
     """A :class:`Progress` while the block runs when ``shown`` (else None), which copies
     across volumes report to too; cleared when the block ends."""
+    if not shown:  # copies report nowhere, as they do by default
+        yield None
+        return
     from relocator import transfer
 
-    progress = Progress() if shown else None
+    progress = Progress()
     try:
-        with transfer.copying_shown(progress.copied if progress else None):
+        with transfer.copying_shown(progress.copied):
             yield progress
     finally:
-        if progress is not None:
-            progress.close()
+        progress.close()

@@ -307,3 +307,27 @@ def test_commands_with_nothing_to_do_import_little(tmp_path: Path) -> None:
         assert "relocator.entry" in imported, args
         assert not imported & set(NEVER), (args, sorted(imported & set(NEVER)))
     assert "typer" in imports_of(["status", "--help"], tmp_path)
+
+
+def test_the_cyclic_collector_is_off_for_a_command_but_the_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command runs without it (its start allocates much that lives until it ends), and
+    turns it back on as it returns; ``service run``, which runs for days, has it."""
+    import gc
+
+    from relocator import entry, service, shells
+
+    seen: list[bool] = []
+
+    def record(*_args: Any, **_kw: Any) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(shells, "main", record)
+    monkeypatch.setattr(service, "run", record)
+    assert gc.isenabled()
+    assert entry.main(["hook", "bash"]) == 0
+    assert entry.main(["service", "run"]) == 0
+    assert seen == [False, True]
+    assert gc.isenabled()
