@@ -15,7 +15,7 @@ Layout::
     <root>/service.pid, service.json  the watcher's pid lock and its last report
 
 ``relocate python`` imports this module for :func:`default_root`, so what
-only writers need (the lock, secrets) is imported where it is used.
+only writers need (the lock) is imported where it is used.
 """
 
 from __future__ import annotations
@@ -208,9 +208,7 @@ class Store:
     # -- store venvs --------------------------------------------------------
 
     def new_venv_name(self, project: str) -> str:
-        import secrets
-
-        return f"{slug(project)}-{secrets.token_hex(4)}"
+        return f"{slug(project)}-{os.urandom(4).hex()}"  # as secrets.token_hex(4) makes it
 
     def venv_path(self, name: str) -> str:
         return os.path.join(self.venvs, name)
