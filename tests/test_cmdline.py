@@ -257,8 +257,14 @@ def test_fish_completes_commands_and_options(tmp_path: Path) -> None:
 #: What no command with nothing to do imports (bench_start.py times them against a bare
 #: ``python -c pass``): typer and filelock are for other paths; typing costs as much as
 #: starting Python (relocator.records); the TOML parser (with typing) is for projects that
-#: configure relocator or a uv workspace.
-NEVER = ("typer", "filelock", "typing", "tomllib")
+#: configure relocator or a uv workspace; hashlib (OpenSSL), secrets, shutil, tempfile and
+#: pathlib are for moves and rebuilds.
+NEVER = (
+    *("typer", "filelock", "typing", "tomllib", "hashlib", "secrets", "shutil", "tempfile"),
+    *("pathlib", "urllib.parse", "fnmatch"),
+)
+#: The commands that need no registry open no SQLite.
+NO_REGISTRY = ("trash", "resolve", "excludes", "completion", "--version", "python")
 
 
 def imports_of(args: list[str], cwd: Path) -> set[str]:
@@ -306,6 +312,8 @@ def test_commands_with_nothing_to_do_import_little(tmp_path: Path) -> None:
         imported = imports_of(args, tmp_path)
         assert "relocator.entry" in imported, args
         assert not imported & set(NEVER), (args, sorted(imported & set(NEVER)))
+        if set(args) & set(NO_REGISTRY):
+            assert "sqlite3" not in imported, args
     assert "typer" in imports_of(["status", "--help"], tmp_path)
 
 
