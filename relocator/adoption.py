@@ -28,22 +28,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Optional
 
-from relocator import (
-    creation,
-    evidence,
-    hops,
-    link,
-    moved,
-    replacing,
-    resolver,
-    takeover,
-    transfer,
-    treechoice,
-    trees,
-    venvs,
-)
+from relocator import hops, link, resolver, treechoice, trees, venvs
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.git import add_git_exclude
@@ -61,6 +47,10 @@ from relocator.relocation import (
     undo_adopt,
 )
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: Seconds after which a no-op adopt records again that it saw the project (last_seen).
 SEEN_AGAIN = 3600.0
@@ -104,9 +94,9 @@ def _setting(wants: Wants, project: resolver.Resolved) -> object:
     cannot be read is a warning, and adopt goes on without it: the user can still adopt."""
     from relocator import settings
     from relocator.errors import warn
-    from relocator.project import read_pyproject, table
+    from relocator.project import pyproject_table
 
-    mine = table(read_pyproject(project.path), "tool", "relocator") or {}
+    mine = pyproject_table(project.path, "tool", "relocator") or {}
     if wants.trees is not None or "trees" in mine:
         return None
     try:
@@ -162,6 +152,9 @@ def converge(
     dotvenv = os.path.join(root, link.LINK)
     if state.kind == link.RELOCATED:
         return _relocated(store, registry, project, state.target or "", wants)
+    # here on, not the no-op path: what it alone needs is imported here
+    from relocator import evidence, replacing, takeover
+
     check_new(root)
     check_store(store.venvs)
     if state.kind == link.FILE:
@@ -251,6 +244,8 @@ def _relink_or_create(
     installs); where a venv existed and is gone here, under the name it had here
     (:func:`replacing.current_name`).
     """
+    from relocator import creation, replacing
+
     row = registry.get(project.key)
     if row is not None and os.path.isdir(store.venv_path(row.venv)):
         venv = store.venv_path(row.venv)
@@ -277,6 +272,9 @@ def _relocated(
     name = os.path.basename(target)
     owner = store.read_owner(name)
     theirs = owner is not None and owner.get("key") != project.key
+    if theirs:  # another project's venv: this project moved here, or is a copy
+        from relocator import creation, moved
+
     if owner is not None and theirs and moved.moved_away(store, name, owner):
         row, notes = moved.follow(store, registry, project, name, owner)
         done = Outcome(project.path, target, "moved along", row.python, row.provider, tuple(notes))
@@ -323,6 +321,8 @@ def _move_in(
     store: Store, registry: Registry, project: resolver.Resolved, src: str, name: str
 ) -> Outcome:
     """Move the venv ``src`` into the store as ``name``, linked and registered."""
+    from relocator import transfer
+
     root = project.path
     cross = not venvs.same_volume(src, store.venvs)
     before = venvs.check_movable(src, store.tmp, cross_volume=cross)

@@ -13,12 +13,15 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from typing import Any, Optional
 
 from relocator import platform, resolver
 from relocator.errors import NotOwner
 from relocator.files import read_record, write_atomic, write_record
 from relocator.store import CACHEDIR_TAG, Store, with_volume
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 
 def path(store: Store, bundle: str) -> str:

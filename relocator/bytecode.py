@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Optional
 
 from relocator import venvs
 from relocator.files import read_small, write_atomic
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 FOLDER = "bytecode"
 MODULE = "_relocator_bytecode"

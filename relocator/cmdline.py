@@ -11,12 +11,14 @@ every command, argument and option (flags, whether it takes a value, default).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
-#: An argument: (name, how many: "?" one or none, "1" exactly one, "*" any, default).
-Arg = tuple[str, str, Any]
-#: An option: (name, its flags, whether it takes a value, default).
-Opt = tuple[str, tuple[str, ...], bool, Any]
+    #: An argument: (name, how many: "?" one or none, "1" exactly one, "*" any, default).
+    Arg = tuple[str, str, Any]
+    #: An option: (name, its flags, whether it takes a value, default).
+    Opt = tuple[str, tuple[str, ...], bool, Any]
 
 PATH: Arg = ("path", "?", ".")
 JSON: Opt = ("as_json", ("--json",), False, False)

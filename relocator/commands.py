@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Optional
 
 from relocator import errors
 from relocator.errors import RelocatorError, UsageError, say
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Optional
+
     from relocator import relocation, render
 
 
@@ -331,7 +333,11 @@ def version() -> int:
 
 
 def service_run(*, interval: float) -> int:
+    import gc
+
     from relocator import service
+
+    gc.enable()  # it runs for days: entry.main turned the collector off for a command's start
 
     shown = sys.stderr.isatty() and not errors.quiet  # on a terminal: what the log says
     return service.run(interval=interval, echo=sys.stderr if shown else None)

@@ -11,7 +11,6 @@ staging name, then swapped in, the old one going to the trash
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional
 
 from relocator import link, prompts, recipes, replacing, resolver, rewrite, trees, venvs
 from relocator.errors import RelocatorError, ToolFailed
@@ -28,6 +27,10 @@ from relocator.relocation import (
     undo_create,
 )
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 
 def create(

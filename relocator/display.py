@@ -14,10 +14,13 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from typing import Optional
 
 from relocator import resolver
 from relocator.files import is_under
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 ELLIPSIS = "…"
 #: A path column never gets narrower than this, however little room the other columns leave.

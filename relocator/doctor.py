@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Any, NamedTuple, Optional
 
-from relocator import adoption, bundles, bytecode, health, link, platform, resolver, trees, venvs
+from relocator import bundles, bytecode, health, link, platform, resolver, trees, venvs
 from relocator.errors import RelocatorError
 from relocator.journal import Intent, pending
 from relocator.project import find_root
+from relocator.records import NamedTuple
 from relocator.registry import Registry, Row
 from relocator.relocation import Wants, finish_pending, unhide
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 PROBLEM = "problem"  # the status of a finding that is not a project's health word
 
@@ -195,6 +199,8 @@ def _fixing(
     project = found.project or ""
     if not fix:
         return found._replace(message=f"{found.message} (--fix runs relocate adopt)")
+    from relocator import adoption
+
     try:
         done = adoption.adopt(project, store=store, wants=wants)
     except RelocatorError as e:

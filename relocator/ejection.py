@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 from relocator import bundles, hops, link, resolver, transfer, trees, venvs
 from relocator.errors import NotFound, RelocatorError
@@ -20,6 +19,10 @@ from relocator.relocation import (
     undo_eject,
 )
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def eject(path: str, store: Optional[Store] = None) -> Outcome:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Optional, TextIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, TextIO
 
 EXIT_OK = 0
 EXIT_USER = 1

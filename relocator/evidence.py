@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 THERE = "there"
 GONE = "gone"

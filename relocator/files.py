@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from typing import Any, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 
 def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:

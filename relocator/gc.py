@@ -41,16 +41,19 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from relocator import bundles, evidence, faults, hops, link, venvs
 from relocator.errors import Busy, RelocatorError
 from relocator.files import is_under
 from relocator.journal import pending
+from relocator.records import NamedTuple
 from relocator.registry import Registry, Row
 from relocator.store import Store, alive
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Optional
+
     from relocator.processes import ProcessInfo
 
 VENV = "venv"  # a store venv
@@ -153,10 +156,10 @@ _SWEPT = ("id", "kind", "project", "name", "why", "when", "bytes")
 def _settle_trash_moves(store: Store) -> None:
     """Finish (or forget) moves into the trash that a killed relocate left: gc's own, and
     any other's, before gc decides what else goes."""
-    from relocator.relocation import finish_pending
-
     for intent in pending(store):
         if intent.op == "trash":
+            from relocator.relocation import finish_pending
+
             with contextlib.suppress(Busy):  # its project's relocate settles it
                 finish_pending(store, intent)
 

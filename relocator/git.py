@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Callable, Optional
 
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
 from relocator.hops import NOSYNC, TREES, tree_links
 from relocator.link import NAMES as LINK_NAMES
 from relocator.link import aliases
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 EXCLUDE_BEGIN = "# >>> relocator: venv links (relocate eject removes these lines) >>>"
 EXCLUDE_END = "# <<< relocator <<<"

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Optional
 
-from relocator import creation, health, link, platform, recipes, resolver, venvcheck, venvs
+from relocator import health, link, platform, resolver, venvcheck, venvs
 from relocator.errors import RelocatorError
 from relocator.registry import Registry
 from relocator.relocation import Notes, Outcome, Wants, marks
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: Why a venv adopt found broken is rebuilt (the trash's record, and a note).
 _WHY = {
@@ -49,6 +52,8 @@ def heal(
     condition = health.venv_condition(store, name).status
     notes: Notes = []
     if condition == health.INTERPRETER_MISSING:
+        from relocator import creation
+
         mended = creation.mend_interpreter(store, name)
         if mended is not None:
             notes += mended
@@ -72,6 +77,8 @@ def heal(
         # the Python the tool that made it anew chose (pdm use -f, virtualenv -p)
         wants = wants._replace(python=venvcheck.base_interpreter(venv))
     why = _WHY[condition]
+    from relocator import creation
+
     rebuilt = creation.create(
         store, registry, project, wants, again=True, replaces=name, why=f"rebuilt: it {why}"
     )
@@ -110,6 +117,8 @@ def python_now(
 
 
 def has_recipe(root: str, wants: Wants) -> bool:
+    from relocator import recipes
+
     return wants.install and recipes.find(root) is not None
 
 

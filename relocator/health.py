@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Any, NamedTuple, Optional
 
-from relocator import bundles, bytecode, evidence, hops, link, resolver, trees, venvcheck, venvs
+from relocator import bundles, bytecode, hops, link, resolver, trees, venvcheck, venvs
 from relocator.errors import NotFound
 from relocator.files import is_under
 from relocator.journal import Intent, pending
 from relocator.project import missing, start_folder
+from relocator.records import NamedTuple
 from relocator.registry import Registry, Row
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 OK = "ok"
 PROJECT_MISSING = "project-missing"  # moved, renamed or deleted
@@ -126,8 +130,11 @@ def link_cause(state: link.LinkState, root: str) -> Optional[str]:
     target = state.target or ""
     if state.kind == link.BROKEN:
         return BROKEN_LINK
-    if state.kind == link.IN_PROJECT and evidence.foreign_venv(root, target):
-        return SHIPPED
+    if state.kind == link.IN_PROJECT:
+        from relocator import evidence
+
+        if evidence.foreign_venv(root, target):
+            return SHIPPED
     if state.kind == link.FOREIGN and link.uv_central(target):
         return UV_CENTRAL
     if state.kind in (link.FOREIGN, link.FILE, link.NOT_VENV) and not link.is_venv(target):

@@ -46,10 +46,16 @@ import contextlib
 import os
 import re
 from collections.abc import Iterable
-from typing import Callable, Optional
 
 from relocator import faults, platform
 from relocator.errors import RelocatorError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
+
+    #: Given the real path a link leads to, whether a link of relocator's may lead there.
+    Ours = Callable[[str], bool]
 
 NOSYNC = ".nosync"
 #: The rebuildable trees beyond the venv that ``adopt --trees`` relocates behind the shape
@@ -63,9 +69,6 @@ _TEMP = ".relocator-"  # relocator's temporary names: NAME.relocator-<pid>[.nosy
 NEW = "new"  # NAME -> NAME.nosync/NAME
 OLD = "old"  # NAME -> NAME.nosync, the hop a symlink (relocator before this shape)
 HALFWAY = "halfway"  # NAME -> NAME.relocator-<pid>.nosync/NAME: a conversion under way
-
-#: Given the real path a link leads to, whether a link of relocator's may lead there.
-Ours = Callable[[str], bool]
 
 
 def inner(name: str) -> str:

@@ -18,7 +18,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-from typing import NamedTuple, Optional
+
+from relocator.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: What ``scripts/install`` writes into the venv it makes: JSON naming the venv's own real
 #: path (``prefix``) and the link it made.

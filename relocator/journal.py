@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from typing import Any, Optional
 
 from relocator import faults
 from relocator.errors import warn
 from relocator.files import read_record, write_record
 from relocator.hops import TREES
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree", "trash", "restore", "swap")
 #: Where the venv a swap puts in place of a project's venv comes from (:mod:`relocator.replacing`).

@@ -15,10 +15,14 @@ in the project whose target is exactly ``.venv``), so every machine sees it.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple, Optional
 
 from relocator import hops
 from relocator.errors import RelocatorError
+from relocator.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 LINK = ".venv"
 HOP = LINK + hops.NOSYNC  # the machine-local folder beside .venv (in the old shape, a link)

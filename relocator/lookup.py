@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Optional
 
 from relocator import link, resolver, venvs
 from relocator.errors import NotFound, UsageError
 from relocator.project import find_root, start_folder
 from relocator.store import default_root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 USAGE = "usage: relocate python [PATH] [--resolve] [--json]"
 

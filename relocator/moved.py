@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
 
 from relocator import bundles, evidence, journal, link, prompts, resolver, rewrite, trash, venvs
 from relocator.git import add_git_exclude
 from relocator.registry import Registry, Row
 from relocator.relocation import Notes, notes_of
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def moved_away(store: Store, name: str, owner: dict[str, Any]) -> bool:

@@ -11,7 +11,10 @@ import functools
 import os
 import stat
 import sys
-from typing import Any, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 #: Time Machine's sticky exclusion, as Cargo writes it: a binary plist string.
 BACKUP_EXCLUDE_XATTR = "com.apple.metadata:com_apple_backup_excludeItem"

@@ -33,9 +33,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple, Optional
 
 import psutil  # type: ignore[import-untyped,unused-ignore]
+
+from relocator.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 MINE = "mine"  # this user's (root's, when relocate runs as root): unreadable means in use
 ROOTS = "root"  # root's, when relocate runs as another user: read as far as allowed

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Optional
 
 from relocator import link, resolver
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under, read_small
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", ".venv")
 
@@ -133,13 +136,29 @@ def workspace_root(member: str) -> Optional[str]:
 
 
 def _uv_workspace(pyproject: str) -> Optional[dict[str, Any]]:
-    return table(_read_toml(pyproject), "tool", "uv", "workspace")
+    return _table_in(pyproject, ("tool", "uv", "workspace"))
 
 
 def read_pyproject(folder: str) -> dict[str, Any]:
     """The project's ``pyproject.toml`` as data; empty when absent or not valid TOML
     (nested deeper than the parser goes, too: a project's tools report that file)."""
     return _read_toml(os.path.join(folder, "pyproject.toml"))
+
+
+def pyproject_table(folder: str, *names: str) -> Optional[dict[str, Any]]:
+    """The table ``names`` (``"tool", "relocator"``) of the project's ``pyproject.toml``,
+    as :func:`table` finds it in :func:`read_pyproject`."""
+    return _table_in(os.path.join(folder, "pyproject.toml"), names)
+
+
+def _table_in(path: str, names: tuple[str, ...]) -> Optional[dict[str, Any]]:
+    text = read_small(path, limit=1 << 20)
+    # A key is spelled as it is, or with an escape: a file that holds neither the last
+    # name nor a backslash has no such table, and is not parsed (the TOML parser costs
+    # more than a command with nothing to do may take).
+    if text is None or (names[-1] not in text and "\\" not in text):
+        return None
+    return table(_parsed(text), *names)
 
 
 def table(data: dict[str, Any], *names: str) -> Optional[dict[str, Any]]:
@@ -153,13 +172,15 @@ def table(data: dict[str, Any], *names: str) -> Optional[dict[str, Any]]:
 
 
 def _read_toml(path: str) -> dict[str, Any]:
+    text = read_small(path, limit=1 << 20)
+    return {} if text is None else _parsed(text)
+
+
+def _parsed(text: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:
         import tomli as tomllib
-    text = read_small(path, limit=1 << 20)
-    if text is None:
-        return {}
     try:
         return tomllib.loads(text)
     except (ValueError, RecursionError):

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional
 
 from relocator.files import write_atomic
 from relocator.rewrite import Files
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: Folder names written into a prompt as they are: no quoting, no expansion, in sh and fish.
 PLAIN = re.compile(r"[A-Za-z0-9 ._+@,=-]{1,64}")

@@ -42,11 +42,17 @@ from __future__ import annotations
 import operator
 import os
 import re
-from typing import Callable, NamedTuple, Optional
 
 from relocator import errors
 from relocator.errors import RelocatorError
 from relocator.project import read_pyproject, table
+from relocator.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
+
+    OnLine = Optional[Callable[[str], None]]
 
 
 class Recipe(NamedTuple):
@@ -61,7 +67,6 @@ class ToolFailed(errors.ToolFailed):
 
 
 Command = tuple[str, list[str]]  # what the user is shown, and the argument list
-OnLine = Optional[Callable[[str], None]]
 
 #: Kind (and tool) -> (its lock, its name, how it installs, how it relocks, its word for stale).
 LOCKED = {

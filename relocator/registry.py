@@ -28,10 +28,16 @@ import sqlite3
 import stat
 import time
 from collections.abc import Iterator
-from typing import NamedTuple, Optional, Union
 
 from relocator.errors import Busy, RelocatorError, warn
+from relocator.records import NamedTuple
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Union
+
+    SqlValue = Union[str, bytes, float, None]
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
@@ -481,9 +487,6 @@ def _seconds(value: object) -> Optional[float]:
     except OverflowError:
         return None
     return seconds if math.isfinite(seconds) else None
-
-
-SqlValue = Union[str, bytes, float, None]
 
 
 def _sql(value: object) -> SqlValue:

@@ -17,16 +17,20 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from typing import Callable, NamedTuple, Optional
 
-from relocator import faults, link, platform, prompts, resolver, rewrite, transfer, venvs
+from relocator import faults, link, platform, resolver, venvs
 from relocator.errors import NotOwner, RelocatorError
 from relocator.files import read_small
 from relocator.git import add_git_exclude, remove_git_exclude
 from relocator.journal import Intent, pending
 from relocator.project import find_root
+from relocator.records import NamedTuple
 from relocator.registry import Registry, Row
 from relocator.store import CACHEDIR_TAG, Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 Notes = list[str]
 
@@ -219,6 +223,8 @@ def undo_create(store: Store, intent: Intent) -> None:
 
 
 def finish_adopt(store: Store, registry: Registry, intent: Intent) -> tuple[Row, Notes]:
+    from relocator import prompts, rewrite, transfer
+
     name, root = intent["venv"], intent["project"]
     where = transfer.places(store, "adopt", root, name, intent.get("src"))
     project = resolver.Resolved(root, intent["key"], resolver.provider(root))
@@ -247,6 +253,8 @@ def undo_adopt(store: Store, intent: Intent) -> None:
 
 
 def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
+    from relocator import prompts, rewrite, transfer
+
     name, root = intent["venv"], intent["project"]
     where = transfer.places(store, "eject", root, name, alias=intent.get("alias"))
     notes = rewrite.relocate_venv(where.dest, [where.src])
@@ -286,6 +294,8 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
 
     Returns whether it was finished forward (else rolled back), and notes saying so.
     """
+    from relocator import transfer
+
     op, root, name = intent.op, intent["project"], intent["venv"]
     if op.endswith("-tree"):
         from relocator import trees

@@ -18,12 +18,16 @@ import re
 import shutil
 import signal
 import time
-from typing import NamedTuple, Optional
 
 from relocator import bundles, ejection, installs, servicefiles, shells, units
 from relocator.errors import RelocatorError
 from relocator.files import bare_line, read_regular, split_lines
+from relocator.records import NamedTuple
 from relocator.store import STORE_NAMES, Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: What else relocator may leave at the top of its store: temporary files of an atomic
 #: write (``name.<pid>.tmp``) and a damaged registry set aside (``registry.db.damaged-*``).

@@ -15,12 +15,14 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Optional
 
 from relocator import display
 from relocator.errors import UsageError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # imported when used: a command that shows no outcome never loads them
+    from typing import Any, Optional
+
     from relocator.relocation import Outcome
 
 GREEN, YELLOW, RED, BOLD = "32", "33", "31", "1"
@@ -419,12 +421,14 @@ class Progress:
 def showing(shown: bool) -> Iterator[Optional[Progress]]:
     """A :class:`Progress` while the block runs when ``shown`` (else None), which copies
     across volumes report to too; cleared when the block ends."""
+    if not shown:  # copies report nowhere, as they do by default
+        yield None
+        return
     from relocator import transfer
 
-    progress = Progress() if shown else None
+    progress = Progress()
     try:
-        with transfer.copying_shown(progress.copied if progress else None):
+        with transfer.copying_shown(progress.copied):
             yield progress
     finally:
-        if progress is not None:
-            progress.close()
+        progress.close()

@@ -41,7 +41,6 @@ settled first.
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional
 
 from relocator import faults, link, resolver, rewrite, trash, venvs
 from relocator.errors import RelocatorError
@@ -50,6 +49,10 @@ from relocator.journal import Intent
 from relocator.registry import Registry, Row
 from relocator.relocation import Notes, dropped, marks, new_row, notes_of, register, unhide
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 NEW = "new"  # made and filled at <store>/tmp/<name>.new
 STORE = "store"  # a store venv of its own name: a tool's venv that adopt moved in

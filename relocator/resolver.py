@@ -15,10 +15,14 @@ import os
 import stat
 import sys
 import unicodedata
-from typing import NamedTuple, Optional
 
 from relocator import platform
 from relocator.files import is_under
+from relocator.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 CLOUD_DOCS = "Library/Mobile Documents/com~apple~CloudDocs"
 

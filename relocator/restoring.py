@@ -18,7 +18,6 @@ settles the project finishes the job.
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 from relocator import bundles, hops, link, replacing, resolver, rewrite, trash, trees
 from relocator.errors import NotOwner, RelocatorError
@@ -28,6 +27,10 @@ from relocator.journal import Intent
 from relocator.registry import Registry
 from relocator.relocation import Outcome, locked, marks, notes_of, register, unhide
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 Notes = list[str]
 

@@ -23,11 +23,16 @@ import os
 import re
 import shlex
 import sys
-from typing import Callable, Optional
 
 from relocator import resolver
 from relocator.files import is_under, read_regular, write_atomic
 from relocator.venvs import read_shebang, site_packages
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
+
+    Place = Callable[[str], Optional[str]]
 
 # Linux and macOS cut a shebang line at these lengths (distlib's limits).
 MAX_SHEBANG = 512 if sys.platform == "darwin" else 127
@@ -256,9 +261,6 @@ def respell_editables(
         finders = sorted(glob.glob(os.path.join(glob.escape(sp), "__editable__*finder.py")))
         files.each(finders, lambda p: _respell_finder(files, p, place))
     return files.notes
-
-
-Place = Callable[[str], Optional[str]]
 
 
 def _respell_direct_url(files: Files, path: str, place: Place) -> bool:

@@ -41,15 +41,19 @@ import os
 import shlex
 import time
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
 from relocator import hops, link, resolver
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.project import missing
+from relocator.records import NamedTuple
 from relocator.store import Store
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Callable, Optional
+
+    Progress = Callable[[int], None]
     from relocator.relocation import Outcome
 
 VENV = "venv"
@@ -106,9 +110,6 @@ class Tree(NamedTuple):
     files: int  # entries below it that are not folders: what the sync engine tracks
     bytes: int  # their lstat sizes, summed
     relocated: bool  # a venv in the store: only its link is in the synced tree
-
-
-Progress = Callable[[int], None]
 
 
 def scan(

@@ -46,13 +46,17 @@ import os
 import signal
 import threading
 import time
-from typing import Any, Callable, NamedTuple, Optional, TextIO
 
 from relocator import health, hops, link, resolver, settings, watching
 from relocator.errors import Busy, RelocatorError, UsageError
 from relocator.files import is_under, write_atomic
+from relocator.records import NamedTuple
 from relocator.servicefiles import Log, PidLock
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional, TextIO
 
 STATUS_KEYS = ("pid", "started", "last_event", "last_scan", "adopted", "repaired", "roots", "mode")
 IN_USE_RETRY = 30.0  # seconds before a venv in use is looked at again (a process scan is not free)

@@ -13,11 +13,14 @@ import contextlib
 import json
 import os
 import time
-from typing import Any, Optional, TextIO
 
 from relocator.errors import RelocatorError
 from relocator.files import read_small, write_atomic
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, TextIO
 
 LOG_NAME = "service.log"
 LOG_LIMIT = 1 << 20

@@ -17,11 +17,15 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import Any, NamedTuple, Optional
 
 from relocator import resolver
 from relocator.errors import RelocatorError
 from relocator.files import is_under, read_regular
+from relocator.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 IGNORE_FILE = ".relocator-ignore"
 DEFAULT_QUIET = 10.0

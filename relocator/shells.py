@@ -20,11 +20,15 @@ import shlex
 import stat
 import sys
 from collections.abc import Callable
-from typing import NamedTuple, Optional
 
 from relocator.errors import UsageError, say
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
+from relocator.records import NamedTuple
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 MARKER = "# relocator-hook"  # on every line relocator writes into a user's file
 HOOKS = "hooks"  # in the store: each shell's rendered hook, and the rc files install made

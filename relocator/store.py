@@ -15,7 +15,7 @@ Layout::
     <root>/service.pid, service.json  the watcher's pid lock and its last report
 
 ``relocate python`` imports this module for :func:`default_root`, so what
-only writers need (the lock, hashlib, secrets) is imported where it is used.
+only writers need (the lock) is imported where it is used.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import stat
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any, Optional
 
 from relocator.errors import Busy, NotOwner, RelocatorError
 from relocator.files import (
@@ -37,6 +36,10 @@ from relocator.files import (
     write_atomic,
     write_record,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 #: The first line of every valid ``CACHEDIR.TAG`` (https://bford.info/cachedir/).
 CACHEDIR_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
@@ -205,9 +208,7 @@ class Store:
     # -- store venvs --------------------------------------------------------
 
     def new_venv_name(self, project: str) -> str:
-        import secrets
-
-        return f"{slug(project)}-{secrets.token_hex(4)}"
+        return f"{slug(project)}-{os.urandom(4).hex()}"  # as secrets.token_hex(4) makes it
 
     def venv_path(self, name: str) -> str:
         return os.path.join(self.venvs, name)
@@ -365,10 +366,8 @@ class Store:
     @contextlib.contextmanager
     def lock(self, key: str, what: str) -> Iterator[None]:
         """Hold the lock of one project (``key``) for the duration; ``what`` names it."""
-        import hashlib
-
-        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        path = os.path.join(self.locks, digest + ".lock")
+        path = os.path.join(self.locks, _sha256(key.encode("utf-8", "surrogateescape"))[:16])
+        path += ".lock"
         given = os.environ.get("RELOCATOR_LOCK_TIMEOUT", "")
         try:
             timeout = float(given) if given.strip() else DEFAULT_LOCK_TIMEOUT
@@ -446,3 +445,16 @@ def alive(pid: int) -> bool:
     except PermissionError:  # another user's process
         pass
     return True
+
+
+def _sha256(data: bytes) -> str:
+    """The SHA-256 of ``data`` in hex, from CPython's own implementation where it has one
+    (as :mod:`random` does): importing :mod:`hashlib` loads OpenSSL, which costs more than
+    a command with nothing to do may take."""
+    try:
+        builtin: Any = __import__("_sha2" if sys.version_info >= (3, 12) else "_sha256")
+        return str(builtin.sha256(data).hexdigest())
+    except ImportError:  # a build without it (FIPS): OpenSSL's, the same digest
+        import hashlib
+
+        return hashlib.sha256(data).hexdigest()

@@ -16,7 +16,6 @@ replaced by an empty one.
 from __future__ import annotations
 
 import os
-from typing import Callable
 
 from relocator import link, recipes, replacing, resolver, trash, venvs
 from relocator.errors import RelocatorError
@@ -24,6 +23,10 @@ from relocator.journal import Intent
 from relocator.registry import Registry, Row
 from relocator.relocation import Notes, Outcome, Wants, dropped, dropped_note, register
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
 
 WHY = "replaced: the project's .venv was a new venv a tool made"
 

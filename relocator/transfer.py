@@ -33,7 +33,6 @@ import errno
 import os
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Callable, NamedTuple, Optional
 
 from relocator import faults, venvs
 from relocator.errors import RelocatorError, warn
@@ -41,7 +40,18 @@ from relocator.files import is_under
 from relocator.hops import TREES
 from relocator.journal import Intent
 from relocator.link import LINK, UV_ENVIRONMENTS, valid_alias
+from relocator.records import NamedTuple
 from relocator.store import PROJECT_TEMP_PREFIX, Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
+
+    #: Frees the destination name just before the venv takes it (what it returns, a note that
+    #: something stayed beside the name, is not the move's concern).
+    Clear = Callable[[], object]
+    #: Called as a copy across volumes goes on, with the files copied so far and the total.
+    Copying = Callable[[int, int], None]
 
 ASIDE = PROJECT_TEMP_PREFIX + "old"  # an adopted venv's source, set aside in the project
 PARTIAL = PROJECT_TEMP_PREFIX + "partial"  # an eject's copy on its way into the project
@@ -50,11 +60,6 @@ FORWARD = "forward"  # the venv is whole at its destination: finish the job
 BACK = "back"  # the venv is whole at its source: undo what was begun
 
 
-#: Frees the destination name just before the venv takes it (what it returns, a note that
-#: something stayed beside the name, is not the move's concern).
-Clear = Callable[[], object]
-#: Called as a copy across volumes goes on, with the files copied so far and the total.
-Copying = Callable[[int, int], None]
 _copying: ContextVar[Optional[Copying]] = ContextVar("relocator_copying", default=None)
 
 

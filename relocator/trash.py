@@ -28,13 +28,17 @@ import math
 import os
 import re
 import time
-from typing import Any, NamedTuple, Optional
 
 from relocator import faults, hops, venvs
 from relocator.errors import Busy, RelocatorError
 from relocator.files import read_record, write_record
 from relocator.journal import Intent
+from relocator.records import NamedTuple
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 VENV = "venv"  # a store venv
 TREES = "trees"  # a project's bundle of trees (``adopt --trees``)

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Optional
 
 from relocator import bundles, hops, resolver, venvs
 from relocator.errors import RelocatorError
-from relocator.project import read_pyproject, table
+from relocator.project import pyproject_table, read_pyproject, table
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 NODE_MODULES = "node_modules"
 DEFAULT = tuple(t for t in hops.TREES if t != NODE_MODULES)
@@ -67,7 +70,7 @@ def wanted(
     if asked:
         names = DEFAULT
     else:
-        mine = table(read_pyproject(root), "tool", "relocator") or {}
+        mine = pyproject_table(root, "tool", "relocator") or {}
         if "trees" in mine:
             names = parse(mine["trees"], os.path.join(root, "pyproject.toml"))
         else:

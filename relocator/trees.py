@@ -29,13 +29,17 @@ import contextlib
 import functools
 import os
 import shlex
-from typing import Any, NamedTuple, Optional
 
-from relocator import bundles, bytecode, faults, hops, resolver, transfer, treechoice, venvs
+from relocator import bundles, bytecode, faults, hops, resolver, venvs
 from relocator.errors import RelocatorError
 from relocator.files import is_under
 from relocator.journal import Intent
+from relocator.records import NamedTuple
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 ABSENT = "absent"
 RELOCATED = "relocated"  # leads to a tree in one of the project's bundles
@@ -108,6 +112,8 @@ def converge(
     store venv ``venv`` (when given) to the bundle, which exists as soon as any tree is
     asked for, linked or not. Returns notes, one line for each tree that changed and
     why; a tree that cannot move is a note (the others and the venv stay relocated)."""
+    from relocator import treechoice
+
     root, notes = project.path, Notes()
     bundle = had = bundles.of(store, project.key)
     tools = treechoice.installed(venv)
@@ -189,6 +195,8 @@ def _link(store: Store, root: str, name: str, tree: str, others: bool = False) -
 
 
 def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
+    from relocator import transfer
+
     root = project.path
     where = transfer.places(store, "adopt", root, bundle, tree=name)
     if not os.access(where.src, os.W_OK | os.X_OK):
@@ -241,6 +249,8 @@ def _begin(
 
 
 def _finish_adopt(store: Store, intent: Intent) -> Notes:
+    from relocator import transfer
+
     root, bundle, name = intent["project"], intent["venv"], intent["tree"]
     where = transfer.places(store, "adopt", root, bundle, tree=name)
     bundles.claim(store, bundle, intent["key"], root)
@@ -312,6 +322,8 @@ def _unlinked(root: str, name: str) -> Notes:
 
 
 def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
+    from relocator import transfer
+
     root = project.path
     where = transfer.places(store, "eject", root, bundle, tree=name)
     if os.path.lexists(where.staging):
@@ -330,6 +342,8 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
 
 
 def _finish_eject(store: Store, intent: Intent) -> Notes:
+    from relocator import transfer
+
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
     notes = _unlinked(root, name)  # the hop: name is the tree again
@@ -339,6 +353,8 @@ def _finish_eject(store: Store, intent: Intent) -> Notes:
 
 
 def _undo_eject(store: Store, intent: Intent) -> None:
+    from relocator import transfer
+
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
     if os.path.isdir(where.src) and not os.path.lexists(os.path.join(root, name)):
@@ -352,6 +368,8 @@ def _undo_eject(store: Store, intent: Intent) -> None:
 def resume(store: Store, intent: Intent) -> tuple[bool, Notes]:
     """Settle an interrupted tree move: finished forward when the tree is whole at its
     destination, else rolled back. Raises :class:`NotOwner` for another project's bundle."""
+    from relocator import transfer
+
     op, root, bundle, name = intent.op, intent["project"], intent["venv"], intent["tree"]
     bundles.claim(store, bundle, intent["key"], root)
     where = transfer.places(store, op, root, bundle, tree=name)

@@ -26,12 +26,16 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Any, NamedTuple, Optional
 
 from relocator.errors import RelocatorError, telling
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
+from relocator.records import NamedTuple
 from relocator.shells import executable
 from relocator.store import Store, default_root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 LAUNCHD = "launchd"
 SYSTEMD = "systemd"

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional
 
 from relocator import venvs
 from relocator.files import read_regular, write_atomic
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: What a Python interpreter's file is called: python3.12, python3, pypy3.10, graalpy.
 _PYTHON = re.compile(r"(?:python|pypy|graalpy)[\d.]*[a-z]*")

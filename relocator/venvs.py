@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from typing import Callable, Optional
 
 from relocator import faults
 from relocator.errors import RelocatorError, ToolFailed
 from relocator.files import read_small
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 #: A version request as ``.python-version`` or ``--python`` spell one: 3.12, cpython@3.12.1, 3.13t.
 _VERSION = r"(?:(?:cpython|pypy|graalpy|python|cp|pp)[@-]?)?\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?t?"

@@ -15,11 +15,14 @@ import math
 import os
 import time
 from collections.abc import Iterable
-from typing import Any, Optional
 
 from relocator import units
 from relocator.files import read_regular
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 #: Process names of sync clients, compared case-insensitively with the whole name.
 SYNC_DAEMONS = (

@@ -44,11 +44,15 @@ import stat
 import threading
 import time
 import warnings
-from typing import Any, Callable, NamedTuple, Optional
 
 from relocator import link
 from relocator.files import is_under
+from relocator.records import NamedTuple
 from relocator.settings import IGNORE_FILE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
 
 MAX_DEPTH = 3  # a project folder at most this many levels below a root
 _UNWALKED = frozenset({"node_modules", "__pycache__"})

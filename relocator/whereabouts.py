@@ -8,10 +8,13 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from typing import Any
 
 from relocator import installs
 from relocator.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def version_lines() -> list[str]:

@@ -18,6 +18,7 @@ from relocator import cli, cmdline, completion
 from tests.helpers import one_clean_error_line, relocate, relocate_ok, venv_project
 
 ESC = "\x1b"
+PYPROJECT = '[project]\nname = "app"\nversion = "0.1.0"\ndependencies = ["six"]\n'
 
 
 def _click_commands() -> dict[str, Any]:
@@ -253,11 +254,45 @@ def test_fish_completes_commands_and_options(tmp_path: Path) -> None:
     assert "--yes" not in complete("relocate service uninstall --")
 
 
-def test_commands_with_nothing_to_do_never_load_typer(tmp_path: Path) -> None:
-    """The fast path runs them (bench_start.py times them); --help goes through typer."""
+#: What no command with nothing to do imports (bench_start.py times them against a bare
+#: ``python -c pass``): typer and filelock are for other paths; typing costs as much as
+#: starting Python (relocator.records); the TOML parser (with typing) is for projects that
+#: configure relocator or a uv workspace; hashlib (OpenSSL), secrets, shutil, tempfile and
+#: pathlib are for moves and rebuilds.
+NEVER = (
+    *("typer", "filelock", "typing", "tomllib", "hashlib", "secrets", "shutil", "tempfile"),
+    *("pathlib", "urllib.parse", "fnmatch"),
+)
+#: The commands that need no registry open no SQLite.
+NO_REGISTRY = ("trash", "resolve", "excludes", "completion", "--version", "python")
+
+
+def imports_of(args: list[str], cwd: Path) -> set[str]:
+    """The modules ``relocate ARGS`` imports, run as a regular install runs it: ``-S``
+    keeps out what ``site`` imports for an editable install (its finder loads pathlib and
+    re), the package and its dependencies are put on the path by hand (so ``relocator.shell``,
+    the hooks' folder an editable install maps, is not found: no ``hook`` here)."""
+    import site
     import sys
 
-    project = venv_project(tmp_path / "p")
+    import relocator
+
+    paths = [os.path.dirname(os.path.dirname(relocator.__file__)), *site.getsitepackages()]
+    code = f"import sys; sys.path[:0] = {paths!r}; from relocator.entry import main; "
+    code += "sys.exit(main(sys.argv[1:]))"
+    cmd = [sys.executable, "-S", "-X", "importtime", "-c", code, *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    assert done.returncode == 0, (args, done.stderr[-500:])
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert len(lines) > 10, done.stderr[-500:]
+    return {line.rsplit("|", 1)[-1].strip() for line in lines}
+
+
+def test_commands_with_nothing_to_do_import_little(tmp_path: Path) -> None:
+    """The fast path runs them on the standard library's cheap modules and the core
+    modules each needs; --help goes through typer."""
+    project = venv_project(tmp_path / "p", marker="pyproject.toml")
+    (project / "pyproject.toml").write_text(PYPROJECT)
     relocate_ok("adopt", str(project))
     runs = [
         ["adopt", str(project)],
@@ -265,16 +300,42 @@ def test_commands_with_nothing_to_do_never_load_typer(tmp_path: Path) -> None:
         ["list", "-q"],
         ["doctor", str(project)],
         ["gc", "--dry-run"],
+        ["gc"],
         ["trash", "--json"],
         ["resolve", str(project)],
         ["excludes"],
         ["completion", "bash"],
+        ["--version"],
         ["--color", "never", "python", str(project)],
     ]
-    for args in [*runs, ["status", "--help"]]:
-        cmd = [sys.executable, "-X", "importtime", "-m", "relocator", *args]
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
-        assert done.returncode == 0, (args, done.stderr[-500:])
-        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
-        assert ("typer" in imported) == (args[-1] == "--help"), args
-        assert "filelock" not in imported, args
+    for args in runs:
+        imported = imports_of(args, tmp_path)
+        assert "relocator.entry" in imported, args
+        assert not imported & set(NEVER), (args, sorted(imported & set(NEVER)))
+        if set(args) & set(NO_REGISTRY):
+            assert "sqlite3" not in imported, args
+    assert "typer" in imports_of(["status", "--help"], tmp_path)
+
+
+def test_the_cyclic_collector_is_off_for_a_command_but_the_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command runs without it (its start allocates much that lives until it ends), and
+    turns it back on as it returns; ``service run``, which runs for days, has it."""
+    import gc
+
+    from relocator import entry, service, shells
+
+    seen: list[bool] = []
+
+    def record(*_args: Any, **_kw: Any) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(shells, "main", record)
+    monkeypatch.setattr(service, "run", record)
+    assert gc.isenabled()
+    assert entry.main(["hook", "bash"]) == 0
+    assert entry.main(["service", "run"]) == 0
+    assert seen == [False, True]
+    assert gc.isenabled()

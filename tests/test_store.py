@@ -932,6 +932,17 @@ def test_locks_of_different_projects_do_not_block(store: Path):
         assert len(os.listdir(store / "locks")) == 2
 
 
+def test_a_projects_lock_file_is_named_as_every_version_names_it(store: Path):
+    """The first 16 hex digits of the key's SHA-256 (a running service of an older version
+    and this one take the same lock), whichever SHA-256 implementation computes it."""
+    import hashlib
+
+    key = "/Users/me/Documents/caf\u00e9 app"
+    with Store().ensure().lock(key, "x"):
+        (name,) = os.listdir(store / "locks")
+    assert name == hashlib.sha256(key.encode()).hexdigest()[:16] + ".lock"
+
+
 def test_lock_timeout_in_process(store: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("RELOCATOR_LOCK_TIMEOUT", "0.2")
     s = Store().ensure()

@@ -216,6 +216,25 @@ def test_settings_decide_when_no_flag_is_given(tmp_path: Path, monkeypatch) -> N
     assert (bad / ".venv").is_symlink() and not (bad / ".tox").is_symlink()
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("[tool.relocator]\ntrees = true\n", {"trees": True}),
+        ("[tool.'relocator']\ntrees = true\n", {"trees": True}),
+        ('tool.relocator.trees = [".tox"]\n', {"trees": [".tox"]}),
+        ('[tool."\\u0072elocator"]\ntrees = true\n', {"trees": True}),  # an escaped key
+        ("[tool.ruff]\nline-length = 100\n", None),
+        ("[tool.relocator\ntrees = true\n", None),  # not TOML
+        ("", None),
+    ],
+)
+def test_the_projects_own_setting_however_spelled(text: str, found: object, tmp_path: Path) -> None:
+    from relocator.project import pyproject_table
+
+    (tmp_path / "pyproject.toml").write_text(text)
+    assert pyproject_table(str(tmp_path), "tool", "relocator") == found
+
+
 def test_what_is_not_a_cache_folder_is_left_alone(tmp_path: Path) -> None:
     root = _project(tmp_path / "p")
     shutil.rmtree(root / ".mypy_cache")
