@@ -25,6 +25,12 @@ def service_run(
     interval: float = typer.Option(
         2.0, "--interval", metavar="SECONDS", help="How often to look again (the poll's period)."
     ),
+    unit: bool = typer.Option(
+        False,
+        "--unit",
+        hidden=True,
+        help="Started by the login unit: another watcher already running is no failure.",
+    ),
 ) -> None:
     """Watch in the foreground: adopt new venvs once quiet, repair links tools replaced.
 

@@ -74,7 +74,7 @@ COMMANDS: dict[str, tuple[tuple[Arg, ...], tuple[Opt, ...]]] = {
     "hook": ((SHELL,), (_flag("install", "--install"), _flag("uninstall", "--uninstall"))),
     "completion": ((SHELL,), ()),
     "info": ((), (JSON,)),
-    "service run": ((), (("interval", ("--interval",), True, 2.0),)),
+    "service run": ((), (("interval", ("--interval",), True, 2.0), _flag("unit", "--unit"))),
     "service install": ((), (JSON,)),
     "service uninstall": ((), (JSON,)),
     "service status": ((), (JSON,)),

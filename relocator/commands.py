@@ -332,7 +332,7 @@ def version() -> int:
     return 0
 
 
-def service_run(*, interval: float) -> int:
+def service_run(*, interval: float, unit: bool = False) -> int:
     import gc
 
     from relocator import service
@@ -340,7 +340,7 @@ def service_run(*, interval: float) -> int:
     gc.enable()  # it runs for days: entry.main turned the collector off for a command's start
 
     shown = sys.stderr.isatty() and not errors.quiet  # on a terminal: what the log says
-    return service.run(interval=interval, echo=sys.stderr if shown else None)
+    return service.run(interval=interval, echo=sys.stderr if shown else None, unit=unit)
 
 
 def info(*, as_json: bool) -> int:

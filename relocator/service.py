@@ -44,6 +44,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -51,7 +52,7 @@ from relocator import health, hops, link, resolver, settings, watching
 from relocator.errors import Busy, RelocatorError, UsageError
 from relocator.files import is_under, write_atomic
 from relocator.records import NamedTuple
-from relocator.servicefiles import Log, PidLock
+from relocator.servicefiles import AlreadyRunning, Log, PidLock
 from relocator.store import Store
 
 TYPE_CHECKING = False
@@ -376,12 +377,17 @@ def run(
     store: Optional[Store] = None,
     stop: Optional[threading.Event] = None,
     echo: Optional[TextIO] = None,
+    unit: bool = False,
 ) -> int:
     """Watch until SIGTERM, SIGINT or ``stop``; return the exit code (0). Each line of the
     log is also written to ``echo`` when given (the terminal of a foreground run).
 
     Raises :class:`RelocatorError` when another service holds this store, or the
-    config is wrong.
+    config is wrong. With ``unit`` (``service run --unit``, as the launchd agent and the
+    systemd unit run it), another service holding the store is said on stderr and is no
+    failure (0): launchd's ``KeepAlive = {SuccessfulExit: false}`` and systemd's
+    ``Restart=on-failure`` would start this one again every 10 seconds for as long as the
+    other runs.
     """
     if not 0 < interval <= MAX_INTERVAL:
         raise UsageError(
@@ -392,22 +398,29 @@ def run(
     config = settings.load_config()
     stop = stop or threading.Event()
     received: list[str] = []
-    with PidLock(store, time.time()) as pid:
-        log = Log(store, echo)
-        watcher = Watcher(store, config, interval, log, started=pid.started)
-        restore = _on_signals(stop, received)
-        try:
-            if pid.stale:
-                log(f"took over from a stale pid file (pid {pid.stale.get('pid')} is gone)")
-            watcher.start()
+    try:
+        with PidLock(store, time.time()) as pid:
+            log = Log(store, echo)
+            watcher = Watcher(store, config, interval, log, started=pid.started)
+            restore = _on_signals(stop, received)
             try:
-                watcher.serve(stop)
+                if pid.stale:
+                    log(f"took over from a stale pid file (pid {pid.stale.get('pid')} is gone)")
+                watcher.start()
+                try:
+                    watcher.serve(stop)
+                finally:
+                    watcher.stop()
+                    watcher.write_status()
+                if received:
+                    log(f"received {received[0]}")
             finally:
-                watcher.stop()
-                watcher.write_status()
-            if received:
-                log(f"received {received[0]}")
-        finally:
-            restore()
+                restore()
+    except AlreadyRunning as e:
+        if not unit:
+            raise
+        said = str(e).removesuffix("; stop it first")
+        sys.stderr.write(f"relocate: {said}; this one, started by its unit, ends (exit 0)\n")
+        return 0
     log("stopped")
     return 0

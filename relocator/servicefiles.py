@@ -2,7 +2,8 @@
 
 ``<store>/service.pid`` holds ``{"pid", "started"}`` while a service runs; the
 flock on ``<store>/locks/service.lock`` is what makes it true (a pid file whose
-lock can be taken is stale). ``<store>/logs/service.log`` has one line per event
+lock can be taken is stale; a second service finding it held raises :class:`AlreadyRunning`).
+``<store>/logs/service.log`` has one line per event
 worth telling (a service run on a terminal shows the same lines there too); past
 :data:`LOG_LIMIT` it is kept as ``service.log.1`` when a service starts.
 """
@@ -53,6 +54,10 @@ class Log:
                 self.echo = None
 
 
+class AlreadyRunning(RelocatorError):
+    """Another service holds this store's pid lock."""
+
+
 class PidLock:
     """``<store>/service.pid`` and the flock that makes it true: one service per store."""
 
@@ -77,7 +82,7 @@ class PidLock:
             if isinstance(since, float):
                 when = time.strftime(", since %Y-%m-%d %H:%M:%S", time.localtime(since))
             who = f" (pid {record.get('pid')}{when})"
-            raise RelocatorError(
+            raise AlreadyRunning(
                 f"the relocator service is already running{who if record else ''} for the "
                 f"store {os.path.dirname(self.path)}; stop it first"
             ) from None

@@ -4,14 +4,16 @@ The watcher itself (``relocate service run``) is :mod:`relocator.service`; this 
 writes, loads and removes what starts it (:mod:`relocator.watcher` reads what it reports):
 
 * macOS: a launchd agent, ``~/Library/LaunchAgents/io.github.relocator.service.plist``,
-  loaded with ``launchctl bootstrap gui/<uid>``.
+  enabled and loaded with ``launchctl enable`` and ``bootstrap`` (:mod:`relocator.launchd`).
 * elsewhere: a systemd user unit, ``$XDG_CONFIG_HOME/systemd/user/relocator.service``,
   enabled with ``systemctl --user``.
 
 ``RELOCATOR_SERVICE_PLATFORM=launchd|systemd`` (or the ``platform`` argument) picks one
 regardless of the system, so both are tested on Linux. A unit file is relocator's only
-when it carries :data:`MARK` (systemd: a comment line; launchd: the ``RelocatorWrittenBy``
-key): install overwrites and uninstall removes nothing else. When the unit cannot be loaded
+when it says so (systemd: the comment line :data:`MARK`; launchd: our label running
+relocate's ``service run``, :func:`launchd.is_ours`): install overwrites and uninstall
+removes nothing else. Both units run the watcher as ``service run --unit`` and name the
+store in ``RELOCATOR_HOME``. When the unit cannot be loaded
 (no user systemd session, as in a container; no launchctl), install still writes it and
 says why and what to run by hand: the file is right, only starting it waits.
 """
@@ -20,18 +22,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import plistlib
-import shlex
 import shutil
-import subprocess
 import sys
-import time
 
-from relocator.errors import RelocatorError, telling
+from relocator import launchd
+from relocator.errors import RelocatorError
 from relocator.files import bare_line, read_regular, split_lines, write_atomic
-from relocator.records import NamedTuple
+from relocator.launchd import LABEL, UNIT_FLAG
 from relocator.shells import executable
-from relocator.store import Store, default_root
+from relocator.store import Store
+from relocator.unitcalls import Load, run
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,14 +40,10 @@ if TYPE_CHECKING:
 LAUNCHD = "launchd"
 SYSTEMD = "systemd"
 PLATFORM_ENV = "RELOCATOR_SERVICE_PLATFORM"
-LABEL = "io.github.relocator.service"
 UNIT_NAME = "relocator.service"
 MARK = "# written by relocate service install"  # a line of its own in the systemd unit
-PLIST_MARK_KEY = "RelocatorWrittenBy"
-PLIST_MARK = "relocate service install"
 LOG_FILE = "service.out"  # in the store's logs/: launchd's stdout and stderr (systemd: journal)
 NICE = 10
-_TIMEOUT = 30.0  # for one launchctl or systemctl call
 
 
 # -- where, and what runs ----------------------------------------------------
@@ -78,39 +74,25 @@ def unit_path(platform: Optional[str] = None) -> str:
 
 
 def command() -> list[str]:
-    """The command line that runs the watcher: ``[<relocate>, "service", "run"]``, with the
-    installed ``relocate`` as the rc line names it (:func:`shells.executable`); without
-    one, ``[sys.executable, "-m", "relocator", "service", "run"]``."""
+    """The command line that runs the watcher: ``[<relocate>, "service", "run", "--unit"]``,
+    with the installed ``relocate`` as the rc line names it (:func:`shells.executable`);
+    without one, ``[sys.executable, "-m", "relocator", "service", "run", "--unit"]``."""
     exe = executable()
-    return [exe, "service", "run"] if exe else [sys.executable, "-m", "relocator", "service", "run"]
+    head = [exe] if exe else [sys.executable, "-m", "relocator"]
+    return [*head, "service", "run", UNIT_FLAG]
 
 
 # -- the unit files ----------------------------------------------------------
 
 
 def render(platform: str, argv: list[str], store: Store) -> bytes:
-    """The unit file's bytes: a launchd plist, or a systemd unit."""
-    home = _relocator_home(store)
+    """The unit file's bytes: a launchd plist, or a systemd unit. Both name the store's
+    absolute root in ``RELOCATOR_HOME``, default or not: neither launchd nor a systemd user
+    manager gives the watcher the installing shell's variables (``XDG_CACHE_HOME``, which
+    moves the default store, among them)."""
+    home = store.root
     if platform == LAUNCHD:
-        log = os.path.join(store.logs, LOG_FILE)
-        agent: dict[str, Any] = {
-            "Label": LABEL,
-            "ProgramArguments": argv,
-            "RunAtLoad": True,
-            "KeepAlive": {"SuccessfulExit": False},  # like systemd's Restart=on-failure
-            "ProcessType": "Background",
-            "LowPriorityIO": True,
-            "Nice": NICE,
-            "StandardOutPath": log,
-            "StandardErrorPath": log,
-            PLIST_MARK_KEY: PLIST_MARK,
-        }
-        if home is not None:
-            agent["EnvironmentVariables"] = {"RELOCATOR_HOME": home}
-        try:
-            return plistlib.dumps(agent, sort_keys=True)
-        except UnicodeError:
-            raise RelocatorError(_NOT_UTF8.format(what=" ".join(argv), home=home)) from None
+        return launchd.plist(argv, home, os.path.join(store.logs, LOG_FILE), NICE)
     exec_start = " ".join(
         [_systemd_exe(argv[0]), *(_systemd_word(a, exec_arg=True) for a in argv[1:])]
     )
@@ -124,14 +106,18 @@ def render(platform: str, argv: list[str], store: Store) -> bytes:
         "[Service]",
         "Type=simple",
         f"ExecStart={exec_start}",
+        # Started again only on failure: with --unit, a watcher finding another one holding
+        # the store exits 0, so it is not restarted while that one runs (launchd: the same)
         "Restart=on-failure",
         "RestartSec=10",  # launchd's own throttle; systemd's 100 ms soon hits its start limit
         f"Nice={NICE}",
         "IOSchedulingClass=idle",
+        "Environment=" + _systemd_word(f"RELOCATOR_HOME={home}", exec_arg=False),
+        "",
+        "[Install]",
+        "WantedBy=default.target",
+        "",
     ]
-    if home is not None:
-        lines.append("Environment=" + _systemd_word(f"RELOCATOR_HOME={home}", exec_arg=False))
-    lines += ["", "[Install]", "WantedBy=default.target", ""]
     text = "\n".join(lines)
     try:
         return text.encode("utf-8")
@@ -143,14 +129,6 @@ _NOT_UTF8 = (
     "cannot write a service unit for a path that is not UTF-8 ({what}, store {home}); "
     "install relocate, or set RELOCATOR_HOME, to a path that is"
 )
-
-
-def _relocator_home(store: Store) -> Optional[str]:
-    """The store root the watcher must be told, or None when it finds it by itself (the
-    default, with no ``RELOCATOR_HOME`` set). The absolute root is written, never a ``~``."""
-    if os.environ.get("RELOCATOR_HOME") or store.root != default_root():
-        return store.root
-    return None
 
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.,:@+=-%$")
@@ -198,11 +176,7 @@ def _unit_state(path: str, platform: str) -> str:
     if data is None:
         return "foreign"
     if platform == LAUNCHD:
-        try:
-            agent = plistlib.loads(data)
-        except Exception:  # plistlib raises several kinds on garbage
-            return "foreign"
-        ours = isinstance(agent, dict) and agent.get(PLIST_MARK_KEY) == PLIST_MARK
+        ours = launchd.is_ours(data)
     else:
         mark = MARK.encode()
         ours = any(bare_line(line).strip() == mark for line in split_lines(data))
@@ -210,7 +184,11 @@ def _unit_state(path: str, platform: str) -> str:
 
 
 def _refuse_foreign(path: str, platform: str, doing: str) -> RelocatorError:
-    what = f"the {PLIST_MARK_KEY} key" if platform == LAUNCHD else f"the line {MARK!r}"
+    what = (
+        f"the label {LABEL} running relocate service run"
+        if platform == LAUNCHD
+        else f"the line {MARK!r}"
+    )
     return RelocatorError(
         f"{path} was not written by relocate service install (it lacks {what}); "
         f"relocate does not {doing} it: move it away yourself if it should go"
@@ -220,96 +198,32 @@ def _refuse_foreign(path: str, platform: str, doing: str) -> RelocatorError:
 # -- running launchctl and systemctl -------------------------------------------
 
 
-def _run(args: list[str]) -> tuple[bool, str]:
-    """Run a launchctl or systemctl command: whether it succeeded, and if not, why (its last
-    line of output, or what kept it from running)."""
-    try:
-        done = subprocess.run(
-            args,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    except FileNotFoundError:
-        return False, f"{os.path.basename(args[0])} was not found"
-    except subprocess.TimeoutExpired:
-        return False, f"`{shlex.join(args)}` did not answer within {_TIMEOUT:g}s"
-    except OSError as e:
-        return False, f"`{shlex.join(args)}` could not run ({e.strerror or e})"
-    if done.returncode == 0:
-        return True, ""
-    said = telling((done.stderr + "\n" + done.stdout).splitlines())  # not a "Removed ..." line
-    return False, said or f"`{shlex.join(args)}` exited with {done.returncode}"
-
-
 def _systemctl(*args: str) -> list[str]:
     return [shutil.which("systemctl") or "systemctl", "--user", *args]
 
 
-class _Load(NamedTuple):
-    loaded: bool  # runs now
-    enabled: bool  # starts at the next login
-    reason: Optional[str] = None  # why it does not run now
-    manual: Optional[str] = None  # the command that starts it by hand
-
-
-def _systemd_load() -> _Load:
+def _systemd_load() -> Load:
     """Enable, reload, restart. ``enable`` goes first because it works without a session
     (it only makes a link), so a unit written where no user manager is reachable (over
     ``sudo``, or ssh without a session) still starts at the next login. ``restart``, not
     ``start``: a watcher already running (an older version, say) makes way for this unit."""
     manual = f"systemctl --user daemon-reload && systemctl --user enable --now {UNIT_NAME}"
     if shutil.which("systemctl") is None:
-        return _Load(
+        return Load(
             False, False, "systemctl was not found (this system does not run systemd)", manual
         )
-    enabled, why = _run(_systemctl("enable", UNIT_NAME))
+    enabled, why = run(_systemctl("enable", UNIT_NAME))
     if enabled:
-        ok, why = _run(_systemctl("daemon-reload"))
+        ok, why = run(_systemctl("daemon-reload"))
         if ok:
-            ok, why = _run(_systemctl("restart", UNIT_NAME))
+            ok, why = run(_systemctl("restart", UNIT_NAME))
             if ok:
-                return _Load(True, True)
+                return Load(True, True)
             why += f" (journalctl --user -u {UNIT_NAME} says more)"
-            return _Load(False, True, why, f"systemctl --user restart {UNIT_NAME}")
+            return Load(False, True, why, f"systemctl --user restart {UNIT_NAME}")
     if "Failed to connect to bus" in why:
         why += " (no systemd user session is reachable from here)"
-    return _Load(False, enabled, why, manual)
-
-
-def _launchd_domain() -> str:
-    return f"gui/{os.getuid()}"
-
-
-def _launchd_loaded(launchctl: str) -> bool:
-    return _run([launchctl, "print", f"{_launchd_domain()}/{LABEL}"])[0]
-
-
-def _launchd_load(path: str) -> _Load:
-    """Bootout a loaded agent (launchd keeps the plist it read at bootstrap), then bootstrap
-    the one just written. Every agent in ``~/Library/LaunchAgents`` loads at login, so where
-    launchd runs the agent is enabled even when it cannot be loaded now."""
-    domain = _launchd_domain()
-    bootstrap = f"launchctl bootstrap {domain} {shlex.quote(path)}"
-    launchctl = shutil.which("launchctl")
-    if launchctl is None:
-        return _Load(
-            False, False, "launchctl was not found (launchd agents run only on macOS)", bootstrap
-        )
-    was_loaded = _launchd_loaded(launchctl)
-    if was_loaded:
-        _run([launchctl, "bootout", f"{domain}/{LABEL}"])  # a failure shows in bootstrap
-        bootstrap = f"launchctl bootout {domain}/{LABEL}; {bootstrap}"
-    for attempt in range(4):
-        ok, why = _run([launchctl, "bootstrap", domain, path])
-        if ok:
-            return _Load(True, True)
-        if not was_loaded:
-            break
-        time.sleep(0.5 * (attempt + 1))  # bootout returns before the old job is gone
-    return _Load(False, True, why, bootstrap)
+    return Load(False, enabled, why, manual)
 
 
 # -- install, uninstall ----------------------------------------------------------
@@ -343,7 +257,7 @@ def install(store: Optional[Store] = None, *, platform: Optional[str] = None) ->
                 f"cannot write {path} ({e.strerror or e}); "
                 "make its folder writable, or move what is in the way"
             ) from None
-    load = _launchd_load(path) if chosen == LAUNCHD else _systemd_load()
+    load = launchd.load(path) if chosen == LAUNCHD else _systemd_load()
     if load.loaded:
         message = f"installed {path}; the watcher runs now and at every login"
     elif load.enabled:
@@ -395,7 +309,7 @@ def uninstall(*, platform: Optional[str] = None) -> dict[str, Any]:
     if state == "absent":
         return result
     notes: list[str] = result["notes"]
-    stopped = _launchd_unload(notes) if chosen == LAUNCHD else _systemd_unload(notes)
+    stopped = launchd.unload(notes) if chosen == LAUNCHD else _systemd_unload(notes)
     result["stopped"] = stopped is not False
     try:
         os.unlink(path)
@@ -410,7 +324,7 @@ def uninstall(*, platform: Optional[str] = None) -> dict[str, Any]:
         result["removed"] += _remove_wants_link(path)
         result["removed"] += _remove_folders(path)
         if stopped:
-            ok, why = _run(_systemctl("daemon-reload"))
+            ok, why = run(_systemctl("daemon-reload"))
             if not ok:
                 notes.append(f"systemctl --user daemon-reload failed: {why}")
     return result
@@ -422,7 +336,7 @@ def _systemd_unload(notes: list[str]) -> Optional[bool]:
     if shutil.which("systemctl") is None:
         notes.append("systemctl was not found, so nothing was stopped")
         return False
-    ok, why = _run(_systemctl("disable", "--now", UNIT_NAME))
+    ok, why = run(_systemctl("disable", "--now", UNIT_NAME))
     if not ok and "Failed to connect to bus" in why:
         notes.append(
             f"no systemd user session is reachable from here ({why}), so none runs the "
@@ -465,22 +379,6 @@ def _remove_folders(path: str) -> list[str]:
             break
         gone.append(folder)
     return gone
-
-
-def _launchd_unload(notes: list[str]) -> bool:
-    launchctl = shutil.which("launchctl")
-    if launchctl is None:
-        notes.append("launchctl was not found, so nothing was unloaded")
-        return False
-    if not _launchd_loaded(launchctl):
-        return True
-    target = f"{_launchd_domain()}/{LABEL}"
-    ok, why = _run([launchctl, "bootout", target])
-    if not ok:
-        notes.append(
-            f"could not unload {LABEL} ({why}); if it still runs: launchctl bootout {target}"
-        )
-    return ok
 
 
 # -- status -------------------------------------------------------------------------

@@ -125,15 +125,19 @@ def docs(isolated: Path) -> Path:
 
 @pytest.fixture
 def start(tmp_path: Path, store: Path) -> Iterator[Callable[..., Any]]:
-    """``start(mode, quiet, interval, **config)``: a ``relocate service run`` process
-    (:class:`tests.test_service.Service`, not waited for) over a config file of
-    ``config``; every one started is killed at the end of the test."""
+    """``start(mode, quiet, interval, unit, **config)``: a ``relocate service run`` process
+    (:class:`tests.test_service.Service`, not waited for; ``--unit`` with ``unit``) over a
+    config file of ``config``; every one started is killed at the end of the test."""
     from tests.test_service import Service
 
     started: list[Service] = []
 
     def start_service(
-        mode: str = "auto", quiet: float = 1, interval: float = 1, **config: Any
+        mode: str = "auto",
+        quiet: float = 1,
+        interval: float = 1,
+        unit: bool = False,
+        **config: Any,
     ) -> Service:
         path = tmp_path / "service.toml"
         lines = [f'mode = "{mode}"'] + [f"{k} = {json.dumps(v)}" for k, v in config.items()]
@@ -143,7 +147,7 @@ def start(tmp_path: Path, store: Path) -> Iterator[Callable[..., Any]]:
             "RELOCATOR_CONFIG": str(path),
             "RELOCATOR_SERVICE_QUIET": str(quiet),
         }
-        started.append(Service(tmp_path, store, env, interval=interval))
+        started.append(Service(tmp_path, store, env, interval=interval, unit=unit))
         return started[-1]
 
     yield start_service

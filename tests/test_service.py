@@ -69,12 +69,15 @@ def wait_until(check: Callable[[], Any], what: str, deadline: float = DEADLINE) 
 class Service:
     """``relocate service run`` in its own process, with its store's files at hand."""
 
-    def __init__(self, tmp: Path, store: Path, env: dict[str, str], interval: float = 1) -> None:
+    def __init__(
+        self, tmp: Path, store: Path, env: dict[str, str], interval: float = 1, unit: bool = False
+    ) -> None:
         self.store, self.log_path = store, store / "logs" / "service.log"
         self.stderr_path = tmp / f"service-{time.monotonic_ns()}.err"
+        run = ["service", "run", "--interval", str(interval), *(["--unit"] if unit else [])]
         with open(self.stderr_path, "w") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "relocator", "service", "run", "--interval", str(interval)],
+                [sys.executable, "-m", "relocator", *run],
                 env=env,
                 cwd=tmp,
                 stdout=subprocess.DEVNULL,
@@ -428,6 +431,22 @@ def test_a_second_service_refuses_with_one_line(docs, start, store):
     assert f"pid {first.proc.pid}" in line
     assert first.proc.poll() is None
     assert json.loads((store / "service.pid").read_text())["pid"] == first.proc.pid
+
+
+def test_a_second_service_started_by_a_unit_ends_with_success(docs, start, store):
+    """launchd's KeepAlive = {SuccessfulExit: false} and systemd's Restart=on-failure start
+    a watcher again only when it fails: one its unit started (``--unit``) that finds
+    another holding the store must exit 0, or it is started again every 10 seconds."""
+    first = start().started()
+    second = start(unit=True)
+    assert second.proc.wait(timeout=DEADLINE) == 0
+    (line,) = second.stderr().splitlines()
+    assert line.startswith("relocate: the relocator service is already running")
+    assert f"pid {first.proc.pid}" in line
+    assert line.endswith("; this one, started by its unit, ends (exit 0)")
+    assert first.proc.poll() is None
+    assert json.loads((store / "service.pid").read_text())["pid"] == first.proc.pid
+    assert not any("stopped" in line for line in first.log())  # its log is the first's alone
 
 
 def test_a_stale_pid_file_is_taken_over(docs, start, store):

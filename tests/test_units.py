@@ -105,7 +105,7 @@ def test_systemd_unit_is_written_and_says_why_it_is_not_started(
     unit = _systemd_unit(isolated)
     assert result["platform"] == "systemd"
     assert result["unit"] == str(unit)
-    assert result["command"] == [str(service_env), "service", "run"]
+    assert result["command"] == [str(service_env), "service", "run", "--unit"]
     assert unit.read_text() == (
         "# written by relocate service install\n"
         "# `relocate service uninstall` stops and removes this file (only while it has the line\n"
@@ -115,7 +115,7 @@ def test_systemd_unit_is_written_and_says_why_it_is_not_started(
         "\n"
         "[Service]\n"
         "Type=simple\n"
-        f"ExecStart={service_env} service run\n"
+        f"ExecStart={service_env} service run --unit\n"
         "Restart=on-failure\n"
         "RestartSec=10\n"
         "Nice=10\n"
@@ -144,7 +144,7 @@ def test_systemd_unit_is_written_and_says_why_it_is_not_started(
     assert MANUAL_SYSTEMD in result["message"]
 
 
-def test_systemd_unit_defaults_to_dot_config_and_the_default_store(
+def test_systemd_unit_defaults_to_dot_config_and_names_the_default_store(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("XDG_CONFIG_HOME")
@@ -152,8 +152,10 @@ def test_systemd_unit_defaults_to_dot_config_and_the_default_store(
     result = units.install()
     unit = isolated / ".config" / "systemd" / "user" / "relocator.service"
     assert result["unit"] == str(unit)
-    assert "Environment=" not in unit.read_text()  # the watcher finds the default store itself
-    assert (isolated / ".cache" / "relocator" / "README").is_file()
+    default = isolated / ".cache" / "relocator"
+    # named all the same: the user manager does not have the installing shell's variables
+    assert f"\nEnvironment=RELOCATOR_HOME={default}\n" in unit.read_text()
+    assert (default / "README").is_file()
 
 
 def test_systemd_quoting_is_what_systemd_reads(
@@ -166,7 +168,7 @@ def test_systemd_quoting_is_what_systemd_reads(
     units.install()
     text = _systemd_unit(Path(os.environ["HOME"])).read_text()
     escaped_exe = str(exe).replace("%", "%%")  # no variable is expanded in the program's path
-    assert f'ExecStart="{escaped_exe}" service run\n' in text
+    assert f'ExecStart="{escaped_exe}" service run --unit\n' in text
     assert f'Environment="RELOCATOR_HOME={str(home).replace("%", "%%")}"\n' in text
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -197,9 +199,10 @@ def test_launchd_agent_is_written_under_home(
     with plist.open("rb") as f:
         agent = plistlib.load(f)
     log = str(store / "logs" / "service.out")
+    # Only keys of launchd.plist(5): no mark of our own (no RelocatorWrittenBy)
     assert agent == {
         "Label": "io.github.relocator.service",
-        "ProgramArguments": [str(service_env), "service", "run"],
+        "ProgramArguments": [str(service_env), "service", "run", "--unit"],
         "RunAtLoad": True,
         "KeepAlive": {"SuccessfulExit": False},
         "ProcessType": "Background",
@@ -208,7 +211,6 @@ def test_launchd_agent_is_written_under_home(
         "StandardOutPath": log,
         "StandardErrorPath": log,
         "EnvironmentVariables": {"RELOCATOR_HOME": str(store)},
-        "RelocatorWrittenBy": "relocate service install",
     }
     assert (store / "logs").is_dir()  # launchd opens the log but makes no folder
     assert stat.S_IMODE(plist.stat().st_mode) == 0o644
@@ -216,8 +218,26 @@ def test_launchd_agent_is_written_under_home(
     assert result["loaded"] is False
     assert "launchctl was not found" in result["reason"]
     assert (result["enabled"], result["changed"]) == (False, True)  # no launchd to load it
-    assert result["manual"] == f"launchctl bootstrap gui/{os.getuid()} {plist}"
+    target = f"gui/{os.getuid()}/io.github.relocator.service"
+    assert result["manual"] == (
+        f"launchctl enable {target} && launchctl bootstrap gui/{os.getuid()} {plist}"
+    )
     assert result["manual"] in result["message"]
+
+
+def test_launchd_agent_names_the_default_store_the_installing_shell_sees(
+    isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent gets no shell variable: the store this shell's XDG_CACHE_HOME picks is
+    written into the plist, or the agent would use ~/.cache/relocator."""
+    monkeypatch.delenv("RELOCATOR_HOME")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    units.install(platform="launchd")
+    with _plist(isolated).open("rb") as f:
+        agent = plistlib.load(f)
+    store = tmp_path / "cache" / "relocator"
+    assert agent["EnvironmentVariables"] == {"RELOCATOR_HOME": str(store)}
+    assert agent["StandardOutPath"] == str(store / "logs" / "service.out")
 
 
 @pytest.mark.parametrize("platform", ["systemd", "launchd"])
@@ -270,7 +290,7 @@ def test_a_failing_restart_says_where_to_look(
     assert result["manual"] == "systemctl --user restart relocator.service"
 
 
-def test_a_recording_launchctl_sees_bootout_before_bootstrap(
+def test_a_recording_launchctl_sees_enable_then_bootout_then_bootstrap(
     isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loaded = tmp_path / "loaded"
@@ -281,11 +301,18 @@ def test_a_recording_launchctl_sees_bootout_before_bootstrap(
     log = _fake_tool(tmp_path, monkeypatch, "launchctl", body)
     plist = _plist(isolated)
     domain, target = f"gui/{os.getuid()}", f"gui/{os.getuid()}/io.github.relocator.service"
-    assert units.install(platform="launchd")["loaded"] is True
-    assert _calls(log) == [f"print {target}", f"bootstrap {domain} {plist}"]
+    result = units.install(platform="launchd")
+    assert (result["loaded"], result["enabled"]) == (True, True)
+    # enable first: bootstrap refuses a service the user disabled
+    assert _calls(log) == [f"enable {target}", f"print {target}", f"bootstrap {domain} {plist}"]
     log.unlink()
     assert units.install(platform="launchd")["loaded"] is True  # reloaded: launchd caches plists
-    assert _calls(log) == [f"print {target}", f"bootout {target}", f"bootstrap {domain} {plist}"]
+    assert _calls(log) == [
+        f"enable {target}",
+        f"print {target}",
+        f"bootout {target}",
+        f"bootstrap {domain} {plist}",
+    ]
     log.unlink()
     assert units.uninstall(platform="launchd") == {
         "platform": "launchd",
@@ -295,6 +322,22 @@ def test_a_recording_launchctl_sees_bootout_before_bootstrap(
         "stopped": True,
     }
     assert _calls(log) == [f"print {target}", f"bootout {target}"]
+
+
+def test_a_failing_enable_is_told_and_nothing_is_bootstrapped(
+    isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = 'case "$1" in enable) echo "Operation not permitted" >&2; exit 1;; esac'
+    log = _fake_tool(tmp_path, monkeypatch, "launchctl", body)
+    target = f"gui/{os.getuid()}/io.github.relocator.service"
+    result = units.install(platform="launchd")
+    assert _calls(log) == [f"enable {target}"]
+    assert (result["loaded"], result["enabled"]) == (False, False)
+    assert result["reason"].startswith("Operation not permitted")
+    assert "Login Items" in result["reason"]
+    assert "next login" not in result["message"]
+    assert result["message"].startswith(f"wrote {_plist(isolated)}, but could not enable")
+    assert result["manual"].startswith(f"launchctl enable {target} && launchctl bootstrap ")
 
 
 def test_without_systemctl_the_unit_is_written_and_removed(
@@ -337,7 +380,7 @@ def test_the_platform_comes_from_the_environment(
 def test_the_command_is_the_running_relocate_then_its_neighbour_then_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service_env: Path
 ) -> None:
-    tail = ["service", "run"]
+    tail = ["service", "run", "--unit"]
     assert units.command() == [str(service_env), *tail]
     monkeypatch.chdir(service_env.parent)
     monkeypatch.setattr(sys, "argv", ["./relocate"])
@@ -360,7 +403,7 @@ def test_the_command_is_the_running_relocate_then_its_neighbour_then_path(
     assert units.command() == [str(python), "-m", "relocator", *tail]
     units.install()
     unit = _systemd_unit(Path(os.environ["HOME"])).read_text()
-    assert f"ExecStart={python} -m relocator service run\n" in unit
+    assert f"ExecStart={python} -m relocator service run --unit\n" in unit
 
 
 # -- uninstall ----------------------------------------------------------------------
@@ -403,18 +446,31 @@ def test_uninstall_with_nothing_installed_is_fine(platform: str) -> None:
 FOREIGN = {
     "systemd": b"[Service]\nExecStart=/usr/bin/my-own relocator\n# written by someone else\n",
     "launchd": plistlib.dumps({"Label": "io.github.relocator.service", "Program": "/bin/true"}),
+    # our label, but a program of someone else's
+    "launchd-args": plistlib.dumps(
+        {
+            "Label": "io.github.relocator.service",
+            "ProgramArguments": ["/usr/local/bin/relocate", "service", "status"],
+        }
+    ),
+    # relocate's own program, under another label
+    "launchd-label": plistlib.dumps(
+        {"Label": "com.example.mine", "ProgramArguments": ["/bin/relocate", "service", "run"]}
+    ),
 }
 
 
-@pytest.mark.parametrize("platform", ["systemd", "launchd"])
+@pytest.mark.parametrize("platform", ["systemd", "launchd", "launchd-args", "launchd-label"])
 @pytest.mark.parametrize("kind", ["file", "garbage", "symlink to ours"])
 def test_a_unit_we_did_not_write_is_refused_and_left(
     tmp_path: Path, platform: str, kind: str
 ) -> None:
+    foreign = FOREIGN[platform]
+    platform = platform.partition("-")[0]
     path = Path(units.unit_path(platform))
     path.parent.mkdir(parents=True)
     if kind == "file":
-        path.write_bytes(FOREIGN[platform])
+        path.write_bytes(foreign)
     elif kind == "garbage":
         path.write_bytes(b"\x00\xff<plist" * 50)
     else:  # a link is never ours, even to a file that carries the mark
@@ -432,6 +488,31 @@ def test_a_unit_we_did_not_write_is_refused_and_left(
         assert message.startswith(f"{path} was not written by relocate service install")
         assert path.read_bytes() == before
     assert path.is_symlink() == (kind == "symlink to ours")
+
+
+@pytest.mark.parametrize(
+    "program", [["/opt/bin/relocate"], ["/usr/bin/python3", "-m", "relocator"]]
+)
+def test_a_plist_written_before_is_ours_replaced_and_removed(
+    isolated: Path, service_env: Path, program: list[str]
+) -> None:
+    """The plist an older relocate wrote (a RelocatorWrittenBy key, no --unit) is ours:
+    install writes today's over it, and uninstall removes that."""
+    path = _plist(isolated)
+    path.parent.mkdir(parents=True)
+    old = {
+        "Label": "io.github.relocator.service",
+        "ProgramArguments": [*program, "service", "run"],
+        "RelocatorWrittenBy": "relocate service install",
+    }
+    path.write_bytes(plistlib.dumps(old))
+    assert units.installed(str(path), "launchd") is True
+    assert units.install(platform="launchd")["changed"] is True
+    agent = plistlib.loads(path.read_bytes())
+    assert "RelocatorWrittenBy" not in agent
+    assert agent["ProgramArguments"] == [str(service_env), "service", "run", "--unit"]
+    assert units.uninstall(platform="launchd")["removed"] == [str(path)]
+    assert not path.exists()
 
 
 def test_uninstall_removes_the_enable_link_systemctl_could_not(

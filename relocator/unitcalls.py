@@ -1,0 +1,48 @@
+"""Running ``launchctl`` and ``systemctl`` for :mod:`relocator.units` and
+:mod:`relocator.launchd`: one call, and what loading a unit came to."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+
+from relocator.errors import telling
+from relocator.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
+
+TIMEOUT = 30.0  # for one launchctl or systemctl call
+
+
+class Load(NamedTuple):
+    loaded: bool  # runs now
+    enabled: bool  # starts at the next login
+    reason: Optional[str] = None  # why it does not run now
+    manual: Optional[str] = None  # the command that starts it by hand
+
+
+def run(args: list[str]) -> tuple[bool, str]:
+    """Run a launchctl or systemctl command: whether it succeeded, and if not, why (its last
+    line of output, or what kept it from running)."""
+    try:
+        done = subprocess.run(
+            args,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        return False, f"{os.path.basename(args[0])} was not found"
+    except subprocess.TimeoutExpired:
+        return False, f"`{shlex.join(args)}` did not answer within {TIMEOUT:g}s"
+    except OSError as e:
+        return False, f"`{shlex.join(args)}` could not run ({e.strerror or e})"
+    if done.returncode == 0:
+        return True, ""
+    said = telling((done.stderr + "\n" + done.stdout).splitlines())  # not a "Removed ..." line
+    return False, said or f"`{shlex.join(args)}` exited with {done.returncode}"
