@@ -65,7 +65,8 @@ def plist(argv: list[str], home: str, log: str, nice: int) -> bytes:
 
 def is_ours(data: bytes) -> bool:
     """Whether the plist ``data`` is one ``relocate service install`` wrote: our label, and
-    a program run as relocate's ``service run`` (``--unit``, or as written before it)."""
+    a program that is relocate's ``service run`` (``--unit``, or as written before it):
+    a ``relocate`` by that name, or a python running ``-m relocator``."""
     try:
         agent = plistlib.loads(data)
     except Exception:  # plistlib raises several kinds on garbage
@@ -75,7 +76,10 @@ def is_ours(data: bytes) -> bool:
     argv = agent.get("ProgramArguments")
     if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
         return False
-    return argv[1:] in _OUR_ARGS or argv[1:] in _OLD_ARGS
+    program: str = argv[0] if argv else ""
+    if argv[1:] in (_OUR_ARGS[0], _OLD_ARGS[0]):
+        return os.path.basename(program) == "relocate"  # as shells.executable finds it
+    return argv[1:] in (_OUR_ARGS[1], _OLD_ARGS[1])  # any python, running the module
 
 
 def _domain() -> str:

@@ -166,7 +166,7 @@ def _systemd_exe(path: str) -> str:
 
 
 def _unit_state(path: str, platform: str) -> str:
-    """``absent``, ``ours`` (a regular file carrying our mark) or ``foreign``."""
+    """``absent``, ``ours`` (a regular file that says it is relocator's) or ``foreign``."""
     if not os.path.lexists(path):
         return "absent"
     try:

@@ -453,6 +453,13 @@ FOREIGN = {
             "ProgramArguments": ["/usr/local/bin/relocate", "service", "status"],
         }
     ),
+    # our label and arguments, but a program that is not relocate
+    "launchd-program": plistlib.dumps(
+        {
+            "Label": "io.github.relocator.service",
+            "ProgramArguments": ["/usr/local/bin/other", "service", "run", "--unit"],
+        }
+    ),
     # relocate's own program, under another label
     "launchd-label": plistlib.dumps(
         {"Label": "com.example.mine", "ProgramArguments": ["/bin/relocate", "service", "run"]}
@@ -460,7 +467,9 @@ FOREIGN = {
 }
 
 
-@pytest.mark.parametrize("platform", ["systemd", "launchd", "launchd-args", "launchd-label"])
+@pytest.mark.parametrize(
+    "platform", ["systemd", "launchd", "launchd-args", "launchd-program", "launchd-label"]
+)
 @pytest.mark.parametrize("kind", ["file", "garbage", "symlink to ours"])
 def test_a_unit_we_did_not_write_is_refused_and_left(
     tmp_path: Path, platform: str, kind: str
