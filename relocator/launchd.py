@@ -5,8 +5,9 @@ The agent is ``~/Library/LaunchAgents/io.github.relocator.service.plist``. It ca
 keys documented in launchd.plist(5); relocator knows its own plist by what it says, not by
 a mark of its own: the :data:`LABEL` and ``ProgramArguments`` that run relocate's
 ``service run --unit`` (:func:`is_ours`). On install it is enabled
-(``launchctl enable gui/<uid>/<label>``, which clears a ``disable`` the user made, as in
-Login Items), then bootstrapped into ``gui/<uid>``. None of this has run on a Mac: the
+(``launchctl enable gui/<uid>/<label>``, which clears a ``launchctl disable``; whether it
+also clears a switch turned off in Login Items is not known), then bootstrapped into
+``gui/<uid>``. None of this has run on a Mac: the
 tests put a recording ``launchctl`` on PATH (docs/scan-and-service.md says what is proven
 by reading and what is not).
 """
