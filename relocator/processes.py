@@ -93,13 +93,14 @@ def users(folders: Iterable[str]) -> dict[str, list[ProcessInfo]]:
 def _scan(wanted: dict[str, list[ProcessInfo]]) -> None:
     """Add to ``wanted`` (real folder -> users) every process that uses one of them."""
     me, uid = os.getpid(), os.getuid()
+    bases = _bases(wanted)
     for proc in psutil.process_iter(["uids", "name"]):
         whose = _whose(proc.info.get("uids"), uid)
         if proc.pid == me or whose is None:
             continue
         name = str(proc.info.get("name") or "")
         try:
-            ties = _ties(proc, wanted, strict=whose == MINE)
+            ties = _ties(proc, wanted, strict=whose == MINE, bases=bases)
         except (_Exited, psutil.NoSuchProcess):
             continue
         for folder, why in ties.items():
@@ -117,10 +118,16 @@ def _whose(uids: Any, me: int) -> Optional[str]:
     return OTHER if me in ids or 0 in ids else None
 
 
-def _ties(proc: Any, wanted: dict[str, list[ProcessInfo]], *, strict: bool) -> dict[str, str]:
+def _ties(
+    proc: Any,
+    wanted: dict[str, list[ProcessInfo]],
+    *,
+    strict: bool,
+    bases: Optional[dict[str, list[str]]] = None,
+) -> dict[str, str]:
     """Folder -> why, for each wanted folder the process uses; with ``strict``, every
-    folder when part of the process could not be read."""
-    uses, unread = _uses(proc)
+    folder when part of the process could not be read. ``bases``: :func:`_bases`."""
+    uses, unread = _uses(proc, bases or {})
     ties: dict[str, str] = {}
     for path, why in uses:
         for folder in _folders_of(path, wanted):
@@ -132,8 +139,10 @@ def _ties(proc: Any, wanted: dict[str, list[ProcessInfo]], *, strict: bool) -> d
     return ties
 
 
-def _uses(proc: Any) -> tuple[list[tuple[str, str]], list[str]]:
-    """(real path, why) for everything the process uses, and what could not be read."""
+def _uses(proc: Any, bases: dict[str, list[str]]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(real path, why) for everything the process uses, and what could not be read. A
+    process running the interpreter a venv is built on, whose command line cannot be
+    read, might be running that venv (``sudo .venv/bin/python`` on macOS)."""
     unread: list[str] = []
     with proc.oneshot():
         cwd = _read(proc, "cwd", unread)
@@ -146,6 +155,9 @@ def _uses(proc: Any) -> tuple[list[tuple[str, str]], list[str]]:
     uses: list[tuple[str, str]] = []
     if exe:
         uses.append((str(exe), f"runs {exe}"))
+    if exe and cmdline is None:
+        why = f"{_UNREAD} (it runs {exe}, the venv's interpreter; its command line cannot be read)"
+        uses += [(folder, why) for folder in bases.get(str(exe), ())]
     if cwd:
         uses.append((str(cwd), f"works in {cwd}"))
     for arg in cmdline or ():
@@ -156,6 +168,24 @@ def _uses(proc: Any) -> tuple[list[tuple[str, str]], list[str]]:
     uses += [(str(f.path), f"has {f.path} open") for f in files or ()]
     uses += [(path, f"has {path} mapped") for path in _mapped(proc.pid, unread)]
     return uses, unread
+
+
+def _bases(wanted: dict[str, list[ProcessInfo]]) -> dict[str, list[str]]:
+    """The executable each wanted venv's Python runs -> those venvs: its ``bin/python``
+    resolved (the base interpreter), and for a macOS framework build also the
+    ``Resources/Python.app`` that the framework's ``bin`` stub starts."""
+    bases: dict[str, list[str]] = {}
+    for folder in wanted:
+        python = os.path.realpath(os.path.join(folder, "bin", "python"))
+        if not os.path.isfile(python):
+            continue  # no venv: a bundle of trees, a folder gone
+        version = os.path.dirname(os.path.dirname(python))
+        found = [python]
+        if ".framework/Versions/" in version:
+            found.append(os.path.join(version, "Resources/Python.app/Contents/MacOS/Python"))
+        for exe in found:
+            bases.setdefault(exe, []).append(folder)
+    return bases
 
 
 def _read(proc: Any, attr: str, unread: list[str]) -> Any:

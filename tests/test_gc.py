@@ -556,11 +556,64 @@ def test_on_macos_mapped_files_and_capabilities_are_not_read(
         assert not processes._privileged(proc.pid)
 
 
+class _RefusedAsOnMacos(_Unreadable):
+    """A process of another effective uid as macOS shows it: its executable alone."""
+
+    def __init__(self, exe: str) -> None:
+        self._exe = exe
+
+    def exe(self) -> str:  # type: ignore[override]
+        return self._exe
+
+
+def test_a_process_of_another_uid_running_a_venvs_interpreter_keeps_that_venv(
+    tmp_path: Path,
+):
+    """``sudo .venv/bin/python`` on macOS: root runs the base interpreter, its command
+    line refused. It might be running any venv built on that interpreter: those are kept
+    (weakly, as gc keeps what it cannot rule out); others, and ``login``, are not."""
+    venv = _adopted(tmp_path / "p")
+    other = tmp_path / "other"
+    (other / "bin").mkdir(parents=True)  # a venv of another interpreter
+    base = tmp_path / "base" / "bin" / "python3"
+    base.parent.mkdir(parents=True)
+    base.write_bytes(b"")
+    (other / "bin" / "python").symlink_to(base)
+    wanted: dict[str, list[processes.ProcessInfo]] = {str(venv): [], str(other): []}
+    bases = processes._bases(wanted)
+    interpreter = os.path.realpath(venv / "bin" / "python")
+
+    ties = processes._ties(_RefusedAsOnMacos(interpreter), wanted, strict=False, bases=bases)
+
+    assert list(ties) == [str(venv)]
+    found = processes.ProcessInfo(1, "python3", ties[str(venv)])
+    assert found.weak and interpreter in found.why
+    login = _RefusedAsOnMacos("/usr/bin/login")
+    assert processes._ties(login, wanted, strict=False, bases=bases) == {}
+
+
+def test_a_framework_builds_interpreter_is_known_by_its_app(tmp_path: Path):
+    """A macOS framework build's ``bin/python3.12`` starts
+    ``Resources/Python.app/Contents/MacOS/Python``: that is what the process runs."""
+    version = tmp_path / "Python.framework" / "Versions" / "3.12"
+    (version / "bin").mkdir(parents=True)
+    (version / "bin" / "python3.12").write_bytes(b"")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(version / "bin" / "python3.12")
+    wanted: dict[str, list[processes.ProcessInfo]] = {str(venv): []}
+
+    bases = processes._bases(wanted)
+
+    app = version / "Resources" / "Python.app" / "Contents" / "MacOS" / "Python"
+    assert bases == {str(version / "bin" / "python3.12"): [str(venv)], str(app): [str(venv)]}
+
+
 def test_an_environment_that_reads_empty_is_unread_not_empty(tmp_path: Path):
     """macOS hides a restricted process's environment: it reads empty. That is noted as
     not read, never taken for a process without ``VIRTUAL_ENV``."""
     with _running([sys.executable, "-c", SLEEP], cwd=tmp_path, env={}) as proc:
-        uses, unread = processes._uses(psutil.Process(proc.pid))
+        uses, unread = processes._uses(psutil.Process(proc.pid), {})
         assert "environ (empty)" in unread
         assert not [why for _, why in uses if "VIRTUAL_ENV" in why]
 
