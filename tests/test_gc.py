@@ -26,12 +26,16 @@ from relocator.journal import Intent
 from relocator.registry import Registry
 from relocator.store import Store
 from tests.helpers import (
+    NOBODY,
+    as_nobody,
     drop_hop,
     make_venv,
+    nobody_env,
     one_clean_error_line,
     relocate,
     relocate_json,
     relocate_ok,
+    shared_base,
     site_packages,
     store_venvs,
     venv_project,
@@ -509,6 +513,44 @@ def test_a_setuid_process_whose_command_line_is_refused_keeps_no_venv(
 
         assert _whys(setuid.pid, "/nowhere/venv") == []
         assert _only(_collect(store)["removed"])["venv"] == venv.name
+
+
+def test_gc_of_a_user_is_not_kept_by_a_login_running_as_root_for_them():
+    """The real shape of Terminal's waiting ``login``, uids (user, root, root), beside
+    ``relocate gc`` run by that user (uid 65534). Linux lets the user read its command
+    line, not the rest; macOS refuses the command line too (the test above)."""
+    base = shared_base()
+    try:
+        env = nobody_env(base)
+        project = base / "P"
+        project.mkdir()
+        (project / "setup.py").write_text("")
+        cmd = ["/usr/bin/python3", "-m", "venv", "--without-pip", str(project / ".venv")]
+        subprocess.run(cmd, check=True)
+        subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(project)], check=True)
+        adopted = as_nobody(["relocate", "adopt", str(project)], env)
+        assert adopted.returncode == 0, adopted.stderr
+        venv = Path(os.path.realpath(project / ".venv"))
+        shutil.rmtree(project)
+        login = subprocess.Popen(["setpriv", f"--ruid={NOBODY}", "sleep", "600"])
+        try:
+            seen = psutil.Process(login.pid)
+            deadline = time.monotonic() + 60
+            while tuple(seen.uids()) != (NOBODY, 0, 0) or seen.name() != "sleep":
+                assert login.poll() is None, "setpriv failed"
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+
+            collected = as_nobody(["relocate", "gc", "--json"], env)
+
+            assert collected.returncode == 0, collected.stderr
+            removed = json.loads(collected.stdout)["removed"]
+            assert [e["venv"] for e in removed if e["kind"] == "venv"] == [venv.name]
+        finally:
+            login.kill()
+            login.wait()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_a_process_of_this_user_whose_command_line_is_refused_keeps_every_venv(
