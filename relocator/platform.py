@@ -32,6 +32,11 @@ _XATTR_NOFOLLOW = 0x0001
 class Platform:
     """The portable behaviour: nothing to do."""
 
+    #: Whether ``/proc/<pid>/maps`` and ``/proc/<pid>/status`` tell a process's mapped
+    #: files and capabilities (Linux). macOS has no ``/proc``, and psutil no
+    #: ``memory_maps`` there.
+    procfs = sys.platform.startswith("linux")
+
     def exclude_from_backup(self, path: str) -> None:
         """Keep Time Machine away from ``path`` (and everything below it)."""
 
@@ -57,6 +62,8 @@ class Platform:
 
 
 class Darwin(Platform):
+    procfs = False
+
     def exclude_from_backup(self, path: str) -> None:
         _setxattr(path, BACKUP_EXCLUDE_XATTR, BACKUP_EXCLUDE_VALUE, follow=True)
 

@@ -12,18 +12,26 @@ names the venv. So a path a process names is compared resolved twice: wholly
 The paths the kernel reports (executable, working folder, open and mapped files) are
 real paths already.
 
-The store is private (mode 0700), so only this user's processes and root's can reach
-a venv in it; other users' processes are not looked at. A process of this user whose
-command line cannot be read counts as a user of every folder asked about, since it
-might be one. A non-dumpable process (``ssh-agent`` and ``gpg-agent`` make
+The store is private (mode 0700), so only processes running as this user or as root
+can reach a venv in it; the kernel checks the effective uid. A process is this user's
+when its effective uid is: its command line not being readable then counts it as a
+user of every folder asked about, since it might be one. A process of another
+identity that may reach the store, root's or a setuid program's run by this user
+(the parent ``login`` that Terminal starts each tab through keeps uids
+user, root, root while it waits), is read as far as the kernel allows: macOS refuses
+the command line, working folder and open files of a process whose effective uid
+differs (``sysctl_procargsx``, ``proc_security_policy``), yet tells its executable
+(``proc_pidpath`` needs no same user); counting it as a user of everything would keep
+``gc`` from every venv while a terminal is open. Other users' processes are not looked
+at. A non-dumpable process of this user (``ssh-agent`` and ``gpg-agent`` make
 themselves so) hides its executable, working folder and environment even from its
-owner, but not its command line: it is judged by what can be read, or no desktop
-with an agent running could ever collect a venv. Processes with privileges relocate
-lacks are read as far as they can be: root's, when relocate runs as a user, and
-(Linux) those holding capabilities relocate lacks, which the kernel keeps even a
-process of the same user, root included, from reading. A zombie that has exited
-holds no files and is skipped; a zombie thread group leader whose other threads
-still run is not dead, and counts like any process that cannot be read.
+owner, but not its command line: it is judged by what can be read, or no desktop with
+an agent running could ever collect a venv. So is one holding capabilities relocate
+lacks (Linux), which the kernel keeps even a process of the same user, root included,
+from reading. An environment that reads empty (macOS hides a restricted process's) is
+noted as unread, not taken for one without ``VIRTUAL_ENV``. A zombie that has exited
+holds no files and is skipped; a zombie thread group leader whose other threads still
+run is not dead, and counts like any process that cannot be read.
 
 Imported only by the commands that look at processes: psutil is not light.
 """
@@ -31,19 +39,19 @@ Imported only by the commands that look at processes: psutil is not light.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Iterator
 
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
+from relocator import platform
 from relocator.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-MINE = "mine"  # this user's (root's, when relocate runs as root): unreadable means in use
-ROOTS = "root"  # root's, when relocate runs as another user: read as far as allowed
+MINE = "mine"  # runs as this user (as root, when relocate does): unreadable means in use
+OTHER = "other"  # root's, or a setuid program's of this user: read as far as allowed
 _ARG_MAX = 4096  # an argument longer than PATH_MAX is no path
 
 
@@ -85,13 +93,14 @@ def users(folders: Iterable[str]) -> dict[str, list[ProcessInfo]]:
 def _scan(wanted: dict[str, list[ProcessInfo]]) -> None:
     """Add to ``wanted`` (real folder -> users) every process that uses one of them."""
     me, uid = os.getpid(), os.getuid()
+    bases = _bases(wanted)
     for proc in psutil.process_iter(["uids", "name"]):
         whose = _whose(proc.info.get("uids"), uid)
         if proc.pid == me or whose is None:
             continue
         name = str(proc.info.get("name") or "")
         try:
-            ties = _ties(proc, wanted, strict=whose == MINE)
+            ties = _ties(proc, wanted, strict=whose == MINE, bases=bases)
         except (_Exited, psutil.NoSuchProcess):
             continue
         for folder, why in ties.items():
@@ -99,16 +108,26 @@ def _scan(wanted: dict[str, list[ProcessInfo]]) -> None:
 
 
 def _whose(uids: Any, me: int) -> Optional[str]:
-    """MINE, ROOTS, or None for a process relocate need not look at (another user's)."""
-    if uids is None or me in tuple(uids):  # an owner that cannot be read may be this user
+    """MINE, OTHER, or None for a process relocate need not look at (another user's),
+    from its (real, effective, saved) uids."""
+    if uids is None:  # an owner that cannot be read may be this user
         return MINE
-    return ROOTS if 0 in tuple(uids) else None
+    ids = tuple(uids)
+    if ids[1] == me:
+        return MINE
+    return OTHER if me in ids or 0 in ids else None
 
 
-def _ties(proc: Any, wanted: dict[str, list[ProcessInfo]], *, strict: bool) -> dict[str, str]:
+def _ties(
+    proc: Any,
+    wanted: dict[str, list[ProcessInfo]],
+    *,
+    strict: bool,
+    bases: Optional[dict[str, list[str]]] = None,
+) -> dict[str, str]:
     """Folder -> why, for each wanted folder the process uses; with ``strict``, every
-    folder when part of the process could not be read."""
-    uses, unread = _uses(proc)
+    folder when part of the process could not be read. ``bases``: :func:`_bases`."""
+    uses, unread = _uses(proc, bases or {})
     ties: dict[str, str] = {}
     for path, why in uses:
         for folder in _folders_of(path, wanted):
@@ -120,8 +139,10 @@ def _ties(proc: Any, wanted: dict[str, list[ProcessInfo]], *, strict: bool) -> d
     return ties
 
 
-def _uses(proc: Any) -> tuple[list[tuple[str, str]], list[str]]:
-    """(real path, why) for everything the process uses, and what could not be read."""
+def _uses(proc: Any, bases: dict[str, list[str]]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(real path, why) for everything the process uses, and what could not be read. A
+    process running the interpreter a venv is built on, whose command line cannot be
+    read, might be running that venv (``sudo .venv/bin/python`` on macOS)."""
     unread: list[str] = []
     with proc.oneshot():
         cwd = _read(proc, "cwd", unread)
@@ -129,9 +150,14 @@ def _uses(proc: Any) -> tuple[list[tuple[str, str]], list[str]]:
         cmdline = _read(proc, "cmdline", unread)
         environ = _read(proc, "environ", unread)
         files = _read(proc, "open_files", unread)
+    if environ == {}:  # macOS reads a restricted process's environment as empty
+        unread.append("environ (empty)")
     uses: list[tuple[str, str]] = []
     if exe:
         uses.append((str(exe), f"runs {exe}"))
+    if exe and cmdline is None:
+        why = f"{_UNREAD} (it runs {exe}, the venv's interpreter; its command line cannot be read)"
+        uses += [(folder, why) for folder in bases.get(str(exe), ())]
     if cwd:
         uses.append((str(cwd), f"works in {cwd}"))
     for arg in cmdline or ():
@@ -142,6 +168,24 @@ def _uses(proc: Any) -> tuple[list[tuple[str, str]], list[str]]:
     uses += [(str(f.path), f"has {f.path} open") for f in files or ()]
     uses += [(path, f"has {path} mapped") for path in _mapped(proc.pid, unread)]
     return uses, unread
+
+
+def _bases(wanted: dict[str, list[ProcessInfo]]) -> dict[str, list[str]]:
+    """The executable each wanted venv's Python runs -> those venvs: its ``bin/python``
+    resolved (the base interpreter), and for a macOS framework build also the
+    ``Resources/Python.app`` that the framework's ``bin`` stub starts."""
+    bases: dict[str, list[str]] = {}
+    for folder in wanted:
+        python = os.path.realpath(os.path.join(folder, "bin", "python"))
+        if not os.path.isfile(python):
+            continue  # no venv: a bundle of trees, a folder gone
+        version = os.path.dirname(os.path.dirname(python))
+        found = [python]
+        if ".framework/Versions/" in version:
+            found.append(os.path.join(version, "Resources/Python.app/Contents/MacOS/Python"))
+        for exe in found:
+            bases.setdefault(exe, []).append(folder)
+    return bases
 
 
 def _read(proc: Any, attr: str, unread: list[str]) -> Any:
@@ -171,7 +215,10 @@ def _exited(proc: Any) -> bool:
 def _privileged(pid: int) -> bool:
     """Whether the process holds capabilities this one lacks (Linux): the kernel then keeps
     it from being read even by a process of the same user (by root without them too), as
-    root's processes are kept from a user's; it is read as far as it can be, like those."""
+    root's processes are kept from a user's; it is read as far as it can be, like those.
+    Where there are no capabilities to read (macOS), none is."""
+    if not platform.current.procfs:
+        return False
     theirs, ours = _capabilities(str(pid)), _capabilities("self")
     return theirs is not None and ours is not None and bool(theirs & ~ours)
 
@@ -190,8 +237,9 @@ def _capabilities(pid: str) -> Optional[int]:
 
 def _mapped(pid: int, unread: list[str]) -> set[str]:
     """The files a process has mapped (its shared libraries, extension modules): Linux
-    only, where ``/proc/<pid>/maps`` is cheap to read (psutil's reads smaps: slow)."""
-    if not sys.platform.startswith("linux"):
+    only, where ``/proc/<pid>/maps`` is cheap to read (psutil's reads smaps: slow). macOS
+    has no ``/proc`` and psutil no ``memory_maps`` there: its open files are all it tells."""
+    if not platform.current.procfs:
         return set()
     try:
         with open(f"/proc/{pid}/maps", encoding="utf-8", errors="surrogateescape") as f:

@@ -7,6 +7,7 @@ is tested with the command)."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import shutil
@@ -20,17 +21,21 @@ from typing import Any
 import psutil
 import pytest
 
-from relocator import gc, processes, trash
+from relocator import gc, platform, processes, trash
 from relocator.journal import Intent
 from relocator.registry import Registry
 from relocator.store import Store
 from tests.helpers import (
+    NOBODY,
+    as_nobody,
     drop_hop,
     make_venv,
+    nobody_env,
     one_clean_error_line,
     relocate,
     relocate_json,
     relocate_ok,
+    shared_base,
     site_packages,
     store_venvs,
     venv_project,
@@ -430,6 +435,229 @@ def test_unreadable_process_of_this_user_counts_as_a_user():
     ties = processes._ties(_Unreadable(), wanted, strict=True)
     assert "could not be inspected" in ties["/nowhere/venv"]
     assert processes._ties(_Unreadable(), wanted, strict=False) == {}
+
+
+@pytest.mark.parametrize(
+    ("uids", "whose"),
+    [
+        ((1000, 1000, 1000), processes.MINE),
+        ((0, 1000, 0), processes.MINE),  # runs as this user; the kernel reads it to us
+        ((1000, 0, 0), processes.OTHER),  # login's parent waiting, sudo, su: setuid root
+        ((1000, 501, 501), processes.OTHER),  # a setuid program of another user
+        ((0, 0, 0), processes.OTHER),  # root's
+        ((501, 501, 501), None),  # another user's: cannot reach the private store
+        (None, processes.MINE),  # an owner that cannot be read may be this user
+    ],
+)
+def test_whose_a_process_is_decided_by_its_effective_uid(uids: Any, whose: Any):
+    assert processes._whose(uids, 1000) == whose
+
+
+def _refused_like_macos(monkeypatch: pytest.MonkeyPatch, pids: set[int]) -> None:
+    """Refuse what XNU refuses a caller whose effective uid differs from the process's:
+    the command line and environment (``sysctl_procargsx``: EINVAL, psutil's AccessDenied),
+    the working folder and open files (``proc_security_policy``: EPERM). The executable
+    (``proc_pidpath``) stays readable, as it does there."""
+    for attr in ("cmdline", "environ", "cwd", "open_files"):
+        real = getattr(psutil.Process, attr)
+
+        def refused(self: psutil.Process, *a: Any, _real: Any = real, **kw: Any) -> Any:
+            if self.pid in pids:
+                raise psutil.AccessDenied(self.pid)
+            return _real(self, *a, **kw)
+
+        monkeypatch.setattr(psutil.Process, attr, refused)
+
+
+def _whys(pid: int, folder: str) -> list[str]:
+    """Why the process ``pid`` uses ``folder``, by :func:`processes.users`."""
+    return [p.why for p in processes.users([folder])[folder] if p.pid == pid]
+
+
+@contextlib.contextmanager
+def _setuid_like(euid: int) -> Iterator[psutil.Process]:
+    """A real process whose real uid is this one's and whose effective and saved uids
+    are ``euid``: the shape of Terminal's ``login`` waiting on a tab (user, root, root),
+    seen from the other side, as this test can make it."""
+    proc = subprocess.Popen(["setpriv", f"--euid={euid}", "sleep", "600"])
+    try:
+        seen = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 60
+        while tuple(seen.uids()) != (os.getuid(), euid, euid) or seen.name() != "sleep":
+            assert proc.poll() is None, "setpriv failed"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        yield seen
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_setuid_process_whose_command_line_is_refused_keeps_no_venv(
+    tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A terminal open on macOS: its ``login`` runs as root for this user, and the kernel
+    refuses its command line. Read as far as allowed (its executable, outside the store),
+    it uses no venv; counted as one that might use any, it kept gc from all of them."""
+    if os.getuid() != 0 or shutil.which("setpriv") is None:
+        if os.environ.get("CI"):
+            pytest.fail("a process of another effective uid needs root and setpriv in CI")
+        pytest.skip("a process of another effective uid needs root and setpriv")
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    shutil.rmtree(project)
+    with _setuid_like(65534) as setuid:
+        _refused_like_macos(monkeypatch, {setuid.pid})
+        assert processes._whose(setuid.uids(), os.getuid()) == processes.OTHER
+        assert setuid.exe().endswith("/sleep")  # proc_pidpath tells it on macOS too
+
+        assert _whys(setuid.pid, "/nowhere/venv") == []
+        assert _only(_collect(store)["removed"])["venv"] == venv.name
+
+
+def test_gc_of_a_user_is_not_kept_by_a_login_running_as_root_for_them():
+    """The real shape of Terminal's waiting ``login``, uids (user, root, root), beside
+    ``relocate gc`` run by that user (uid 65534). Linux lets the user read its command
+    line, not the rest; macOS refuses the command line too (the test above)."""
+    base = shared_base()
+    try:
+        env = nobody_env(base)
+        project = base / "P"
+        project.mkdir()
+        (project / "setup.py").write_text("")
+        cmd = ["/usr/bin/python3", "-m", "venv", "--without-pip", str(project / ".venv")]
+        subprocess.run(cmd, check=True)
+        subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(project)], check=True)
+        adopted = as_nobody(["relocate", "adopt", str(project)], env)
+        assert adopted.returncode == 0, adopted.stderr
+        venv = Path(os.path.realpath(project / ".venv"))
+        shutil.rmtree(project)
+        login = subprocess.Popen(["setpriv", f"--ruid={NOBODY}", "sleep", "600"])
+        try:
+            seen = psutil.Process(login.pid)
+            deadline = time.monotonic() + 60
+            while tuple(seen.uids()) != (NOBODY, 0, 0) or seen.name() != "sleep":
+                assert login.poll() is None, "setpriv failed"
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+
+            collected = as_nobody(["relocate", "gc", "--json"], env)
+
+            assert collected.returncode == 0, collected.stderr
+            removed = json.loads(collected.stdout)["removed"]
+            assert [e["venv"] for e in removed if e["kind"] == "venv"] == [venv.name]
+        finally:
+            login.kill()
+            login.wait()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_process_of_this_user_whose_command_line_is_refused_keeps_every_venv(
+    tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The same refusal for a process running as this user is no kernel rule about
+    identities: it might be running any venv, so gc keeps them all."""
+    project = tmp_path / "p"
+    venv = _adopted(project)
+    shutil.rmtree(project)
+    with _running([sys.executable, "-c", SLEEP], cwd=tmp_path) as proc:
+        _refused_like_macos(monkeypatch, {proc.pid})
+
+        entry = _only(_collect(store)["spared"])
+
+        assert f"pid {proc.pid}" in entry["reason"]
+        assert "could not be inspected" in entry["reason"]
+        assert venv.is_dir()
+
+
+def test_on_macos_mapped_files_and_capabilities_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """macOS has no ``/proc`` and psutil no ``memory_maps`` there: a process is judged by
+    the rest, without an error. On Linux the same process is found by its mapping."""
+    folder = tmp_path / "venv"
+    folder.mkdir()
+    extension = Path(str(importlib.import_module("_csv").__file__))  # loaded from a .so
+    data = folder / extension.name
+    shutil.copyfile(extension, data)
+    code = "import os, sys; sys.path.insert(0, os.environ['AT']); import _csv; exec(sys.argv[1])"
+    env = {**os.environ, "AT": str(folder)}  # mapped by the loader, its file closed
+    with _running([sys.executable, "-c", code, SLEEP], cwd=tmp_path, env=env) as proc:
+        linux = processes.users([str(folder)])[str(folder)]
+        assert [p.why for p in linux if p.pid == proc.pid] == [f"has {data} mapped"]
+
+        monkeypatch.setattr(platform, "current", platform.Darwin())
+
+        def no_proc(pid: str) -> None:
+            raise AssertionError(f"read /proc/{pid}/status on macOS")
+
+        monkeypatch.setattr(processes, "_capabilities", no_proc)
+        darwin = processes.users([str(folder)])[str(folder)]
+        assert [p.why for p in darwin if p.pid == proc.pid] == []
+        assert not processes._privileged(proc.pid)
+
+
+class _RefusedAsOnMacos(_Unreadable):
+    """A process of another effective uid as macOS shows it: its executable alone."""
+
+    def __init__(self, exe: str) -> None:
+        self._exe = exe
+
+    def exe(self) -> str:  # type: ignore[override]
+        return self._exe
+
+
+def test_a_process_of_another_uid_running_a_venvs_interpreter_keeps_that_venv(
+    tmp_path: Path,
+):
+    """``sudo .venv/bin/python`` on macOS: root runs the base interpreter, its command
+    line refused. It might be running any venv built on that interpreter: those are kept
+    (weakly, as gc keeps what it cannot rule out); others, and ``login``, are not."""
+    venv = _adopted(tmp_path / "p")
+    other = tmp_path / "other"
+    (other / "bin").mkdir(parents=True)  # a venv of another interpreter
+    base = tmp_path / "base" / "bin" / "python3"
+    base.parent.mkdir(parents=True)
+    base.write_bytes(b"")
+    (other / "bin" / "python").symlink_to(base)
+    wanted: dict[str, list[processes.ProcessInfo]] = {str(venv): [], str(other): []}
+    bases = processes._bases(wanted)
+    interpreter = os.path.realpath(venv / "bin" / "python")
+
+    ties = processes._ties(_RefusedAsOnMacos(interpreter), wanted, strict=False, bases=bases)
+
+    assert list(ties) == [str(venv)]
+    found = processes.ProcessInfo(1, "python3", ties[str(venv)])
+    assert found.weak and interpreter in found.why
+    login = _RefusedAsOnMacos("/usr/bin/login")
+    assert processes._ties(login, wanted, strict=False, bases=bases) == {}
+
+
+def test_a_framework_builds_interpreter_is_known_by_its_app(tmp_path: Path):
+    """A macOS framework build's ``bin/python3.12`` starts
+    ``Resources/Python.app/Contents/MacOS/Python``: that is what the process runs."""
+    version = tmp_path / "Python.framework" / "Versions" / "3.12"
+    (version / "bin").mkdir(parents=True)
+    (version / "bin" / "python3.12").write_bytes(b"")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(version / "bin" / "python3.12")
+    wanted: dict[str, list[processes.ProcessInfo]] = {str(venv): []}
+
+    bases = processes._bases(wanted)
+
+    app = version / "Resources" / "Python.app" / "Contents" / "MacOS" / "Python"
+    assert bases == {str(version / "bin" / "python3.12"): [str(venv)], str(app): [str(venv)]}
+
+
+def test_an_environment_that_reads_empty_is_unread_not_empty(tmp_path: Path):
+    """macOS hides a restricted process's environment: it reads empty. That is noted as
+    not read, never taken for a process without ``VIRTUAL_ENV``."""
+    with _running([sys.executable, "-c", SLEEP], cwd=tmp_path, env={}) as proc:
+        uses, unread = processes._uses(psutil.Process(proc.pid), {})
+        assert "environ (empty)" in unread
+        assert not [why for _, why in uses if "VIRTUAL_ENV" in why]
 
 
 # -- never outside the store; killed at any point ------------------------------------------
