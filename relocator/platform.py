@@ -25,6 +25,13 @@ BACKUP_EXCLUDE_VALUE = (
 )
 #: Honoured by File Provider sync clients (iCloud Drive, Dropbox, OneDrive...).
 SYNC_IGNORE_XATTR = "com.apple.fileprovider.ignore#P"
+#: Honoured by the legacy Dropbox client (the one syncing ~/Dropbox, not File Provider).
+DROPBOX_IGNORE_XATTR = "com.dropbox.ignored"
+#: From XNU's sys/fcntl.h, for Pythons whose modules lack the names: ``os.O_SYMLINK``
+#: exists from 3.10 only (Apple's Command Line Tools ship 3.9).
+O_SYMLINK = 0x00200000
+F_GETPATH = 50
+F_FULLFSYNC = 51
 UF_HIDDEN = getattr(stat, "UF_HIDDEN", 0x8000)
 _XATTR_NOFOLLOW = 0x0001
 
@@ -42,6 +49,14 @@ class Platform:
 
     def mark_sync_ignored(self, path: str) -> None:
         """Ask sync clients not to upload ``path`` (a symlink is marked itself)."""
+
+    def full_sync(self, fd: int) -> None:
+        """Flush ``fd`` to stable storage, so that what was written survives a power loss."""
+        os.fsync(fd)
+
+    def sqlite_pragmas(self) -> tuple[str, ...]:
+        """What a SQLite connection needs for its commits to survive a power loss too."""
+        return ()
 
     def is_hidden(self, path: str) -> bool:
         """Whether ``path`` carries ``UF_HIDDEN`` (macOS sets it on files in synced dot-folders)."""
@@ -65,6 +80,21 @@ class Darwin(Platform):
 
     def mark_sync_ignored(self, path: str) -> None:
         _setxattr(path, SYNC_IGNORE_XATTR, b"1", follow=False)
+        _setxattr(path, DROPBOX_IGNORE_XATTR, b"1", follow=False)
+
+    def full_sync(self, fd: int) -> None:
+        # fsync(2) on macOS leaves the data in the drive's cache; F_FULLFSYNC flushes it.
+        # A file system without it (some network or FUSE ones) refuses: fsync is all there is.
+        import fcntl
+
+        try:
+            fcntl.fcntl(fd, getattr(fcntl, "F_FULLFSYNC", F_FULLFSYNC))
+        except OSError:
+            os.fsync(fd)
+
+    def sqlite_pragmas(self) -> tuple[str, ...]:
+        # SQLite's own F_FULLFSYNC switches, off by default: on for commits and checkpoints.
+        return ("PRAGMA fullfsync = ON", "PRAGMA checkpoint_fullfsync = ON")
 
     def is_hidden(self, path: str) -> bool:
         return bool(getattr(os.lstat(path), "st_flags", 0) & UF_HIDDEN)
@@ -80,9 +110,9 @@ class Darwin(Platform):
     def on_disk_path(self, path: str) -> Optional[str]:
         import fcntl
 
-        f_getpath = getattr(fcntl, "F_GETPATH", 50)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_SYMLINK", 0))
+        f_getpath = getattr(fcntl, "F_GETPATH", F_GETPATH)
+        try:  # O_SYMLINK: the link itself, never what it leads to
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_SYMLINK", O_SYMLINK))
         except OSError:
             return None
         try:

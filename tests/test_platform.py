@@ -9,13 +9,16 @@ volume's own spelling of a path when the system can tell it.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 from pathlib import Path
 from typing import Optional
 
 import pytest
 
-from relocator import adoption, platform, resolver
+from relocator import adoption, files, journal, platform, resolver
+from relocator.registry import Registry
 from relocator.store import Store
 from tests.helpers import env_without_uv, venv_project
 
@@ -97,3 +100,137 @@ def test_the_portable_platform_does_nothing(tmp_path: Path) -> None:
     assert portable.on_disk_path(str(target)) is None
     assert os.stat(target).st_mtime == before.st_mtime
     assert isinstance(platform.current, platform.Platform)
+
+
+# -- durability: F_FULLFSYNC on macOS, fsync elsewhere ---------------------
+
+
+class Syncs:
+    """Records fcntl.fcntl and os.fsync calls; fcntl refuses with ``refuse`` when set."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, refuse: Optional[int] = None) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+        self.refuse = refuse
+        monkeypatch.setattr(fcntl, "fcntl", self.fcntl)
+        monkeypatch.setattr(os, "fsync", self.fsync)
+
+    def fcntl(self, fd: int, cmd: int, arg: int = 0) -> int:
+        self.calls.append(("fcntl", fd, cmd))
+        if self.refuse is not None:
+            raise OSError(self.refuse, os.strerror(self.refuse))
+        return 0
+
+    def fsync(self, fd: int) -> None:
+        self.calls.append(("fsync", fd, 0))
+
+
+def test_darwin_flushes_with_f_fullfsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    syncs = Syncs(monkeypatch)
+    platform.Darwin().full_sync(7)
+    assert syncs.calls == [("fcntl", 7, platform.F_FULLFSYNC)]
+    assert platform.F_FULLFSYNC == 51  # XNU's sys/fcntl.h
+
+
+@pytest.mark.parametrize("refusal", [errno.ENOTSUP, errno.EINVAL])
+def test_darwin_falls_back_to_fsync_where_f_fullfsync_fails(
+    monkeypatch: pytest.MonkeyPatch, refusal: int
+) -> None:
+    syncs = Syncs(monkeypatch, refuse=refusal)
+    platform.Darwin().full_sync(7)
+    assert syncs.calls == [("fcntl", 7, platform.F_FULLFSYNC), ("fsync", 7, 0)]
+
+
+def test_elsewhere_fsync_is_the_flush(monkeypatch: pytest.MonkeyPatch) -> None:
+    syncs = Syncs(monkeypatch)
+    platform.Platform().full_sync(7)
+    assert syncs.calls == [("fsync", 7, 0)]
+
+
+class Flushes(platform.Platform):
+    def __init__(self) -> None:
+        self.flushed: list[str] = []
+
+    def full_sync(self, fd: int) -> None:
+        self.flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        os.fsync(fd)
+
+
+def test_a_journal_record_is_flushed_then_its_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = Flushes()
+    monkeypatch.setattr(platform, "current", fake)
+    store = Store(str(tmp_path / "store"))
+    intent = journal.Intent.begin(store, op="adopt", key="k", project="/p", venv="v-1")
+    record, folder = os.path.realpath(intent.path), os.path.realpath(store.journal)
+    # the data under its temporary name, then the folder that the rename changed
+    assert len(fake.flushed) == 2
+    assert fake.flushed[0].startswith(record + ".") and fake.flushed[0].endswith(".tmp")
+    assert fake.flushed[1] == folder
+    fake.flushed.clear()
+    files.write_atomic(str(tmp_path / "x"), "x", sync=False)
+    assert fake.flushed == []
+
+
+def test_the_registry_asks_sqlite_for_f_fullfsync_on_darwin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Linux's SQLite keeps both flags (it has no F_FULLFSYNC to use them on): they can be read.
+    def flags(path: str) -> tuple[int, int]:
+        with Registry(Store(path).ensure()) as registry:
+            (full,) = registry.db.execute("PRAGMA fullfsync").fetchone()
+            (checkpoint,) = registry.db.execute("PRAGMA checkpoint_fullfsync").fetchone()
+        return full, checkpoint
+
+    assert flags(str(tmp_path / "linux")) == (0, 0)
+    monkeypatch.setattr(platform, "current", platform.Darwin())
+    assert flags(str(tmp_path / "darwin")) == (1, 1)
+
+
+# -- marks: File Provider's and the legacy Dropbox client's ------------------
+
+
+def test_darwin_marks_the_hop_for_both_dropbox_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_: list[tuple[str, str, bytes, bool]] = []
+
+    def setxattr(path: str, name: str, value: bytes, *, follow: bool) -> None:
+        set_.append((path, name, value, follow))
+
+    monkeypatch.setattr(platform, "_setxattr", setxattr)
+    platform.Darwin().mark_sync_ignored("/p/.venv.nosync")
+    assert set_ == [
+        ("/p/.venv.nosync", "com.apple.fileprovider.ignore#P", b"1", False),
+        ("/p/.venv.nosync", "com.dropbox.ignored", b"1", False),
+    ]
+
+
+def test_linux_takes_no_user_xattr_on_a_symlink(tmp_path: Path) -> None:
+    # Why the portable platform leaves the hop unmarked: Linux keeps user.* attributes
+    # off symlinks (xattr(7)), and the hop is one; Dropbox for Linux reads
+    # user.com.dropbox.ignored, which a folder does take.
+    folder, hop = tmp_path / "venv", tmp_path / ".venv.nosync"
+    folder.mkdir()
+    hop.symlink_to(folder)
+    os.setxattr(folder, "user.com.dropbox.ignored", b"1")
+    assert os.getxattr(folder, "user.com.dropbox.ignored") == b"1"
+    with pytest.raises(PermissionError):
+        os.setxattr(hop, "user.com.dropbox.ignored", b"1", follow_symlinks=False)
+
+
+# -- Python 3.9: no os.O_SYMLINK ----------------------------------------------
+
+
+def test_on_disk_path_opens_the_link_itself_without_os_o_symlink(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[int] = []
+
+    def open_(path: str, flags: int, mode: int = 0o777) -> int:
+        opened.append(flags)
+        raise FileNotFoundError(path)
+
+    monkeypatch.delattr(os, "O_SYMLINK", raising=False)  # as on 3.9
+    monkeypatch.setattr(os, "open", open_)
+    answer = platform.Darwin().on_disk_path("/p/.venv")
+    assert answer is None
+    assert opened and opened[0] & platform.O_SYMLINK == 0x00200000
