@@ -1,6 +1,7 @@
-"""What only macOS can do, behind one small interface.
+"""What only macOS (and, for one mark, Linux) can do, behind one small interface.
 
-Everything here is a no-op on other systems. Tests replace :data:`current`
+Everything here is a no-op on other systems, but for the legacy Dropbox client's
+ignore mark on Linux. Tests replace :data:`current`
 with a recording fake to check that callers ask for the right things; the
 real macOS calls cannot run on Linux.
 """
@@ -25,8 +26,10 @@ BACKUP_EXCLUDE_VALUE = (
 )
 #: Honoured by File Provider sync clients (iCloud Drive, Dropbox, OneDrive...).
 SYNC_IGNORE_XATTR = "com.apple.fileprovider.ignore#P"
-#: Honoured by the legacy Dropbox client (the one syncing ~/Dropbox, not File Provider).
+#: Honoured by the legacy Dropbox client (the one syncing ~/Dropbox, not File Provider);
+#: on Linux in the user namespace.
 DROPBOX_IGNORE_XATTR = "com.dropbox.ignored"
+LINUX_DROPBOX_IGNORE_XATTR = "user." + DROPBOX_IGNORE_XATTR
 #: From XNU's sys/fcntl.h, for Pythons whose modules lack the names: ``os.O_SYMLINK``
 #: exists from 3.10 only (Apple's Command Line Tools ship 3.9).
 O_SYMLINK = 0x00200000
@@ -124,6 +127,21 @@ class Darwin(Platform):
         return os.fsdecode(buf.split(b"\0", 1)[0])
 
 
+class Linux(Platform):
+    def mark_sync_ignored(self, path: str) -> None:
+        # Linux keeps user.* attributes off symlinks (xattr(7)): only a folder is marked.
+        # A file system without user attributes holds no Dropbox folder either.
+        import errno
+
+        if os.path.islink(path):
+            return
+        try:
+            os.setxattr(path, LINUX_DROPBOX_IGNORE_XATTR, b"1", follow_symlinks=False)
+        except OSError as e:
+            if e.errno != errno.ENOTSUP:
+                raise
+
+
 @functools.cache
 def _libc() -> Any:
     """The C library, loaded once (``list`` asks about every store venv)."""
@@ -156,4 +174,10 @@ def _setxattr(path: str, name: str, value: bytes, *, follow: bool) -> None:
         raise OSError(err, os.strerror(err), path)
 
 
-current: Platform = Darwin() if sys.platform == "darwin" else Platform()
+current: Platform = (
+    Darwin()
+    if sys.platform == "darwin"
+    else Linux()
+    if sys.platform.startswith("linux")
+    else Platform()
+)

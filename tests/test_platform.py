@@ -89,6 +89,7 @@ def test_spelling_takes_the_volumes_own_name(
 
 
 def test_the_portable_platform_does_nothing(tmp_path: Path) -> None:
+    # (Linux's differs in one mark: test_linux_marks_the_hop_for_dropbox_for_real)
     portable = platform.Platform()
     target = tmp_path / "x"
     target.mkdir()
@@ -99,6 +100,7 @@ def test_the_portable_platform_does_nothing(tmp_path: Path) -> None:
     assert portable.is_hidden(str(target)) is False
     assert portable.on_disk_path(str(target)) is None
     assert os.stat(target).st_mtime == before.st_mtime
+    assert not _user_xattrs(target)
     assert isinstance(platform.current, platform.Platform)
 
 
@@ -204,17 +206,34 @@ def test_darwin_marks_the_hop_for_both_dropbox_clients(monkeypatch: pytest.Monke
     ]
 
 
-def test_linux_takes_no_user_xattr_on_a_symlink(tmp_path: Path) -> None:
-    # Why the portable platform leaves the hop unmarked: Linux keeps user.* attributes
-    # off symlinks (xattr(7)), and the hop is one; Dropbox for Linux reads
-    # user.com.dropbox.ignored, which a folder does take.
-    folder, hop = tmp_path / "venv", tmp_path / ".venv.nosync"
-    folder.mkdir()
-    hop.symlink_to(folder)
-    os.setxattr(folder, "user.com.dropbox.ignored", b"1")
-    assert os.getxattr(folder, "user.com.dropbox.ignored") == b"1"
-    with pytest.raises(PermissionError):
-        os.setxattr(hop, "user.com.dropbox.ignored", b"1", follow_symlinks=False)
+def test_linux_marks_the_hop_for_dropbox_for_real(tmp_path: Path, store: Path) -> None:
+    # Dropbox for Linux reads user.com.dropbox.ignored; ext4, xfs, btrfs and tmpfs (6.6+)
+    # keep user attributes. Linux keeps none on a symlink (xattr(7)): the old shape's
+    # link-hop is left alone.
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    try:
+        os.setxattr(probe, "user.probe", b"1")
+    except OSError as e:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{tmp_path} keeps no user xattrs here ({e.strerror})")
+    assert isinstance(platform.current, platform.Linux)
+    project = tmp_path / "fresh"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "fresh"\nversion = "0"\n')
+    adoption.adopt(str(project), store=Store(str(store)))
+    hop = project / ".venv.nosync"
+    assert os.getxattr(hop, "user.com.dropbox.ignored") == b"1"
+    assert not _user_xattrs(project)  # only the hop, nothing that syncs
+    old_shape = tmp_path / "old.nosync"
+    old_shape.symlink_to(probe)
+    platform.current.mark_sync_ignored(str(old_shape))
+    assert _user_xattrs(probe) == ["user.probe"]
+
+
+def _user_xattrs(path: Path) -> list[str]:
+    return [name for name in os.listxattr(path) if name.startswith("user.")]
 
 
 # -- Python 3.9: no os.O_SYMLINK ----------------------------------------------
