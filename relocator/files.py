@@ -13,6 +13,8 @@ import contextlib
 import os
 import stat
 
+from relocator import platform
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
@@ -22,8 +24,10 @@ def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:
     """Replace ``path`` by ``data`` in one rename, keeping its mode and owner; the folder is
     made if missing.
 
-    Text is UTF-8 (undecodable names kept as they were read). ``sync=False`` skips the
-    fsync, for files a recovery rewrites again anyway.
+    Text is UTF-8 (undecodable names kept as they were read). The data, then the
+    rename, are flushed to stable storage (:meth:`relocator.platform.Platform.full_sync`:
+    F_FULLFSYNC on macOS); ``sync=False`` skips both, for files a recovery rewrites again
+    anyway.
     """
     os.makedirs(os.path.dirname(path), exist_ok=True)
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
@@ -36,7 +40,7 @@ def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:
             f.write(raw)
             if sync:
                 f.flush()
-                os.fsync(f.fileno())
+                platform.current.full_sync(f.fileno())
         with contextlib.suppress(FileNotFoundError):
             old = os.stat(path)
             os.chmod(tmp, stat.S_IMODE(old.st_mode))
@@ -47,6 +51,29 @@ def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)  # out of space, say: leave nothing half-written behind
         raise
+    if sync:
+        sync_folder(os.path.dirname(path))
+
+
+def sync_folder(folder: str) -> None:
+    """Flush ``folder``'s entries to stable storage: a rename into it survives power loss.
+
+    A folder that cannot be opened, or a file system that cannot sync a folder (EINVAL on
+    some network ones), leaves the rename as durable as that system makes it; an I/O error
+    is raised."""
+    import errno
+
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        platform.current.full_sync(fd)
+    except OSError as e:
+        if e.errno == errno.EIO:
+            raise
+    finally:
+        os.close(fd)
 
 
 def read_regular(path: str, limit: int = -1, *, follow: bool = True) -> Optional[bytes]:

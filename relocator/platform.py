@@ -1,6 +1,7 @@
-"""What only macOS can do, behind one small interface.
+"""What only macOS (and, for one mark, Linux) can do, behind one small interface.
 
-Everything here is a no-op on other systems. Tests replace :data:`current`
+Everything here is a no-op on other systems, but for the legacy Dropbox client's
+ignore mark on Linux. Tests replace :data:`current`
 with a recording fake to check that callers ask for the right things; the
 real macOS calls cannot run on Linux.
 """
@@ -25,6 +26,15 @@ BACKUP_EXCLUDE_VALUE = (
 )
 #: Honoured by File Provider sync clients (iCloud Drive, Dropbox, OneDrive...).
 SYNC_IGNORE_XATTR = "com.apple.fileprovider.ignore#P"
+#: Honoured by the legacy Dropbox client (the one syncing ~/Dropbox, not File Provider);
+#: on Linux in the user namespace.
+DROPBOX_IGNORE_XATTR = "com.dropbox.ignored"
+LINUX_DROPBOX_IGNORE_XATTR = "user." + DROPBOX_IGNORE_XATTR
+#: From XNU's sys/fcntl.h, for Pythons whose modules lack the names: ``os.O_SYMLINK``
+#: exists from 3.10 only (Apple's Command Line Tools ship 3.9).
+O_SYMLINK = 0x00200000
+F_GETPATH = 50
+F_FULLFSYNC = 51
 UF_HIDDEN = getattr(stat, "UF_HIDDEN", 0x8000)
 _XATTR_NOFOLLOW = 0x0001
 
@@ -47,6 +57,14 @@ class Platform:
 
     def mark_sync_ignored(self, path: str) -> None:
         """Ask sync clients not to upload ``path`` (a symlink is marked itself)."""
+
+    def full_sync(self, fd: int) -> None:
+        """Flush ``fd`` to stable storage, so that what was written survives a power loss."""
+        os.fsync(fd)
+
+    def sqlite_pragmas(self) -> tuple[str, ...]:
+        """What a SQLite connection needs for its commits to survive a power loss too."""
+        return ()
 
     def is_hidden(self, path: str) -> bool:
         """Whether ``path`` carries ``UF_HIDDEN`` (macOS sets it on files in synced dot-folders)."""
@@ -72,6 +90,21 @@ class Darwin(Platform):
 
     def mark_sync_ignored(self, path: str) -> None:
         _setxattr(path, SYNC_IGNORE_XATTR, b"1", follow=False)
+        _setxattr(path, DROPBOX_IGNORE_XATTR, b"1", follow=False)
+
+    def full_sync(self, fd: int) -> None:
+        # fsync(2) on macOS leaves the data in the drive's cache; F_FULLFSYNC flushes it.
+        # A file system without it (some network or FUSE ones) refuses: fsync is all there is.
+        import fcntl
+
+        try:
+            fcntl.fcntl(fd, getattr(fcntl, "F_FULLFSYNC", F_FULLFSYNC))
+        except OSError:
+            os.fsync(fd)
+
+    def sqlite_pragmas(self) -> tuple[str, ...]:
+        # SQLite's own F_FULLFSYNC switches, off by default: on for commits and checkpoints.
+        return ("PRAGMA fullfsync = ON", "PRAGMA checkpoint_fullfsync = ON")
 
     def is_hidden(self, path: str) -> bool:
         return bool(getattr(os.lstat(path), "st_flags", 0) & UF_HIDDEN)
@@ -87,9 +120,9 @@ class Darwin(Platform):
     def on_disk_path(self, path: str) -> Optional[str]:
         import fcntl
 
-        f_getpath = getattr(fcntl, "F_GETPATH", 50)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_SYMLINK", 0))
+        f_getpath = getattr(fcntl, "F_GETPATH", F_GETPATH)
+        try:  # O_SYMLINK: the link itself, never what it leads to
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_SYMLINK", O_SYMLINK))
         except OSError:
             return None
         try:
@@ -99,6 +132,21 @@ class Darwin(Platform):
         finally:
             os.close(fd)
         return os.fsdecode(buf.split(b"\0", 1)[0])
+
+
+class Linux(Platform):
+    def mark_sync_ignored(self, path: str) -> None:
+        # Linux keeps user.* attributes off symlinks (xattr(7)): only a folder is marked.
+        # A file system without user attributes holds no Dropbox folder either.
+        import errno
+
+        if os.path.islink(path):
+            return
+        try:
+            os.setxattr(path, LINUX_DROPBOX_IGNORE_XATTR, b"1", follow_symlinks=False)
+        except OSError as e:
+            if e.errno != errno.ENOTSUP:
+                raise
 
 
 @functools.cache
@@ -133,4 +181,10 @@ def _setxattr(path: str, name: str, value: bytes, *, follow: bool) -> None:
         raise OSError(err, os.strerror(err), path)
 
 
-current: Platform = Darwin() if sys.platform == "darwin" else Platform()
+current: Platform = (
+    Darwin()
+    if sys.platform == "darwin"
+    else Linux()
+    if sys.platform.startswith("linux")
+    else Platform()
+)

@@ -178,7 +178,7 @@ def _read_toml(path: str) -> dict[str, Any]:
 
 def _parsed(text: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
-        import tomllib
+        import tomllib  # novermin (3.11+ only: the branch above)
     else:
         import tomli as tomllib
     try:

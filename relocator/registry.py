@@ -29,6 +29,7 @@ import stat
 import time
 from collections.abc import Iterator
 
+from relocator import platform
 from relocator.errors import Busy, RelocatorError, warn
 from relocator.records import NamedTuple
 from relocator.store import Store
@@ -121,6 +122,8 @@ class Registry:
         self.db = db
         try:
             with self._errors():
+                for pragma in platform.current.sqlite_pragmas():  # a commit survives power loss
+                    db.execute(pragma)
                 # Read-only first: a file that is not ours is not changed, not even to WAL.
                 (verdict,) = db.execute("PRAGMA quick_check(1)").fetchone()
                 if verdict != "ok":

@@ -66,7 +66,7 @@ def config_path() -> str:
 
 def _toml(text: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
-        import tomllib
+        import tomllib  # novermin (3.11+ only: the branch above)
     else:
         import tomli as tomllib
     return tomllib.loads(text)
