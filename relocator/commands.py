@@ -138,10 +138,7 @@ def gc(*, dry_run: bool, force: bool, empty_trash: bool, yes: bool, as_json: boo
     from relocator import gc, render
 
     if empty_trash and not dry_run:
-        from relocator import trash
-        from relocator.store import Store
-
-        count, size = trash.size(Store())
+        count, size = _trash()
         refusal = "gc --empty-trash asks first, and there is no terminal: pass --yes"
         if count and render.must_ask(yes, refusal):
             entries = f"{count} trash entr{'y' if count == 1 else 'ies'}"
