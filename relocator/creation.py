@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from relocator import link, prompts, recipes, replacing, resolver, rewrite, trees, venvs
+from relocator import inventory, link, prompts, recipes, replacing, resolver, rewrite, trees, venvs
 from relocator.errors import RelocatorError, ToolFailed
 from relocator.journal import Intent
 from relocator.registry import Registry, Row
@@ -54,10 +54,11 @@ def create(
     """
     root = project.path
     recipe = recipes.find(root) if wants.install else None
-    if replaces is not None and recipe is None and venvs.has_packages(store.venv_path(replaces)):
+    old = None if replaces is None else store.venv_path(replaces)
+    if recipe is None and old is not None and inventory.has_packages(old):
         why = "--no-install" if not wants.install else "no lock file or requirements"
         raise RelocatorError(
-            f"{store.venv_path(replaces)} has packages and {why}: a new venv would be "
+            f"{old} has packages and {why}: a new venv would be "
             "empty, so relocate keeps the one there"
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 
-from relocator import bundles, bytecode, hops, link, resolver, trees, venvcheck, venvs
+from relocator import bundles, bytecode, hops, inventory, link, resolver, trees, venvcheck, venvs
 from relocator.errors import NotFound
 from relocator.files import is_under
 from relocator.journal import Intent, pending
@@ -109,7 +109,7 @@ def venv_condition(store: Store, name: str) -> Condition:
         return Condition(VENV_MISSING)
     if not os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
         return Condition(VENV_EMPTIED)  # `python -m venv --clear` empties it, then fails
-    if not store.tagged(name) and not venvs.has_packages(venv):
+    if not store.tagged(name) and not inventory.has_packages(venv):
         return Condition(VENV_EMPTIED)  # made anew in place (`uv venv --clear`), empty
     if not os.path.exists(venvs.interpreter(venv)):
         return Condition(INTERPRETER_MISSING)

@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Iterator
 
-from relocator import faults, link, platform, resolver, venvs
+from relocator import faults, inventory, link, platform, resolver, venvs
 from relocator.errors import NotOwner, RelocatorError
 from relocator.files import read_small
 from relocator.git import add_git_exclude, remove_git_exclude
@@ -140,7 +140,7 @@ def dropped(old: str, new: str) -> tuple[str, ...]:
     let the project's own editable install stand in for a package installed by hand); the
     seed packages do not count (pip is in a venv virtualenv made, not in one uv made for a
     project uv manages)."""
-    lost = venvs.distributions(old) - venvs.distributions(new) - venvs.SEED_PACKAGES
+    lost = inventory.names(old) - inventory.names(new) - inventory.SEED_PACKAGES
     return tuple(sorted(lost))
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from relocator import link, recipes, replacing, resolver, trash, venvs
+from relocator import inventory, link, recipes, replacing, resolver, trash
 from relocator.errors import RelocatorError
 from relocator.journal import Intent
 from relocator.registry import Registry, Row
@@ -44,7 +44,7 @@ def take_over(
     """The venv a tool put at ``.venv`` (``target``) becomes the project's venv ``name``;
     ``move_in(staged)`` is adopt's move of it into the store as ``staged``, linked."""
     old = store.venv_path(name)
-    fill = not venvs.has_packages(target) and venvs.has_packages(old)
+    fill = not inventory.has_packages(target) and inventory.has_packages(old)
     staged = store.new_venv_name(project.path)
     intent = replacing.begin(
         store, project, name, source=replacing.STORE, staged=staged, why=WHY, fill=fill

@@ -29,7 +29,7 @@ import os
 import re
 import time
 
-from relocator import faults, hops, venvs
+from relocator import faults, hops, inventory, venvs
 from relocator.errors import Busy, RelocatorError
 from relocator.files import read_record, write_record
 from relocator.journal import Intent
@@ -154,7 +154,7 @@ def begin(
         "bytes": size,
         "files": files,
         "python": venvs.python_version(src) if kind == VENV else None,
-        "packages": sorted(venvs.distributions(src)) if kind == VENV else [],
+        "packages": sorted(inventory.names(src)) if kind == VENV else [],
     }
     owner_rel = os.path.relpath(owner, store.root) if owner else None
     return Intent.begin(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from relocator import bundles, hops, resolver, venvs
+from relocator import bundles, hops, inventory, resolver
 from relocator.errors import RelocatorError
 from relocator.project import pyproject_table, read_pyproject, table
 from relocator.store import Store
@@ -38,7 +38,7 @@ _CONFIGURED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     NODE_MODULES: (("package.json",), ()),
 }
 
-#: The distribution whose tool makes each tree (PEP 503 names, as venvs.distributions).
+#: The distribution whose tool makes each tree (PEP 503 names, as inventory.names).
 _TOOL = {
     ".mypy_cache": "mypy",
     ".ruff_cache": "ruff",
@@ -109,7 +109,7 @@ def installed(venv: Optional[str]) -> frozenset[str]:
     """The tools of trees installed in the store venv ``venv`` (by their metadata)."""
     if venv is None or not os.path.isdir(venv):
         return frozenset()
-    return frozenset(venvs.distributions(venv) & set(_TOOL.values()))
+    return frozenset(inventory.names(venv) & set(_TOOL.values()))
 
 
 def ahead(root: str, name: str, tools: frozenset[str]) -> Optional[str]:

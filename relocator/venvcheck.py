@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 
-from relocator import venvs
+from relocator import inventory, venvs
 from relocator.files import read_regular, write_atomic
 
 TYPE_CHECKING = False
@@ -79,7 +79,7 @@ def python_mismatch(venv: str) -> Optional[str]:
     for site in venvs.site_packages(venv):  # never through a link
         if os.path.basename(os.path.dirname(site)) in reads:
             continue
-        if venvs.installed(site) - venvs.SEED_PACKAGES:
+        if inventory.installed(site) - inventory.SEED_PACKAGES:
             return (
                 f"its packages are in {os.path.relpath(site, venv)}, which its Python "
                 f"{named} does not read (it reads lib/python{named}/site-packages)"

@@ -380,38 +380,3 @@ def read_shebang(data: bytes) -> Optional[tuple[list[str], int]]:
     if not line or " " in line:
         return None
     return [line], len(first) + 1
-
-
-#: What a venv holds before anything is installed in it.
-SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel", "distribute"})
-
-
-def has_packages(venv: str) -> bool:
-    """Whether anything beyond the seed packages (pip, setuptools, wheel) is installed."""
-    return bool(distributions(venv) - SEED_PACKAGES)
-
-
-def distributions(venv: str) -> set[str]:
-    """The names of the distributions installed in ``venv`` (normalized as PEP 503 says:
-    ``Foo_Bar`` is ``foo-bar``), read from its metadata folders; nothing is imported."""
-    found: set[str] = set()
-    for sp in site_packages(venv):
-        found |= installed(sp)
-    return found
-
-
-def installed(site: str) -> set[str]:
-    """The names of the distributions in the site-packages folder ``site`` (see
-    :func:`distributions`), from its metadata folders' names alone."""
-    import re
-
-    try:
-        names = os.listdir(site)
-    except OSError:
-        return set()
-    found: set[str] = set()
-    for name in names:
-        stem, dot, kind = name.rpartition(".")
-        if dot and kind in ("dist-info", "egg-info"):
-            found.add(re.sub(r"[-_.]+", "-", stem.split("-", 1)[0]).lower())
-    return found

@@ -1,0 +1,173 @@
+"""What a venv holds: its distributions, by name and version, and how two venvs differ.
+
+Everything is read from the metadata folders in the venv's site-packages (the
+``*.dist-info`` and ``*.egg-info`` folders pip, uv and the installers they stand for
+write); nothing in the venv is imported or run. Names are normalized as PEP 503 says
+(``Foo_Bar`` is ``foo-bar``), so the name a lock file spells and the name a
+metadata folder spells compare equal.
+
+This is what a replacement checks before it retires a venv (the packages the new one
+lacks), what the registry remembers of a venv (so that a venv the system deleted is
+named by what it held), and what ``relocate verify`` compares.
+"""
+
+from __future__ import annotations
+
+import os
+
+from relocator.files import read_small
+from relocator.records import NamedTuple
+from relocator.venvs import site_packages
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Optional, Union
+
+#: What a venv holds before anything is installed in it.
+SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel", "distribute"})
+_METADATA = ("dist-info", "egg-info")
+
+
+class Distribution(NamedTuple):
+    name: str  # PEP 503 normalized
+    version: str  # as its metadata spells it; "" when it has none
+    editable: bool = False  # installed from a folder in place (PEP 660, or an egg-info one)
+
+
+class Difference(NamedTuple):
+    """How the venv ``new`` differs from the venv ``old``, seed packages left out."""
+
+    lost: tuple[Distribution, ...]  # in old, not in new: a replacement would lose them
+    gained: tuple[Distribution, ...]  # in new, not in old
+    changed: tuple[tuple[Distribution, Distribution], ...]  # (old, new): another version
+
+    def __bool__(self) -> bool:
+        return bool(self.lost or self.gained or self.changed)
+
+
+def normalize(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def names(venv: str) -> set[str]:
+    """The names of the distributions installed in ``venv``, from the folders' names alone."""
+    found: set[str] = set()
+    for sp in site_packages(venv):
+        found |= installed(sp)
+    return found
+
+
+def installed(site: str) -> set[str]:
+    """The names of the distributions in the site-packages folder ``site``."""
+    import re
+
+    return {
+        re.sub(r"[-_.]+", "-", stem.split("-", 1)[0]).lower() for stem, _ in _metadata_folders(site)
+    }
+
+
+def has_packages(venv: str) -> bool:
+    """Whether anything beyond the seed packages (pip, setuptools, wheel) is installed."""
+    return bool(names(venv) - SEED_PACKAGES)
+
+
+def read(venv: str) -> dict[str, Distribution]:
+    """Every distribution installed in ``venv``, by normalized name."""
+    found: dict[str, Distribution] = {}
+    for sp in site_packages(venv):
+        for stem, kind in _metadata_folders(sp):
+            dist = _distribution(os.path.join(sp, f"{stem}.{kind}"), stem, kind)
+            if dist is not None:
+                found.setdefault(dist.name, dist)
+    return found
+
+
+def compare(old: Mapping[str, Distribution], new: Mapping[str, Distribution]) -> Difference:
+    """How ``new`` differs from ``old``. An editable install is the same distribution
+    whatever version its metadata gives (the project's own code, built in place)."""
+    lost, gained, changed = [], [], []
+    for name in sorted(set(old) | set(new)):
+        if name in SEED_PACKAGES:
+            continue
+        before, after = old.get(name), new.get(name)
+        if after is None and before is not None:
+            lost.append(before)
+        elif before is None and after is not None:
+            gained.append(after)
+        elif before is not None and after is not None and before.version != after.version:
+            editable = before.editable or after.editable  # the project's own code, in place
+            changed += [] if editable else [(before, after)]
+    return Difference(tuple(lost), tuple(gained), tuple(changed))
+
+
+def spell(dists: Union[tuple[Distribution, ...], list[Distribution]]) -> str:
+    """``a 1.0, b 2.1`` for a message."""
+    return ", ".join(f"{d.name} {d.version}".rstrip() for d in dists)
+
+
+def to_pairs(dists: Mapping[str, Distribution]) -> dict[str, str]:
+    """``{name: version}``; an editable install's version is ``editable``."""
+    return {n: ("editable" if d.editable else d.version) for n, d in sorted(dists.items())}
+
+
+def from_pairs(pairs: Mapping[str, str]) -> dict[str, Distribution]:
+    """The inverse of :func:`to_pairs`."""
+    return {
+        n: Distribution(n, "" if v == "editable" else v, v == "editable") for n, v in pairs.items()
+    }
+
+
+def _metadata_folders(site: str) -> list[tuple[str, str]]:
+    try:
+        entries = os.listdir(site)
+    except OSError:
+        return []
+    found = []
+    for entry in sorted(entries):
+        stem, dot, kind = entry.rpartition(".")
+        if dot and stem and kind in _METADATA:
+            found.append((stem, kind))
+    return found
+
+
+def _distribution(folder: str, stem: str, kind: str) -> Optional[Distribution]:
+    name, _, version = stem.partition("-")
+    version = version.split("-", 1)[0]  # an egg-info's name-1.0-py3.12
+    editable = kind == "egg-info" and not version  # a `setup.py develop` in place
+    if not version or not name:
+        meta = _headers(os.path.join(folder, "METADATA" if kind == "dist-info" else "PKG-INFO"))
+        name = meta.get("name", name)
+        version = meta.get("version", version)
+    if not name:
+        return None
+    if kind == "dist-info":
+        editable = _editable(os.path.join(folder, "direct_url.json"))
+    return Distribution(normalize(name), version, editable)
+
+
+def _headers(path: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in (read_small(path, 1 << 13) or "").splitlines():
+        if not line.strip():
+            break  # the body starts
+        key, sep, value = line.partition(":")
+        if sep and key.lower() in ("name", "version"):
+            headers.setdefault(key.lower(), value.strip())
+    return headers
+
+
+def _editable(path: str) -> bool:
+    import json
+
+    text = read_small(path)
+    if not text:
+        return False
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    info = data.get("dir_info") if isinstance(data, dict) else None
+    return isinstance(info, dict) and info.get("editable") is True
