@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-#: Time Machine's sticky exclusion, as Cargo writes it: a binary plist string.
+#: Time Machine's sticky exclusion, the value `tmutil addexclusion` writes: a binary plist string.
 BACKUP_EXCLUDE_XATTR = "com.apple.metadata:com_apple_backup_excludeItem"
 BACKUP_EXCLUDE_VALUE = (
     b"bplist00_\x10\x11com.apple.backupd"
