@@ -48,7 +48,7 @@ import sys
 import threading
 import time
 
-from relocator import health, hops, link, resolver, settings, watching
+from relocator import health, link, resolver, settings, watching
 from relocator.errors import Busy, RelocatorError, UsageError
 from relocator.files import is_under, write_atomic
 from relocator.records import NamedTuple
@@ -155,7 +155,7 @@ class Watcher:
         if full:
             self.poll()
         for row in self.registered().values():
-            signature = _signature(row.path)
+            signature = watching.signature(row.path)
             if self.links.get(row.key) == signature:
                 continue
             self.links[row.key] = signature
@@ -194,7 +194,9 @@ class Watcher:
         every = self.interval if self.events is None else RESCAN
         self.next_poll = time.time() + max(every, cost / POLL_SHARE) - 0.01
         for project in found:
-            if project in self.candidates or self.settled.get(project, ()) == _signature(project):
+            if project in self.candidates:
+                continue
+            if self.settled.get(project, ()) == watching.signature(project):
                 continue
             why = settings.ignored(project, self.roots, self.config.ignore)
             if why:  # looked at again on every poll: the ignore file may go
@@ -204,7 +206,7 @@ class Watcher:
 
     def registered(self) -> dict[str, Any]:
         """Registry rows by key, read again only when the registry files changed."""
-        seen = tuple(_stat_key(self.store.registry_path + s) for s in ("", "-wal"))
+        seen = tuple(watching.stat_key(self.store.registry_path + s) for s in ("", "-wal"))
         if seen != self.registry_seen:
             from relocator.registry import Registry
 
@@ -229,11 +231,11 @@ class Watcher:
             except (RelocatorError, OSError) as e:
                 self.tell(project, f"skipped {project}: {_describe(e)}")
                 again = None
-                self.settled[project] = _signature(project)
+                self.settled[project] = watching.signature(project)
             except Exception as e:
                 self.tell(project, f"error with {project}: {type(e).__name__}: {e}")
                 again = None
-                self.settled[project] = _signature(project)
+                self.settled[project] = watching.signature(project)
             if again is None:
                 self.candidates.pop(project, None)
             else:
@@ -253,7 +255,7 @@ class Watcher:
         mark = self.ejected.get(key)
         if mark is not None:  # the user ejected it: left alone until the user adopts it
             self.tell(project, f"skipped {project}: {mark.reason()}")
-            self.settled[project] = _signature(project)
+            self.settled[project] = watching.signature(project)
             return None
         if row is not None:
             status, cause = health.diagnose(self.store, row)
@@ -265,7 +267,7 @@ class Watcher:
             if status not in REPAIRED or cause is not None:
                 hint = health.hint(status, cause, project)
                 self.tell(project, f"skipped {project}: {cause or status} ({hint})")
-                self.settled[project] = _signature(project)
+                self.settled[project] = watching.signature(project)
                 return None
         state = link.inspect(project, self.store.venvs)
         dotvenv = os.path.join(project, link.LINK)
@@ -329,21 +331,6 @@ class Watcher:
         with contextlib.suppress(OSError):  # rewritten after the next pass anyway
             path = self.store.service_state
             write_atomic(path, json.dumps({k: status[k] for k in STATUS_KEYS}) + "\n", sync=False)
-
-
-def _signature(project: str) -> object:
-    """What ``.venv``, ``.venv.nosync`` and the link in it are now, to tell whether one
-    changed."""
-    names = (*link.NAMES, hops.inner(link.LINK))
-    return tuple(_stat_key(os.path.join(project, name)) for name in names)
-
-
-def _stat_key(path: str) -> object:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _describe(e: Exception) -> str:
