@@ -138,7 +138,7 @@ def _access(recorded: list[dict[str, str]]) -> list[Finding]:
         reason = access.denied(root)
         if reason is None or root in known:
             continue
-        binary = access.interpreter_of(units.command()[0])
+        binary = access.interpreter_of(units.program())
         hint = access.hint({"root": root, "reason": reason, "binary": binary})
         message = f"this user may not read this sync root, so neither may the watcher: {hint}"
         found.append(Finding(root, "access", PROBLEM, message))

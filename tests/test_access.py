@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from relocator import access, platform, render, service, watcher
+from relocator import access, launchd, platform, render, service, units, watcher
 from relocator.store import Store
 from tests.helpers import NOBODY, as_nobody, nobody_env, shared_base
 from tests.test_service import wait_until
@@ -75,7 +75,11 @@ class NobodyService:
         return wait_until(found, f"a log line with {text!r}; log: {self.log()}")  # type: ignore[no-any-return]
 
     def report(self) -> dict[str, Any]:
-        return json.loads((self.store / "service.json").read_text())  # type: ignore[no-any-return]
+        """``service.json`` ({} before the first pass: the start logs a denial already)."""
+        try:
+            return json.loads((self.store / "service.json").read_text())  # type: ignore[no-any-return]
+        except FileNotFoundError:
+            return {}
 
     def passes(self, count: int) -> None:
         """Wait for ``count`` more passes (each rewrites ``last_scan``)."""
@@ -124,7 +128,7 @@ def test_a_denied_root_is_said_recorded_reported_and_taken_up_once_readable(
     (said,) = svc.wait_log(f" denied {svc.closed}: ")
     assert f"{binary} may not read {svc.closed} (EACCES)" in said
     assert "chmod u+rx" in said and "System Settings" not in said
-    wait_until(lambda: svc.report()["denied"], "the denial recorded")
+    wait_until(lambda: svc.report().get("denied"), "the denial recorded")
     assert svc.report()["denied"] == [
         {"root": str(svc.closed), "reason": "EACCES", "binary": binary}
     ]
@@ -242,7 +246,9 @@ def test_status_shows_a_recorded_macos_denial(isolated, store, monkeypatch):
     assert line.endswith(f"add {record['binary']}")
 
 
-def test_the_binary_is_the_real_interpreter_and_a_frameworks_app(tmp_path, monkeypatch):
+def _framework(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    """A framework Python's layout: its bin/python3.12, the Python.app that one starts,
+    a venv's python link to it, and a ``relocate`` script whose #! line names the link."""
     framework = tmp_path / "Python.framework" / "Versions" / "3.12"
     python = framework / "bin" / "python3.12"
     app = framework / "Resources" / "Python.app" / "Contents" / "MacOS" / "Python"
@@ -254,13 +260,32 @@ def test_the_binary_is_the_real_interpreter_and_a_frameworks_app(tmp_path, monke
     link.symlink_to(python)
     script = tmp_path / "venv" / "bin" / "relocate"
     script.write_text(f"#!{link}\nimport relocator\n")
+    return python, app, link, script
 
+
+def test_the_binary_is_the_real_interpreter_and_a_frameworks_app(tmp_path, monkeypatch):
+    python, app, link, script = _framework(tmp_path)
     monkeypatch.setattr(platform, "current", platform.Darwin())
     assert access.interpreter_of(str(script)) == str(app)
     assert access.interpreter_of(str(link)) == str(app)
     monkeypatch.setattr(platform, "current", platform.Linux())
     assert access.interpreter_of(str(script)) == str(python)
     assert access.running_binary() == os.path.realpath(os.readlink("/proc/self/exe"))
+
+
+def test_the_program_is_the_installed_agents(isolated, store, tmp_path, monkeypatch):
+    """doctor's own check names what the launchd agent's ProgramArguments run."""
+    monkeypatch.setenv("RELOCATOR_SERVICE_PLATFORM", "launchd")
+    _, app, _, script = _framework(tmp_path)
+    agent = Path(units.unit_path())
+    agent.parent.mkdir(parents=True)
+    data = launchd.plist([str(script), "service", "run", "--unit"], str(store), "/dev/null", 5)
+    agent.write_bytes(data)
+    assert units.program() == str(script)
+    monkeypatch.setattr(platform, "current", platform.Darwin())
+    assert access.interpreter_of(units.program()) == str(app)
+    agent.write_bytes(data.replace(launchd.LABEL.encode(), b"org.example.other"))
+    assert units.program() == units.command()[0]  # not ours: what install would write
 
 
 def test_a_readable_root_and_a_gone_one_are_not_denied(tmp_path):
