@@ -1,7 +1,9 @@
 """What only macOS (and, for one mark, Linux) can do, behind one small interface.
 
 Everything here is a no-op on other systems, but for the legacy Dropbox client's
-ignore mark on Linux. Tests replace :data:`current`
+ignore mark on Linux; and what to tell the user of a folder it may not read (macOS's
+privacy settings, or an owner and mode), and which binary the system runs for an
+interpreter (a framework Python's ``Python.app``). Tests replace :data:`current`
 with a recording fake to check that callers ask for the right things; the
 real macOS calls cannot run on Linux.
 """
