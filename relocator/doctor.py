@@ -31,7 +31,7 @@ PROBLEM = "problem"  # the status of a finding that is not a project's health wo
 class Finding(NamedTuple):
     project: Optional[str]  # None: the store itself
     check: str  # link, venv, interpreter, scripts, marks, hidden-pth, trees, registry, orphan,
-    # journal, service, sync-daemons (reports)
+    # journal, access, service, sync-daemons (reports)
     status: str
     message: str
     fixed: bool = False
@@ -119,6 +119,29 @@ def _service(store: Store) -> list[Finding]:
         each = ", ".join(f"{d['name']} {d['cpu_percent'] or 0:.1f}%" for d in state["daemons"])
         message = f"sync daemons use {state['daemons_cpu']:.1f}% CPU: {each}"
         found.append(Finding(None, "sync-daemons", health.OK, message))
+    return found + _access(state["denied"])
+
+
+def _access(recorded: list[dict[str, str]]) -> list[Finding]:
+    """Sync roots the watcher said it may not read (on macOS its binary may lack the
+    privacy grant the user's terminal has), then those this user may not read either."""
+    from relocator import access, settings, units
+
+    said = "the watcher may not read this sync root, so it keeps nothing there clean"
+    found = [Finding(d["root"], "access", PROBLEM, f"{said}: {d['message']}") for d in recorded]
+    try:
+        roots = settings.sync_roots(settings.load_config())
+    except RelocatorError:  # a broken config: the service says so when it starts
+        return found
+    known = {d["root"] for d in recorded}
+    for root in roots:
+        reason = access.denied(root)
+        if reason is None or root in known:
+            continue
+        binary = access.interpreter_of(units.program())
+        hint = access.hint({"root": root, "reason": reason, "binary": binary})
+        message = f"this user may not read this sync root, so neither may the watcher: {hint}"
+        found.append(Finding(root, "access", PROBLEM, message))
     return found
 
 

@@ -25,7 +25,7 @@ from relocator.unitcalls import Load, run
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Optional
 
 LABEL = "io.github.relocator.service"
 UNIT_FLAG = "--unit"  # `service run --unit`: started by a unit (see relocator.service.run)
@@ -81,6 +81,17 @@ def is_ours(data: bytes) -> bool:
     if argv[1:] in (_OUR_ARGS[0], _OLD_ARGS[0]):
         return os.path.basename(program) == "relocate"  # as shells.executable finds it
     return argv[1:] in (_OUR_ARGS[1], _OLD_ARGS[1])  # any python, running the module
+
+
+def program(path: str) -> Optional[str]:
+    """The program relocator's agent at ``path`` runs (``ProgramArguments[0]``); None when
+    there is no agent there, or it is not ours."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1 << 16)
+    except OSError:
+        return None
+    return str(plistlib.loads(data)["ProgramArguments"][0]) if is_ours(data) else None
 
 
 def _domain() -> str:

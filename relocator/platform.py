@@ -1,7 +1,9 @@
 """What only macOS (and, for one mark, Linux) can do, behind one small interface.
 
 Everything here is a no-op on other systems, but for the legacy Dropbox client's
-ignore mark on Linux. Tests replace :data:`current`
+ignore mark on Linux; and what to tell the user of a folder it may not read (macOS's
+privacy settings, or an owner and mode), and which binary the system runs for an
+interpreter (a framework Python's ``Python.app``). Tests replace :data:`current`
 with a recording fake to check that callers ask for the right things; the
 real macOS calls cannot run on Linux.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import stat
 import sys
 
@@ -78,6 +81,18 @@ class Platform:
         """The path of an existing file as the volume spells it, if the system can tell."""
         return None
 
+    def denied_hint(self, root: str, reason: str, binary: str) -> str:
+        """What to tell the user when ``binary`` may not list ``root`` (``reason``: the
+        errno's name, ``EACCES`` or ``EPERM``): here, the folder's owner or mode."""
+        return (
+            f"{binary} may not read {root} ({reason}): its owner or mode keeps this user "
+            f"out; see ls -ld {shlex.quote(root)}, then chmod u+rx or chown it back"
+        )
+
+    def launched(self, path: str) -> str:
+        """The binary the system runs when ``path`` (a real interpreter) is started."""
+        return path
+
 
 class Darwin(Platform):
     procfs = False
@@ -132,6 +147,24 @@ class Darwin(Platform):
         finally:
             os.close(fd)
         return os.fsdecode(buf.split(b"\0", 1)[0])
+
+    def denied_hint(self, root: str, reason: str, binary: str) -> str:
+        # EPERM is the privacy protection (TCC); EACCES, the folder's mode, as elsewhere.
+        if reason != "EPERM":
+            return super().denied_hint(root, reason, binary)
+        return (
+            f"macOS keeps {binary} out of {root} ({reason}) until you allow it: System "
+            "Settings > Privacy & Security > Full Disk Access (or Files and Folders) > "
+            f"add {binary}"
+        )
+
+    def launched(self, path: str) -> str:
+        # A framework build's bin/python3.x starts Resources/Python.app again: that app's
+        # binary is the process the system sees (python.org's and Homebrew's Pythons).
+        head, sep, _ = path.rpartition("/bin/")
+        app = f"{head}/Resources/Python.app/Contents/MacOS/Python"
+        framework = "/Python.framework/Versions/" in head
+        return app if sep and framework and os.path.isfile(app) else path
 
 
 class Linux(Platform):

@@ -336,6 +336,8 @@ def service_status(s: dict[str, Any], colour: bool = False) -> list[str]:
     else:
         stopped = paint("not running", YELLOW, colour)
         lines.append(f"watcher: {stopped} (relocate service install starts it at login)")
+    for d in s["denied"]:  # what it last said, running or not
+        lines.append(f"  {paint('denied', RED, colour)}: {d['message']}")
     installed = "installed" if s["unit_installed"] else "not installed"
     lines.append(f"unit: {display.shell(s['unit'])} ({installed})")
     lines += [daemon(d) for d in s["daemons"]]

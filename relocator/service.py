@@ -28,14 +28,15 @@ Files, the contract ``relocate service status`` reads:
     for its lifetime: a pid file whose lock can be taken is stale.
 ``<store>/service.json``
     after each pass: ``{"pid", "started", "last_event", "last_scan", "adopted",
-    "repaired", "roots", "mode"}``; times are epoch seconds: ``last_event`` when
-    a project was last marked (null until then), ``last_scan`` the end of the last
-    pass (one per ``--interval``: a heartbeat); ``mode`` is ``events`` or ``poll``.
-    It stays after the service stops.
+    "repaired", "roots", "mode", "denied"}``; times are epoch seconds: ``last_event``
+    when a project was last marked (null until then), ``last_scan`` the end of the last
+    pass (one per ``--interval``: a heartbeat); ``mode`` is ``events`` or ``poll``;
+    ``denied`` the roots it may not read (:mod:`relocator.access`). The file stays
+    after the service stops.
 ``<store>/logs/service.log``
-    one line per event worth telling: started, adopted, repaired, skipped (and
-    why, once per reason), stopped. ``relocate service run`` on a terminal (stderr)
-    shows the same lines there as they are logged.
+    one line per event worth telling: started, adopted, repaired, skipped or denied
+    (and why, once per reason), readable again, stopped. ``relocate service run`` on a
+    terminal (stderr) shows the same lines there as they are logged.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ import sys
 import threading
 import time
 
-from relocator import health, hops, link, resolver, settings, watching
+from relocator import access, health, link, resolver, settings, watching
 from relocator.errors import Busy, RelocatorError, UsageError
 from relocator.files import is_under, write_atomic
 from relocator.records import NamedTuple
@@ -59,7 +60,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional, TextIO
 
-STATUS_KEYS = ("pid", "started", "last_event", "last_scan", "adopted", "repaired", "roots", "mode")
+STATUS_KEYS: tuple[str, ...] = ("pid", "started", "last_event", "last_scan", "adopted")
+STATUS_KEYS += ("repaired", "roots", "mode", "denied")
 IN_USE_RETRY = 30.0  # seconds before a venv in use is looked at again (a process scan is not free)
 RESCAN = 600.0  # seconds between polls in events mode: a safety net
 POLL_SHARE = 0.005  # of one core, at most, for the poll (it runs every --interval, or rarer)
@@ -81,6 +83,7 @@ class Watcher:
         self.store, self.config, self.interval, self.log = store, config, interval, log
         self.roots = settings.sync_roots(config)
         self.skip = frozenset([*self.roots, os.path.realpath(store.root)])
+        self.access = access.Denials(log)
         self.started = started
         self.events: Optional[watching.Events] = None
         self.candidates: dict[str, _Candidate] = {}
@@ -103,7 +106,7 @@ class Watcher:
     def start(self) -> None:
         if self.config.mode != "poll":
             try:
-                self.events = watching.Events(self.roots, self.log)
+                self.watch()
             except watching.Unavailable as e:
                 if self.config.mode == "events":
                     raise RelocatorError(f"the service cannot use events: {e}") from None
@@ -112,6 +115,12 @@ class Watcher:
             f"started: pid {os.getpid()}, mode {self.mode}, quiet {self.config.quiet:g}s, "
             f"interval {self.interval:g}s, roots {', '.join(self.roots) or '(none)'}"
         )
+
+    def watch(self) -> None:
+        """Events over the roots this process may read (watched again once one is)."""
+        self.stop()
+        self.events = None
+        self.events = watching.Events(self.access.readable(self.roots), self.log)
 
     def stop(self) -> None:
         if self.events is not None:
@@ -146,6 +155,13 @@ class Watcher:
     def notice(self, now: float, *, full: bool) -> None:
         """Mark what changed: events (or a poll of the roots when ``full``), and the
         registered projects whose link is no longer what it was."""
+        if self.access.granted():  # access given while it runs: look there now
+            full = True
+            if self.events is not None:
+                try:
+                    self.watch()
+                except watching.Unavailable as e:
+                    self.log(f"polling: {e}")
         if self.events is not None:
             self.take_events()
             if not self.events.alive():
@@ -155,7 +171,9 @@ class Watcher:
         if full:
             self.poll()
         for row in self.registered().values():
-            signature = _signature(row.path)
+            if self.access.holds(row.path):  # looked at once its root is readable again
+                continue
+            signature = watching.signature(row.path)
             if self.links.get(row.key) == signature:
                 continue
             self.links[row.key] = signature
@@ -184,7 +202,7 @@ class Watcher:
         cost = time.thread_time()
         found = [
             project
-            for root in self.roots
+            for root in self.access.readable(self.roots)
             for project in watching.find_venvs(
                 root, watching.MAX_DEPTH, self.skip - {root}, self.listings
             )
@@ -194,7 +212,9 @@ class Watcher:
         every = self.interval if self.events is None else RESCAN
         self.next_poll = time.time() + max(every, cost / POLL_SHARE) - 0.01
         for project in found:
-            if project in self.candidates or self.settled.get(project, ()) == _signature(project):
+            if project in self.candidates:
+                continue
+            if self.settled.get(project, ()) == watching.signature(project):
                 continue
             why = settings.ignored(project, self.roots, self.config.ignore)
             if why:  # looked at again on every poll: the ignore file may go
@@ -204,7 +224,7 @@ class Watcher:
 
     def registered(self) -> dict[str, Any]:
         """Registry rows by key, read again only when the registry files changed."""
-        seen = tuple(_stat_key(self.store.registry_path + s) for s in ("", "-wal"))
+        seen = tuple(watching.stat_key(self.store.registry_path + s) for s in ("", "-wal"))
         if seen != self.registry_seen:
             from relocator.registry import Registry
 
@@ -229,11 +249,11 @@ class Watcher:
             except (RelocatorError, OSError) as e:
                 self.tell(project, f"skipped {project}: {_describe(e)}")
                 again = None
-                self.settled[project] = _signature(project)
+                self.settled[project] = watching.signature(project)
             except Exception as e:
                 self.tell(project, f"error with {project}: {type(e).__name__}: {e}")
                 again = None
-                self.settled[project] = _signature(project)
+                self.settled[project] = watching.signature(project)
             if again is None:
                 self.candidates.pop(project, None)
             else:
@@ -253,7 +273,7 @@ class Watcher:
         mark = self.ejected.get(key)
         if mark is not None:  # the user ejected it: left alone until the user adopts it
             self.tell(project, f"skipped {project}: {mark.reason()}")
-            self.settled[project] = _signature(project)
+            self.settled[project] = watching.signature(project)
             return None
         if row is not None:
             status, cause = health.diagnose(self.store, row)
@@ -265,7 +285,7 @@ class Watcher:
             if status not in REPAIRED or cause is not None:
                 hint = health.hint(status, cause, project)
                 self.tell(project, f"skipped {project}: {cause or status} ({hint})")
-                self.settled[project] = _signature(project)
+                self.settled[project] = watching.signature(project)
                 return None
         state = link.inspect(project, self.store.venvs)
         dotvenv = os.path.join(project, link.LINK)
@@ -325,25 +345,11 @@ class Watcher:
             **self.counts,
             "roots": self.roots,
             "mode": self.mode,
+            "denied": self.access.report(),
         }
         with contextlib.suppress(OSError):  # rewritten after the next pass anyway
             path = self.store.service_state
             write_atomic(path, json.dumps({k: status[k] for k in STATUS_KEYS}) + "\n", sync=False)
-
-
-def _signature(project: str) -> object:
-    """What ``.venv``, ``.venv.nosync`` and the link in it are now, to tell whether one
-    changed."""
-    names = (*link.NAMES, hops.inner(link.LINK))
-    return tuple(_stat_key(os.path.join(project, name)) for name in names)
-
-
-def _stat_key(path: str) -> object:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _describe(e: Exception) -> str:

@@ -82,6 +82,14 @@ def command() -> list[str]:
     return [*head, "service", "run", UNIT_FLAG]
 
 
+def program() -> str:
+    """The program the watcher runs: the installed launchd agent's, else what ``install``
+    would write (what macOS's privacy settings must allow, :mod:`relocator.access`)."""
+    if platform_name() == LAUNCHD:
+        return launchd.program(unit_path(LAUNCHD)) or command()[0]
+    return command()[0]
+
+
 # -- the unit files ----------------------------------------------------------
 
 

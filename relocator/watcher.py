@@ -2,7 +2,7 @@
 
 The watcher (:mod:`relocator.service`) writes ``<store>/service.pid`` (``{pid, started}``)
 and ``<store>/service.json`` (``{pid, started, last_event, last_scan, adopted, repaired,
-roots, mode}``). :func:`status` reads them and trusts nothing in them: a dead pid, a pid
+roots, mode, denied}``). :func:`status` reads them and trusts nothing in them: a dead pid, a pid
 reused by another process, or garbage all read as "not running". :func:`daemons` measures
 the sync clients' CPU, which ``relocate doctor`` shows too.
 """
@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Iterable
 
-from relocator import units
+from relocator import access, units
 from relocator.files import read_regular
 from relocator.store import Store
 
@@ -46,8 +46,9 @@ def status(
     the sync daemons' CPU (measured over ``interval`` seconds).
 
     Returns ``{running, pid, started, uptime, last_event, last_scan, adopted, repaired,
-    mode, roots, platform, unit, unit_installed, daemons, daemons_cpu, trash}``
-    (``trash``: ``{entries, bytes}``). ``pid`` and
+    mode, roots, denied, platform, unit, unit_installed, daemons, daemons_cpu, trash}``
+    (``trash``: ``{entries, bytes}``; ``denied``: the roots the watcher may not read, each
+    ``{root, reason, binary, message}``, :mod:`relocator.access`). ``pid`` and
     ``uptime`` (seconds) are None when no watcher runs; the last report (``last_event`` to
     ``roots``) is shown even then, and hidden while a watcher runs that has not reported
     yet. Reads only; writes nothing.
@@ -72,6 +73,7 @@ def status(
         "repaired": _count(report.get("repaired")),
         "mode": report.get("mode") if isinstance(report.get("mode"), str) else None,
         "roots": _strings(report.get("roots")),
+        "denied": [{**d, "message": access.hint(d)} for d in access.records(report.get("denied"))],
         "platform": chosen,
         "unit": path,
         "unit_installed": units.installed(path, chosen),

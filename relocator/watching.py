@@ -45,7 +45,7 @@ import threading
 import time
 import warnings
 
-from relocator import link
+from relocator import hops, link
 from relocator.files import is_under
 from relocator.records import NamedTuple
 from relocator.settings import IGNORE_FILE
@@ -378,3 +378,18 @@ def _start_observer(events: Events, roots: list[str], logs: logging.Handler) -> 
         observer.stop()
         raise Unavailable(f"cannot watch the roots ({e.strerror or e})") from None
     return observer
+
+
+def signature(project: str) -> object:
+    """What ``.venv``, ``.venv.nosync`` and the link in it are now, to tell whether one
+    changed."""
+    names = (*link.NAMES, hops.inner(link.LINK))
+    return tuple(stat_key(os.path.join(project, name)) for name in names)
+
+
+def stat_key(path: str) -> object:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns)
