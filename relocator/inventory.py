@@ -120,6 +120,48 @@ def from_pairs(pairs: Mapping[str, str]) -> dict[str, Distribution]:
     }
 
 
+def modules(venv: str, wanted: Optional[set[str]] = None) -> dict[str, list[str]]:
+    """The top-level modules each distribution of ``venv`` (those named in ``wanted``, by
+    normalized name; None: all but the seed packages) installs: from its
+    ``top_level.txt``, else from the paths its ``RECORD`` lists. A distribution that names
+    none (an editable install that only adds a ``.pth``) maps to an empty list."""
+    found: dict[str, list[str]] = {}
+    for sp in site_packages(venv):
+        for stem, kind in _metadata_folders(sp):
+            folder = os.path.join(sp, f"{stem}.{kind}")
+            dist = _distribution(folder, stem, kind)
+            if dist is None or dist.name in found:
+                continue
+            if dist.name in SEED_PACKAGES if wanted is None else dist.name not in wanted:
+                continue
+            found[dist.name] = sorted(_top_level(folder))
+    return found
+
+
+def _top_level(folder: str) -> set[str]:
+    listed = read_small(os.path.join(folder, "top_level.txt"))
+    if listed is not None:
+        names = {line.strip().replace("/", ".") for line in listed.splitlines()}
+        return {n for n in names if _importable(n)}
+    found: set[str] = set()
+    for row in (read_small(os.path.join(folder, "RECORD"), 1 << 22) or "").splitlines():
+        path = row.split(",", 1)[0].strip('"')
+        first, sep, _rest = path.partition("/")
+        if not sep:  # a module at the top: demo.py, _speedups.cpython-312-x86_64-linux-gnu.so
+            stem, dot, ext = first.partition(".")
+            first = stem if dot and ext.rsplit(".", 1)[-1] in ("py", "so", "pyd") else ""
+        if first.endswith((".dist-info", ".data", ".egg-info")):
+            continue
+        if _importable(first):
+            found.add(first)
+    return found
+
+
+def _importable(name: str) -> bool:
+    """A name ``import`` takes, that is not an installer's helper (``__editable__...``)."""
+    return name.isidentifier() and not name.startswith("__") and name != "__pycache__"
+
+
 def _metadata_folders(site: str) -> list[tuple[str, str]]:
     try:
         entries = os.listdir(site)
