@@ -14,6 +14,7 @@ named by what it held), and what ``relocate verify`` compares.
 from __future__ import annotations
 
 import os
+import re
 
 from relocator.files import read_small
 from relocator.records import NamedTuple
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 #: What a venv holds before anything is installed in it.
 SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel", "distribute"})
 _METADATA = ("dist-info", "egg-info")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class Distribution(NamedTuple):
@@ -47,8 +49,6 @@ class Difference(NamedTuple):
 
 
 def normalize(name: str) -> str:
-    import re
-
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -62,8 +62,6 @@ def names(venv: str) -> set[str]:
 
 def installed(site: str) -> set[str]:
     """The names of the distributions in the site-packages folder ``site``."""
-    import re
-
     return {
         re.sub(r"[-_.]+", "-", stem.split("-", 1)[0]).lower() for stem, _ in _metadata_folders(site)
     }
@@ -118,6 +116,37 @@ def from_pairs(pairs: Mapping[str, str]) -> dict[str, Distribution]:
     return {
         n: Distribution(n, "" if v == "editable" else v, v == "editable") for n, v in pairs.items()
     }
+
+
+def requires(venv: str) -> dict[str, set[str]]:
+    """The names each distribution of ``venv`` requires (``Requires-Dist``, or an
+    egg-info's ``requires.txt``), whatever the markers and extras say."""
+    found: dict[str, set[str]] = {}
+    for sp in site_packages(venv):
+        for stem, kind in _metadata_folders(sp):
+            folder = os.path.join(sp, f"{stem}.{kind}")
+            dist = _distribution(folder, stem, kind)
+            if dist is None or dist.name in found:
+                continue
+            if kind == "dist-info":
+                lines = _header_lines(os.path.join(folder, "METADATA"), "requires-dist")
+            else:
+                text = read_small(os.path.join(folder, "requires.txt")) or ""
+                lines = [x for x in text.splitlines() if x.strip() and not x.startswith("[")]
+            matches = [_NAME.match(x) for x in lines]
+            found[dist.name] = {normalize(m[0]) for m in matches if m is not None}
+    return found
+
+
+def _header_lines(path: str, key: str) -> list[str]:
+    found = []
+    for line in (read_small(path, 1 << 20) or "").splitlines():
+        if not line.strip():
+            break  # the body starts
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == key:
+            found.append(value.strip())
+    return found
 
 
 def modules(venv: str, wanted: Optional[set[str]] = None) -> dict[str, list[str]]:

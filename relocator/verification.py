@@ -24,7 +24,7 @@ import os
 import secrets
 import time
 
-from relocator import faults, inventory, link, recipes, resolver, venvcheck, venvs
+from relocator import faults, inventory, link, recipes, resolver, unrecorded, venvcheck, venvs
 from relocator.errors import NotFound, RelocatorError
 from relocator.journal import Intent
 from relocator.project import find_root, read_pyproject, table
@@ -129,6 +129,9 @@ def verify(
         ours = inventory.read(live)
         theirs = inventory.read(scratch)
         difference = _unbuilt_self(root, inventory.compare(ours, theirs), theirs)
+        if difference.lost:
+            add = unrecorded.of(recipe, difference.lost, live).add()
+            notes.append(f"to keep what was installed by hand in the recipe: {add}")
         ran: Optional[Ran] = None
         failed: tuple[tuple[str, str], ...] = ()
         tried = 0
@@ -276,7 +279,9 @@ def _imports(scratch: str, names: set[str]) -> tuple[int, tuple[tuple[str, str],
     listed = inventory.modules(scratch, names)
     wanted = sorted({m for found in listed.values() for m in found})
     # an editable install that only adds a path (.pth) names no module: its name, if found
-    guessed = sorted({n.replace("-", "_") for n, found in listed.items() if not found} - set(wanted))
+    guessed = sorted(
+        {n.replace("-", "_") for n, found in listed.items() if not found} - set(wanted)
+    )
     if not wanted and not guessed:
         return 0, ()
     python = venvs.interpreter(scratch)
