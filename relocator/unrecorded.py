@@ -124,9 +124,9 @@ def _requirements(project: str, path: str, found: set[str], seen: set[str]) -> b
             if target.startswith(project + os.sep):
                 _requirements(project, target, found, seen)
             continue
-        if not line or line.startswith(("#", "-")):
-            continue
         named = re.search(r"#egg=([A-Za-z0-9._-]+)", line)  # a URL or path with #egg=
+        if not named and (not line or line.startswith(("#", "-"))):
+            continue
         match = named or (None if "://" in line else _REQUIREMENT.match(line))
         if match:
             found.add(inventory.normalize(match.group(1)))
