@@ -62,11 +62,9 @@ def create(
         )
 
     def fill(dest: str) -> Notes:
-        try:
-            return build(root, dest, recipe, wants)
-        except ToolFailed as e:
-            e.args = (f"{e}; --no-install makes the venv without installing",)
-            raise
+        return build(
+            root, dest, recipe, wants, failed="; --no-install makes the venv without installing"
+        )
 
     action = f"built from {recipes.describe(recipe)}" if recipe else "created"
     lost: tuple[str, ...] = ()
@@ -89,9 +87,12 @@ def create(
     return Outcome(root, dest, action, row.python, row.provider, tuple(notes), lost)
 
 
-def build(root: str, dest: str, recipe: Optional[recipes.Recipe], wants: Wants) -> Notes:
+def build(
+    root: str, dest: str, recipe: Optional[recipes.Recipe], wants: Wants, *, failed: str = ""
+) -> Notes:
     """Make a venv at ``dest`` (outside the project ``root``) and install ``recipe`` into
-    it: what a rebuild, a second machine's repair and ``relocate verify`` all run."""
+    it: what a rebuild, a second machine's repair and ``relocate verify`` all run.
+    ``failed`` is added to the message of an install that fails."""
     if recipe is None or recipe.kind != "uv" or wants.python is not None:
         if wants.progress is not None:
             wants.progress(f"creating a venv for {os.path.basename(root)}")
@@ -100,7 +101,11 @@ def build(root: str, dest: str, recipe: Optional[recipes.Recipe], wants: Wants) 
     # and knows it at once (a venv made first is a new interpreter path to query)
     if recipe is None:
         return []
-    return recipes.install(recipe, root, dest, on_line=wants.progress)
+    try:
+        return recipes.install(recipe, root, dest, on_line=wants.progress)
+    except ToolFailed as e:
+        e.args = (f"{e}{failed}",)
+        raise
 
 
 def copy_for(

@@ -101,6 +101,18 @@ def compare(old: Mapping[str, Distribution], new: Mapping[str, Distribution]) ->
     return Difference(tuple(lost), tuple(gained), tuple(changed))
 
 
+def differ(old: str, new: str) -> Difference:
+    """How the venv ``new`` differs from the venv ``old`` (:func:`compare`), leaving out
+    too what each has only for its seed packages (:func:`seeded`): two venvs made by
+    different tools are seeded differently."""
+    difference = compare(read(old), read(new))
+    here, there = seeded(requires(old)), seeded(requires(new))
+    return difference._replace(
+        lost=tuple(d for d in difference.lost if d.name not in here),
+        gained=tuple(d for d in difference.gained if d.name not in there),
+    )
+
+
 def spell(dists: Union[tuple[Distribution, ...], list[Distribution]]) -> str:
     """``a 1.0, b 2.1`` for a message."""
     return ", ".join(f"{d.name} {d.version}".rstrip() for d in dists)
@@ -136,6 +148,26 @@ def requires(venv: str) -> dict[str, set[str]]:
             matches = [_NAME.match(x) for x in lines]
             found[dist.name] = {normalize(m[0]) for m in matches if m is not None}
     return found
+
+
+def reached(starts: set[str], requires: Mapping[str, set[str]]) -> set[str]:
+    """``starts`` and every name they require, and those require, and so on."""
+    found, todo = set(starts), list(starts)
+    while todo:
+        for name in requires.get(todo.pop(), ()):
+            if name not in found:
+                found.add(name)
+                todo.append(name)
+    return found
+
+
+def seeded(requires: Mapping[str, set[str]]) -> set[str]:
+    """The distributions of a venv (``requires``: :func:`requires` of it) there only for
+    the seed packages: ``packaging``, which ``wheel`` requires, in a venv ``uv venv
+    --seed`` made. They count no more than the seed packages do."""
+    for_seeds = reached(set(SEED_PACKAGES & set(requires)), requires)
+    others = reached(set(requires) - for_seeds, requires)  # what the rest needs
+    return for_seeds - SEED_PACKAGES - others
 
 
 def _header_lines(path: str, key: str) -> list[str]:

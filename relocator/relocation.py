@@ -138,10 +138,10 @@ def unhide(venv: str) -> Notes:
 def shortfall(old: str, new: str) -> tuple[str, ...]:
     """Said before the venv ``new`` replaces the venv ``old`` (which then goes to the
     trash): what ``old`` has that ``new`` lacks, and the versions that differ, by
-    :func:`relocator.inventory.compare` (the seed packages do not count; the project's own
+    :func:`relocator.inventory.differ` (the seed packages do not count; the project's own
     editable install is the same distribution whatever its version). Returns what ``new``
     lacks, each as ``name version``."""
-    difference = inventory.compare(inventory.read(old), inventory.read(new))
+    difference = inventory.differ(old, new)
     if difference.lost or difference.changed:
         warn(shortfall_note(difference))
     return tuple(f"{d.name} {d.version}".rstrip() for d in difference.lost)

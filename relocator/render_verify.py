@@ -25,7 +25,7 @@ def verified(result: Verified, colour: bool = False, *, notes: bool = True) -> l
         verdict = "the recipe does not give back the venv"
     else:
         verdict = "the recipe gives back the venv's packages, but the check failed"
-    how = f"{result.recipe}, Python {result.python}, {result.seconds:.0f} s"
+    how = f"{result.recipe}, Python {result.python}, {result.seconds:.1f} s"
     lines = [f"{word} {display.home(result.project)}: {verdict} ({how})"]
     diff = result.difference
     if diff.lost:

@@ -47,22 +47,23 @@ class Unrecorded(NamedTuple):
 def check(project: str, venv: str) -> Optional[Unrecorded]:
     """What ``venv`` holds that ``project``'s recipe does not list; None when it lists
     everything, or when there is no recipe this can read."""
-    recipe = recipes.find(project)
-    if recipe is None or recipe.kind == "project":
+    recipe = _recipe(project)
+    if recipe is None:
         return None
     listed = names(project, recipe)
     if listed is None:
         return None
     live = inventory.read(venv)
-    requires = inventory.requires(venv) if recipe.kind == "requirements" else {}
-    if requires:
-        listed = _closure(listed, requires)
-    own = _own_name(project)
-    missing = [
-        d
-        for n, d in sorted(live.items())
-        if n not in listed and n not in inventory.SEED_PACKAGES and n != own
-    ]
+    unlisted = set(live) - listed - inventory.SEED_PACKAGES
+    own = _own_name(project) if unlisted else None  # (pyproject.toml read only now)
+    unlisted.discard(own or "")
+    if not unlisted:
+        return None  # the common case, without reading what each distribution requires
+    requires = inventory.requires(venv)
+    if recipe.kind == "requirements":  # it need not list the dependencies
+        unlisted -= inventory.reached(listed, requires)
+    unlisted -= inventory.seeded(requires)
+    missing = [live[n] for n in sorted(unlisted)]
     return of(recipe, tuple(missing), venv, requires) if missing else None
 
 
@@ -77,6 +78,22 @@ def of(
     needed = {r for d in missing for r in requires.get(d.name, ())}
     roots = [d for d in missing if d.name not in needed] or list(missing)  # a cycle: all
     return Unrecorded(recipe, missing, tuple(roots))
+
+
+def _recipe(project: str) -> Optional[recipes.Recipe]:
+    """The project's recipe when it is a lock file or requirements (looked for first by
+    name alone: most projects doctor sees have neither)."""
+    try:
+        entries = os.listdir(project)
+    except OSError:
+        return None
+    locks = {lock for lock, *_ in recipes.LOCKED.values()}
+    if not any(
+        e in locks or (e.startswith("requirements") and e.endswith(".txt")) for e in entries
+    ):
+        return None
+    recipe = recipes.find(project)
+    return None if recipe is None or recipe.kind == "project" else recipe
 
 
 def names(project: str, recipe: recipes.Recipe) -> Optional[set[str]]:
@@ -131,16 +148,6 @@ def _requirements(project: str, path: str, found: set[str], seen: set[str]) -> b
         if match:
             found.add(inventory.normalize(match.group(1)))
     return True
-
-
-def _closure(listed: set[str], requires: dict[str, set[str]]) -> set[str]:
-    found, todo = set(listed), list(listed)
-    while todo:
-        for name in requires.get(todo.pop(), ()):
-            if name not in found:
-                found.add(name)
-                todo.append(name)
-    return found
 
 
 def _own_name(project: str) -> Optional[str]:

@@ -4,7 +4,7 @@ A scratch venv is built from the project's recipe (:func:`relocator.recipes.find
 filled by :func:`relocator.creation.build`: what a rebuild and a second machine's
 repair run), with the live venv's own base Python (else another of the same minor), in
 the store's ``tmp/``.
-Then the two are compared by distribution (:func:`relocator.inventory.compare`: the
+Then the two are compared by distribution (:func:`relocator.inventory.differ`: the
 live venv is the old one, the scratch venv the new), and the scratch venv is tried:
 ``run`` runs a command in it from the project's folder, activated as ``activate``
 would; without one, each top-level module the recipe installs is imported, all in one
@@ -126,9 +126,8 @@ def verify(
     with _scratch(store, project) as scratch:
         notes = build(root, scratch, recipe, Wants(python=python, progress=progress))
         faults.point("verify:built")
-        ours = inventory.read(live)
         theirs = inventory.read(scratch)
-        difference = _unbuilt_self(root, inventory.compare(ours, theirs), theirs)
+        difference = _unbuilt_self(root, inventory.differ(live, scratch), theirs)
         if difference.lost:
             add = unrecorded.of(recipe, difference.lost, live).add()
             notes.append(f"to keep what was installed by hand in the recipe: {add}")
