@@ -155,6 +155,37 @@ def rebuild(
     done(commands.rebuild(**locals()))
 
 
+@app.command(short_help="Check that the lock file gives back the venv you work with.")
+def verify(
+    path: str = PathArg,
+    run: Optional[str] = typer.Option(
+        None,
+        "--run",
+        metavar="CMD",
+        help="A shell command to run in the new venv from the project's folder "
+        '(e.g. "pytest -q") [default: import each module the recipe installs].',
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Build a scratch venv from the project's lock file and compare it with the live one.
+
+    The recipe (uv.lock, poetry.lock, pdm.lock, Pipfile.lock, requirements*.txt or
+    pyproject.toml) is installed with the tool the project uses, as a rebuild or a
+    second machine would, with the live venv's Python minor, into a scratch venv in
+    the store. Then it says what the live venv has that the recipe does not give
+    (installed by hand: a rebuild would lose it), what the recipe gives that the live
+    venv lacks, and which versions differ; and it imports each module the recipe
+    installs, or with --run runs CMD in the scratch venv (activated) from the
+    project's folder. The live venv, the project's files and the registry are not
+    changed; the scratch venv is removed at the end (after a kill, by relocate gc).
+    Exit 0 when the recipe gives back the live venv and the imports (or CMD) pass,
+    1 otherwise.
+
+    Example: relocate verify --run "pytest -q"
+    """
+    done(commands.verify(**locals()))
+
+
 @app.command(short_help="Find what is wrong with projects and the store; --fix repairs it.")
 def doctor(
     path: Optional[str] = typer.Argument(

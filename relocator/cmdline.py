@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[tuple[Arg, ...], tuple[Opt, ...]]] = {
         ),
     ),
     "rebuild": ((PATH,), (PYTHON, JSON)),
+    "verify": ((PATH,), (("run", ("--run",), True, None), JSON)),
     "doctor": ((("path", "?", None),), (_flag("fix", "--fix"), NO_INSTALL, JSON)),
     "gc": (
         (),

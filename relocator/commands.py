@@ -108,6 +108,18 @@ def rebuild(*, path: str, python: Optional[str], as_json: bool) -> int:
     return _show(outcome, as_json)
 
 
+def verify(*, path: str, run: Optional[str], as_json: bool) -> int:
+    from relocator import render_verify, verification
+
+    with showing(as_json) as progress:
+        result = verification.verify(path, run=run, progress=progress)
+    if as_json:
+        echo_json(result.as_dict())
+    else:
+        echo_lines(render_verify.verified(result, colour(), notes=not errors.quiet))
+    return 0 if result.ok else 1
+
+
 def doctor(*, path: Optional[str], fix: bool, no_install: bool, as_json: bool) -> int:
     from relocator import doctor, render
 

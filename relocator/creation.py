@@ -20,7 +20,6 @@ from relocator.relocation import (
     Notes,
     Outcome,
     Wants,
-    dropped_note,
     finish_create,
     locked,
     new_row,
@@ -63,19 +62,9 @@ def create(
         )
 
     def fill(dest: str) -> Notes:
-        if recipe is None or recipe.kind != "uv" or wants.python is not None:
-            if wants.progress is not None:
-                wants.progress(f"creating a venv for {os.path.basename(root)}")
-            venvs.create(dest, root, wants.python, pip=not recipes.managed_by_uv(root))
-        # uv sync makes the venv itself when there is none: it picks the project's Python,
-        # and knows it at once (a venv made first is a new interpreter path to query)
-        if recipe is None:
-            return []
-        try:
-            return recipes.install(recipe, root, dest, on_line=wants.progress)
-        except ToolFailed as e:
-            e.args = (f"{e}; --no-install makes the venv without installing",)
-            raise
+        return build(
+            root, dest, recipe, wants, failed="; --no-install makes the venv without installing"
+        )
 
     action = f"built from {recipes.describe(recipe)}" if recipe else "created"
     lost: tuple[str, ...] = ()
@@ -86,7 +75,6 @@ def create(
         why = why or f"replaced: {action}"
         row, notes, lost = replacing.made(store, registry, project, replaces, fill, why=why)
         dest = store.venv_path(row.venv)  # replaces, unless another project holds it now
-        notes[:0] = dropped_note(lost)
     else:  # a new project (or a name another project's record holds: left alone)
         dest, row, notes = _made(store, registry, project, fill)
     if again and recipe is None:
@@ -97,6 +85,27 @@ def create(
         if skipped is not None:
             notes.append(f"the venv is empty: --no-install skipped {recipes.describe(skipped)}")
     return Outcome(root, dest, action, row.python, row.provider, tuple(notes), lost)
+
+
+def build(
+    root: str, dest: str, recipe: Optional[recipes.Recipe], wants: Wants, *, failed: str = ""
+) -> Notes:
+    """Make a venv at ``dest`` (outside the project ``root``) and install ``recipe`` into
+    it: what a rebuild, a second machine's repair and ``relocate verify`` all run.
+    ``failed`` is added to the message of an install that fails."""
+    if recipe is None or recipe.kind != "uv" or wants.python is not None:
+        if wants.progress is not None:
+            wants.progress(f"creating a venv for {os.path.basename(root)}")
+        venvs.create(dest, root, wants.python, pip=not recipes.managed_by_uv(root))
+    # uv sync makes the venv itself when there is none: it picks the project's Python,
+    # and knows it at once (a venv made first is a new interpreter path to query)
+    if recipe is None:
+        return []
+    try:
+        return recipes.install(recipe, root, dest, on_line=wants.progress)
+    except ToolFailed as e:
+        e.args = (f"{e}{failed}",)
+        raise
 
 
 def copy_for(
@@ -152,7 +161,7 @@ def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
     venv = store.venv_path(name)
     version = venvs.python_version(venv)
     minor = ".".join(version.split(".")[:2]) if version else None
-    python = _find_minor(minor) if minor else None
+    python = find_minor(minor) if minor else None
     if python is None:
         return None
     bindir = os.path.join(venv, "bin")
@@ -170,7 +179,7 @@ def mend_interpreter(store: Store, name: str) -> Optional[Notes]:
     return [f"its Python was gone: the venv now runs {python} (Python {minor}), packages kept"]
 
 
-def _find_minor(minor: str) -> Optional[str]:
+def find_minor(minor: str) -> Optional[str]:
     """An interpreter of Python ``minor`` (3.12): uv's, else one on PATH."""
     import shutil
     import subprocess

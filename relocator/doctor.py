@@ -30,8 +30,8 @@ PROBLEM = "problem"  # the status of a finding that is not a project's health wo
 
 class Finding(NamedTuple):
     project: Optional[str]  # None: the store itself
-    check: str  # link, venv, interpreter, scripts, marks, hidden-pth, trees, registry, orphan,
-    # journal, access, service, sync-daemons (reports)
+    check: str  # link, venv, interpreter, scripts, marks, hidden-pth, trees, recipe, registry,
+    # orphan, journal, access, service, sync-daemons (reports)
     status: str
     message: str
     fixed: bool = False
@@ -193,6 +193,7 @@ def _project(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
         return [*found, _fixing(store, broken, fix=fix, wants=wants)]
     found += _hidden(row.path, store.venv_path(row.venv), fix)
     found += _trees(store, row, fix, wants)
+    found += _unrecorded(row.path, store.venv_path(row.venv))
     return found or [Finding(row.path, "link", health.OK, "relocated and working")]
 
 
@@ -238,6 +239,23 @@ def _fixing(
             f"{shlex.quote(project)} puts it back)"
         )
     return found._replace(message=f"{found.message}; fixed: {what}", fixed=True)
+
+
+def _unrecorded(project: str, venv: str) -> list[Finding]:
+    """Distributions the venv holds and the project's lock file (or requirements) does not
+    list: a rebuild or a second machine would lose them. Said with the command that adds
+    them; never fixed here (that changes the project's recipe)."""
+    from relocator import inventory, unrecorded
+
+    found = unrecorded.check(project, venv)
+    if found is None:
+        return []
+    message = (
+        f"the venv holds {inventory.spell(found.missing)}, which {found.recipe.files[0]} "
+        f"lacks: a rebuild or a second machine would lose them; to keep them: {found.add()}"
+        f" (relocate verify checks by building it)"
+    )
+    return [Finding(project, "recipe", PROBLEM, message)]
 
 
 def _hidden(project: str, venv: str, fix: bool) -> list[Finding]:

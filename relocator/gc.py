@@ -155,9 +155,10 @@ _SWEPT = ("id", "kind", "project", "name", "why", "when", "bytes")
 
 def _settle_trash_moves(store: Store) -> None:
     """Finish (or forget) moves into the trash that a killed relocate left: gc's own, and
-    any other's, before gc decides what else goes."""
+    any other's, before gc decides what else goes; and remove the scratch venvs of killed
+    ``relocate verify`` runs."""
     for intent in pending(store):
-        if intent.op == "trash":
+        if intent.op in ("trash", "verify"):
             from relocator.relocation import finish_pending
 
             with contextlib.suppress(Busy):  # its project's relocate settles it

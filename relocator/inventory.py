@@ -14,6 +14,7 @@ named by what it held), and what ``relocate verify`` compares.
 from __future__ import annotations
 
 import os
+import re
 
 from relocator.files import read_small
 from relocator.records import NamedTuple
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 #: What a venv holds before anything is installed in it.
 SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel", "distribute"})
 _METADATA = ("dist-info", "egg-info")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class Distribution(NamedTuple):
@@ -47,8 +49,6 @@ class Difference(NamedTuple):
 
 
 def normalize(name: str) -> str:
-    import re
-
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -62,8 +62,6 @@ def names(venv: str) -> set[str]:
 
 def installed(site: str) -> set[str]:
     """The names of the distributions in the site-packages folder ``site``."""
-    import re
-
     return {
         re.sub(r"[-_.]+", "-", stem.split("-", 1)[0]).lower() for stem, _ in _metadata_folders(site)
     }
@@ -103,6 +101,18 @@ def compare(old: Mapping[str, Distribution], new: Mapping[str, Distribution]) ->
     return Difference(tuple(lost), tuple(gained), tuple(changed))
 
 
+def differ(old: str, new: str) -> Difference:
+    """How the venv ``new`` differs from the venv ``old`` (:func:`compare`), leaving out
+    too what each has only for its seed packages (:func:`seeded`): two venvs made by
+    different tools are seeded differently."""
+    difference = compare(read(old), read(new))
+    here, there = seeded(requires(old)), seeded(requires(new))
+    return difference._replace(
+        lost=tuple(d for d in difference.lost if d.name not in here),
+        gained=tuple(d for d in difference.gained if d.name not in there),
+    )
+
+
 def spell(dists: Union[tuple[Distribution, ...], list[Distribution]]) -> str:
     """``a 1.0, b 2.1`` for a message."""
     return ", ".join(f"{d.name} {d.version}".rstrip() for d in dists)
@@ -118,6 +128,99 @@ def from_pairs(pairs: Mapping[str, str]) -> dict[str, Distribution]:
     return {
         n: Distribution(n, "" if v == "editable" else v, v == "editable") for n, v in pairs.items()
     }
+
+
+def requires(venv: str) -> dict[str, set[str]]:
+    """The names each distribution of ``venv`` requires (``Requires-Dist``, or an
+    egg-info's ``requires.txt``), whatever the markers and extras say."""
+    found: dict[str, set[str]] = {}
+    for sp in site_packages(venv):
+        for stem, kind in _metadata_folders(sp):
+            folder = os.path.join(sp, f"{stem}.{kind}")
+            dist = _distribution(folder, stem, kind)
+            if dist is None or dist.name in found:
+                continue
+            if kind == "dist-info":
+                lines = _header_lines(os.path.join(folder, "METADATA"), "requires-dist")
+            else:
+                text = read_small(os.path.join(folder, "requires.txt")) or ""
+                lines = [x for x in text.splitlines() if x.strip() and not x.startswith("[")]
+            matches = [_NAME.match(x) for x in lines]
+            found[dist.name] = {normalize(m[0]) for m in matches if m is not None}
+    return found
+
+
+def reached(starts: set[str], requires: Mapping[str, set[str]]) -> set[str]:
+    """``starts`` and every name they require, and those require, and so on."""
+    found, todo = set(starts), list(starts)
+    while todo:
+        for name in requires.get(todo.pop(), ()):
+            if name not in found:
+                found.add(name)
+                todo.append(name)
+    return found
+
+
+def seeded(requires: Mapping[str, set[str]]) -> set[str]:
+    """The distributions of a venv (``requires``: :func:`requires` of it) there only for
+    the seed packages: ``packaging``, which ``wheel`` requires, in a venv ``uv venv
+    --seed`` made. They count no more than the seed packages do."""
+    for_seeds = reached(set(SEED_PACKAGES & set(requires)), requires)
+    others = reached(set(requires) - for_seeds, requires)  # what the rest needs
+    return for_seeds - SEED_PACKAGES - others
+
+
+def _header_lines(path: str, key: str) -> list[str]:
+    found = []
+    for line in (read_small(path, 1 << 20) or "").splitlines():
+        if not line.strip():
+            break  # the body starts
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == key:
+            found.append(value.strip())
+    return found
+
+
+def modules(venv: str, wanted: Optional[set[str]] = None) -> dict[str, list[str]]:
+    """The top-level modules each distribution of ``venv`` (those named in ``wanted``, by
+    normalized name; None: all but the seed packages) installs: from its
+    ``top_level.txt``, else from the paths its ``RECORD`` lists. A distribution that names
+    none (an editable install that only adds a ``.pth``) maps to an empty list."""
+    found: dict[str, list[str]] = {}
+    for sp in site_packages(venv):
+        for stem, kind in _metadata_folders(sp):
+            folder = os.path.join(sp, f"{stem}.{kind}")
+            dist = _distribution(folder, stem, kind)
+            if dist is None or dist.name in found:
+                continue
+            if dist.name in SEED_PACKAGES if wanted is None else dist.name not in wanted:
+                continue
+            found[dist.name] = sorted(_top_level(folder))
+    return found
+
+
+def _top_level(folder: str) -> set[str]:
+    listed = read_small(os.path.join(folder, "top_level.txt"))
+    if listed is not None:
+        names = {line.strip().replace("/", ".") for line in listed.splitlines()}
+        return {n for n in names if _importable(n)}
+    found: set[str] = set()
+    for row in (read_small(os.path.join(folder, "RECORD"), 1 << 22) or "").splitlines():
+        path = row.split(",", 1)[0].strip('"')
+        first, sep, _rest = path.partition("/")
+        if not sep:  # a module at the top: demo.py, _speedups.cpython-312-x86_64-linux-gnu.so
+            stem, dot, ext = first.partition(".")
+            first = stem if dot and ext.rsplit(".", 1)[-1] in ("py", "so", "pyd") else ""
+        if first.endswith((".dist-info", ".data", ".egg-info")):
+            continue
+        if _importable(first):
+            found.add(first)
+    return found
+
+
+def _importable(name: str) -> bool:
+    """A name ``import`` takes, that is not an installer's helper (``__editable__...``)."""
+    return name.isidentifier() and not name.startswith("__") and name != "__pycache__"
 
 
 def _metadata_folders(site: str) -> list[tuple[str, str]]:

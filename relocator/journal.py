@@ -3,7 +3,10 @@
 Written into the store before the first step and advanced after each, so that
 an interrupted adopt, eject, create, move into the trash, restore or swap can
 be finished (or, where nothing became usable, rolled back) by the next relocate
-that takes the project's lock.
+that takes the project's lock. A ``verify`` record names the scratch venv a
+``relocate verify`` builds in the store's ``tmp/`` and the process that builds it:
+while that process lives the record is not pending; once it is gone (killed), the
+scratch venv is removed by the next relocate that settles the project, or by ``gc``.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ from relocator import faults
 from relocator.errors import warn
 from relocator.files import read_record, write_record
 from relocator.hops import TREES
-from relocator.store import Store
+from relocator.store import Store, alive
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree", "trash", "restore", "swap")
+OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree", "trash", "restore", "swap", "verify")
 #: Where the venv a swap puts in place of a project's venv comes from (:mod:`relocator.replacing`).
 SWAP_SOURCES = ("new", "store", "trash")
 #: Fields every record carries, all strings: the rest depends on the operation.
@@ -80,6 +83,7 @@ class Intent:
 def pending(store: Store, key: Optional[str] = None) -> list[Intent]:
     """Unfinished intents (of one project, when ``key`` is given), oldest first, swaps
     last: a swap that takes over a venv an adopt moved in is settled once that adopt is.
+    A verify whose process is alive is not unfinished: it is running.
 
     A record that is not one of ours (not JSON, not an object, a field missing)
     is set aside as ``<name>.damaged`` with a warning: it cannot be acted on.
@@ -97,6 +101,8 @@ def pending(store: Store, key: Optional[str] = None) -> list[Intent]:
         if record is None:
             Intent(store, {}, path).set_aside("not a record relocate can act on")
             continue
+        if record["op"] == "verify" and alive(int(record["pid"])):
+            continue  # a verify still running: its own process removes what it builds
         if key is None or record["key"] == key:
             found.append(Intent(store, record, path))
     return sorted(found, key=lambda i: (i.op == "swap", float(i.record.get("started", 0))))
@@ -115,6 +121,8 @@ def _load(path: str) -> Optional[dict[str, Any]]:
     name, project = record["venv"], record["project"]
     if not _plain(name) or not os.path.isabs(project):
         return None  # every path recovery touches is derived from these two
+    if record["op"] == "verify" and not isinstance(record.get("pid"), int):
+        return None
     if record["op"] == "swap":  # and from the names of where the new venv comes from
         source, staged, was = record.get("source"), record.get("staged"), record.get("was")
         if source not in SWAP_SOURCES or (source != "new" and not _plain(staged)):

@@ -167,7 +167,7 @@ def _commands(
     """The commands to run, the variables they need, and notes for the user."""
     python = os.path.join(venv, "bin", "python")
     active = {"VIRTUAL_ENV": venv, "PATH": os.pathsep.join([os.path.dirname(python), env["PATH"]])}
-    skip = _builds_in_place(project) and recipe.kind != "pipenv"
+    skip = builds_in_place(project) and recipe.kind != "pipenv"
     notes = [_not_installed(project, recipe.kind)] if skip else []
     if recipe.kind == "uv":
         cmd = [_tool(recipe, env), "sync", "--locked"]
@@ -261,7 +261,7 @@ def _environment(scratch: str) -> dict[str, str]:
     return env
 
 
-def _builds_in_place(project: str) -> bool:
+def builds_in_place(project: str) -> bool:
     """Whether the project's build backend is pdm-backend, which writes ``.pdm-build/`` in it."""
     backend = (table(read_pyproject(project), "build-system") or {}).get("build-backend")
     return isinstance(backend, str) and backend.startswith("pdm.")

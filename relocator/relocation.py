@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 
 from relocator import faults, inventory, link, platform, resolver, venvs
-from relocator.errors import NotOwner, RelocatorError
+from relocator.errors import NotOwner, RelocatorError, warn
 from relocator.files import read_small
 from relocator.git import add_git_exclude, remove_git_exclude
 from relocator.journal import Intent, pending
@@ -42,8 +42,8 @@ class Outcome(NamedTuple):
     python: Optional[str]
     provider: Optional[str]
     notes: tuple[str, ...] = ()
-    #: Distributions the venv it replaced had and it lacks (a rebuild that could not
-    #: reinstall what was installed by hand); the old venv is in the trash.
+    #: Distributions the venv it replaced had and it lacks, as ``name version`` (a rebuild
+    #: that could not reinstall what was installed by hand); the old venv is in the trash.
     dropped: tuple[str, ...] = ()
 
 
@@ -135,22 +135,35 @@ def unhide(venv: str) -> Notes:
     return notes
 
 
-def dropped(old: str, new: str) -> tuple[str, ...]:
-    """The distributions the venv ``old`` has and ``new`` lacks, by name (a count would
-    let the project's own editable install stand in for a package installed by hand); the
-    seed packages do not count (pip is in a venv virtualenv made, not in one uv made for a
-    project uv manages)."""
-    lost = inventory.names(old) - inventory.names(new) - inventory.SEED_PACKAGES
-    return tuple(sorted(lost))
+def shortfall(old: str, new: str) -> tuple[str, ...]:
+    """Said before the venv ``new`` replaces the venv ``old`` (which then goes to the
+    trash): what ``old`` has that ``new`` lacks, and the versions that differ, by
+    :func:`relocator.inventory.differ` (the seed packages do not count; the project's own
+    editable install is the same distribution whatever its version). Returns what ``new``
+    lacks, each as ``name version``."""
+    difference = inventory.differ(old, new)
+    if difference.lost or difference.changed:
+        warn(shortfall_note(difference))
+    return tuple(f"{d.name} {d.version}".rstrip() for d in difference.lost)
 
 
-def dropped_note(lost: tuple[str, ...]) -> Notes:
-    if not lost:
-        return []
-    return [
-        f"the new venv lacks {', '.join(lost)}, which the venv it replaced had (installed by "
-        "hand, not in the project's recipe); the old venv is kept in the trash"
-    ]
+def shortfall_note(difference: inventory.Difference) -> str:
+    """``the new venv lacks a 1.0 ... and has other versions of b (1.0, now 2.0) ...``."""
+    said = []
+    if difference.lost:
+        said.append(
+            f"lacks {inventory.spell(difference.lost)} (installed by hand, not in the "
+            "project's recipe)"
+        )
+    if difference.changed:
+        versions = ", ".join(
+            f"{o.name} ({o.version}, now {n.version})" for o, n in difference.changed
+        )
+        said.append(f"has other versions of {versions}")
+    return (
+        f"the new venv {' and '.join(said)}: the venv it replaces goes to the trash "
+        "(relocate restore puts it back)"
+    )
 
 
 def notes_of(note: Optional[str]) -> Notes:
@@ -313,6 +326,10 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
         from relocator import replacing
 
         return replacing.resume(store, registry, intent)
+    if op == "verify":
+        from relocator import verification
+
+        return verification.resume(store, intent)
     if op == "create":
         if intent.step == "begin":
             undo_create(store, intent)

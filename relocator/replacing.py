@@ -47,7 +47,7 @@ from relocator.errors import RelocatorError
 from relocator.git import add_git_exclude
 from relocator.journal import Intent
 from relocator.registry import Registry, Row
-from relocator.relocation import Notes, dropped, marks, new_row, notes_of, register, unhide
+from relocator.relocation import Notes, marks, new_row, notes_of, register, shortfall, unhide
 from relocator.store import Store
 
 TYPE_CHECKING = False
@@ -139,7 +139,8 @@ def made(
     why: str,
 ) -> tuple[Row, Notes, tuple[str, ...]]:
     """A new venv for ``project`` in place of its venv ``name``, made by ``fill(path)`` at the
-    staging place; returns its row, notes, and what the old venv had that it lacks.
+    staging place; returns its row, notes, and what the old venv had that it lacks (said
+    before the swap: :func:`relocator.relocation.shortfall`).
 
     A failure while it is made drops it and changes nothing else.
     """
@@ -153,7 +154,7 @@ def made(
     except BaseException:
         _abandon(store, intent)
         raise
-    lost = dropped(store.venv_path(name), staging)
+    lost = shortfall(store.venv_path(name), staging)
     row, swapped = finish(store, registry, intent)
     return row, notes + swapped, lost
 

@@ -21,7 +21,7 @@ from relocator import inventory, link, recipes, replacing, resolver, trash
 from relocator.errors import RelocatorError
 from relocator.journal import Intent
 from relocator.registry import Registry, Row
-from relocator.relocation import Notes, Outcome, Wants, dropped, dropped_note, register
+from relocator.relocation import Notes, Outcome, Wants, register, shortfall
 from relocator.store import Store
 
 TYPE_CHECKING = False
@@ -64,15 +64,16 @@ def take_over(
             notes += kept
             venv = store.venv_path(row.venv)
             return Outcome(project.path, venv, "relinked", row.python, row.provider, tuple(notes))
-        lost = dropped(old, store.venv_path(staged))
+        lost = shortfall(old, store.venv_path(staged))
     try:
         row, swapped = replacing.finish(store, registry, intent)
     except replacing.NotSwapped as e:
         notes.append(f"{e}; the project's venv keeps the name {staged}")
         return moved._replace(notes=tuple(notes))
-    notes += [*dropped_note(lost), *swapped]
+    notes += swapped
     venv = store.venv_path(row.venv)  # the old name, unless another project holds it now
-    return Outcome(project.path, venv, moved.action, row.python, row.provider, tuple(notes))
+    done = Outcome(project.path, venv, moved.action, row.python, row.provider, tuple(notes))
+    return done._replace(dropped=lost)
 
 
 def _fill(project: resolver.Resolved, venv: str, wants: Wants) -> tuple[bool, Notes]:

@@ -39,6 +39,7 @@ ESC = "\x1b"
 COMMANDS = [
     ["adopt"],
     ["rebuild"],
+    ["verify"],
     ["doctor"],
     ["gc"],
     ["eject"],

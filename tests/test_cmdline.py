@@ -143,6 +143,7 @@ def test_help_lists_the_global_options() -> None:
 FAILING = [
     (["adopt", "{missing}"], 1),
     (["rebuild", "/"], 1),
+    (["verify", "/"], 1),
     (["doctor", "{missing}"], 1),
     (["gc", "--bogus"], 2),
     (["eject", "{missing}"], 1),
