@@ -40,7 +40,8 @@ VIRTUALENV_TAG = (
 
 def python_of(minor: str) -> str:
     """An interpreter of Python ``minor`` on this machine, found without PATH's shims (the
-    tests change HOME, so pyenv's versions are looked for under the user's real home); a
+    tests change HOME, so pyenv's versions are looked for under the user's real home),
+    else on PATH (CI's actions/setup-python puts each version it installs there); a
     missing one fails the test."""
     import glob
     import pwd
@@ -54,10 +55,13 @@ def python_of(minor: str) -> str:
         if os.path.basename(p) == f"python{minor}"
     ]
     found += [f"/usr/local/bin/python{minor}", f"/usr/bin/python{minor}"]
+    on_path = shutil.which(f"python{minor}")
+    if on_path and "/shims/" not in on_path:  # a pyenv shim reads the real HOME's pyenv
+        found.append(on_path)
     for path in found:
         if os.access(path, os.X_OK):
             return path
-    pytest.fail(f"Python {minor} is needed (pyenv or /usr/bin): another interpreter than 3.11")
+    pytest.fail(f"Python {minor} is needed (pyenv, /usr/bin or PATH): another than 3.11")
 
 
 def adopted(tmp_path: Path, name: str = "p") -> tuple[Path, Path]:

@@ -28,7 +28,7 @@ from relocator.errors import RelocatorError
 from relocator.registry import Registry, Row
 from relocator.store import Store
 from tests import helpers
-from tests.helpers import CLOUD_DOCS
+from tests.helpers import CLOUD_DOCS, linux_only
 
 DIRECTIONS = ("documents-link", "clouddocs-link")
 
@@ -278,7 +278,14 @@ def fresh_probe(monkeypatch):
     monkeypatch.setattr(resolver, "_walked", set())
 
 
-@pytest.fixture(params=["disk", "tmpfs"])
+#: The volumes of these cases fold neither case nor normalization, as Linux's do; APFS
+#: and HFS+ fold both (the macOS cases fake the probe, or run in scripts/macos-check).
+LINUX_NAMES = linux_only("ext4 and tmpfs keep NFC and NFD, and cases, apart")
+
+
+@pytest.fixture(
+    params=[pytest.param("disk", marks=LINUX_NAMES), pytest.param("tmpfs", marks=LINUX_NAMES)]
+)
 def volume(request, tmp_path):
     """A folder on this machine's disk (ext4 or overlay, in /tmp) and one on tmpfs (/dev/shm)."""
     if request.param == "disk":
@@ -333,6 +340,7 @@ def test_typed_nfc_of_an_nfd_folder_is_another_name_here(volume, fresh_probe):
     )
 
 
+@LINUX_NAMES
 def test_without_a_probe_the_platform_decides(tmp_path, monkeypatch, fresh_probe):
     plain = tmp_path / "plain" / "sub"  # no name on the way can probe normalization
     plain.mkdir(parents=True)
