@@ -54,7 +54,10 @@ IN_PROCESS = "scan (in this process)"
 FLOOR = "relocate --help (the command's fixed cost)"
 GOAL = 0.5  # scan files/s over find files/s, at least
 CLOUD_DOCUMENTS = "Library/Mobile Documents/com~apple~CloudDocs/Documents"
-FIND_CODE = "find \"$1\" -printf '%s\\n' | wc -l"
+#: GNU find: ``-printf`` is GNU's; on macOS Homebrew's findutils names it ``gfind``
+#: (``brew install findutils``), since the BSD find there has no ``-printf``.
+GNU_FIND = "gfind" if sys.platform == "darwin" else "find"
+FIND_CODE = GNU_FIND + " \"$1\" -printf '%s\\n' | wc -l"
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:

@@ -11,6 +11,15 @@ from typing import Any, Callable
 import pytest
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``linux_only(reason=...)`` skips on any other system, in CI too:
+    on macOS it is not a failure that Linux's machinery is missing."""
+    mark = item.get_closest_marker("linux_only")
+    if mark is not None and not sys.platform.startswith("linux"):
+        pytest.skip(f"Linux only: {mark.kwargs['reason']}")
+
+
 @pytest.fixture(scope="session")
 def shared_caches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Package caches shared by all tests (never the real home's)."""
@@ -85,7 +94,20 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_caches: dic
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "t@example.invalid")
     monkeypatch.setenv("GIT_COMMITTER_NAME", "t")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "t@example.invalid")
+    if sys.platform == "darwin":
+        _shadow_launchctl(tmp_path / "no-launchctl", monkeypatch)
     return home
+
+
+def _shadow_launchctl(bindir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a Mac launchctl is real: a test's ``service install`` would load an agent into
+    the user's own gui domain. A stand-in that refuses goes first on PATH (a test's own
+    recording launchctl goes before it); scripts/macos-check runs the real one."""
+    bindir.mkdir()
+    stand_in = bindir / "launchctl"
+    stand_in.write_text('#!/bin/sh\necho "launchctl: not run by the tests" >&2\nexit 1\n')
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ.get('PATH', '')}")
 
 
 @pytest.fixture

@@ -18,6 +18,28 @@ from typing import Any
 
 CLOUD_DOCS = "Library/Mobile Documents/com~apple~CloudDocs"
 
+#: Linux: where the tests that need Linux's own machinery run (``setpriv``, ``mount``,
+#: tmpfs, ``/proc``, GNU tools); elsewhere they skip, in CI too (see :func:`linux_only`).
+LINUX = sys.platform.startswith("linux")
+
+
+def linux_only(reason: str) -> Any:
+    """Mark a test (or a fixture's param) that needs Linux itself: on any other system
+    it skips with ``reason``, even in CI; on Linux it runs, and a missing tool still
+    fails in CI (tests/conftest.py reads the mark)."""
+    import pytest
+
+    return pytest.mark.linux_only(reason=reason)
+
+
+def in_ci_or_skip(why: str) -> None:
+    """Fail in CI, which provides what the test needs; skip elsewhere."""
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(f"{why}, and CI must have it")
+    pytest.skip(why)
+
 
 def relocate(*args: str, cwd: Path | str | None = None, env: dict[str, str] | None = None):
     """Run ``python -m relocator`` as a real process."""
@@ -147,16 +169,52 @@ def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
 
 def require_tool(tool: str) -> str:
     """The path of ``tool``; missing, it fails in CI (which installs it) and skips elsewhere."""
-    import shutil
-
-    import pytest
-
     found = shutil.which(tool)
     if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is missing: scripts/test installs it")
-        pytest.skip(f"{tool} is not installed here (scripts/test installs it)")
+        in_ci_or_skip(f"{tool} is not installed here (scripts/test installs it)")
+    assert found is not None
     return found
+
+
+@functools.cache
+def other_volume() -> Path:
+    """A folder on another volume than the tests' temporary folders, for the cases that
+    copy across volumes: ``/dev/shm`` (tmpfs) on Linux; on macOS a small APFS disk image
+    (sparse: it takes only what is written) attached once per run with ``hdiutil`` and
+    detached at exit. Tests make their own uniquely named folder in it."""
+    import atexit
+    import tempfile
+
+    if LINUX:
+        if not os.path.isdir("/dev/shm"):
+            in_ci_or_skip("/dev/shm is needed: it is the second volume of these tests")
+        return Path("/dev/shm")
+    if sys.platform != "darwin":
+        import pytest
+
+        pytest.skip("a second volume is made on Linux (/dev/shm) and macOS (hdiutil) only")
+    base = Path(tempfile.mkdtemp(prefix="relocator-volume-"))
+    mount = base / "mnt"
+    mount.mkdir()
+    image = base / "volume.sparseimage"  # hdiutil adds the suffix of a SPARSE image
+    how = ["-size", "2g", "-type", "SPARSE", "-fs", "APFS", "-volname", "relocator-test"]
+    run(["hdiutil", "create", "-quiet", *how, str(base / "volume")], check=True)
+    attach = ["hdiutil", "attach", "-quiet", "-nobrowse", "-mountpoint", str(mount)]
+    run([*attach, str(image)], check=True)
+
+    def detach() -> None:
+        run(["hdiutil", "detach", "-force", str(mount)])
+        shutil.rmtree(base, ignore_errors=True)
+
+    atexit.register(detach)
+    assert os.stat(mount).st_dev != os.stat(base).st_dev
+    return mount
+
+
+def gnu_tar() -> str:
+    """GNU tar (``--exclude-caches``): ``tar`` on Linux, Homebrew's ``gtar`` on macOS,
+    whose own bsdtar lacks the option; scripts/test installs it (gnu-tar)."""
+    return require_tool("tar" if LINUX else "gtar")
 
 
 def source_copy(dest: Path) -> Path:
@@ -211,10 +269,10 @@ def nobody_env(base: Path, **extra: str) -> dict[str, str]:
     """
     import pytest
 
+    if not LINUX:  # the tests are marked linux_only too: this guards a helper's new caller
+        pytest.skip("Linux only: permission tests run as uid 65534 through setpriv")
     if os.getuid() != 0 or shutil.which("setpriv") is None or not Path("/usr/bin/python3").exists():
-        if os.environ.get("CI"):
-            pytest.fail("permission tests need root, setpriv and /usr/bin/python3 in CI")
-        pytest.skip("permission tests need root, setpriv and /usr/bin/python3")
+        in_ci_or_skip("permission tests need root, setpriv and /usr/bin/python3")
     home = base / "home"
     return {
         "PATH": "/usr/bin:/bin",

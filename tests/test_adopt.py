@@ -14,11 +14,13 @@ import pytest
 from tests.helpers import (
     drop_hop,
     env_without_uv,
+    gnu_tar,
     has_shape,
     hop_of,
     mac_home,
     make_venv,
     one_clean_error_line,
+    other_volume,
     pip_install_editable,
     relocate,
     relocate_json,
@@ -192,9 +194,7 @@ def test_eject_puts_a_working_venv_back(
 
 @pytest.mark.slow
 def test_adopt_and_eject_across_volumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not os.path.isdir("/dev/shm"):
-        pytest.fail("/dev/shm is needed for the cross-volume test")
-    shm_store = Path("/dev/shm") / f"relocator-test-{uuid.uuid4().hex}"
+    shm_store = other_volume() / f"relocator-test-{uuid.uuid4().hex}"
     monkeypatch.setenv("RELOCATOR_HOME", str(shm_store))
     try:
         project = tmp_path / "proj"
@@ -202,7 +202,7 @@ def test_adopt_and_eject_across_volumes(tmp_path: Path, monkeypatch: pytest.Monk
         (project / "requirements.txt").write_text("")
         venv = make_venv(project / ".venv", pip=True)
         _handmade(venv)
-        assert os.stat(tmp_path).st_dev != os.stat("/dev/shm").st_dev
+        assert os.stat(tmp_path).st_dev != os.stat(other_volume()).st_dev
         env = env_without_uv(tmp_path)
 
         out = relocate_json("adopt", str(project), env=env)
@@ -322,8 +322,9 @@ def test_tar_exclude_caches_skips_every_venv(tmp_path: Path, store: Path) -> Non
     project = venv_project(tmp_path / "p")
     relocate_ok("adopt", str(project), env=env_without_uv(tmp_path))
     archive = tmp_path / "store.tar"
-    run(["tar", "-cf", str(archive), "--exclude-caches", "-C", str(store), "."], check=True)
-    names = run(["tar", "-tf", str(archive)], check=True).stdout.splitlines()
+    tar = gnu_tar()  # GNU's option: macOS's own bsdtar lacks it
+    run([tar, "-cf", str(archive), "--exclude-caches", "-C", str(store), "."], check=True)
+    names = run([tar, "-tf", str(archive)], check=True).stdout.splitlines()
     assert "./README" in names
     assert not [n for n in names if "site-packages" in n]
     assert [n for n in names if n.endswith("CACHEDIR.TAG")]  # the tag itself is kept

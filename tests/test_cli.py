@@ -26,6 +26,7 @@ from tests.helpers import (
     drop_hop,
     env_without_uv,
     one_clean_error_line,
+    other_volume,
     relocate,
     relocate_json,
     relocate_ok,
@@ -347,10 +348,8 @@ def test_uninstall_exits_1_when_a_step_fails(tmp_path: Path, store: Path, isolat
 
 @pytest.fixture
 def shm_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A store on another volume (/dev/shm): adopt copies instead of renaming."""
-    if not os.path.isdir("/dev/shm"):
-        pytest.fail("/dev/shm is needed for the cross-volume tests")
-    where = Path("/dev/shm") / f"relocator-cli-{uuid.uuid4().hex}"
+    """A store on another volume (helpers.other_volume): adopt copies instead of renaming."""
+    where = other_volume() / f"relocator-cli-{uuid.uuid4().hex}"
     monkeypatch.setenv("RELOCATOR_HOME", str(where))
     yield where
     shutil.rmtree(where, ignore_errors=True)
@@ -365,7 +364,7 @@ def test_a_copy_across_volumes_shows_progress_on_a_terminal_only(
         project = venv_project(tmp_path / case)
         venv = project / ".venv"
         files = files or sum(1 for p in venv.rglob("*") if p.is_file() and not p.is_symlink())
-        assert os.stat(project).st_dev != os.stat("/dev/shm").st_dev
+        assert os.stat(project).st_dev != os.stat(other_volume()).st_dev
         if case == "pipe":
             result = relocate("adopt", str(project))
             code, shown[case] = result.returncode, result.stderr

@@ -24,8 +24,10 @@ from tests.helpers import (
     drop_hop,
     has_shape,
     link_by_hand,
+    linux_only,
     make_venv,
     one_clean_error_line,
+    other_volume,
     relocate,
     relocate_json,
     relocate_ok,
@@ -34,6 +36,7 @@ from tests.helpers import (
     store_venvs,
     venv_project,
 )
+from tests.test_health import python_of
 
 
 def _git(*args: str, cwd: Path) -> None:
@@ -77,6 +80,7 @@ def _mounted(point: Path, *how: str):
 # -- 1. a project is gone only on proof -------------------------------------------------------
 
 
+@linux_only("mounts a tmpfs (as root)")
 def test_an_unmounted_volume_never_makes_its_projects_gone(tmpfs: Path, store: Path):
     project = venv_project(tmpfs / "proj")
     (site_packages(project / ".venv") / "handmade.py").write_text("")
@@ -311,7 +315,7 @@ def test_a_link_to_a_top_level_venv_keeps_its_name(tmp_path: Path, store: Path):
 def test_an_interrupted_first_adopt_is_shown_and_finished(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    shm = Path("/dev/shm") / f"relocator-test-{uuid.uuid4().hex}"
+    shm = other_volume() / f"relocator-test-{uuid.uuid4().hex}"
     monkeypatch.setenv("RELOCATOR_HOME", str(shm))
     try:
         root = venv_project(tmp_path / "p")
@@ -344,11 +348,7 @@ def test_an_interrupted_first_adopt_is_shown_and_finished(
 def test_a_rebuild_for_a_gone_python_names_what_it_drops(
     tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    base = shutil.which("python3.10", path="/root/.pyenv/versions/3.10.13/bin")
-    if base is None:
-        if os.environ.get("CI"):
-            pytest.fail("this machine's Python 3.10 (pyenv) is needed")
-        pytest.skip("no Python 3.10 here")
+    base = python_of("3.10")
     own = tmp_path / "own-python" / "bin"
     own.mkdir(parents=True)
     (own / "python3.10").symlink_to(base)  # a Python of its own, that can go away
@@ -450,6 +450,7 @@ def bind_mount(tmp_path: Path):
     yield from _mounted(point, "--bind", str(source))
 
 
+@linux_only("mount --bind (as root)")
 def test_an_unmounted_bind_mount_never_makes_its_projects_gone(bind_mount: Path, store: Path):
     """A bind mount is on the same device as the folder it is mounted on: only the system's
     mount table says it is one. Unmounted, it leaves an empty folder that proves nothing."""

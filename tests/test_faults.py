@@ -23,6 +23,7 @@ from tests.helpers import (
     link_by_hand,
     make_venv,
     old_shape,
+    other_volume,
     relocate,
     site_packages,
 )
@@ -172,7 +173,7 @@ class Case:
 @pytest.fixture
 def stores(tmp_path: Path) -> Iterator[dict[str, Path]]:
     """Where the stores of the cases go: beside the projects, or on another volume."""
-    bases = {"one": tmp_path / "stores", "two": Path("/dev/shm") / f"rt-{uuid.uuid4().hex}"}
+    bases = {"one": tmp_path / "stores", "two": other_volume() / f"rt-{uuid.uuid4().hex}"}
     yield bases
     shutil.rmtree(bases["two"], ignore_errors=True)
 

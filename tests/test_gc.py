@@ -29,6 +29,7 @@ from tests.helpers import (
     NOBODY,
     as_nobody,
     drop_hop,
+    linux_only,
     make_venv,
     nobody_env,
     one_clean_error_line,
@@ -493,6 +494,7 @@ def _setuid_like(euid: int) -> Iterator[psutil.Process]:
         proc.wait()
 
 
+@linux_only("setpriv starts a process of another effective uid (as root)")
 def test_a_setuid_process_whose_command_line_is_refused_keeps_no_venv(
     tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -608,6 +610,7 @@ class _RefusedAsOnMacos(_Unreadable):
         return self._exe
 
 
+@linux_only("runs as uid 65534 through setpriv (as root)")
 def test_a_process_of_another_uid_running_a_venvs_interpreter_keeps_that_venv(
     tmp_path: Path,
 ):

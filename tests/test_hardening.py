@@ -25,6 +25,7 @@ from tests.helpers import (
     link_by_hand,
     make_venv,
     one_clean_error_line,
+    other_volume,
     relocate,
     relocate_json,
     relocate_ok,
@@ -516,7 +517,7 @@ def test_a_project_path_that_is_not_utf8(tmp_path: Path, store: Path) -> None:
 def shm_store(monkeypatch: pytest.MonkeyPatch) -> Path:
     import uuid
 
-    store = Path("/dev/shm") / f"relocator-test-{uuid.uuid4().hex}"
+    store = other_volume() / f"relocator-test-{uuid.uuid4().hex}"
     monkeypatch.setenv("RELOCATOR_HOME", str(store))
     yield store
     shutil.rmtree(store, ignore_errors=True)
@@ -606,7 +607,7 @@ def test_the_copy_across_volumes_keeps_what_a_venv_needs(tmp_path: Path) -> None
     (locked / "m.py").write_bytes(os.urandom(300_000))
     locked.chmod(0o555)  # copied whole: its mode is set after its content
     os.utime(sp / "exe.py", ns=(1_000_000_123, 2_000_000_456))
-    dst = Path("/dev/shm") / f"relocator-test-{os.getpid()}-copy"
+    dst = other_volume() / f"relocator-test-{os.getpid()}-copy"
     try:
         copy_tree(str(src), str(dst))
         assert manifest(str(dst), times=True) == manifest(str(src), times=True)

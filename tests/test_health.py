@@ -40,7 +40,8 @@ VIRTUALENV_TAG = (
 
 def python_of(minor: str) -> str:
     """An interpreter of Python ``minor`` on this machine, found without PATH's shims (the
-    tests change HOME, so pyenv's versions are looked for under the user's real home); a
+    tests change HOME, so pyenv's versions are looked for under the user's real home),
+    else on PATH (CI's actions/setup-python puts each version it installs there); a
     missing one fails the test."""
     import glob
     import pwd
@@ -54,10 +55,18 @@ def python_of(minor: str) -> str:
         if os.path.basename(p) == f"python{minor}"
     ]
     found += [f"/usr/local/bin/python{minor}", f"/usr/bin/python{minor}"]
+    on_path = shutil.which(f"python{minor}")
+    if on_path and "/shims/" not in on_path:  # a pyenv shim reads the real HOME's pyenv
+        found.append(on_path)
     for path in found:
         if os.access(path, os.X_OK):
             return path
-    pytest.fail(f"Python {minor} is needed (pyenv or /usr/bin): another interpreter than 3.11")
+    pytest.fail(f"Python {minor} is needed (pyenv, /usr/bin or PATH)")
+
+
+#: The Python the tests run (their venvs are its), and another one for the mismatches.
+RUN = f"{sys.version_info[0]}.{sys.version_info[1]}"
+OTHER = "3.13" if RUN == "3.12" else "3.12"
 
 
 def adopted(tmp_path: Path, name: str = "p") -> tuple[Path, Path]:
@@ -208,20 +217,20 @@ def test_another_python_over_the_venv_is_named_and_kept_without_a_recipe(
     tmp_path: Path, store: Path
 ) -> None:
     """CPython's venv run on the store venv itself (as virtualenv -p does through the link):
-    a new pyvenv.cfg and bin/python, the packages left in lib/python3.11."""
+    a new pyvenv.cfg and bin/python, the packages left in the running Python's lib/pythonX.Y."""
     project, venv = adopted(tmp_path)
-    other = python_of("3.12")
+    other = python_of(OTHER)
     assert run([other, "-m", "venv", "--without-pip", str(venv)]).returncode == 0
     found = status(project)
     assert found["status"] == "python-mismatch", found
-    # venv keeps the old bin/python link; its cfg names 3.12, its packages are in 3.11's
-    assert found["detail"] == "bin/python is Python 3.11, but pyvenv.cfg names Python 3.12"
-    assert str(found["python"]).startswith("3.12")
+    # venv keeps the old bin/python link; its cfg names OTHER, its packages are in RUN's
+    assert found["detail"] == f"bin/python is Python {RUN}, but pyvenv.cfg names Python {OTHER}"
+    assert str(found["python"]).startswith(OTHER)
     (venv / "bin" / "python").unlink()
     (venv / "bin" / "python").symlink_to(other)
     found = status(project)
     assert found["status"] == "python-mismatch"
-    assert "packages are in lib/python3.11/site-packages" in str(found["detail"])
+    assert f"packages are in lib/python{RUN}/site-packages" in str(found["detail"])
     code, (finding,) = doctor_json()
     assert code == 1 and (finding["check"], finding["status"]) == ("interpreter", found["status"])
 
@@ -229,7 +238,7 @@ def test_another_python_over_the_venv_is_named_and_kept_without_a_recipe(
     line = one_clean_error_line(relocate("adopt", str(project)))
     assert "has packages" in line and "keeps the one there" in line
     assert os.path.realpath(project / ".venv") == str(venv)
-    assert (venv / "lib" / "python3.11" / "site-packages" / "mine.py").exists()
+    assert (venv / "lib" / f"python{RUN}" / "site-packages" / "mine.py").exists()
     assert status(project)["status"] == "python-mismatch"
 
 
@@ -238,18 +247,18 @@ def test_a_python_mismatch_is_rebuilt_on_the_python_the_cfg_names(
 ) -> None:
     project, venv = adopted(tmp_path)
     (project / "requirements.txt").write_text("")  # a recipe: nothing to install
-    other = python_of("3.12")
+    other = python_of(OTHER)
     assert run([other, "-m", "venv", "--without-pip", str(venv)]).returncode == 0
     assert status(project)["status"] == "python-mismatch"
     done = relocate_json("adopt", str(project))
     # rebuilt under the same store path (what tools recorded keeps working); the old
     # venv is in the trash
-    assert done["python"].startswith("3.12") and done["venv"] == str(venv)
+    assert done["python"].startswith(OTHER) and done["venv"] == str(venv)
     (entry,) = relocate_json("trash")  # the mismatched venv
     assert entry["kind"] == "venv", entry
     assert any("another Python" in n for n in done["notes"])
     after = status(project)
-    assert after["status"] == "ok" and str(after["python"]).startswith("3.12")
+    assert after["status"] == "ok" and str(after["python"]).startswith(OTHER)
 
 
 def test_bin_python_of_another_minor_than_the_cfg_names_is_a_mismatch(
@@ -258,26 +267,26 @@ def test_bin_python_of_another_minor_than_the_cfg_names_is_a_mismatch(
     project, venv = adopted(tmp_path)
     python = venv / "bin" / "python"
     python.unlink()
-    python.symlink_to(python_of("3.12"))
+    python.symlink_to(python_of(OTHER))
     found = status(project)
     assert found["status"] == "python-mismatch"
-    assert found["detail"] == "bin/python is Python 3.12, but pyvenv.cfg names Python 3.11"
+    assert found["detail"] == f"bin/python is Python {OTHER}, but pyvenv.cfg names Python {RUN}"
 
 
 def test_adopt_reports_the_python_the_venv_runs_now(tmp_path: Path, store: Path) -> None:
     project, venv = adopted(tmp_path)
     cfg = venv / "pyvenv.cfg"
-    cfg.write_text(cfg.read_text().replace("version = 3.11", "version = 3.11.99"))
+    cfg.write_text(cfg.read_text().replace(f"version = {RUN}", f"version = {RUN}.99"))
     done = relocate_json("adopt", str(project))
-    assert (done["action"], done["python"]) == ("unchanged", "3.11.99")
-    assert "(Python 3.11.99)" in relocate_ok("adopt", str(project))
-    assert relocate_json("list")[0]["python"] == "3.11.99"
+    assert (done["action"], done["python"]) == ("unchanged", f"{RUN}.99")
+    assert f"(Python {RUN}.99)" in relocate_ok("adopt", str(project))
+    assert relocate_json("list")[0]["python"] == f"{RUN}.99"
     owner = json.loads((store / "venvs" / f"{venv.name}.json").read_text())
-    assert owner["python"] == "3.11.99"
+    assert owner["python"] == f"{RUN}.99"
     import sqlite3
 
     with sqlite3.connect(store / "registry.db") as db:
-        assert db.execute("SELECT python FROM projects").fetchall() == [("3.11.99",)]
+        assert db.execute("SELECT python FROM projects").fetchall() == [(f"{RUN}.99",)]
 
 
 def test_checks_never_raise_on_odd_venvs(tmp_path: Path) -> None:

@@ -21,8 +21,10 @@ from tests.helpers import (
     as_nobody,
     dir_paths,
     env_without_uv,
+    linux_only,
     nobody_env,
     one_clean_error_line,
+    other_volume,
     relocate,
     relocate_json,
     relocate_ok,
@@ -61,6 +63,7 @@ def _state(project: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+@linux_only("runs as uid 65534 through setpriv (as root)")
 def test_a_read_only_venv_bin_is_refused_before_anything_moves(base: Path) -> None:
     env = nobody_env(base)
     project = _nobody_project(base)
@@ -72,6 +75,7 @@ def test_a_read_only_venv_bin_is_refused_before_anything_moves(base: Path) -> No
     assert store_venvs(base / "store") == []
 
 
+@linux_only("runs as uid 65534 through setpriv (as root)")
 def test_a_read_only_project_is_refused_before_a_venv_is_made(base: Path) -> None:
     env = nobody_env(base)
     project = _nobody_project(base, venv=False)
@@ -82,6 +86,7 @@ def test_a_read_only_project_is_refused_before_a_venv_is_made(base: Path) -> Non
     assert not list((base / "store" / "journal").glob("*"))
 
 
+@linux_only("runs as uid 65534 through setpriv (as root)")
 def test_a_read_only_project_with_a_venv_keeps_it(base: Path) -> None:
     env = nobody_env(base)
     project = _nobody_project(base)
@@ -93,6 +98,7 @@ def test_a_read_only_project_with_a_venv_keeps_it(base: Path) -> None:
     assert store_venvs(base / "store") == []
 
 
+@linux_only("runs as uid 65534 through setpriv (as root)")
 def test_a_root_owned_git_folder_is_a_note_not_a_failure(base: Path) -> None:
     env = nobody_env(base)
     project = _nobody_project(base)
@@ -111,8 +117,9 @@ def test_a_root_owned_git_folder_is_a_note_not_a_failure(base: Path) -> None:
     assert (project / ".venv").is_dir() and not (project / ".venv").is_symlink()
 
 
+@linux_only("runs as uid 65534 through setpriv (as root)")
 def test_a_read_only_folder_inside_the_venv_is_refused_across_volumes(base: Path) -> None:
-    shm = Path("/dev/shm") / base.name
+    shm = other_volume() / base.name
     shm.mkdir()
     os.chown(shm, NOBODY, NOBODY)
     try:
@@ -170,6 +177,7 @@ def _big_project(where: Path, *, files: int = 0, big: int = 0) -> Path:
     return project
 
 
+@linux_only("mounts a small tmpfs (as root)")
 def test_a_store_too_small_is_refused_before_copying(tmp_path: Path, small_volume) -> None:
     store = small_volume("store", "size=2m") / "store"
     env = {**env_without_uv(tmp_path), "RELOCATOR_HOME": str(store)}
@@ -181,6 +189,7 @@ def test_a_store_too_small_is_refused_before_copying(tmp_path: Path, small_volum
     assert not list((store / "tmp").iterdir()) and store_venvs(store) == []
 
 
+@linux_only("mounts a small tmpfs (as root)")
 def test_running_out_of_space_mid_copy_leaves_the_source_and_no_partial_copy(
     tmp_path: Path, small_volume
 ) -> None:
@@ -198,6 +207,7 @@ def test_running_out_of_space_mid_copy_leaves_the_source_and_no_partial_copy(
     assert check.returncode == 0
 
 
+@linux_only("mounts a small tmpfs (as root)")
 def test_eject_into_a_full_project_volume_keeps_the_venv_relocated(
     tmp_path: Path, small_volume, store: Path
 ) -> None:
@@ -231,7 +241,7 @@ while not os.path.exists(stop):
 
 @pytest.mark.parametrize("mode", ["new", "same"])
 def test_a_venv_written_to_while_it_is_copied_stays_where_it_is(tmp_path: Path, mode: str) -> None:
-    store = Path("/dev/shm") / f"relocator-test-{uuid.uuid4().hex}"
+    store = other_volume() / f"relocator-test-{uuid.uuid4().hex}"
     env = {**env_without_uv(tmp_path), "RELOCATOR_HOME": str(store)}
     try:
         project = _big_project(tmp_path, files=3000)
@@ -259,6 +269,7 @@ def test_a_venv_written_to_while_it_is_copied_stays_where_it_is(tmp_path: Path, 
         shutil.rmtree(store, ignore_errors=True)
 
 
+@linux_only("runs as uid 65534 through setpriv (as root)")
 def test_a_second_user_is_told_the_venv_is_in_another_users_store(base: Path) -> None:
     """A project root adopted, seen by another user: the venv is there, in root's store,
     which that user cannot enter (a store is 0700) or can read but does not own."""

@@ -20,6 +20,7 @@ from tests.helpers import (
     env_without_uv,
     has_shape,
     make_venv,
+    other_volume,
     pip_install_editable,
     relocate,
     relocate_json,
@@ -218,15 +219,13 @@ def test_a_copied_project_gets_a_copy_of_the_venv(
 
 
 def test_moved_to_another_volume_is_still_one_venv(tmp_path: Path, store: Path) -> None:
-    shm = Path("/dev/shm")
-    if not shm.is_dir():
-        pytest.fail("/dev/shm is needed: it is the second volume of these tests")
+    shm = other_volume()
     old = tmp_path / "p"
     old.mkdir()
     (old / "setup.py").write_text("")
     make_venv(old / ".venv")
     venv = Path(relocate_json("adopt", str(old))["venv"])
-    new = Path(shm) / f"relocator-moved-{os.getpid()}"
+    new = shm / f"relocator-moved-{os.getpid()}"
     try:
         shutil.move(str(old), str(new))  # a copy across volumes keeps the links
         assert relocate_json("adopt", str(new))["action"] == "moved along"

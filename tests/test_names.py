@@ -19,6 +19,7 @@ from tests.helpers import (
     mac_home,
     make_venv,
     one_clean_error_line,
+    other_volume,
     pip_install_editable,
     relocate,
     relocate_json,
@@ -121,7 +122,7 @@ def test_eject_gives_the_folder_back_under_its_name(
 
 @pytest.fixture
 def shm_store() -> Iterator[Path]:
-    where = Path("/dev/shm") / f"rn-{uuid.uuid4().hex}"
+    where = other_volume() / f"rn-{uuid.uuid4().hex}"
     yield where
     shutil.rmtree(where, ignore_errors=True)
 

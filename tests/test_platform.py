@@ -23,7 +23,7 @@ import pytest
 from relocator import adoption, files, journal, platform, resolver
 from relocator.registry import Registry
 from relocator.store import Store
-from tests.helpers import env_without_uv, venv_project
+from tests.helpers import env_without_uv, linux_only, venv_project
 
 
 class Recording(platform.Platform):
@@ -91,6 +91,7 @@ def test_spelling_takes_the_volumes_own_name(
     assert resolver.spelling(typed + "/missing/tail") == stored + "/missing/tail"
 
 
+@linux_only("reads user xattrs with os.listxattr")
 def test_the_portable_platform_does_nothing(tmp_path: Path) -> None:
     # (Linux's differs in one mark: test_linux_marks_the_hop_for_dropbox_for_real)
     portable = platform.Platform()
@@ -187,6 +188,7 @@ def test_the_registry_asks_sqlite_for_f_fullfsync_on_darwin(
             (checkpoint,) = registry.db.execute("PRAGMA checkpoint_fullfsync").fetchone()
         return full, checkpoint
 
+    monkeypatch.setattr(platform, "current", platform.Linux())
     assert flags(str(tmp_path / "linux")) == (0, 0)
     monkeypatch.setattr(platform, "current", platform.Darwin())
     assert flags(str(tmp_path / "darwin")) == (1, 1)
@@ -209,6 +211,7 @@ def test_darwin_marks_the_hop_for_both_dropbox_clients(monkeypatch: pytest.Monke
     ]
 
 
+@linux_only("Dropbox for Linux's user xattr on a Linux file system")
 def test_linux_marks_the_hop_for_dropbox_for_real(tmp_path: Path, store: Path) -> None:
     # Dropbox for Linux reads user.com.dropbox.ignored; ext4, xfs, btrfs and tmpfs (6.6+)
     # keep user attributes. Linux keeps none on a symlink (xattr(7)): the old shape's

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import env_without_uv, make_venv, relocate, site_packages
+from tests.helpers import env_without_uv, make_venv, other_volume, relocate, site_packages
 
 FILES = 3000
 
@@ -76,7 +76,7 @@ def store_at(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     if request.param == "one-volume":
         store = tmp_path / "store"
     else:
-        store = Path("/dev/shm") / f"relocator-test-{uuid.uuid4().hex}"
+        store = other_volume() / f"relocator-test-{uuid.uuid4().hex}"
     monkeypatch.setenv("RELOCATOR_HOME", str(store))
     yield store
     shutil.rmtree(store, ignore_errors=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import platformdirs
 import platformdirs.macos
+import platformdirs.unix
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ from relocator.errors import RelocatorError
 from relocator.registry import Registry, Row
 from relocator.store import Store
 from tests import helpers
-from tests.helpers import CLOUD_DOCS
+from tests.helpers import CLOUD_DOCS, linux_only
 
 DIRECTIONS = ("documents-link", "clouddocs-link")
 
@@ -277,7 +278,14 @@ def fresh_probe(monkeypatch):
     monkeypatch.setattr(resolver, "_walked", set())
 
 
-@pytest.fixture(params=["disk", "tmpfs"])
+#: The volumes of these cases fold neither case nor normalization, as Linux's do; APFS
+#: and HFS+ fold both (the macOS cases fake the probe, or run in scripts/macos-check).
+LINUX_NAMES = linux_only("ext4 and tmpfs keep NFC and NFD, and cases, apart")
+
+
+@pytest.fixture(
+    params=[pytest.param("disk", marks=LINUX_NAMES), pytest.param("tmpfs", marks=LINUX_NAMES)]
+)
 def volume(request, tmp_path):
     """A folder on this machine's disk (ext4 or overlay, in /tmp) and one on tmpfs (/dev/shm)."""
     if request.param == "disk":
@@ -332,6 +340,7 @@ def test_typed_nfc_of_an_nfd_folder_is_another_name_here(volume, fresh_probe):
     )
 
 
+@LINUX_NAMES
 def test_without_a_probe_the_platform_decides(tmp_path, monkeypatch, fresh_probe):
     plain = tmp_path / "plain" / "sub"  # no name on the way can probe normalization
     plain.mkdir(parents=True)
@@ -645,6 +654,19 @@ def test_other_normalizations_are_other_locations_here(home):
 
 # -- the store's default root ----------------------------------------------------------------
 
+#: relocator computes platformdirs' answer with the standard library, by the rules of
+#: platformdirs 4.14: an absolute XDG_* wins on macOS too, a relative or ``~`` one is
+#: ignored, a HOME that is not absolute gives way to the password entry's. Older releases
+#: differ on each (4.6 took XDG on macOS, 4.12 ignored relative ones, 4.14 the unusable
+#: HOME), and Python 3.9 gets at most 4.4.0: there each test checks the paths it spells out.
+PLATFORMDIRS_RULES = tuple(int(n) for n in platformdirs.__version__.split(".")[:2]) >= (4, 14)
+
+
+def _passwd_home() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_dir
+
 
 @contextlib.contextmanager
 def _platform(monkeypatch: pytest.MonkeyPatch, name: str):
@@ -663,8 +685,10 @@ def test_default_root_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
     else:
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg") if xdg == "ABS" else xdg)
 
-    linux = store.default_root()
-    assert linux == str(platformdirs.user_cache_path("relocator"))
+    with _platform(monkeypatch, "linux"):
+        linux = store.default_root()
+    if PLATFORMDIRS_RULES:
+        assert linux == platformdirs.unix.Unix("relocator").user_cache_dir
     if xdg == "ABS":
         assert linux == str(tmp_path / "xdg" / "relocator")
     else:
@@ -672,15 +696,18 @@ def test_default_root_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
 
     with _platform(monkeypatch, "darwin"):
         mac = store.default_root()
-    assert mac == platformdirs.macos.MacOS("relocator").user_cache_dir
-    if xdg != "ABS":
+    if PLATFORMDIRS_RULES:
+        assert mac == platformdirs.macos.MacOS("relocator").user_cache_dir
+    if xdg == "ABS":
+        assert mac == str(tmp_path / "xdg" / "relocator")
+    else:
         assert mac == str(home / "Library" / "Caches" / "relocator")
 
 
 @pytest.mark.parametrize(
     "xdg", [None, "ABS", "", "  ", "~/conf"], ids=["unset", "abs", "empty", "blank", "~"]
 )
-def test_config_path_matches_platformdirs(monkeypatch, tmp_path, xdg):
+def test_config_path_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
     from relocator import settings
 
     monkeypatch.delenv("RELOCATOR_CONFIG", raising=False)
@@ -688,21 +715,34 @@ def test_config_path_matches_platformdirs(monkeypatch, tmp_path, xdg):
         monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     else:
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg") if xdg == "ABS" else xdg)
-    expected = platformdirs.user_config_path("relocator") / "service.toml"
-    assert settings.config_path() == str(expected)
+    with _platform(monkeypatch, "linux"):
+        linux = settings.config_path()
+    if PLATFORMDIRS_RULES:
+        assert linux == os.path.join(
+            platformdirs.unix.Unix("relocator").user_config_dir, "service.toml"
+        )
     with _platform(monkeypatch, "darwin"):
         mac = settings.config_path()
-    assert mac == os.path.join(
-        platformdirs.macos.MacOS("relocator").user_config_dir, "service.toml"
-    )
+    if PLATFORMDIRS_RULES:
+        assert mac == os.path.join(
+            platformdirs.macos.MacOS("relocator").user_config_dir, "service.toml"
+        )
+    if xdg == "ABS":
+        assert linux == mac == str(tmp_path / "xdg" / "relocator" / "service.toml")
+    else:
+        assert linux == str(home / ".config" / "relocator" / "service.toml")
+        assert mac == str(home / "Library/Application Support/relocator/service.toml")
 
 
 @pytest.mark.parametrize("home_value", ["", "relative/home"])
 def test_default_root_with_unusable_home_matches_platformdirs(monkeypatch, home_value):
     monkeypatch.delenv("RELOCATOR_HOME")
     monkeypatch.setenv("HOME", home_value)
-    assert store.default_root() == str(platformdirs.user_cache_path("relocator"))
-    assert os.path.isabs(store.default_root())
+    with _platform(monkeypatch, "linux"):
+        linux = store.default_root()
+    if PLATFORMDIRS_RULES:
+        assert linux == platformdirs.unix.Unix("relocator").user_cache_dir
+    assert linux == os.path.join(_passwd_home(), ".cache", "relocator")
 
 
 def test_relocator_home_wins(monkeypatch, tmp_path):
@@ -725,4 +765,6 @@ def test_relocator_home_wins(monkeypatch, tmp_path):
     assert os.listdir(tmp_path) == ["home"]
     # An empty one is unset.
     monkeypatch.setenv("RELOCATOR_HOME", "")
-    assert store.default_root() == str(platformdirs.user_cache_path("relocator"))
+    assert store.default_root() == str(tmp_path / "xdg" / "relocator")
+    if PLATFORMDIRS_RULES:
+        assert store.default_root() == str(platformdirs.user_cache_path("relocator"))

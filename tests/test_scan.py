@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +21,7 @@ from tests.helpers import (
     as_nobody,
     drop_hop,
     hop_of,
+    linux_only,
     mac_home,
     make_venv,
     nobody_env,
@@ -328,6 +328,7 @@ SCAN_AS_JSON = (
 )
 
 
+@linux_only("runs as uid 65534 through setpriv (as root)")
 def test_unreadable_folders_are_skipped_and_the_rest_counted(base: Path) -> None:
     """As an unprivileged user (root reads everything): a closed folder counts as empty."""
     root = base / "home" / "Documents"
@@ -348,7 +349,7 @@ def test_unreadable_folders_are_skipped_and_the_rest_counted(base: Path) -> None
     }
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@linux_only("counts open files in /proc/self/fd")
 def test_the_scan_leaves_no_descriptor_open(world: World) -> None:
     before = len(os.listdir("/proc/self/fd"))
     scan([str(world.docs)])

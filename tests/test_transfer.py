@@ -5,7 +5,8 @@ into place. ``RELOCATOR_FAULT_PAUSE`` holds it at one point while a real ``pip
 install`` runs into the project's ``.venv``; kills (``RELOCATOR_FAULT``) at the points
 of the rollback are each followed by a plain ``relocate adopt`` (or ``doctor --fix``,
 or ``eject``) that finishes or rolls back with nothing lost. The second volume is
-``/dev/shm`` (tmpfs); the bind mount is a real one (root only).
+``/dev/shm`` (tmpfs) on Linux, an APFS disk image on macOS (``helpers.other_volume``);
+the bind mount is a real one (Linux, root only).
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ import pytest
 from tests.helpers import (
     dir_paths,
     has_shape,
+    linux_only,
     make_venv,
     one_clean_error_line,
+    other_volume,
     paused,
     relocate,
     relocate_json,
@@ -74,7 +77,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def shm_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The store on another volume (tmpfs; the projects are on the disk)."""
-    store = Path("/dev/shm") / f"relocator-test-{uuid.uuid4().hex}"
+    store = other_volume() / f"relocator-test-{uuid.uuid4().hex}"
     monkeypatch.setenv("RELOCATOR_HOME", str(store))
     yield store
     shutil.rmtree(store, ignore_errors=True)
@@ -371,6 +374,7 @@ def bind_mount(tmp_path: Path) -> Iterator[Path]:
         run(["umount", "-l", str(mnt)])
 
 
+@linux_only("mount --bind (as root)")
 def test_adopt_and_eject_across_a_bind_mount(
     tmp_path: Path, template: Path, store: Path, bind_mount: Path
 ) -> None:
@@ -400,6 +404,7 @@ def test_adopt_and_eject_across_a_bind_mount(
     _clean(project, store)
 
 
+@linux_only("mount --bind (as root)")
 @pytest.mark.parametrize("point", ["adopt:copying", "copy:1", "adopt:aside"])
 def test_a_bind_mount_adopt_killed_then_the_next_adopt_finishes(
     point: str, tmp_path: Path, template: Path, store: Path, bind_mount: Path

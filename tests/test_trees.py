@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import helpers
 from tests.helpers import (
     dir_paths,
     drop_hop,
@@ -61,7 +62,7 @@ def _bundle(store: Path) -> Path:
 
 @pytest.fixture
 def other_volume() -> Iterator[Path]:
-    path = Path("/dev/shm") / f"rt-{uuid.uuid4().hex}"
+    path = helpers.other_volume() / f"rt-{uuid.uuid4().hex}"
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

@@ -27,9 +27,16 @@ import pytest
 from relocator import units
 from relocator import watcher as reports
 from relocator.errors import RelocatorError
+from tests.helpers import linux_only
 
 SLEEP = [sys.executable, "-c", "import time; time.sleep(600)"]
 MANUAL_SYSTEMD = "systemctl --user daemon-reload && systemctl --user enable --now relocator.service"
+
+
+#: The system's own service manager is systemd's only on Linux (launchd's on macOS).
+SYSTEMD = linux_only("the system's own service manager is systemd here")
+#: Where no launchctl is found (on macOS the tests' stand-in refuses instead).
+NO_LAUNCHCTL = linux_only("no launchctl on PATH")
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +105,7 @@ def _write_json(path: Path, value: Any) -> None:
 # -- install ------------------------------------------------------------------------
 
 
+@SYSTEMD
 def test_systemd_unit_is_written_and_says_why_it_is_not_started(
     isolated: Path, store: Path, service_env: Path
 ) -> None:
@@ -144,6 +152,7 @@ def test_systemd_unit_is_written_and_says_why_it_is_not_started(
     assert MANUAL_SYSTEMD in result["message"]
 
 
+@SYSTEMD
 def test_systemd_unit_defaults_to_dot_config_and_names_the_default_store(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -158,6 +167,7 @@ def test_systemd_unit_defaults_to_dot_config_and_names_the_default_store(
     assert (default / "README").is_file()
 
 
+@SYSTEMD
 def test_systemd_quoting_is_what_systemd_reads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -178,6 +188,7 @@ def test_systemd_quoting_is_what_systemd_reads(
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+@SYSTEMD
 def test_a_program_path_systemd_cannot_run_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,6 +199,7 @@ def test_a_program_path_systemd_cannot_run_is_refused(
     assert not _systemd_unit(Path(os.environ["HOME"])).exists()
 
 
+@NO_LAUNCHCTL
 def test_launchd_agent_is_written_under_home(
     isolated: Path, store: Path, service_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -251,6 +263,7 @@ def test_install_twice_is_the_same_file(isolated: Path, platform: str) -> None:
     assert sorted(p.name for p in path.parent.iterdir() if not p.is_dir()) == [path.name]
 
 
+@SYSTEMD
 def test_a_recording_systemctl_sees_enable_and_restart(
     isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,6 +291,7 @@ def test_a_recording_systemctl_sees_enable_and_restart(
     assert _calls(log) == ["--user disable --now relocator.service", "--user daemon-reload"]
 
 
+@SYSTEMD
 def test_a_failing_restart_says_where_to_look(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -340,6 +354,7 @@ def test_a_failing_enable_is_told_and_nothing_is_bootstrapped(
     assert result["manual"].startswith(f"launchctl enable {target} && launchctl bootstrap ")
 
 
+@SYSTEMD
 def test_without_systemctl_the_unit_is_written_and_removed(
     isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -524,6 +539,7 @@ def test_a_plist_written_before_is_ours_replaced_and_removed(
     assert not path.exists()
 
 
+@SYSTEMD
 def test_uninstall_removes_the_enable_link_systemctl_could_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -541,6 +557,7 @@ def test_uninstall_removes_the_enable_link_systemctl_could_not(
     assert os.listdir(wants) == ["other.service"]
 
 
+@SYSTEMD
 @pytest.mark.parametrize("cause", ["no session", "refused"])
 def test_a_failed_stop_is_told_by_its_cause_not_by_what_systemctl_did(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cause: str
