@@ -21,7 +21,7 @@ import shutil
 import time
 
 from relocator.errors import RelocatorError
-from relocator.unitcalls import Load, run
+from relocator.unitcalls import Load, ask, run
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -100,6 +100,28 @@ def _domain() -> str:
 
 def _loaded(launchctl: str) -> bool:
     return run([launchctl, "print", f"{_domain()}/{LABEL}"])[0]
+
+
+def enabled() -> Optional[bool]:
+    """Whether launchd may start the agent: False when it is disabled in ``gui/<uid>``
+    (``launchctl disable``, which Login Items may do too), None when ``launchctl
+    print-disabled`` does not tell."""
+    launchctl = shutil.which("launchctl")
+    answer = ask([launchctl, "print-disabled", _domain()]) if launchctl else None
+    if answer is None or answer[0] != 0:
+        return None
+    return enabled_in(answer[1])
+
+
+def enabled_in(listing: str) -> bool:
+    """Whether ``launchctl print-disabled``'s ``listing`` leaves the agent enabled: a line
+    ``"<label>" => disabled`` (``=> true`` on older macOS) says it is not; a label
+    that is not listed is enabled."""
+    for line in listing.splitlines():
+        name, arrow, value = line.partition("=>")
+        if arrow and name.strip().strip('"') == LABEL:
+            return value.strip() not in ("disabled", "true")
+    return True
 
 
 def load(path: str) -> Load:

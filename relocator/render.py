@@ -339,6 +339,9 @@ def service_status(s: dict[str, Any], colour: bool = False) -> list[str]:
     for d in s["denied"]:  # what it last said, running or not
         lines.append(f"  {paint('denied', RED, colour)}: {d['message']}")
     installed = "installed" if s["unit_installed"] else "not installed"
+    if s.get("unit_enabled") is False:
+        off = paint("disabled", YELLOW, colour)
+        installed += f", {off}: it will not start at login; relocate service install enables it"
     lines.append(f"unit: {display.shell(s['unit'])} ({installed})")
     lines += [daemon(d) for d in s["daemons"]]
     lines.append(f"sync daemons: {s['daemons_cpu']:.1f}% CPU in all")

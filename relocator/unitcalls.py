@@ -12,7 +12,7 @@ from relocator.records import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import Optional, Union
 
 TIMEOUT = 30.0  # for one launchctl or systemctl call
 
@@ -27,8 +27,26 @@ class Load(NamedTuple):
 def run(args: list[str]) -> tuple[bool, str]:
     """Run a launchctl or systemctl command: whether it succeeded, and if not, why (its last
     line of output, or what kept it from running)."""
+    done = _call(args)
+    if isinstance(done, str):
+        return False, done
+    if done.returncode == 0:
+        return True, ""
+    said = telling((done.stderr + "\n" + done.stdout).splitlines())  # not a "Removed ..." line
+    return False, said or f"`{shlex.join(args)}` exited with {done.returncode}"
+
+
+def ask(args: list[str]) -> Optional[tuple[int, str]]:
+    """(exit status, standard output) of a launchctl or systemctl query; None when it could
+    not run."""
+    done = _call(args)
+    return None if isinstance(done, str) else (done.returncode, done.stdout)
+
+
+def _call(args: list[str]) -> Union[subprocess.CompletedProcess[str], str]:
+    """The finished command, or why it could not run."""
     try:
-        done = subprocess.run(
+        return subprocess.run(
             args,
             check=False,
             capture_output=True,
@@ -37,12 +55,8 @@ def run(args: list[str]) -> tuple[bool, str]:
             stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
-        return False, f"{os.path.basename(args[0])} was not found"
+        return f"{os.path.basename(args[0])} was not found"
     except subprocess.TimeoutExpired:
-        return False, f"`{shlex.join(args)}` did not answer within {TIMEOUT:g}s"
+        return f"`{shlex.join(args)}` did not answer within {TIMEOUT:g}s"
     except OSError as e:
-        return False, f"`{shlex.join(args)}` could not run ({e.strerror or e})"
-    if done.returncode == 0:
-        return True, ""
-    said = telling((done.stderr + "\n" + done.stdout).splitlines())  # not a "Removed ..." line
-    return False, said or f"`{shlex.join(args)}` exited with {done.returncode}"
+        return f"`{shlex.join(args)}` could not run ({e.strerror or e})"

@@ -31,7 +31,7 @@ from relocator.files import bare_line, read_regular, split_lines, write_atomic
 from relocator.launchd import LABEL, UNIT_FLAG
 from relocator.shells import executable
 from relocator.store import Store
-from relocator.unitcalls import Load, run
+from relocator.unitcalls import Load, ask, run
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -395,3 +395,18 @@ def _remove_folders(path: str) -> list[str]:
 def installed(path: str, platform: str) -> bool:
     """Whether the unit at ``path`` is there and relocator's own."""
     return _unit_state(path, platform) == "ours"
+
+
+def enabled(platform: str) -> Optional[bool]:
+    """Whether the service manager would start the unit at login: False when the user
+    disabled it (``launchctl disable``, Login Items; ``systemctl --user disable``), None
+    when the manager cannot be asked."""
+    if platform == LAUNCHD:
+        return launchd.enabled()
+    answer = ask(_systemctl("is-enabled", UNIT_NAME))
+    if answer is None:
+        return None
+    word = answer[1].strip()
+    if word in ("disabled", "masked", "masked-runtime"):
+        return False
+    return True if word in ("enabled", "enabled-runtime", "linked") else None

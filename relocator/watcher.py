@@ -46,12 +46,15 @@ def status(
     the sync daemons' CPU (measured over ``interval`` seconds).
 
     Returns ``{running, pid, started, uptime, last_event, last_scan, adopted, repaired,
-    mode, roots, denied, platform, unit, unit_installed, daemons, daemons_cpu, trash}``
+    mode, roots, denied, platform, unit, unit_installed, unit_enabled, daemons, daemons_cpu,
+    trash}``
     (``trash``: ``{entries, bytes}``; ``denied``: the roots the watcher may not read, each
     ``{root, reason, binary, message}``, :mod:`relocator.access`). ``pid`` and
     ``uptime`` (seconds) are None when no watcher runs; the last report (``last_event`` to
     ``roots``) is shown even then, and hidden while a watcher runs that has not reported
-    yet. Reads only; writes nothing.
+    yet. ``unit_enabled`` is False when the user disabled the installed unit (it will not
+    start at login), None when not installed or the service manager cannot tell. Reads
+    only; writes nothing.
     """
     store = store or Store()
     chosen = units.platform_name(platform)
@@ -62,6 +65,7 @@ def status(
     if not isinstance(report, dict) or (live is not None and report.get("pid") != pid):
         report = {}
     found = daemons(interval)
+    installed = units.installed(path, chosen)
     return {
         "running": live is not None,
         "pid": pid if live is not None else None,
@@ -76,7 +80,8 @@ def status(
         "denied": [{**d, "message": access.hint(d)} for d in access.records(report.get("denied"))],
         "platform": chosen,
         "unit": path,
-        "unit_installed": units.installed(path, chosen),
+        "unit_installed": installed,
+        "unit_enabled": units.enabled(chosen) if installed else None,
         "daemons": found,
         "daemons_cpu": total_cpu(found),
         "trash": _trash(store),

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import pytest
 
-from relocator import units
+from relocator import render, units
 from relocator import watcher as reports
 from relocator.errors import RelocatorError
 from tests.helpers import linux_only
@@ -605,6 +605,46 @@ def test_status_without_a_watcher(store: Path) -> None:
     assert not store.exists()  # status only reads
     units.install()
     assert reports.status(interval=0.1)["unit_installed"] is True
+
+
+@pytest.mark.parametrize(
+    ("listing", "enabled"),
+    [
+        ('\t"io.github.relocator.service" => disabled\n', False),
+        ('\t"io.github.relocator.service" => true\n', False),  # older macOS
+        ('\t"io.github.relocator.service" => enabled\n', True),
+        ('\t"io.github.relocator.service.other" => disabled\n', True),  # not ours: not listed
+    ],
+)
+def test_status_says_the_user_disabled_the_launchd_agent(
+    isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listing: str, enabled: bool
+) -> None:
+    body = 'case "$1" in print) exit 1;; print-disabled) cat "$(dirname "$0")/listing";; esac'
+    log = _fake_tool(tmp_path, monkeypatch, "launchctl", body)
+    (tmp_path / "fakebin" / "listing").write_text(
+        '\t"com.apple.Siri.agent" => enabled\n' + f"disabled services = {{\n{listing}}}\n"
+    )
+    assert reports.status(platform="launchd", interval=0.1)["unit_enabled"] is None  # none yet
+    units.install(platform="launchd")
+    status = reports.status(platform="launchd", interval=0.1)
+    assert status["unit_enabled"] is enabled
+    assert f"print-disabled gui/{os.getuid()}" in _calls(log)
+    shown = "\n".join(render.service_status(status, colour=False))
+    assert ("disabled: it will not start at login" in shown) is not enabled
+
+
+@SYSTEMD
+@pytest.mark.parametrize(
+    ("answer", "enabled"), [("enabled", True), ("disabled", False), ("masked", False), ("", None)]
+)
+def test_status_says_the_user_disabled_the_systemd_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str, enabled: Any
+) -> None:
+    body = f'case "$2" in is-enabled) echo "{answer}"; test "{answer}" = enabled;; esac'
+    log = _fake_tool(tmp_path, monkeypatch, "systemctl", body)
+    units.install()
+    assert reports.status(interval=0.1)["unit_enabled"] is enabled
+    assert "--user is-enabled relocator.service" in _calls(log)
 
 
 @pytest.mark.parametrize("started_as", ["epoch", "iso"])
