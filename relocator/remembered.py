@@ -18,7 +18,6 @@ venv held is then not known, and nothing is made up.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -74,6 +73,8 @@ def damage(types: list[tuple[object, ...]]) -> Optional[str]:
 def remember(registry: Registry, name: str, venv: str) -> None:
     """Record what the store venv ``name`` (at ``venv``) holds now; the records of venvs
     that no project's row names any more go."""
+    import json
+
     pairs = json.dumps(inventory.to_pairs(inventory.read(venv)), sort_keys=True)
     with registry.transaction():
         registry.execute(
@@ -88,6 +89,8 @@ def recall(registry: Registry, name: str) -> Optional[Record]:
     rows = registry.execute("SELECT recorded, packages FROM packages WHERE venv = ?", name)
     if not rows:
         return None
+    import json
+
     recorded, text = rows[0]
     try:
         pairs = json.loads(str(text))
@@ -115,8 +118,8 @@ def changed_since(venv: str, when: float) -> bool:
 def refresh(registry: Registry, name: str, venv: str) -> bool:
     """Record the healthy store venv ``name`` again when it changed since its record (or
     has none); return whether it did."""
-    record = recall(registry, name)
-    if record is not None and not changed_since(venv, record.recorded):
+    rows = registry.execute("SELECT recorded FROM packages WHERE venv = ?", name)
+    if rows and not changed_since(venv, float(rows[0][0])):  # type: ignore[arg-type]
         return False
     remember(registry, name, venv)
     return True
