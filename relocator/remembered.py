@@ -146,7 +146,7 @@ def gone(store: Store, venv: str, record: Optional[Record]) -> str:
     why = platform.current.purgeable(store.root)
     said = f"{venv} was deleted, by the system or a tool" + (f" ({why})" if why else "")
     if record is None:
-        return f"{said}; what it held is not known (the registry has no record of it)"
+        return f"{said}; what it held is not known: the registry has no record of it"
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.recorded))
     return f"{said}; it held {record.described()}, as recorded {when}"
 
