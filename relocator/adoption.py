@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import time
 
-from relocator import hops, link, resolver, treechoice, trees, venvs
+from relocator import hops, link, remembered, resolver, treechoice, trees, venvs
 from relocator.errors import NotFound, RelocatorError
 from relocator.files import is_under
 from relocator.git import add_git_exclude
@@ -257,13 +257,21 @@ def _relink_or_create(
     name = replacing.current_name(store, registry, project, link.inspect(project.path, store.venvs))
     if row is not None and name != row.venv:  # a name another project's record holds
         registry.remove(project.key)
+    before = remembered.recall(registry, name) if name else None  # read before it is replaced
     created = creation.create(
         store, registry, project, wants, again=dangling or row is not None, replaces=name
     )
     if row is None and not dangling:
         return created
-    note = "the venv .venv led to is not on this machine: made a new one"
-    return created._replace(notes=(note, *created.notes))
+    if name is None:
+        note = "the venv .venv led to is not on this machine: made a new one"
+        return created._replace(notes=(note, *created.notes))
+    note = "the store venv was gone (the system or a tool deleted it): made it again"
+    source = created.action.replace("built from ", "", 1).split(" (", 1)[0]
+    if source == created.action:
+        source = "the new, empty venv"
+    lost = () if before is None else tuple(remembered.lost_note(before, created.venv, source))
+    return created._replace(notes=(note, *created.notes, *lost), unrestored=lost)
 
 
 def _relocated(
@@ -310,9 +318,11 @@ def _already(
         owner = store.claim(name, project.key, project.path)
         row = row_from_record(name, owner) or new_row(project, name, venvs.python_version(target))
         registry.put(row)
+        remembered.remember(registry, name, target)
         notes.append("registered again from the store's owner record")
     if time.time() - row.last_seen > SEEN_AGAIN:  # a write (and an fsync) at most hourly
         registry.touch(project.key)
+        remembered.refresh(registry, name, target)
     notes += notes_of(add_git_exclude(project.path))
     return Outcome(project.path, target, "unchanged", row.python, row.provider, tuple(notes))
 

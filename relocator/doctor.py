@@ -177,6 +177,10 @@ def _unregistered(store: Store, root: resolver.Resolved, fix: bool, wants: Wants
     if message is None or (state.kind == link.ABSENT and not fix):
         return [Finding(root.path, "link", state.kind, f"not relocated: .venv is {state.kind}")]
     found = Finding(root.path, "link", state.kind, message)
+    gone = health.gone_here(store, root.path)  # this store's venv, deleted with the registry
+    if gone is not None:
+        message = f"{_WHAT[health.VENV_MISSING]} ({gone['detail']}); {gone['hint']}"
+        found = Finding(root.path, "venv", health.VENV_MISSING, message)
     return [_fixing(store, found, fix=fix, wants=wants)]
 
 
@@ -191,10 +195,20 @@ def _project(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
         message = f"{_WHAT[status]} ({detail}); {why}" if detail else f"{_WHAT[status]}; {why}"
         broken = Finding(row.path, _CHECKS[status], status, message)
         return [*found, _fixing(store, broken, fix=fix, wants=wants)]
+    _remember(store, row)
     found += _hidden(row.path, store.venv_path(row.venv), fix)
     found += _trees(store, row, fix, wants)
     found += _unrecorded(row.path, store.venv_path(row.venv))
     return found or [Finding(row.path, "link", health.OK, "relocated and working")]
+
+
+def _remember(store: Store, row: Row) -> None:
+    """Read a healthy venv's packages again into the registry's record when its
+    site-packages changed since (what ``status`` names if the venv is ever deleted)."""
+    from relocator import remembered
+
+    with Registry(store) as registry:
+        remembered.refresh(registry, row.venv, store.venv_path(row.venv))
 
 
 def _interrupted(store: Store, intent: Intent, fix: bool) -> Finding:
@@ -232,6 +246,9 @@ def _fixing(
     if what is None and done.action == "unchanged":  # mended in place: what adopt said
         what = "; ".join(done.notes) or "nothing was left to do"
     what = what or f".venv {done.action}"
+    if done.unrestored:  # a deleted venv rebuilt, but not with all it had: not called fixed
+        lacks = "; ".join(done.unrestored)
+        return found._replace(message=f"{found.message}; fixed: {what}, but {lacks}")
     if done.dropped:  # a working venv, but not what the user had: not called fixed
         return found._replace(
             message=f"{found.message}; fixed: {what}, but it lacks {', '.join(done.dropped)}, "

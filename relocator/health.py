@@ -67,7 +67,8 @@ HINTS = {
     "relocate adopt {project} updates it",
     LINK_REPLACED: "relocate adopt {project} moves the new .venv into the store "
     "and then retires the old one",
-    VENV_MISSING: "relocate adopt {project} rebuilds it from the project's lock or requirements",
+    VENV_MISSING: "relocate adopt {project} builds it again from the project's lock or "
+    "requirements, and names what they do not give back",
     VENV_EMPTIED: "relocate adopt {project} rebuilds it from the project's lock or requirements",
     INTERPRETER_MISSING: "relocate adopt {project} recreates it on the same Python minor "
     "version, or rebuilds it from the project's lock or requirements",
@@ -160,11 +161,16 @@ def diagnosis(store: Store, row: Row) -> Diagnosis:
         state.kind != link.RELOCATED or os.path.basename(state.target or "") != row.venv
     ):
         return Diagnosis(LINK_REPLACED, link_cause(state, row.path))
-    condition = venv_condition(store, row.venv)
+    condition, venv = venv_condition(store, row.venv), store.venv_path(row.venv)
     if state.kind in (link.ABSENT, link.DANGLING) and condition.status in _LINK_FIRST:
         return Diagnosis(LINK_MISSING)  # the link, or its .venv.nosync/.venv hop, is gone
     if condition.status == OK and old_shape(row.path):
         return Diagnosis(OLD_SHAPE)
+    if condition.status == VENV_MISSING:  # what it held: the registry's record, if any
+        from relocator import remembered
+
+        record = remembered.held(store, row.venv)
+        return Diagnosis(VENV_MISSING, None, remembered.gone(store, venv, record))
     return Diagnosis(condition.status, None, condition.detail)
 
 
@@ -211,7 +217,17 @@ def report(
         "bytes": size,
         "trees": trees.describe(store, row.path, bundle),
         "bytecode": bytecode.prefix(venv),
+        "held": _held(store, row.venv) if status == VENV_MISSING else None,
     }
+
+
+def _held(store: Store, name: str) -> Optional[dict[str, str]]:
+    """What the store venv ``name``, which is gone, held: ``{name: version}``, or None
+    when that is not known."""
+    from relocator import remembered
+
+    record = remembered.held(store, name)
+    return None if record is None else inventory.to_pairs(record.packages)
 
 
 def list_all(store: Optional[Store] = None) -> list[dict[str, Any]]:
@@ -254,6 +270,39 @@ def unfinished(intent: Intent) -> dict[str, Any]:
         "bytes": 0,
         "trees": [],
         "bytecode": None,
+        "held": None,
+    }
+
+
+def gone_here(store: Store, start: str) -> Optional[dict[str, Any]]:
+    """The report of the unregistered project at or above ``start`` whose ``.venv`` leads
+    to a venv of this store that is gone (a store deleted with its registry), or None."""
+    folder = start
+    while not os.path.lexists(os.path.join(folder, link.LINK)):
+        if folder == os.path.dirname(folder):
+            return None
+        folder = os.path.dirname(folder)
+    state = link.inspect(folder, store.venvs)
+    venv = state.target or ""
+    if state.kind != link.DANGLING or not link.is_store_venv(venv, store.venvs):
+        return None
+    from relocator import remembered
+
+    name = os.path.basename(venv)
+    return {
+        "project": folder,
+        "venv": venv,
+        "python": None,
+        "provider": resolver.provider(folder),
+        "status": VENV_MISSING,
+        "cause": None,
+        "detail": remembered.gone(store, venv, remembered.held(store, name)),
+        "hint": hint(VENV_MISSING, None, folder),
+        "files": 0,
+        "bytes": 0,
+        "trees": [],
+        "bytecode": None,
+        "held": _held(store, name),
     }
 
 
@@ -287,7 +336,10 @@ def status(path: str, store: Optional[Store] = None) -> dict[str, Any]:
                 return unfinished(intent)
     if not os.path.lexists(start):
         raise missing(path)
-    raise NotFound(_unregistered(store, start))
+    found = gone_here(store, start)
+    if found is None:
+        raise NotFound(_unregistered(store, start))
+    return found
 
 
 def _shipped(found: dict[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def find(path: str, store_root: Optional[str] = None, *, full: bool = True) -> d
         if os.path.lexists(os.path.join(folder, link.LINK)):
             state = link.inspect(folder, store_venvs)
             if state.kind in (link.RELOCATED, link.DANGLING) or _anothers(state):
-                return _describe(folder, state, full)
+                return _describe(folder, state, full, store_venvs)
         parent = os.path.dirname(folder)
         if parent == folder:
             raise NotFound(_unrelocated(start, store_venvs))
@@ -53,11 +53,19 @@ def _anothers(state: link.LinkState) -> bool:
     return state.kind == link.FOREIGN and link.anothers(state.target or "") is not None
 
 
-def _describe(project: str, state: link.LinkState, full: bool) -> dict[str, Any]:
+def _describe(project: str, state: link.LinkState, full: bool, store_venvs: str) -> dict[str, Any]:
     prefix = os.path.join(project, link.LINK)
     real = state.target or ""
     error = None
-    if state.kind != link.RELOCATED:
+    if state.kind == link.DANGLING and link.is_store_venv(real, store_venvs):
+        import shlex
+
+        error = (
+            f"{prefix} leads to {real}, a store venv that is gone (the system or a tool "
+            f"deleted it): relocate adopt {shlex.quote(project)} builds it again "
+            "(relocate status says what it held)"
+        )
+    elif state.kind != link.RELOCATED:
         error = f"{prefix} leads to {real}, {link.anothers(real) or 'which does not exist'}"
     elif not os.path.exists(venvs.interpreter(real)):
         error = f"the base interpreter of {real} is gone"

@@ -93,9 +93,22 @@ class Platform:
         """The binary the system runs when ``path`` (a real interpreter) is started."""
         return path
 
+    def purgeable(self, folder: str) -> Optional[str]:
+        """Why the system itself may delete what is in ``folder`` (a store), when it may."""
+        return None
+
 
 class Darwin(Platform):
     procfs = False
+
+    def purgeable(self, folder: str) -> Optional[str]:
+        caches = os.path.join(os.path.expanduser("~"), "Library", "Caches")
+        if not (folder + "/").startswith(caches + "/"):
+            return None
+        return (
+            "macOS may empty ~/Library/Caches when the disk runs short of space; "
+            "RELOCATOR_HOME puts the store where it does not"
+        )
 
     def exclude_from_backup(self, path: str) -> None:
         _setxattr(path, BACKUP_EXCLUDE_XATTR, BACKUP_EXCLUDE_VALUE, follow=True)

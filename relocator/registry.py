@@ -13,9 +13,9 @@ What relocate cannot repair by itself (a folder in its place, no permission, a
 newer schema) is a :class:`RelocatorError` saying what to do.
 
 Schema 2 adds ``ejected``: the projects the user ejected, which the service leaves
-alone until the user adopts them again. A registry of schema 1 is migrated on opening
-(its rows kept). The marks are the one thing owner records cannot give back: a registry
-rebuilt after damage has none.
+alone until the user adopts them again; schema 3, ``packages``: what each store venv
+held (:mod:`relocator.remembered`). An older registry is migrated on opening (its rows
+kept). These are what owner records cannot give back: a registry rebuilt has neither.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import stat
 import time
 from collections.abc import Iterator
 
-from relocator import platform
+from relocator import platform, remembered
 from relocator.errors import Busy, RelocatorError, warn
 from relocator.records import NamedTuple
 from relocator.store import Store
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     SqlValue = Union[str, bytes, float, None]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 30.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -61,9 +61,9 @@ CREATE TABLE IF NOT EXISTS ejected (
     ejected   REAL NOT NULL       -- when
 )
 """
-_SCHEMA += _EJECTED
+_SCHEMA += _EJECTED + ";" + remembered.SCHEMA
 #: Each older schema's step to the next one, run inside the opening transaction.
-_MIGRATIONS = {1: _EJECTED}
+_MIGRATIONS = {1: _EJECTED, 2: remembered.SCHEMA}
 #: Held while a damaged registry is set aside and rebuilt (not a path: no project's key).
 _REPAIR_LOCK = "registry"
 _SIDE_FILES = ("-wal", "-shm", "")  # the main file last: a new one never meets an old WAL
@@ -237,6 +237,11 @@ class Registry:
             for values in self.db.execute("SELECT * FROM ejected"):
                 if _ejected(values) is None:
                     raise _Damaged(f"a row of ejected is not one relocate writes: {values!r:.80}")
+        if versions[0] >= 3:
+            columns = tuple(row[1] for row in self.db.execute("PRAGMA table_info(packages)"))
+            why = remembered.damage(self.db.execute(remembered.CHECK).fetchall())
+            if columns != remembered.FIELDS or why:
+                raise _Damaged(why or "the packages table is missing or has other columns")
         return versions[0]
 
     def _repair(self, reason: str) -> sqlite3.Connection:
@@ -370,43 +375,36 @@ class Registry:
                 "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?)", tuple(map(_sql, row))
             )
 
+    def execute(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        """One statement (committed on its own outside :meth:`transaction`), its rows."""
+        with self._in_use():
+            return [tuple(_decoded(r)) for r in self.db.execute(sql, tuple(map(_sql, params)))]
+
     def remove(self, key: str) -> None:
-        with self.transaction(), self._in_use():
-            self.db.execute("DELETE FROM projects WHERE key = ?", (_sql(key),))
+        self.execute("DELETE FROM projects WHERE key = ?", key)
 
     def touch(self, key: str) -> None:
-        with self.transaction(), self._in_use():
-            self.db.execute(
-                "UPDATE projects SET last_seen = ? WHERE key = ?", (time.time(), _sql(key))
-            )
+        self.execute("UPDATE projects SET last_seen = ? WHERE key = ?", time.time(), key)
 
     # -- the projects the user ejected ---------------------------------------------
 
     def mark_ejected(self, key: str, path: str) -> None:
         """Record that the user ejected the project ``key``, now."""
-        with self.transaction(), self._in_use():
-            self.db.execute(
-                "INSERT OR REPLACE INTO ejected VALUES (?, ?, ?)",
-                (_sql(key), _sql(path), time.time()),
-            )
+        self.execute("INSERT OR REPLACE INTO ejected VALUES (?, ?, ?)", key, path, time.time())
 
     def ejected(self, key: str) -> Optional[Ejected]:
         """The mark of the project ``key``, if the user ejected it."""
-        with self._in_use():
-            row = self.db.execute("SELECT * FROM ejected WHERE key = ?", (_sql(key),)).fetchone()
-        return _ejected(row) if row else None
+        rows = self.execute("SELECT * FROM ejected WHERE key = ?", key)
+        return _ejected(rows[0]) if rows else None
 
     def all_ejected(self) -> dict[str, Ejected]:
         """Every mark, by key."""
-        with self._in_use():
-            rows = self.db.execute("SELECT * FROM ejected").fetchall()
-        found = (_ejected(row) for row in rows)
+        found = (_ejected(row) for row in self.execute("SELECT * FROM ejected"))
         return {mark.key: mark for mark in found if mark is not None}
 
     def unmark_ejected(self, key: str) -> None:
         """Forget that the user ejected the project ``key``."""
-        with self.transaction(), self._in_use():
-            self.db.execute("DELETE FROM ejected WHERE key = ?", (_sql(key),))
+        self.execute("DELETE FROM ejected WHERE key = ?", key)
 
     def rebuild(self) -> int:
         """Replace every row by what the owner records say; return the row count."""

@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Iterator
 
-from relocator import faults, inventory, link, platform, resolver, venvs
+from relocator import faults, inventory, link, platform, remembered, resolver, venvs
 from relocator.errors import NotOwner, RelocatorError, warn
 from relocator.files import read_small
 from relocator.git import add_git_exclude, remove_git_exclude
@@ -45,6 +45,9 @@ class Outcome(NamedTuple):
     #: Distributions the venv it replaced had and it lacks, as ``name version`` (a rebuild
     #: that could not reinstall what was installed by hand); the old venv is in the trash.
     dropped: tuple[str, ...] = ()
+    #: What the venv the system or a tool deleted held (the registry's record) and its
+    #: rebuild lacks, in words (:func:`relocator.remembered.lost_note`).
+    unrestored: tuple[str, ...] = ()
 
 
 class Wants(NamedTuple):
@@ -111,6 +114,7 @@ def register(store: Store, registry: Registry, project: resolver.Resolved, name:
     row = new_row(project, name, venvs.python_version(store.venv_path(name)))
     store.write_owner(name, row.owner_record())
     registry.put(row)
+    remembered.remember(registry, name, store.venv_path(name))
     return row
 
 

@@ -69,7 +69,7 @@ function __relocator_find
     for dir in $dirs
         string match -q -- '*/.venv.nosync' $dir; and continue
         if test -L $dir/.venv; and not test -e $dir/.venv
-            __relocator_hint $dir '/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt'
+            __relocator_hint $dir '/.venv leads nowhere: its store venv was deleted (by the system or a tool), or made on another machine; relocate adopt builds it again, relocate status says what it held'
             return
         end
     end

@@ -39,7 +39,7 @@ _relocator_find() {
         return
       fi
       if [[ ! -e $d/.venv ]]; then
-        _relocator_hint "$d" '/.venv leads nowhere (another machine, or a wiped store); run: relocate adopt'
+        _relocator_hint "$d" '/.venv leads nowhere: its store venv was deleted (by the system or a tool), or made on another machine; relocate adopt builds it again, relocate status says what it held'
       else
         hop=$d/.venv.nosync  # relocator's shape: .venv -> .venv.nosync/.venv (old: .venv.nosync) -> a venv
         [[ -L $hop ]] || hop=$hop/.venv

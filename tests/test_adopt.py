@@ -458,10 +458,10 @@ def test_python_json_for_a_dangling_link(tmp_path: Path, store: Path) -> None:
     result = relocate("python", "--json", str(project))
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    assert data["valid"] is False and "does not exist" in data["error"]
+    assert data["valid"] is False and "a store venv that is gone" in data["error"]
     assert data["project"] == str(project)
     plain = relocate("python", str(project))
-    assert "does not exist" in one_clean_error_line(plain)
+    assert "a store venv that is gone" in one_clean_error_line(plain)
 
 
 def test_a_moved_project_is_named_then_followed(tmp_path: Path, store: Path) -> None:

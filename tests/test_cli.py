@@ -250,7 +250,7 @@ def test_status_and_list_name_the_repair_of_a_broken_link(tmp_path: Path, store:
     shutil.rmtree(store_venvs(store)[0])  # and a wiped store: rebuilt from the recipe
     status = relocate_ok("status", str(project))
     assert status.splitlines()[1].startswith("venv-missing")
-    assert f"to repair: relocate adopt {project} rebuilds it" in status
+    assert f"to repair: relocate adopt {project} builds it again" in status
 
 
 def test_status_on_a_second_machine_says_the_command(tmp_path: Path) -> None:

@@ -325,7 +325,7 @@ def test_registry_is_wal_sqlite_with_a_schema_version(store: Path):
     try:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
-        assert SCHEMA_VERSION == 2
+        assert SCHEMA_VERSION == 3
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         db.close()
@@ -334,7 +334,7 @@ def test_registry_is_wal_sqlite_with_a_schema_version(store: Path):
     Registry(Store().ensure()).close()
     db = sqlite3.connect(store / "registry.db")
     try:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
     finally:
         db.close()
 
