@@ -20,7 +20,7 @@ import pytest
 
 from relocator import access, launchd, platform, render, service, units, watcher
 from relocator.store import Store
-from tests.helpers import NOBODY, as_nobody, nobody_env, shared_base
+from tests.helpers import NOBODY, as_nobody, linux_only, nobody_env, shared_base
 from tests.test_service import wait_until
 
 PYTHON = "/usr/bin/python3"
@@ -115,6 +115,10 @@ def nobody_service():
         shutil.rmtree(base, ignore_errors=True)
 
 
+AS_NOBODY = linux_only("runs relocate as uid 65534 through setpriv")
+
+
+@AS_NOBODY
 @pytest.mark.parametrize("mode", ["events", "poll"])
 def test_a_denied_root_is_said_recorded_reported_and_taken_up_once_readable(
     nobody_service: Any, mode: str
@@ -180,6 +184,7 @@ def _doctor_json(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any
         pytest.fail(f"doctor printed no JSON: {result.stdout!r} {result.stderr!r}")
 
 
+@AS_NOBODY
 def test_doctor_checks_the_roots_itself_without_a_service(nobody_service: Any) -> None:
     svc = nobody_service("poll")
     os.chmod(svc.closed, 0o000)
