@@ -113,6 +113,18 @@ def differ(old: str, new: str) -> Difference:
     )
 
 
+def held(venv: str) -> dict[str, Distribution]:
+    """What ``venv`` holds beyond its seed packages and what only they need
+    (:func:`seeded`): what a rebuild is to give back."""
+    extra = SEED_PACKAGES | seeded(requires(venv))
+    return {name: dist for name, dist in read(venv).items() if name not in extra}
+
+
+def versions(changed: tuple[tuple[Distribution, Distribution], ...]) -> str:
+    """``b 1.0 (now 2.0), c 3 (now 4)`` for a message."""
+    return ", ".join(f"{o.name} {o.version} (now {n.version})" for o, n in changed)
+
+
 def spell(dists: Union[tuple[Distribution, ...], list[Distribution]]) -> str:
     """``a 1.0, b 2.1`` for a message."""
     return ", ".join(f"{d.name} {d.version}".rstrip() for d in dists)

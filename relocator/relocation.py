@@ -152,7 +152,7 @@ def shortfall(old: str, new: str) -> tuple[str, ...]:
 
 
 def shortfall_note(difference: inventory.Difference) -> str:
-    """``the new venv lacks a 1.0 ... and has other versions of b (1.0, now 2.0) ...``."""
+    """``the new venv lacks a 1.0 ... and has other versions: b 1.0 (now 2.0) ...``."""
     said = []
     if difference.lost:
         said.append(
@@ -160,10 +160,7 @@ def shortfall_note(difference: inventory.Difference) -> str:
             "project's recipe)"
         )
     if difference.changed:
-        versions = ", ".join(
-            f"{o.name} ({o.version}, now {n.version})" for o, n in difference.changed
-        )
-        said.append(f"has other versions of {versions}")
+        said.append(f"has other versions: {inventory.versions(difference.changed)}")
     return (
         f"the new venv {' and '.join(said)}: the venv it replaces goes to the trash "
         "(relocate restore puts it back)"

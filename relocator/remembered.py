@@ -75,7 +75,7 @@ def remember(registry: Registry, name: str, venv: str) -> None:
     that no project's row names any more go."""
     import json
 
-    pairs = json.dumps(inventory.to_pairs(inventory.read(venv)), sort_keys=True)
+    pairs = json.dumps(inventory.to_pairs(inventory.held(venv)), sort_keys=True)
     with registry.transaction():
         registry.execute(
             "INSERT OR REPLACE INTO packages VALUES (?, ?, ?)", name, time.time(), pairs
@@ -162,6 +162,7 @@ def lost_note(before: Record, venv: str, source: str) -> list[str]:
             f"{source} does not give: install them again"
         )
     if diff.changed:
-        each = ", ".join(f"{o.name} {o.version} (now {n.version})" for o, n in diff.changed)
-        notes.append(f"the venv that was deleted had other versions: {each}")
+        notes.append(
+            f"the venv that was deleted had other versions: {inventory.versions(diff.changed)}"
+        )
     return notes

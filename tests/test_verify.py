@@ -252,7 +252,7 @@ def test_rebuild_says_what_the_new_venv_lacks_before_the_swap(
     warning = [line for line in result.stderr.splitlines() if "the new venv lacks" in line]
     assert warning == [
         f"relocate: warning: the new venv lacks {BY_HAND} {version} (installed by hand, not in "
-        f"the project's recipe) and has other versions of six ({OLD_SIX}, now {SIX}): the venv "
+        f"the project's recipe) and has other versions: six {OLD_SIX} (now {SIX}): the venv "
         "it replaces goes to the trash (relocate restore puts it back)"
     ]
     assert json.loads(result.stdout)["dropped"] == [f"{BY_HAND} {version}"]
