@@ -152,10 +152,12 @@ def test_a_package_installed_by_hand_is_named_with_the_command_that_keeps_it(
     text = relocate("verify", str(project))
     assert text.returncode == 1
     assert f"installed by hand, not in the recipe (a rebuild loses them): {BY_HAND}" in text.stdout
-    # doctor's cheap check finds it without building, and says how to keep it
+    # doctor's cheap check finds it without building, and says how to keep it: a note,
+    # which does not fail doctor (the venv works; --fix could not change the recipe)
     doctor = relocate("doctor", str(project), "--json")
-    assert doctor.returncode == 1
+    assert doctor.returncode == 0
     (problem,) = [f for f in json.loads(doctor.stdout) if f["check"] == "recipe"]
+    assert problem["status"] == "note"
     assert f"the venv holds {BY_HAND} " in problem["message"]
     assert f"to keep them: uv add {BY_HAND} " in problem["message"]
     store_is_clean(store)
