@@ -5,9 +5,12 @@ milliseconds, for ``doctor``: the names a lock file lists (``[[package]]`` ``nam
 uv.lock, poetry.lock and pdm.lock; the keys of Pipfile.lock's ``default`` and
 ``develop``; the requirement lines of requirements*.txt, with what the packages they
 name require in the venv, since such a file need not list every dependency) against
-the distributions the venv holds (:func:`relocator.inventory.read`). A recipe that is
-only a pyproject.toml lists no versions and not every dependency: not checked. The
-project's own distribution and the seed packages never count.
+the distributions the venv holds (:func:`relocator.inventory.read`). A requirement
+that is a path (``-e .``, ``./libs/foo``) names the distribution the venv installed
+from that path (:func:`relocator.inventory.sources`). A recipe that is only a
+pyproject.toml lists no versions and not every dependency: not checked. The project's
+own distribution, anything installed in place from a folder inside the project, and the
+seed packages never count.
 """
 
 from __future__ import annotations
