@@ -200,9 +200,10 @@ def doctor(
     Checks each project's link, venv, interpreter (the Python pyvenv.cfg names, reading
     the site-packages where the packages are), console scripts, backup marks, hidden .pth
     files, interrupted work, and store venvs the registry lost or no project links to.
-    Prints one line per problem (and what --fix did), then a summary; -v (or a PATH)
-    shows each healthy project too, and the trash and the watcher. Exit 0 when all is
-    well (or all was fixed), 1 otherwise.
+    Prints one line per problem or note (and what --fix did), then a summary; -v (or a
+    PATH) shows each healthy project too, and the trash and the watcher. Exit 0 when all
+    is well (or all was fixed) but for notes (packages installed by hand, which the
+    recipe lacks), 1 otherwise.
 
     Example: relocate doctor --fix
     """

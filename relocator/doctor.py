@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from typing import Any, Optional
 
 PROBLEM = "problem"  # the status of a finding that is not a project's health word
+NOTE = "note"  # said, but nothing is broken and nothing to fix: doctor does not fail on it
 
 
 class Finding(NamedTuple):
@@ -261,7 +262,8 @@ def _fixing(
 def _unrecorded(project: str, venv: str) -> list[Finding]:
     """Distributions the venv holds and the project's lock file (or requirements) does not
     list: a rebuild or a second machine would lose them. Said with the command that adds
-    them; never fixed here (that changes the project's recipe)."""
+    them, as a note (the venv works; ``--fix`` could not change it, since that changes
+    the project's recipe)."""
     from relocator import inventory, unrecorded
 
     found = unrecorded.check(project, venv)
@@ -272,7 +274,7 @@ def _unrecorded(project: str, venv: str) -> list[Finding]:
         f"lacks: a rebuild or a second machine would lose them; to keep them: {found.add()}"
         f" (relocate verify checks by building it)"
     )
-    return [Finding(project, "recipe", PROBLEM, message)]
+    return [Finding(project, "recipe", NOTE, message)]
 
 
 def _hidden(project: str, venv: str, fix: bool) -> list[Finding]:
@@ -339,4 +341,5 @@ def _register(store: Store, path: str, fix: bool) -> Finding:
 
 
 def healthy(findings: list[Finding]) -> bool:
-    return all(f.status == health.OK or f.fixed for f in findings)
+    """Whether doctor passes: every finding ok, a note, or fixed."""
+    return all(f.status in (health.OK, NOTE) or f.fixed for f in findings)

@@ -259,7 +259,7 @@ def _distribution(folder: str, stem: str, kind: str) -> Optional[Distribution]:
     if not name:
         return None
     if kind == "dist-info":
-        editable = _editable(os.path.join(folder, "direct_url.json"))
+        editable = (_direct_url(folder) or ("", False))[1]
     return Distribution(normalize(name), version, editable)
 
 
@@ -274,15 +274,34 @@ def _headers(path: str) -> dict[str, str]:
     return headers
 
 
-def _editable(path: str) -> bool:
-    import json
+def sources(venv: str) -> dict[str, tuple[str, bool]]:
+    """Each distribution of ``venv`` installed from a local folder or file (its
+    ``direct_url.json`` gives a ``file:`` URL: ``pip install -e .``, ``pip install
+    ./libs/foo``), by normalized name: (that path, whether it is installed in place)."""
+    found: dict[str, tuple[str, bool]] = {}
+    for sp in site_packages(venv):
+        for stem, kind in _metadata_folders(sp):
+            folder = os.path.join(sp, f"{stem}.{kind}")
+            source = _direct_url(folder) if kind == "dist-info" else None
+            dist = None if source is None else _distribution(folder, stem, kind)
+            if source is not None and source[0] and dist is not None:
+                found.setdefault(dist.name, source)
+    return found
 
-    text = read_small(path)
-    if not text:
-        return False
+
+def _direct_url(folder: str) -> Optional[tuple[str, bool]]:
+    """(the local path of its ``file:`` URL, else "", whether it is editable) from a
+    dist-info's ``direct_url.json``; None without one."""
+    import json
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
     try:
-        data = json.loads(text)
+        data = json.loads(read_small(os.path.join(folder, "direct_url.json")) or "null")
     except ValueError:
-        return False
-    info = data.get("dir_info") if isinstance(data, dict) else None
-    return isinstance(info, dict) and info.get("editable") is True
+        return None
+    if not isinstance(data, dict):
+        return None
+    url, info = urlsplit(str(data.get("url", ""))), data.get("dir_info")
+    path = os.path.normpath(url2pathname(url.path)) if url.scheme == "file" and url.path else ""
+    return path, isinstance(info, dict) and info.get("editable") is True

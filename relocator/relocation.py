@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Iterator
 
-from relocator import faults, inventory, link, platform, remembered, resolver, venvs
+from relocator import faults, inventory, link, platform, remembered, resolver, unrecorded, venvs
 from relocator.errors import NotOwner, RelocatorError, warn
 from relocator.files import read_small
 from relocator.git import add_git_exclude, remove_git_exclude
@@ -30,6 +30,7 @@ from relocator.store import CACHEDIR_TAG, Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import Callable, Optional
 
 Notes = list[str]
@@ -139,26 +140,40 @@ def unhide(venv: str) -> Notes:
     return notes
 
 
-def shortfall(old: str, new: str) -> tuple[str, ...]:
+def shortfall(old: str, new: str, project: str) -> tuple[str, ...]:
     """Said before the venv ``new`` replaces the venv ``old`` (which then goes to the
     trash): what ``old`` has that ``new`` lacks, and the versions that differ, by
     :func:`relocator.inventory.differ` (the seed packages do not count; the project's own
-    editable install is the same distribution whatever its version). Returns what ``new``
-    lacks, each as ``name version``."""
+    editable install is the same distribution whatever its version), each lacking one
+    said installed by hand or an extra or group of ``project``'s recipe. Returns what
+    ``new`` lacks, each as ``name version``."""
     difference = inventory.differ(old, new)
     if difference.lost or difference.changed:
-        warn(shortfall_note(difference))
+        warn(shortfall_note(difference, _listed(project) if difference.lost else set()))
     return tuple(f"{d.name} {d.version}".rstrip() for d in difference.lost)
 
 
-def shortfall_note(difference: inventory.Difference) -> str:
-    """``the new venv lacks a 1.0 ... and has other versions: b 1.0 (now 2.0) ...``."""
+def _listed(project: str) -> set[str]:
+    """The names ``project``'s recipe lists (empty when there is none to read)."""
+    from relocator import recipes
+
+    recipe = recipes.find(project)
+    return (unrecorded.names(project, recipe) or set()) if recipe is not None else set()
+
+
+def shortfall_note(difference: inventory.Difference, listed: Collection[str] = ()) -> str:
+    """``the new venv lacks a 1.0 ... and has other versions: b 1.0 (now 2.0) ...``; of
+    what it lacks, the names in ``listed`` are said to be an extra or a group of the
+    recipe, the others installed by hand."""
     said = []
-    if difference.lost:
+    by_hand = [d for d in difference.lost if d.name not in listed]
+    optional = [d for d in difference.lost if d.name in listed]
+    if by_hand:
         said.append(
-            f"lacks {inventory.spell(difference.lost)} (installed by hand, not in the "
-            "project's recipe)"
+            f"lacks {inventory.spell(by_hand)} (installed by hand, not in the project's recipe)"
         )
+    if optional:
+        said.append(f"lacks {inventory.spell(optional)} ({unrecorded.OPTIONAL})")
     if difference.changed:
         said.append(f"has other versions: {inventory.versions(difference.changed)}")
     return (

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported when used: a command that shows no outcome never l
 
 GREEN, YELLOW, RED, BOLD = "32", "33", "31", "1"
 OK = "ok"
+NOTE = "note"  # doctor's finding that does not fail it (doctor.NOTE)
 #: Least time between two rewrites of a copy's progress line, in seconds.
 _TICK = 0.1
 
@@ -37,9 +38,10 @@ def paint(text: str, code: str, on: bool) -> str:
 
 
 def status_word(status: str, width: int, on: bool, *, fixed: bool = False) -> str:
-    """A health or finding word padded to ``width``: ok green, a fixed problem yellow,
-    any other problem red (the padding stays outside the colour, so columns align)."""
-    code = GREEN if status == OK else YELLOW if fixed else RED
+    """A health or finding word padded to ``width``: ok green, a note or a fixed problem
+    yellow, any other problem red (the padding stays outside the colour, so columns
+    align)."""
+    code = GREEN if status == OK else YELLOW if fixed or status == NOTE else RED
     return paint(status, code, on) + " " * max(0, width - len(status))
 
 
@@ -154,9 +156,9 @@ def findings(
     verbose: bool = False,
     trash: Optional[tuple[int, int]] = None,
 ) -> list[str]:
-    """``doctor``: one line per problem (``verbose``: per finding, healthy projects and the
-    store's reports too), then a summary: projects ok, fixed, problems, and the trash (its
-    entries and bytes) when given."""
+    """``doctor``: one line per problem or note (``verbose``: per finding, healthy projects
+    and the store's reports too), then a summary: projects ok, fixed, problems, notes, and
+    the trash (its entries and bytes) when given."""
     shown = [f for f in found if verbose or f.fixed or f.status != OK]
     status_w = max((len(f.status) for f in shown), default=0)
     check_w = max((len(f.check) for f in shown), default=0)
@@ -170,13 +172,14 @@ def findings(
             who = display.fit(display.home(f.project), fits)
             message = display.commanded(message, f.project)
         lines.append(f"{head}{who}: {message}")
-    ok, fixed, problems = _counts(found)
-    if not (ok or fixed or problems):
+    ok, fixed, problems, notes = _counts(found)
+    if not (ok or fixed or problems or notes):
         lines.append("nothing relocated yet (relocate adopt PATH relocates a project)")
         return [*lines, trash_line(*trash)] if trash and trash[0] else lines
     said = [f"{ok} project{'s' if ok != 1 else ''} ok"]
     said += [f"{fixed} fixed"] if fixed else []
     said.append(f"{problems} problem{'s' if problems != 1 else ''}" if problems else "no problems")
+    said += [f"{notes} note{'s' if notes != 1 else ''}"] if notes else []
     if trash is not None:
         said.append(f"trash {human_size(trash[1])}" if trash[0] else "trash empty")
     return [*lines, ", ".join(said)]
@@ -186,14 +189,16 @@ def findings(
 _REPORTS = ("trash", "service", "sync-daemons")
 
 
-def _counts(found: list[Any]) -> tuple[int, int, int]:
-    """Projects whose every finding is ok, findings fixed, and problems left."""
+def _counts(found: list[Any]) -> tuple[int, int, int, int]:
+    """Projects whose every finding is ok (or a note), findings fixed, problems left, and
+    notes."""
     projects: dict[str, bool] = {}
     for f in found:
         if f.project and f.check not in _REPORTS:
-            projects[f.project] = projects.get(f.project, True) and f.status == OK
-    problems = sum(f.status != OK and not f.fixed for f in found)
-    return sum(projects.values()), sum(bool(f.fixed) for f in found), problems
+            projects[f.project] = projects.get(f.project, True) and f.status in (OK, NOTE)
+    problems = sum(f.status not in (OK, NOTE) and not f.fixed for f in found)
+    notes = sum(f.status == NOTE for f in found)
+    return sum(projects.values()), sum(bool(f.fixed) for f in found), problems, notes
 
 
 def human_size(count: float) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from relocator import display
 from relocator.inventory import spell
 from relocator.render import GREEN, RED, paint
+from relocator.unrecorded import OPTIONAL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,9 +29,12 @@ def verified(result: Verified, colour: bool = False, *, notes: bool = True) -> l
     how = f"{result.recipe}, Python {result.python}, {result.seconds:.1f} s"
     lines = [f"{word} {display.home(result.project)}: {verdict} ({how})"]
     diff = result.difference
-    if diff.lost:
-        lost = spell(diff.lost)
+    by_hand = [d for d in diff.lost if d not in result.optional]
+    if by_hand:
+        lost = spell(by_hand)
         lines.append(f"  installed by hand, not in the recipe (a rebuild loses them): {lost}")
+    if result.optional:
+        lines.append(f"  {OPTIONAL} (a rebuild loses them): {spell(result.optional)}")
     if diff.gained:
         lines.append(f"  in the recipe, not in the venv: {spell(diff.gained)}")
     if diff.changed:

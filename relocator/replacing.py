@@ -154,7 +154,7 @@ def made(
     except BaseException:
         _abandon(store, intent)
         raise
-    lost = shortfall(store.venv_path(name), staging)
+    lost = shortfall(store.venv_path(name), staging, project.path)
     row, swapped = finish(store, registry, intent)
     return row, notes + swapped, lost
 

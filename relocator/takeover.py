@@ -64,7 +64,7 @@ def take_over(
             notes += kept
             venv = store.venv_path(row.venv)
             return Outcome(project.path, venv, "relinked", row.python, row.provider, tuple(notes))
-        lost = shortfall(old, store.venv_path(staged))
+        lost = shortfall(old, store.venv_path(staged), project.path)
     try:
         row, swapped = replacing.finish(store, registry, intent)
     except replacing.NotSwapped as e:

@@ -5,9 +5,12 @@ milliseconds, for ``doctor``: the names a lock file lists (``[[package]]`` ``nam
 uv.lock, poetry.lock and pdm.lock; the keys of Pipfile.lock's ``default`` and
 ``develop``; the requirement lines of requirements*.txt, with what the packages they
 name require in the venv, since such a file need not list every dependency) against
-the distributions the venv holds (:func:`relocator.inventory.read`). A recipe that is
-only a pyproject.toml lists no versions and not every dependency: not checked. The
-project's own distribution and the seed packages never count.
+the distributions the venv holds (:func:`relocator.inventory.read`). A requirement
+that is a path (``-e .``, ``./libs/foo``) names the distribution the venv installed
+from that path (:func:`relocator.inventory.sources`). A recipe that is only a
+pyproject.toml lists no versions and not every dependency: not checked. The project's
+own distribution, anything installed in place from a folder inside the project, and the
+seed packages never count.
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ if TYPE_CHECKING:
 
 _PACKAGE = re.compile(r'^\[\[package\]\]\s*\n\s*name\s*=\s*"([^"]+)"', re.MULTILINE)
 _REQUIREMENT = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_DIRECT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*@")  # name @ URL
+_EGG = re.compile(r"#egg=([A-Za-z0-9._-]+)")
+_EDITABLE = re.compile(r"^(-e|--editable)(\s+|=|(?=[.~/]))")  # -e ., --editable=., -e./x
+_ARCHIVES = (".whl", ".zip", ".tar.gz", ".tar.bz2", ".tgz")
 _LOCK_LIMIT = 1 << 26  # a lock file larger than 64 MB is not read
+#: What is said of distributions the recipe lists that its build does not install.
+OPTIONAL = "in the recipe as an extra or a group the rebuild does not install"
 #: How each tool adds a package to its recipe.
 _ADD = {"uv": "uv add", "poetry": "poetry add", "pdm": "pdm add", "pipenv": "pipenv install"}
 
@@ -50,21 +59,39 @@ def check(project: str, venv: str) -> Optional[Unrecorded]:
     recipe = _recipe(project)
     if recipe is None:
         return None
-    listed = names(project, recipe)
+    paths: set[str] = set()
+    listed = _names(project, recipe, paths)
     if listed is None:
         return None
     live = inventory.read(venv)
     unlisted = set(live) - listed - inventory.SEED_PACKAGES
-    own = _own_name(project) if unlisted else None  # (pyproject.toml read only now)
-    unlisted.discard(own or "")
     if not unlisted:
         return None  # the common case, without reading what each distribution requires
+    own = _own(project, venv, paths)
+    unlisted -= own
+    if not unlisted:
+        return None
     requires = inventory.requires(venv)
     if recipe.kind == "requirements":  # it need not list the dependencies
-        unlisted -= inventory.reached(listed, requires)
+        unlisted -= inventory.reached(listed | own, requires)
     unlisted -= inventory.seeded(requires)
     missing = [live[n] for n in sorted(unlisted)]
     return of(recipe, tuple(missing), venv, requires) if missing else None
+
+
+def _own(project: str, venv: str, paths: set[str]) -> set[str]:
+    """The project's own distribution (by pyproject.toml's name), every distribution
+    installed in place from a folder inside the project (``pip install -e .`` of a
+    setup.py-only project, ``-e libs/foo``), and those installed from a path the
+    requirements name (``paths``, absolute): none is a package installed by hand."""
+    found = {_own_name(project) or ""} - {""}
+    inside = os.path.join(os.path.realpath(project), "")
+    paths = {os.path.realpath(p) for p in paths}
+    for name, (source, editable) in inventory.sources(venv).items():
+        path = os.path.realpath(source)
+        if path in paths or (editable and os.path.join(path, "").startswith(inside)):
+            found.add(name)
+    return found
 
 
 def of(
@@ -98,6 +125,11 @@ def _recipe(project: str) -> Optional[recipes.Recipe]:
 
 def names(project: str, recipe: recipes.Recipe) -> Optional[set[str]]:
     """The normalized names ``recipe`` lists; None when its files cannot be read."""
+    return _names(project, recipe, set())
+
+
+def _names(project: str, recipe: recipes.Recipe, paths: set[str]) -> Optional[set[str]]:
+    """:func:`names`, adding to ``paths`` the local paths requirements name instead."""
     if recipe.kind in ("uv", "poetry", "pdm"):
         text = read_small(os.path.join(project, recipe.files[0]), _LOCK_LIMIT)
         return None if text is None else {inventory.normalize(n) for n in _PACKAGE.findall(text)}
@@ -105,7 +137,7 @@ def names(project: str, recipe: recipes.Recipe) -> Optional[set[str]]:
         return _pipfile_lock(os.path.join(project, recipe.files[0]))
     found: set[str] = set()
     for name in recipe.files:
-        if not _requirements(project, os.path.join(project, name), found, set()):
+        if not _requirements(project, os.path.join(project, name), (found, paths), set()):
             return None
     return found
 
@@ -124,9 +156,11 @@ def _pipfile_lock(path: str) -> Optional[set[str]]:
     return {inventory.normalize(n) for s in sections if isinstance(s, dict) for n in s}
 
 
-def _requirements(project: str, path: str, found: set[str], seen: set[str]) -> bool:
+def _requirements(project: str, path: str, into: tuple[set[str], set[str]], seen: set[str]) -> bool:
     """Add the names a requirements file lists (and those it includes with ``-r``, inside
-    the project) to ``found``; False when it cannot be read."""
+    the project) to ``into[0]``, and the local paths it names without a name (``-e .``,
+    ``./libs/foo``, as pip reads them from the project's folder or the file's) to
+    ``into[1]``; False when it cannot be read."""
     if path in seen:
         return True
     seen.add(path)
@@ -139,15 +173,36 @@ def _requirements(project: str, path: str, found: set[str], seen: set[str]) -> b
             included = re.sub(r"^(-r|--requirement)[ =]?", "", line).strip()
             target = os.path.normpath(os.path.join(os.path.dirname(path), included))
             if target.startswith(project + os.sep):
-                _requirements(project, target, found, seen)
+                _requirements(project, target, into, seen)
             continue
-        named = re.search(r"#egg=([A-Za-z0-9._-]+)", line)  # a URL or path with #egg=
-        if not named and (not line or line.startswith(("#", "-"))):
-            continue
-        match = named or (None if "://" in line else _REQUIREMENT.match(line))
-        if match:
-            found.add(inventory.normalize(match.group(1)))
+        line = _EDITABLE.sub("", line)
+        named = _EGG.search(line) or _DIRECT.match(line)  # name @ URL, a URL with #egg=
+        if named:
+            into[0].add(inventory.normalize(named.group(1)))
+        elif line and not line.startswith(("#", "-")):
+            _requirement(line, (project, os.path.dirname(path)), into)
     return True
+
+
+def _requirement(line: str, folders: tuple[str, str], into: tuple[set[str], set[str]]) -> None:
+    """A line that is a local path, a ``file:`` URL, another URL (no name), or a name."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    target = (line.split(";", 1)[0].split(maxsplit=1) or [""])[0]
+    if not target:
+        return
+    if target.startswith("file:"):
+        into[1].add(os.path.normpath(url2pathname(urlsplit(target).path)))
+    elif "://" in target:
+        return
+    elif target.startswith((".", "/", "~")) or "/" in target or target.endswith(_ARCHIVES):
+        target = os.path.expanduser(target)
+        into[1].update(os.path.normpath(os.path.join(f, target)) for f in folders)
+    else:
+        match = _REQUIREMENT.match(line)
+        if match:
+            into[0].add(inventory.normalize(match.group(1)))
 
 
 def _own_name(project: str) -> Optional[str]:

@@ -59,6 +59,9 @@ class Verified(NamedTuple):
     failed_imports: tuple[tuple[str, str], ...]  # (module, what it raised); without --run
     imported: int  # modules tried without --run
     seconds: float
+    #: of ``difference.lost``, those the recipe lists (an extra or a group it does not
+    #: install): not installed by hand, but a rebuild loses them too
+    optional: tuple[inventory.Distribution, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -81,6 +84,7 @@ class Verified(NamedTuple):
             "recipe": self.recipe,
             "python": self.python,
             "lost": each(diff.lost),
+            "optional": each(self.optional),
             "gained": each(diff.gained),
             "changed": changed,
             "run": run,
@@ -128,8 +132,9 @@ def verify(
         faults.point("verify:built")
         theirs = inventory.read(scratch)
         difference = _unbuilt_self(root, inventory.differ(live, scratch), theirs)
-        if difference.lost:
-            add = unrecorded.of(recipe, difference.lost, live).add()
+        optional, by_hand = _listed(root, recipe, difference.lost)
+        if by_hand:
+            add = unrecorded.of(recipe, by_hand, live).add()
             notes.append(f"to keep what was installed by hand in the recipe: {add}")
         ran: Optional[Ran] = None
         failed: tuple[tuple[str, str], ...] = ()
@@ -153,6 +158,7 @@ def verify(
         failed,
         tried,
         time.monotonic() - started,
+        optional,
     )
 
 
@@ -163,6 +169,17 @@ def resume(store: Store, intent: Intent) -> tuple[bool, Notes]:
         store.discard(scratch)
     intent.done()
     return False, [f"removed the scratch venv of an interrupted relocate verify ({scratch})"]
+
+
+def _listed(
+    root: str, recipe: recipes.Recipe, lost: tuple[inventory.Distribution, ...]
+) -> tuple[tuple[inventory.Distribution, ...], tuple[inventory.Distribution, ...]]:
+    """``lost`` split in two: what the recipe lists (an extra or a group its build does
+    not install) and what it does not (installed by hand)."""
+    listed = (unrecorded.names(root, recipe) or set()) if lost else set()
+    return tuple(d for d in lost if d.name in listed), tuple(
+        d for d in lost if d.name not in listed
+    )
 
 
 def _live_venv(root: str) -> str:

@@ -82,6 +82,17 @@ def uv_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def uv_extra_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`uv_template` with an extra, ``[project.optional-dependencies] extra``, that
+    requires BY_HAND: in uv.lock, not installed by ``uv sync --locked``."""
+    extra = f'\n[project.optional-dependencies]\nextra = ["{BY_HAND}"]\n'
+    root = write_project(tmp_path_factory.mktemp("uv-extra") / "app", pyproject(extra=extra))
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    ok(["uv", "lock", "--python", sys.executable], root, env)
+    return root
+
+
 def adopted(template: Path, home: Path) -> tuple[Path, Path]:
     """A copy of ``template`` in ~/Documents, its venv built by ``relocate adopt``."""
     project = home / "Documents" / template.name
@@ -152,10 +163,12 @@ def test_a_package_installed_by_hand_is_named_with_the_command_that_keeps_it(
     text = relocate("verify", str(project))
     assert text.returncode == 1
     assert f"installed by hand, not in the recipe (a rebuild loses them): {BY_HAND}" in text.stdout
-    # doctor's cheap check finds it without building, and says how to keep it
+    # doctor's cheap check finds it without building, and says how to keep it: a note,
+    # which does not fail doctor (the venv works; --fix could not change the recipe)
     doctor = relocate("doctor", str(project), "--json")
-    assert doctor.returncode == 1
+    assert doctor.returncode == 0
     (problem,) = [f for f in json.loads(doctor.stdout) if f["check"] == "recipe"]
+    assert problem["status"] == "note"
     assert f"the venv holds {BY_HAND} " in problem["message"]
     assert f"to keep them: uv add {BY_HAND} " in problem["message"]
     store_is_clean(store)
@@ -258,6 +271,31 @@ def test_rebuild_says_what_the_new_venv_lacks_before_the_swap(
     assert json.loads(result.stdout)["dropped"] == [f"{BY_HAND} {version}"]
     (entry,) = relocate_json("trash")
     assert BY_HAND in inventory.names(str(store / "trash" / entry["id"]))
+
+
+def test_an_extra_the_rebuild_does_not_install_is_no_package_installed_by_hand(
+    uv_extra_template: Path, isolated: Path, store: Path
+) -> None:
+    project, venv = adopted(uv_extra_template, isolated)
+    ok(["uv", "sync", "-q", "--all-extras", "--python", str(venv / "bin" / "python")], project)
+    version = inventory.read(str(venv))[BY_HAND].version
+    code, found = verify(project)
+    assert code == 1  # a rebuild still loses it
+    assert [d["name"] for d in found["lost"]] == [BY_HAND]
+    assert [d["name"] for d in found["optional"]] == [BY_HAND]
+    assert not [n for n in found["notes"] if "uv add" in n]  # it would make it a dependency
+    text = relocate("verify", str(project)).stdout
+    assert "installed by hand" not in text
+    said = "in the recipe as an extra or a group the rebuild does not install"
+    assert f"  {said} (a rebuild loses them): {BY_HAND} {version}\n" in text
+    assert relocate("doctor", str(project)).returncode == 0  # uv.lock lists it: no note
+    result = relocate("rebuild", str(project))
+    assert result.returncode == 0, result.stderr
+    warning = [line for line in result.stderr.splitlines() if "the new venv lacks" in line]
+    assert warning == [
+        f"relocate: warning: the new venv lacks {BY_HAND} {version} ({said}): the venv it "
+        "replaces goes to the trash (relocate restore puts it back)"
+    ]
 
 
 def test_no_venv_or_no_recipe_is_one_clean_line(isolated: Path) -> None:
