@@ -35,8 +35,9 @@ _OUR_ARGS = (["service", "run", UNIT_FLAG], ["-m", "relocator", "service", "run"
 _OLD_ARGS = tuple(args[:-1] for args in _OUR_ARGS)
 
 
-def plist(argv: list[str], home: str, log: str, nice: int) -> bytes:
-    """The agent's bytes: runs ``argv`` at login with ``RELOCATOR_HOME=home``."""
+def plist(argv: list[str], env: dict[str, str], log: str, nice: int) -> bytes:
+    """The agent's bytes: runs ``argv`` at login with the variables ``env``
+    (:func:`relocator.units.environment`)."""
     agent: dict[str, Any] = {
         "Label": LABEL,
         "ProgramArguments": argv,
@@ -53,14 +54,15 @@ def plist(argv: list[str], home: str, log: str, nice: int) -> bytes:
         "StandardErrorPath": log,
         # launchd gives an agent no shell variable: the store is always named, since the
         # installing shell's default (XDG_CACHE_HOME) may not be the agent's
-        "EnvironmentVariables": {"RELOCATOR_HOME": home},
+        "EnvironmentVariables": env,
     }
     try:
         return plistlib.dumps(agent, sort_keys=True)
     except UnicodeError:
         raise RelocatorError(
             f"cannot write a service unit for a path that is not UTF-8 ({' '.join(argv)}, "
-            f"store {home}); install relocate, or set RELOCATOR_HOME, to a path that is"
+            f"store {env['RELOCATOR_HOME']}); install relocate, or set RELOCATOR_HOME, to a "
+            "path that is"
         ) from None
 
 

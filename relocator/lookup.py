@@ -63,7 +63,7 @@ def _describe(project: str, state: link.LinkState, full: bool, store_venvs: str)
         error = (
             f"{prefix} leads to {real}, a store venv that is gone (the system or a tool "
             f"deleted it): relocate adopt {shlex.quote(project)} builds it again "
-            "(relocate status says what it held)"
+            "(relocate status says what it held, when the registry recorded it)"
         )
     elif state.kind != link.RELOCATED:
         error = f"{prefix} leads to {real}, {link.anothers(real) or 'which does not exist'}"

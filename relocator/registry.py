@@ -198,6 +198,14 @@ class Registry:
         existing one."""
         if self._tables():  # (again: another relocate may have just made it)
             version = self._check_schema()
+            why = self._packages_damage() if version >= 3 else None
+            if why:  # a record of what venvs held, kept for messages: cleared, not fatal
+                self.db.execute(f"DROP TABLE IF EXISTS {remembered.TABLE}")
+                self.db.execute(remembered.SCHEMA)
+                warn(
+                    f"the registry's record of what each venv held was damaged ({why}); "
+                    "cleared: each is written again as relocate next reads that venv"
+                )
             while version < SCHEMA_VERSION:
                 self.db.execute(_MIGRATIONS[version])
                 version += 1
@@ -208,6 +216,13 @@ class Registry:
                 self.db.execute(statement)
         self.db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
         self.rebuilt = self._rebuild()
+
+    def _packages_damage(self) -> Optional[str]:
+        """What is wrong with the table of what venvs held (:mod:`relocator.remembered`)."""
+        columns = tuple(row[1] for row in self.db.execute("PRAGMA table_info(packages)"))
+        if columns != remembered.FIELDS:
+            return "the packages table is missing or has other columns"
+        return remembered.damage(self.db.execute(remembered.CHECK).fetchall())
 
     def _check_schema(self) -> int:
         """The schema version of a registry that is relocator's; raises :class:`_Damaged`
@@ -237,11 +252,6 @@ class Registry:
             for values in self.db.execute("SELECT * FROM ejected"):
                 if _ejected(values) is None:
                     raise _Damaged(f"a row of ejected is not one relocate writes: {values!r:.80}")
-        if versions[0] >= 3:
-            columns = tuple(row[1] for row in self.db.execute("PRAGMA table_info(packages)"))
-            why = remembered.damage(self.db.execute(remembered.CHECK).fetchall())
-            if columns != remembered.FIELDS or why:
-                raise _Damaged(why or "the packages table is missing or has other columns")
         return versions[0]
 
     def _repair(self, reason: str) -> sqlite3.Connection:

@@ -14,7 +14,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional, Union
 
-TIMEOUT = 30.0  # for one launchctl or systemctl call
+TIMEOUT = 30.0  # for one launchctl or systemctl call that changes something
+QUERY_TIMEOUT = 5.0  # for one that only asks (`service status`, `doctor` wait on it)
 
 
 class Load(NamedTuple):
@@ -39,11 +40,13 @@ def run(args: list[str]) -> tuple[bool, str]:
 def ask(args: list[str]) -> Optional[tuple[int, str]]:
     """(exit status, standard output) of a launchctl or systemctl query; None when it could
     not run."""
-    done = _call(args)
+    done = _call(args, QUERY_TIMEOUT)
     return None if isinstance(done, str) else (done.returncode, done.stdout)
 
 
-def _call(args: list[str]) -> Union[subprocess.CompletedProcess[str], str]:
+def _call(
+    args: list[str], timeout: float = TIMEOUT
+) -> Union[subprocess.CompletedProcess[str], str]:
     """The finished command, or why it could not run."""
     try:
         return subprocess.run(
@@ -51,12 +54,12 @@ def _call(args: list[str]) -> Union[subprocess.CompletedProcess[str], str]:
             check=False,
             capture_output=True,
             text=True,
-            timeout=TIMEOUT,
+            timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
         return f"{os.path.basename(args[0])} was not found"
     except subprocess.TimeoutExpired:
-        return f"`{shlex.join(args)}` did not answer within {TIMEOUT:g}s"
+        return f"`{shlex.join(args)}` did not answer within {timeout:g}s"
     except OSError as e:
         return f"`{shlex.join(args)}` could not run ({e.strerror or e})"

@@ -93,14 +93,36 @@ def program() -> str:
 # -- the unit files ----------------------------------------------------------
 
 
+def environment(store: Store) -> dict[str, str]:
+    """The variables the unit gives the watcher. Neither launchd nor a systemd user manager
+    gives it the installing shell's, so the store's absolute root is always named in
+    ``RELOCATOR_HOME`` (``XDG_CACHE_HOME`` moves the default store, among others), and
+    so are the settings file (``RELOCATOR_CONFIG``) when one is set and ``HOME`` when it
+    is not the account's own: a watcher installed under another home acts for that home
+    (its sync roots and settings), never for the account's real one."""
+    import pwd
+
+    env = {"RELOCATOR_HOME": store.root}
+    config = os.environ.get("RELOCATOR_CONFIG", "")
+    if config:
+        env["RELOCATOR_CONFIG"] = os.path.abspath(config)
+    home = os.environ.get("HOME", "")
+    try:
+        own = pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:  # no account entry: HOME is all there is
+        own = ""
+    if home and os.path.isabs(home) and home != own:
+        env["HOME"] = home
+    return env
+
+
 def render(platform: str, argv: list[str], store: Store) -> bytes:
-    """The unit file's bytes: a launchd plist, or a systemd unit. Both name the store's
-    absolute root in ``RELOCATOR_HOME``, default or not: neither launchd nor a systemd user
-    manager gives the watcher the installing shell's variables (``XDG_CACHE_HOME``, which
-    moves the default store, among them)."""
+    """The unit file's bytes: a launchd plist, or a systemd unit, each giving the watcher
+    the variables of :func:`environment`."""
     home = store.root
+    env = environment(store)
     if platform == LAUNCHD:
-        return launchd.plist(argv, home, os.path.join(store.logs, LOG_FILE), NICE)
+        return launchd.plist(argv, env, os.path.join(store.logs, LOG_FILE), NICE)
     exec_start = " ".join(
         [_systemd_exe(argv[0]), *(_systemd_word(a, exec_arg=True) for a in argv[1:])]
     )
@@ -120,7 +142,7 @@ def render(platform: str, argv: list[str], store: Store) -> bytes:
         "RestartSec=10",  # launchd's own throttle; systemd's 100 ms soon hits its start limit
         f"Nice={NICE}",
         "IOSchedulingClass=idle",
-        "Environment=" + _systemd_word(f"RELOCATOR_HOME={home}", exec_arg=False),
+        *("Environment=" + _systemd_word(f"{k}={v}", exec_arg=False) for k, v in env.items()),
         "",
         "[Install]",
         "WantedBy=default.target",

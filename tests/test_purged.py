@@ -273,19 +273,38 @@ def test_a_schema_2_registry_is_migrated_and_keeps_its_rows(tmp_path: Path, stor
     assert _query(store, "SELECT count(*) FROM packages") == [(1,)]
 
 
-def test_a_garbled_packages_row_is_damage_and_the_registry_is_rebuilt(
-    tmp_path: Path, store: Path
+@pytest.mark.parametrize(
+    "garble",
+    [
+        "INSERT INTO packages VALUES ('x', 'not a time', '{}')",
+        "UPDATE packages SET recorded = 'x'",
+        "DROP TABLE packages",
+    ],
+)
+def test_a_garbled_packages_table_is_cleared_and_the_rest_kept(
+    tmp_path: Path, store: Path, garble: str
 ) -> None:
-    project = tmp_path / "p"
-    project.mkdir()
-    (project / "setup.py").write_text("")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")])
-    relocate_ok("adopt", str(project))
+    """What venvs held is a record for messages: damage there clears it, and nothing
+    else: the projects and the user's eject marks stay (a rebuilt registry has no marks)."""
+    project, other = tmp_path / "p", tmp_path / "q"
+    for folder in (project, other):
+        folder.mkdir()
+        (folder / "setup.py").write_text("")
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder / ".venv")])
+        relocate_ok("adopt", str(folder))
+    relocate_ok("eject", str(other))
     db = sqlite3.connect(store / "registry.db")
-    db.execute("INSERT INTO packages VALUES (?, ?, ?)", ("x", "not a time", "{}"))
+    db.execute(garble)
     db.commit()
     db.close()
     result = relocate("status", str(project), "--json")
     assert result.returncode == 0, result.stderr
-    assert "was damaged (a row of packages is not one relocate writes" in result.stderr
+    assert "record of what each venv held was damaged" in result.stderr
+    assert "set it aside" not in result.stderr
     assert json.loads(result.stdout)["status"] == "ok"
+    db = sqlite3.connect(store / "registry.db")
+    assert [k for (k,) in db.execute("SELECT path FROM ejected")] == [str(other)]
+    assert db.execute("SELECT count(*) FROM packages").fetchone() == (0,)
+    db.close()
+    again = relocate("status", str(project), "--json")
+    assert again.returncode == 0 and "damaged" not in again.stderr

@@ -129,6 +129,7 @@ def test_systemd_unit_is_written_and_says_why_it_is_not_started(
         "Nice=10\n"
         "IOSchedulingClass=idle\n"
         f"Environment=RELOCATOR_HOME={store}\n"
+        f"Environment=HOME={isolated}\n"  # not the account's own home: the watcher's too
         "\n"
         "[Install]\n"
         "WantedBy=default.target\n"
@@ -222,7 +223,7 @@ def test_launchd_agent_is_written_under_home(
         "Nice": 10,
         "StandardOutPath": log,
         "StandardErrorPath": log,
-        "EnvironmentVariables": {"RELOCATOR_HOME": str(store)},
+        "EnvironmentVariables": {"RELOCATOR_HOME": str(store), "HOME": str(isolated)},
     }
     assert (store / "logs").is_dir()  # launchd opens the log but makes no folder
     assert stat.S_IMODE(plist.stat().st_mode) == 0o644
@@ -248,8 +249,30 @@ def test_launchd_agent_names_the_default_store_the_installing_shell_sees(
     with _plist(isolated).open("rb") as f:
         agent = plistlib.load(f)
     store = tmp_path / "cache" / "relocator"
-    assert agent["EnvironmentVariables"] == {"RELOCATOR_HOME": str(store)}
+    assert agent["EnvironmentVariables"] == {"RELOCATOR_HOME": str(store), "HOME": str(isolated)}
     assert agent["StandardOutPath"] == str(store / "logs" / "service.out")
+
+
+def test_the_unit_names_home_and_settings_only_when_they_are_not_the_accounts_own(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pwd
+
+    from relocator.store import Store
+
+    own = pwd.getpwuid(os.getuid()).pw_dir
+    monkeypatch.setenv("HOME", own)
+    monkeypatch.delenv("RELOCATOR_CONFIG", raising=False)
+    assert units.environment(Store()) == {"RELOCATOR_HOME": str(store)}
+    # a home of its own (a test, a CI job): the watcher must not act for the real one
+    monkeypatch.setenv("HOME", str(tmp_path / "h"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RELOCATOR_CONFIG", "service.toml")
+    assert units.environment(Store()) == {
+        "RELOCATOR_HOME": str(store),
+        "RELOCATOR_CONFIG": str(tmp_path / "service.toml"),
+        "HOME": str(tmp_path / "h"),
+    }
 
 
 @pytest.mark.parametrize("platform", ["systemd", "launchd"])
@@ -645,6 +668,17 @@ def test_status_says_the_user_disabled_the_systemd_unit(
     units.install()
     assert reports.status(interval=0.1)["unit_enabled"] is enabled
     assert "--user is-enabled relocator.service" in _calls(log)
+
+
+@SYSTEMD
+def test_status_does_not_wait_long_on_a_service_manager_that_hangs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_tool(tmp_path, monkeypatch, "systemctl", 'case "$2" in is-enabled) exec sleep 120;; esac')
+    units.install()
+    began = time.monotonic()
+    assert reports.status(interval=0.1)["unit_enabled"] is None
+    assert time.monotonic() - began < 25  # a query gives up long before a change would (30 s)
 
 
 @pytest.mark.parametrize("started_as", ["epoch", "iso"])
