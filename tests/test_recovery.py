@@ -156,7 +156,12 @@ def test_ctrl_c_exits_130_and_the_next_adopt_finishes(tmp_path: Path, store_at: 
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(duration * 0.4)
+    # Interrupted once its work has begun (its journal record is written), not while
+    # Python itself starts, which a loaded machine can stretch past any fixed delay.
+    deadline = time.monotonic() + max(60.0, duration * 20)
+    while proc.poll() is None and not list(store_at.glob("journal/*.json")):
+        assert time.monotonic() < deadline, "adopt wrote no journal record"
+        time.sleep(0.002)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     # 0, or killed by the signal: it finished first (Python restores the default
