@@ -18,25 +18,22 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from typing import Any, NamedTuple, Optional
 
-from bench_adopt import (
-    base_parser,
+from harness.cli import parse, parser
+from harness.isolation import (
+    REPO,
+    base_checkout,
     bench_env,
-    build_project,
-    figure,
-    machine,
-    missed,
-    print_tables,
     real_store_state,
-    summary,
+    short_rev,
     workspace,
-    write_json,
 )
+from harness.results import figure, finish, machine, print_tables, seconds_figure
+from harness.timing import summary, timed
+from harness.venvs import build_project
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMANDS = {"status": ["status", "{first}"], "list": ["list"], "doctor": ["doctor"]}
 FILES = 150  # each venv's files
 DOCTOR_GOAL = 1.0  # seconds, for doctor over the projects (bench_lifecycle.py's)
@@ -45,6 +42,7 @@ import json, sys, time
 from relocator import health
 from relocator.registry import Registry
 from relocator.store import Store
+
 
 store = Store()
 with Registry(store.ensure()) as registry:
@@ -60,25 +58,16 @@ print(json.dumps({"times": times[1:], "bad": len(bad), "rows": len(rows)}))
 
 
 def parse_args(argv: Optional[list[str]]) -> Any:
-    p = base_parser(__doc__, runs=10, warmup=1)
+    p = parser(__doc__, runs=10, warmup=1)
     p.add_argument("--projects", type=int, default=200, help="relocated projects (200)")
     p.add_argument("--base", help="a commit to compare with (main, a hash; a git worktree)")
-    return p.parse_args(argv)
+    return parse(p, argv, runs=3, warmup=1, projects=20, base="HEAD")
 
 
 def run_ok(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     """Run ``cmd`` in the side's home: ``python -m`` and ``-c`` put the current folder first
     on sys.path, before PYTHONPATH, so run from a checkout they would import its relocator."""
-    import time
-
-    start = time.perf_counter()
-    result = subprocess.run(
-        cmd, env=env, cwd=env["HOME"], capture_output=True, text=True, check=False
-    )
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[3:])} failed: {(result.stdout + result.stderr)[:800]}")
-    return elapsed, result.stdout
+    return timed(cmd, env, cwd=env["HOME"])
 
 
 class Side(NamedTuple):
@@ -135,18 +124,6 @@ def time_checks(args: Any, side: Side) -> dict[str, dict[str, Any]]:
     return {name: summary(checks["times"])}
 
 
-def worktree(rev: str, where: str) -> str:
-    subprocess.run(["git", "-C", REPO, "worktree", "add", "-q", "--detach", where, rev], check=True)
-    return where
-
-
-def short(rev: str) -> str:
-    found = subprocess.run(
-        ["git", "-C", REPO, "rev-parse", "--short", rev], capture_output=True, text=True
-    )
-    return found.stdout.strip() or rev
-
-
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     here = machine()["commit"] or "this checkout"
@@ -154,31 +131,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     before = real_store_state()
     with workspace(args.tmp, args.keep) as root:
         sides = [prepare(args, os.path.join(root, "current"), REPO, here)]
-        base = short(args.base) if args.base else None
-        checkout = worktree(args.base, os.path.join(root, "base-checkout")) if args.base else None
-        try:
+        base = short_rev(args.base) if args.base else None
+        with base_checkout(args.base, os.path.join(root, "base-checkout")) as checkout:
             if checkout:
                 sides.append(prepare(args, os.path.join(root, "base"), checkout, f"base {base}"))
             cases.update(time_commands(args, sides))
             for side in sides:
                 cases.update(time_checks(args, side))
-        finally:
-            if checkout:
-                subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", checkout])
     assert real_store_state() == before, "the real store changed during the benchmark"
     n = args.projects
-    figures = []
     doctor = f"doctor, {n} projects ({here})"
-    figures.append(
-        {
-            "name": f"relocate doctor, {n} projects (median)",
-            "value": cases[doctor]["median"],
-            "min": cases[doctor]["min"],
-            "unit": "s",
-            "goal": DOCTOR_GOAL,
-            "met": cases[doctor]["median"] < DOCTOR_GOAL,
-        }
-    )
+    figures = [
+        seconds_figure(f"relocate doctor, {n} projects (median)", cases[doctor], DOCTOR_GOAL)
+    ]
     if base:
         names = [f"{c}, {n} projects" for c in COMMANDS]
         for name in [*names, f"venv checks of {n} venvs, in one process"]:
@@ -188,10 +153,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     done = figures[0]
     result = "met" if done["met"] else "NOT MET"
     print(f"{done['name']}: {done['value'] * 1e3:.0f} ms (goal < {DOCTOR_GOAL:g} s): {result}")
-    data = {"benchmark": "health", "relocate": "python -m relocator (PYTHONPATH: each checkout)"}
-    data.update(machine(), cases=cases, figures=figures, projects=n, base=base)
-    write_json(args.json, data)
-    return 1 if args.strict and missed(figures) else 0
+    how = "python -m relocator (PYTHONPATH: each checkout)"
+    return finish(args, "health", how, cases, figures, projects=n, base=base)
 
 
 if __name__ == "__main__":

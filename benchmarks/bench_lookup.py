@@ -33,19 +33,11 @@ import sys
 from types import ModuleType
 from typing import NamedTuple, Optional
 
-from bench_adopt import (
-    base_parser,
-    bench_env,
-    figure,
-    machine,
-    measure,
-    missed,
-    print_tables,
-    session,
-    timed,
-    write_file,
-    write_json,
-)
+from harness.cli import parse, parser
+from harness.isolation import bench_env, session
+from harness.results import figure, machine, missed, print_tables, write_json
+from harness.timing import measure, timed
+from harness.venvs import write_file
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BARE = "venv python -c pass"
@@ -99,13 +91,13 @@ TOOLS = {
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = base_parser(__doc__, runs=10, warmup=1)
+    p = parser(__doc__, runs=10, warmup=1)
     p.add_argument(
         "--tools",
         default=",".join(TOOLS),
         help=f"the tools to compare with, comma-separated ({','.join(TOOLS)}; '' for none)",
     )
-    return p.parse_args(argv)
+    return parse(p, argv, runs=3, warmup=1)
 
 
 # -- the tools --------------------------------------------------------------------------

@@ -28,7 +28,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from bench_adopt import SYSTEM_PATH, write_file
+from harness.isolation import SYSTEM_PATH
+from harness.venvs import write_file
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECK_TIMEOUT = 180.0  # seconds for one of the harness's own commands (sync, adopt, checks)

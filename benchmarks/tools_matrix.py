@@ -42,8 +42,10 @@ import time
 import traceback
 from typing import Any, Optional
 
-from bench_adopt import machine, real_store_state, write_file, write_json
 from bench_lookup import find_tool, tools_module
+from harness.isolation import real_store_state
+from harness.results import machine, write_json
+from harness.venvs import write_file
 from matrix_editors import ACTIONS as MORE_ACTIONS
 from matrix_editors import PROJECT_PINS
 from matrix_managers import ACTIONS as MANAGER_ACTIONS
