@@ -5,7 +5,7 @@
 
 Each project's venv is what the checks read in a real one: a ``python -m venv
 --without-pip`` venv with six console scripts in pip's form, an editable install of the
-project and synthetic packages (``bench_adopt.py``'s), 150 files in all. Besides the
+project and synthetic packages (``harness/venvs.py``'s), 150 files in all. Besides the
 commands, the venv checks alone (``health.venv_condition`` of every registered venv, in one
 process) are timed, so that the interpreter's start and the walk ``list`` makes for sizes
 do not hide them. The figures are the ratios this checkout / base (reported), and
