@@ -27,6 +27,8 @@ from harness.isolation import (
     base_checkout,
     bench_env,
     real_store_state,
+    relocate_at,
+    relocator_of,
     short_rev,
     workspace,
 )
@@ -64,10 +66,8 @@ def parse_args(argv: Optional[list[str]]) -> Any:
     return parse(p, argv, runs=3, warmup=1, projects=20, base="HEAD")
 
 
-def run_ok(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
-    """Run ``cmd`` in the side's home: ``python -m`` and ``-c`` put the current folder first
-    on sys.path, before PYTHONPATH, so run from a checkout they would import its relocator."""
-    return timed(cmd, env, cwd=env["HOME"])
+# Every command runs in the side's home: ``python -m`` and ``-c`` put the current folder
+# first on sys.path, before PYTHONPATH, so run from a checkout they would import its relocator.
 
 
 class Side(NamedTuple):
@@ -78,22 +78,20 @@ class Side(NamedTuple):
     first: str  # the project ``status`` looks at
 
 
-RELOCATE = [sys.executable, "-m", "relocator"]
+RELOCATE = relocate_at(REPO)[0]  # each side's env says which checkout
 
 
 def prepare(args: Any, root: str, checkout: str, label: str) -> Side:
     """Build the projects and relocate them with the relocator of ``checkout``."""
-    env = {**bench_env(root, os.path.join(root, "store")), "PYTHONPATH": checkout}
-    which = run_ok([sys.executable, "-c", "import relocator; print(relocator.__file__)"], env)
-    if not which[1].startswith(os.path.join(checkout, "relocator") + os.sep):
-        raise SystemExit(f"{label}: python imports {which[1].strip()}, not {checkout}'s")
+    env = {**bench_env(root, os.path.join(root, "store")), **relocate_at(checkout)[1]}
+    relocator_of(checkout, env)
     made = []
     for i in range(args.projects):
         project = os.path.join(root, "work", f"p-{i:03d}")
         build_project(project, FILES, env)
-        run_ok([*RELOCATE, "adopt", project], env)
+        timed([*RELOCATE, "adopt", project], env, cwd=env["HOME"])
         made.append(project)
-    listed = json.loads(run_ok([*RELOCATE, "list", "--json"], env)[1])
+    listed = json.loads(timed([*RELOCATE, "list", "--json"], env, cwd=env["HOME"])[1])
     bad = [r["project"] for r in listed if r["status"] != "ok"]
     if bad or len(listed) != args.projects:
         raise SystemExit(f"{label}: not ok after adopt: {bad[:3]}")
@@ -109,7 +107,7 @@ def time_commands(args: Any, sides: list[Side]) -> dict[str, dict[str, Any]]:
         for side in sides:
             for name, words in COMMANDS.items():
                 cmd = [*RELOCATE, *(w.format(first=side.first) for w in words)]
-                elapsed = run_ok(cmd, side.env)[0]
+                elapsed = timed(cmd, side.env, cwd=side.env["HOME"])[0]
                 if i >= 0:
                     times.setdefault(f"{name}, {args.projects} projects ({side.label})", [])
                     times[f"{name}, {args.projects} projects ({side.label})"].append(elapsed)
@@ -117,7 +115,9 @@ def time_commands(args: Any, sides: list[Side]) -> dict[str, dict[str, Any]]:
 
 
 def time_checks(args: Any, side: Side) -> dict[str, dict[str, Any]]:
-    checks = json.loads(run_ok([sys.executable, "-c", CHECKS, str(args.runs)], side.env)[1])
+    checks = json.loads(
+        timed([sys.executable, "-c", CHECKS, str(args.runs)], side.env, cwd=side.env["HOME"])[1]
+    )
     if checks["bad"] or checks["rows"] != args.projects:
         raise SystemExit(f"{side.label}: the checks found {checks}")
     name = f"venv checks of {args.projects} venvs, in one process ({side.label})"

@@ -23,7 +23,7 @@ from typing import Optional
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DROPPED_PREFIXES = ("RELOCATOR_", "XDG_", "VIRTUAL_ENV", "UV_", "PYENV", "CONDA")
-DROPPED = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE"}
+DROPPED = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "PYTHONPYCACHEPREFIX"}
 
 
 def relocate_command(module: bool = False) -> tuple[list[str], str]:
@@ -49,19 +49,34 @@ def relocate_at(checkout: str) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-m", "relocator"], {"PYTHONPATH": checkout}
 
 
+def relocator_of(checkout: str, env: dict[str, str]) -> str:
+    """Where ``relocate_at(checkout)`` imports relocator from; it must be the checkout."""
+    code = "import relocator; print(relocator.__file__)"
+    found = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, **relocate_at(checkout)[1]},
+        cwd=env["HOME"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if not found.startswith(os.path.join(checkout, "relocator") + os.sep):
+        raise SystemExit(f"python imports relocator from {found or '?'}, not {checkout}'s")
+    return found
+
+
 def clean_path() -> str:
     """A PATH of system folders only, none of which holds uv."""
     dirs = [d for d in SYSTEM_PATH if os.path.isdir(d)]
     return os.pathsep.join(d for d in dirs if shutil.which("uv", path=d) is None)
 
 
-def bench_env(root: str, store: str) -> dict[str, str]:
-    """The environment of every relocate run: a temporary home and store, no uv."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(DROPPED_PREFIXES) and k not in DROPPED
-    }
+def bench_env(root: str, store: str, drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment of every relocate run: a temporary home and store, no uv.
+
+    ``drop``: more prefixes of variables left out (the tools' own settings).
+    """
+    prefixes = (*DROPPED_PREFIXES, *drop)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes) and k not in DROPPED}
     home = os.path.join(root, "home")
     os.makedirs(home, exist_ok=True)
     env.update(
