@@ -323,16 +323,14 @@ def _listing(project: str) -> set[str]:
 
 
 def _run(recipe: Recipe, step: Command, env: dict[str, str], cwd: str, on_line: OnLine) -> None:
-    """Run one tool, passing on its lines; a failure raises with its most telling line."""
-    from subprocess import DEVNULL, PIPE, STDOUT, Popen
+    """Run one tool (in a process group of its own, ended with it when relocate is
+    interrupted: :mod:`relocator.children`), passing on its lines; a failure raises with
+    its most telling line."""
+    from relocator import children
 
     shown, cmd = step
     lines: list[str] = []
-    try:
-        proc = Popen(cmd, cwd=cwd, env=env, stdin=DEVNULL, stdout=PIPE, stderr=STDOUT)
-    except OSError as e:
-        raise RelocatorError(f"{shown}: {cmd[0]} could not start ({e.strerror})") from None
-    with proc:
+    with children.started(shown, cmd, cwd=cwd, env=env) as proc:
         for raw in proc.stdout or ():
             lines.append(_ANSI.sub("", raw.decode("utf-8", "replace").rstrip("\r\n")))
             if on_line is not None:
