@@ -16,6 +16,9 @@ was chosen by comparing every entry of a project before and after a run (uv
 - Poetry: ``poetry install`` with the venv activated (``VIRTUAL_ENV``, its
   ``bin`` first on PATH) and ``POETRY_VIRTUALENVS_CREATE=false``, so that a
   Python the project refuses is an error, not a new venv. A stale lock fails.
+  ``POETRY_VIRTUALENVS_PATH`` names an empty folder: where ``poetry env use``
+  was run once, Poetry's record of it (``envs.toml`` there) would make it take
+  the project's ``.venv`` over the active venv.
 - PDM: ``PDM_PYTHON=<venv>/bin/python pdm install --check --frozen-lockfile``.
   PDM writes ``.pdm-python`` only when it must choose an interpreter: given a
   PDM_PYTHON that requires-python excludes, it rewrites ``.pdm-python`` and
@@ -258,6 +261,7 @@ def _environment(scratch: str) -> dict[str, str]:
         with open(config, "w", encoding="utf-8") as f:
             f.write(f"[egg_info]\negg_base = {scratch}\n[build]\nbuild_base = {scratch}/build\n")
         env["DIST_EXTRA_CONFIG"] = config
+    env["POETRY_VIRTUALENVS_PATH"] = os.path.join(scratch, "poetry-envs")  # no envs.toml
     return env
 
 

@@ -216,7 +216,7 @@ _ELSEWHERE = frozenset(
     {"VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT"}
     | {"UV_PROJECT", "UV_PYTHON", "POETRY_ACTIVE", "POETRY_VIRTUALENVS_CREATE", "PDM_PYTHON"}
     | {"PDM_IGNORE_ACTIVE_VENV", "PDM_PROJECT", "PDM_IN_VENV", "PIPENV_ACTIVE"}
-    | {"PIPENV_IGNORE_VIRTUALENVS"}
+    | {"PIPENV_IGNORE_VIRTUALENVS", "POETRY_VIRTUALENVS_PATH"}
 )
 
 
@@ -225,8 +225,10 @@ def _activated(scratch: str) -> dict[str, str]:
     ``bin`` first on PATH (another venv's, activated before, taken off), no PYTHONHOME;
     no bytecode written, so that the run leaves none in the project. A tool's own run
     uses the scratch venv too, never the project's ``.venv``: ``uv run`` through
-    ``UV_PROJECT_ENVIRONMENT``, ``poetry run`` through the active venv (and
-    ``POETRY_VIRTUALENVS_CREATE=false``), ``pdm run`` through ``PDM_PYTHON``."""
+    ``UV_PROJECT_ENVIRONMENT``, ``poetry run`` through the active venv (with
+    ``POETRY_VIRTUALENVS_CREATE=false``, and ``POETRY_VIRTUALENVS_PATH`` a folder with no
+    record of a ``poetry env use``, which would take the project's ``.venv`` over it),
+    ``pdm run`` through ``PDM_PYTHON``."""
     env = {k: v for k, v in os.environ.items() if k not in _ELSEWHERE}
     before = os.environ.get("VIRTUAL_ENV")
     paths = env.get("PATH", os.defpath).split(os.pathsep)
@@ -235,6 +237,7 @@ def _activated(scratch: str) -> dict[str, str]:
     env["PATH"] = os.pathsep.join([os.path.join(scratch, "bin"), *paths])
     env.update(VIRTUAL_ENV=scratch, UV_PROJECT_ENVIRONMENT=scratch, PYTHONDONTWRITEBYTECODE="1")
     env.update(POETRY_VIRTUALENVS_CREATE="false", PDM_PYTHON=venvs.interpreter(scratch))
+    env["POETRY_VIRTUALENVS_PATH"] = os.path.join(scratch, "poetry-envs")
     return env
 
 
