@@ -436,6 +436,30 @@ def test_poetry_run_uses_the_scratch_venv_even_after_poetry_env_use(
     store_is_clean(store)
 
 
+def test_pdm_run_uses_the_scratch_venv_over_the_projects_pdm_python(
+    isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch, store: Path
+) -> None:
+    """PDM runs the interpreter ``.pdm-python`` names (``pdm use``), active venv or not."""
+    monkeypatch.setenv("PATH", tool_path_env("pdm")["PATH"])
+    project = write_project(isolated / "Documents" / "app", pyproject())
+    lockenv = isolated / "lockenv"
+    ok([sys.executable, "-m", "venv", "--without-pip", str(lockenv)], isolated)
+    ok(
+        [tool("pdm"), "lock"],
+        project,
+        {**os.environ, "PDM_PYTHON": str(lockenv / "bin" / "python")},
+    )
+    relocate_ok("adopt", str(project), "--python", sys.executable)
+    venv = Path(os.path.realpath(project / ".venv"))
+    (project / ".pdm-python").write_text(str(project / ".venv" / "bin" / "python"))
+    live, tree = files(venv), files(project)
+    _code, found = verify(project, "--run", f"pdm run {SHOW_PREFIX}")
+    assert found["run"]["exit_code"] == 0, found["run"]
+    assert found["run"]["tail"][-1].startswith(str(store / "tmp" / "verify-")), found["run"]
+    assert files(venv) == live and files(project) == tree
+    store_is_clean(store)
+
+
 # -- interrupted: what relocate started ends with it ---------------------------------------
 
 
