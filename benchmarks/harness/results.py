@@ -107,6 +107,14 @@ def print_absolute(figures: list[dict[str, Any]]) -> None:
         print(f"{f['name']:<{width}}  {value:>9}  {goal:>9}  {verdict}")
 
 
+def print_notes(notes: list[str], failures: dict[str, str]) -> None:
+    """The notes a benchmark adds, and the parts that failed."""
+    for note in notes:
+        print(f"note: {note}")
+    for name, message in failures.items():
+        print(f"FAILED ({name}): {message}")
+
+
 def missed(figures: list[dict[str, Any]]) -> bool:
     """A figure with a goal missed it."""
     return any(not f.get("skipped") and not f.get("info") and not f["met"] for f in figures)
