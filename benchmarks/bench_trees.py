@@ -326,7 +326,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 f"max {c['max'] * 1e3:.1f} ms"
             )
     print_absolute(counts)
-    for note in stage_notes(found):  # the page has these as tables (report.extras)
+    for note in stage_notes(found):  # the page has these as tables (sections/trees.py)
         print(f"note: {note}")
     notes = []
     if found.get("bytecode"):
