@@ -46,13 +46,19 @@ from typing import Any, Optional
 
 from harness.cli import parse, parser
 from harness.isolation import bench_env, machine_env, session, uv_folder
-from harness.results import figure, machine, missed, print_absolute, print_tables, write_json
-from harness.timing import Failed, Setup, discard, measure, part, run_ok, summary, timed
+from harness.projects import IMPORT_CHECK, check_venv, lock_app, write_app
+from harness.results import (
+    figure,
+    finish,
+    print_absolute,
+    print_notes,
+    print_tables,
+    seconds_figure,
+)
+from harness.sync_engine import NOSYNC, changed, print_switches, sync, synced
+from harness.timing import Failed, Setup, discard, measure, part, run_ok, timed
 from harness.venvs import write_file
 
-DEPENDENCIES = ("requests", "rich", "click", "attrs")
-APP = "lifecycle-app"
-NOSYNC = ".nosync"
 REPAIR = "relocate adopt on machine B (uv.lock)"
 UV_SYNC = "uv sync --locked, fresh .venv"
 UV_PAIR = "uv sync --locked into a new venv outside"
@@ -65,130 +71,6 @@ CHURN_GOAL = 0  # synced entries changed per switch once each machine has run on
 UV_CENTRAL = "uv central"
 RELOCATOR = "relocator"
 CENTRAL_PREVIEW = {"UV_PREVIEW_FEATURES": "centralized-project-envs"}
-IMPORT_CHECK = "import requests, rich, click, attrs"
-
-
-# -- commands ---------------------------------------------------------------------------
-
-
-def write_app(folder: str, lock: Optional[str] = None) -> str:
-    """The app's pyproject.toml (and a copy of ``lock``) in ``folder``."""
-    deps = ", ".join(f'"{d}"' for d in DEPENDENCIES)
-    write_file(
-        os.path.join(folder, "pyproject.toml"),
-        f'[project]\nname = "{APP}"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
-        f"dependencies = [{deps}]\n",
-    )
-    if lock:
-        shutil.copyfile(lock, os.path.join(folder, "uv.lock"))
-    return folder
-
-
-def lock_app(root: str, uv: str, uv_dir: str) -> str:
-    """Lock the app once; the path of its uv.lock."""
-    folder = write_app(os.path.join(root, "lock", APP))
-    env = machine_env(root, os.path.join(root, "lock"), os.path.join(root, "lock", "cache"), uv_dir)
-    run_ok([uv, "lock", "--quiet"], env, cwd=folder)
-    lock = os.path.join(folder, "uv.lock")
-    with open(lock, encoding="utf-8") as f:
-        packages = f.read().count("[[package]]")
-    print(f"uv.lock: {packages} packages", file=sys.stderr)
-    return lock
-
-
-def check_venv(project: str, env: dict[str, str], under: str) -> None:
-    """The project's ``.venv`` imports the app's dependencies and lives under ``under``."""
-    link = os.path.join(project, ".venv")
-    real = os.path.realpath(link)
-    if not real.startswith(os.path.realpath(under) + os.sep):
-        raise Failed(f"{link} leads to {real}, not into {under}")
-    run_ok([os.path.join(link, "bin", "python"), "-c", IMPORT_CHECK], env)
-
-
-# -- the sync engine --------------------------------------------------------------------
-
-
-def _kind(entry: os.DirEntry[str]) -> str:
-    if entry.is_symlink():
-        return "link"
-    return "dir" if entry.is_dir(follow_symlinks=False) else "file"
-
-
-def _remove(path: str) -> None:
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path)
-    else:
-        os.unlink(path)
-
-
-def _same_bytes(a: str, b: str) -> bool:
-    if os.path.getsize(a) != os.path.getsize(b):
-        return False
-    with open(a, "rb") as fa, open(b, "rb") as fb:
-        return fa.read() == fb.read()
-
-
-def synced(top: str, rel: str = "") -> dict[str, tuple[str, Any]]:
-    """Every entry a sync engine carries: path -> (kind, bytes or link target).
-
-    Names ending ``.nosync`` are skipped (and never entered); links are never followed.
-    """
-    found: dict[str, tuple[str, Any]] = {}
-    with os.scandir(os.path.join(top, rel)) as entries:
-        for entry in sorted(entries, key=lambda e: e.name):
-            if entry.name.endswith(NOSYNC):
-                continue
-            path = os.path.join(rel, entry.name)
-            kind = _kind(entry)
-            if kind == "link":
-                found[path] = (kind, os.readlink(entry.path))
-            elif kind == "dir":
-                found[path] = (kind, None)
-                found.update(synced(top, path))
-            else:
-                with open(entry.path, "rb") as f:
-                    found[path] = (kind, f.read())
-    return found
-
-
-def sync(src: str, dst: str) -> None:
-    """Mirror ``src`` onto ``dst`` as a sync engine does.
-
-    Every entry but names ending ``.nosync`` (on either side: ``dst``'s stay as
-    they are): what ``src`` lacks goes, what differs is copied, links are copied
-    as links and never followed.
-    """
-    with os.scandir(src) as entries:
-        theirs = {e.name: e for e in entries if not e.name.endswith(NOSYNC)}
-    with os.scandir(dst) as entries:
-        for entry in list(entries):
-            if entry.name.endswith(NOSYNC):
-                continue
-            other = theirs.get(entry.name)
-            if other is None or _kind(other) != _kind(entry):
-                _remove(entry.path)
-    for name, entry in theirs.items():
-        target = os.path.join(dst, name)
-        kind = _kind(entry)
-        if kind == "link":
-            link = os.readlink(entry.path)
-            if os.path.islink(target) and os.readlink(target) == link:
-                continue
-            if os.path.lexists(target):
-                os.unlink(target)
-            os.symlink(link, target)
-        elif kind == "dir":
-            os.makedirs(target, exist_ok=True)
-            sync(entry.path, target)
-        elif not (os.path.lexists(target) and _same_bytes(entry.path, target)):
-            if os.path.lexists(target):
-                os.unlink(target)
-            shutil.copy2(entry.path, target)
-
-
-def changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """The paths added, removed or modified between two :func:`synced` snapshots."""
-    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
 
 
 # -- figure 1: the second machine's repair against uv sync ------------------------------
@@ -351,14 +233,9 @@ def doctor_many(
         if (i + 1) % 50 == 0:
             took = time.perf_counter() - started
             print(f"  {i + 1}/{args.projects} projects adopted ({took:.0f} s)", file=sys.stderr)
-    times = []
-    for i in range(-args.warmup, args.runs):
-        elapsed = doctor_once(relocate, env, base, args.projects)
-        what = f"run {i + 1}/{args.runs}" if i >= 0 else "warm-up"
-        print(f"  {what}: {DOCTOR}: {elapsed * 1e3:.0f} ms", file=sys.stderr)
-        if i >= 0:
-            times.append(elapsed)
-    return {f"{DOCTOR}, {args.projects} projects": summary(times)}
+    once = (doctor_once, (relocate, env, base, args.projects))
+    doctor = measure(args.runs, {DOCTOR: once}, args.warmup)[DOCTOR]
+    return {f"{DOCTOR}, {args.projects} projects": doctor}
 
 
 # -- figure 3: synced entries changed per machine switch --------------------------------
@@ -436,18 +313,8 @@ def absolute_figures(
     figures = []
     name = f"{DOCTOR}, {projects} projects"
     if name in cases:
-        median = cases[name]["median"]
-        figures.append(
-            {
-                "name": f"{name} (median)",
-                "value": median,
-                "min": cases[name]["min"],
-                "unit": "s",
-                "goal": DOCTOR_GOAL,
-                "met": median < DOCTOR_GOAL,
-                "info": False,
-            }
-        )
+        doctor = seconds_figure(f"{name} (median)", cases[name], DOCTOR_GOAL)
+        figures.append({**doctor, "info": False})
     else:
         figures.append({"name": name, "goal": DOCTOR_GOAL, "unit": "s", "skipped": True})
     for mode in (RELOCATOR, UV_CENTRAL):
@@ -468,21 +335,6 @@ def absolute_figures(
             }
         )
     return figures
-
-
-def print_switches(churn: dict[str, dict[str, Any]], count: int) -> None:
-    if not churn:
-        return
-    head = f"changed synced entries, switches 1-{count}"
-    print(f"\n{'mode':<10}  {head:<36}  mean  after setup  left synced")
-    for mode, r in churn.items():
-        per = " ".join(str(c) for c in r["changed_per_switch"])
-        left = ", ".join(f"{p} ({k})" for p, k in r["left_in_synced_tree"].items()) or "-"
-        after = "-" if r["mean_after_setup"] is None else f"{r['mean_after_setup']:.2f}"
-        print(f"{mode:<10}  {per:<36}  {r['mean']:.2f}  {after:>11}  {left}")
-        for i, paths in enumerate(r["changed_paths"]):
-            if paths:
-                print(f"{'':<10}  switch {i + 1}: {', '.join(paths[:5])}")
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
@@ -525,17 +377,19 @@ def main(argv: Optional[list[str]] = None) -> int:
         print_tables(cases, [ratio, floor, fixed, adopting])
     print_absolute(others)
     print_switches(churn, args.switches)
-    for note in notes:
-        print(f"note: {note}")
-    for name, message in failures.items():
-        print(f"FAILED ({name}): {message}")
+    print_notes(notes, failures)
     figures = [ratio, floor, fixed, adopting, *others]
-    data = {"benchmark": "lifecycle", "relocate": how, **machine(), "cases": cases}
-    write_json(
-        args.json,
-        {**data, "figures": figures, "switches": churn, "notes": notes, "failures": failures},
+    return finish(
+        args,
+        "lifecycle",
+        how,
+        cases,
+        figures,
+        failed=bool(failures),
+        switches=churn,
+        notes=notes,
+        failures=failures,
     )
-    return 1 if args.strict and (missed(figures) or failures) else 0
 
 
 if __name__ == "__main__":

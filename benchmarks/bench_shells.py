@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -48,9 +47,11 @@ import time
 from typing import Any, Optional
 
 from harness.cli import parse, parser
-from harness.isolation import bench_env, session
-from harness.results import figure, machine, missed, write_json
-from harness.timing import run_ok, summary
+from harness.isolation import interpreter_of, session
+from harness.projects import make_venv_project
+from harness.results import cost_figure, figure, fork_figure, machine, missed, write_json
+from harness.shells import count_forks, loop_command, phase_times, shell_env, versions
+from harness.timing import run_ok, summary, wall
 from harness.venvs import write_file
 
 SHELLS = ("bash", "zsh", "fish")
@@ -60,42 +61,8 @@ PROMPT_GOAL = 20e-6  # seconds, bash and zsh
 HOOK_GOAL = 4.0  # relocate hook bash / python -c pass
 RC_GOAL = 1.0  # relocator's rc line at shell start / direnv's
 RC_AIM = 1e-3  # seconds: the rc line's own cost
-PHASES = ("base_cd", "base_prompt", "load", "cd", "prompt_in", "prompt_out")
-UNITS = {"micros": 1e-6, "millis": 1e-3, "secs": 1.0, "mins": 60.0}
-NOT_INHERITED = (
-    "BASH_ENV",
-    "ENV",
-    "ZDOTDIR",
-    "PROMPT_COMMAND",
-    "HISTFILE",
-    "CDPATH",
-    "DIRENV_DIR",
-    "DIRENV_FILE",
-    "DIRENV_DIFF",
-    "DIRENV_WATCHES",
-    "DIRENV_CONFIG",
-)
-
 
 # -- environment and projects --------------------------------------------------------
-
-
-def shell_env(root: str, store: str) -> dict[str, str]:
-    """bench_adopt's isolated environment, without anything a shell or direnv reads."""
-    env = bench_env(root, store)
-    for name in NOT_INHERITED:
-        env.pop(name, None)
-    for name in [k for k in env if k.startswith(("LC_", "fish_", "_RELOCATOR"))]:
-        del env[name]
-    env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="dumb", DIRENV_LOG_FORMAT="")
-    return env
-
-
-def make_venv_project(project: str, env: dict[str, str]) -> None:
-    os.makedirs(project)
-    write_file(os.path.join(project, "pyproject.toml"), '[project]\nname = "p"\nversion = "1"\n')
-    venv = os.path.join(project, ".venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], env=env, check=True)
 
 
 class World:
@@ -137,10 +104,6 @@ class World:
 # -- the in-shell loops -------------------------------------------------------------
 
 
-def fish_quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def load_line(world: World, shell: str, tool: str) -> str:
     if tool == "relocator":
         return world.lines[shell].strip()
@@ -149,105 +112,12 @@ def load_line(world: World, shell: str, tool: str) -> str:
     return f'eval "$(direnv hook {shell})"'
 
 
-POSIX_LOOPS = """\
-A={a}; B={b}; N={n}; M={m}
-{clock}
-[[ -n ${{EPOCHREALTIME:-}} ]] || {{ echo 'no $EPOCHREALTIME (bash 5 or zsh needed)' >&2; exit 2; }}
-fail() {{ echo "$1: VIRTUAL_ENV=${{VIRTUAL_ENV:-}}" >&2; exit 3; }}
-cd -- "$B" || exit 2
-t=$EPOCHREALTIME
-for ((i = 0; i < N; i++)); do cd -- "$A"; cd -- "$B"; done
-echo "base_cd $t $EPOCHREALTIME"
-t=$EPOCHREALTIME
-for ((i = 0; i < M; i++)); do :; done
-echo "base_prompt $t $EPOCHREALTIME"
-t=$EPOCHREALTIME
-{load}
-echo "load $t $EPOCHREALTIME"
-cd -- "$A"; {prompt}; [[ ${{VIRTUAL_ENV:-}} -ef $A/.venv ]] || fail "not active in $A"
-cd -- "$B"; {prompt}; [[ -z ${{VIRTUAL_ENV:-}} ]] || fail "still active in $B"
-t=$EPOCHREALTIME
-for ((i = 0; i < N; i++)); do cd -- "$A"; {prompt}; cd -- "$B"; {prompt}; done
-echo "cd $t $EPOCHREALTIME"
-[[ -z ${{VIRTUAL_ENV:-}} ]] || fail "active after the cd loop"
-cd -- "$A"; {prompt}
-t=$EPOCHREALTIME
-for ((i = 0; i < M; i++)); do {prompt}; done
-echo "prompt_in $t $EPOCHREALTIME"
-[[ ${{VIRTUAL_ENV:-}} -ef $A/.venv ]] || fail "not active after the prompt loop"
-cd -- "$B"; {prompt}
-t=$EPOCHREALTIME
-for ((i = 0; i < M; i++)); do {prompt}; done
-echo "prompt_out $t $EPOCHREALTIME"
-[[ -z ${{VIRTUAL_ENV:-}} ]] || fail "active after the prompt loop"
-"""
-
-FISH_LOOPS = """\
-set A {a}; set B {b}
-set range_n (seq {n}); set range_m (seq {m})
-function fail; echo "$argv[1]: VIRTUAL_ENV=$VIRTUAL_ENV" >&2; exit 3; end
-function cd_loop  # timed once without the hook (the baseline), once with it
-    for i in $range_n
-        emit fish_preexec; cd -- $A; emit fish_prompt
-        emit fish_preexec; cd -- $B; emit fish_prompt
-    end
-end
-function prompt_loop
-    for i in $range_m; emit fish_prompt; end
-end
-cd -- $B; or exit 2
-time cd_loop
-time prompt_loop
-time begin
-    {load}
-end
-emit fish_preexec; cd -- $A; emit fish_prompt
-test "$VIRTUAL_ENV" -ef "$A/.venv"; or fail "not active in $A"
-emit fish_preexec; cd -- $B; emit fish_prompt
-test -z "$VIRTUAL_ENV"; or fail "still active in $B"
-time cd_loop
-test -z "$VIRTUAL_ENV"; or fail "active after the cd loop"
-emit fish_preexec; cd -- $A; emit fish_prompt
-time prompt_loop
-test "$VIRTUAL_ENV" -ef "$A/.venv"; or fail "not active after the prompt loop"
-emit fish_preexec; cd -- $B; emit fish_prompt
-time prompt_loop
-test -z "$VIRTUAL_ENV"; or fail "active after the prompt loop"
-"""
-
-
 def loop_script(world: World, shell: str, tool: str, n: int, m: int) -> list[str]:
     """The command that runs ``n`` cd round trips and ``m`` prompts in each place."""
-    a, b = world.direnv_project if tool == "direnv" else world.project, world.elsewhere
-    load = load_line(world, shell, tool)
-    if shell == "fish":
-        text = FISH_LOOPS.format(a=fish_quote(a), b=fish_quote(b), n=n, m=m, load=load)
-        return ["fish", "--no-config", "-c", text]
+    a = world.direnv_project if tool == "direnv" else world.project
     prompt = "_direnv_hook" if tool == "direnv" else "_relocator_hook"
-    clock = "zmodload zsh/datetime" if shell == "zsh" else ""
-    text = POSIX_LOOPS.format(
-        a=shlex.quote(a), b=shlex.quote(b), n=n, m=m, clock=clock, load=load, prompt=prompt
-    )
-    return (
-        ["bash", "--norc", "--noprofile", "-c", text]
-        if shell == "bash"
-        else ["zsh", "-f", "-c", text]
-    )
-
-
-def phase_times(shell: str, stdout: str, stderr: str) -> dict[str, float]:
-    """Seconds spent in each phase, from the shell's own clock."""
-    if shell == "fish":
-        found = re.findall(r"Executed in\s+([0-9.,]+) (micros|millis|secs|mins)", stderr)
-        values = [float(v.replace(",", ".")) * UNITS[unit] for v, unit in found]
-        assert len(values) == len(PHASES), stderr
-        return dict(zip(PHASES, values))
-    times = {}
-    for line in stdout.splitlines():
-        label, start, end = line.split()
-        times[label] = float(end.replace(",", ".")) - float(start.replace(",", "."))
-    assert set(times) == set(PHASES), stdout
-    return times
+    load = load_line(world, shell, tool)
+    return loop_command(shell, a, world.elsewhere, n, m, load=load, prompt=prompt)
 
 
 def one_round(world: World, shell: str, tool: str, n: int, m: int) -> dict[str, float]:
@@ -298,27 +168,6 @@ def case_name(shell: str, tool: str, what: str) -> str:
 # -- processes: a new shell's start, relocate hook --------------------------------------
 
 
-def wall(cmd: list[str], env: dict[str, str]) -> float:
-    """Wall time of one command, detached from any terminal (it must succeed)."""
-    start = time.perf_counter()
-    result = subprocess.run(
-        cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, start_new_session=True
-    )
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{shlex.join(cmd)} failed ({result.returncode}): {result.stderr!r}")
-    return elapsed
-
-
-def interpreter_of(script: str) -> str:
-    """The interpreter in a console script's shebang (relocate's own python)."""
-    with open(script, encoding="utf-8", errors="replace") as f:
-        first = f.readline()
-    if first.startswith("#!") and os.path.isabs(first[2:].split()[0]):
-        return first[2:].split()[0]
-    return sys.executable
-
-
 def processes(
     args: argparse.Namespace, world: World, relocate: list[str]
 ) -> dict[str, dict[str, Any]]:
@@ -348,32 +197,8 @@ def strace_counts(
     world: World, shell: str, tool: str, n: int, m: int, *, out: str
 ) -> dict[str, int]:
     """Processes, threads and execs that one run of the loops starts, by ``strace -f``."""
-    trace = ["strace", "-f", "-qq", "-o", out, "-e", "trace=clone,clone3,fork,vfork,execve"]
-    result = subprocess.run(
-        [*trace, *loop_script(world, shell, tool, n, m)],
-        env=world.env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"strace of {shell}/{tool} failed: {result.stderr}")
-    counts = {"processes": 0, "threads": 0, "execs": 0}
-    with open(out, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            call = re.match(r"(?:\d+\s+)?(\w+)\(", line)
-            if call is None or "resumed>" in line:
-                continue
-            name = call.group(1)
-            if name == "execve":
-                counts["execs"] += 1
-            elif name in ("fork", "vfork") or (
-                name in ("clone", "clone3") and "CLONE_THREAD" not in line
-            ):
-                counts["processes"] += 1
-            elif name in ("clone", "clone3"):
-                counts["threads"] += 1
-    os.unlink(out)
-    return counts
+    cmd = loop_script(world, shell, tool, n, m)
+    return count_forks(cmd, world.env, out, f"{shell}/{tool}")
 
 
 def forks(args: argparse.Namespace, world: World, root: str) -> dict[str, dict[str, float]]:
@@ -398,35 +223,6 @@ def forks(args: argparse.Namespace, world: World, root: str) -> dict[str, dict[s
 
 
 # -- reporting -----------------------------------------------------------------------
-
-
-def cost_figure(
-    name: str, cases: dict[str, dict[str, Any]], case: str, goal: Optional[float]
-) -> dict[str, Any]:
-    """An absolute cost in seconds against ``goal`` (None: reported only)."""
-    median = cases[case]["median"]
-    return {
-        "name": name,
-        "case": case,
-        "seconds": median,
-        "seconds_min": cases[case]["min"],
-        "goal_seconds": goal,
-        "met": goal is None or median <= goal,
-        "info": goal is None,
-    }
-
-
-def fork_figure(name: str, counts: dict[str, float], goal: Optional[float]) -> dict[str, Any]:
-    made = counts["processes"] + counts["execs"]
-    return {
-        "name": name,
-        "forks": counts["processes"],
-        "execs": counts["execs"],
-        "threads": counts["threads"],
-        "goal": goal,
-        "met": goal is None or made <= goal,
-        "info": goal is None,
-    }
 
 
 def build_figures(
@@ -529,19 +325,6 @@ def print_report(
         if f["info"] and "ratio" in f:
             verdict += " (info)"
         print(f"{f['name']:<{width}}  {median:>10}  {low:>10}  {goal:>9}  {verdict}")
-
-
-def versions() -> dict[str, str]:
-    found = {}
-    for tool, flag in (
-        ("bash", "--version"),
-        ("zsh", "--version"),
-        ("fish", "--version"),
-        ("direnv", "version"),
-    ):
-        out = subprocess.run([tool, flag], capture_output=True, text=True).stdout
-        found[tool] = out.splitlines()[0].strip() if out else "?"
-    return found
 
 
 # -- main -------------------------------------------------------------------------------

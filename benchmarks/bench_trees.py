@@ -52,23 +52,25 @@ import sys
 import time
 from typing import Any, Optional
 
+from harness.census import (
+    VENV,
+    census,
+    drop_pycache,
+    entries,
+    links_of,
+    print_census,
+    pyc_under,
+    stage_notes,
+)
 from harness.cli import parse, parser
 from harness.isolation import bench_env, find_uv, session
-from harness.results import figure, machine, missed, print_absolute, print_tables, write_json
+from harness.projects import PACKAGE, tox_ini, write_project
+from harness.results import figure, finish, print_absolute, print_notes, print_tables
 from harness.timing import Failed, measure, part, run_ok, timed
 from harness.venvs import write_file
 
-PACKAGE = "inventory"
 PACKAGES = ("pytest", "requests", "attrs", "mypy", "ruff", "types-requests")
 TOX_PIN = "tox==4.67.15"  # tests/tools.py's pin
-NOSYNC = ".nosync"
-VENV = ".venv"
-TREES = (".mypy_cache", ".nox", ".pytest_cache", ".ruff_cache", ".tox")
-OWN = "the project's own files"
-LINKS = "link entries (NAME, NAME.nosync)"
-PYCACHE = "__pycache__ (and *.pyc)"
-OTHER = "anything else"
-CATEGORIES = (OWN, LINKS, VENV, *TREES, PYCACHE, OTHER)
 BEFORE = "before adopt --trees"
 ADOPTED = "after adopt --trees"
 STEADY = "tools run again (tox.ini as written)"
@@ -77,164 +79,9 @@ IN_PLACE = "mypy, 2nd run, .mypy_cache in the project"
 RELOCATED = "mypy, 2nd run, .mypy_cache relocated"
 LEFT_GOAL = 0  # entries beyond the project's own files and the links
 MYPY_GOAL = 1.1  # relocated / in place, ratio of medians
-TOX_PREFIX = "PYTHONPYCACHEPREFIX = {toxworkdir}/bytecode"
 
 
-# -- the project ------------------------------------------------------------------------
-
-MODULE = '''\
-"""Catalogue {i}: items, baskets and a client for the catalogue service."""
-
-from __future__ import annotations
-
-from collections.abc import Iterable
-
-import attrs
-import requests
-
-
-@attrs.frozen
-class Item{i}:
-    sku: str
-    name: str
-    price_cents: int
-    tags: tuple[str, ...] = ()
-
-    def with_price(self, cents: int) -> Item{i}:
-        return attrs.evolve(self, price_cents=cents)
-
-
-@attrs.define
-class Basket{i}:
-    items: list[Item{i}] = attrs.field(factory=list)
-
-    def add(self, item: Item{i}) -> None:
-        self.items.append(item)
-
-    def total(self) -> int:
-        return sum(item.price_cents for item in self.items)
-
-    def tagged(self, tag: str) -> list[Item{i}]:
-        return [item for item in self.items if tag in item.tags]
-
-
-def parse_items(rows: Iterable[dict[str, object]]) -> list[Item{i}]:
-    found: list[Item{i}] = []
-    for row in rows:
-        sku, name, price = row.get("sku"), row.get("name"), row.get("price_cents")
-        if not isinstance(sku, str) or not isinstance(name, str):
-            raise ValueError(f"bad row: {{row!r}}")
-        if not isinstance(price, int):
-            raise ValueError(f"bad price: {{row!r}}")
-        tags = row.get("tags", ())
-        names = tuple(str(t) for t in tags) if isinstance(tags, (list, tuple)) else ()
-        found.append(Item{i}(sku, name, price, names))
-    return found
-
-
-class Client{i}:
-    def __init__(self, base: str, session: requests.Session | None = None) -> None:
-        self.base = base.rstrip("/")
-        self.session = session or requests.Session()
-
-    def url(self, path: str) -> str:
-        return f"{{self.base}}/{{path.lstrip('/')}}"
-
-    def fetch(self, path: str, timeout: float = 5.0) -> list[Item{i}]:
-        response: requests.Response = self.session.get(self.url(path), timeout=timeout)
-        response.raise_for_status()
-        data = response.json()
-        if not isinstance(data, list):
-            raise ValueError("expected a list")
-        return parse_items(data)
-'''
-
-TEST = """\
-from inventory.catalog_{i} import Basket{i}, Client{i}, Item{i}, parse_items
-
-
-def test_total(prices: list[int]) -> None:
-    basket = Basket{i}()
-    for n, cents in enumerate(prices):
-        basket.add(Item{i}(f"sku-{{n}}", "thing", cents, ("sale",) if n % 2 else ()))
-    assert basket.total() == sum(prices)
-    assert len(basket.tagged("sale")) == len(prices) // 2
-
-
-def test_parse() -> None:
-    rows: list[dict[str, object]] = [{{"sku": "a", "name": "A", "price_cents": 5}}]
-    assert parse_items(rows) == [Item{i}("a", "A", 5)]
-    assert parse_items(rows)[0].with_price(7).price_cents == 7
-
-
-def test_url() -> None:
-    assert Client{i}("http://example.invalid/").url("/items") == "http://example.invalid/items"
-"""
-
-CONFTEST = """\
-import pytest
-
-
-
-@pytest.fixture
-def prices() -> list[int]:
-    return [120, 250, 999, 5, 40, 60]
-"""
-
-PYPROJECT = f'''\
-[project]
-name = "{PACKAGE}"
-version = "0.1.0"
-requires-python = ">=3.9"
-dependencies = ["attrs", "requests"]
-
-[tool.mypy]
-strict = true
-
-[tool.ruff]
-line-length = 100
-
-[tool.ruff.lint]
-select = ["E", "F", "W", "B", "UP"]
-
-[tool.pytest.ini_options]
-testpaths = ["tests"]
-pythonpath = ["."]
-'''
-
-TOX_INI = """\
-[tox]
-env_list = py
-skipsdist = true
-
-[testenv]
-skip_install = true
-deps =
-    pytest
-    attrs
-    requests
-commands = pytest -q {{posargs}}
-{set_env}"""
-
-
-def tox_ini(prefix: bool) -> str:
-    return TOX_INI.format(set_env=f"set_env =\n    {TOX_PREFIX}\n" if prefix else "")
-
-
-def write_project(folder: str, modules: int) -> None:
-    """The package, its tests and configuration (no venv, no caches)."""
-    names = [f"catalog_{i}" for i in range(modules)]
-    init = "".join(f"from {PACKAGE} import {n}\n" for n in names)
-    init += "\n__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n"
-    write_file(os.path.join(folder, PACKAGE, "__init__.py"), init)
-    for i, name in enumerate(names):
-        write_file(os.path.join(folder, PACKAGE, f"{name}.py"), MODULE.format(i=i))
-        write_file(os.path.join(folder, "tests", f"test_{name}.py"), TEST.format(i=i))
-    write_file(os.path.join(folder, "tests", "conftest.py"), CONFTEST)
-    write_file(os.path.join(folder, "pyproject.toml"), PYPROJECT)
-    write_file(os.path.join(folder, "tox.ini"), tox_ini(prefix=False))
-    write_file(os.path.join(folder, "README.md"), f"# {PACKAGE}\n\nA catalogue client.\n")
-    write_file(os.path.join(folder, ".gitignore"), ".venv\n*.nosync\n__pycache__/\n")
+# -- the tools --------------------------------------------------------------------------
 
 
 def tool_env(env: dict[str, str], root: str) -> dict[str, str]:
@@ -307,94 +154,6 @@ def versions(project: str, tox: str, env: dict[str, str]) -> dict[str, str]:
 
 
 # -- counting ---------------------------------------------------------------------------
-
-
-def entries(top: str, rel: str = "") -> list[tuple[str, str]]:
-    """Every entry under ``top`` as (relative path, kind): never follows a link."""
-    found = []
-    with os.scandir(os.path.join(top, rel)) as listing:
-        for entry in sorted(listing, key=lambda e: e.name):
-            path = os.path.join(rel, entry.name)
-            if entry.is_symlink():
-                found.append((path, "links"))
-            elif entry.is_dir(follow_symlinks=False):
-                found.append((path, "dirs"))
-                found += entries(top, path)
-            else:
-                found.append((path, "files"))
-    return found
-
-
-def category(path: str, kind: str, own: set[str]) -> str:
-    parts = path.split(os.sep)
-    first = parts[0]
-    base = first[: -len(NOSYNC)] if first.endswith(NOSYNC) else first
-    if base in (VENV, *TREES):
-        if len(parts) == 1 and (kind == "links" or first != base):  # NAME, NAME.nosync/
-            return LINKS
-        if len(parts) == 2 and first != base and parts[1] == base and kind == "links":
-            return LINKS  # NAME.nosync/NAME
-        return base
-    if "__pycache__" in parts or path.endswith(".pyc"):
-        return PYCACHE
-    return OWN if path in own else OTHER
-
-
-def census(project: str, own: set[str]) -> dict[str, Any]:
-    """Entries under the project by category: files, dirs, links and total each; the
-    paths of any entry that is none of the known kinds, and what a sync engine carries."""
-    counts = {c: {"files": 0, "dirs": 0, "links": 0} for c in CATEGORIES}
-    other: list[str] = []
-    found = entries(project)
-    for path, kind in found:
-        name = category(path, kind, own)
-        counts[name][kind] += 1
-        if name == OTHER:
-            other.append(path)
-    for c in counts.values():
-        c["total"] = c["files"] + c["dirs"] + c["links"]
-    synced = [p for p, _ in found if not any(s.endswith(NOSYNC) for s in p.split(os.sep))]
-    return {
-        "categories": counts,
-        "total": len(found),
-        "synced": len(synced),
-        "beyond_own": sum(c["total"] for n, c in counts.items() if n != OWN),
-        "beyond_own_and_links": sum(c["total"] for n, c in counts.items() if n not in (OWN, LINKS)),
-        "other_paths": other[:50],
-    }
-
-
-def drop_pycache(project: str) -> int:
-    """Delete every ``__pycache__`` folder in the project (not through a link); how many."""
-    gone = 0
-    for path, kind in entries(project):
-        if kind == "dirs" and os.path.basename(path) == "__pycache__":
-            full = os.path.join(project, path)
-            if os.path.isdir(full):  # an outer one may have taken it already
-                shutil.rmtree(full)
-                gone += 1
-    return gone
-
-
-def links_of(project: str) -> dict[str, str]:
-    return {
-        name: os.readlink(os.path.join(project, name))
-        for name in sorted(os.listdir(project))
-        if os.path.islink(os.path.join(project, name))
-    }
-
-
-def pyc_under(folder: str, project: str) -> int:
-    """The ``.pyc`` files of the project's own sources (not its venv's or tox's) under the
-    pycache prefix ``folder``, which mirrors each source's absolute folder."""
-    found = 0
-    for path in {project, os.path.realpath(project)}:
-        top = os.path.join(folder, path.lstrip(os.sep))
-        for here, dirs, files in os.walk(top):
-            if here == top:
-                dirs[:] = [d for d in dirs if d.split(".nosync")[0] not in (VENV, *TREES)]
-            found += sum(f.endswith(".pyc") for f in files)
-    return found
 
 
 # -- figure 1: what stays in the synced project -----------------------------------------
@@ -533,49 +292,6 @@ def count_figures(found: dict[str, Any]) -> list[dict[str, Any]]:
     return figures
 
 
-def print_census(found: dict[str, Any]) -> None:
-    stages_ = found.get("stages", {})
-    if not stages_:
-        return
-    heads = list(stages_)
-    width = max(len(c) for c in CATEGORIES)
-    print("\nentries under the project (files/folders/links), by stage:")
-    for i, head in enumerate(heads):
-        print(f"  ({i + 1}) {head}")
-    print(f"{'category':<{width}}  " + "  ".join(f"{f'({i + 1})':>16}" for i in range(len(heads))))
-    for cat in CATEGORIES:
-        cells = []
-        for head in heads:
-            c = stages_[head]["categories"][cat]
-            cells.append(f"{c['total']:>5} ({c['files']}/{c['dirs']}/{c['links']})")
-        print(f"{cat:<{width}}  " + "  ".join(f"{x:>16}" for x in cells))
-    for label, key in (("total", "total"), ("synced (no *.nosync)", "synced")):
-        print(f"{label:<{width}}  " + "  ".join(f"{stages_[h][key]:>16}" for h in heads))
-    for head in heads:
-        if stages_[head]["other_paths"]:
-            print(f"  {head}: other entries: {', '.join(stages_[head]['other_paths'][:10])}")
-
-
-def stage_notes(found: dict[str, Any]) -> list[str]:
-    """One line per stage with its counts by category and what each tool added (printed;
-    the page makes a table of them from the JSON's ``stages``, ``tools`` and
-    ``pycache_deleted``)."""
-    notes = []
-    for head, c in found.get("stages", {}).items():
-        parts = [f"{n} {v['total']:,}" for n, v in c["categories"].items() if v["total"]]
-        line = f"{head}: {c['total']:,} entries ({c['synced']:,} synced): {'; '.join(parts)}"
-        if head in found.get("pycache_deleted", {}):
-            line += f" (after deleting {found['pycache_deleted'][head]} __pycache__ by hand)"
-        if c["other_paths"]:
-            line += f"; other: {', '.join(c['other_paths'][:8])}"
-        runs = found.get("tools", {}).get(head)
-        if runs:
-            added = ", ".join(f"{t} {r['added']:+,}" for t, r in runs.items())
-            line += f"; added beyond the links by each tool: {added}"
-        notes.append(line)
-    return notes
-
-
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p = parser(__doc__, runs=20, warmup=2)
     p.add_argument("--modules", type=int, default=8, help="modules in the package (8)")
@@ -610,7 +326,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 f"max {c['max'] * 1e3:.1f} ms"
             )
     print_absolute(counts)
-    for note in stage_notes(found):  # the page has these as tables (report.extras)
+    for note in stage_notes(found):  # the page has these as tables (sections/trees.py)
         print(f"note: {note}")
     notes = []
     if found.get("bytecode"):
@@ -622,24 +338,20 @@ def main(argv: Optional[list[str]] = None) -> int:
         )
     if found.get("versions"):
         notes.append("tools: " + "; ".join(found["versions"].values()))
-    for note in notes:
-        print(f"note: {note}")
-    for name, message in failures.items():
-        print(f"FAILED ({name}): {message}")
-    figures = [*counts, ratio]
+    print_notes(notes, failures)
     keep = ("stages", "tools", "versions", "bytecode", "links", "pycache_deleted")
-    data = {"benchmark": "trees", "relocate": how, **machine(), "cases": cases}
-    write_json(
-        args.json,
-        {
-            **data,
-            "figures": figures,
-            **{k: found[k] for k in keep if k in found},
-            "notes": notes,
-            "failures": failures,
-        },
+    kept = {k: found[k] for k in keep if k in found}
+    return finish(
+        args,
+        "trees",
+        how,
+        cases,
+        [*counts, ratio],
+        failed=bool(failures),
+        **kept,
+        notes=notes,
+        failures=failures,
     )
-    return 1 if args.strict and (missed(figures) or failures) else 0
 
 
 if __name__ == "__main__":

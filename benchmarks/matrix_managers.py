@@ -16,16 +16,8 @@ import tarfile
 import zipfile
 from typing import Callable
 
-from matrix_run import (
-    Action,
-    Run,
-    both,
-    prints,
-    removed,
-    tool_run,
-    venv_python,
-    venv_runs,
-)
+from matrix_pieces import both, prints, removed, tool_run, venv_python, venv_runs
+from matrix_run import Action, Run
 
 PM = "package-managers.md"
 EXTRA = "iniconfig"  # the package the add and install rows add

@@ -40,6 +40,15 @@ def relocate_command(module: bool = False) -> tuple[list[str], str]:
     return [sys.executable, "-m", "relocator"], f"{sys.executable} -m relocator"
 
 
+def interpreter_of(script: str) -> str:
+    """The interpreter in a console script's shebang (relocate's own python)."""
+    with open(script, encoding="utf-8", errors="replace") as f:
+        first = f.readline()
+    if first.startswith("#!") and os.path.isabs(first[2:].split()[0]):
+        return first[2:].split()[0]
+    return sys.executable
+
+
 def relocate_at(checkout: str) -> tuple[list[str], dict[str, str]]:
     """``python -m relocator`` of the checkout ``checkout``, and what its env adds.
 

@@ -57,6 +57,35 @@ def seconds_figure(name: str, case: dict[str, Any], goal: float) -> dict[str, An
     }
 
 
+def cost_figure(
+    name: str, cases: dict[str, dict[str, Any]], case: str, goal: Optional[float]
+) -> dict[str, Any]:
+    """An absolute cost in seconds against ``goal`` (None: reported only)."""
+    median = cases[case]["median"]
+    return {
+        "name": name,
+        "case": case,
+        "seconds": median,
+        "seconds_min": cases[case]["min"],
+        "goal_seconds": goal,
+        "met": goal is None or median <= goal,
+        "info": goal is None,
+    }
+
+
+def fork_figure(name: str, counts: dict[str, float], goal: Optional[float]) -> dict[str, Any]:
+    made = counts["processes"] + counts["execs"]
+    return {
+        "name": name,
+        "forks": counts["processes"],
+        "execs": counts["execs"],
+        "threads": counts["threads"],
+        "goal": goal,
+        "met": goal is None or made <= goal,
+        "info": goal is None,
+    }
+
+
 def ratio_text(ratio: float) -> str:
     """Three significant digits (``0.253x``, ``1.60x``, ``130x``): enough to tell a goal's edge."""
     return f"{ratio:,.0f}x" if ratio >= 99.95 else f"{ratio:#.3g}x"
@@ -105,6 +134,14 @@ def print_absolute(figures: list[dict[str, Any]]) -> None:
         else:
             verdict = "met" if f["met"] else "NOT MET"
         print(f"{f['name']:<{width}}  {value:>9}  {goal:>9}  {verdict}")
+
+
+def print_notes(notes: list[str], failures: dict[str, str]) -> None:
+    """The notes a benchmark adds, and the parts that failed."""
+    for note in notes:
+        print(f"note: {note}")
+    for name, message in failures.items():
+        print(f"FAILED ({name}): {message}")
 
 
 def missed(figures: list[dict[str, Any]]) -> bool:

@@ -33,6 +33,18 @@ def timed(
     return elapsed, result.stdout
 
 
+def wall(cmd: list[str], env: dict[str, str]) -> float:
+    """Wall time of one command, detached from any terminal (it must succeed)."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, start_new_session=True
+    )
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{shlex.join(cmd)} failed ({result.returncode}): {result.stderr!r}")
+    return elapsed
+
+
 def run_ok(cmd: list[str], env: dict[str, str], cwd: Optional[str] = None, **kwargs: Any) -> str:
     """Run ``cmd`` untimed; it must succeed. Its stdout."""
     return timed(cmd, env, cwd, **kwargs)[1]
