@@ -335,9 +335,11 @@ def completion(*, shell: str) -> int:
 
 
 def version() -> int:
-    from relocator import entry
+    """relocator's version: ``relocator.__version__``, the one place it is written (the
+    package metadata takes it from there)."""
+    import relocator
 
-    sys.stdout.write(f"relocate {entry.version()}\n")
+    sys.stdout.write(f"relocate {relocator.__version__}\n")
     return 0
 
 

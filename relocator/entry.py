@@ -68,7 +68,9 @@ def _main(args: list[str]) -> int:
 
                 lines = whereabouts.version_lines()
             else:
-                lines = [f"relocate {version()}"]
+                import relocator
+
+                lines = [f"relocate {relocator.__version__}"]
             sys.stdout.write("".join(f"{line}\n" for line in lines))
             return 0
         # the service's commands take numbers, and run for long: typer parses them
@@ -120,14 +122,6 @@ def _fail(message: str, as_json: bool, hint: Optional[str] = None) -> None:
             sys.stdout.flush()
         except (OSError, ValueError):
             pass
-
-
-def version() -> str:
-    """relocator's version: ``relocator.__version__``, the one place it is written (the
-    package metadata takes it from there)."""
-    import relocator
-
-    return relocator.__version__
 
 
 def _describe(e: OSError) -> str:
