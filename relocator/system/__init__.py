@@ -1,0 +1,6 @@
+"""The operating system under relocator: what only macOS can do (flags, xattrs, backup
+exclusion, F_FULLFSYNC), atomic writes and careful reads, the per-project lock, which
+processes use a folder, and the crash tests' fault points.
+
+Imports from relocator: errors and records only.
+"""
