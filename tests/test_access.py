@@ -4,7 +4,7 @@ The refusal is real: the service, ``service status`` and ``doctor`` run as uid 6
 (root reads everything) over a root of mode 000, which lists with ``EACCES``. macOS's
 privacy protection (TCC) answers ``EPERM`` to a launchd agent's interpreter instead;
 that cannot run here, so its wording is checked through the macOS stand-in of
-:mod:`relocator.platform`, over a denial recorded as the service records it.
+:mod:`relocator.system.platform`, over a denial recorded as the service records it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from typing import Any
 
 import pytest
 
-from relocator import access, launchd, platform, render, service, units, watcher
-from relocator.store import Store
+from relocator.cli import render
+from relocator.commands import service, watcher
+from relocator.host import access, launchd, units
+from relocator.state.store import Store
+from relocator.system import platform
 from tests.helpers import NOBODY, as_nobody, linux_only, nobody_env, shared_base
 from tests.test_service import wait_until
 

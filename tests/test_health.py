@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from relocator import adoption, health, platform, venvcheck
-from relocator.store import CACHEDIR_TAG, Store
+from relocator.commands import adoption
+from relocator.state.store import CACHEDIR_TAG, Store
+from relocator.system import platform
+from relocator.venv import health, venvcheck
 from tests.helpers import (
     make_venv,
     one_clean_error_line,

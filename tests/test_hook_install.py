@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from relocator import shells
-from relocator.store import Store
+from relocator.host import shells
+from relocator.state.store import Store
 from tests.helpers import one_clean_error_line, relocate, require_tool, run
 from tests.shell_session import BASH_32
 

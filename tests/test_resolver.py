@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from relocator import resolver, store
 from relocator.errors import RelocatorError
-from relocator.registry import Registry, Row
-from relocator.store import Store
+from relocator.state import resolver, store
+from relocator.state.registry import Registry, Row
+from relocator.state.store import Store
 from tests import helpers
 from tests.helpers import CLOUD_DOCS, linux_only
 
@@ -708,7 +708,7 @@ def test_default_root_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
     "xdg", [None, "ABS", "", "  ", "~/conf"], ids=["unset", "abs", "empty", "blank", "~"]
 )
 def test_config_path_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
-    from relocator import settings
+    from relocator.state import settings
 
     monkeypatch.delenv("RELOCATOR_CONFIG", raising=False)
     if xdg is None:

@@ -24,9 +24,10 @@ from typing import Any, Callable
 
 import pytest
 
-from relocator import render, units
-from relocator import watcher as reports
+from relocator.cli import render
+from relocator.commands import watcher as reports
 from relocator.errors import RelocatorError
+from relocator.host import units
 from tests.helpers import linux_only
 
 SLEEP = [sys.executable, "-c", "import time; time.sleep(600)"]
@@ -258,7 +259,7 @@ def test_the_unit_names_home_and_settings_only_when_they_are_not_the_accounts_ow
 ) -> None:
     import pwd
 
-    from relocator.store import Store
+    from relocator.state.store import Store
 
     own = pwd.getpwuid(os.getuid()).pw_dir
     monkeypatch.setenv("HOME", own)
@@ -588,7 +589,7 @@ def test_a_failed_stop_is_told_by_its_cause_not_by_what_systemctl_did(
     """``disable --now`` without a user session removes the enable link ("Removed ...")
     and fails to stop: the cause is the failure, and with no session nothing runs the
     watcher, so the step is ok; a stop refused for another reason is not."""
-    from relocator import removal
+    from relocator.commands import removal
 
     unit = Path(units.install()["unit"])
     wants = unit.parent / "default.target.wants" / unit.name

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from relocator import inventory, unrecorded
-from relocator.recipes import Recipe
+from relocator.state import inventory
+from relocator.venv import unrecorded
+from relocator.venv.recipes import Recipe
 from tests.helpers import paused, relocate, relocate_json, relocate_ok, run
 from tests.tools import tool, tool_path_env
 

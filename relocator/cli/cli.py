@@ -1,9 +1,9 @@
 """The typer CLI: adapts arguments, calls the core, renders what it returns.
 
-With :mod:`relocator.cli_scan` (``scan``, ``excludes``), :mod:`relocator.cli_service`
-(the ``service`` commands) and :mod:`relocator.cli_common` (what they share), the only
-modules that import typer. Errors are raised, never printed here: :mod:`relocator.entry`
-maps them to one line and an exit code. Text comes from :mod:`relocator.render`.
+With :mod:`relocator.cli.cli_scan` (``scan``, ``excludes``), :mod:`relocator.cli.cli_service`
+(the ``service`` commands) and :mod:`relocator.cli.cli_common` (what they share), the only
+modules that import typer. Errors are raised, never printed here: :mod:`relocator.cli.entry`
+maps them to one line and an exit code. Text comes from :mod:`relocator.cli.render`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any, Optional
 
 import typer
 
-from relocator import cli_info, cli_scan, cli_service, cli_trash, commands
-from relocator.cli_common import JsonOpt, done
+from relocator.cli import cli_info, cli_scan, cli_service, cli_trash, commands
+from relocator.cli.cli_common import JsonOpt, done
 from relocator.errors import EXIT_INTERRUPTED, UsageError
 
 app = typer.Typer(
@@ -59,7 +59,7 @@ def _main(
         False, "-V", "--version", help="Print relocate's version and exit."
     ),
 ) -> None:
-    """Global options go before or after the command (relocate eject -q); relocator.entry
+    """Global options go before or after the command (relocate eject -q); relocator.cli.entry
     takes them out of the command line before this runs, so they only show here."""
     if version:
         done(commands.version())

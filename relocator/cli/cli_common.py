@@ -1,9 +1,9 @@
 """What the typer command modules share: the ``--json`` option and how a command ends.
 
-Used by :mod:`relocator.cli`, :mod:`relocator.cli_scan`, :mod:`relocator.cli_service` and
-:mod:`relocator.cli_trash`; like them, part of the CLI (it imports typer). What the
-commands do is in :mod:`relocator.commands`, shared with the fast path of
-:mod:`relocator.entry`.
+Used by :mod:`relocator.cli.cli`, :mod:`relocator.cli.cli_scan`,
+:mod:`relocator.cli.cli_service` and :mod:`relocator.cli.cli_trash`; like them, part of the
+CLI (it imports typer). What the commands do is in :mod:`relocator.cli.commands`, shared
+with the fast path of :mod:`relocator.cli.entry`.
 """
 
 from __future__ import annotations
@@ -16,5 +16,6 @@ JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 
 def done(code: int) -> NoReturn:
-    """End a typer command with the exit code its :mod:`relocator.commands` function returned."""
+    """End a typer command with the exit code its :mod:`relocator.cli.commands` function
+    returned."""
     raise typer.Exit(code)

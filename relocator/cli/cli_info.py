@@ -1,16 +1,16 @@
 """``relocate info``: where everything of relocate's is, and every copy of it installed.
 
-Part of the CLI: :mod:`relocator.cli` calls :func:`register` to add it to its top-level
-app (this module never imports :mod:`relocator.cli`). The data comes from
-:mod:`relocator.whereabouts`.
+Part of the CLI: :mod:`relocator.cli.cli` calls :func:`register` to add it to its top-level
+app (this module never imports :mod:`relocator.cli.cli`). The data comes from
+:mod:`relocator.commands.whereabouts`.
 """
 
 from __future__ import annotations
 
 import typer
 
-from relocator import commands
-from relocator.cli_common import JsonOpt, done
+from relocator.cli import commands
+from relocator.cli.cli_common import JsonOpt, done
 
 
 def register(app: typer.Typer) -> None:

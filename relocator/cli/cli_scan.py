@@ -1,7 +1,7 @@
 """``relocate scan`` and ``relocate excludes``: the typer commands about what costs sync.
 
-Part of the CLI: :mod:`relocator.cli` calls :func:`register` to add them to its top-level
-app, between ``status`` and ``resolve`` (this module never imports :mod:`relocator.cli`).
+Part of the CLI: :mod:`relocator.cli.cli` calls :func:`register` to add them to its top-level
+app, between ``status`` and ``resolve`` (this module never imports :mod:`relocator.cli.cli`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Optional
 
 import typer
 
-from relocator import commands
-from relocator.cli_common import JsonOpt, done
+from relocator.cli import commands
+from relocator.cli.cli_common import JsonOpt, done
 
 RootsArg = typer.Argument(
     None, metavar="[ROOT]...", help="Folders to scan (default: the sync roots in your home)."

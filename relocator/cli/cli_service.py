@@ -1,6 +1,6 @@
 """``relocate service run|install|uninstall|status``: the typer commands of the watcher.
 
-Part of the CLI (:mod:`relocator.cli` adds this app as ``service``); the
+Part of the CLI (:mod:`relocator.cli.cli` adds this app as ``service``); the
 modules behind each command are imported only when it runs.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from relocator import commands
-from relocator.cli_common import JsonOpt, done
+from relocator.cli import commands
+from relocator.cli.cli_common import JsonOpt, done
 
 app = typer.Typer(
     help="The background watcher that keeps sync roots clean without being asked.\n\n"

@@ -1,7 +1,7 @@
 """``relocate trash`` and ``relocate restore``: the typer commands about what relocator retired.
 
-Part of the CLI: :mod:`relocator.cli` calls :func:`register` to add them to its top-level
-app (this module never imports :mod:`relocator.cli`).
+Part of the CLI: :mod:`relocator.cli.cli` calls :func:`register` to add them to its top-level
+app (this module never imports :mod:`relocator.cli.cli`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Optional
 
 import typer
 
-from relocator import commands
-from relocator.cli_common import JsonOpt, done
+from relocator.cli import commands
+from relocator.cli.cli_common import JsonOpt, done
 
 
 def register(app: typer.Typer) -> None:

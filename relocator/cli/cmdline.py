@@ -1,10 +1,10 @@
 """The command line's shape: every command, its arguments and options, and the global options.
 
-Standard library only, and cheap to import: :mod:`relocator.entry` parses the common
-forms with it and calls :mod:`relocator.commands` directly, without loading typer;
+Standard library only, and cheap to import: :mod:`relocator.cli.entry` parses the common
+forms with it and calls :mod:`relocator.cli.commands` directly, without loading typer;
 whatever it does not fully understand (``--help``, an unknown option, a value that
-looks like an option) goes to the typer app in :mod:`relocator.cli`, which prints
-the proper usage error. The shell completion (:mod:`relocator.completion`) is made
+looks like an option) goes to the typer app in :mod:`relocator.cli.cli`, which prints
+the proper usage error. The shell completion (:mod:`relocator.cli.completion`) is made
 from it too. tests/test_cli.py checks that this table and the typer app agree on
 every command, argument and option (flags, whether it takes a value, default).
 """

@@ -1,11 +1,11 @@
 """What each command does once its arguments are parsed: call the core, print what it returns.
 
-One plain function per command (named as in :data:`relocator.cmdline.COMMANDS`, with
+One plain function per command (named as in :data:`relocator.cli.cmdline.COMMANDS`, with
 ``_`` for a space or a clash with a builtin), returning the exit code. Both ways in
-call them: the fast path of :mod:`relocator.entry` and the typer commands of
-:mod:`relocator.cli`. Standard library only here; each function imports the core
+call them: the fast path of :mod:`relocator.cli.entry` and the typer commands of
+:mod:`relocator.cli.cli`. Standard library only here; each function imports the core
 modules it needs when it runs, so a command loads only its own. Errors are raised,
-never printed: :mod:`relocator.entry` maps them to one line and an exit code.
+never printed: :mod:`relocator.cli.entry` maps them to one line and an exit code.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-    from relocator import relocation, render
+    from relocator.cli import render
+    from relocator.moves import relocation
 
 
 def echo_json(data: Any) -> None:
@@ -41,13 +42,13 @@ def colour() -> bool:
 
 def showing(as_json: bool) -> contextlib.AbstractContextManager[Optional[render.Progress]]:
     """Progress on stderr while the block runs: on a terminal, without --json or -q."""
-    from relocator import render
+    from relocator.cli import render
 
     return render.showing(sys.stderr.isatty() and not as_json and not errors.quiet)
 
 
 def _show(outcome: relocation.Outcome, as_json: bool) -> int:
-    from relocator import render
+    from relocator.cli import render
 
     if as_json:
         echo_json(dict(outcome._asdict(), notes=list(outcome.notes)))
@@ -58,7 +59,7 @@ def _show(outcome: relocation.Outcome, as_json: bool) -> int:
 
 def _each(results: list[tuple[str, Optional[relocation.Outcome], str]], as_json: bool) -> int:
     """What each of several adopts or ejects did (failures on stderr): 1 if one failed."""
-    from relocator import render
+    from relocator.cli import render
 
     for path, done, error in results:
         if done is None:
@@ -71,7 +72,7 @@ def _each(results: list[tuple[str, Optional[relocation.Outcome], str]], as_json:
 @contextlib.contextmanager
 def _wanting(python: Optional[str], no_install: bool, as_json: bool) -> Iterator[Any]:
     """What the user asked for (a :class:`relocation.Wants`), with progress on a terminal."""
-    from relocator import relocation
+    from relocator.moves import relocation
 
     with showing(as_json) as progress:
         yield relocation.Wants(python, not no_install, progress)
@@ -90,7 +91,7 @@ def adopt(
 ) -> int:
     if with_trees and no_trees:
         raise UsageError("--trees and --no-trees contradict each other: pass one of them")
-    from relocator import adoption
+    from relocator.commands import adoption
 
     trees_asked = False if no_trees else True if with_trees or node_modules else None
     with _wanting(python, no_install, as_json) as wants:
@@ -101,7 +102,7 @@ def adopt(
 
 
 def rebuild(*, path: str, python: Optional[str], as_json: bool) -> int:
-    from relocator import creation
+    from relocator.moves import creation
 
     with _wanting(python, False, as_json) as wants:
         outcome = creation.rebuild(path, wants=wants)
@@ -109,7 +110,8 @@ def rebuild(*, path: str, python: Optional[str], as_json: bool) -> int:
 
 
 def verify(*, path: str, run: Optional[str], as_json: bool) -> int:
-    from relocator import render_verify, verification
+    from relocator.cli import render_verify
+    from relocator.moves import verification
 
     with showing(as_json) as progress:
         result = verification.verify(path, run=run, progress=progress)
@@ -121,7 +123,8 @@ def verify(*, path: str, run: Optional[str], as_json: bool) -> int:
 
 
 def doctor(*, path: Optional[str], fix: bool, no_install: bool, as_json: bool) -> int:
-    from relocator import doctor, render
+    from relocator.cli import render
+    from relocator.commands import doctor
 
     with _wanting(None, no_install, as_json) as wants:
         findings = doctor.examine(path, fix=fix, wants=wants)
@@ -140,14 +143,15 @@ def doctor(*, path: Optional[str], fix: bool, no_install: bool, as_json: bool) -
 
 def _trash() -> tuple[int, int]:
     """The trash's entries and bytes."""
-    from relocator import trash
-    from relocator.store import Store
+    from relocator.state import trash
+    from relocator.state.store import Store
 
     return trash.size(Store())
 
 
 def gc(*, dry_run: bool, force: bool, empty_trash: bool, yes: bool, as_json: bool) -> int:
-    from relocator import gc, render
+    from relocator.cli import render
+    from relocator.commands import gc
 
     if empty_trash and not dry_run:
         count, size = _trash()
@@ -162,7 +166,8 @@ def gc(*, dry_run: bool, force: bool, empty_trash: bool, yes: bool, as_json: boo
 
 
 def eject(*, path: str, all_: bool, yes: bool, as_json: bool) -> int:
-    from relocator import ejection, render
+    from relocator.cli import render
+    from relocator.commands import ejection
 
     if not all_:
         with showing(as_json):
@@ -170,8 +175,8 @@ def eject(*, path: str, all_: bool, yes: bool, as_json: bool) -> int:
         return _show(outcome, as_json)
     refusal = "eject --all asks first, and there is no terminal: pass --yes to eject every project"
     if render.must_ask(yes, refusal):
-        from relocator import removal
-        from relocator.store import Store
+        from relocator.commands import removal
+        from relocator.state.store import Store
 
         count = len(removal.registered(Store()))
         projects = f"{count} relocated project{'s' if count != 1 else ''}"
@@ -189,8 +194,10 @@ def eject(*, path: str, all_: bool, yes: bool, as_json: bool) -> int:
 
 
 def uninstall(*, yes: bool, self_: bool, as_json: bool) -> int:
-    from relocator import installs, removal, render
-    from relocator.store import Store
+    from relocator.cli import render
+    from relocator.commands import removal
+    from relocator.host import installs
+    from relocator.state.store import Store
 
     refusal = "uninstall asks first, and there is no terminal: pass --yes to uninstall"
     asking = render.must_ask(yes, refusal)
@@ -218,7 +225,7 @@ def uninstall(*, yes: bool, self_: bool, as_json: bool) -> int:
 
 
 def python(*, path: str, resolve: bool, as_json: bool) -> int:
-    from relocator import lookup
+    from relocator.commands import lookup
 
     return lookup.main(
         [path, *(["--resolve"] if resolve else []), *(["--json"] if as_json else [])]
@@ -226,7 +233,8 @@ def python(*, path: str, resolve: bool, as_json: bool) -> int:
 
 
 def list_(*, as_json: bool) -> int:
-    from relocator import health, render
+    from relocator.cli import render
+    from relocator.venv import health
 
     rows = health.list_all()
     if as_json:
@@ -239,7 +247,8 @@ def list_(*, as_json: bool) -> int:
 
 
 def status(*, path: str, as_json: bool) -> int:
-    from relocator import health, render
+    from relocator.cli import render
+    from relocator.venv import health
 
     row = health.status(path)
     echo_json(row) if as_json else echo_lines(render.project_status(row, colour()))
@@ -247,8 +256,9 @@ def status(*, path: str, as_json: bool) -> int:
 
 
 def scan(*, roots: Optional[list[str]], adopt_: bool, remove_bytecode: bool, as_json: bool) -> int:
-    from relocator import bytecode, render
-    from relocator import scan as scan_
+    from relocator.cli import render
+    from relocator.commands import scan as scan_
+    from relocator.venv import bytecode
 
     with showing(as_json) as counting:
         trees = scan_.scan(roots or None, progress=counting.files if counting else None)
@@ -272,7 +282,7 @@ def scan(*, roots: Optional[list[str]], adopt_: bool, remove_bytecode: bool, as_
 
 
 def excludes(*, fmt: str) -> int:
-    from relocator import excludes
+    from relocator.commands import excludes
 
     if fmt not in excludes.FORMATS:
         raise UsageError(f"--format {fmt!r}: give one of {', '.join(excludes.FORMATS)}")
@@ -281,8 +291,9 @@ def excludes(*, fmt: str) -> int:
 
 
 def trash_(*, as_json: bool) -> int:
-    from relocator import render, trash
-    from relocator.store import Store
+    from relocator.cli import render
+    from relocator.state import trash
+    from relocator.state.store import Store
 
     found = trash.entries(Store())
     days = trash.retention_days()
@@ -294,7 +305,7 @@ def trash_(*, as_json: bool) -> int:
 
 
 def restore(*, path: str, entry_id: Optional[str], as_json: bool) -> int:
-    from relocator import restoring
+    from relocator.moves import restoring
 
     with showing(as_json):
         done = restoring.restore(path, entry_id)
@@ -306,8 +317,9 @@ def resolve(*, path: str, as_json: bool) -> int:
     ``"exists": false``), with exit 1."""
     import os
 
-    from relocator import render, resolver
-    from relocator.project import missing
+    from relocator.cli import render
+    from relocator.state import resolver
+    from relocator.state.project import missing
 
     found = resolver.resolve(path)
     exists = os.path.lexists(found.path)
@@ -321,14 +333,14 @@ def resolve(*, path: str, as_json: bool) -> int:
 
 
 def hook(*, shell: str, install: bool, uninstall: bool) -> int:
-    from relocator import shells
+    from relocator.host import shells
 
     flags = (["--install"] if install else []) + (["--uninstall"] if uninstall else [])
     return shells.main([shell, *flags])
 
 
 def completion(*, shell: str) -> int:
-    from relocator import completion
+    from relocator.cli import completion
 
     sys.stdout.write(completion.script(shell))
     return 0
@@ -346,7 +358,7 @@ def version() -> int:
 def service_run(*, interval: float, unit: bool = False) -> int:
     import gc
 
-    from relocator import service
+    from relocator.commands import service
 
     gc.enable()  # it runs for days: entry.main turned the collector off for a command's start
 
@@ -355,7 +367,7 @@ def service_run(*, interval: float, unit: bool = False) -> int:
 
 
 def info(*, as_json: bool) -> int:
-    from relocator import whereabouts
+    from relocator.commands import whereabouts
 
     data = whereabouts.info()
     echo_json(data) if as_json else echo_lines(whereabouts.lines(data))
@@ -363,7 +375,7 @@ def info(*, as_json: bool) -> int:
 
 
 def service_install(*, as_json: bool) -> int:
-    from relocator import units
+    from relocator.host import units
 
     result = units.install()
     echo_json(result) if as_json else echo_lines([result["message"]])
@@ -371,7 +383,7 @@ def service_install(*, as_json: bool) -> int:
 
 
 def service_uninstall(*, as_json: bool) -> int:
-    from relocator import units
+    from relocator.host import units
 
     result = units.uninstall()
     if as_json:
@@ -385,7 +397,8 @@ def service_uninstall(*, as_json: bool) -> int:
 
 
 def service_status(*, as_json: bool) -> int:
-    from relocator import render, watcher
+    from relocator.cli import render
+    from relocator.commands import watcher
 
     result = watcher.status()
     echo_json(result) if as_json else echo_lines(render.service_status(result, colour()))

@@ -1,14 +1,14 @@
 """``relocate completion bash|zsh|fish``: the completion script, made from the command table.
 
-Every command, option and argument comes from :data:`relocator.cmdline.COMMANDS`, so the
-completion never lags behind the CLI. The hook (:mod:`relocator.shells`) appends the same
+Every command, option and argument comes from :data:`relocator.cli.cmdline.COMMANDS`, so the
+completion never lags behind the CLI. The hook (:mod:`relocator.host.shells`) appends the same
 script to what it renders; ``relocate completion SHELL`` prints it alone. Standard
 library only.
 """
 
 from __future__ import annotations
 
-from relocator import cmdline
+from relocator.cli import cmdline
 from relocator.errors import UsageError
 
 #: What to offer for an option's value: a list of words, or nothing ("" : free text).

@@ -1,6 +1,6 @@
 """How a path reads to a person: ``~`` for the home, and shortened in the middle to fit.
 
-Only the text renderers (:mod:`relocator.render`) use this; ``--json``, files, logs and
+Only the text renderers (:mod:`relocator.cli.render`) use this; ``--json``, files, logs and
 error messages keep whole real paths. A path under the home is shown from ``~``, by
 its shorter alias where the resolver knows one for the same folder
 (``~/Library/Mobile Documents/com~apple~CloudDocs/Documents/app`` reads
@@ -15,8 +15,8 @@ import os
 import shlex
 import sys
 
-from relocator import resolver
-from relocator.files import is_under
+from relocator.state import resolver
+from relocator.system.files import is_under
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

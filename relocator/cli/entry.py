@@ -2,11 +2,11 @@
 become exit codes (and, under ``--json``, a JSON object on stdout).
 
 The global options (``-q``, ``-v``, ``--json``, ``--color``) are taken from anywhere on
-the command line (:func:`relocator.cmdline.split`). A command line the table in
-:mod:`relocator.cmdline` fully understands runs its :mod:`relocator.commands` function
+the command line (:func:`relocator.cli.cmdline.split`). A command line the table in
+:mod:`relocator.cli.cmdline` fully understands runs its :mod:`relocator.cli.commands` function
 straight away, on the standard library and the core modules that command needs;
 anything else (``--help``, an unknown option, a bad value) goes through the typer CLI
-in :mod:`relocator.cli`, which runs the same functions or says what is wrong.
+in :mod:`relocator.cli.cli`, which runs the same functions or says what is wrong.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _main(args: list[str]) -> int:
         reconfigure(errors="surrogateescape")
     as_json = False
     try:
-        from relocator import cmdline
+        from relocator.cli import cmdline
 
         found, command, rest = cmdline.split(args)
         as_json = found.json and cmdline.takes_json(command)
@@ -64,7 +64,7 @@ def _main(args: list[str]) -> int:
         errors.colour = {"always": True, "never": False}.get(found.color)
         if rest in (["--version"], ["-V"]):
             if errors.verbose:  # where it is installed, and the store it uses
-                from relocator import whereabouts
+                from relocator.commands import whereabouts
 
                 lines = whereabouts.version_lines()
             else:
@@ -76,10 +76,10 @@ def _main(args: list[str]) -> int:
         # the service's commands take numbers, and run for long: typer parses them
         values = cmdline.parse(command, rest) if command and " " not in command else None
         if command is not None and values is not None:
-            from relocator import commands
+            from relocator.cli import commands
 
             return int(commands.function(command)(**values))
-        from relocator import cli
+        from relocator.cli import cli
 
         return cli.run(rest)
     except RelocatorError as e:
@@ -138,7 +138,7 @@ def _write_log(text: Optional[str] = None) -> Optional[str]:
     there and ours)."""
     import traceback
 
-    from relocator.store import Store
+    from relocator.state.store import Store
 
     try:
         store = Store()

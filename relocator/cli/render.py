@@ -1,6 +1,6 @@
 """What the CLI shows: the text of each command's result, colour, questions, and progress.
 
-Plain functions from the core's data to lines; :mod:`relocator.cli` prints them.
+Plain functions from the core's data to lines; :mod:`relocator.cli.cli` prints them.
 Colour is plain ANSI, and only where the CLI asks for it (a terminal, no
 ``NO_COLOR``: :func:`relocator.errors.coloured`). Progress goes to stderr as
 one line rewritten in place, only when stderr is a terminal (the CLI decides),
@@ -16,14 +16,14 @@ import sys
 import time
 from collections.abc import Iterator
 
-from relocator import display
+from relocator.cli import display
 from relocator.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # imported when used: a command that shows no outcome never loads them
     from typing import Any, Optional
 
-    from relocator.relocation import Outcome
+    from relocator.moves.relocation import Outcome
 
 GREEN, YELLOW, RED, BOLD = "32", "33", "31", "1"
 OK = "ok"
@@ -434,7 +434,7 @@ def showing(shown: bool) -> Iterator[Optional[Progress]]:
     if not shown:  # copies report nowhere, as they do by default
         yield None
         return
-    from relocator import transfer
+    from relocator.venv import transfer
 
     progress = Progress()
     try:

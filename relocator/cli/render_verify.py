@@ -1,19 +1,19 @@
 """What ``relocate verify`` shows: the verdict, what differs, and how the scratch venv ran.
 
-Plain functions from :class:`relocator.verification.Verified` to lines, in the manner
-of :mod:`relocator.render` (paths from ``~``, colour only when the CLI asks).
+Plain functions from :class:`relocator.moves.verification.Verified` to lines, in the manner
+of :mod:`relocator.cli.render` (paths from ``~``, colour only when the CLI asks).
 """
 
 from __future__ import annotations
 
-from relocator import display
-from relocator.inventory import spell
-from relocator.render import GREEN, RED, paint
-from relocator.unrecorded import OPTIONAL
+from relocator.cli import display
+from relocator.cli.render import GREEN, RED, paint
+from relocator.state.inventory import spell
+from relocator.venv.unrecorded import OPTIONAL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from relocator.verification import Verified
+    from relocator.moves.verification import Verified
 
 
 def verified(result: Verified, colour: bool = False, *, notes: bool = True) -> list[str]:

@@ -8,14 +8,14 @@ user's packages, linked and registered:
 ========================  ==============================================================
 relocated, ours           marked again, its Python read again (registered again from
                           the owner record if needed); a venv a tool broke is healed
-                          (:mod:`relocator.healing`): mended in place, or rebuilt from
+                          (:mod:`relocator.moves.healing`): mended in place, or rebuilt from
                           the recipe; a link of the old shape is updated
                           (:func:`hops.update`)
-relocated, moved here     the venv follows the project (:mod:`relocator.moved`)
+relocated, moved here     the venv follows the project (:mod:`relocator.moves.moved`)
 relocated, copied here    a copy of the original's venv, made the copy's own
 a real venv               moved into the store; when it replaced the project's store
                           venv, it takes that venv's name and the old one goes to the
-                          trash (:mod:`relocator.takeover`)
+                          trash (:mod:`relocator.moves.takeover`)
 uv's central env          moved into the store the same way (``uv cache clean`` would
                           delete it where it was)
 gone, or dangling         this machine's registered venv is linked again; with none,
@@ -29,15 +29,9 @@ from __future__ import annotations
 import os
 import time
 
-from relocator import hops, link, remembered, resolver, treechoice, trees, venvs
 from relocator.errors import NotFound, RelocatorError
-from relocator.files import is_under
-from relocator.git import add_git_exclude
-from relocator.healing import heal, python_note
-from relocator.journal import Intent
-from relocator.project import check_new, check_store
-from relocator.registry import Registry, row_from_record
-from relocator.relocation import (
+from relocator.moves.healing import heal, python_note
+from relocator.moves.relocation import (
     Outcome,
     Wants,
     finish_adopt,
@@ -46,7 +40,14 @@ from relocator.relocation import (
     notes_of,
     undo_adopt,
 )
-from relocator.store import Store
+from relocator.state import hops, link, remembered, resolver, treechoice, venvs
+from relocator.state.git import add_git_exclude
+from relocator.state.journal import Intent
+from relocator.state.project import check_new, check_store
+from relocator.state.registry import Registry, row_from_record
+from relocator.state.store import Store
+from relocator.system.files import is_under
+from relocator.venv import trees
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,9 +93,9 @@ def _setting(wants: Wants, project: resolver.Resolved) -> object:
     """The config's ``trees``, read only when it decides: not with ``--trees`` or
     ``--no-trees``, nor when the project's ``[tool.relocator]`` says. A config that
     cannot be read is a warning, and adopt goes on without it: the user can still adopt."""
-    from relocator import settings
     from relocator.errors import warn
-    from relocator.project import pyproject_table
+    from relocator.state import settings
+    from relocator.state.project import pyproject_table
 
     mine = pyproject_table(project.path, "tool", "relocator") or {}
     if wants.trees is not None or "trees" in mine:
@@ -153,7 +154,8 @@ def converge(
     if state.kind == link.RELOCATED:
         return _relocated(store, registry, project, state.target or "", wants)
     # here on, not the no-op path: what it alone needs is imported here
-    from relocator import evidence, replacing, takeover
+    from relocator.moves import replacing, takeover
+    from relocator.state import evidence
 
     check_new(root)
     check_store(store.venvs)
@@ -244,7 +246,7 @@ def _relink_or_create(
     installs); where a venv existed and is gone here, under the name it had here
     (:func:`replacing.current_name`).
     """
-    from relocator import creation, replacing
+    from relocator.moves import creation, replacing
 
     row = registry.get(project.key)
     if row is not None and os.path.isdir(store.venv_path(row.venv)):
@@ -281,7 +283,7 @@ def _relocated(
     owner = store.read_owner(name)
     theirs = owner is not None and owner.get("key") != project.key
     if theirs:  # another project's venv: this project moved here, or is a copy
-        from relocator import creation, moved
+        from relocator.moves import creation, moved
 
     if owner is not None and theirs and moved.moved_away(store, name, owner):
         row, notes = moved.follow(store, registry, project, name, owner)
@@ -331,7 +333,7 @@ def _move_in(
     store: Store, registry: Registry, project: resolver.Resolved, src: str, name: str
 ) -> Outcome:
     """Move the venv ``src`` into the store as ``name``, linked and registered."""
-    from relocator import transfer
+    from relocator.venv import transfer
 
     root = project.path
     cross = not venvs.same_volume(src, store.venvs)

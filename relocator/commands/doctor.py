@@ -2,7 +2,7 @@
 
 Each finding names the project (or the store), the check, the status, what is
 wrong and what ``--fix`` does about it. Fixing a project is ``relocate adopt``
-on it (:func:`relocator.adoption.converge` under the project's lock), so doctor
+on it (:func:`relocator.commands.adoption.converge` under the project's lock), so doctor
 and adopt converge to the same state by the same code. What doctor cannot fix
 (a project that is gone, a venv no project links to) says which command does.
 """
@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 import shlex
 
-from relocator import bundles, bytecode, health, link, platform, resolver, trees, venvs
 from relocator.errors import RelocatorError
-from relocator.journal import Intent, pending
-from relocator.project import find_root
+from relocator.moves.relocation import Wants, finish_pending, unhide
 from relocator.records import NamedTuple
-from relocator.registry import Registry, Row
-from relocator.relocation import Wants, finish_pending, unhide
-from relocator.store import Store
+from relocator.state import bundles, link, resolver, venvs
+from relocator.state.journal import Intent, pending
+from relocator.state.project import find_root
+from relocator.state.registry import Registry, Row
+from relocator.state.store import Store
+from relocator.system import platform
+from relocator.venv import bytecode, health, trees
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,7 +94,7 @@ def examine(
 
 def _trash(store: Store) -> list[Finding]:
     """What the trash holds (a report, never a problem)."""
-    from relocator import trash
+    from relocator.state import trash
 
     count, size = trash.size(store)
     if not count:
@@ -108,7 +110,7 @@ def _trash(store: Store) -> list[Finding]:
 def _service(store: Store) -> list[Finding]:
     """What ``relocate service status`` shows: the watcher, and the sync daemons' CPU
     (a report, never a problem)."""
-    from relocator import watcher
+    from relocator.commands import watcher
 
     state = watcher.status(store, interval=0.2)
     if state["running"]:
@@ -126,7 +128,8 @@ def _service(store: Store) -> list[Finding]:
 def _access(recorded: list[dict[str, str]]) -> list[Finding]:
     """Sync roots the watcher said it may not read (on macOS its binary may lack the
     privacy grant the user's terminal has), then those this user may not read either."""
-    from relocator import access, settings, units
+    from relocator.host import access, units
+    from relocator.state import settings
 
     said = "the watcher may not read this sync root, so it keeps nothing there clean"
     found = [Finding(d["root"], "access", PROBLEM, f"{said}: {d['message']}") for d in recorded]
@@ -206,7 +209,7 @@ def _project(store: Store, row: Row, fix: bool, wants: Wants) -> list[Finding]:
 def _remember(store: Store, row: Row) -> None:
     """Read a healthy venv's packages again into the registry's record when its
     site-packages changed since (what ``status`` names if the venv is ever deleted)."""
-    from relocator import remembered
+    from relocator.state import remembered
 
     with Registry(store) as registry:
         remembered.refresh(registry, row.venv, store.venv_path(row.venv))
@@ -238,7 +241,7 @@ def _fixing(
     project = found.project or ""
     if not fix:
         return found._replace(message=f"{found.message} (--fix runs relocate adopt)")
-    from relocator import adoption
+    from relocator.commands import adoption
 
     try:
         done = adoption.adopt(project, store=store, wants=wants)
@@ -264,7 +267,8 @@ def _unrecorded(project: str, venv: str) -> list[Finding]:
     list: a rebuild or a second machine would lose them. Said with the command that adds
     them, as a note (the venv works; ``--fix`` could not change it, since that changes
     the project's recipe)."""
-    from relocator import inventory, unrecorded
+    from relocator.state import inventory
+    from relocator.venv import unrecorded
 
     found = unrecorded.check(project, venv)
     if found is None:

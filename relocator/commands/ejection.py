@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import os
 
-from relocator import bundles, hops, link, resolver, transfer, trees, venvs
 from relocator.errors import NotFound, RelocatorError
-from relocator.git import remove_git_exclude
-from relocator.journal import Intent, pending
-from relocator.registry import Registry
-from relocator.relocation import (
+from relocator.moves.relocation import (
     Outcome,
     Recovered,
     finish_eject,
@@ -18,7 +14,12 @@ from relocator.relocation import (
     retire,
     undo_eject,
 )
-from relocator.store import Store
+from relocator.state import bundles, hops, link, resolver, venvs
+from relocator.state.git import remove_git_exclude
+from relocator.state.journal import Intent, pending
+from relocator.state.registry import Registry
+from relocator.state.store import Store
+from relocator.venv import transfer, trees
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

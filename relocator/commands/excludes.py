@@ -3,7 +3,7 @@
 For people who copy their projects with rsync, tar, restic or borg, or keep a
 ``.gitignore``: the rules leave out the rebuildable trees still in a project, where
 ``adopt --trees`` has not moved them (the names ``relocate scan`` reports, from
-:mod:`relocator.scan`), and the
+:mod:`relocator.commands.scan`), and the
 links' machine-local hops, ``.venv.nosync`` and ``.mypy_cache.nosync`` and the
 like, which lead into this machine's store. A relocated ``.venv`` (or tree) is a
 relative link and stays: on another machine ``relocate adopt`` repairs it.
@@ -15,8 +15,9 @@ that name is often the user's own: they are left to the user.
 
 from __future__ import annotations
 
-from relocator import link, scan
-from relocator.hops import NOSYNC, TREES
+from relocator.commands import scan
+from relocator.state import link
+from relocator.state.hops import NOSYNC, TREES
 
 FORMATS = ("rsync", "tar", "restic", "borg", "gitignore")
 #: Formats whose files take ``#`` comments (GNU tar's ``-X`` reads every line as a pattern).

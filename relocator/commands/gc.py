@@ -15,7 +15,7 @@ Candidates, each of one project (the one its owner record names, else its regist
 Spared, and reported with why: a venv with neither owner record nor row (``relocate
 doctor`` reports those), whatever belongs to a project with a pending journal intent (an
 interrupted adopt or eject that recovery finishes), a venv a live process uses
-(:mod:`relocator.processes`) unless ``force``, and a project whose lock another relocate
+(:mod:`relocator.system.processes`) unless ``force``, and a project whose lock another relocate
 holds. Healthy projects are neither touched nor reported. Each candidate is decided again
 under its project's lock just before it goes, so gc never races an adopt or an eject. The
 processes are looked at once, in one pass for all candidates, before the first one goes: a
@@ -26,12 +26,12 @@ the next gc takes:
 
 1. its registry row, when the row names it: no command takes it for the project any
    more (killed here: the venv and its owner record remain, a candidate as before);
-2. a rename into the store's trash (:mod:`relocator.trash`), journaled, its owner record
+2. a rename into the store's trash (:mod:`relocator.state.trash`), journaled, its owner record
    dropped once the trash's record says what it was (killed here: the next settling of
    the journal finishes it).
 
 Nothing a project used is deleted here: it stays in the trash, restorable, for
-:func:`relocator.trash.retention_days`; then a later gc deletes it (the trash's sweep,
+:func:`relocator.state.trash.retention_days`; then a later gc deletes it (the trash's sweep,
 or all of it with ``empty_trash``). Records and rows of venvs that are not there hold
 nothing to keep and are deleted.
 """
@@ -42,19 +42,20 @@ import contextlib
 import os
 import re
 
-from relocator import bundles, evidence, faults, hops, link, venvs
 from relocator.errors import Busy, RelocatorError
-from relocator.files import is_under
-from relocator.journal import pending
 from relocator.records import NamedTuple
-from relocator.registry import Registry, Row
-from relocator.store import Store, alive
+from relocator.state import bundles, evidence, hops, link, venvs
+from relocator.state.journal import pending
+from relocator.state.registry import Registry, Row
+from relocator.state.store import Store, alive
+from relocator.system import faults
+from relocator.system.files import is_under
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-    from relocator.processes import ProcessInfo
+    from relocator.system.processes import ProcessInfo
 
 VENV = "venv"  # a store venv
 ROW = "row"  # a registry row whose venv is not in the store
@@ -128,7 +129,7 @@ def collect(
     run would do. ``force`` retires venvs that live processes use (still only inside the
     store).
     """
-    from relocator import trash
+    from relocator.state import trash
 
     store = store or Store()
     report = _Report()
@@ -159,7 +160,7 @@ def _settle_trash_moves(store: Store) -> None:
     ``relocate verify`` runs."""
     for intent in pending(store):
         if intent.op in ("trash", "verify"):
-            from relocator.relocation import finish_pending
+            from relocator.moves.relocation import finish_pending
 
             with contextlib.suppress(Busy):  # its project's relocate settles it
                 finish_pending(store, intent)
@@ -238,7 +239,7 @@ def _record_candidate(store: Store, name: str, owner: Owner) -> Candidate:
 class Owner(NamedTuple):
     key: str
     path: str
-    volume: object  # what :func:`relocator.evidence.volume` recorded at adopt (or None)
+    volume: object  # what :func:`relocator.state.evidence.volume` recorded at adopt (or None)
 
 
 def _owner(store: Store, name: str, row: Optional[Row]) -> Optional[Owner]:
@@ -332,7 +333,7 @@ def _users(store: Store, candidates: list[Candidate]) -> dict[str, list[ProcessI
             folders.setdefault(bundle, []).append(c.venv)
     if not folders:
         return {}
-    from relocator import processes
+    from relocator.system import processes
 
     users: dict[str, list[ProcessInfo]] = {}
     for folder, found in processes.users(folders).items():
@@ -434,7 +435,7 @@ def _remove(
 def _delete(store: Store, registry: Registry, candidate: Candidate) -> Optional[str]:
     """Row, then the venv (or bundle) into the trash with its owner record; a row or a
     record of a venv that is not there is just dropped. Returns the trash entry's id."""
-    from relocator import trash
+    from relocator.state import trash
 
     name, key = candidate.venv, candidate.key
     if candidate.kind == TREES:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import sys
 
-from relocator import link, resolver, venvs
 from relocator.errors import NotFound, UsageError
-from relocator.project import find_root, start_folder
-from relocator.store import default_root
+from relocator.state import link, resolver, venvs
+from relocator.state.project import find_root, start_folder
+from relocator.state.store import default_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -19,11 +19,13 @@ import shutil
 import signal
 import time
 
-from relocator import bundles, ejection, installs, servicefiles, shells, units
+from relocator.commands import ejection
 from relocator.errors import RelocatorError
-from relocator.files import bare_line, read_regular, split_lines
+from relocator.host import installs, servicefiles, shells, units
 from relocator.records import NamedTuple
-from relocator.store import STORE_NAMES, Store
+from relocator.state import bundles
+from relocator.state.store import STORE_NAMES, Store
+from relocator.system.files import bare_line, read_regular, split_lines
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -98,7 +100,7 @@ def uninstall(store: Store) -> list[Step]:
 
 def tool_hint(found: Optional[list[installs.Install]] = None) -> list[str]:
     """How to remove the ``relocate`` command itself: the command for each copy found
-    (:func:`relocator.installs.find`), for the way it was installed."""
+    (:func:`relocator.host.installs.find`), for the way it was installed."""
     found = installs.find() if found is None else found
     if not found:
         return ["no other copy of relocate is installed"]
@@ -202,7 +204,7 @@ def _running(store: Store) -> Optional[int]:
     """The pid of the service that holds this store's pid lock, None when none does."""
     if not os.path.isdir(store.root) or not servicefiles.held(store):
         return None
-    from relocator import watcher
+    from relocator.commands import watcher
 
     pid = watcher.status(store, platform=units.SYSTEMD, interval=0)["pid"]
     return pid if isinstance(pid, int) else None
@@ -284,7 +286,7 @@ def _why_keep(store: Store) -> Optional[str]:
             f"it still holds the trees of {_count(len(held), 'project')} ({', '.join(held)}) "
             f"in {store.trees}; `relocate eject PROJECT` puts them back, {AGAIN}"
         )
-    from relocator import trash
+    from relocator.state import trash
 
     count, size = trash.size(store)
     if count:
@@ -299,7 +301,7 @@ def _why_keep(store: Store) -> Optional[str]:
             f"it still holds {_count(len(venvs), 'venv')} of no registered project "
             f"({', '.join(venvs)}); `relocate gc` removes those whose project is gone, {AGAIN}"
         )
-    from relocator import journal
+    from relocator.state import journal
 
     try:
         unfinished = sorted({intent["project"] for intent in journal.pending(store)})
@@ -310,7 +312,7 @@ def _why_keep(store: Store) -> Optional[str]:
             f"an interrupted adopt or eject of {', '.join(unfinished)} is not settled yet: "
             f"`relocate eject PROJECT` settles it; {AGAIN}"
         )
-    from relocator import watcher
+    from relocator.commands import watcher
 
     running = watcher.status(store, platform=units.SYSTEMD, interval=0)
     if running["running"]:
@@ -325,7 +327,7 @@ def registered(store: Store) -> list[str]:
     """The registered projects' paths (none without a store; a store is never made)."""
     if not os.path.isdir(store.root):
         return []
-    from relocator.registry import Registry
+    from relocator.state.registry import Registry
 
     with Registry(store.ensure()) as registry:
         return [row.path for row in registry.all()]

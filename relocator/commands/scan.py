@@ -42,19 +42,19 @@ import shlex
 import time
 from collections.abc import Collection
 
-from relocator import hops, link, resolver
 from relocator.errors import NotFound, RelocatorError
-from relocator.files import is_under
-from relocator.project import missing
 from relocator.records import NamedTuple
-from relocator.store import Store
+from relocator.state import hops, link, resolver
+from relocator.state.project import missing
+from relocator.state.store import Store
+from relocator.system.files import is_under
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, Optional
 
     Progress = Callable[[int], None]
-    from relocator.relocation import Outcome
+    from relocator.moves.relocation import Outcome
 
 VENV = "venv"
 NODE_MODULES = "node_modules"
@@ -169,7 +169,7 @@ def _outermost(paths: list[str]) -> list[str]:
 def fix_command(tree: Tree) -> Optional[str]:
     """The command that takes the tree out of the synced folder, or None when there is none.
 
-    A cache of :data:`relocator.hops.TREES` beside a ``.venv`` has ``relocate adopt
+    A cache of :data:`relocator.state.hops.TREES` beside a ``.venv`` has ``relocate adopt
     <project> --trees`` (``--node-modules``). An unrelocated venv has
     ``relocate adopt <project>`` for a ``.venv``,
     ``relocate adopt <project> --name venv`` for a ``venv`` or ``env`` in a folder
@@ -204,8 +204,8 @@ def adopt_found(
     the others. The venvs of a ``.tox`` or ``.nox`` are never adopted
     (:func:`fix_command`).
     """
-    from relocator import adoption
-    from relocator.relocation import Wants
+    from relocator.commands import adoption
+    from relocator.moves.relocation import Wants
 
     done: list[tuple[str, Optional[Outcome], str]] = []
     for tree in trees:

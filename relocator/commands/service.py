@@ -3,7 +3,7 @@
 It keeps the sync roots clean. A venv made in a project there moves to the store
 once it is quiet; a registered project whose link a tool replaced or removed
 (``link-replaced``, ``link-missing``) is adopted again once its new ``.venv`` is
-quiet too. Events (or the bounded poll, :mod:`relocator.watching`) only mark a
+quiet too. Events (or the bounded poll, :mod:`relocator.host.watching`) only mark a
 project; what to do is decided on a timer, after the quiet window: nothing in
 the venv changed for ``quiet`` seconds (10 by default) and no live process uses
 it. Opting out: a ``.relocator-ignore`` file in the project or any folder above
@@ -31,7 +31,7 @@ Files, the contract ``relocate service status`` reads:
     "repaired", "roots", "mode", "denied"}``; times are epoch seconds: ``last_event``
     when a project was last marked (null until then), ``last_scan`` the end of the last
     pass (one per ``--interval``: a heartbeat); ``mode`` is ``events`` or ``poll``;
-    ``denied`` the roots it may not read (:mod:`relocator.access`). The file stays
+    ``denied`` the roots it may not read (:mod:`relocator.host.access`). The file stays
     after the service stops.
 ``<store>/logs/service.log``
     one line per event worth telling: started, adopted, repaired, skipped or denied
@@ -49,12 +49,14 @@ import sys
 import threading
 import time
 
-from relocator import access, health, link, resolver, settings, watching
 from relocator.errors import Busy, RelocatorError, UsageError
-from relocator.files import is_under, write_atomic
+from relocator.host import access, watching
+from relocator.host.servicefiles import AlreadyRunning, Log, PidLock
 from relocator.records import NamedTuple
-from relocator.servicefiles import AlreadyRunning, Log, PidLock
-from relocator.store import Store
+from relocator.state import link, resolver, settings
+from relocator.state.store import Store
+from relocator.system.files import is_under, write_atomic
+from relocator.venv import health
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -226,7 +228,7 @@ class Watcher:
         """Registry rows by key, read again only when the registry files changed."""
         seen = tuple(watching.stat_key(self.store.registry_path + s) for s in ("", "-wal"))
         if seen != self.registry_seen:
-            from relocator.registry import Registry
+            from relocator.state.registry import Registry
 
             with Registry(self.store) as registry:
                 self.rows = {row.key: row for row in registry.all()}
@@ -306,7 +308,7 @@ class Watcher:
         newest = watching.newest_change(venv, deep=True)  # once, before anything moves
         if now - newest < self.config.quiet:
             return newest + self.config.quiet
-        from relocator import processes
+        from relocator.system import processes
 
         users = processes.users([venv])[venv]
         if not users:
@@ -317,8 +319,8 @@ class Watcher:
         return now + max(self.config.quiet, IN_USE_RETRY)
 
     def adopt(self, project: str, *, repair: bool) -> None:
-        from relocator.adoption import adopt
-        from relocator.relocation import Wants
+        from relocator.commands.adoption import adopt
+        from relocator.moves.relocation import Wants
 
         done = adopt(project, store=self.store, wants=Wants(install=False, by_service=True))
         self.settled.pop(project, None)

@@ -1,6 +1,6 @@
 """What the watcher reports (``relocate service status``), and what the sync daemons cost.
 
-The watcher (:mod:`relocator.service`) writes ``<store>/service.pid`` (``{pid, started}``)
+The watcher (:mod:`relocator.commands.service`) writes ``<store>/service.pid`` (``{pid, started}``)
 and ``<store>/service.json`` (``{pid, started, last_event, last_scan, adopted, repaired,
 roots, mode, denied}``). :func:`status` reads them and trusts nothing in them: a dead pid, a pid
 reused by another process, or garbage all read as "not running". :func:`daemons` measures
@@ -16,9 +16,9 @@ import os
 import time
 from collections.abc import Iterable
 
-from relocator import access, units
-from relocator.files import read_regular
-from relocator.store import Store
+from relocator.host import access, units
+from relocator.state.store import Store
+from relocator.system.files import read_regular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def status(
     mode, roots, denied, platform, unit, unit_installed, unit_enabled, daemons, daemons_cpu,
     trash}``
     (``trash``: ``{entries, bytes}``; ``denied``: the roots the watcher may not read, each
-    ``{root, reason, binary, message}``, :mod:`relocator.access`). ``pid`` and
+    ``{root, reason, binary, message}``, :mod:`relocator.host.access`). ``pid`` and
     ``uptime`` (seconds) are None when no watcher runs; the last report (``last_event`` to
     ``roots``) is shown even then, and hidden while a watcher runs that has not reported
     yet. ``unit_enabled`` is False when the user disabled the installed unit (it will not
@@ -90,7 +90,7 @@ def status(
 
 def _trash(store: Store) -> dict[str, int]:
     """``{entries, bytes}`` in the store's trash (what relocator retired, kept restorable)."""
-    from relocator import trash
+    from relocator.state import trash
 
     count, size = trash.size(store)
     return {"entries": count, "bytes": size}

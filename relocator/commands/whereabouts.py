@@ -9,8 +9,8 @@ import os
 import platform
 import sys
 
-from relocator import installs
-from relocator.store import Store
+from relocator.host import installs
+from relocator.state.store import Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ def version_lines() -> list[str]:
 def info() -> dict[str, Any]:
     """Every place relocate reads or writes, and every copy of it found, as data."""
     import relocator
-    from relocator import settings, shells, units
+    from relocator.host import shells, units
+    from relocator.state import settings
 
     store = Store()
     try:

@@ -17,8 +17,8 @@ import os
 import shutil
 import sys
 
-from relocator import platform
-from relocator.files import is_under
+from relocator.system import platform
+from relocator.system.files import is_under
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

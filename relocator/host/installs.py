@@ -374,7 +374,7 @@ def _prefix_refused(prefix: str) -> Optional[str]:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m relocator.installs in-the-way LINK PREFIX``: for scripts/install, which
+    """``python -m relocator.host.installs in-the-way LINK PREFIX``: for scripts/install, which
     runs it from the checkout with the system's python3 before anything is installed."""
     if len(argv) == 3 and argv[0] == "in-the-way":
         from relocator.errors import say
@@ -388,7 +388,7 @@ def main(argv: list[str]) -> int:
         if earlier is not None and not _same(earlier, prefix):  # RELOCATOR_PREFIX changed
             print(f"note: {link} led to {earlier}, which stays: rm -rf {shlex.quote(earlier)}")
         return 0
-    sys.stderr.write("usage: python -m relocator.installs in-the-way LINK PREFIX\n")
+    sys.stderr.write("usage: python -m relocator.host.installs in-the-way LINK PREFIX\n")
     return 2
 
 

@@ -21,14 +21,14 @@ import shutil
 import time
 
 from relocator.errors import RelocatorError
-from relocator.unitcalls import Load, ask, run
+from relocator.host.unitcalls import Load, ask, run
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
 LABEL = "io.github.relocator.service"
-UNIT_FLAG = "--unit"  # `service run --unit`: started by a unit (see relocator.service.run)
+UNIT_FLAG = "--unit"  # `service run --unit`: started by a unit (see relocator.commands.service.run)
 #: What follows the program in ProgramArguments: relocate's own, or ``python -m relocator``.
 _OUR_ARGS = (["service", "run", UNIT_FLAG], ["-m", "relocator", "service", "run", UNIT_FLAG])
 #: The same, as written before ``--unit``: still ours, so install replaces it.
@@ -37,7 +37,7 @@ _OLD_ARGS = tuple(args[:-1] for args in _OUR_ARGS)
 
 def plist(argv: list[str], env: dict[str, str], log: str, nice: int) -> bytes:
     """The agent's bytes: runs ``argv`` at login with the variables ``env``
-    (:func:`relocator.units.environment`)."""
+    (:func:`relocator.host.units.environment`)."""
     agent: dict[str, Any] = {
         "Label": LABEL,
         "ProgramArguments": argv,

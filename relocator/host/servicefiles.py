@@ -16,8 +16,8 @@ import os
 import time
 
 from relocator.errors import RelocatorError
-from relocator.files import read_small, write_atomic
-from relocator.store import Store
+from relocator.state.store import Store
+from relocator.system.files import read_small, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -22,9 +22,9 @@ import sys
 from collections.abc import Callable
 
 from relocator.errors import UsageError, say
-from relocator.files import bare_line, read_regular, split_lines, write_atomic
 from relocator.records import NamedTuple
-from relocator.store import Store
+from relocator.state.store import Store
+from relocator.system.files import bare_line, read_regular, split_lines, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class Shell:
         return "\n".join(texts)
 
     def render(self, store: Store) -> str:
-        from relocator import completion
+        from relocator.cli import completion
 
         venvs = os.path.realpath(store.venvs)
         text = self.template().replace("__RELOCATOR_VENVS__", self.quote(venvs))

@@ -1,5 +1,5 @@
-"""Running ``launchctl`` and ``systemctl`` for :mod:`relocator.units` and
-:mod:`relocator.launchd`: one call, and what loading a unit came to."""
+"""Running ``launchctl`` and ``systemctl`` for :mod:`relocator.host.units` and
+:mod:`relocator.host.launchd`: one call, and what loading a unit came to."""
 
 from __future__ import annotations
 

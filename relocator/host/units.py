@@ -1,10 +1,10 @@
 """``relocate service install | uninstall``: the unit that starts the watcher at login.
 
-The watcher itself (``relocate service run``) is :mod:`relocator.service`; this module only
-writes, loads and removes what starts it (:mod:`relocator.watcher` reads what it reports):
+The watcher itself (``relocate service run``) is :mod:`relocator.commands.service`; this module only
+writes, loads and removes what starts it (:mod:`relocator.commands.watcher` reads what it reports):
 
 * macOS: a launchd agent, ``~/Library/LaunchAgents/io.github.relocator.service.plist``,
-  enabled and loaded with ``launchctl enable`` and ``bootstrap`` (:mod:`relocator.launchd`).
+  enabled and loaded with ``launchctl enable`` and ``bootstrap`` (:mod:`relocator.host.launchd`).
 * elsewhere: a systemd user unit, ``$XDG_CONFIG_HOME/systemd/user/relocator.service``,
   enabled with ``systemctl --user``.
 
@@ -25,13 +25,13 @@ import os
 import shutil
 import sys
 
-from relocator import launchd
 from relocator.errors import RelocatorError
-from relocator.files import bare_line, read_regular, split_lines, write_atomic
-from relocator.launchd import LABEL, UNIT_FLAG
-from relocator.shells import executable
-from relocator.store import Store
-from relocator.unitcalls import Load, ask, run
+from relocator.host import launchd
+from relocator.host.launchd import LABEL, UNIT_FLAG
+from relocator.host.shells import executable
+from relocator.host.unitcalls import Load, ask, run
+from relocator.state.store import Store
+from relocator.system.files import bare_line, read_regular, split_lines, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def command() -> list[str]:
 
 def program() -> str:
     """The program the watcher runs: the installed launchd agent's, else what ``install``
-    would write (what macOS's privacy settings must allow, :mod:`relocator.access`)."""
+    would write (what macOS's privacy settings must allow, :mod:`relocator.host.access`)."""
     if platform_name() == LAUNCHD:
         return launchd.program(unit_path(LAUNCHD)) or command()[0]
     return command()[0]

@@ -45,10 +45,10 @@ import threading
 import time
 import warnings
 
-from relocator import hops, link
-from relocator.files import is_under
 from relocator.records import NamedTuple
-from relocator.settings import IGNORE_FILE
+from relocator.state import hops, link
+from relocator.state.settings import IGNORE_FILE
+from relocator.system.files import is_under
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

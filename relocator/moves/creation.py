@@ -5,18 +5,16 @@ A new project's venv gets a new name; it is made, then linked and registered, an
 failure (or a kill) before it is linked drops it. A venv that replaces the project's
 venv takes that venv's name, which tools have recorded: it is made whole under a
 staging name, then swapped in, the old one going to the trash
-(:mod:`relocator.replacing`).
+(:mod:`relocator.moves.replacing`).
 """
 
 from __future__ import annotations
 
 import os
 
-from relocator import inventory, link, prompts, recipes, replacing, resolver, rewrite, trees, venvs
 from relocator.errors import RelocatorError, ToolFailed
-from relocator.journal import Intent
-from relocator.registry import Registry, Row
-from relocator.relocation import (
+from relocator.moves import replacing
+from relocator.moves.relocation import (
     Notes,
     Outcome,
     Wants,
@@ -25,7 +23,11 @@ from relocator.relocation import (
     new_row,
     undo_create,
 )
-from relocator.store import Store
+from relocator.state import inventory, link, resolver, venvs
+from relocator.state.journal import Intent
+from relocator.state.registry import Registry, Row
+from relocator.state.store import Store
+from relocator.venv import prompts, recipes, rewrite, trees
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Healing a linked store venv in place: what ``relocate adopt`` (and ``doctor --fix``)
 does to a project that is relocated already, or that it has just linked again.
 
-The venv is judged as :func:`relocator.health.venv_condition` judges it and brought
+The venv is judged as :func:`relocator.venv.health.venv_condition` judges it and brought
 back to working by the least that does it: an interpreter that went away is replaced by
 one of the same minor version; console scripts whose Python is gone are pointed at the
 venv's own; a venv a tool emptied, removed, or made anew with another Python away from
@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import os
 
-from relocator import health, link, platform, resolver, venvcheck, venvs
 from relocator.errors import RelocatorError
-from relocator.registry import Registry
-from relocator.relocation import Notes, Outcome, Wants, marks
-from relocator.store import Store
+from relocator.moves.relocation import Notes, Outcome, Wants, marks
+from relocator.state import link, resolver, venvs
+from relocator.state.registry import Registry
+from relocator.state.store import Store
+from relocator.system import platform
+from relocator.venv import health, venvcheck
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,7 +54,7 @@ def heal(
     condition = health.venv_condition(store, name).status
     notes: Notes = []
     if condition == health.INTERPRETER_MISSING:
-        from relocator import creation
+        from relocator.moves import creation
 
         mended = creation.mend_interpreter(store, name)
         if mended is not None:
@@ -77,7 +79,7 @@ def heal(
         # the Python the tool that made it anew chose (pdm use -f, virtualenv -p)
         wants = wants._replace(python=venvcheck.base_interpreter(venv))
     why = _WHY[condition]
-    from relocator import creation
+    from relocator.moves import creation
 
     rebuilt = creation.create(
         store, registry, project, wants, again=True, replaces=name, why=f"rebuilt: it {why}"
@@ -117,7 +119,7 @@ def python_now(
 
 
 def has_recipe(root: str, wants: Wants) -> bool:
-    from relocator import recipes
+    from relocator.venv import recipes
 
     return wants.install and recipes.find(root) is not None
 

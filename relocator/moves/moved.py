@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 import time
 
-from relocator import bundles, evidence, journal, link, prompts, resolver, rewrite, trash, venvs
-from relocator.git import add_git_exclude
-from relocator.registry import Registry, Row
-from relocator.relocation import Notes, notes_of
-from relocator.store import Store
+from relocator.moves.relocation import Notes, notes_of
+from relocator.state import bundles, evidence, journal, link, resolver, trash, venvs
+from relocator.state.git import add_git_exclude
+from relocator.state.registry import Registry, Row
+from relocator.state.store import Store
+from relocator.venv import prompts, rewrite
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,13 +2,13 @@
 
 Each operation checks every precondition first (the venv's layout, the two
 link names, permissions, room on the other volume), then journals its intent
-(:mod:`relocator.journal`) and moves the venv (:mod:`relocator.transfer`).
+(:mod:`relocator.state.journal`) and moves the venv (:mod:`relocator.venv.transfer`).
 Past the move nothing may fail on file content: rewriting is best effort,
 with notes. This module holds what comes after a move (finishing, undoing),
 and :func:`locked`, which settles what an interrupted run left before a
 command goes on: whatever is whole and moved is finished forward, whatever
 never became usable is rolled back. The commands are in
-:mod:`relocator.adoption` and :mod:`relocator.ejection`.
+:mod:`relocator.commands.adoption` and :mod:`relocator.commands.ejection`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,17 @@ import os
 import time
 from collections.abc import Iterator
 
-from relocator import faults, inventory, link, platform, remembered, resolver, unrecorded, venvs
 from relocator.errors import NotOwner, RelocatorError, warn
-from relocator.files import read_small
-from relocator.git import add_git_exclude, remove_git_exclude
-from relocator.journal import Intent, pending
-from relocator.project import find_root
 from relocator.records import NamedTuple
-from relocator.registry import Registry, Row
-from relocator.store import CACHEDIR_TAG, Store
+from relocator.state import inventory, link, remembered, resolver, venvs
+from relocator.state.git import add_git_exclude, remove_git_exclude
+from relocator.state.journal import Intent, pending
+from relocator.state.project import find_root
+from relocator.state.registry import Registry, Row
+from relocator.state.store import CACHEDIR_TAG, Store
+from relocator.system import faults, platform
+from relocator.system.files import read_small
+from relocator.venv import unrecorded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,7 +49,7 @@ class Outcome(NamedTuple):
     #: that could not reinstall what was installed by hand); the old venv is in the trash.
     dropped: tuple[str, ...] = ()
     #: What the venv the system or a tool deleted held (the registry's record) and its
-    #: rebuild lacks, in words (:func:`relocator.remembered.lost_note`).
+    #: rebuild lacks, in words (:func:`relocator.state.remembered.lost_note`).
     unrestored: tuple[str, ...] = ()
 
 
@@ -143,7 +145,7 @@ def unhide(venv: str) -> Notes:
 def shortfall(old: str, new: str, project: str) -> tuple[str, ...]:
     """Said before the venv ``new`` replaces the venv ``old`` (which then goes to the
     trash): what ``old`` has that ``new`` lacks, and the versions that differ, by
-    :func:`relocator.inventory.differ` (the seed packages do not count; the project's own
+    :func:`relocator.state.inventory.differ` (the seed packages do not count; the project's own
     editable install is the same distribution whatever its version), each lacking one
     said installed by hand or an extra or group of ``project``'s recipe. Returns what
     ``new`` lacks, each as ``name version``."""
@@ -155,7 +157,7 @@ def shortfall(old: str, new: str, project: str) -> tuple[str, ...]:
 
 def _listed(project: str) -> set[str]:
     """The names ``project``'s recipe lists (empty when there is none to read)."""
-    from relocator import recipes
+    from relocator.venv import recipes
 
     recipe = recipes.find(project)
     return (unrecorded.names(project, recipe) or set()) if recipe is not None else set()
@@ -189,12 +191,13 @@ def notes_of(note: Optional[str]) -> Notes:
 def retire(store: Store, name: str, key: str, project: str, why: str) -> Notes:
     """Move the store venv ``name`` a project let go of (an eject that keeps the project's
     own ``.venv``) to the trash; ``why`` says why. (A venv replaced under its name goes
-    to the trash in :mod:`relocator.replacing`.)
+    to the trash in :mod:`relocator.moves.replacing`.)
 
     A venv a live process uses stays where it is (``relocate gc`` takes it when it is
     free): renamed, it would break the process's paths.
     """
-    from relocator import processes, trash
+    from relocator.state import trash
+    from relocator.system import processes
 
     venv = store.venv_path(name)
     if not os.path.lexists(venv):
@@ -252,7 +255,7 @@ def undo_create(store: Store, intent: Intent) -> None:
 
 
 def finish_adopt(store: Store, registry: Registry, intent: Intent) -> tuple[Row, Notes]:
-    from relocator import prompts, rewrite, transfer
+    from relocator.venv import prompts, rewrite, transfer
 
     name, root = intent["venv"], intent["project"]
     where = transfer.places(store, "adopt", root, name, intent.get("src"))
@@ -282,7 +285,7 @@ def undo_adopt(store: Store, intent: Intent) -> None:
 
 
 def finish_eject(store: Store, registry: Registry, intent: Intent) -> Notes:
-    from relocator import prompts, rewrite, transfer
+    from relocator.venv import prompts, rewrite, transfer
 
     name, root = intent["venv"], intent["project"]
     where = transfer.places(store, "eject", root, name, alias=intent.get("alias"))
@@ -323,27 +326,27 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
 
     Returns whether it was finished forward (else rolled back), and notes saying so.
     """
-    from relocator import transfer
+    from relocator.venv import transfer
 
     op, root, name = intent.op, intent["project"], intent["venv"]
     if op.endswith("-tree"):
-        from relocator import trees
+        from relocator.venv import trees
 
         return trees.resume(store, intent)
     if op == "trash":
-        from relocator import trash
+        from relocator.state import trash
 
         return trash.resume(store, intent)
     if op == "restore":
-        from relocator import restoring
+        from relocator.moves import restoring
 
         return restoring.resume(store, registry, intent)
     if op == "swap":
-        from relocator import replacing
+        from relocator.moves import replacing
 
         return replacing.resume(store, registry, intent)
     if op == "verify":
-        from relocator import verification
+        from relocator.moves import verification
 
         return verification.resume(store, intent)
     if op == "create":

@@ -17,7 +17,7 @@ The new venv is first whole under a staging name, then swapped in (journaled,
    a venv a tool put at ``.venv``, which adopt moved into the store under a name of
    its own (``staged``) and linked meanwhile; ``trash``, the trash entry ``staged``.
 2. ``staged``: whole and checked. From here on the swap finishes forward.
-3. The old venv is renamed into the trash (:mod:`relocator.trash`: restorable) and
+3. The old venv is renamed into the trash (:mod:`relocator.state.trash`: restorable) and
    at once the new one renamed to the project's name. ``.venv`` leads nowhere only
    between these two renames: nothing else happens there. (After a takeover the
    hop still names the adopted venv's own name until it is made again, right after.)
@@ -34,7 +34,7 @@ moves no file it has open); the next one it starts from the old path gets the ne
 venv. Recovery (:func:`resume`) reads the state, not the record: a staged venv still
 there is renamed in (what is at the name first going to the trash), whatever is at
 the name is finished. Swaps settle after the project's other records
-(:func:`relocator.journal.pending`), so the adopt that moved a tool's venv in is
+(:func:`relocator.state.journal.pending`), so the adopt that moved a tool's venv in is
 settled first.
 """
 
@@ -42,13 +42,15 @@ from __future__ import annotations
 
 import os
 
-from relocator import faults, link, resolver, rewrite, trash, venvs
 from relocator.errors import RelocatorError
-from relocator.git import add_git_exclude
-from relocator.journal import Intent
-from relocator.registry import Registry, Row
-from relocator.relocation import Notes, marks, new_row, notes_of, register, shortfall, unhide
-from relocator.store import Store
+from relocator.moves.relocation import Notes, marks, new_row, notes_of, register, shortfall, unhide
+from relocator.state import link, resolver, trash, venvs
+from relocator.state.git import add_git_exclude
+from relocator.state.journal import Intent
+from relocator.state.registry import Registry, Row
+from relocator.state.store import Store
+from relocator.system import faults
+from relocator.venv import rewrite
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -140,7 +142,7 @@ def made(
 ) -> tuple[Row, Notes, tuple[str, ...]]:
     """A new venv for ``project`` in place of its venv ``name``, made by ``fill(path)`` at the
     staging place; returns its row, notes, and what the old venv had that it lacks (said
-    before the swap: :func:`relocator.relocation.shortfall`).
+    before the swap: :func:`relocator.moves.relocation.shortfall`).
 
     A failure while it is made drops it and changes nothing else.
     """
@@ -315,7 +317,7 @@ def _put_back(
 def _users(venv: str) -> Notes:
     """A note naming a process that runs from the old venv (an activated shell does not
     count: its PATH names the store path, which the new venv takes)."""
-    from relocator import processes
+    from relocator.system import processes
 
     users = [u for u in processes.users([venv]).get(venv, []) if not u.weak]
     if not users:
@@ -354,7 +356,7 @@ def _drop_record(path: str, key: Optional[str]) -> None:
     record), when it names ``key`` (None: any)."""
     import contextlib
 
-    from relocator.files import read_record
+    from relocator.system.files import read_record
 
     record = read_record(path)
     if record is not None and key is not None and record.get("key") != key:
@@ -375,7 +377,7 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
         owner = store.read_owner(str(intent.get("staged"))) if source == STORE else None
         adopted = _real_dir(staged) and (owner or {}).get("key") == intent["key"]
         if adopted and intent.get("fill"):  # killed while it was filled: the old venv stays
-            from relocator.takeover import keep_old
+            from relocator.moves.takeover import keep_old
 
             return True, [*keep_old(store, registry, intent)[1], "settled an interrupted takeover"]
         if adopted:  # the adopt that moved a tool's venv in finished: the takeover goes on

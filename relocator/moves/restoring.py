@@ -5,7 +5,7 @@ replaces, the project's current store venv, bundle or tree, goes to the trash in
 turn, so a restore is undone by restoring again.
 
 A venv comes back under the project's current name (every path a tool recorded
-names it), swapped in as a rebuilt venv is (:mod:`relocator.replacing`, source
+names it), swapped in as a rebuilt venv is (:mod:`relocator.moves.replacing`, source
 ``trash``): the paths it wrote about the name it had are rewritten. A project with
 no current name gets the entry's own name back when it is free, else a new one.
 
@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import os
 
-from relocator import bundles, hops, link, replacing, resolver, rewrite, trash, trees
 from relocator.errors import NotOwner, RelocatorError
-from relocator.files import read_record
-from relocator.git import add_git_exclude
-from relocator.journal import Intent
-from relocator.registry import Registry
-from relocator.relocation import Outcome, locked, marks, notes_of, register, unhide
-from relocator.store import Store
+from relocator.moves import replacing
+from relocator.moves.relocation import Outcome, locked, marks, notes_of, register, unhide
+from relocator.state import bundles, hops, link, resolver, trash
+from relocator.state.git import add_git_exclude
+from relocator.state.journal import Intent
+from relocator.state.registry import Registry
+from relocator.state.store import Store
+from relocator.system.files import read_record
+from relocator.venv import rewrite, trees
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

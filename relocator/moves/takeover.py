@@ -4,7 +4,7 @@
 project's ``.venv`` is a new venv, and the project's store venv is left behind.
 ``relocate adopt`` moves the new venv into the store (adopt's own move, under a
 name of its own, linked meanwhile), then swaps it in under the project's name
-(:mod:`relocator.replacing`, source ``store``): every path a tool recorded still
+(:mod:`relocator.moves.replacing`, source ``store``): every path a tool recorded still
 works, and the old venv goes to the trash.
 
 A new venv that is empty while the old one has packages is filled from the
@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import os
 
-from relocator import inventory, link, recipes, replacing, resolver, trash
 from relocator.errors import RelocatorError
-from relocator.journal import Intent
-from relocator.registry import Registry, Row
-from relocator.relocation import Notes, Outcome, Wants, register, shortfall
-from relocator.store import Store
+from relocator.moves import replacing
+from relocator.moves.relocation import Notes, Outcome, Wants, register, shortfall
+from relocator.state import inventory, link, resolver, trash
+from relocator.state.journal import Intent
+from relocator.state.registry import Registry, Row
+from relocator.state.store import Store
+from relocator.venv import recipes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

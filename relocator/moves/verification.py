@@ -1,17 +1,17 @@
 """``relocate verify``: does the project's recipe give back the venv the user works with?
 
-A scratch venv is built from the project's recipe (:func:`relocator.recipes.find`,
-filled by :func:`relocator.creation.build`: what a rebuild and a second machine's
+A scratch venv is built from the project's recipe (:func:`relocator.venv.recipes.find`,
+filled by :func:`relocator.moves.creation.build`: what a rebuild and a second machine's
 repair run), with the live venv's own base Python (else another of the same minor), in
 the store's ``tmp/``.
-Then the two are compared by distribution (:func:`relocator.inventory.differ`: the
+Then the two are compared by distribution (:func:`relocator.state.inventory.differ`: the
 live venv is the old one, the scratch venv the new), and the scratch venv is tried:
 ``run`` runs a command in it from the project's folder, activated as ``activate``
 would; without one, each top-level module the recipe installs is imported, all in one
 process. The live venv, the project's files and the registry are only read.
 
 The scratch venv is journaled (a ``verify`` record naming it and the process that
-builds it, :mod:`relocator.journal`): it is removed at the end, also on SIGINT or
+builds it, :mod:`relocator.state.journal`): it is removed at the end, also on SIGINT or
 SIGTERM; after a SIGKILL the next relocate that settles the project, or ``relocate
 gc``, removes it. No project lock is held while it builds (that takes minutes): the
 shell hook, the service and other commands go on.
@@ -24,19 +24,21 @@ import os
 import secrets
 import time
 
-from relocator import faults, inventory, link, recipes, resolver, unrecorded, venvcheck, venvs
 from relocator.errors import NotFound, RelocatorError
-from relocator.journal import Intent
-from relocator.project import find_root, read_pyproject, table
 from relocator.records import NamedTuple
-from relocator.store import Store, slug
+from relocator.state import inventory, link, resolver, venvs
+from relocator.state.journal import Intent
+from relocator.state.project import find_root, read_pyproject, table
+from relocator.state.store import Store, slug
+from relocator.system import faults
+from relocator.venv import recipes, unrecorded, venvcheck
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any, Callable, Optional
 
-    from relocator.relocation import Notes
+    from relocator.moves.relocation import Notes
 
 #: Lines of a ``--run`` command's output kept for the report.
 TAIL = 20
@@ -104,8 +106,8 @@ def verify(
 ) -> Verified:
     """Build the project's recipe into a scratch venv, compare it with the live venv, try
     it (``run``: a shell command in the project's folder; else the imports), remove it."""
-    from relocator.creation import build, find_minor
-    from relocator.relocation import Wants
+    from relocator.moves.creation import build, find_minor
+    from relocator.moves.relocation import Wants
 
     started = time.monotonic()
     store = store or Store()

@@ -14,10 +14,11 @@ import os
 import time
 from collections.abc import Iterator
 
-from relocator import platform, resolver
 from relocator.errors import NotOwner
-from relocator.files import read_record, write_atomic, write_record
-from relocator.store import CACHEDIR_TAG, Store, with_volume
+from relocator.state import resolver
+from relocator.state.store import CACHEDIR_TAG, Store, with_volume
+from relocator.system import platform
+from relocator.system.files import read_record, write_atomic, write_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import os
 import stat
 
-from relocator.files import bare_line, read_regular, split_lines, write_atomic
-from relocator.hops import NOSYNC, TREES, tree_links
-from relocator.link import NAMES as LINK_NAMES
-from relocator.link import aliases
+from relocator.state.hops import NOSYNC, TREES, tree_links
+from relocator.state.link import NAMES as LINK_NAMES
+from relocator.state.link import aliases
+from relocator.system.files import bare_line, read_regular, split_lines, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The shape of relocator's links: the venv's (:mod:`relocator.link`) and each tree's.
+"""The shape of relocator's links: the venv's (:mod:`relocator.state.link`) and each tree's.
 
 ::
 
@@ -47,8 +47,8 @@ import os
 import re
 from collections.abc import Iterable
 
-from relocator import faults, platform
 from relocator.errors import RelocatorError
+from relocator.system import faults, platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,9 +59,9 @@ if TYPE_CHECKING:
 
 NOSYNC = ".nosync"
 #: The rebuildable trees beyond the venv that ``adopt --trees`` relocates behind the shape
-#: (:mod:`relocator.trees`); ``node_modules`` only when asked for.
+#: (:mod:`relocator.venv.trees`); ``node_modules`` only when asked for.
 TREES = (".mypy_cache", ".nox", ".pytest_cache", ".ruff_cache", ".tox", "node_modules")
-#: How relocator names a store venv (:meth:`relocator.store.Store.new_venv_name`).
+#: How relocator names a store venv (:meth:`relocator.state.store.Store.new_venv_name`).
 _VENV_NAME = re.compile(r"[a-z0-9-]{1,40}-[0-9a-f]{8}")
 _TEMP = ".relocator-"  # relocator's temporary names: NAME.relocator-<pid>[.nosync]
 

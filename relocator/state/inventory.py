@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 import re
 
-from relocator.files import read_small
 from relocator.records import NamedTuple
-from relocator.venvs import site_packages
+from relocator.state.venvs import site_packages
+from relocator.system.files import read_small
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -15,18 +15,19 @@ import contextlib
 import os
 import time
 
-from relocator import faults
 from relocator.errors import warn
-from relocator.files import read_record, write_record
-from relocator.hops import TREES
-from relocator.store import Store, alive
+from relocator.state.hops import TREES
+from relocator.state.store import Store, alive
+from relocator.system import faults
+from relocator.system.files import read_record, write_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
 OPS = ("adopt", "eject", "create", "adopt-tree", "eject-tree", "trash", "restore", "swap", "verify")
-#: Where the venv a swap puts in place of a project's venv comes from (:mod:`relocator.replacing`).
+#: Where the venv a swap puts in place of a project's venv comes from
+#: (:mod:`relocator.moves.replacing`).
 SWAP_SOURCES = ("new", "store", "trash")
 #: Fields every record carries, all strings: the rest depends on the operation.
 REQUIRED = ("op", "key", "project", "venv", "step")

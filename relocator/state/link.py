@@ -1,7 +1,7 @@
 """The link: ``<project>/.venv`` leading into the store.
 
 ``.venv -> .venv.nosync/.venv -> <store venv>``: the shape of every link of
-relocator's, and the rule for what it may replace, live in :mod:`relocator.hops`;
+relocator's, and the rule for what it may replace, live in :mod:`relocator.state.hops`;
 here is what the venv's link adds: which state ``.venv`` is in
 (:func:`inspect`), what may stand in its way (:func:`problem`), and aliases.
 
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 
-from relocator import hops
 from relocator.errors import RelocatorError
 from relocator.records import NamedTuple
+from relocator.state import hops
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def anothers(real: str) -> Optional[str]:
 
 
 def _is_store(folder: str) -> bool:
-    from relocator.store import README
+    from relocator.state.store import README
 
     if not os.path.isfile(os.path.join(folder, "README")):  # never wait on a pipe
         return False

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from relocator import link, resolver
 from relocator.errors import NotFound, RelocatorError
-from relocator.files import is_under, read_small
+from relocator.state import link, resolver
+from relocator.system.files import is_under, read_small
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

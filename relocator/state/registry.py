@@ -14,7 +14,7 @@ newer schema) is a :class:`RelocatorError` saying what to do.
 
 Schema 2 adds ``ejected``: the projects the user ejected, which the service leaves
 alone until the user adopts them again; schema 3, ``packages``: what each store venv
-held (:mod:`relocator.remembered`). An older registry is migrated on opening (its rows
+held (:mod:`relocator.state.remembered`). An older registry is migrated on opening (its rows
 kept). These are what owner records cannot give back: a registry rebuilt has neither.
 """
 
@@ -29,10 +29,11 @@ import stat
 import time
 from collections.abc import Iterator
 
-from relocator import platform, remembered
 from relocator.errors import Busy, RelocatorError, warn
 from relocator.records import NamedTuple
-from relocator.store import Store
+from relocator.state import remembered
+from relocator.state.store import Store
+from relocator.system import platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ class Registry:
         self.rebuilt = self._rebuild()
 
     def _packages_damage(self) -> Optional[str]:
-        """What is wrong with the table of what venvs held (:mod:`relocator.remembered`)."""
+        """What is wrong with the table of what venvs held (:mod:`relocator.state.remembered`)."""
         columns = tuple(row[1] for row in self.db.execute("PRAGMA table_info(packages)"))
         if columns != remembered.FIELDS:
             return "the packages table is missing or has other columns"

@@ -5,7 +5,7 @@ A store venv can vanish without relocate: the store's default place is a cache f
 tools delete through the link (``hatch env remove``). A venv rebuilt from the project's
 recipe gets what the recipe gives; what was installed by hand is gone with the old one.
 So the registry (schema 3, table ``packages``) keeps, per store venv, when it was read
-and ``{name: version}`` (:func:`relocator.inventory.to_pairs`): ``status`` and ``doctor``
+and ``{name: version}`` (:func:`relocator.state.inventory.to_pairs`): ``status`` and ``doctor``
 name what a deleted venv held, and the rebuild names what the recipe did not give back.
 
 The record is written wherever a venv is registered (:func:`relocation.register`) and
@@ -21,16 +21,16 @@ from __future__ import annotations
 import os
 import time
 
-from relocator import inventory, venvs
 from relocator.records import NamedTuple
+from relocator.state import inventory, venvs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
-    from relocator.inventory import Distribution
-    from relocator.registry import Registry
-    from relocator.store import Store
+    from relocator.state.inventory import Distribution
+    from relocator.state.registry import Registry
+    from relocator.state.store import Store
 
 TABLE = "packages"
 FIELDS = ("venv", "recorded", "packages")
@@ -132,7 +132,7 @@ def held(store: Store, name: str, registry: Optional[Registry] = None) -> Option
         return recall(registry, name)
     if not os.path.isfile(store.registry_path):
         return None
-    from relocator.registry import Registry
+    from relocator.state.registry import Registry
 
     with Registry(store) as opened:
         return recall(opened, name)
@@ -141,7 +141,7 @@ def held(store: Store, name: str, registry: Optional[Registry] = None) -> Option
 def gone(store: Store, venv: str, record: Optional[Record]) -> str:
     """What ``status`` and ``doctor`` say of a store venv that is gone: that it is, who
     may have deleted it, and what it held (or that this is not known)."""
-    from relocator import platform
+    from relocator.system import platform
 
     why = platform.current.purgeable(store.root)
     said = f"{venv} was deleted, by the system or a tool" + (f" ({why})" if why else "")

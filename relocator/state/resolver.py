@@ -16,9 +16,9 @@ import stat
 import sys
 import unicodedata
 
-from relocator import platform
-from relocator.files import is_under
 from relocator.records import NamedTuple
+from relocator.system import platform
+from relocator.system.files import is_under
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -18,10 +18,10 @@ import math
 import os
 import sys
 
-from relocator import resolver
 from relocator.errors import RelocatorError
-from relocator.files import is_under, read_regular
 from relocator.records import NamedTuple
+from relocator.state import resolver
+from relocator.system.files import is_under, read_regular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def load_config(path: Optional[str] = None) -> Config:
             raise RelocatorError(f"RELOCATOR_SERVICE_QUIET must be seconds (got {env!r})") from None
     found = data.get("trees")
     if found is not None:
-        from relocator import treechoice
+        from relocator.state import treechoice
 
         treechoice.parse(found, path)
     roots, ignore = _folders(data, "roots", path), _folders(data, "ignore", path)

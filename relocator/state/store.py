@@ -10,7 +10,7 @@ Layout::
     <root>/trees/<slug>-<id>/      a project's other rebuildable trees (``adopt --trees``):
                                    ``.mypy_cache``..., and ``bytecode/`` (pycache prefix)
     <root>/trees/<slug>-<id>.json  their owner record
-    <root>/trash/<id>/, <id>.json  what relocator retired, restorable (:mod:`relocator.trash`)
+    <root>/trash/<id>/, <id>.json  what relocator retired, restorable (:mod:`relocator.state.trash`)
     <root>/locks/, journal/, tmp/, logs/
     <root>/service.pid, service.json  the watcher's pid lock and its last report
 
@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 
 from relocator.errors import Busy, NotOwner, RelocatorError
-from relocator.files import (
+from relocator.system.files import (
     is_under,
     read_record,
     read_regular,
@@ -231,7 +231,7 @@ class Store:
         """Mark a store venv as a cache: relocator's own CACHEDIR.TAG (written again over
         another tool's, so that :meth:`tagged` keeps telling when a tool made the venv
         anew), and Time Machine's exclusion."""
-        from relocator import platform
+        from relocator.system import platform
 
         path = self.venv_path(name)
         if not self.tagged(name):  # absent, or another tool's (uv writes its own)
@@ -241,7 +241,7 @@ class Store:
     def tagged(self, name: str) -> bool:
         """Whether the store venv carries relocator's own ``CACHEDIR.TAG``: a tool that
         recreates a venv in place (``uv venv --clear``) replaces or drops it, which is how
-        :func:`relocator.health.venv_condition` tells a venv a tool emptied."""
+        :func:`relocator.venv.health.venv_condition` tells a venv a tool emptied."""
         return read_small(os.path.join(self.venv_path(name), "CACHEDIR.TAG")) == CACHEDIR_TAG
 
     def unmarked(self, name: str) -> Optional[str]:
@@ -249,7 +249,7 @@ class Store:
         must hold a valid ``CACHEDIR.TAG``, anyone's (its first line is the signature: uv
         and virtualenv write their own), and, where the system has Time Machine, carry its
         exclusion."""
-        from relocator import platform
+        from relocator.system import platform
 
         path = self.venv_path(name)
         try:
@@ -269,7 +269,7 @@ class Store:
 
     def write_owner(self, name: str, record: dict[str, Any]) -> None:
         """Write the owner record of store venv ``name``, with the volume its project is on
-        (what ``gc`` needs to prove the project gone, :mod:`relocator.evidence`)."""
+        (what ``gc`` needs to prove the project gone, :mod:`relocator.state.evidence`)."""
         write_record(self.owner_path(name), with_volume(record))
 
     def read_owner(self, name: str) -> Optional[dict[str, Any]]:
@@ -378,7 +378,7 @@ class Store:
                 f"RELOCATOR_LOCK_TIMEOUT must be a number of seconds >= 0 (got {given!r}); "
                 f"fix it, or unset it for the default of {DEFAULT_LOCK_TIMEOUT:g}"
             )
-        from relocator import locks
+        from relocator.system import locks
 
         try:
             held = locks.acquire(path, timeout)
@@ -419,7 +419,7 @@ class Store:
 def with_volume(record: dict[str, Any]) -> dict[str, Any]:
     """An owner record (venv or bundle) with ``volume``: the device and mount point of the
     project it names, read now (kept as it was when the project cannot be read)."""
-    from relocator import evidence
+    from relocator.state import evidence
 
     path = record.get("path")
     found = evidence.volume(path) if isinstance(path, str) and os.path.isabs(path) else None

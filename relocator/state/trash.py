@@ -10,7 +10,7 @@ record that says what it was and why it went::
                                bytes, files, python, packages
 
 ``relocate trash`` lists the entries; ``relocate restore`` puts one back
-(:mod:`relocator.restoring`); ``relocate gc`` deletes those past their age
+(:mod:`relocator.moves.restoring`); ``relocate gc`` deletes those past their age
 (:func:`retention_days`, 14 by default) and ``gc --empty-trash`` all of them:
 :func:`sweep` is the one place where relocator really deletes what a project used.
 
@@ -29,12 +29,13 @@ import os
 import re
 import time
 
-from relocator import faults, hops, inventory, venvs
 from relocator.errors import Busy, RelocatorError
-from relocator.files import read_record, write_record
-from relocator.journal import Intent
 from relocator.records import NamedTuple
-from relocator.store import Store
+from relocator.state import hops, inventory, venvs
+from relocator.state.journal import Intent
+from relocator.state.store import Store
+from relocator.system import faults
+from relocator.system.files import read_record, write_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def retention_days() -> float:
     ``trash_days``, else 14 days."""
     given = os.environ.get("RELOCATOR_TRASH_DAYS", "").strip()
     if not given:
-        from relocator import settings
+        from relocator.state import settings
 
         return settings.trash_days()
     try:
@@ -138,7 +139,7 @@ def begin(
 ) -> Intent:
     """Journal the move of the store folder ``src`` into the trash, its facts read first
     (a walk of it: done here, before anything moves). Then :func:`rename_in` and
-    :func:`finish`; a swap (:mod:`relocator.replacing`) puts its own rename between them."""
+    :func:`finish`; a swap (:mod:`relocator.moves.replacing`) puts its own rename between them."""
     rel = os.path.relpath(src, store.root)
     if not _SOURCES.fullmatch(rel) or os.path.islink(src) or not os.path.isdir(src):
         raise RelocatorError(f"{src} is not a folder of the store relocate can put in the trash")
@@ -359,7 +360,7 @@ def _delete(store: Store, entry: Entry) -> bool:
 
 def _moving(store: Store) -> set[str]:
     """The entries a pending record moves in or out (a swap takes one out as a venv)."""
-    from relocator.journal import pending
+    from relocator.state.journal import pending
 
     busy = set()
     for intent in pending(store):

@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 
-from relocator import bundles, hops, inventory, resolver
 from relocator.errors import RelocatorError
-from relocator.project import pyproject_table, read_pyproject, table
-from relocator.store import Store
+from relocator.state import bundles, hops, inventory, resolver
+from relocator.state.project import pyproject_table, read_pyproject, table
+from relocator.state.store import Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ import os
 import stat
 import sys
 
-from relocator import faults
 from relocator.errors import RelocatorError, ToolFailed
-from relocator.files import read_small
+from relocator.system import faults
+from relocator.system.files import read_small
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def project_python_request(project: str) -> Optional[str]:
         line = raw.strip()
         if line and not line.startswith("#"):
             return line if re.fullmatch(_VERSION, line) else None
-    from relocator.project import read_pyproject, table
+    from relocator.state.project import read_pyproject, table
 
     spec = (table(read_pyproject(project), "project") or {}).get("requires-python")
     if isinstance(spec, str) and re.fullmatch(_SPECIFIERS, spec):
@@ -115,7 +115,7 @@ def same_volume(path: str, folder: str) -> bool:
     """Whether ``path`` and ``folder`` (both exist) are on one file system, so that a rename
     can move the one into the other. Two mounts of one file system (a bind mount, as Docker
     and devcontainers make) share the device number and still refuse a rename (``EXDEV``):
-    :func:`relocator.transfer.move` copies then."""
+    :func:`relocator.venv.transfer.move` copies then."""
     return os.lstat(path).st_dev == os.stat(folder).st_dev
 
 

@@ -13,7 +13,7 @@ import contextlib
 import os
 import stat
 
-from relocator import platform
+from relocator.system import platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def write_atomic(path: str, data: str | bytes, *, sync: bool = True) -> None:
     made if missing.
 
     Text is UTF-8 (undecodable names kept as they were read). The data, then the
-    rename, are flushed to stable storage (:meth:`relocator.platform.Platform.full_sync`:
+    rename, are flushed to stable storage (:meth:`relocator.system.platform.Platform.full_sync`:
     F_FULLFSYNC on macOS); ``sync=False`` skips both, for files a recovery rewrites again
     anyway.
     """

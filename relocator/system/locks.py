@@ -1,5 +1,5 @@
 """An exclusive lock on a file, across processes and threads: what :meth:`Store.lock
-<relocator.store.Store.lock>` holds for one project.
+<relocator.state.store.Store.lock>` holds for one project.
 
 ``flock`` on POSIX, as filelock's UnixFileLock takes it, without importing filelock
 (which loads logging, inspect and more on every command that takes a lock); filelock

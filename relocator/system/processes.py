@@ -43,8 +43,8 @@ from collections.abc import Iterable, Iterator
 
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
-from relocator import platform
 from relocator.records import NamedTuple
+from relocator.system import platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

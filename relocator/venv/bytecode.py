@@ -28,8 +28,8 @@ from __future__ import annotations
 import contextlib
 import os
 
-from relocator import venvs
-from relocator.files import read_small, write_atomic
+from relocator.state import venvs
+from relocator.system.files import read_small, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

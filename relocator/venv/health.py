@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import shlex
 
-from relocator import bundles, bytecode, hops, inventory, link, resolver, trees, venvcheck, venvs
 from relocator.errors import NotFound
-from relocator.files import is_under
-from relocator.journal import Intent, pending
-from relocator.project import missing, start_folder
 from relocator.records import NamedTuple
-from relocator.registry import Registry, Row
-from relocator.store import Store
+from relocator.state import bundles, hops, inventory, link, resolver, venvs
+from relocator.state.journal import Intent, pending
+from relocator.state.project import missing, start_folder
+from relocator.state.registry import Registry, Row
+from relocator.state.store import Store
+from relocator.system.files import is_under
+from relocator.venv import bytecode, trees, venvcheck
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class Condition(NamedTuple):
 def venv_condition(store: Store, name: str) -> Condition:
     """Whether the store venv ``name`` works (OK), else the first thing that stops it:
     VENV_MISSING, VENV_EMPTIED, INTERPRETER_MISSING, PYTHON_MISMATCH, SCRIPTS_BROKEN,
-    MARKS_MISSING. Judged by reading (:mod:`relocator.venvcheck`), never by running."""
+    MARKS_MISSING. Judged by reading (:mod:`relocator.venv.venvcheck`), never by running."""
     venv = store.venv_path(name)
     if not os.path.isdir(venv):
         return Condition(VENV_MISSING)
@@ -132,7 +133,7 @@ def link_cause(state: link.LinkState, root: str) -> Optional[str]:
     if state.kind == link.BROKEN:
         return BROKEN_LINK
     if state.kind == link.IN_PROJECT:
-        from relocator import evidence
+        from relocator.state import evidence
 
         if evidence.foreign_venv(root, target):
             return SHIPPED
@@ -167,7 +168,7 @@ def diagnosis(store: Store, row: Row) -> Diagnosis:
     if condition.status == OK and old_shape(row.path):
         return Diagnosis(OLD_SHAPE)
     if condition.status == VENV_MISSING:  # what it held: the registry's record, if any
-        from relocator import remembered
+        from relocator.state import remembered
 
         record = remembered.held(store, row.venv)
         return Diagnosis(VENV_MISSING, None, remembered.gone(store, venv, record))
@@ -224,7 +225,7 @@ def report(
 def _held(store: Store, name: str) -> Optional[dict[str, str]]:
     """What the store venv ``name``, which is gone, held: ``{name: version}``, or None
     when that is not known."""
-    from relocator import remembered
+    from relocator.state import remembered
 
     record = remembered.held(store, name)
     return None if record is None else inventory.to_pairs(record.packages)
@@ -286,7 +287,7 @@ def gone_here(store: Store, start: str) -> Optional[dict[str, Any]]:
     venv = state.target or ""
     if state.kind != link.DANGLING or not link.is_store_venv(venv, store.venvs):
         return None
-    from relocator import remembered
+    from relocator.state import remembered
 
     name = os.path.basename(venv)
     return {
@@ -346,7 +347,7 @@ def _shipped(found: dict[str, Any]) -> dict[str, Any]:
     """``status`` also says when git tracks ``.venv`` files: a branch that tracks them
     replaces the link when it is checked out (the hook activates only through the store,
     but tools that read ``.venv`` would run the branch's files)."""
-    from relocator import git
+    from relocator.state import git
 
     tracked = git.tracked(found["project"], [link.LINK, link.HOP]) or []
     found["tracked"] = tracked

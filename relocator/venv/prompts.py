@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 import re
 
-from relocator.files import write_atomic
-from relocator.rewrite import Files
+from relocator.system.files import write_atomic
+from relocator.venv.rewrite import Files
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -45,8 +45,8 @@ import re
 
 from relocator import errors
 from relocator.errors import RelocatorError
-from relocator.project import read_pyproject, table
 from relocator.records import NamedTuple
+from relocator.state.project import read_pyproject, table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ def _pip(recipe: Recipe, venv: str, env: dict[str, str]) -> Command:
     """``uv pip install --python <venv>`` when uv is on PATH, else the venv's own pip."""
     import shutil
 
-    from relocator.venvs import site_packages
+    from relocator.state.venvs import site_packages
 
     python = os.path.join(venv, "bin", "python")
     uv = shutil.which("uv", path=env["PATH"])
@@ -277,7 +277,7 @@ def _static_dependencies(project: str) -> list[str]:
 
 def _check_python(project: str, venv: str) -> None:
     """Refuse a venv whose Python the project's ``requires-python`` excludes."""
-    from relocator.venvs import python_version
+    from relocator.state.venvs import python_version
 
     spec = (table(read_pyproject(project), "project") or {}).get("requires-python")
     found = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", python_version(venv) or "")

@@ -24,9 +24,9 @@ import re
 import shlex
 import sys
 
-from relocator import resolver
-from relocator.files import is_under, read_regular, write_atomic
-from relocator.venvs import read_shebang, site_packages
+from relocator.state import resolver
+from relocator.state.venvs import read_shebang, site_packages
+from relocator.system.files import is_under, read_regular, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,24 +2,24 @@
 
 ``relocate adopt --trees`` moves the project's ``.mypy_cache``, ``.nox``,
 ``.pytest_cache``, ``.ruff_cache`` and ``.tox`` (``node_modules`` only when asked)
-into the store, each behind the venv's shape (:mod:`relocator.hops`)::
+into the store, each behind the venv's shape (:mod:`relocator.state.hops`)::
 
     NAME -> NAME.nosync/NAME -> <store>/trees/<bundle>/NAME
 
-A project's trees share one folder of the store, its *bundle* (:mod:`relocator.bundles`),
+A project's trees share one folder of the store, its *bundle* (:mod:`relocator.state.bundles`),
 whose owner record ``<bundle>.json`` beside it names the project: the ownership
 rule of store venvs, applied to trees. Each move is journaled like a venv's
-(``adopt-tree``, ``eject-tree``: :mod:`relocator.transfer` moves, :func:`resume`
+(``adopt-tree``, ``eject-tree``: :mod:`relocator.venv.transfer` moves, :func:`resume`
 finishes or rolls back), one tree at a time.
 
 A tree that is absent is linked ahead when the project configures its tool
 (``[tool.mypy]``, ``tox.ini``, ``noxfile.py``, ``package.json``...) or has it
-installed in its venv (:mod:`relocator.treechoice`), so the tool creates its
+installed in its venv (:mod:`relocator.state.treechoice`), so the tool creates its
 contents in the store. A dangling tree link (a second machine, a
 wiped store) gets a new empty tree: every tree here is rebuildable. A link of the
 old shape (``NAME -> NAME.nosync -> tree``) is converted to the shape.
 
-Bytecode goes to the bundle's ``bytecode/`` folder (:mod:`relocator.bytecode`), from
+Bytecode goes to the bundle's ``bytecode/`` folder (:mod:`relocator.venv.bytecode`), from
 the first adopt that asks for trees, whether or not a tree is there to link.
 """
 
@@ -30,12 +30,14 @@ import functools
 import os
 import shlex
 
-from relocator import bundles, bytecode, faults, hops, resolver, venvs
 from relocator.errors import RelocatorError
-from relocator.files import is_under
-from relocator.journal import Intent
 from relocator.records import NamedTuple
-from relocator.store import Store
+from relocator.state import bundles, hops, resolver, venvs
+from relocator.state.journal import Intent
+from relocator.state.store import Store
+from relocator.system import faults
+from relocator.system.files import is_under
+from relocator.venv import bytecode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -112,7 +114,7 @@ def converge(
     store venv ``venv`` (when given) to the bundle, which exists as soon as any tree is
     asked for, linked or not. Returns notes, one line for each tree that changed and
     why; a tree that cannot move is a note (the others and the venv stay relocated)."""
-    from relocator import treechoice
+    from relocator.state import treechoice
 
     root, notes = project.path, Notes()
     bundle = had = bundles.of(store, project.key)
@@ -195,7 +197,7 @@ def _link(store: Store, root: str, name: str, tree: str, others: bool = False) -
 
 
 def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
-    from relocator import transfer
+    from relocator.venv import transfer
 
     root = project.path
     where = transfer.places(store, "adopt", root, bundle, tree=name)
@@ -223,7 +225,7 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
 def _to_trash(store: Store, project: resolver.Resolved, bundle: str, name: str, why: str) -> str:
     """Put the store's copy of tree ``name`` (stale: the project has a newer one) in the
     trash; return the entry's id."""
-    from relocator import trash
+    from relocator.state import trash
 
     tree = os.path.join(bundles.path(store, bundle), name)
     entry = trash.put(
@@ -249,7 +251,7 @@ def _begin(
 
 
 def _finish_adopt(store: Store, intent: Intent) -> Notes:
-    from relocator import transfer
+    from relocator.venv import transfer
 
     root, bundle, name = intent["project"], intent["venv"], intent["tree"]
     where = transfer.places(store, "adopt", root, bundle, tree=name)
@@ -322,7 +324,7 @@ def _unlinked(root: str, name: str) -> Notes:
 
 
 def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
-    from relocator import transfer
+    from relocator.venv import transfer
 
     root = project.path
     where = transfer.places(store, "eject", root, bundle, tree=name)
@@ -342,7 +344,7 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
 
 
 def _finish_eject(store: Store, intent: Intent) -> Notes:
-    from relocator import transfer
+    from relocator.venv import transfer
 
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
@@ -353,7 +355,7 @@ def _finish_eject(store: Store, intent: Intent) -> Notes:
 
 
 def _undo_eject(store: Store, intent: Intent) -> None:
-    from relocator import transfer
+    from relocator.venv import transfer
 
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
@@ -368,7 +370,7 @@ def _undo_eject(store: Store, intent: Intent) -> None:
 def resume(store: Store, intent: Intent) -> tuple[bool, Notes]:
     """Settle an interrupted tree move: finished forward when the tree is whole at its
     destination, else rolled back. Raises :class:`NotOwner` for another project's bundle."""
-    from relocator import transfer
+    from relocator.venv import transfer
 
     op, root, bundle, name = intent.op, intent["project"], intent["venv"], intent["tree"]
     bundles.claim(store, bundle, intent["key"], root)

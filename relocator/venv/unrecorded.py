@@ -5,9 +5,9 @@ milliseconds, for ``doctor``: the names a lock file lists (``[[package]]`` ``nam
 uv.lock, poetry.lock and pdm.lock; the keys of Pipfile.lock's ``default`` and
 ``develop``; the requirement lines of requirements*.txt, with what the packages they
 name require in the venv, since such a file need not list every dependency) against
-the distributions the venv holds (:func:`relocator.inventory.read`). A requirement
+the distributions the venv holds (:func:`relocator.state.inventory.read`). A requirement
 that is a path (``-e .``, ``./libs/foo``) names the distribution the venv installed
-from that path (:func:`relocator.inventory.sources`). A recipe that is only a
+from that path (:func:`relocator.state.inventory.sources`). A recipe that is only a
 pyproject.toml lists no versions and not every dependency: not checked. The project's
 own distribution, anything installed in place from a folder inside the project, and the
 seed packages never count.
@@ -18,10 +18,11 @@ from __future__ import annotations
 import os
 import re
 
-from relocator import inventory, recipes
-from relocator.files import read_small
-from relocator.project import read_pyproject, table
 from relocator.records import NamedTuple
+from relocator.state import inventory
+from relocator.state.project import read_pyproject, table
+from relocator.system.files import read_small
+from relocator.venv import recipes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ tool or a project put there). Two things are checked here:
   leaves the packages in ``lib/python3.11``, where 3.12 never looks;
 - every console script's shebang leads to a Python that exists.
 
-Whether the venv's own interpreter exists is :func:`relocator.health.venv_condition`'s
-first question; the backup marks are the store's (:meth:`relocator.store.Store.unmarked`).
+Whether the venv's own interpreter exists is :func:`relocator.venv.health.venv_condition`'s
+first question; the backup marks are the store's (:meth:`relocator.state.store.Store.unmarked`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 import os
 import re
 
-from relocator import inventory, venvs
-from relocator.files import read_regular, write_atomic
+from relocator.state import inventory, venvs
+from relocator.system.files import read_regular, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def mend_scripts(venv: str) -> list[str]:
     one that reads the site-packages the script imports from): ``bin/<that name>`` when
     the venv has it, else ``bin/python``. Returns notes: what was mended, and the scripts
     left as they were."""
-    from relocator import rewrite
+    from relocator.venv import rewrite
 
     mended: list[str] = []
     notes: list[str] = []
