@@ -4,5 +4,5 @@ service's pid lock and log (servicefiles), filesystem events (watching), sync ro
 read (access), and the copies of relocate installed (installs).
 
 Imports from relocator: errors, records, system, state; inside a function, cli.completion
-(the hook carries the completion script).
+(the hook carries the completion script, made from the command line's table).
 """

@@ -2,5 +2,5 @@
 exclusion, F_FULLFSYNC), atomic writes and careful reads, the per-project lock, which
 processes use a folder, and the crash tests' fault points.
 
-Imports from relocator: errors and records only.
+Imports from relocator: errors, records.
 """
