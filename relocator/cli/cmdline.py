@@ -84,7 +84,7 @@ COMMANDS: dict[str, tuple[tuple[Arg, ...], tuple[Opt, ...]]] = {
 GROUPS = ("service",)  # a word that is not a command but the first of one
 HIDDEN = ("version",)
 
-#: The global options: typed before or after the command; entry.py takes them out.
+#: The global options: typed before or after the command; cli/entry.py takes them out.
 QUIET, VERBOSE, COLOR = ("-q", "--quiet"), ("-v", "--verbose"), "--color"
 COLORS = ("auto", "always", "never")
 SHELLS = ("bash", "zsh", "fish")
