@@ -2,5 +2,6 @@
 (cli, cli_*), the plain function each command runs (commands), completion, and the text of
 every result (render, render_verify, display). entry alone turns errors into exit codes.
 
-Imports from relocator: errors, records, system, state, venv, moves, host, commands.
+Imports from relocator: errors, records, system, paths, state, venv, moves, host,
+commands.
 """

@@ -3,5 +3,5 @@ eject (ejection), doctor, gc, scan, excludes, the service's loop (service) and i
 (watcher), uninstall (removal), python (lookup), info (whereabouts). restore and verify are
 journaled moves, in relocator.moves.
 
-Imports from relocator: errors, records, system, state, venv, moves, host.
+Imports from relocator: errors, records, system, paths, state, venv, moves, host.
 """

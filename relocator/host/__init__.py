@@ -3,6 +3,7 @@ shell hook and its rc-file line (shells), the service unit (units, launchd, unit
 service's pid lock and log (servicefiles), filesystem events (watching), sync roots it may not
 read (access), and the copies of relocate installed (installs).
 
-Imports from relocator: errors, records, system, state; inside a function, cli.completion
+Imports from relocator: errors, records, system, paths, state; inside a function,
+cli.completion
 (the hook carries the completion script, made from the command line's table).
 """

@@ -3,5 +3,5 @@ the recovery (relocation), swaps under a project's name (replacing, takeover, re
 new and rebuilt venvs (creation), a moved project (moved), mending on adopt (healing), and
 verify's scratch build (verification).
 
-Imports from relocator: errors, records, system, state, venv.
+Imports from relocator: errors, records, system, paths, state, venv.
 """

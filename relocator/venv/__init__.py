@@ -3,5 +3,5 @@ recipe that rebuilds it, what it holds that no lock file lists, the paths it har
 (rewrite), its prompt, its bytecode, the copy or rename that moves it (transfer), and the
 trees that move with it.
 
-Imports from relocator: errors, records, system, state.
+Imports from relocator: errors, records, system, paths, state.
 """
