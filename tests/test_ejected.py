@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import pytest
 
-from relocator.state import resolver
+from relocator.paths import resolver
 from relocator.state.registry import SCHEMA_VERSION, Registry
 from relocator.state.store import Store
 from tests.helpers import (

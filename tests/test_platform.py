@@ -21,7 +21,8 @@ from typing import Optional
 import pytest
 
 from relocator.commands import adoption
-from relocator.state import journal, resolver
+from relocator.paths import resolver
+from relocator.state import journal
 from relocator.state.registry import Registry
 from relocator.state.store import Store
 from relocator.system import files, platform

@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from relocator.errors import RelocatorError
-from relocator.state import resolver, store
+from relocator.paths import resolver
+from relocator.state import store
 from relocator.state.registry import Registry, Row
 from relocator.state.store import Store
 from tests import helpers

@@ -28,8 +28,8 @@ from relocator.errors import (
     RelocatorError,
     warn,
 )
+from relocator.paths import resolver
 from relocator.state import registry as registry_module
-from relocator.state import resolver
 from relocator.state.registry import SCHEMA_VERSION, Registry, Row
 from relocator.state.store import CACHEDIR_TAG, README, Store
 from relocator.system import platform
@@ -1190,7 +1190,7 @@ def test_relocate_python_imports_nothing_heavy(tmp_path: Path):
     assert result.returncode == EXIT_USER
     imported = _imported(result.stderr)
     # (importlib.import_module is not timed: relocator.commands.lookup itself never shows.)
-    assert {"relocator.state.resolver", "relocator.state.store", "relocator.state.link"} <= imported
+    assert {"relocator.paths.resolver", "relocator.state.store", "relocator.paths.link"} <= imported
     heavy = {name for name in imported if name.split(".")[0] in HEAVY}
     assert heavy == set()
     assert "sqlite3" not in imported

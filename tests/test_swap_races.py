@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from relocator.moves import moved
-from relocator.state import resolver
+from relocator.paths import resolver
 from relocator.state.registry import Registry
 from relocator.state.store import Store
 from tests.helpers import (

@@ -318,8 +318,8 @@ def resolve(*, path: str, as_json: bool) -> int:
     import os
 
     from relocator.cli import render
-    from relocator.state import resolver
-    from relocator.state.project import missing
+    from relocator.paths import resolver
+    from relocator.paths.project import missing
 
     found = resolver.resolve(path)
     exists = os.path.lexists(found.path)

@@ -15,7 +15,7 @@ import os
 import shlex
 import sys
 
-from relocator.state import resolver
+from relocator.paths import resolver
 from relocator.system.files import is_under
 
 TYPE_CHECKING = False

@@ -40,10 +40,11 @@ from relocator.moves.relocation import (
     notes_of,
     undo_adopt,
 )
-from relocator.state import hops, link, remembered, resolver, treechoice, venvs
-from relocator.state.git import add_git_exclude
+from relocator.paths import hops, link, resolver
+from relocator.paths.git import add_git_exclude
+from relocator.paths.project import check_new, check_store
+from relocator.state import remembered, treechoice, venvs
 from relocator.state.journal import Intent
-from relocator.state.project import check_new, check_store
 from relocator.state.registry import Registry, row_from_record
 from relocator.state.store import Store
 from relocator.system.files import is_under
@@ -94,8 +95,8 @@ def _setting(wants: Wants, project: resolver.Resolved) -> object:
     ``--no-trees``, nor when the project's ``[tool.relocator]`` says. A config that
     cannot be read is a warning, and adopt goes on without it: the user can still adopt."""
     from relocator.errors import warn
+    from relocator.paths.project import pyproject_table
     from relocator.state import settings
-    from relocator.state.project import pyproject_table
 
     mine = pyproject_table(project.path, "tool", "relocator") or {}
     if wants.trees is not None or "trees" in mine:

@@ -14,10 +14,11 @@ import shlex
 
 from relocator.errors import RelocatorError
 from relocator.moves.relocation import Wants, finish_pending, unhide
+from relocator.paths import link, resolver
+from relocator.paths.project import find_root
 from relocator.records import NamedTuple
-from relocator.state import bundles, link, resolver, venvs
+from relocator.state import bundles, venvs
 from relocator.state.journal import Intent, pending
-from relocator.state.project import find_root
 from relocator.state.registry import Registry, Row
 from relocator.state.store import Store
 from relocator.system import platform

@@ -14,8 +14,9 @@ from relocator.moves.relocation import (
     retire,
     undo_eject,
 )
-from relocator.state import bundles, hops, link, resolver, venvs
-from relocator.state.git import remove_git_exclude
+from relocator.paths import hops, link, resolver
+from relocator.paths.git import remove_git_exclude
+from relocator.state import bundles, venvs
 from relocator.state.journal import Intent, pending
 from relocator.state.registry import Registry
 from relocator.state.store import Store

@@ -16,8 +16,8 @@ that name is often the user's own: they are left to the user.
 from __future__ import annotations
 
 from relocator.commands import scan
-from relocator.state import link
-from relocator.state.hops import NOSYNC, TREES
+from relocator.paths import link
+from relocator.paths.hops import NOSYNC, TREES
 
 FORMATS = ("rsync", "tar", "restic", "borg", "gitignore")
 #: Formats whose files take ``#`` comments (GNU tar's ``-X`` reads every line as a pattern).

@@ -43,8 +43,9 @@ import os
 import re
 
 from relocator.errors import Busy, RelocatorError
+from relocator.paths import hops, link
 from relocator.records import NamedTuple
-from relocator.state import bundles, evidence, hops, link, venvs
+from relocator.state import bundles, evidence, venvs
 from relocator.state.journal import pending
 from relocator.state.registry import Registry, Row
 from relocator.state.store import Store, alive

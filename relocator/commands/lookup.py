@@ -10,8 +10,9 @@ import os
 import sys
 
 from relocator.errors import NotFound, UsageError
-from relocator.state import link, resolver, venvs
-from relocator.state.project import find_root, start_folder
+from relocator.paths import link, resolver
+from relocator.paths.project import find_root, start_folder
+from relocator.state import venvs
 from relocator.state.store import default_root
 
 TYPE_CHECKING = False

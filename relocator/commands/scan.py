@@ -43,9 +43,9 @@ import time
 from collections.abc import Collection
 
 from relocator.errors import NotFound, RelocatorError
+from relocator.paths import hops, link, resolver
+from relocator.paths.project import missing
 from relocator.records import NamedTuple
-from relocator.state import hops, link, resolver
-from relocator.state.project import missing
 from relocator.state.store import Store
 from relocator.system.files import is_under
 
@@ -169,7 +169,7 @@ def _outermost(paths: list[str]) -> list[str]:
 def fix_command(tree: Tree) -> Optional[str]:
     """The command that takes the tree out of the synced folder, or None when there is none.
 
-    A cache of :data:`relocator.state.hops.TREES` beside a ``.venv`` has ``relocate adopt
+    A cache of :data:`relocator.paths.hops.TREES` beside a ``.venv`` has ``relocate adopt
     <project> --trees`` (``--node-modules``). An unrelocated venv has
     ``relocate adopt <project>`` for a ``.venv``,
     ``relocate adopt <project> --name venv`` for a ``venv`` or ``env`` in a folder

@@ -52,8 +52,9 @@ import time
 from relocator.errors import Busy, RelocatorError, UsageError
 from relocator.host import access, watching
 from relocator.host.servicefiles import AlreadyRunning, Log, PidLock
+from relocator.paths import link, resolver
 from relocator.records import NamedTuple
-from relocator.state import link, resolver, settings
+from relocator.state import settings
 from relocator.state.store import Store
 from relocator.system.files import is_under, write_atomic
 from relocator.venv import health

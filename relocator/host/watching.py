@@ -45,8 +45,8 @@ import threading
 import time
 import warnings
 
+from relocator.paths import hops, link
 from relocator.records import NamedTuple
-from relocator.state import hops, link
 from relocator.state.settings import IGNORE_FILE
 from relocator.system.files import is_under
 

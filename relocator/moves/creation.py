@@ -23,7 +23,8 @@ from relocator.moves.relocation import (
     new_row,
     undo_create,
 )
-from relocator.state import inventory, link, resolver, venvs
+from relocator.paths import link, resolver
+from relocator.state import inventory, venvs
 from relocator.state.journal import Intent
 from relocator.state.registry import Registry, Row
 from relocator.state.store import Store

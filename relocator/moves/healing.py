@@ -18,7 +18,8 @@ import os
 
 from relocator.errors import RelocatorError
 from relocator.moves.relocation import Notes, Outcome, Wants, marks
-from relocator.state import link, resolver, venvs
+from relocator.paths import link, resolver
+from relocator.state import venvs
 from relocator.state.registry import Registry
 from relocator.state.store import Store
 from relocator.system import platform

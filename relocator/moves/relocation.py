@@ -19,11 +19,12 @@ import time
 from collections.abc import Iterator
 
 from relocator.errors import NotOwner, RelocatorError, warn
+from relocator.paths import link, resolver
+from relocator.paths.git import add_git_exclude, remove_git_exclude
+from relocator.paths.project import find_root
 from relocator.records import NamedTuple
-from relocator.state import inventory, link, remembered, resolver, venvs
-from relocator.state.git import add_git_exclude, remove_git_exclude
+from relocator.state import inventory, remembered, venvs
 from relocator.state.journal import Intent, pending
-from relocator.state.project import find_root
 from relocator.state.registry import Registry, Row
 from relocator.state.store import CACHEDIR_TAG, Store
 from relocator.system import faults, platform

@@ -44,8 +44,9 @@ import os
 
 from relocator.errors import RelocatorError
 from relocator.moves.relocation import Notes, marks, new_row, notes_of, register, shortfall, unhide
-from relocator.state import link, resolver, trash, venvs
-from relocator.state.git import add_git_exclude
+from relocator.paths import link, resolver
+from relocator.paths.git import add_git_exclude
+from relocator.state import trash, venvs
 from relocator.state.journal import Intent
 from relocator.state.registry import Registry, Row
 from relocator.state.store import Store

@@ -22,8 +22,9 @@ import os
 from relocator.errors import NotOwner, RelocatorError
 from relocator.moves import replacing
 from relocator.moves.relocation import Outcome, locked, marks, notes_of, register, unhide
-from relocator.state import bundles, hops, link, resolver, trash
-from relocator.state.git import add_git_exclude
+from relocator.paths import hops, link, resolver
+from relocator.paths.git import add_git_exclude
+from relocator.state import bundles, trash
 from relocator.state.journal import Intent
 from relocator.state.registry import Registry
 from relocator.state.store import Store

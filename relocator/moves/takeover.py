@@ -20,7 +20,8 @@ import os
 from relocator.errors import RelocatorError
 from relocator.moves import replacing
 from relocator.moves.relocation import Notes, Outcome, Wants, register, shortfall
-from relocator.state import inventory, link, resolver, trash
+from relocator.paths import link, resolver
+from relocator.state import inventory, trash
 from relocator.state.journal import Intent
 from relocator.state.registry import Registry, Row
 from relocator.state.store import Store

@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import stat
 
-from relocator.state.hops import NOSYNC, TREES, tree_links
-from relocator.state.link import NAMES as LINK_NAMES
-from relocator.state.link import aliases
+from relocator.paths.hops import NOSYNC, TREES, tree_links
+from relocator.paths.link import NAMES as LINK_NAMES
+from relocator.paths.link import aliases
 from relocator.system.files import bare_line, read_regular, split_lines, write_atomic
 
 TYPE_CHECKING = False

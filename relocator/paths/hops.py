@@ -1,4 +1,4 @@
-"""The shape of relocator's links: the venv's (:mod:`relocator.state.link`) and each tree's.
+"""The shape of relocator's links: the venv's (:mod:`relocator.paths.link`) and each tree's.
 
 ::
 

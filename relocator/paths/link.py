@@ -1,7 +1,7 @@
 """The link: ``<project>/.venv`` leading into the store.
 
 ``.venv -> .venv.nosync/.venv -> <store venv>``: the shape of every link of
-relocator's, and the rule for what it may replace, live in :mod:`relocator.state.hops`;
+relocator's, and the rule for what it may replace, live in :mod:`relocator.paths.hops`;
 here is what the venv's link adds: which state ``.venv`` is in
 (:func:`inspect`), what may stand in its way (:func:`problem`), and aliases.
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 
 from relocator.errors import RelocatorError
+from relocator.paths import hops
 from relocator.records import NamedTuple
-from relocator.state import hops
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import os
 import sys
 
 from relocator.errors import NotFound, RelocatorError
-from relocator.state import link, resolver
+from relocator.paths import link, resolver
 from relocator.system.files import is_under, read_small
 
 TYPE_CHECKING = False

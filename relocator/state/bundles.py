@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 
 from relocator.errors import NotOwner
-from relocator.state import resolver
+from relocator.paths import resolver
 from relocator.state.store import CACHEDIR_TAG, Store, with_volume
 from relocator.system import platform
 from relocator.system.files import read_record, write_atomic, write_record

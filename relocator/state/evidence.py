@@ -8,7 +8,7 @@ or activates, decided by reading, never by running a file a project ships.
 - A venv in a project is one *this machine made* only when git tracks none of it and its
   ``bin/python`` is an interpreter outside the project (:func:`foreign_venv`): never a
   script, a link into the project, or a binary that matches no interpreter it names.
-- A link is *relocator's* only when it has relocator's shape (:mod:`relocator.state.link`) and
+- A link is *relocator's* only when it has relocator's shape (:mod:`relocator.paths.link`) and
   git does not track it (:func:`shipped_link`).
 
 Each function answers with the reason it refuses (None: proven), in words for the user.
@@ -159,7 +159,7 @@ def _well_formed(recorded: object) -> bool:
 def foreign_venv(root: str, venv: str) -> Optional[str]:
     """Why the venv folder ``venv`` (in project ``root``, or uv's cache) is not one to adopt
     as this user's own: None when it is."""
-    from relocator.state import git
+    from relocator.paths import git
 
     if _inside(venv, root):
         shipped = git.tracked(root, [os.path.relpath(venv, root)])
@@ -231,8 +231,8 @@ def _inside(path: str, root: str) -> bool:
 def shipped_link(root: str) -> Optional[str]:
     """Why ``root``'s ``.venv`` link is the repository's and not relocator's (git tracks it,
     or its hop); None when git tracks neither."""
-    from relocator.state import git
-    from relocator.state.link import HOP, LINK
+    from relocator.paths import git
+    from relocator.paths.link import HOP, LINK
 
     shipped = git.tracked(root, [LINK, HOP])
     if shipped is None:

@@ -16,7 +16,7 @@ import os
 import time
 
 from relocator.errors import warn
-from relocator.state.hops import TREES
+from relocator.paths.hops import TREES
 from relocator.state.store import Store, alive
 from relocator.system import faults
 from relocator.system.files import read_record, write_record

@@ -19,8 +19,8 @@ import os
 import sys
 
 from relocator.errors import RelocatorError
+from relocator.paths import resolver
 from relocator.records import NamedTuple
-from relocator.state import resolver
 from relocator.system.files import is_under, read_regular
 
 TYPE_CHECKING = False

@@ -30,8 +30,9 @@ import re
 import time
 
 from relocator.errors import Busy, RelocatorError
+from relocator.paths import hops
 from relocator.records import NamedTuple
-from relocator.state import hops, inventory, venvs
+from relocator.state import inventory, venvs
 from relocator.state.journal import Intent
 from relocator.state.store import Store
 from relocator.system import faults

@@ -16,8 +16,9 @@ import contextlib
 import os
 
 from relocator.errors import RelocatorError
-from relocator.state import bundles, hops, inventory, resolver
-from relocator.state.project import pyproject_table, read_pyproject, table
+from relocator.paths import hops, resolver
+from relocator.paths.project import pyproject_table, read_pyproject, table
+from relocator.state import bundles, inventory
 from relocator.state.store import Store
 
 TYPE_CHECKING = False

@@ -69,7 +69,7 @@ def project_python_request(project: str) -> Optional[str]:
         line = raw.strip()
         if line and not line.startswith("#"):
             return line if re.fullmatch(_VERSION, line) else None
-    from relocator.state.project import read_pyproject, table
+    from relocator.paths.project import read_pyproject, table
 
     spec = (table(read_pyproject(project), "project") or {}).get("requires-python")
     if isinstance(spec, str) and re.fullmatch(_SPECIFIERS, spec):

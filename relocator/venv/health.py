@@ -10,10 +10,11 @@ import os
 import shlex
 
 from relocator.errors import NotFound
+from relocator.paths import hops, link, resolver
+from relocator.paths.project import missing, start_folder
 from relocator.records import NamedTuple
-from relocator.state import bundles, hops, inventory, link, resolver, venvs
+from relocator.state import bundles, inventory, venvs
 from relocator.state.journal import Intent, pending
-from relocator.state.project import missing, start_folder
 from relocator.state.registry import Registry, Row
 from relocator.state.store import Store
 from relocator.system.files import is_under
@@ -347,7 +348,7 @@ def _shipped(found: dict[str, Any]) -> dict[str, Any]:
     """``status`` also says when git tracks ``.venv`` files: a branch that tracks them
     replaces the link when it is checked out (the hook activates only through the store,
     but tools that read ``.venv`` would run the branch's files)."""
-    from relocator.state import git
+    from relocator.paths import git
 
     tracked = git.tracked(found["project"], [link.LINK, link.HOP]) or []
     found["tracked"] = tracked

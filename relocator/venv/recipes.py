@@ -45,8 +45,8 @@ import re
 
 from relocator import errors
 from relocator.errors import RelocatorError
+from relocator.paths.project import read_pyproject, table
 from relocator.records import NamedTuple
-from relocator.state.project import read_pyproject, table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ import re
 import shlex
 import sys
 
-from relocator.state import resolver
+from relocator.paths import resolver
 from relocator.state.venvs import read_shebang, site_packages
 from relocator.system.files import is_under, read_regular, write_atomic
 

@@ -35,11 +35,11 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 
 from relocator.errors import RelocatorError, warn
+from relocator.paths.hops import TREES
+from relocator.paths.link import LINK, UV_ENVIRONMENTS, valid_alias
 from relocator.records import NamedTuple
 from relocator.state import venvs
-from relocator.state.hops import TREES
 from relocator.state.journal import Intent
-from relocator.state.link import LINK, UV_ENVIRONMENTS, valid_alias
 from relocator.state.store import PROJECT_TEMP_PREFIX, Store
 from relocator.system import faults
 from relocator.system.files import is_under
@@ -95,7 +95,7 @@ def places(
 
     An eject puts the venv at the project's ``.venv``, or at its alias ``alias``
     (the name it had before ``adopt --name``). With ``tree`` (one of
-    :data:`relocator.state.hops.TREES`), ``venv`` is the project's folder of trees in the
+    :data:`relocator.paths.hops.TREES`), ``venv`` is the project's folder of trees in the
     store and the move is of that tree (``adopt-tree``, ``eject-tree``)."""
     if tree is not None:
         return _tree_places(store, op, project, venv, tree)
@@ -338,7 +338,7 @@ def _keep_stub(path: str, store: Store) -> str:
 def _stub_at_src(intent: Intent, where: Places, store: Store) -> list[str]:
     """Once the venv is at ``dest``, keep aside what a process made at the source's name
     where it would stand in the way of the link (a folder or file, never a link: the
-    links are relocator's, or :mod:`relocator.state.link` judges them)."""
+    links are relocator's, or :mod:`relocator.paths.link` judges them)."""
     in_the_way = not intent.op.startswith("adopt") or (
         os.path.dirname(where.src) == intent["project"]
     )

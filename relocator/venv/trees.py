@@ -2,7 +2,7 @@
 
 ``relocate adopt --trees`` moves the project's ``.mypy_cache``, ``.nox``,
 ``.pytest_cache``, ``.ruff_cache`` and ``.tox`` (``node_modules`` only when asked)
-into the store, each behind the venv's shape (:mod:`relocator.state.hops`)::
+into the store, each behind the venv's shape (:mod:`relocator.paths.hops`)::
 
     NAME -> NAME.nosync/NAME -> <store>/trees/<bundle>/NAME
 
@@ -31,8 +31,9 @@ import os
 import shlex
 
 from relocator.errors import RelocatorError
+from relocator.paths import hops, resolver
 from relocator.records import NamedTuple
-from relocator.state import bundles, hops, resolver, venvs
+from relocator.state import bundles, venvs
 from relocator.state.journal import Intent
 from relocator.state.store import Store
 from relocator.system import faults

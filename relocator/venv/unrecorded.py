@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import re
 
+from relocator.paths.project import read_pyproject, table
 from relocator.records import NamedTuple
 from relocator.state import inventory
-from relocator.state.project import read_pyproject, table
 from relocator.system.files import read_small
 from relocator.venv import recipes
 
