@@ -16,33 +16,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from typing import Any, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from bench_adopt import bench_env, summary, write_file, write_json
+from harness.cli import parse, parser
+from harness.isolation import REPO, base_checkout, bench_env, relocate_at, workspace
+from harness.results import write_json
+from harness.timing import measure, run_ok, timed
+from harness.venvs import write_file
 
 CASES = ("adopt (no-op)", "status", "list", "doctor", "gc (nothing to do)")
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def relocate_at(checkout: str) -> tuple[list[str], dict[str, str]]:
-    """``python -m relocator`` of the checkout ``checkout``, and what its env adds."""
-    return [sys.executable, "-m", "relocator"], {"PYTHONPATH": checkout}
-
-
-def run_ok(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[3:])} failed: {result.stderr.strip()[:500]}")
-    return elapsed
+def run_in_home(cmd: list[str], env: dict[str, str]) -> float:
+    """Seconds of ``cmd`` run in the side's home (``python -m`` imports from the current
+    folder first: run from a checkout, it would take that checkout's relocator)."""
+    return timed(cmd, env, cwd=env["HOME"])[0]
 
 
 def projects(root: str, count: int, relocate: list[str], env: dict[str, str]) -> list[str]:
@@ -54,7 +44,7 @@ def projects(root: str, count: int, relocate: list[str], env: dict[str, str]) ->
         project = os.path.join(env["HOME"], "Documents", "projects", f"p-{i:03d}")
         write_file(os.path.join(project, "pyproject.toml"), f'[project]\nname = "p{i}"\n')
         subprocess.run(["cp", "-a", template, os.path.join(project, ".venv")], check=True)
-        run_ok([*relocate, "adopt", project], env)
+        run_ok([*relocate, "adopt", project], env, cwd=env["HOME"])
         made.append(project)
     return made
 
@@ -71,43 +61,26 @@ def side(args: argparse.Namespace, root: str, checkout: str) -> dict[str, dict[s
         "doctor": ["doctor"],
         "gc (nothing to do)": ["gc"],
     }
-    times: dict[str, list[float]] = {name: [] for name in CASES}
-    for i in range(-args.warmup, args.runs):
-        for name in CASES:
-            elapsed = run_ok([*relocate, *commands[name]], env)
-            if i >= 0:
-                times[name].append(elapsed)
-    return {f"{name}, {args.projects} projects": summary(t) for name, t in times.items()}
+    cases = {name: (run_in_home, ([*relocate, *commands[name]], env)) for name in CASES}
+    timed_cases = measure(args.runs, cases, args.warmup)
+    return {f"{name}, {args.projects} projects": c for name, c in timed_cases.items()}
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--projects", type=int, default=200)
-    p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--warmup", type=int, default=1)
+    p = parser(__doc__, runs=5, warmup=1)
+    p.add_argument("--projects", type=int, default=200, help="relocated projects (200)")
     p.add_argument("--base", help="a commit to compare with (a git worktree of it)")
-    p.add_argument("--json", help="write the results here")
-    return p.parse_args(argv)
+    return parse(p, argv, runs=2, warmup=1, projects=20)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    root = tempfile.mkdtemp(prefix="relocator-bench-evidence-")
     results: dict[str, dict[str, dict[str, Any]]] = {}
-    try:
+    with workspace(args.tmp, args.keep) as root:
         results["current"] = side(args, os.path.join(root, "current"), REPO)
-        if args.base:
-            base = os.path.join(root, "base-checkout")
-            subprocess.run(
-                ["git", "-C", REPO, "worktree", "add", "-q", "--detach", base, args.base],
-                check=True,
-            )
-            try:
+        with base_checkout(args.base, os.path.join(root, "base-checkout")) as base:
+            if base:
                 results["base"] = side(args, os.path.join(root, "base"), base)
-            finally:
-                subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", base])
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
     print(f"{'case':<34} {'current (ms)':>13} {'base (ms)':>10} {'ratio':>6}")
     figures = []
     for name, now in results["current"].items():

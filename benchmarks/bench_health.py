@@ -5,7 +5,7 @@
 
 Each project's venv is what the checks read in a real one: a ``python -m venv
 --without-pip`` venv with six console scripts in pip's form, an editable install of the
-project and synthetic packages (``bench_adopt.py``'s), 150 files in all. Besides the
+project and synthetic packages (``harness/venvs.py``'s), 150 files in all. Besides the
 commands, the venv checks alone (``health.venv_condition`` of every registered venv, in one
 process) are timed, so that the interpreter's start and the walk ``list`` makes for sizes
 do not hide them. The figures are the ratios this checkout / base (reported), and
@@ -18,25 +18,24 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from typing import Any, NamedTuple, Optional
 
-from bench_adopt import (
-    base_parser,
+from harness.cli import parse, parser
+from harness.isolation import (
+    REPO,
+    base_checkout,
     bench_env,
-    build_project,
-    figure,
-    machine,
-    missed,
-    print_tables,
     real_store_state,
-    summary,
+    relocate_at,
+    relocator_of,
+    short_rev,
     workspace,
-    write_json,
 )
+from harness.results import figure, finish, machine, print_tables, seconds_figure
+from harness.timing import summary, timed
+from harness.venvs import build_project
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMANDS = {"status": ["status", "{first}"], "list": ["list"], "doctor": ["doctor"]}
 FILES = 150  # each venv's files
 DOCTOR_GOAL = 1.0  # seconds, for doctor over the projects (bench_lifecycle.py's)
@@ -45,6 +44,7 @@ import json, sys, time
 from relocator.venv import health
 from relocator.state.registry import Registry
 from relocator.state.store import Store
+
 
 store = Store()
 with Registry(store.ensure()) as registry:
@@ -60,25 +60,14 @@ print(json.dumps({"times": times[1:], "bad": len(bad), "rows": len(rows)}))
 
 
 def parse_args(argv: Optional[list[str]]) -> Any:
-    p = base_parser(__doc__, runs=10, warmup=1)
+    p = parser(__doc__, runs=10, warmup=1)
     p.add_argument("--projects", type=int, default=200, help="relocated projects (200)")
     p.add_argument("--base", help="a commit to compare with (main, a hash; a git worktree)")
-    return p.parse_args(argv)
+    return parse(p, argv, runs=3, warmup=1, projects=20, base="HEAD")
 
 
-def run_ok(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
-    """Run ``cmd`` in the side's home: ``python -m`` and ``-c`` put the current folder first
-    on sys.path, before PYTHONPATH, so run from a checkout they would import its relocator."""
-    import time
-
-    start = time.perf_counter()
-    result = subprocess.run(
-        cmd, env=env, cwd=env["HOME"], capture_output=True, text=True, check=False
-    )
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[3:])} failed: {(result.stdout + result.stderr)[:800]}")
-    return elapsed, result.stdout
+# Every command runs in the side's home: ``python -m`` and ``-c`` put the current folder
+# first on sys.path, before PYTHONPATH, so run from a checkout they would import its relocator.
 
 
 class Side(NamedTuple):
@@ -89,22 +78,20 @@ class Side(NamedTuple):
     first: str  # the project ``status`` looks at
 
 
-RELOCATE = [sys.executable, "-m", "relocator"]
+RELOCATE = relocate_at(REPO)[0]  # each side's env says which checkout
 
 
 def prepare(args: Any, root: str, checkout: str, label: str) -> Side:
     """Build the projects and relocate them with the relocator of ``checkout``."""
-    env = {**bench_env(root, os.path.join(root, "store")), "PYTHONPATH": checkout}
-    which = run_ok([sys.executable, "-c", "import relocator; print(relocator.__file__)"], env)
-    if not which[1].startswith(os.path.join(checkout, "relocator") + os.sep):
-        raise SystemExit(f"{label}: python imports {which[1].strip()}, not {checkout}'s")
+    env = {**bench_env(root, os.path.join(root, "store")), **relocate_at(checkout)[1]}
+    relocator_of(checkout, env)
     made = []
     for i in range(args.projects):
         project = os.path.join(root, "work", f"p-{i:03d}")
         build_project(project, FILES, env)
-        run_ok([*RELOCATE, "adopt", project], env)
+        timed([*RELOCATE, "adopt", project], env, cwd=env["HOME"])
         made.append(project)
-    listed = json.loads(run_ok([*RELOCATE, "list", "--json"], env)[1])
+    listed = json.loads(timed([*RELOCATE, "list", "--json"], env, cwd=env["HOME"])[1])
     bad = [r["project"] for r in listed if r["status"] != "ok"]
     if bad or len(listed) != args.projects:
         raise SystemExit(f"{label}: not ok after adopt: {bad[:3]}")
@@ -120,7 +107,7 @@ def time_commands(args: Any, sides: list[Side]) -> dict[str, dict[str, Any]]:
         for side in sides:
             for name, words in COMMANDS.items():
                 cmd = [*RELOCATE, *(w.format(first=side.first) for w in words)]
-                elapsed = run_ok(cmd, side.env)[0]
+                elapsed = timed(cmd, side.env, cwd=side.env["HOME"])[0]
                 if i >= 0:
                     times.setdefault(f"{name}, {args.projects} projects ({side.label})", [])
                     times[f"{name}, {args.projects} projects ({side.label})"].append(elapsed)
@@ -128,23 +115,13 @@ def time_commands(args: Any, sides: list[Side]) -> dict[str, dict[str, Any]]:
 
 
 def time_checks(args: Any, side: Side) -> dict[str, dict[str, Any]]:
-    checks = json.loads(run_ok([sys.executable, "-c", CHECKS, str(args.runs)], side.env)[1])
+    checks = json.loads(
+        timed([sys.executable, "-c", CHECKS, str(args.runs)], side.env, cwd=side.env["HOME"])[1]
+    )
     if checks["bad"] or checks["rows"] != args.projects:
         raise SystemExit(f"{side.label}: the checks found {checks}")
     name = f"venv checks of {args.projects} venvs, in one process ({side.label})"
     return {name: summary(checks["times"])}
-
-
-def worktree(rev: str, where: str) -> str:
-    subprocess.run(["git", "-C", REPO, "worktree", "add", "-q", "--detach", where, rev], check=True)
-    return where
-
-
-def short(rev: str) -> str:
-    found = subprocess.run(
-        ["git", "-C", REPO, "rev-parse", "--short", rev], capture_output=True, text=True
-    )
-    return found.stdout.strip() or rev
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -154,31 +131,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     before = real_store_state()
     with workspace(args.tmp, args.keep) as root:
         sides = [prepare(args, os.path.join(root, "current"), REPO, here)]
-        base = short(args.base) if args.base else None
-        checkout = worktree(args.base, os.path.join(root, "base-checkout")) if args.base else None
-        try:
+        base = short_rev(args.base) if args.base else None
+        with base_checkout(args.base, os.path.join(root, "base-checkout")) as checkout:
             if checkout:
                 sides.append(prepare(args, os.path.join(root, "base"), checkout, f"base {base}"))
             cases.update(time_commands(args, sides))
             for side in sides:
                 cases.update(time_checks(args, side))
-        finally:
-            if checkout:
-                subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", checkout])
     assert real_store_state() == before, "the real store changed during the benchmark"
     n = args.projects
-    figures = []
     doctor = f"doctor, {n} projects ({here})"
-    figures.append(
-        {
-            "name": f"relocate doctor, {n} projects (median)",
-            "value": cases[doctor]["median"],
-            "min": cases[doctor]["min"],
-            "unit": "s",
-            "goal": DOCTOR_GOAL,
-            "met": cases[doctor]["median"] < DOCTOR_GOAL,
-        }
-    )
+    figures = [
+        seconds_figure(f"relocate doctor, {n} projects (median)", cases[doctor], DOCTOR_GOAL)
+    ]
     if base:
         names = [f"{c}, {n} projects" for c in COMMANDS]
         for name in [*names, f"venv checks of {n} venvs, in one process"]:
@@ -188,10 +153,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     done = figures[0]
     result = "met" if done["met"] else "NOT MET"
     print(f"{done['name']}: {done['value'] * 1e3:.0f} ms (goal < {DOCTOR_GOAL:g} s): {result}")
-    data = {"benchmark": "health", "relocate": "python -m relocator (PYTHONPATH: each checkout)"}
-    data.update(machine(), cases=cases, figures=figures, projects=n, base=base)
-    write_json(args.json, data)
-    return 1 if args.strict and missed(figures) else 0
+    how = "python -m relocator (PYTHONPATH: each checkout)"
+    return finish(args, "health", how, cases, figures, projects=n, base=base)
 
 
 if __name__ == "__main__":

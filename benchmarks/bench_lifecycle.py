@@ -41,26 +41,14 @@ import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import time
 from typing import Any, Optional
 
-from bench_adopt import (
-    Setup,
-    base_parser,
-    bench_env,
-    discard,
-    figure,
-    machine,
-    measure,
-    missed,
-    print_tables,
-    session,
-    summary,
-    timed,
-    write_file,
-    write_json,
-)
+from harness.cli import parse, parser
+from harness.isolation import bench_env, machine_env, session, uv_folder
+from harness.results import figure, machine, missed, print_absolute, print_tables, write_json
+from harness.timing import Failed, Setup, discard, measure, part, run_ok, summary, timed
+from harness.venvs import write_file
 
 DEPENDENCIES = ("requests", "rich", "click", "attrs")
 APP = "lifecycle-app"
@@ -80,49 +68,7 @@ CENTRAL_PREVIEW = {"UV_PREVIEW_FEATURES": "centralized-project-envs"}
 IMPORT_CHECK = "import requests, rich, click, attrs"
 
 
-class Failed(Exception):
-    """A part could not be measured: what ran and what it said."""
-
-
 # -- commands ---------------------------------------------------------------------------
-
-
-def run_ok(cmd: list[str], env: dict[str, str], cwd: Optional[str] = None) -> str:
-    """Run ``cmd`` (untimed); it must succeed. Its stdout."""
-    result = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
-    if result.returncode != 0:
-        shown = " ".join(cmd)
-        raise Failed(f"{shown} failed ({result.returncode}): {result.stderr.strip()}")
-    return result.stdout
-
-
-def find_uv() -> str:
-    found = shutil.which("uv") or os.path.join(sysconfig.get_path("scripts"), "uv")
-    if not os.access(found, os.X_OK):
-        raise SystemExit("uv is needed: put it on PATH (or beside this interpreter)")
-    return os.path.realpath(found)
-
-
-def uv_folder(root: str) -> str:
-    """A folder holding only a link to uv: PATH gains uv and nothing else."""
-    folder = os.path.join(root, "uv-bin")
-    os.makedirs(folder)
-    os.symlink(find_uv(), os.path.join(folder, "uv"))
-    return folder
-
-
-def machine_env(root: str, where: str, cache: str, uv_dir: str) -> dict[str, str]:
-    """One machine: its HOME (with a Documents folder), store and uv cache; uv on PATH."""
-    env = bench_env(root, os.path.join(where, "store"))
-    home = os.path.join(where, "home")
-    os.makedirs(os.path.join(home, "Documents"), exist_ok=True)
-    env.update(
-        HOME=home,
-        UV_CACHE_DIR=cache,
-        UV_NO_PROGRESS="1",
-        PATH=uv_dir + os.pathsep + env["PATH"],
-    )
-    return env
 
 
 def write_app(folder: str, lock: Optional[str] = None) -> str:
@@ -524,25 +470,6 @@ def absolute_figures(
     return figures
 
 
-def print_absolute(figures: list[dict[str, Any]]) -> None:
-    width = max(len(f["name"]) for f in figures)
-    print(f"\n{'figure':<{width}}  {'value':>9}  {'goal':>9}  result")
-    for f in figures:
-        if f["unit"] == "s":
-            goal = f"<{f['goal'] * 1e3:.0f} ms"
-            value = f"{f['value'] * 1e3:.0f} ms" if "value" in f else "-"
-        else:
-            goal = f"{f['goal']}" if not f.get("info") else "-"
-            value = f"{f['value']:.2f}" if "value" in f else "-"
-        if f.get("skipped"):
-            verdict = "skipped"
-        elif f.get("info"):
-            verdict = "reported"
-        else:
-            verdict = "met" if f["met"] else "NOT MET"
-        print(f"{f['name']:<{width}}  {value:>9}  {goal:>9}  {verdict}")
-
-
 def print_switches(churn: dict[str, dict[str, Any]], count: int) -> None:
     if not churn:
         return
@@ -559,25 +486,10 @@ def print_switches(churn: dict[str, dict[str, Any]], count: int) -> None:
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = base_parser(__doc__, runs=10, warmup=2)
+    p = parser(__doc__, runs=10, warmup=2)
     p.add_argument("--projects", type=int, default=200, help="projects doctor examines (200)")
     p.add_argument("--switches", type=int, default=6, help="machine switches (6)")
-    return p.parse_args(argv)
-
-
-def part(name: str, failures: dict[str, str], fn: Any, *fn_args: Any) -> Any:
-    """Run one part; a failure (a relocate or uv command that failed) is recorded, not fatal."""
-    started = time.perf_counter()
-    print(f"{name}:", file=sys.stderr)
-    try:
-        return fn(*fn_args)
-    except (Failed, SystemExit) as e:  # timed() exits with the failed command's stderr
-        message = str(e.code if isinstance(e, SystemExit) else e)
-        failures[name] = message
-        print(f"  FAILED: {message}", file=sys.stderr)
-        return None
-    finally:
-        print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return parse(p, argv, runs=3, warmup=1, projects=20, switches=4)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

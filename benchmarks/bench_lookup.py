@@ -26,28 +26,18 @@ note. Everything happens in a temporary folder, with ``RELOCATOR_HOME``,
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
-from types import ModuleType
 from typing import NamedTuple, Optional
 
-from bench_adopt import (
-    base_parser,
-    bench_env,
-    figure,
-    machine,
-    measure,
-    missed,
-    print_tables,
-    session,
-    timed,
-    write_file,
-    write_json,
-)
+from harness.cli import parse, parser
+from harness.isolation import bench_env, session
+from harness.results import figure, machine, missed, print_tables, write_json
+from harness.timing import measure, timed
+from harness.tools import find_tool, tools_module
+from harness.venvs import write_file
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BARE = "venv python -c pass"
 LOOKUP = "relocate python"
 GOAL = 4.0  # bench_python.py's: relocate python / venv python -c pass
@@ -99,48 +89,16 @@ TOOLS = {
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = base_parser(__doc__, runs=10, warmup=1)
+    p = parser(__doc__, runs=10, warmup=1)
     p.add_argument(
         "--tools",
         default=",".join(TOOLS),
         help=f"the tools to compare with, comma-separated ({','.join(TOOLS)}; '' for none)",
     )
-    return p.parse_args(argv)
+    return parse(p, argv, runs=3, warmup=1)
 
 
 # -- the tools --------------------------------------------------------------------------
-
-
-def tools_module() -> ModuleType:
-    """``tests/tools.py``, which installs the pinned tools into ``.test-tools/``."""
-    path = os.path.join(REPO, "tests", "tools.py")
-    spec = importlib.util.spec_from_file_location("relocator_test_tools", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def find_tool(tools: ModuleType, name: str) -> tuple[Optional[str], str]:
-    """``name``'s executable from ``tests/tools.py`` (installed on first use), or why not.
-
-    ``tool()`` skips (or, with ``CI`` set, fails) the calling test when the tool
-    cannot be installed: here both become a note. Without pytest (or filelock)
-    it cannot run: then an executable installed earlier is used if it answers.
-    """
-    try:
-        return str(tools.tool(name)), ""
-    except ImportError as e:
-        exe = tools.tools_dir() / name / "bin" / getattr(tools, "EXES", {}).get(name, name)
-        if exe.is_file() and tools._answers(exe):
-            return str(exe), ""
-        return None, f"not installed in {exe.parent.parent}, and installing needs {e.name}"
-    except BaseException as e:  # pytest.skip / pytest.fail raise outcomes, not Exceptions
-        pytest = sys.modules.get("pytest")
-        if pytest is not None and isinstance(e, (pytest.skip.Exception, pytest.fail.Exception)):
-            return None, str(getattr(e, "msg", None) or e)
-        raise
 
 
 def version(exe: str, env: dict[str, str]) -> str:

@@ -27,22 +27,12 @@ import subprocess
 import sys
 from typing import Any, Optional
 
-from bench_adopt import (
-    SMALL,
-    base_parser,
-    bench_env,
-    build_project,
-    console_script,
-    figure,
-    machine,
-    missed,
-    print_tables,
-    session,
-    summary,
-    timed,
-    write_file,
-    write_json,
-)
+from bench_adopt import SMALL
+from harness.cli import parse, parser
+from harness.isolation import bench_env, session
+from harness.results import figure, machine, missed, print_tables, write_json
+from harness.timing import summary, timed
+from harness.venvs import build_project, console_script, write_file
 
 BARE = "venv python -c pass"
 LOOKUP = "relocate python"
@@ -54,8 +44,8 @@ GOAL = 4.0
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = base_parser(__doc__, runs=30, warmup=3)
-    return p.parse_args(argv)
+    p = parser(__doc__, runs=30, warmup=3)
+    return parse(p, argv, runs=5, warmup=1)
 
 
 def relocated_project(root: str, relocate: list[str], env: dict[str, str]) -> tuple[str, str]:

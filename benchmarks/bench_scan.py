@@ -33,18 +33,10 @@ import time
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from bench_adopt import (
-    base_parser,
-    bench_env,
-    figure,
-    machine,
-    measure,
-    missed,
-    print_tables,
-    session,
-    timed,
-    write_json,
-)
+from harness.cli import parse, parser
+from harness.isolation import bench_env, session
+from harness.results import figure, machine, missed, print_tables, write_json
+from harness.timing import measure, timed
 
 PROJECTS = 100
 FILES_PER_PROJECT = 1_000
@@ -61,9 +53,9 @@ FIND_CODE = GNU_FIND + " \"$1\" -printf '%s\\n' | wc -l"
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = base_parser(__doc__, runs=10, warmup=2)
+    p = parser(__doc__, runs=10, warmup=2)
     p.add_argument("--projects", type=int, default=PROJECTS, help=f"projects ({PROJECTS})")
-    return p.parse_args(argv)
+    return parse(p, argv, runs=3, warmup=1, projects=10)
 
 
 # -- the tree -------------------------------------------------------------------------

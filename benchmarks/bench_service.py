@@ -30,8 +30,10 @@ import time
 from typing import Any, Optional
 
 import psutil  # type: ignore[import-untyped]
-from bench_adopt import base_parser, bench_env, machine, session, write_json
 from bench_scan import CLOUD_DOCUMENTS, build_tree
+from harness.cli import parse, parser
+from harness.isolation import bench_env, session
+from harness.results import machine, write_json
 
 MODES = ("events", "poll")
 IDLE_GOAL = 1.0  # percent of one core, below
@@ -39,12 +41,12 @@ SLACK_GOAL = 2.0  # seconds after the quiet window, below
 
 
 def parse_args(argv: Optional[list[str]]) -> Any:
-    p = base_parser(__doc__, runs=5, warmup=0)
+    p = parser(__doc__, runs=5, warmup=0)
     p.add_argument("--seconds", type=float, default=300.0, help="idle window (300)")
     p.add_argument("--rounds", type=int, default=5, help="venvs made per mode (5)")
     p.add_argument("--quiet", type=float, default=3.0, help="the quiet window (3)")
     p.add_argument("--projects", type=int, default=100, help="projects of 1,000 files (100)")
-    return p.parse_args(argv)
+    return parse(p, argv, seconds=20, rounds=2, projects=10)
 
 
 def wait_for(what: str, check: Any, timeout: float, every: float = 0.02) -> Any:

@@ -47,16 +47,11 @@ import sys
 import time
 from typing import Any, Optional
 
-from bench_adopt import (
-    base_parser,
-    bench_env,
-    figure,
-    machine,
-    session,
-    summary,
-    write_file,
-    write_json,
-)
+from harness.cli import parse, parser
+from harness.isolation import bench_env, session
+from harness.results import figure, machine, missed, write_json
+from harness.timing import run_ok, summary
+from harness.venvs import write_file
 
 SHELLS = ("bash", "zsh", "fish")
 TOOLS = ("relocator", "direnv")
@@ -101,13 +96,6 @@ def make_venv_project(project: str, env: dict[str, str]) -> None:
     write_file(os.path.join(project, "pyproject.toml"), '[project]\nname = "p"\nversion = "1"\n')
     venv = os.path.join(project, ".venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], env=env, check=True)
-
-
-def run_ok(cmd: list[str], env: dict[str, str], cwd: Optional[str] = None) -> str:
-    result = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{shlex.join(cmd)} failed ({result.returncode}): {result.stderr.strip()}")
-    return result.stdout
 
 
 class World:
@@ -556,21 +544,27 @@ def versions() -> dict[str, str]:
     return found
 
 
-def missed(figures: list[dict[str, Any]]) -> bool:
-    return any(not f["info"] and not f["met"] for f in figures)
-
-
 # -- main -------------------------------------------------------------------------------
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = base_parser(__doc__, runs=20, warmup=1)  # --runs: of each process case
+    p = parser(__doc__, runs=20, warmup=1)  # --runs: of each process case
     p.add_argument("--rounds", type=int, default=5, help="in-shell rounds per shell and tool (5)")
     p.add_argument("--cd-iters", type=int, default=2000, help="relocator cd round trips (2000)")
     p.add_argument("--prompt-iters", type=int, default=10000, help="relocator prompts (10000)")
     p.add_argument("--direnv-iters", type=int, default=50, help="direnv cd round trips, prompts")
     p.add_argument("--strace-iters", type=int, default=200, help="relocator loops under strace")
-    return p.parse_args(argv)
+    return parse(
+        p,
+        argv,
+        runs=3,
+        warmup=1,
+        rounds=2,
+        cd_iters=200,
+        prompt_iters=1000,
+        direnv_iters=10,
+        strace_iters=20,
+    )
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -32,21 +32,11 @@ import subprocess
 import sys
 from typing import Any, Callable, Optional
 
-from bench_adopt import (
-    Setup,
-    base_parser,
-    discard,
-    figure,
-    machine,
-    measure,
-    missed,
-    print_tables,
-    session,
-    timed,
-    write_file,
-    write_json,
-)
-from bench_lifecycle import machine_env, run_ok, uv_folder
+from harness.cli import parse, parser
+from harness.isolation import machine_env, session, uv_folder
+from harness.results import figure, machine, missed, print_tables, write_json
+from harness.timing import Setup, discard, measure, run_ok, timed
+from harness.venvs import write_file
 
 BARE = "python -c pass"
 NO_OPS = {
@@ -72,9 +62,9 @@ IMPORT_CHECK = "import six, idna"
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = base_parser(__doc__, runs=20, warmup=3)
+    p = parser(__doc__, runs=20, warmup=3)
     p.add_argument("--repair-runs", type=int, default=5, help="runs of the repair cases (5)")
-    return p.parse_args(argv)
+    return parse(p, argv, runs=5, warmup=1, repair_runs=2)
 
 
 def write_app(folder: str) -> str:

@@ -52,20 +52,11 @@ import sys
 import time
 from typing import Any, Optional
 
-from bench_adopt import (
-    base_parser,
-    bench_env,
-    figure,
-    machine,
-    measure,
-    missed,
-    print_tables,
-    session,
-    timed,
-    write_file,
-    write_json,
-)
-from bench_lifecycle import Failed, find_uv, part, print_absolute, run_ok
+from harness.cli import parse, parser
+from harness.isolation import bench_env, find_uv, session
+from harness.results import figure, machine, missed, print_absolute, print_tables, write_json
+from harness.timing import Failed, measure, part, run_ok, timed
+from harness.venvs import write_file
 
 PACKAGE = "inventory"
 PACKAGES = ("pytest", "requests", "attrs", "mypy", "ruff", "types-requests")
@@ -182,6 +173,7 @@ def test_url() -> None:
 
 CONFTEST = """\
 import pytest
+
 
 
 @pytest.fixture
@@ -585,9 +577,9 @@ def stage_notes(found: dict[str, Any]) -> list[str]:
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = base_parser(__doc__, runs=20, warmup=2)
+    p = parser(__doc__, runs=20, warmup=2)
     p.add_argument("--modules", type=int, default=8, help="modules in the package (8)")
-    return p.parse_args(argv)
+    return parse(p, argv, runs=3, warmup=1)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -19,23 +19,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import textwrap
-import time
 from typing import Any, Optional
 
-from bench_adopt import (
-    base_parser,
-    bench_env,
-    figure,
-    machine,
-    missed,
-    print_tables,
-    session,
-    summary,
-    write_json,
-)
+from harness.cli import parse, parser
+from harness.isolation import bench_env, session
+from harness.results import figure, finish, print_tables, seconds_figure
+from harness.timing import summary, timed
 
 VERIFY = "relocate verify"
 SYNC = "uv sync --locked (fresh venv)"
@@ -43,6 +34,7 @@ CHECK_GOAL = 0.2  # seconds for the cheap check of every project
 CHECKS = """\
 import json, sys, time
 from relocator.venv import unrecorded
+
 
 pairs = json.loads(sys.argv[2])
 times = []
@@ -55,18 +47,9 @@ print(json.dumps({"times": times[1:], "found": sum(f is not None for f in found)
 
 
 def parse_args(argv: Optional[list[str]]) -> Any:
-    p = base_parser(__doc__, runs=5, warmup=1)
+    p = parser(__doc__, runs=5, warmup=1)
     p.add_argument("--projects", type=int, default=200, help="projects for the cheap check")
-    return p.parse_args(argv)
-
-
-def run_ok(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, str]:
-    start = time.perf_counter()
-    result = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {(result.stdout + result.stderr)[-800:]}")
-    return elapsed, result.stdout
+    return parse(p, argv, runs=2, warmup=1, projects=20)
 
 
 def uv_env(root: str) -> dict[str, str]:
@@ -103,22 +86,22 @@ def make_project(root: str, env: dict[str, str]) -> str:
                 """
             )
         )
-    run_ok(["uv", "lock", "-q", "--python", sys.executable], env, project)
+    timed(["uv", "lock", "-q", "--python", sys.executable], env, project)
     return project
 
 
 def time_verify(args: Any, root: str, relocate: list[str]) -> tuple[dict[str, Any], str, str]:
     env = uv_env(root)
     project = make_project(root, env)
-    run_ok([*relocate, "adopt", project, "--python", sys.executable], env, project)
+    timed([*relocate, "adopt", project, "--python", sys.executable], env, project)
     fresh = os.path.join(root, "fresh")
     sync = ["uv", "sync", "--locked", "-q", "--python", sys.executable]
     times: dict[str, list[float]] = {VERIFY: [], SYNC: []}
     for i in range(-args.warmup, args.runs):
-        elapsed, out = run_ok([*relocate, "verify", project, "--json"], env, project)
+        elapsed, out = timed([*relocate, "verify", project, "--json"], env, project)
         assert json.loads(out)["ok"] is True, out
         shutil.rmtree(fresh, ignore_errors=True)
-        took = run_ok(sync, {**env, "UV_PROJECT_ENVIRONMENT": fresh}, project)[0]
+        took = timed(sync, {**env, "UV_PROJECT_ENVIRONMENT": fresh}, project)[0]
         if i >= 0:
             times[VERIFY].append(elapsed)
             times[SYNC].append(took)
@@ -158,7 +141,7 @@ def time_checks(args: Any, root: str, project: str, venv: str) -> dict[str, Any]
                 os.path.join(copy_venv, rel, "byhand-1.0.dist-info"),
             )
         pairs.append((copy, copy_venv))
-    out = run_ok(
+    out = timed(
         [sys.executable, "-c", CHECKS, str(args.runs), json.dumps(pairs)], os.environ.copy(), root
     )[1]
     found = json.loads(out)
@@ -189,19 +172,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"({value / args.projects * 1e6:.0f} us each; goal < {CHECK_GOAL:g} s): "
         + ("met" if met else "NOT MET")
     )
-    figures.append(
-        {
-            "name": check,
-            "value": value,
-            "min": cases[check]["min"],
-            "unit": "s",
-            "goal": CHECK_GOAL,
-            "met": met,
-        }
-    )
-    data = {"benchmark": "verify", "relocate": how, **machine(), "cases": cases}
-    write_json(args.json, {**data, "figures": figures, "projects": args.projects})
-    return 1 if args.strict and missed(figures) else 0
+    figures.append(seconds_figure(check, cases[check], CHECK_GOAL))
+    return finish(args, "verify", how, cases, figures, projects=args.projects)
 
 
 if __name__ == "__main__":

@@ -20,25 +20,23 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from bench_adopt import SYSTEM_PATH, write_file
+from harness.isolation import REPO, bench_env, relocate_at
+from harness.venvs import write_file
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECK_TIMEOUT = 180.0  # seconds for one of the harness's own commands (sync, adopt, checks)
 TAIL = 12  # lines of a command's output kept in the log
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: The tools' own variables, left out beside what every benchmark leaves out.
 DROP_PREFIXES = (
-    *("RELOCATOR_", "XDG_", "VIRTUAL_ENV", "UV_", "PYENV", "CONDA", "POETRY_", "PDM_"),
-    *("PIPENV_", "HATCH_", "TOX_", "NOX_", "PIP_", "PRE_COMMIT", "JUPYTER", "GIT_"),
+    *("POETRY_", "PDM_", "PIPENV_", "HATCH_", "TOX_", "NOX_", "PIP_", "PRE_COMMIT", "JUPYTER"),
+    "GIT_",
 )
-DROP = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "PYTHONPYCACHEPREFIX"}
 #: The tools' settings that make each use the project's ``.venv``, and keep them quiet.
 TOOL_SETTINGS = {
     "UV_PYTHON_DOWNLOADS": "never",
@@ -120,12 +118,8 @@ class Workspace:
 
     def env(self, folder: str) -> dict[str, str]:
         """The environment of a run in ``folder``: its own home and store, shared caches."""
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(DROP_PREFIXES) and k not in DROP
-        }
-        home = os.path.join(folder, "home")
-        system = [d for d in SYSTEM_PATH if os.path.isdir(d)]
-        system = [d for d in system if shutil.which("uv", path=d) is None]
+        env = bench_env(folder, os.path.join(folder, "store"), DROP_PREFIXES)
+        home = env["HOME"]
         env.update(
             TOOL_SETTINGS,
             HOME=home,
@@ -133,14 +127,10 @@ class Workspace:
             XDG_CACHE_HOME=os.path.join(home, ".cache"),
             XDG_DATA_HOME=os.path.join(home, ".local", "share"),
             XDG_STATE_HOME=os.path.join(home, ".local", "state"),
-            RELOCATOR_HOME=os.path.join(folder, "store"),
-            TMPDIR=os.path.join(folder, "tmp"),
-            PATH=os.pathsep.join([self.bin, *system]),
+            PATH=os.pathsep.join([self.bin, env["PATH"]]),
         )
         for name, sub in SHARED_CACHES.items():
             env[name] = os.path.join(self.root, "cache", sub)
-        for name in ("HOME", "TMPDIR"):
-            os.makedirs(env[name], exist_ok=True)
         return env
 
 
@@ -259,7 +249,7 @@ class Run:
 
     def relocate(self, *args: str, check: bool = True, quiet: bool = False) -> Result:
         """This checkout's relocate, with the run's home and store."""
-        env = {**self.env, "PYTHONPATH": REPO}
+        env = {**self.env, **relocate_at(REPO)[1]}
         return self.sh(*self.ws.relocate, *args, check=check, env=env, quiet=quiet)
 
     def activated(self, *cmd: str, check: bool = True, stdin: Optional[str] = None) -> Result:
@@ -419,17 +409,3 @@ def venv_works(run: Run) -> Optional[str]:
     except Failed as e:
         return str(e)
     return None
-
-
-def python312() -> Optional[str]:
-    """CPython 3.12 on this machine (pyenv's, else one on PATH)."""
-    import glob
-
-    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))
-    found += sorted(glob.glob("/root/.pyenv/versions/3.12*/bin/python3.12"))
-    return found[-1] if found else shutil.which("python3.12")
-
-
-def relocate_command() -> list[str]:
-    """relocate from this checkout: ``python -m relocator``, the checkout first on the path."""
-    return [sys.executable, "-m", "relocator"]

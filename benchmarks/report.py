@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any, Optional
 
-from bench_adopt import ratio_text as ratio
+from harness.results import ratio_text as ratio
 
 #: Benchmark name -> (title, script), in the page's order.
 BENCHMARKS = {

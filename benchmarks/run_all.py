@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any, Optional
 
-from bench_adopt import machine
+from harness.results import machine
 from report import BENCHMARKS, write_report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,22 +29,6 @@ REPO = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results")
 PAGE = os.path.join(REPO, "docs", "benchmarks.md")
 
-#: Each script's options under --quick: few runs, small trees, a short idle window.
-QUICK = {
-    "adopt": ["--runs", "3", "--warmup", "1", "--cross-runs", "2"],
-    "python": ["--runs", "5", "--warmup", "1"],
-    "lookup": ["--runs", "3", "--warmup", "1"],
-    "shells": [
-        *("--runs", "3", "--warmup", "1", "--rounds", "2", "--cd-iters", "200"),
-        *("--prompt-iters", "1000", "--direnv-iters", "10", "--strace-iters", "20"),
-    ],
-    "lifecycle": ["--runs", "3", "--warmup", "1", "--projects", "20", "--switches", "4"],
-    "scan": ["--runs", "3", "--warmup", "1", "--projects", "10"],
-    "service": ["--seconds", "20", "--rounds", "2", "--projects", "10"],
-    "trees": ["--runs", "3", "--warmup", "1"],
-    "health": ["--runs", "3", "--warmup", "1", "--projects", "20", "--base", "HEAD"],
-    "start": ["--runs", "5", "--warmup", "1", "--repair-runs", "2"],
-}
 TAIL = 30  # lines of a failed script's output kept for the page
 
 
@@ -78,7 +62,7 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     path = os.path.join(args.results, f"{name}.json")
     if os.path.exists(path):
         os.unlink(path)  # a failed run must not leave the last one's figures on the page
-    options = ["--json", path, *(QUICK[name] if args.quick else [])]
+    options = ["--json", path, *(["--quick"] if args.quick else [])]
     options += ["--tmp", args.tmp] if args.tmp else []
     options += ["--module"] if args.module else []
     script = os.path.join(HERE, f"bench_{name}.py")

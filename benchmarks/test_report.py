@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import report  # benchmarks/ is on sys.path: pytest puts a test file's folder there
-from bench_adopt import figure
+from harness.results import figure
 
 MACHINE = {
     "date": "2026-11-22",

@@ -42,22 +42,21 @@ import time
 import traceback
 from typing import Any, Optional
 
-from bench_adopt import machine, real_store_state, write_file, write_json
-from bench_lookup import find_tool, tools_module
+from harness.isolation import REPO, real_store_state, relocate_at, relocator_of
+from harness.results import machine, write_json
+from harness.tools import find_tool, python312, tools_module
+from harness.venvs import write_file
 from matrix_editors import ACTIONS as MORE_ACTIONS
 from matrix_editors import PROJECT_PINS
 from matrix_managers import ACTIONS as MANAGER_ACTIONS
 from matrix_report import judge, print_report, summary
 from matrix_run import (
-    REPO,
     Action,
     Failed,
     Run,
     Workspace,
     last_line,
     nothing,
-    python312,
-    relocate_command,
     status,
     venv_works,
 )
@@ -287,23 +286,11 @@ def workspace(root: str, actions: list[Action], python: Optional[str]) -> Worksp
     tools, missing_tools = find_tools(actions)
     for name, why in missing_tools.items():
         print(f"note: {name}: {why}", file=sys.stderr)
-    ws = Workspace(root, relocate_command(), tools, python)
+    ws = Workspace(root, relocate_at(REPO)[0], tools, python)
     os.makedirs(ws.bin)
     os.symlink(uv, os.path.join(ws.bin, "uv"))
     os.symlink(python, os.path.join(ws.bin, "python3.12"))
     return ws
-
-
-def relocator_source() -> str:
-    """Where relocate's runs import relocator from: this checkout, or the matrix stops."""
-    code = "import relocator; print(relocator.__file__)"
-    env = {**os.environ, "PYTHONPATH": REPO}
-    where = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True
-    ).stdout.strip()
-    if not where.startswith(os.path.join(REPO, "relocator") + os.sep):
-        raise SystemExit(f"tools_matrix: relocator is imported from {where or '?'}, not {REPO}")
-    return where
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -324,7 +311,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     root = tempfile.mkdtemp(prefix="relocator-matrix-", dir=args.tmp)
     try:
         ws = workspace(root, actions, args.python312)
-        where = relocator_source()
+        where = relocator_of(REPO, ws.env(os.path.join(root, "probe")))
         print(f"work folder {root}; relocator from {where}", file=sys.stderr)
         build_template(ws)
         results: list[dict[str, Any]] = []

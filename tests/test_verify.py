@@ -8,13 +8,17 @@ project are snapshotted (names, sizes, mtimes) around every verify.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -221,7 +225,10 @@ def test_a_kill_during_the_build_leaves_nothing_gc_does_not_clear(
     assert left.startswith("verify-") and (store / "tmp" / left / "pyvenv.cfg").is_file()
     assert len(os.listdir(store / "journal")) == 1
     gc = relocate_json("gc")
-    assert gc["removed"] == [] and gc["spared"] == []  # the project and its venv stay
+    assert gc["spared"] == []  # the project and its venv stay; gc says what it removed:
+    assert [(e["kind"], e["venv"], e["reason"]) for e in gc["removed"]] == [
+        ("leftover", left, "the scratch venv of a relocate verify that was killed")
+    ]
     store_is_clean(store)
     assert files(venv) == live
     assert relocate("verify", str(project)).returncode == 0
@@ -418,3 +425,209 @@ def test_add_commands() -> None:
                        ("requirements", "add rich==13.0 to requirements.txt")]:  # fmt: skip
         recipe = Recipe(kind, ("requirements.txt",), "x")
         assert unrecorded.Unrecorded(recipe, (dist,), (dist,)).add() == said
+
+
+# -- the scratch venv is the one a tool's run uses ----------------------------------------
+
+SHOW_PREFIX = "python -c 'import sys; print(sys.prefix)'"
+
+
+def test_uv_run_uses_the_scratch_venv_and_leaves_the_live_one_alone(
+    uv_template: Path, isolated: Path, store: Path
+) -> None:
+    project, venv = adopted(uv_template, isolated)
+    by_hand(venv, "six==1.15.0")  # `uv run` in the live venv would sync it back to the lock
+    live, tree = files(venv), files(project)
+    _code, found = verify(project, "--run", f"uv run {SHOW_PREFIX}")
+    assert found["run"]["exit_code"] == 0, found["run"]
+    assert found["run"]["tail"][-1].startswith(str(store / "tmp" / "verify-")), found["run"]
+    assert files(venv) == live  # six is still 1.15.0: byte for byte, names, sizes, mtimes
+    assert inventory.read(str(venv))["six"].version == "1.15.0"
+    assert files(project) == tree
+    store_is_clean(store)
+
+
+def test_poetry_run_uses_the_scratch_venv_even_after_poetry_env_use(
+    isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch, store: Path
+) -> None:
+    """Poetry takes the project's ``.venv`` over the active venv once ``poetry env use``
+    recorded a venv for the project: neither its install nor its run may."""
+    monkeypatch.setenv("PATH", tool_path_env("poetry")["PATH"])
+    project = write_project(
+        isolated / "Documents" / "app", pyproject("app", "poetry-core", POETRY_SOURCE)
+    )
+    lockenv = isolated / "lockenv"
+    ok([sys.executable, "-m", "venv", "--without-pip", str(lockenv)], isolated)
+    ok([tool("poetry"), "lock"], project, {**os.environ, "VIRTUAL_ENV": str(lockenv),
+       "POETRY_VIRTUALENVS_CREATE": "false"})  # fmt: skip
+    relocate_ok("adopt", str(project), "--python", sys.executable)
+    venv = Path(os.path.realpath(project / ".venv"))
+    # `poetry env use` records a venv of Poetry's own for the project (envs.toml)
+    env = {**os.environ, "POETRY_VIRTUALENVS_IN_PROJECT": "false"}
+    ok([tool("poetry"), "env", "use", sys.executable], project, env)
+    by_hand(venv, BY_HAND)
+    live = files(venv)
+    code, found = verify(project, "--run", f"poetry run {SHOW_PREFIX}")
+    assert found["run"]["exit_code"] == 0, found["run"]
+    assert found["run"]["tail"][-1].startswith(str(store / "tmp" / "verify-")), found["run"]
+    assert code == 1 and [d["name"] for d in found["lost"]] == [BY_HAND]  # built in scratch
+    assert files(venv) == live
+    store_is_clean(store)
+
+
+def test_pdm_run_uses_the_scratch_venv_over_the_projects_pdm_python(
+    isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch, store: Path
+) -> None:
+    """PDM runs the interpreter ``.pdm-python`` names (``pdm use``), active venv or not."""
+    monkeypatch.setenv("PATH", tool_path_env("pdm")["PATH"])
+    project = write_project(isolated / "Documents" / "app", pyproject())
+    lockenv = isolated / "lockenv"
+    ok([sys.executable, "-m", "venv", "--without-pip", str(lockenv)], isolated)
+    ok(
+        [tool("pdm"), "lock"],
+        project,
+        {**os.environ, "PDM_PYTHON": str(lockenv / "bin" / "python")},
+    )
+    relocate_ok("adopt", str(project), "--python", sys.executable)
+    venv = Path(os.path.realpath(project / ".venv"))
+    (project / ".pdm-python").write_text(str(project / ".venv" / "bin" / "python"))
+    live, tree = files(venv), files(project)
+    _code, found = verify(project, "--run", f"pdm run {SHOW_PREFIX}")
+    assert found["run"]["exit_code"] == 0, found["run"]
+    assert found["run"]["tail"][-1].startswith(str(store / "tmp" / "verify-")), found["run"]
+    assert files(venv) == live and files(project) == tree
+    store_is_clean(store)
+
+
+# -- interrupted: what relocate started ends with it ---------------------------------------
+
+
+def dead(pid: int) -> bool:
+    """Whether process ``pid`` is gone (a zombie no one reaped yet counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(OSError):
+        return stat.read_text().rpartition(")")[2].split()[0] == "Z"
+    return False
+
+
+def wait_for(check: Callable[[], object], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def pid_in(path: Path) -> int:
+    wait_for(lambda: path.is_file() and path.read_text().strip(), f"{path} to be written", 300)
+    return int(path.read_text())
+
+
+def sigterm(args: list[str], pidfile: Path) -> tuple[subprocess.Popen[str], int]:
+    """Start relocate with ``args``; once the child it starts wrote ``pidfile``, SIGTERM
+    relocate and wait for it to end. Returns it and the child's pid."""
+    cmd = [sys.executable, "-m", "relocator", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        child = pid_in(pidfile)
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc, child
+
+
+def test_sigterm_during_run_ends_the_command_before_the_scratch_venv_goes(
+    uv_template: Path, isolated: Path, store: Path, tmp_path: Path
+) -> None:
+    project, venv = adopted(uv_template, isolated)
+    live = files(venv)
+    started, late = tmp_path / "sleep.pid", tmp_path / "late"
+    command = f"sleep 120 & echo $! > {started}; wait; touch {late}"
+    proc, sleeper = sigterm(["verify", str(project), "--run", command], started)
+    assert proc.returncode == 130, proc.stderr
+    wait_for(lambda: dead(sleeper), "the command's sleep to end")
+    assert not late.exists()  # the shell did not go on either
+    store_is_clean(store)
+    assert files(venv) == live
+
+
+def test_sigterm_during_the_build_ends_the_tool_and_everything_it_started(
+    isolated: Path, store: Path, tmp_path: Path
+) -> None:
+    """A package whose build takes long (its setup.py sleeps): the build's Python, which
+    uv started, ends with relocate, and nothing comes back in the store's tmp/."""
+    slow = tmp_path / "slowpkg"
+    slow.mkdir()
+    started = tmp_path / "build.pid"
+    (slow / "setup.py").write_text(
+        "import os, time\n"
+        f"open({str(started)!r}, 'w').write(str(os.getpid()))\n"
+        "time.sleep(120)\n"
+        "from setuptools import setup\n"
+        "setup(name='slowpkg', version='1.0')\n"
+    )
+    project = isolated / "Documents" / "app"
+    project.mkdir(parents=True)
+    (project / "requirements.txt").write_text(f"slowpkg @ {slow.as_uri()}\n")
+    relocate_ok("adopt", str(project), "--python", sys.executable, "--no-install")
+    proc, builder = sigterm(["verify", str(project)], started)
+    assert proc.returncode == 130, proc.stderr
+    wait_for(lambda: dead(builder), "the build's Python to end")
+    store_is_clean(store)
+
+
+def test_gc_removes_a_scratch_folder_no_record_names_once_its_process_is_gone(
+    isolated: Path, store: Path
+) -> None:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    orphan = store / "tmp" / f"verify-app-{ended.pid}-0123abcd"
+    running = store / "tmp" / f"verify-app-{os.getpid()}-89abcdef"
+    other = store / "tmp" / f"verify-app-{ended.pid}-xyz"  # not the pattern: left alone
+    for folder in (orphan, running, other):
+        (folder / "lib").mkdir(parents=True)
+        (folder / "lib" / "written-late.py").write_text("x = 1\n")
+    planned = relocate_json("gc", "--dry-run")
+    assert [(e["kind"], e["venv"]) for e in planned["removed"]] == [("leftover", orphan.name)]
+    assert orphan.is_dir()
+    said = relocate_ok("gc").splitlines()
+    assert said[0] == (
+        f"removed {orphan.name} (no project): the scratch venv of a relocate verify that was "
+        "interrupted"
+    )
+    assert not orphan.exists() and running.is_dir() and other.is_dir()
+
+
+# -- a journal record with a pid that names no process ----------------------------------------
+
+
+@pytest.mark.parametrize("pid", [99999999999999999999, 2**31, 0, -1, True, 2.5])
+def test_a_verify_record_whose_pid_names_no_process_is_set_aside(
+    isolated: Path, store: Path, pid: object
+) -> None:
+    (store / "journal").mkdir(parents=True)
+    record = store / "journal" / "zz-crafted.json"
+    project = isolated / "Documents" / "app"
+    record.write_text(json.dumps({"op": "verify", "key": "k", "project": str(project),
+                                  "venv": "verify-app-1-0123abcd", "step": "begin",
+                                  "pid": pid}))  # fmt: skip
+    for command in ("gc", "doctor"):
+        result = relocate(command)
+        assert "internal error" not in result.stderr and result.returncode != 3, result.stderr
+        assert "Traceback" not in result.stderr
+    assert not record.exists()
+    assert (store / "journal" / "zz-crafted.json.damaged").is_file()
+
+
+def test_alive_reads_numbers_that_name_no_process_as_none() -> None:
+    from relocator.state.store import alive
+
+    assert alive(os.getpid())
+    for pid in (0, -1, 2**31, 99999999999999999999):
+        assert not alive(pid)

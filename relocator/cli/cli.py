@@ -175,9 +175,10 @@ def verify(
     the store. Then it says what the live venv has that the recipe does not give
     (installed by hand: a rebuild would lose it), what the recipe gives that the live
     venv lacks, and which versions differ; and it imports each module the recipe
-    installs, or with --run runs CMD in the scratch venv (activated) from the
-    project's folder. The live venv, the project's files and the registry are not
-    changed; the scratch venv is removed at the end (after a kill, by relocate gc).
+    installs, or with --run runs CMD in the scratch venv (activated; uv run, poetry run
+    and pdm run use it too) from the project's folder. The live venv, the project's
+    files and the registry are not changed; the scratch venv is removed at the end
+    (after a kill, by relocate gc).
     Exit 0 when the recipe gives back the live venv and the imports (or CMD) pass,
     1 otherwise.
 

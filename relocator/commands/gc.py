@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 
 from relocator.errors import Busy, RelocatorError
 from relocator.paths import hops, link
@@ -48,7 +47,7 @@ from relocator.records import NamedTuple
 from relocator.state import bundles, evidence, venvs
 from relocator.state.journal import pending
 from relocator.state.registry import Registry, Row
-from relocator.state.store import Store, alive
+from relocator.state.store import Store
 from relocator.system import faults
 from relocator.system.files import is_under
 
@@ -61,9 +60,8 @@ if TYPE_CHECKING:
 VENV = "venv"  # a store venv
 ROW = "row"  # a registry row whose venv is not in the store
 RECORD = "record"  # an owner record whose venv is not in the store (and no row)
-LEFTOVER = "leftover"  # a venv a killed gc of an older relocate had set aside in tmp/
+LEFTOVER = "leftover"  # what a killed relocate left in tmp/ (relocator.leftovers)
 TREES = "trees"  # a project's bundle of trees (``adopt --trees``) whose project is gone
-_ASIDE = re.compile(r"(?P<venv>.+)\.gc-(?P<pid>\d+)-[0-9a-f]+")
 _SHOWN_USERS = 3
 
 
@@ -139,7 +137,7 @@ def collect(
     store.ensure()
     if not dry_run:
         store.sweep()
-        _settle_trash_moves(store)
+        _settle_trash_moves(store, report)
     _leftovers(store, report, dry_run=dry_run)
     with Registry(store) as registry:
         candidates = _plan(store, registry, report)
@@ -155,16 +153,22 @@ def collect(
 _SWEPT = ("id", "kind", "project", "name", "why", "when", "bytes")
 
 
-def _settle_trash_moves(store: Store) -> None:
+def _settle_trash_moves(store: Store, report: _Report) -> None:
     """Finish (or forget) moves into the trash that a killed relocate left: gc's own, and
     any other's, before gc decides what else goes; and remove the scratch venvs of killed
-    ``relocate verify`` runs."""
-    for intent in pending(store):
-        if intent.op in ("trash", "verify"):
-            from relocator.moves.relocation import finish_pending
+    ``relocate verify`` runs (reported as leftovers)."""
+    from relocator.moves.relocation import finish_pending
 
-            with contextlib.suppress(Busy):  # its project's relocate settles it
-                finish_pending(store, intent)
+    for intent in pending(store):
+        if intent.op not in ("trash", "verify"):
+            continue
+        scratch = os.path.join(store.tmp, intent["venv"])
+        size = venvs.usage(scratch)[1] if intent.op == "verify" and _there(scratch) else 0
+        with contextlib.suppress(Busy):  # its project's relocate settles it
+            notes = finish_pending(store, intent)
+            if intent.op == "verify" and notes:
+                why = "the scratch venv of a relocate verify that was killed"
+                report.remove(Candidate(LEFTOVER, intent["venv"], "", "", why), size)
 
 
 # -- deciding ------------------------------------------------------------------------------
@@ -475,24 +479,17 @@ def _delete(store: Store, registry: Registry, candidate: Candidate) -> Optional[
 
 
 def _leftovers(store: Store, report: _Report, *, dry_run: bool) -> None:
-    """Remove what killed gc runs of an older relocate set aside in the store's tmp folder
-    (it had dropped their rows and records already; never through a symlink)."""
-    try:
-        names = [] if os.path.islink(store.tmp) else sorted(os.listdir(store.tmp))
-    except OSError:
-        return
-    for name in names:
-        match = _ASIDE.fullmatch(name)
-        if match is None or alive(int(match.group("pid"))):
-            continue
-        path = os.path.join(store.tmp, name)
-        why = "set aside by a relocate gc that was interrupted"
-        leftover = Candidate(LEFTOVER, match.group("venv"), "", "", why)
-        size = 0 if os.path.islink(path) else venvs.usage(path)[1]
+    """Remove what killed relocate runs left in the store's tmp folder with no record
+    (:mod:`relocator.leftovers`)."""
+    from relocator import leftovers
+
+    for found in leftovers.find(store):
+        leftover = Candidate(LEFTOVER, found.venv, "", "", found.why)
+        size = 0 if os.path.islink(found.path) else venvs.usage(found.path)[1]
         if not dry_run:
             try:
-                store.discard(path)
+                store.discard(found.path)
             except (OSError, RelocatorError) as e:
-                report.spare(leftover, f"could not remove {path} ({e})")
+                report.spare(leftover, f"could not remove {found.path} ({e})")
                 continue
         report.remove(leftover, size)

@@ -211,8 +211,8 @@ def _unbuilt_self(
 @contextlib.contextmanager
 def _scratch(store: Store, project: resolver.Resolved) -> Iterator[str]:
     """A journaled scratch folder name in the store's ``tmp/``, removed when the block ends
-    (SIGTERM is turned into an interrupt so that it ends too)."""
-    import signal
+    (SIGTERM and SIGHUP are turned into an interrupt so that it ends too)."""
+    from relocator import children
 
     name = f"verify-{slug(project.path)}-{os.getpid()}-{secrets.token_hex(4)}"
     os.makedirs(store.tmp, mode=0o700, exist_ok=True)
@@ -221,55 +221,59 @@ def _scratch(store: Store, project: resolver.Resolved) -> Iterator[str]:
         store, op="verify", key=project.key, project=project.path, venv=name, pid=os.getpid()
     )
     scratch = os.path.join(store.tmp, name)
-
-    def interrupted(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupted)
     try:
-        yield scratch
+        with children.interruptible():
+            yield scratch
     finally:
-        signal.signal(signal.SIGTERM, previous)
         if os.path.lexists(scratch):
             store.discard(scratch)
         intent.done()
 
 
+#: What would send ``--run``'s tools to another venv, project or interpreter than the
+#: scratch venv: taken out of the inherited environment (and some set again).
+_ELSEWHERE = frozenset(
+    {"VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT"}
+    | {"UV_PROJECT", "UV_PYTHON", "POETRY_ACTIVE", "POETRY_VIRTUALENVS_CREATE", "PDM_PYTHON"}
+    | {"PDM_IGNORE_ACTIVE_VENV", "PDM_PROJECT", "PDM_IN_VENV", "PIPENV_ACTIVE"}
+    | {"PIPENV_IGNORE_VIRTUALENVS", "POETRY_VIRTUALENVS_PATH"}
+)
+
+
 def _activated(scratch: str) -> dict[str, str]:
     """The environment ``activate`` of ``scratch`` would give: ``VIRTUAL_ENV`` set, its
     ``bin`` first on PATH (another venv's, activated before, taken off), no PYTHONHOME;
-    no bytecode written, so that the run leaves none in the project."""
-    env = dict(os.environ)
-    before = env.pop("VIRTUAL_ENV", None)
-    env.pop("PYTHONHOME", None)
+    no bytecode written, so that the run leaves none in the project. A tool's own run
+    uses the scratch venv too, never the project's ``.venv``: ``uv run`` through
+    ``UV_PROJECT_ENVIRONMENT``, ``poetry run`` through the active venv (with
+    ``POETRY_VIRTUALENVS_CREATE=false``, and ``POETRY_VIRTUALENVS_PATH`` a folder with no
+    record of a ``poetry env use``, which would take the project's ``.venv`` over it),
+    ``pdm run`` through ``PDM_PYTHON``."""
+    env = {k: v for k, v in os.environ.items() if k not in _ELSEWHERE}
+    before = os.environ.get("VIRTUAL_ENV")
     paths = env.get("PATH", os.defpath).split(os.pathsep)
     if before:
         paths = [p for p in paths if p != os.path.join(before, "bin")]
     env["PATH"] = os.pathsep.join([os.path.join(scratch, "bin"), *paths])
-    env["VIRTUAL_ENV"] = scratch
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(VIRTUAL_ENV=scratch, UV_PROJECT_ENVIRONMENT=scratch, PYTHONDONTWRITEBYTECODE="1")
+    env.update(POETRY_VIRTUALENVS_CREATE="false", PDM_PYTHON=venvs.interpreter(scratch))
+    env["POETRY_VIRTUALENVS_PATH"] = os.path.join(scratch, "poetry-envs")
     return env
 
 
 def _run(command: str, scratch: str, root: str, progress: Optional[Callable[[str], None]]) -> Ran:
     from collections import deque
-    from subprocess import DEVNULL, PIPE, STDOUT, Popen
+
+    from relocator import children
 
     tail: deque[str] = deque(maxlen=TAIL)
     shell = os.environ.get("SHELL") or "/bin/sh"
-    env = _activated(scratch)
-    try:
-        proc = Popen(
-            [shell, "-c", command], cwd=root, env=env, stdin=DEVNULL, stdout=PIPE, stderr=STDOUT
-        )
-    except OSError as e:
-        raise RelocatorError(f"--run: {shell} could not start ({e.strerror})") from None
-    with proc:
-        for raw in proc.stdout or ():
+    with children.started("--run", [shell, "-c", command], cwd=root, env=_activated(scratch)) as p:
+        for raw in p.stdout or ():
             tail.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
             if progress is not None:
                 progress(tail[-1])
-    return Ran(command, proc.returncode, tuple(tail))
+    return Ran(command, p.returncode, tuple(tail))
 
 
 _IMPORTS = """\
@@ -293,7 +297,8 @@ def _imports(scratch: str, names: set[str]) -> tuple[int, tuple[tuple[str, str],
     writing no bytecode, from the scratch venv's folder); returns how many were tried and
     those that failed, with what they raised."""
     import json
-    import subprocess
+
+    from relocator import children
 
     listed = inventory.modules(scratch, names)
     wanted = sorted({m for found in listed.values() for m in found})
@@ -305,15 +310,14 @@ def _imports(scratch: str, names: set[str]) -> tuple[int, tuple[tuple[str, str],
         return 0, ()
     python = venvs.interpreter(scratch)
     cmd = [python, "-I", "-B", "-c", _IMPORTS, json.dumps(wanted), json.dumps(guessed)]
-    result = subprocess.run(
-        cmd, cwd=scratch, capture_output=True, text=True, errors="replace", check=False
-    )
-    _, mark, said = result.stdout.rpartition("@@relocate@@")
+    with children.started("importing", cmd, cwd=scratch, env=dict(os.environ)) as proc:
+        output = (proc.stdout.read() if proc.stdout else b"").decode("utf-8", "replace")
+    _, mark, result = output.rpartition("@@relocate@@")
     try:
-        tried, failed = json.loads(said) if mark else (None, None)
+        tried, failed = json.loads(result) if mark else (None, None)
     except ValueError:
         tried, failed = None, None
     if not isinstance(tried, int) or not isinstance(failed, list):  # the process died
-        problem = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        problem = (output.strip().splitlines() or ["no output"])[-1]
         return len(wanted), (("(all)", f"the import process died: {problem}"),)
     return tried, tuple((str(m), str(e)) for m, e in failed)

@@ -122,7 +122,7 @@ def _load(path: str) -> Optional[dict[str, Any]]:
     name, project = record["venv"], record["project"]
     if not _plain(name) or not os.path.isabs(project):
         return None  # every path recovery touches is derived from these two
-    if record["op"] == "verify" and not isinstance(record.get("pid"), int):
+    if record["op"] == "verify" and not _pid(record.get("pid")):
         return None
     if record["op"] == "swap":  # and from the names of where the new venv comes from
         source, staged, was = record.get("source"), record.get("staged"), record.get("was")
@@ -131,6 +131,12 @@ def _load(path: str) -> Optional[dict[str, Any]]:
         if any(v is not None and not _plain(v) for v in (was, record.get("into"))):
             return None
     return record
+
+
+def _pid(pid: object) -> bool:
+    """Whether ``pid`` can name a process (another number would read as alive forever, as
+    0 and -1 do for ``kill``, or not fit a ``pid_t``)."""
+    return isinstance(pid, int) and not isinstance(pid, bool) and 0 < pid < 2**31
 
 
 def _plain(name: object) -> bool:

@@ -437,10 +437,13 @@ def _open_up(top: str) -> None:
 
 
 def alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (another user's counts)."""
+    """Whether process ``pid`` runs (another user's counts); a number that cannot name one
+    (0, negative, too big for a ``pid_t``) does not."""
+    if not 0 < pid < 2**31:
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):
         return False
     except PermissionError:  # another user's process
         pass

@@ -16,6 +16,9 @@ was chosen by comparing every entry of a project before and after a run (uv
 - Poetry: ``poetry install`` with the venv activated (``VIRTUAL_ENV``, its
   ``bin`` first on PATH) and ``POETRY_VIRTUALENVS_CREATE=false``, so that a
   Python the project refuses is an error, not a new venv. A stale lock fails.
+  ``POETRY_VIRTUALENVS_PATH`` names an empty folder: where ``poetry env use``
+  was run once, Poetry's record of it (``envs.toml`` there) would make it take
+  the project's ``.venv`` over the active venv.
 - PDM: ``PDM_PYTHON=<venv>/bin/python pdm install --check --frozen-lockfile``.
   PDM writes ``.pdm-python`` only when it must choose an interpreter: given a
   PDM_PYTHON that requires-python excludes, it rewrites ``.pdm-python`` and
@@ -258,6 +261,7 @@ def _environment(scratch: str) -> dict[str, str]:
         with open(config, "w", encoding="utf-8") as f:
             f.write(f"[egg_info]\negg_base = {scratch}\n[build]\nbuild_base = {scratch}/build\n")
         env["DIST_EXTRA_CONFIG"] = config
+    env["POETRY_VIRTUALENVS_PATH"] = os.path.join(scratch, "poetry-envs")  # no envs.toml
     return env
 
 
@@ -323,16 +327,14 @@ def _listing(project: str) -> set[str]:
 
 
 def _run(recipe: Recipe, step: Command, env: dict[str, str], cwd: str, on_line: OnLine) -> None:
-    """Run one tool, passing on its lines; a failure raises with its most telling line."""
-    from subprocess import DEVNULL, PIPE, STDOUT, Popen
+    """Run one tool (in a process group of its own, ended with it when relocate is
+    interrupted: :mod:`relocator.children`), passing on its lines; a failure raises with
+    its most telling line."""
+    from relocator import children
 
     shown, cmd = step
     lines: list[str] = []
-    try:
-        proc = Popen(cmd, cwd=cwd, env=env, stdin=DEVNULL, stdout=PIPE, stderr=STDOUT)
-    except OSError as e:
-        raise RelocatorError(f"{shown}: {cmd[0]} could not start ({e.strerror})") from None
-    with proc:
+    with children.started(shown, cmd, cwd=cwd, env=env) as proc:
         for raw in proc.stdout or ():
             lines.append(_ANSI.sub("", raw.decode("utf-8", "replace").rstrip("\r\n")))
             if on_line is not None:
