@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 VENV = "venv"  # a store venv
 ROW = "row"  # a registry row whose venv is not in the store
 RECORD = "record"  # an owner record whose venv is not in the store (and no row)
-LEFTOVER = "leftover"  # what a killed relocate left in tmp/ (relocator.leftovers)
+LEFTOVER = "leftover"  # what a killed relocate left in tmp/ (relocator.state.leftovers)
 TREES = "trees"  # a project's bundle of trees (``adopt --trees``) whose project is gone
 _SHOWN_USERS = 3
 
@@ -480,8 +480,8 @@ def _delete(store: Store, registry: Registry, candidate: Candidate) -> Optional[
 
 def _leftovers(store: Store, report: _Report, *, dry_run: bool) -> None:
     """Remove what killed relocate runs left in the store's tmp folder with no record
-    (:mod:`relocator.leftovers`)."""
-    from relocator import leftovers
+    (:mod:`relocator.state.leftovers`)."""
+    from relocator.state import leftovers
 
     for found in leftovers.find(store):
         leftover = Candidate(LEFTOVER, found.venv, "", "", found.why)

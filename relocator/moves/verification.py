@@ -212,7 +212,7 @@ def _unbuilt_self(
 def _scratch(store: Store, project: resolver.Resolved) -> Iterator[str]:
     """A journaled scratch folder name in the store's ``tmp/``, removed when the block ends
     (SIGTERM and SIGHUP are turned into an interrupt so that it ends too)."""
-    from relocator import children
+    from relocator.system import children
 
     name = f"verify-{slug(project.path)}-{os.getpid()}-{secrets.token_hex(4)}"
     os.makedirs(store.tmp, mode=0o700, exist_ok=True)
@@ -264,7 +264,7 @@ def _activated(scratch: str) -> dict[str, str]:
 def _run(command: str, scratch: str, root: str, progress: Optional[Callable[[str], None]]) -> Ran:
     from collections import deque
 
-    from relocator import children
+    from relocator.system import children
 
     tail: deque[str] = deque(maxlen=TAIL)
     shell = os.environ.get("SHELL") or "/bin/sh"
@@ -298,7 +298,7 @@ def _imports(scratch: str, names: set[str]) -> tuple[int, tuple[tuple[str, str],
     those that failed, with what they raised."""
     import json
 
-    from relocator import children
+    from relocator.system import children
 
     listed = inventory.modules(scratch, names)
     wanted = sorted({m for found in listed.values() for m in found})

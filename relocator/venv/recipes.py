@@ -328,9 +328,9 @@ def _listing(project: str) -> set[str]:
 
 def _run(recipe: Recipe, step: Command, env: dict[str, str], cwd: str, on_line: OnLine) -> None:
     """Run one tool (in a process group of its own, ended with it when relocate is
-    interrupted: :mod:`relocator.children`), passing on its lines; a failure raises with
+    interrupted: :mod:`relocator.system.children`), passing on its lines; a failure raises with
     its most telling line."""
-    from relocator import children
+    from relocator.system import children
 
     shown, cmd = step
     lines: list[str] = []
