@@ -706,7 +706,10 @@ def test_gc_killed_at_each_point_leaves_what_the_next_gc_removes(
     project = tmp_path / "p"
     venv = _adopted(project)
     shutil.rmtree(project)
-    code = "import sys; from relocator import gc, store; gc.collect(store.Store(sys.argv[1]))"
+    code = (
+        "import sys; from relocator.commands import gc; from relocator.state import store; "
+        "gc.collect(store.Store(sys.argv[1]))"
+    )
     env = {**os.environ, "RELOCATOR_FAULT": point}
     killed = subprocess.run([sys.executable, "-c", code, str(store)], env=env, check=False)
     assert killed.returncode == -9
