@@ -28,15 +28,14 @@ OVER_LIMIT = {
     "cli.cli": 430,
     "cli.commands": 411,
     "cli.render": 444,
-    "commands.gc": 495,
+    "commands.gc": 496,
     "commands.service": 435,
     "host.shells": 415,
     "host.units": 434,
-    "moves.replacing": 407,
+    "moves.replacing": 408,
     "paths.hops": 441,
-    "state.registry": 542,
     "state.store": 463,
-    "venv.health": 402,
+    "venv.health": 403,
     "venv.transfer": 436,
 }
 

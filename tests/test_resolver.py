@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from relocator.errors import RelocatorError
 from relocator.paths import resolver
 from relocator.state import store
-from relocator.state.registry import Registry, Row
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
 from relocator.state.store import Store
 from tests import helpers
 from tests.helpers import CLOUD_DOCS, linux_only

@@ -30,7 +30,8 @@ from relocator.errors import (
 )
 from relocator.paths import resolver
 from relocator.state import registry as registry_module
-from relocator.state.registry import SCHEMA_VERSION, Registry, Row
+from relocator.state.registry import SCHEMA_VERSION, Registry
+from relocator.state.rows import Row
 from relocator.state.store import CACHEDIR_TAG, README, Store
 from relocator.system import platform
 from tests import helpers
@@ -856,7 +857,8 @@ def test_names_that_are_not_utf8_are_stored_and_found(store: Path, tmp_path: Pat
 
 PUTTER = textwrap.dedent(
     """
-    from relocator.state.registry import Registry, Row
+    from relocator.state.registry import Registry
+    from relocator.state.rows import Row
     from relocator.state.store import Store
 
     with Registry(Store(root).ensure()) as registry:

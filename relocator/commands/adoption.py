@@ -45,7 +45,8 @@ from relocator.paths.git import add_git_exclude
 from relocator.paths.project import check_new, check_store
 from relocator.state import remembered, treechoice, venvs
 from relocator.state.journal import Intent
-from relocator.state.registry import Registry, row_from_record
+from relocator.state.registry import Registry
+from relocator.state.rows import row_from_record
 from relocator.state.store import Store
 from relocator.system.files import is_under
 from relocator.venv import trees

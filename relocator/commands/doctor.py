@@ -19,7 +19,8 @@ from relocator.paths.project import find_root
 from relocator.records import NamedTuple
 from relocator.state import bundles, venvs
 from relocator.state.journal import Intent, pending
-from relocator.state.registry import Registry, Row
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
 from relocator.state.store import Store
 from relocator.system import platform
 from relocator.venv import bytecode, health, trees

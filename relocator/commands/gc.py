@@ -46,7 +46,8 @@ from relocator.paths import hops, link
 from relocator.records import NamedTuple
 from relocator.state import bundles, evidence, venvs
 from relocator.state.journal import pending
-from relocator.state.registry import Registry, Row
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
 from relocator.state.store import Store
 from relocator.system import faults
 from relocator.system.files import is_under

@@ -26,7 +26,8 @@ from relocator.moves.relocation import (
 from relocator.paths import link, resolver
 from relocator.state import inventory, venvs
 from relocator.state.journal import Intent
-from relocator.state.registry import Registry, Row
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
 from relocator.state.store import Store
 from relocator.venv import prompts, recipes, rewrite, trees
 

@@ -20,7 +20,8 @@ from relocator.moves.relocation import Notes, notes_of
 from relocator.paths import link, resolver
 from relocator.paths.git import add_git_exclude
 from relocator.state import bundles, evidence, journal, trash, venvs
-from relocator.state.registry import Registry, Row
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
 from relocator.state.store import Store
 from relocator.venv import prompts, rewrite
 

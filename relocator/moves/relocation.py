@@ -25,7 +25,8 @@ from relocator.paths.project import find_root
 from relocator.records import NamedTuple
 from relocator.state import inventory, remembered, venvs
 from relocator.state.journal import Intent, pending
-from relocator.state.registry import Registry, Row
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
 from relocator.state.store import CACHEDIR_TAG, Store
 from relocator.system import faults, platform
 from relocator.system.files import read_small

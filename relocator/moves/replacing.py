@@ -48,7 +48,8 @@ from relocator.paths import link, resolver
 from relocator.paths.git import add_git_exclude
 from relocator.state import trash, venvs
 from relocator.state.journal import Intent
-from relocator.state.registry import Registry, Row
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
 from relocator.state.store import Store
 from relocator.system import faults
 from relocator.venv import rewrite

@@ -23,7 +23,8 @@ from relocator.moves.relocation import Notes, Outcome, Wants, register, shortfal
 from relocator.paths import link, resolver
 from relocator.state import inventory, trash
 from relocator.state.journal import Intent
-from relocator.state.registry import Registry, Row
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
 from relocator.state.store import Store
 from relocator.venv import recipes
 

@@ -15,7 +15,8 @@ from relocator.paths.project import missing, start_folder
 from relocator.records import NamedTuple
 from relocator.state import bundles, inventory, venvs
 from relocator.state.journal import Intent, pending
-from relocator.state.registry import Registry, Row
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
 from relocator.state.store import Store
 from relocator.system.files import is_under
 from relocator.venv import bytecode, trees, venvcheck
