@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from relocator.commands import adoption
-from relocator.state.store import CACHEDIR_TAG, Store
+from relocator.paths.storeroot import CACHEDIR_TAG
+from relocator.state.store import Store
 from relocator.system import platform
 from relocator.venv import health, venvcheck
 from tests.helpers import (

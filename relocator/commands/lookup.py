@@ -12,8 +12,8 @@ import sys
 from relocator.errors import NotFound, UsageError
 from relocator.paths import link, resolver
 from relocator.paths.project import find_root, start_folder
+from relocator.paths.storeroot import default_root
 from relocator.state import venvs
-from relocator.state.store import default_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -22,9 +22,10 @@ import time
 from relocator.commands import ejection
 from relocator.errors import RelocatorError
 from relocator.host import installs, servicefiles, shells, units
+from relocator.paths.storeroot import STORE_NAMES
 from relocator.records import NamedTuple
 from relocator.state import bundles
-from relocator.state.store import STORE_NAMES, Store
+from relocator.state.store import Store
 from relocator.system.files import bare_line, read_regular, split_lines
 
 TYPE_CHECKING = False

@@ -22,12 +22,13 @@ from relocator.errors import NotOwner, RelocatorError, warn
 from relocator.paths import link, resolver
 from relocator.paths.git import add_git_exclude, remove_git_exclude
 from relocator.paths.project import find_root
+from relocator.paths.storeroot import CACHEDIR_TAG
 from relocator.records import NamedTuple
 from relocator.state import inventory, remembered, venvs
 from relocator.state.journal import Intent, pending
 from relocator.state.registry import Registry
 from relocator.state.rows import Row
-from relocator.state.store import CACHEDIR_TAG, Store
+from relocator.state.store import Store
 from relocator.system import faults, platform
 from relocator.system.files import read_small
 from relocator.venv import unrecorded

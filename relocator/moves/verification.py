@@ -27,10 +27,11 @@ import time
 from relocator.errors import NotFound, RelocatorError
 from relocator.paths import link, resolver
 from relocator.paths.project import find_root, read_pyproject, table
+from relocator.paths.storeroot import slug
 from relocator.records import NamedTuple
 from relocator.state import inventory, venvs
 from relocator.state.journal import Intent
-from relocator.state.store import Store, slug
+from relocator.state.store import Store
 from relocator.system import faults
 from relocator.venv import recipes, unrecorded, venvcheck
 

@@ -121,7 +121,7 @@ def anothers(real: str) -> Optional[str]:
 
 
 def _is_store(folder: str) -> bool:
-    from relocator.state.store import README
+    from relocator.paths.storeroot import README
 
     if not os.path.isfile(os.path.join(folder, "README")):  # never wait on a pipe
         return False

@@ -16,7 +16,9 @@ from collections.abc import Iterator
 
 from relocator.errors import NotOwner
 from relocator.paths import resolver
-from relocator.state.store import CACHEDIR_TAG, Store, with_volume
+from relocator.paths.storeroot import CACHEDIR_TAG
+from relocator.state.evidence import with_volume
+from relocator.state.store import Store
 from relocator.system import platform
 from relocator.system.files import read_record, write_atomic, write_record
 

@@ -87,6 +87,14 @@ def volume(path: str) -> Optional[dict[str, Any]]:
         return None
 
 
+def with_volume(record: dict[str, Any]) -> dict[str, Any]:
+    """An owner record (venv or bundle) with ``volume``: the device and mount point of the
+    project it names, read now (kept as it was when the project cannot be read)."""
+    path = record.get("path")
+    found = volume(path) if isinstance(path, str) and os.path.isabs(path) else None
+    return {**record, "volume": found} if found is not None else record
+
+
 def _fsid(path: str) -> Optional[int]:
     fsid = getattr(os.statvfs(path), "f_fsid", None)
     return fsid if isinstance(fsid, int) and fsid else None

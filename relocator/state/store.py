@@ -13,9 +13,6 @@ Layout::
     <root>/trash/<id>/, <id>.json  what relocator retired, restorable (:mod:`relocator.state.trash`)
     <root>/locks/, journal/, tmp/, logs/
     <root>/service.pid, service.json  the watcher's pid lock and its last report
-
-``relocate python`` imports this module for :func:`default_root`, so what
-only writers need (the lock) is imported where it is used.
 """
 
 from __future__ import annotations
@@ -28,6 +25,14 @@ import time
 from collections.abc import Iterator
 
 from relocator.errors import Busy, NotOwner, RelocatorError
+from relocator.paths.storeroot import (
+    CACHEDIR_SIGNATURE,
+    CACHEDIR_TAG,
+    README,
+    STORE_NAMES,
+    default_root,
+    slug,
+)
 from relocator.system.files import (
     is_under,
     read_record,
@@ -41,72 +46,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-#: The first line of every valid ``CACHEDIR.TAG`` (https://bford.info/cachedir/).
-CACHEDIR_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
-CACHEDIR_TAG = (
-    CACHEDIR_SIGNATURE + "\n"
-    "# This file is a cache directory tag created by relocator.\n"
-    "# For information about cache directory tags, see https://bford.info/cachedir/\n"
-)
-README = """\
-This folder is relocator's store: Python virtual environments moved out of
-cloud-synced project folders, and the registry that maps projects to them.
-Each project keeps a `.venv` symlink pointing here.
-
-Do not edit by hand. `relocate list` shows what is here; `relocate eject --all`
-puts every venv back into its project; `relocate gc` removes venvs whose
-project is gone.
-"""
 DEFAULT_LOCK_TIMEOUT = 30.0
-#: Names an existing folder may hold and still become (or be) a store without our README:
-#: what an ensure() cut short leaves behind, and what Finder adds to a folder it shows.
-STORE_NAMES = frozenset(
-    {"venvs", "journal", "tmp", "logs", "locks", "registry.db", "registry.db-wal"}
-    | {"registry.db-shm", ".DS_Store", "service.pid", "service.json", "hooks", "trees", "trash"}
-)
 #: The store's folders that relocator moves or deletes in: each must be a real folder
 #: directly in the store (never a symlink, which a rename or delete would go through).
 OWN_FOLDERS = ("venvs", "trees", "trash", "tmp", "journal")
 PROJECT_TEMP_PREFIX = ".venv.relocator-"  # relocator's own temporary names in a project
-
-
-def default_root() -> str:
-    """``$RELOCATOR_HOME``, else the user cache dir of platformdirs, plus ``relocator``.
-
-    Computed with the standard library so that the fast commands need not
-    import platformdirs; the tests check it against platformdirs.
-    """
-    override = os.environ.get("RELOCATOR_HOME")
-    if override:
-        expanded = os.path.expanduser(override)
-        if not os.path.isabs(expanded):  # relative to what? never to the current folder
-            raise RelocatorError(f"RELOCATOR_HOME must be an absolute path (got {override!r})")
-        return os.path.abspath(expanded)
-    if os.name != "posix":
-        from platformdirs import user_cache_dir
-
-        return user_cache_dir("relocator", appauthor=False)
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    if os.path.isabs(xdg):
-        base = xdg
-    else:
-        home = os.environ.get("HOME", "")
-        if not os.path.isabs(home):
-            import pwd
-
-            home = pwd.getpwuid(os.getuid()).pw_dir
-        base = os.path.join(home, "Library/Caches" if sys.platform == "darwin" else ".cache")
-    return os.path.join(base, "relocator")
-
-
-def slug(project: str) -> str:
-    """A short, safe, readable name for a project folder."""
-    import re
-    import unicodedata
-
-    name = unicodedata.normalize("NFKD", os.path.basename(project.rstrip("/")))
-    text = re.sub(r"[^a-z0-9]+", "-", name.encode("ascii", "ignore").decode().lower())
-    return text.strip("-")[:40] or "project"
 
 
 class Store:
@@ -270,6 +214,8 @@ class Store:
     def write_owner(self, name: str, record: dict[str, Any]) -> None:
         """Write the owner record of store venv ``name``, with the volume its project is on
         (what ``gc`` needs to prove the project gone, :mod:`relocator.state.evidence`)."""
+        from relocator.state.evidence import with_volume
+
         write_record(self.owner_path(name), with_volume(record))
 
     def read_owner(self, name: str) -> Optional[dict[str, Any]]:
@@ -414,16 +360,6 @@ class Store:
 
     def log_path(self) -> str:
         return os.path.join(self.logs, time.strftime("error-%Y%m%d-%H%M%S.log"))
-
-
-def with_volume(record: dict[str, Any]) -> dict[str, Any]:
-    """An owner record (venv or bundle) with ``volume``: the device and mount point of the
-    project it names, read now (kept as it was when the project cannot be read)."""
-    from relocator.state import evidence
-
-    path = record.get("path")
-    found = evidence.volume(path) if isinstance(path, str) and os.path.isabs(path) else None
-    return {**record, "volume": found} if found is not None else record
 
 
 def _open_up(top: str) -> None:
