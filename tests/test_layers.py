@@ -32,7 +32,6 @@ OVER_LIMIT = {
     "host.shells": 415,
     "host.units": 434,
     "moves.replacing": 408,
-    "paths.hops": 441,
     "venv.health": 403,
     "venv.transfer": 436,
 }

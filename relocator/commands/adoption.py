@@ -10,7 +10,7 @@ relocated, ours           marked again, its Python read again (registered again 
                           the owner record if needed); a venv a tool broke is healed
                           (:mod:`relocator.moves.healing`): mended in place, or rebuilt from
                           the recipe; a link of the old shape is updated
-                          (:func:`hops.update`)
+                          (:func:`relinking.update`)
 relocated, moved here     the venv follows the project (:mod:`relocator.moves.moved`)
 relocated, copied here    a copy of the original's venv, made the copy's own
 a real venv               moved into the store; when it replaced the project's store
@@ -40,7 +40,7 @@ from relocator.moves.relocation import (
     notes_of,
     undo_adopt,
 )
-from relocator.paths import hops, link, resolver
+from relocator.paths import hops, link, relinking, resolver
 from relocator.paths.git import add_git_exclude
 from relocator.paths.project import check_new, check_store
 from relocator.state import remembered, treechoice, venvs
@@ -294,7 +294,7 @@ def _relocated(
         return creation.copy_for(store, registry, project, name, str(owner.get("path")))
     else:
         done = _already(store, registry, project, target, wants.python)
-    if hops.update(  # the venv is the project's now: its link may be updated
+    if relinking.update(  # the venv is the project's now: its link may be updated
         project.path,
         link.LINK,
         link.ours(store.venvs),

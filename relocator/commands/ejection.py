@@ -14,7 +14,7 @@ from relocator.moves.relocation import (
     retire,
     undo_eject,
 )
-from relocator.paths import hops, link, resolver
+from relocator.paths import link, relinking, resolver
 from relocator.paths.git import remove_git_exclude
 from relocator.state import bundles, venvs
 from relocator.state.journal import Intent, pending
@@ -165,7 +165,7 @@ def _let_go(
     root = project.path
     registry.remove(project.key)
     notes = retire(store, name, project.key, root, f"ejected: the project's .venv leads to {venv}")
-    notes += notes_of(hops.remove_hop(root, link.LINK, link.ours(store.venvs)))
+    notes += notes_of(relinking.remove_hop(root, link.LINK, link.ours(store.venvs)))
     notes += notes_of(remove_git_exclude(root))
     notes.insert(0, f"kept the project's own .venv (it leads to {venv})")
     python = venvs.python_version(venv)

@@ -42,13 +42,9 @@ relocator did not make them.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Iterable
-
-from relocator.errors import RelocatorError
-from relocator.system import faults, platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,7 +59,7 @@ NOSYNC = ".nosync"
 TREES = (".mypy_cache", ".nox", ".pytest_cache", ".ruff_cache", ".tox", "node_modules")
 #: How relocator names a store venv (:meth:`relocator.state.store.Store.new_venv_name`).
 _VENV_NAME = re.compile(r"[a-z0-9-]{1,40}-[0-9a-f]{8}")
-_TEMP = ".relocator-"  # relocator's temporary names: NAME.relocator-<pid>[.nosync]
+TEMP = ".relocator-"  # relocator's temporary names: NAME.relocator-<pid>[.nosync]
 
 # What ``NAME`` reads, when it is relocator's (:func:`shape`).
 NEW = "new"  # NAME -> NAME.nosync/NAME
@@ -78,41 +74,41 @@ def inner(name: str) -> str:
 
 def shape(root: str, name: str) -> Optional[str]:
     """NEW, OLD or HALFWAY when ``root/name`` reads as relocator's link does, else None."""
-    reading = _reads(os.path.join(root, name))
+    reading = reads(os.path.join(root, name))
     if reading == inner(name):
         return NEW
     if reading == name + NOSYNC:
         return OLD
-    if reading is not None and _staging_of(reading, name) is not None:
+    if reading is not None and staging_of(reading, name) is not None:
         return HALFWAY
     return None
 
 
-def _staging_of(entry: str, name: str) -> Optional[str]:
+def staging_of(entry: str, name: str) -> Optional[str]:
     """The folder ``name.relocator-<pid>.nosync`` that ``entry`` names (the folder itself,
     or ``folder/name``), else None."""
     folder, _, rest = entry.partition("/")
-    pid = folder[len(name + _TEMP) : -len(NOSYNC)]
-    ours = folder.startswith(name + _TEMP) and folder.endswith(NOSYNC) and pid.isdigit()
+    pid = folder[len(name + TEMP) : -len(NOSYNC)]
+    ours = folder.startswith(name + TEMP) and folder.endswith(NOSYNC) and pid.isdigit()
     return folder if ours and rest in ("", name) else None
 
 
-def _local(root: str, name: str) -> Optional[str]:
+def local_link(root: str, name: str) -> Optional[str]:
     """The machine-local link that ``root/name`` leads through, by its shape."""
     found = shape(root, name)
     if found == OLD:
         return os.path.join(root, name + NOSYNC)
     if found is None:
         return None
-    return os.path.join(root, os.path.dirname(_reads(os.path.join(root, name)) or ""), name)
+    return os.path.join(root, os.path.dirname(reads(os.path.join(root, name)) or ""), name)
 
 
-def _local_ours(path: str, name: str, ours: Ours) -> bool:
+def local_ours(path: str, name: str, ours: Ours) -> bool:
     """Whether ``path`` is a machine-local link of relocator's: one to what ``ours`` says is
     relocator's (given the real path), or a dead one to an absolute path of a store's shape:
     ``.../venvs/<slug>-<8 hex>`` (or any venv of this store, or of a store folder named
     ``relocator``) for ``.venv``, ``.../trees/<bundle>/<tree>`` for a tree."""
-    target = _reads(path)
+    target = reads(path)
     if target is None:
         return False
     if os.path.exists(path):
@@ -132,10 +128,10 @@ def _local_ours(path: str, name: str, ours: Ours) -> bool:
     return named or in_relocator or ours(os.path.realpath(target))
 
 
-def _temp_link(entry: str, name: str) -> bool:
+def temp_link(entry: str, name: str) -> bool:
     """Whether ``entry`` is a temporary link :func:`symlink_replace` makes for ``name``."""
     for base in (name, name + NOSYNC):
-        if entry.startswith(base + _TEMP) and entry[len(base + _TEMP) :].isdigit():
+        if entry.startswith(base + TEMP) and entry[len(base + TEMP) :].isdigit():
             return True
     return False
 
@@ -161,9 +157,9 @@ def _folder_problem(folder: str, name: str, ours: Ours, others: bool = False) ->
     for entry in entries:
         path = os.path.join(folder, entry)
         if entry == name:
-            if not _local_ours(path, name, ours):
+            if not local_ours(path, name, ours):
                 return _refused(path, _what(path))
-        elif not others and not (_temp_link(entry, name) and os.path.islink(path)):
+        elif not others and not (temp_link(entry, name) and os.path.islink(path)):
             shown = entry if entry.isprintable() else repr(entry)
             return _refused(folder, f"a folder that holds {shown}")
     return None
@@ -175,7 +171,7 @@ def _hop_problem(root: str, name: str, ours: Ours, others: bool = False) -> Opti
     if not os.path.lexists(path):
         return None
     if os.path.islink(path):
-        return None if _local_ours(path, name, ours) else _refused(path, _what(path))
+        return None if local_ours(path, name, ours) else _refused(path, _what(path))
     if os.path.isdir(path):
         return _folder_problem(path, name, ours, others)
     return _refused(path, "a file")
@@ -196,7 +192,7 @@ def in_the_way(
     more than relocator's link: an eject, which takes only its link out, keeps the rest."""
     path = os.path.join(root, name)
     taken = os.path.lexists(path) and os.path.realpath(path) != moving_away
-    if taken and shape(root, name) is None and not _leads_to_ours(path, ours):
+    if taken and shape(root, name) is None and not leads_to_ours(path, ours):
         return _refused(path, _what(path))
     hop = os.path.join(root, name + NOSYNC)
     if os.path.lexists(hop) and os.path.realpath(hop) == moving_away:
@@ -204,11 +200,11 @@ def in_the_way(
     return _hop_problem(root, name, ours, others)
 
 
-def _leads_to_ours(path: str, ours: Ours) -> bool:
+def leads_to_ours(path: str, ours: Ours) -> bool:
     return os.path.islink(path) and os.path.exists(path) and ours(os.path.realpath(path))
 
 
-def _owns(root: str, name: str, ours: Ours, others: bool = False) -> bool:
+def owns(root: str, name: str, ours: Ours, others: bool = False) -> bool:
     """Whether ``root/name`` reads as relocator's link and its hop is absent or relocator's.
     The old shape's hop is a symlink: ``NAME -> NAME.nosync`` with ``NAME.nosync`` a real
     folder is the hand-made trick (``mkdir node_modules.nosync; ln -s ...``), the user's,
@@ -226,12 +222,12 @@ def _owns(root: str, name: str, ours: Ours, others: bool = False) -> bool:
 def is_ours(root: str, name: str, ours: Ours) -> bool:
     """Whether ``root/name`` is relocator's link, in any of its shapes, with a hop that is
     absent or relocator's (it may lead nowhere: a second machine, a wiped store)."""
-    if not _owns(root, name, ours):
+    if not owns(root, name, ours):
         return False
     found = shape(root, name)
     if found != HALFWAY:
         return True
-    staging = os.path.dirname(_local(root, name) or "")
+    staging = os.path.dirname(local_link(root, name) or "")
     return not os.path.lexists(staging) or (
         os.path.isdir(staging)
         and not os.path.islink(staging)
@@ -273,7 +269,7 @@ def outdated(root: str, names: Iterable[str]) -> list[str]:
     for name in names:
         kind = shape(root, name)
         if kind in (OLD, HALFWAY) or (
-            kind == NEW and any(_staging_of(e, name) == e for e in entries)
+            kind == NEW and any(staging_of(e, name) == e for e in entries)
         ):
             found.append(name)
     return found
@@ -294,147 +290,7 @@ def local_paths(name: str) -> tuple[str, ...]:
     return (name + NOSYNC, inner(name))
 
 
-def two_hop(root: str, name: str, target: str, *, faults_as: Optional[str] = None) -> None:
-    """``root/name -> name.nosync/name -> target``, from whatever of relocator's is there
-    (nothing, a dead link, a link to another store venv, the old shape, a conversion
-    killed halfway). A link that works keeps working at every step; each name is replaced
-    atomically. ``faults_as`` names the fault points (``link:hop``, ``link:done``...)."""
-    path, hop = os.path.join(root, name), os.path.join(root, name + NOSYNC)
-
-    def step(what: str) -> None:
-        if faults_as:
-            faults.point(f"{faults_as}:{what}")
-
-    if shape(root, name) == OLD and os.path.islink(hop) and os.path.exists(path):
-        # The hop is about to become a folder: lead through a staging folder meanwhile.
-        staging = f"{name}{_TEMP}{os.getpid()}{NOSYNC}"
-        _clear_staging(os.path.join(root, staging), name)
-        os.mkdir(os.path.join(root, staging))
-        _mark(os.path.join(root, staging))
-        os.symlink(target, os.path.join(root, staging, name))
-        step("staged")
-        symlink_replace(f"{staging}/{name}", path)
-        step("through-staging")
-    if os.path.islink(hop):
-        os.unlink(hop)
-    if not os.path.lexists(hop):
-        os.mkdir(hop)
-    _mark(hop)
-    symlink_replace(target, os.path.join(hop, name))
-    step("hop")
-    if _reads(path) != inner(name):  # a second machine's link stays as it synced
-        symlink_replace(inner(name), path)
-    step("done")
-    _clean(root, name)
-
-
-def update(root: str, name: str, ours: Ours, *, faults_as: Optional[str] = None) -> bool:
-    """Bring the working link ``root/name`` from the old shape (or a conversion killed
-    halfway) to the shape, leading where it leads now; whether there was anything to do.
-    Call it under the project's lock. Raises :class:`RelocatorError` (changing nothing)
-    when ``name.nosync`` is something of someone else's (:func:`in_the_way`)."""
-    if name not in outdated(root, [name]):
-        return False
-    reason = in_the_way(root, name, ours)
-    if reason:
-        raise RelocatorError(reason)
-    local = _local(root, name)
-    target = _reads(local) if local else None
-    if local is None or target is None or not os.path.exists(local):
-        return False  # leads nowhere: not a conversion's to mend, a repair's
-    if not os.path.isabs(target):
-        target = os.path.realpath(local)
-    two_hop(root, name, target, faults_as=faults_as)
-    return True
-
-
-def _mark(path: str) -> None:
-    with contextlib.suppress(OSError):  # a mark the file system refuses is no reason to stop
-        platform.current.mark_sync_ignored(path)
-
-
-def _clear_staging(folder: str, name: str) -> None:
-    """Remove the staging folder ``folder`` of ``name`` when it holds only links of
-    relocator's (never anything else; never while ``name`` leads through it)."""
-    if not os.path.isdir(folder) or os.path.islink(folder):
-        return
-    for entry in os.listdir(folder):
-        path = os.path.join(folder, entry)
-        if not os.path.islink(path) or not (entry == name or _temp_link(entry, name)):
-            return
-    for entry in os.listdir(folder):
-        os.unlink(os.path.join(folder, entry))
-    os.rmdir(folder)
-
-
-def _clean(root: str, name: str) -> None:
-    """Remove what a killed run left for ``name`` in ``root``: temporary links, and
-    staging folders ``name`` no longer leads through."""
-    reading = _reads(os.path.join(root, name)) or ""
-    for entry in os.listdir(root):
-        path = os.path.join(root, entry)
-        if _temp_link(entry, name) and os.path.islink(path):
-            os.unlink(path)
-        elif _staging_of(entry, name) == entry and _staging_of(reading, name) != entry:
-            _clear_staging(path, name)
-    hop = os.path.join(root, name + NOSYNC)
-    if os.path.isdir(hop) and not os.path.islink(hop):
-        for entry in os.listdir(hop):
-            if _temp_link(entry, name) and os.path.islink(os.path.join(hop, entry)):
-                os.unlink(os.path.join(hop, entry))
-
-
-def remove_hop(root: str, name: str, ours: Ours) -> Optional[str]:
-    """Remove the machine-local part of ``root/name``: the old shape's hop link, or the
-    inner link and then the ``name.nosync`` folder when nothing else is in it (a note
-    says what stayed). Only links of relocator's (``ours``, :func:`_local_ours`): never
-    anything of someone else's, never through a symlink."""
-    hop = os.path.join(root, name + NOSYNC)
-    if os.path.islink(hop):
-        if not _local_ours(hop, name, ours):
-            return f"kept {hop}: it leads to {os.path.realpath(hop)}, not into the store"
-        os.unlink(hop)
-    elif os.path.isdir(hop):
-        for entry in os.listdir(hop):
-            path = os.path.join(hop, entry)
-            mine = _local_ours(path, name, ours) if entry == name else _temp_link(entry, name)
-            if os.path.islink(path) and mine:
-                os.unlink(path)
-        left = sorted(os.listdir(hop))
-        if left:
-            shown = ", ".join(e if e.isprintable() else repr(e) for e in left)
-            return f"kept {hop}: it holds {shown}, which relocator did not put there"
-        os.rmdir(hop)
-    _clean(root, name)
-    return None
-
-
-def remove_two_hop(root: str, name: str, ours: Ours) -> Optional[str]:
-    """Remove ``root/name`` where it is relocator's link (never a folder, never a user's
-    ``NAME -> NAME.nosync`` folder), then its machine-local part (:func:`remove_hop`);
-    None, or a note saying what stayed."""
-    path = os.path.join(root, name)
-    if not os.path.islink(path):
-        return remove_hop(root, name, ours)
-    if not (_owns(root, name, ours, others=True) or _leads_to_ours(path, ours)):
-        return None  # someone else's link: it and what it leads through stay
-    os.unlink(path)
-    return remove_hop(root, name, ours)
-
-
-def symlink_replace(target: str, path: str) -> None:
-    tmp = f"{path}{_TEMP}{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)
-    os.symlink(target, tmp)
-    try:
-        os.replace(tmp, path)
-    except OSError:
-        os.unlink(tmp)
-        raise
-
-
-def _reads(path: str) -> Optional[str]:
+def reads(path: str) -> Optional[str]:
     try:
         return os.readlink(path)
     except OSError:

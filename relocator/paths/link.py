@@ -239,14 +239,18 @@ def create(
     reason = problem(root, store_venvs, moving_away=moved_from, others=others)
     if reason:
         raise RelocatorError(reason)
-    hops.two_hop(root, LINK, venv, faults_as="link")
+    from relocator.paths import relinking  # only a command that links loads it
+
+    relinking.two_hop(root, LINK, venv, faults_as="link")
 
 
 def remove(root: str, store_venvs: str, alias: Optional[str] = None) -> Optional[str]:
-    """Remove the venv's link (:func:`hops.remove_two_hop`: only relocator's, into
+    """Remove the venv's link (:func:`relinking.remove_two_hop`: only relocator's, into
     ``store_venvs``) and the alias ``alias`` where it is one; None, or a note saying what
     stayed."""
-    note = hops.remove_two_hop(root, LINK, ours(store_venvs))
+    from relocator.paths import relinking
+
+    note = relinking.remove_two_hop(root, LINK, ours(store_venvs))
     if alias is not None and is_alias(root, alias):
         os.unlink(os.path.join(root, alias))
     return note

@@ -31,7 +31,7 @@ import os
 import shlex
 
 from relocator.errors import RelocatorError
-from relocator.paths import hops, resolver
+from relocator.paths import hops, relinking, resolver
 from relocator.records import NamedTuple
 from relocator.state import bundles, venvs
 from relocator.state.journal import Intent
@@ -124,7 +124,7 @@ def converge(
         found = state(store, root, name)
         if found.kind == OLD_SHAPE and _bundle_of_path(store, found.target or "") == bundle:
             try:
-                hops.update(root, name, _ours(store))
+                relinking.update(root, name, _ours(store))
                 notes.append(f"{name} link updated to the current shape")
             except (RelocatorError, OSError) as e:
                 notes.append(f"{name} keeps its old link: {e}")
@@ -194,7 +194,7 @@ def _link(store: Store, root: str, name: str, tree: str, others: bool = False) -
     """``root/name -> name.nosync/name -> tree``; only relocator's links or dead ones are
     replaced."""
     _check_free(store, root, name, others=others)
-    hops.two_hop(root, name, tree)
+    relinking.two_hop(root, name, tree)
 
 
 def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
@@ -318,9 +318,9 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
 
 
 def _unlinked(root: str, name: str) -> Notes:
-    """Remove the link of tree ``name`` (:func:`hops.remove_two_hop`); a note when its
+    """Remove the link of tree ``name`` (:func:`relinking.remove_two_hop`); a note when its
     ``name.nosync`` folder stays because it holds what relocator did not put there."""
-    note = hops.remove_two_hop(root, name, hops.tree_ours(name))
+    note = relinking.remove_two_hop(root, name, hops.tree_ours(name))
     return [note] if note else []
 
 
@@ -334,7 +334,7 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
     cross = not venvs.same_volume(where.src, root)
     before = venvs.check_copyable(where.src, root) if cross else None
     intent = _begin(store, "eject-tree", project, bundle, name, cross=cross)
-    clear = functools.partial(hops.remove_two_hop, root, name, hops.tree_ours(name))
+    clear = functools.partial(relinking.remove_two_hop, root, name, hops.tree_ours(name))
     try:
         transfer.move(intent, where, store, before, clear_dest=clear)
     except RelocatorError:
