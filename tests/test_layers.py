@@ -26,7 +26,6 @@ BACK_EDGES = {
 OVER_LIMIT = {
     "cli.cli": 430,
     "cli.commands": 411,
-    "cli.render": 444,
     "commands.gc": 496,
     "commands.service": 435,
     "host.shells": 415,

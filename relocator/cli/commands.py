@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-    from relocator.cli import render
+    from relocator.cli import terminal
     from relocator.moves import relocation
 
 
@@ -40,11 +40,11 @@ def colour() -> bool:
     return errors.coloured(sys.stdout)
 
 
-def showing(as_json: bool) -> contextlib.AbstractContextManager[Optional[render.Progress]]:
+def showing(as_json: bool) -> contextlib.AbstractContextManager[Optional[terminal.Progress]]:
     """Progress on stderr while the block runs: on a terminal, without --json or -q."""
-    from relocator.cli import render
+    from relocator.cli import terminal
 
-    return render.showing(sys.stderr.isatty() and not as_json and not errors.quiet)
+    return terminal.showing(sys.stderr.isatty() and not as_json and not errors.quiet)
 
 
 def _show(outcome: relocation.Outcome, as_json: bool) -> int:
@@ -150,15 +150,15 @@ def _trash() -> tuple[int, int]:
 
 
 def gc(*, dry_run: bool, force: bool, empty_trash: bool, yes: bool, as_json: bool) -> int:
-    from relocator.cli import render
+    from relocator.cli import render, terminal
     from relocator.commands import gc
 
     if empty_trash and not dry_run:
         count, size = _trash()
         refusal = "gc --empty-trash asks first, and there is no terminal: pass --yes"
-        if count and render.must_ask(yes, refusal):
+        if count and terminal.must_ask(yes, refusal):
             entries = f"{count} trash entr{'y' if count == 1 else 'ies'}"
-            if not render.ask(f"delete {entries} for good, freeing {size / 1e6:.1f} MB?"):
+            if not terminal.ask(f"delete {entries} for good, freeing {size / 1e6:.1f} MB?"):
                 raise RelocatorError("nothing deleted")
     result = gc.collect(dry_run=dry_run, force=force, empty_trash=empty_trash)
     echo_json(result) if as_json else echo_lines(render.collected(result, dry_run))
@@ -166,7 +166,7 @@ def gc(*, dry_run: bool, force: bool, empty_trash: bool, yes: bool, as_json: boo
 
 
 def eject(*, path: str, all_: bool, yes: bool, as_json: bool) -> int:
-    from relocator.cli import render
+    from relocator.cli import terminal
     from relocator.commands import ejection
 
     if not all_:
@@ -174,13 +174,13 @@ def eject(*, path: str, all_: bool, yes: bool, as_json: bool) -> int:
             outcome = ejection.eject(path)
         return _show(outcome, as_json)
     refusal = "eject --all asks first, and there is no terminal: pass --yes to eject every project"
-    if render.must_ask(yes, refusal):
+    if terminal.must_ask(yes, refusal):
         from relocator.commands import removal
         from relocator.state.store import Store
 
         count = len(removal.registered(Store()))
         projects = f"{count} relocated project{'s' if count != 1 else ''}"
-        if count and not render.ask(
+        if count and not terminal.ask(
             f"eject all {projects} (each venv goes back into its project)?"
         ):
             raise RelocatorError("nothing ejected")
@@ -194,18 +194,18 @@ def eject(*, path: str, all_: bool, yes: bool, as_json: bool) -> int:
 
 
 def uninstall(*, yes: bool, self_: bool, as_json: bool) -> int:
-    from relocator.cli import render
+    from relocator.cli import render, terminal
     from relocator.commands import removal
     from relocator.host import installs
     from relocator.state.store import Store
 
     refusal = "uninstall asks first, and there is no terminal: pass --yes to uninstall"
-    asking = render.must_ask(yes, refusal)
+    asking = terminal.must_ask(yes, refusal)
     store, found = Store(), installs.find()
     if asking:
         for line in [*removal.plan(store), *([removal.self_plan(found)] if self_ else [])]:
             sys.stderr.write(f"{line}\n")
-        if not render.ask("do all of the above?"):
+        if not terminal.ask("do all of the above?"):
             raise RelocatorError("nothing removed")
     with showing(as_json):
         done = removal.uninstall(store)
