@@ -29,7 +29,6 @@ OVER_LIMIT = {
     "commands.gc": 496,
     "commands.service": 435,
     "host.shells": 415,
-    "host.units": 434,
     "moves.replacing": 408,
     "venv.health": 403,
     "venv.transfer": 436,

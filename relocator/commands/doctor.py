@@ -130,7 +130,7 @@ def _service(store: Store) -> list[Finding]:
 def _access(recorded: list[dict[str, str]]) -> list[Finding]:
     """Sync roots the watcher said it may not read (on macOS its binary may lack the
     privacy grant the user's terminal has), then those this user may not read either."""
-    from relocator.host import access, units
+    from relocator.host import access, unitfile
     from relocator.state import settings
 
     said = "the watcher may not read this sync root, so it keeps nothing there clean"
@@ -144,7 +144,7 @@ def _access(recorded: list[dict[str, str]]) -> list[Finding]:
         reason = access.denied(root)
         if reason is None or root in known:
             continue
-        binary = access.interpreter_of(units.program())
+        binary = access.interpreter_of(unitfile.program())
         hint = access.hint({"root": root, "reason": reason, "binary": binary})
         message = f"this user may not read this sync root, so neither may the watcher: {hint}"
         found.append(Finding(root, "access", PROBLEM, message))

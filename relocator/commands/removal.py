@@ -21,7 +21,7 @@ import time
 
 from relocator.commands import ejection
 from relocator.errors import RelocatorError
-from relocator.host import installs, servicefiles, shells, units
+from relocator.host import installs, servicefiles, shells, unitfile, units
 from relocator.paths.storeroot import STORE_NAMES
 from relocator.records import NamedTuple
 from relocator.state import bundles
@@ -54,8 +54,8 @@ def plan(store: Store) -> list[str]:
     store's missing subfolders, as every command that reads the registry does)."""
     lines = []
     try:
-        chosen = units.platform_name()
-        unit = units.unit_path(chosen)
+        chosen = unitfile.platform_name()
+        unit = unitfile.unit_path(chosen)
         there = units.installed(unit, chosen)
         lines.append(f"stop and remove the service {unit}" if there else "no service is installed")
     except RelocatorError as e:
@@ -207,7 +207,7 @@ def _running(store: Store) -> Optional[int]:
         return None
     from relocator.commands import watcher
 
-    pid = watcher.status(store, platform=units.SYSTEMD, interval=0)["pid"]
+    pid = watcher.status(store, platform=unitfile.SYSTEMD, interval=0)["pid"]
     return pid if isinstance(pid, int) else None
 
 
@@ -315,7 +315,7 @@ def _why_keep(store: Store) -> Optional[str]:
         )
     from relocator.commands import watcher
 
-    running = watcher.status(store, platform=units.SYSTEMD, interval=0)
+    running = watcher.status(store, platform=unitfile.SYSTEMD, interval=0)
     if running["running"]:
         return f"a watcher (pid {running['pid']}) still uses it; stop that process, {AGAIN}"
     return None

@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Iterable
 
-from relocator.host import access, units
+from relocator.host import access, unitfile, units
 from relocator.state.store import Store
 from relocator.system.files import read_regular
 
@@ -57,8 +57,8 @@ def status(
     only; writes nothing.
     """
     store = store or Store()
-    chosen = units.platform_name(platform)
-    path = units.unit_path(chosen)
+    chosen = unitfile.platform_name(platform)
+    path = unitfile.unit_path(chosen)
     pid, started = _pid_record(_read_json(store.service_pid))
     live = _live(pid, started) if pid is not None else None
     report = _read_json(store.service_state)

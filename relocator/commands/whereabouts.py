@@ -37,12 +37,12 @@ def version_lines() -> list[str]:
 def info() -> dict[str, Any]:
     """Every place relocate reads or writes, and every copy of it found, as data."""
     import relocator
-    from relocator.host import shells, units
+    from relocator.host import shells, unitfile
     from relocator.state import settings
 
     store = Store()
     try:
-        unit: str = units.unit_path()
+        unit: str = unitfile.unit_path()
     except Exception as e:  # a bad RELOCATOR_SERVICE_PLATFORM: say it in place of the path
         unit = f"unknown ({e})"
     return {

@@ -37,7 +37,7 @@ _OLD_ARGS = tuple(args[:-1] for args in _OUR_ARGS)
 
 def plist(argv: list[str], env: dict[str, str], log: str, nice: int) -> bytes:
     """The agent's bytes: runs ``argv`` at login with the variables ``env``
-    (:func:`relocator.host.units.environment`)."""
+    (:func:`relocator.host.unitfile.environment`)."""
     agent: dict[str, Any] = {
         "Label": LABEL,
         "ProgramArguments": argv,
