@@ -31,7 +31,6 @@ OVER_LIMIT = {
     "host.shells": 415,
     "moves.replacing": 408,
     "venv.health": 403,
-    "venv.transfer": 436,
 }
 
 

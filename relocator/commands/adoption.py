@@ -335,7 +335,7 @@ def _move_in(
     store: Store, registry: Registry, project: resolver.Resolved, src: str, name: str
 ) -> Outcome:
     """Move the venv ``src`` into the store as ``name``, linked and registered."""
-    from relocator.venv import transfer
+    from relocator.venv import settling, transfer
 
     root = project.path
     cross = not venvs.same_volume(src, store.venvs)
@@ -357,7 +357,7 @@ def _move_in(
     try:
         transfer.move(intent, where, store, before, clear_dest=lambda: None)
     except RelocatorError:
-        if transfer.settle(intent, where, store, lambda: None) == transfer.BACK:
+        if settling.settle(intent, where, store, lambda: None) == settling.BACK:
             undo_adopt(store, intent)
             raise
     row, notes = finish_adopt(store, registry, intent)

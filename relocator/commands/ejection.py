@@ -20,7 +20,7 @@ from relocator.state import bundles, venvs
 from relocator.state.journal import Intent, pending
 from relocator.state.registry import Registry
 from relocator.state.store import Store
-from relocator.venv import transfer, trees
+from relocator.venv import settling, transfer, trees
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
     try:
         transfer.move(intent, where, store, before, clear_dest=clear)
     except RelocatorError:
-        if transfer.settle(intent, where, store, clear) == transfer.BACK:
+        if settling.settle(intent, where, store, clear) == settling.BACK:
             undo_eject(store, intent)
             raise
     notes = finish_eject(store, registry, intent)

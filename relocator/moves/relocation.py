@@ -329,7 +329,7 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
 
     Returns whether it was finished forward (else rolled back), and notes saying so.
     """
-    from relocator.venv import transfer
+    from relocator.venv import settling, transfer
 
     op, root, name = intent.op, intent["project"], intent["venv"]
     if op.endswith("-tree"):
@@ -360,7 +360,7 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
     alias = intent.get("alias")
     where = transfer.places(store, op, root, name, intent.get("src"), alias=alias)
     clear = (lambda: link.remove(root, store.venvs, alias)) if op == "eject" else (lambda: None)
-    if transfer.settle(intent, where, store, clear) == transfer.FORWARD:
+    if settling.settle(intent, where, store, clear) == settling.FORWARD:
         if op == "adopt":
             notes = finish_adopt(store, registry, intent)[1]
         else:

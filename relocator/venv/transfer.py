@@ -17,7 +17,7 @@ record then says ``copy`` before the copy starts):
 4. rename the staging folder into place.
 
 Until step 4 the source is the venv; after it, the destination is. The source
-set aside is removed only once the link is made. :func:`settle` reads which
+set aside is removed only once the link is made. :func:`relocator.venv.settling.settle` reads which
 of these states a killed run left, completes step 4 when the copy is whole
 and the source set aside still matches it, and says whether to finish
 forward or roll back. Whatever a process made meanwhile at a name where the
@@ -57,8 +57,6 @@ if TYPE_CHECKING:
 ASIDE = PROJECT_TEMP_PREFIX + "old"  # an adopted venv's source, set aside in the project
 PARTIAL = PROJECT_TEMP_PREFIX + "partial"  # an eject's copy on its way into the project
 
-FORWARD = "forward"  # the venv is whole at its destination: finish the job
-BACK = "back"  # the venv is whole at its source: undo what was begun
 
 
 _copying: ContextVar[Optional[Copying]] = ContextVar("relocator_copying", default=None)
@@ -148,7 +146,7 @@ def move(
     kept: list[str] = []
     if before is None:
         try:
-            kept = _take_dest(where.src, where, store, clear_dest)
+            kept = take_dest(where.src, where, store, clear_dest)
         except _CrossDevice:
             before = venvs.check_copyable(where.src, os.path.dirname(where.staging))
             intent.record["mode"] = "copy"
@@ -156,7 +154,7 @@ def move(
     if before is not None:
         kept = _copy_across(intent, where, store, before, clear_dest)
     intent.advance("moved")
-    _say_kept([*kept, *_stub_at_src(intent, where, store)], "while it was moved")
+    say_kept([*kept, *stub_at_src(intent, where, store)], "while it was moved")
 
 
 def _copy_across(
@@ -180,7 +178,7 @@ def _copy_across(
     faults.point(f"{intent.op}:aside")
     changed = venvs.manifest(where.aside, times=True) != before
     if changed or os.path.lexists(where.src):
-        kept = _put_back(intent, where, store)
+        kept = put_back(intent, where, store)
         store.discard(where.staging)
         if kept:
             raise RelocatorError(
@@ -189,7 +187,7 @@ def _copy_across(
                 f"{', '.join(kept)} (install it again when the venv is idle, then remove that)"
             )
         raise _in_use(where.src)
-    return _take_dest(where.staging, where, store, clear_dest)
+    return take_dest(where.staging, where, store, clear_dest)
 
 
 def _unused(src: str) -> None:
@@ -256,7 +254,7 @@ _TAKEN = frozenset({errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR})
 _TRIES = 5  # a process that makes the name again each time it is freed is still writing
 
 
-def _take_dest(src: str, where: Places, store: Store, clear_dest: Clear) -> list[str]:
+def take_dest(src: str, where: Places, store: Store, clear_dest: Clear) -> list[str]:
     """Rename ``src`` (the source, or its verified copy) to ``where.dest``; return where
     what a process made at ``dest`` meanwhile is kept.
 
@@ -269,7 +267,7 @@ def _take_dest(src: str, where: Places, store: Store, clear_dest: Clear) -> list
         if attempt:
             clear_dest()
             if os.path.lexists(where.dest):
-                kept.append(_keep_stub(where.dest, store))
+                kept.append(keep_stub(where.dest, store))
         try:
             os.rename(src, where.dest)
             return kept
@@ -284,13 +282,13 @@ def _take_dest(src: str, where: Places, store: Store, clear_dest: Clear) -> list
     )
 
 
-def _put_back(intent: Intent, where: Places, store: Store) -> list[str]:
+def put_back(intent: Intent, where: Places, store: Store) -> list[str]:
     """Rename the source set aside back to its name; return where what a process made at
     that name meanwhile is kept."""
     kept: list[str] = []
     for _ in range(_TRIES):
         if os.path.lexists(where.src):
-            kept.append(_keep_stub(where.src, store))
+            kept.append(keep_stub(where.src, store))
             faults.point(f"{intent.op}:stub")
         try:
             os.rename(where.aside, where.src)
@@ -312,7 +310,7 @@ def _put_back(intent: Intent, where: Places, store: Store) -> list[str]:
 STUB = PROJECT_TEMP_PREFIX + "stub"  # what a process made at a name the venv had left
 
 
-def _keep_stub(path: str, store: Store) -> str:
+def keep_stub(path: str, store: Store) -> str:
     """Rename what a process made at ``path``, where the venv is not, to a free name of
     relocator's beside it (in the store: in its tmp folder); return that name. It is
     kept, never deleted: it holds what an installer wrote."""
@@ -335,7 +333,7 @@ def _keep_stub(path: str, store: Store) -> str:
     return kept
 
 
-def _stub_at_src(intent: Intent, where: Places, store: Store) -> list[str]:
+def stub_at_src(intent: Intent, where: Places, store: Store) -> list[str]:
     """Once the venv is at ``dest``, keep aside what a process made at the source's name
     where it would stand in the way of the link (a folder or file, never a link: the
     links are relocator's, or :mod:`relocator.paths.link` judges them)."""
@@ -344,10 +342,10 @@ def _stub_at_src(intent: Intent, where: Places, store: Store) -> list[str]:
     )
     if not in_the_way or os.path.islink(where.src) or not os.path.lexists(where.src):
         return []
-    return [_keep_stub(where.src, store)]
+    return [keep_stub(where.src, store)]
 
 
-def _say_kept(kept: list[str], when: str) -> None:
+def say_kept(kept: list[str], when: str) -> None:
     for path in kept:
         warn(
             f"kept in {path} what a process wrote at the venv's name {when} (the venv did "
@@ -355,76 +353,15 @@ def _say_kept(kept: list[str], when: str) -> None:
         )
 
 
-def _real_dir(path: str) -> bool:
+def real_dir(path: str) -> bool:
     return os.path.isdir(path) and not os.path.islink(path)
-
-
-#: The steps of a move before its last rename: from "moved" on, the venv is at ``dest``.
-_BEFORE_MOVED = frozenset({"begin", "copying", "copied"})
-
-
-def settle(intent: Intent, where: Places, store: Store, clear_dest: Clear) -> str:
-    """Bring what a killed move left to one whole venv; say where it is (FORWARD or BACK).
-
-    A rename either happened or not. A copy whose source was set aside and whose
-    staging folder still matches it (names, types, sizes and times) is completed; a
-    copy that never got that far is dropped, and a source set aside goes back to its
-    name. What a process made at a name the venv had left (an installer's stub) is
-    kept under a name of relocator's, with a warning, never deleted.
-    """
-    copying = intent.get("mode") == "copy"
-    aside = copying and _real_dir(where.aside)
-    kept: list[str] = []
-    if copying and _real_dir(where.staging):
-        if aside and _same(where.staging, where.aside):
-            if os.path.lexists(where.src):  # a stub: the source is the one set aside
-                kept.append(_keep_stub(where.src, store))
-            kept += _take_dest(where.staging, where, store, clear_dest)
-            intent.advance("moved")
-            _say_kept(kept, "during a move that was interrupted")
-            return FORWARD
-        if aside:
-            kept += _put_back(intent, where, store)
-        store.discard(where.staging)
-    elif _moved(intent, where, aside):
-        _say_kept(_stub_at_src(intent, where, store), "during a move that was interrupted")
-        return FORWARD
-    elif aside:
-        kept += _put_back(intent, where, store)
-    # An eject's destination holds the link again or nothing: anything else there is not
-    # the venv (that is at src), and would stand in the way of the link put back.
-    dest = where.dest
-    if not intent.op.startswith("adopt") and os.path.lexists(dest) and not os.path.islink(dest):
-        kept.append(_keep_stub(dest, store))
-    _say_kept(kept, "during a move that was interrupted")
-    return BACK
-
-
-def _same(copy: str, source: str) -> bool:
-    """Whether a copy still matches its source: the copy keeps each file's time, so a
-    file rewritten in place at the same size shows."""
-    return venvs.manifest(copy, times=True) == venvs.manifest(source, times=True)
-
-
-def _moved(intent: Intent, where: Places, aside: bool) -> bool:
-    """Whether the venv reached ``dest``. The journal says so from "moved" on; before
-    that (a kill right after the last rename), a store venv's name is new, so its
-    presence says so; a project's ``.venv`` may be a new one a tool made, so there the
-    source must be gone, or set aside with no copy left to rename (a copy is dropped
-    only once the source is back).
-    """
-    if not _real_dir(where.dest):
-        return False
-    if intent.step not in _BEFORE_MOVED or intent.op.startswith("adopt"):
-        return True
-    return not _real_dir(where.src) or aside
 
 
 def drop_aside(where: Places, store: Store) -> Optional[str]:
     """Remove the source set aside once the venv is whole and linked at ``dest``.
 
     It was verified against the copy before the copy took its place (in
-    :func:`move`, or in :func:`settle`), and nothing has written into it by
+    :func:`move`, or in :func:`relocator.venv.settling.settle`), and nothing has written into it by
     name since. Returns a note when it cannot be removed.
     """
     if not os.path.lexists(where.aside):

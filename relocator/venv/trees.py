@@ -198,7 +198,7 @@ def _link(store: Store, root: str, name: str, tree: str, others: bool = False) -
 
 
 def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
-    from relocator.venv import transfer
+    from relocator.venv import settling, transfer
 
     root = project.path
     where = transfer.places(store, "adopt", root, bundle, tree=name)
@@ -217,7 +217,7 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
     try:
         transfer.move(intent, where, store, before, clear_dest=lambda: None)
     except RelocatorError:
-        if transfer.settle(intent, where, store, lambda: None) == transfer.BACK:
+        if settling.settle(intent, where, store, lambda: None) == settling.BACK:
             intent.done()
             raise
     return _finish_adopt(store, intent)
@@ -252,7 +252,7 @@ def _begin(
 
 
 def _finish_adopt(store: Store, intent: Intent) -> Notes:
-    from relocator.venv import transfer
+    from relocator.venv import settling, transfer
 
     root, bundle, name = intent["project"], intent["venv"], intent["tree"]
     where = transfer.places(store, "adopt", root, bundle, tree=name)
@@ -325,7 +325,7 @@ def _unlinked(root: str, name: str) -> Notes:
 
 
 def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
-    from relocator.venv import transfer
+    from relocator.venv import settling, transfer
 
     root = project.path
     where = transfer.places(store, "eject", root, bundle, tree=name)
@@ -338,14 +338,14 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
     try:
         transfer.move(intent, where, store, before, clear_dest=clear)
     except RelocatorError:
-        if transfer.settle(intent, where, store, clear) == transfer.BACK:
+        if settling.settle(intent, where, store, clear) == settling.BACK:
             _undo_eject(store, intent)
             raise
     return _finish_eject(store, intent)
 
 
 def _finish_eject(store: Store, intent: Intent) -> Notes:
-    from relocator.venv import transfer
+    from relocator.venv import settling, transfer
 
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
@@ -356,7 +356,7 @@ def _finish_eject(store: Store, intent: Intent) -> Notes:
 
 
 def _undo_eject(store: Store, intent: Intent) -> None:
-    from relocator.venv import transfer
+    from relocator.venv import settling, transfer
 
     root, name = intent["project"], intent["tree"]
     where = transfer.places(store, "eject", root, intent["venv"], tree=name)
@@ -371,13 +371,13 @@ def _undo_eject(store: Store, intent: Intent) -> None:
 def resume(store: Store, intent: Intent) -> tuple[bool, Notes]:
     """Settle an interrupted tree move: finished forward when the tree is whole at its
     destination, else rolled back. Raises :class:`NotOwner` for another project's bundle."""
-    from relocator.venv import transfer
+    from relocator.venv import settling, transfer
 
     op, root, bundle, name = intent.op, intent["project"], intent["venv"], intent["tree"]
     bundles.claim(store, bundle, intent["key"], root)
     where = transfer.places(store, op, root, bundle, tree=name)
     clear = (lambda: _unlinked(root, name)) if op == "eject-tree" else (lambda: None)
-    if transfer.settle(intent, where, store, clear) == transfer.FORWARD:
+    if settling.settle(intent, where, store, clear) == settling.FORWARD:
         finish = _finish_adopt if op == "adopt-tree" else _finish_eject
         return True, [*finish(store, intent), f"finished an interrupted {op} of {name}"]
     if op == "eject-tree":
