@@ -28,7 +28,6 @@ OVER_LIMIT = {
     "cli.commands": 411,
     "commands.gc": 496,
     "commands.service": 435,
-    "host.shells": 415,
     "moves.replacing": 408,
     "venv.health": 403,
 }

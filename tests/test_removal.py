@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from relocator.commands import removal
-from relocator.host import shells
+from relocator.host import rcedits
 from relocator.state.store import Store
 from tests.helpers import drop_hop, make_venv, relocate, relocate_ok, require_tool, run
 
@@ -99,7 +99,7 @@ def _project(root: Path, *, venv: str = ".venv", git: bool = False) -> Path:
 
 
 def _our_lines(path: Path) -> list[bytes]:
-    marker = shells.MARKER.encode()
+    marker = rcedits.MARKER.encode()
     return [x for x in path.read_bytes().splitlines() if x.endswith(marker)]
 
 

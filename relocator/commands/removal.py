@@ -21,7 +21,7 @@ import time
 
 from relocator.commands import ejection
 from relocator.errors import RelocatorError
-from relocator.host import installs, servicefiles, shells, unitfile, units
+from relocator.host import installs, rcedits, servicefiles, shells, unitfile, units
 from relocator.paths.storeroot import STORE_NAMES
 from relocator.records import NamedTuple
 from relocator.state import bundles
@@ -340,7 +340,7 @@ def _has_line(path: str) -> bool:
         data = read_regular(path, 1 << 22)
     except OSError:
         return False
-    marker = shells.MARKER.encode()
+    marker = rcedits.MARKER.encode()
     return data is not None and any(bare_line(x).endswith(marker) for x in split_lines(data))
 
 

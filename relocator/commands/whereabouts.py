@@ -37,7 +37,7 @@ def version_lines() -> list[str]:
 def info() -> dict[str, Any]:
     """Every place relocate reads or writes, and every copy of it found, as data."""
     import relocator
-    from relocator.host import shells, unitfile
+    from relocator.host import rcedits, unitfile
     from relocator.state import settings
 
     store = Store()
@@ -52,7 +52,7 @@ def info() -> dict[str, Any]:
         "store": store.root,
         "config": settings.config_path(),
         "registry": store.registry_path,
-        "hooks": os.path.join(store.root, shells.HOOKS),
+        "hooks": os.path.join(store.root, rcedits.HOOKS),
         "service_unit": unit,
         "logs": store.logs,
         "trash": store.trash,
