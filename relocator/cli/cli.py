@@ -12,8 +12,8 @@ from typing import Any, Optional
 
 import typer
 
-from relocator.cli import cli_info, cli_scan, cli_service, cli_trash, commands
-from relocator.cli.cli_common import JsonOpt, done
+from relocator.cli import cli_info, cli_scan, cli_service, cli_status, cli_trash, commands
+from relocator.cli.cli_common import JsonOpt, PathArg, done
 from relocator.errors import EXIT_INTERRUPTED, UsageError
 
 app = typer.Typer(
@@ -30,9 +30,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-PathArg = typer.Argument(
-    ".", metavar="PATH", help="A folder in the project (default: the current one)."
-)
 YesOpt = typer.Option(False, "--yes", "-y", help="Do not ask first (needed without a terminal).")
 
 
@@ -279,54 +276,7 @@ def uninstall(
     done(commands.uninstall(**locals()))
 
 
-@app.command(short_help="Print the project's interpreter, for editors.")
-def python(
-    path: str = PathArg,
-    resolve: bool = typer.Option(False, "--resolve", help="Print the store path instead."),
-    as_json: bool = JsonOpt,
-) -> None:
-    """Print the project's interpreter, for editors (exit 1 outside a relocated project).
-
-    Prints PROJECT/.venv/bin/python of the nearest relocated project at or above PATH.
-    --json prints project, executable, prefix, real_prefix, version, provider, valid, error.
-
-    Example: relocate python ~/Documents/myapp --resolve
-    """
-    done(commands.python(**locals()))
-
-
-@app.command("list", short_help="List relocated projects: health, Python, size, file count.")
-def list_(as_json: bool = JsonOpt) -> None:
-    """List registered projects with their health, Python, size and file count, and what
-    the trash holds.
-
-    A project that is not ok comes with the command that repairs it; a project whose
-    adopt or eject was interrupted shows as interrupted (relocate doctor --fix finishes it).
-
-    Example: relocate list --json
-    """
-    done(commands.list_(**locals()))
-
-
-@app.command(short_help="Show the health of one project, and the command that repairs it.")
-def status(path: str = PathArg, as_json: bool = JsonOpt) -> None:
-    """Show the health of the relocated project at or above PATH.
-
-    Status is one of: ok (a venv that works), project-missing (moved or deleted),
-    link-missing (.venv or its .venv.nosync/.venv hop is gone, the venv is there),
-    link-replaced (a tool put its own venv at .venv), link-old-shape (works, through
-    relocator's old .venv -> .venv.nosync link, which builds follow into the store),
-    venv-missing, venv-emptied (a tool cleared it through the link), interpreter-missing,
-    python-mismatch (a tool made the venv again with another Python, away from its
-    packages), scripts-broken (a console script's Python is gone), marks-missing (backups
-    no longer skip it), interrupted; each but ok comes with what was found and the command
-    that repairs it. Exit 0 whenever it reports, 1 when PATH is in no known project.
-
-    Example: relocate status ~/Documents/myapp
-    """
-    done(commands.status(**locals()))
-
-
+cli_status.register(app)  # python, list, status
 cli_scan.register(app)  # scan, excludes
 cli_trash.register(app)  # trash, restore
 cli_info.register(app)  # info

@@ -1,4 +1,5 @@
-"""What the typer command modules share: the ``--json`` option and how a command ends.
+"""What the typer command modules share: the ``--json`` option, the ``PATH`` argument, and
+how a command ends.
 
 Used by :mod:`relocator.cli.cli`, :mod:`relocator.cli.cli_scan`,
 :mod:`relocator.cli.cli_service` and :mod:`relocator.cli.cli_trash`; like them, part of the
@@ -13,6 +14,9 @@ from typing import NoReturn
 import typer
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
+PathArg = typer.Argument(
+    ".", metavar="PATH", help="A folder in the project (default: the current one)."
+)
 
 
 def done(code: int) -> NoReturn:
