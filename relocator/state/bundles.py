@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from relocator.errors import NotOwner
 from relocator.paths import resolver
 from relocator.paths.storeroot import CACHEDIR_TAG
-from relocator.state.evidence import with_volume
 from relocator.state.store import Store
 from relocator.system import platform
 from relocator.system.files import read_record, write_atomic, write_record
@@ -86,6 +85,8 @@ def write_owner(store: Store, bundle: str, project: resolver.Resolved) -> None:
         "created": created if isinstance(created, (int, float)) else time.time(),
     }
     os.makedirs(store.trees, mode=0o700, exist_ok=True)
+    from relocator.state.evidence import with_volume  # only a command that moves trees
+
     write_record(_owner_path(store, bundle), with_volume(record))
 
 

@@ -31,7 +31,7 @@ import os
 import shlex
 
 from relocator.errors import RelocatorError
-from relocator.paths import hops, relinking, resolver
+from relocator.paths import hops, resolver
 from relocator.records import NamedTuple
 from relocator.state import bundles, venvs
 from relocator.state.journal import Intent
@@ -115,6 +115,8 @@ def converge(
     store venv ``venv`` (when given) to the bundle, which exists as soon as any tree is
     asked for, linked or not. Returns notes, one line for each tree that changed and
     why; a tree that cannot move is a note (the others and the venv stay relocated)."""
+    from relocator.paths import relinking
+
     from relocator.state import treechoice
 
     root, notes = project.path, Notes()
@@ -193,6 +195,8 @@ def _check_free(
 def _link(store: Store, root: str, name: str, tree: str, others: bool = False) -> None:
     """``root/name -> name.nosync/name -> tree``; only relocator's links or dead ones are
     replaced."""
+    from relocator.paths import relinking
+
     _check_free(store, root, name, others=others)
     relinking.two_hop(root, name, tree)
 
@@ -320,11 +324,15 @@ def eject(store: Store, project: resolver.Resolved, venv: Optional[str]) -> Note
 def _unlinked(root: str, name: str) -> Notes:
     """Remove the link of tree ``name`` (:func:`relinking.remove_two_hop`); a note when its
     ``name.nosync`` folder stays because it holds what relocator did not put there."""
+    from relocator.paths import relinking
+
     note = relinking.remove_two_hop(root, name, hops.tree_ours(name))
     return [note] if note else []
 
 
 def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) -> Notes:
+    from relocator.paths import relinking
+
     from relocator.venv import settling, transfer
 
     root = project.path
