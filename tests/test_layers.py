@@ -28,7 +28,6 @@ OVER_LIMIT = {
     "commands.gc": 496,
     "commands.service": 435,
     "moves.replacing": 408,
-    "venv.health": 403,
 }
 
 

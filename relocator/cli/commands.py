@@ -248,9 +248,9 @@ def list_(*, as_json: bool) -> int:
 
 def status(*, path: str, as_json: bool) -> int:
     from relocator.cli import render
-    from relocator.venv import health
+    from relocator.venv import projectstatus
 
-    row = health.status(path)
+    row = projectstatus.status(path)
     echo_json(row) if as_json else echo_lines(render.project_status(row, colour()))
     return 0
 

@@ -23,7 +23,7 @@ from relocator.state.registry import Registry
 from relocator.state.rows import Row
 from relocator.state.store import Store
 from relocator.system import platform
-from relocator.venv import bytecode, health, trees
+from relocator.venv import bytecode, health, projectstatus, trees
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ def _unregistered(store: Store, root: resolver.Resolved, fix: bool, wants: Wants
     if message is None or (state.kind == link.ABSENT and not fix):
         return [Finding(root.path, "link", state.kind, f"not relocated: .venv is {state.kind}")]
     found = Finding(root.path, "link", state.kind, message)
-    gone = health.gone_here(store, root.path)  # this store's venv, deleted with the registry
+    gone = projectstatus.gone_here(store, root.path)  # this store's venv, deleted with the registry
     if gone is not None:
         message = f"{_WHAT[health.VENV_MISSING]} ({gone['detail']}); {gone['hint']}"
         found = Finding(root.path, "venv", health.VENV_MISSING, message)
