@@ -22,7 +22,7 @@ from relocator.system.files import read_small
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from typing import Optional, Union
 
 #: What a venv holds before anything is installed in it.
@@ -74,13 +74,7 @@ def has_packages(venv: str) -> bool:
 
 def read(venv: str) -> dict[str, Distribution]:
     """Every distribution installed in ``venv``, by normalized name."""
-    found: dict[str, Distribution] = {}
-    for sp in site_packages(venv):
-        for stem, kind in _metadata_folders(sp):
-            dist = _distribution(os.path.join(sp, f"{stem}.{kind}"), stem, kind)
-            if dist is not None:
-                found.setdefault(dist.name, dist)
-    return found
+    return {dist.name: dist for dist, _, _ in _each(venv)}
 
 
 def compare(old: Mapping[str, Distribution], new: Mapping[str, Distribution]) -> Difference:
@@ -146,19 +140,14 @@ def requires(venv: str) -> dict[str, set[str]]:
     """The names each distribution of ``venv`` requires (``Requires-Dist``, or an
     egg-info's ``requires.txt``), whatever the markers and extras say."""
     found: dict[str, set[str]] = {}
-    for sp in site_packages(venv):
-        for stem, kind in _metadata_folders(sp):
-            folder = os.path.join(sp, f"{stem}.{kind}")
-            dist = _distribution(folder, stem, kind)
-            if dist is None or dist.name in found:
-                continue
-            if kind == "dist-info":
-                lines = _header_lines(os.path.join(folder, "METADATA"), "requires-dist")
-            else:
-                text = read_small(os.path.join(folder, "requires.txt")) or ""
-                lines = [x for x in text.splitlines() if x.strip() and not x.startswith("[")]
-            matches = [_NAME.match(x) for x in lines]
-            found[dist.name] = {normalize(m[0]) for m in matches if m is not None}
+    for dist, folder, kind in _each(venv):
+        if kind == "dist-info":
+            lines = _header_lines(os.path.join(folder, "METADATA"), "requires-dist")
+        else:
+            text = read_small(os.path.join(folder, "requires.txt")) or ""
+            lines = [x for x in text.splitlines() if x.strip() and not x.startswith("[")]
+        matches = [_NAME.match(x) for x in lines]
+        found[dist.name] = {normalize(m[0]) for m in matches if m is not None}
     return found
 
 
@@ -199,14 +188,8 @@ def modules(venv: str, wanted: Optional[set[str]] = None) -> dict[str, list[str]
     ``top_level.txt``, else from the paths its ``RECORD`` lists. A distribution that names
     none (an editable install that only adds a ``.pth``) maps to an empty list."""
     found: dict[str, list[str]] = {}
-    for sp in site_packages(venv):
-        for stem, kind in _metadata_folders(sp):
-            folder = os.path.join(sp, f"{stem}.{kind}")
-            dist = _distribution(folder, stem, kind)
-            if dist is None or dist.name in found:
-                continue
-            if dist.name in SEED_PACKAGES if wanted is None else dist.name not in wanted:
-                continue
+    for dist, folder, _ in _each(venv):
+        if dist.name not in SEED_PACKAGES if wanted is None else dist.name in wanted:
             found[dist.name] = sorted(_top_level(folder))
     return found
 
@@ -233,6 +216,19 @@ def _top_level(folder: str) -> set[str]:
 def _importable(name: str) -> bool:
     """A name ``import`` takes, that is not an installer's helper (``__editable__...``)."""
     return name.isidentifier() and not name.startswith("__") and name != "__pycache__"
+
+
+def _each(venv: str) -> Iterator[tuple[Distribution, str, str]]:
+    """(distribution, its metadata folder, ``dist-info`` or ``egg-info``) for each
+    distribution of ``venv``, the first of a name only (as Python's import finds it)."""
+    seen: set[str] = set()
+    for sp in site_packages(venv):
+        for stem, kind in _metadata_folders(sp):
+            folder = os.path.join(sp, f"{stem}.{kind}")
+            dist = _distribution(folder, stem, kind)
+            if dist is not None and dist.name not in seen:
+                seen.add(dist.name)
+                yield dist, folder, kind
 
 
 def _metadata_folders(site: str) -> list[tuple[str, str]]:
@@ -279,13 +275,10 @@ def sources(venv: str) -> dict[str, tuple[str, bool]]:
     ``direct_url.json`` gives a ``file:`` URL: ``pip install -e .``, ``pip install
     ./libs/foo``), by normalized name: (that path, whether it is installed in place)."""
     found: dict[str, tuple[str, bool]] = {}
-    for sp in site_packages(venv):
-        for stem, kind in _metadata_folders(sp):
-            folder = os.path.join(sp, f"{stem}.{kind}")
-            source = _direct_url(folder) if kind == "dist-info" else None
-            dist = None if source is None else _distribution(folder, stem, kind)
-            if source is not None and source[0] and dist is not None:
-                found.setdefault(dist.name, source)
+    for dist, folder, kind in _each(venv):
+        source = _direct_url(folder) if kind == "dist-info" else None
+        if source is not None and source[0]:
+            found[dist.name] = source
     return found
 
 
