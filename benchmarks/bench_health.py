@@ -41,9 +41,9 @@ FILES = 150  # each venv's files
 DOCTOR_GOAL = 1.0  # seconds, for doctor over the projects (bench_lifecycle.py's)
 CHECKS = """\
 import json, sys, time
-from relocator import health
-from relocator.registry import Registry
-from relocator.store import Store
+from relocator.venv import health
+from relocator.state.registry import Registry
+from relocator.state.store import Store
 
 
 store = Store()

@@ -71,7 +71,7 @@ def clean_install(root: str, env: dict[str, str]) -> str:
     write_file(os.path.join(sp, "relocator.pth"), source + "\n")
     script = os.path.join(venv, "bin", "relocate")
     write_file(
-        script, console_script(os.path.join(venv, "bin", "python"), "relocator.entry"), 0o755
+        script, console_script(os.path.join(venv, "bin", "python"), "relocator.cli.entry"), 0o755
     )
     return script
 

@@ -6,7 +6,7 @@ tree: scan time / find time <= 2x.
 
 The scan case is what a user runs: ``relocate scan ROOT --json``, a new process
 whose start and output count as find's do. Reported beside it: the walk alone
-(``relocator.scan.scan`` in this process) and ``relocate --help`` (the fixed
+(``relocator.commands.scan.scan`` in this process) and ``relocate --help`` (the fixed
 cost of the command).
 
 The tree is built once in a fake iCloud Documents folder: 100 projects of
@@ -213,7 +213,7 @@ def run_help(cmd: list[str], env: dict[str, str]) -> float:
 
 
 def run_in_process(root: str, expect: str) -> float:
-    from relocator.scan import scan
+    from relocator.commands.scan import scan
 
     start = time.perf_counter()
     found = scan([root])

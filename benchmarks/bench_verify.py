@@ -5,7 +5,7 @@
    --locked``, compared with the live venv, its modules imported, removed) against a
    plain ``uv sync --locked`` into a fresh venv of the same project (the same Python,
    uv's cache warm for both). Figure: verify / uv sync (reported).
-2. Doctor's cheap check (:func:`relocator.unrecorded.check`: uv.lock's names against
+2. Doctor's cheap check (:func:`relocator.venv.unrecorded.check`: uv.lock's names against
    the venv's metadata folders, no build) over ``--projects`` (200) projects, each with
    that project's uv.lock and a copy of its venv's metadata folders, timed in one
    process. Figure: the median over all projects, against a goal of 0.2 s (doctor's
@@ -33,7 +33,7 @@ SYNC = "uv sync --locked (fresh venv)"
 CHECK_GOAL = 0.2  # seconds for the cheap check of every project
 CHECKS = """\
 import json, sys, time
-from relocator import unrecorded
+from relocator.venv import unrecorded
 
 
 pairs = json.loads(sys.argv[2])

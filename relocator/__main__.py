@@ -1,5 +1,5 @@
 import sys
 
-from relocator.entry import main
+from relocator.cli.entry import main
 
 sys.exit(main())

@@ -1,6 +1,6 @@
 """The one error family, and the exit codes it maps to.
 
-Core modules raise these; only :mod:`relocator.entry` turns them into an exit
+Core modules raise these; only :mod:`relocator.cli.entry` turns them into an exit
 code and a single line on stderr (followed, for a :class:`ToolFailed`, by what
 the tool printed, indented).
 """

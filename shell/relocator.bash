@@ -1,4 +1,4 @@
-# bash: the real path of a .venv, and the hook first in PROMPT_COMMAND (completion: relocator.completion).
+# bash: the real path of a .venv, and the hook first in PROMPT_COMMAND (completion: relocator.cli.completion).
 
 # The real path of $1 (absolute) -> _relocator_real, forking nothing: bash has no
 # builtin realpath, so a physical cd there and straight back to $PWD, OLDPWD

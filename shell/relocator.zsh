@@ -1,4 +1,4 @@
-# zsh: the real path of a .venv, and the hook in chpwd and precmd (completion: relocator.completion).
+# zsh: the real path of a .venv, and the hook in chpwd and precmd (completion: relocator.cli.completion).
 
 # The real path of $1 -> _relocator_real: the :A modifier (realpath(3)), no fork.
 _relocator_resolve() {

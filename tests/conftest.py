@@ -30,7 +30,7 @@ def shared_caches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def _real_store_state() -> object:
     """The user's store (as the environment the suite started in names it): its entries
     and their mtimes, or None when there is none."""
-    from relocator.store import default_root
+    from relocator.paths.storeroot import default_root
 
     root = Path(default_root())
     if not root.is_dir():

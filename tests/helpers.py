@@ -229,7 +229,7 @@ def source_copy(dest: Path) -> Path:
         check=True,
     ).stdout
     names = sorted({n for n in listed.split("\0") if n})
-    assert "pyproject.toml" in names and "relocator/removal.py" in names
+    assert "pyproject.toml" in names and "relocator/commands/removal.py" in names
     for name in names:
         source = repo / name
         if not os.path.lexists(source):  # deleted in the work tree, not yet in the index

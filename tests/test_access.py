@@ -4,7 +4,7 @@ The refusal is real: the service, ``service status`` and ``doctor`` run as uid 6
 (root reads everything) over a root of mode 000, which lists with ``EACCES``. macOS's
 privacy protection (TCC) answers ``EPERM`` to a launchd agent's interpreter instead;
 that cannot run here, so its wording is checked through the macOS stand-in of
-:mod:`relocator.platform`, over a denial recorded as the service records it.
+:mod:`relocator.system.platform`, over a denial recorded as the service records it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from typing import Any
 
 import pytest
 
-from relocator import access, launchd, platform, render, service, units, watcher
-from relocator.store import Store
+from relocator.cli import render
+from relocator.commands import service, watcher
+from relocator.host import access, launchd, unitfile
+from relocator.state.store import Store
+from relocator.system import platform
 from tests.helpers import NOBODY, as_nobody, linux_only, nobody_env, shared_base
 from tests.test_service import wait_until
 
@@ -282,15 +285,15 @@ def test_the_program_is_the_installed_agents(isolated, store, tmp_path, monkeypa
     """doctor's own check names what the launchd agent's ProgramArguments run."""
     monkeypatch.setenv("RELOCATOR_SERVICE_PLATFORM", "launchd")
     _, app, _, script = _framework(tmp_path)
-    agent = Path(units.unit_path())
+    agent = Path(unitfile.unit_path())
     agent.parent.mkdir(parents=True)
     data = launchd.plist([str(script), "service", "run", "--unit"], str(store), "/dev/null", 5)
     agent.write_bytes(data)
-    assert units.program() == str(script)
+    assert unitfile.program() == str(script)
     monkeypatch.setattr(platform, "current", platform.Darwin())
-    assert access.interpreter_of(units.program()) == str(app)
+    assert access.interpreter_of(unitfile.program()) == str(app)
     agent.write_bytes(data.replace(launchd.LABEL.encode(), b"org.example.other"))
-    assert units.program() == units.command()[0]  # not ours: what install would write
+    assert unitfile.program() == unitfile.command()[0]  # not ours: what install would write
 
 
 def test_a_readable_root_and_a_gone_one_are_not_denied(tmp_path):

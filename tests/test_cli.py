@@ -144,8 +144,8 @@ def test_version_prints_the_installed_version_without_loading_typer() -> None:
         check=True,
     )
     imported = {line.split("|")[-1].strip() for line in timed.stderr.splitlines()}
-    assert "relocator.entry" in imported
-    assert "typer" not in imported and "relocator.cli" not in imported
+    assert "relocator.cli.entry" in imported
+    assert "typer" not in imported and "relocator.cli.cli" not in imported
     assert "importlib.metadata" not in imported  # ~25 ms: the version is relocator.__version__
 
 
@@ -560,7 +560,7 @@ def test_a_failing_python_m_venv_shows_its_whole_output(tmp_path: Path, store: P
 def test_shell_completion_offers_every_command() -> None:
     """The completion scripts (relocate completion SHELL, loaded by the hook) name every
     command and subcommand."""
-    from relocator import completion
+    from relocator.cli import completion
 
     names = {word for command in COMMANDS for word in command}
     for shell in ("bash", "zsh", "fish"):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import typer
 
-from relocator import cli, cmdline, completion
+from relocator.cli import cli, cmdline, completion
 from tests.helpers import one_clean_error_line, relocate, relocate_ok, venv_project
 
 ESC = "\x1b"
@@ -57,7 +57,7 @@ def test_the_table_is_the_typer_apps_every_command_argument_and_option() -> None
 
 
 def test_every_command_has_its_shared_function() -> None:
-    from relocator import commands
+    from relocator.cli import commands
 
     for name, (arguments, options) in cmdline.COMMANDS.items():
         function = commands.function(name)
@@ -279,7 +279,7 @@ def imports_of(args: list[str], cwd: Path) -> set[str]:
     import relocator
 
     paths = [os.path.dirname(os.path.dirname(relocator.__file__)), *site.getsitepackages()]
-    code = f"import sys; sys.path[:0] = {paths!r}; from relocator.entry import main; "
+    code = f"import sys; sys.path[:0] = {paths!r}; from relocator.cli.entry import main; "
     code += "sys.exit(main(sys.argv[1:]))"
     cmd = [sys.executable, "-S", "-X", "importtime", "-c", code, *args]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
@@ -311,7 +311,7 @@ def test_commands_with_nothing_to_do_import_little(tmp_path: Path) -> None:
     ]
     for args in runs:
         imported = imports_of(args, tmp_path)
-        assert "relocator.entry" in imported, args
+        assert "relocator.cli.entry" in imported, args
         assert not imported & set(NEVER), (args, sorted(imported & set(NEVER)))
         if set(args) & set(NO_REGISTRY):
             assert "sqlite3" not in imported, args
@@ -325,7 +325,9 @@ def test_the_cyclic_collector_is_off_for_a_command_but_the_service(
     turns it back on as it returns; ``service run``, which runs for days, has it."""
     import gc
 
-    from relocator import entry, service, shells
+    from relocator.cli import entry
+    from relocator.commands import service
+    from relocator.host import shells
 
     seen: list[bool] = []
 

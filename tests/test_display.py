@@ -1,4 +1,4 @@
-"""Paths for people (:mod:`relocator.display`): ``~`` for the home however it is spelled,
+"""Paths for people (:mod:`relocator.cli.display`): ``~`` for the home however it is spelled,
 a shell word that still pastes, the terminal's width, and middle shortening that keeps
 the name. The commands' own text is tried in test_cli.py and test_doctor.py."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from relocator import display
+from relocator.cli import display
 from tests.helpers import CLOUD_DOCS, mac_home
 
 LONG = f"~/{CLOUD_DOCS}/Documents/app"

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from relocator import doctor, platform
-from relocator.relocation import Wants
-from relocator.store import Store
+from relocator.commands import doctor
+from relocator.moves.relocation import Wants
+from relocator.state.store import Store
+from relocator.system import platform
 from tests.helpers import drop_hop, make_venv, relocate, relocate_json, relocate_ok, venv_project
 
 FIELDS = {"project", "check", "status", "message", "fixed"}
@@ -101,8 +102,8 @@ def test_text_is_one_line_per_problem_and_a_summary(tmp_path: Path, store: Path)
 
 
 def test_the_summary_counts_projects_problems_and_the_trash() -> None:
-    from relocator import render
-    from relocator.doctor import PROBLEM, Finding
+    from relocator.cli import render
+    from relocator.commands.doctor import PROBLEM, Finding
 
     found = [
         Finding("/p/a", "link", "ok", "relocated and working"),

@@ -21,9 +21,9 @@ from typing import Any, Callable
 
 import pytest
 
-from relocator import resolver
-from relocator.registry import SCHEMA_VERSION, Registry
-from relocator.store import Store
+from relocator.paths import resolver
+from relocator.state.registry import SCHEMA_VERSION, Registry
+from relocator.state.store import Store
 from tests.helpers import (
     bare_project,
     make_venv,

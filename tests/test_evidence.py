@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from relocator import trash
-from relocator.store import Store
+from relocator.state import trash
+from relocator.state.store import Store
 from tests.helpers import (
     bare_project,
     drop_hop,
@@ -418,7 +418,7 @@ def test_status_and_doctor_name_a_branch_that_tracks_the_venv(tmp_path: Path, st
 def test_the_index_answers_where_git_does_not(tmp_path: Path, object_format: str, version: str):
     """Where git is missing or refuses (another user's repository), relocator reads the index
     file itself: every index version and object format git writes, compared with git."""
-    from relocator import git
+    from relocator.paths import git
 
     repo = tmp_path / "repo"
     repo.mkdir()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from relocator import excludes
+from relocator.commands import excludes
 from tests.helpers import (
     link_by_hand,
     old_shape,

@@ -21,10 +21,12 @@ from typing import Any
 import psutil
 import pytest
 
-from relocator import gc, platform, processes, trash
-from relocator.journal import Intent
-from relocator.registry import Registry
-from relocator.store import Store
+from relocator.commands import gc
+from relocator.state import trash
+from relocator.state.journal import Intent
+from relocator.state.registry import Registry
+from relocator.state.store import Store
+from relocator.system import platform, processes
 from tests.helpers import (
     NOBODY,
     as_nobody,
@@ -311,7 +313,7 @@ def test_busy_project_is_spared(tmp_path: Path, store: Path, monkeypatch: pytest
         (row,) = registry.all()
     ready = tmp_path / "locked"
     holder = (
-        "import sys, time\nfrom relocator.store import Store\n"
+        "import sys, time\nfrom relocator.state.store import Store\n"
         "with Store(sys.argv[1]).lock(sys.argv[2], 'test'):\n"
         "    open(sys.argv[3], 'w').close()\n    time.sleep(600)\n"
     )
@@ -704,7 +706,10 @@ def test_gc_killed_at_each_point_leaves_what_the_next_gc_removes(
     project = tmp_path / "p"
     venv = _adopted(project)
     shutil.rmtree(project)
-    code = "import sys; from relocator import gc, store; gc.collect(store.Store(sys.argv[1]))"
+    code = (
+        "import sys; from relocator.commands import gc; from relocator.state import store; "
+        "gc.collect(store.Store(sys.argv[1]))"
+    )
     env = {**os.environ, "RELOCATOR_FAULT": point}
     killed = subprocess.run([sys.executable, "-c", code, str(store)], env=env, check=False)
     assert killed.returncode == -9

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from relocator import git
-from relocator.git import EXCLUDE_BEGIN, EXCLUDE_END, add_git_exclude, remove_git_exclude
+from relocator.paths import git
+from relocator.paths.git import EXCLUDE_BEGIN, EXCLUDE_END, add_git_exclude, remove_git_exclude
 from tests.helpers import link_by_hand, require_tool, run
 
 BLOCK_START = (EXCLUDE_BEGIN + "\n").encode()
@@ -301,7 +301,7 @@ def test_fifos_are_never_opened(tmp_path: Path, where: str) -> None:
         _gitdir_file(project, f"gitdir: {gitdir}\n".encode())
         os.mkfifo(gitdir / ("commondir" if where == "commondir" else "HEAD"))
     code = (
-        "import sys; from relocator.git import add_git_exclude, remove_git_exclude\n"
+        "import sys; from relocator.paths.git import add_git_exclude, remove_git_exclude\n"
         "print(add_git_exclude(sys.argv[1])); print(remove_git_exclude(sys.argv[1]))\n"
     )
     # A child with a deadline: an open() of a FIFO would block it for good.

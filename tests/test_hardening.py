@@ -238,7 +238,7 @@ def test_a_symlinked_bin_is_refused_and_nothing_outside_is_written(
 
 def test_a_planted_temp_link_is_not_written_through(tmp_path: Path) -> None:
     """write_atomic's temp name is predictable: a link planted there is replaced, not followed."""
-    from relocator.files import write_atomic
+    from relocator.system.files import write_atomic
 
     victim = tmp_path / "victim"
     victim.write_text("precious\n")
@@ -536,7 +536,7 @@ def test_an_error_naming_a_path_with_control_characters_is_one_line(
 def test_a_link_into_the_store_but_not_to_a_venv_is_refused(
     tmp_path: Path, store: Path, target: str
 ) -> None:
-    from relocator.store import Store
+    from relocator.state.store import Store
 
     Store(str(store)).ensure()
     record = store / "venvs" / "x-00000000.json"
@@ -567,7 +567,7 @@ def test_a_link_into_the_store_but_not_to_a_venv_is_refused(
 def test_only_a_version_request_leaves_python_version(
     tmp_path: Path, text: str, wanted: str | None
 ) -> None:
-    from relocator.venvs import project_python_request
+    from relocator.state.venvs import project_python_request
 
     (tmp_path / ".python-version").write_text(text)
     assert project_python_request(str(tmp_path)) == wanted
@@ -587,14 +587,14 @@ def test_only_a_version_request_leaves_python_version(
 def test_only_a_specifier_set_leaves_requires_python(
     tmp_path: Path, spec: str, wanted: str | None
 ) -> None:
-    from relocator.venvs import project_python_request
+    from relocator.state.venvs import project_python_request
 
     (tmp_path / "pyproject.toml").write_text(f'[project]\nrequires-python = "{spec}"\n')
     assert project_python_request(str(tmp_path)) == wanted
 
 
 def test_the_copy_across_volumes_keeps_what_a_venv_needs(tmp_path: Path) -> None:
-    from relocator.venvs import copy_tree, manifest
+    from relocator.state.venvs import copy_tree, manifest
 
     src = make_venv(tmp_path / "v")
     sp = site_packages(src)

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from relocator import adoption, health, platform, venvcheck
-from relocator.store import CACHEDIR_TAG, Store
+from relocator.commands import adoption
+from relocator.paths.storeroot import CACHEDIR_TAG
+from relocator.state.store import Store
+from relocator.system import platform
+from relocator.venv import projectstatus, venvcheck
 from tests.helpers import (
     make_venv,
     one_clean_error_line,
@@ -196,7 +199,7 @@ def test_adopt_marks_a_relocated_venv_again_on_every_run(
     fake = NoTimeMachineMark()
     monkeypatch.setattr(platform, "current", fake)
     the_store = Store(str(store))
-    found = health.status(str(project), the_store)
+    found = projectstatus.status(str(project), the_store)
     assert (found["status"], found["detail"]) == (
         "marks-missing",
         "Time Machine's exclusion is not on it",
@@ -207,7 +210,7 @@ def test_adopt_marks_a_relocated_venv_again_on_every_run(
         assert done.action == "unchanged"
         assert ("exclude_from_backup", str(venv)) in fake.calls
         assert ("mark_sync_ignored", str(project / ".venv.nosync")) in fake.calls
-        assert health.status(str(project), the_store)["status"] == "ok"
+        assert projectstatus.status(str(project), the_store)["status"] == "ok"
 
 
 # -- the Python -------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from relocator import shells
-from relocator.store import Store
+from relocator.host import rcedits, shells
+from relocator.state.store import Store
 from tests.helpers import one_clean_error_line, relocate, require_tool, run
 from tests.shell_session import BASH_32
 
@@ -75,7 +75,7 @@ def test_install_and_uninstall_round_trip(isolated: Path, shell: str) -> None:
     result = run([exe, "hook", shell, "--install"])
     assert result.returncode == 0, result.stderr
     text = rc.read_text()
-    ours = [line for line in text.splitlines() if line.endswith(shells.MARKER)]
+    ours = [line for line in text.splitlines() if line.endswith(rcedits.MARKER)]
     assert len(ours) == 1 and f"hook {shell}" in ours[0]
     if shell != "fish":
         assert text.startswith(user)
@@ -97,9 +97,9 @@ def test_bash_install_covers_a_login_profile_that_skips_bashrc(isolated: Path) -
     (isolated / ".profile").write_text(". ~/.bashrc\n")  # not read: .bash_profile comes first
     exe = shutil.which("relocate") or "relocate"
     run([exe, "hook", "bash", "--install"], check=True)
-    assert shells.MARKER in profile.read_text()
-    assert shells.MARKER in (isolated / ".bashrc").read_text()
-    assert shells.MARKER not in (isolated / ".profile").read_text()
+    assert rcedits.MARKER in profile.read_text()
+    assert rcedits.MARKER in (isolated / ".bashrc").read_text()
+    assert rcedits.MARKER not in (isolated / ".profile").read_text()
     profile.write_text(profile.read_text() + ". ~/.bashrc\n")  # the user fixed it meanwhile
     run([exe, "hook", "bash", "--uninstall"], check=True)
     assert profile.read_text() == "export A=1\n. ~/.bashrc\n"  # our line went all the same
@@ -110,7 +110,7 @@ def test_zsh_install_honours_zdotdir(isolated: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ZDOTDIR", str(zdotdir))
     exe = shutil.which("relocate") or "relocate"
     run([exe, "hook", "zsh", "--install"], check=True)
-    assert shells.MARKER in (zdotdir / ".zshrc").read_text()
+    assert rcedits.MARKER in (zdotdir / ".zshrc").read_text()
     assert not (isolated / ".zshrc").exists()
 
 
@@ -235,7 +235,7 @@ def test_install_then_uninstall_gives_back_the_exact_bytes(
         assert text == original + b"\n" + _our_line(shell)
     else:
         assert text == original + _our_line(shell) + b"\n"
-    assert shells.install(shells.get(shell), EXE) == shells.Edits([], [])
+    assert shells.install(shells.get(shell), EXE) == rcedits.Edits([], [])
     assert shells.uninstall(shells.get(shell)).changed == [str(rc)]
     assert rc.read_bytes() == original
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from relocator.registry import Registry
-from relocator.store import Store
+from relocator.state.registry import Registry
+from relocator.state.store import Store
 from tests.helpers import (
     bare_project,
     one_clean_error_line,

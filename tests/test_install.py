@@ -1,7 +1,7 @@
 """Installing relocate from the checkout, for real: ``uv tool install``, ``pipx install``
 and ``scripts/install``, each into temporary folders under a fake HOME, then the
 installed ``relocate`` adopting and ejecting a real venv, and the removal command
-:func:`relocator.removal.tool_hint` names run and checked; then all three in one HOME,
+:func:`relocator.commands.removal.tool_hint` names run and checked; then all three in one HOME,
 where each finds the others (``relocate info``, ``uninstall``, ``scripts/install``).
 
 Every install builds from a copy of the checkout's files (``helpers.source_copy``).
@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 HINT = "to remove relocate itself: "
 PRINT_HINT = [
     "-c",
-    "import relocator, relocator.removal as r; print(relocator.__file__); print(*r.tool_hint())",
+    "import relocator, relocator.commands.removal as r; "
+    "print(relocator.__file__); print(*r.tool_hint())",
 ]
 
 

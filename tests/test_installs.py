@@ -1,4 +1,4 @@
-"""Where relocate is installed (relocator.installs) and where it keeps things (``relocate
+"""Where relocate is installed (relocator.host.installs) and where it keeps things (``relocate
 info``, ``--version -v``), on venvs made by hand under the test's HOME: each installer's
 receipt, a ``relocate`` on PATH followed to its venv, one in the way of scripts/install,
 and ``uninstall --self`` removing only scripts/install's copy. Real installs with uv,
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from relocator import installs
+from relocator.host import installs
 from tests.helpers import relocate, relocate_json, relocate_ok
 
 
@@ -144,7 +144,7 @@ def test_scripts_install_is_told_what_is_in_its_way(
     )
     # the module's own command line, as scripts/install runs it
     cli = subprocess.run(
-        [sys.executable, "-m", "relocator.installs", "in-the-way", str(link), prefix],
+        [sys.executable, "-m", "relocator.host.installs", "in-the-way", str(link), prefix],
         capture_output=True,
         text=True,
         env=env,
@@ -259,7 +259,7 @@ def test_scripts_install_takes_its_own_link_over_and_names_the_venv_left(
         [
             sys.executable,
             "-m",
-            "relocator.installs",
+            "relocator.host.installs",
             "in-the-way",
             str(link),
             str(tmp_path / "now"),

@@ -6,8 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from relocator import inventory
-from relocator.inventory import Distribution
+from relocator.state import inventory
+from relocator.state.inventory import Distribution
 
 from .helpers import make_venv, pip_install_editable, site_packages, write_project
 

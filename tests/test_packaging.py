@@ -54,12 +54,12 @@ def test_the_wheel_holds_the_hooks_the_types_and_one_version(dists: tuple[Path, 
         metadata = z.read(f"{info}/METADATA").decode()
         entry_points = z.read(f"{info}/entry_points.txt").decode()
     assert {f"relocator/shell/{name}" for name in HOOKS} <= names
-    assert {"relocator/py.typed", "relocator/__init__.py", "relocator/installs.py"} <= names
+    assert {"relocator/py.typed", "relocator/__init__.py", "relocator/host/installs.py"} <= names
     assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
     assert f"\nVersion: {VERSION}\n" in metadata
     assert "\nLicense-Expression: MIT\n" in metadata
     assert "\nRequires-Python: >=3.9\n" in metadata
-    assert "relocate = relocator.entry:main" in entry_points
+    assert "relocate = relocator.cli.entry:main" in entry_points
 
 
 def test_the_sdist_holds_what_builds_and_tests_it(dists: tuple[Path, Path]) -> None:

@@ -1,7 +1,7 @@
 """What only macOS can do is faked here: the callers must ask for the right things.
 
 The real calls (setxattr through ctypes, chflags, F_GETPATH) cannot run on
-Linux; a recording stand-in for ``relocator.platform.current`` shows that
+Linux; a recording stand-in for ``relocator.system.platform.current`` shows that
 adopt marks the store venv for Time Machine, the .venv.nosync folder for sync
 clients, clears UF_HIDDEN on what it moved, and that the resolver takes the
 volume's own spelling of a path when the system can tell it. Durability: on
@@ -20,9 +20,12 @@ from typing import Optional
 
 import pytest
 
-from relocator import adoption, files, journal, platform, resolver
-from relocator.registry import Registry
-from relocator.store import Store
+from relocator.commands import adoption
+from relocator.paths import resolver
+from relocator.state import journal
+from relocator.state.registry import Registry
+from relocator.state.store import Store
+from relocator.system import files, platform
 from tests.helpers import env_without_uv, linux_only, venv_project
 
 

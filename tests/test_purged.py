@@ -22,9 +22,10 @@ from typing import Any
 
 import pytest
 
-from relocator import platform, remembered
-from relocator.registry import SCHEMA_VERSION, Registry
-from relocator.store import Store
+from relocator.state import remembered
+from relocator.state.registry import SCHEMA_VERSION, Registry
+from relocator.state.store import Store
+from relocator.system import platform
 from tests.helpers import (
     one_clean_error_line,
     relocate,

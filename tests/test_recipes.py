@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from relocator import recipes
 from relocator.errors import RelocatorError
-from relocator.recipes import Recipe
+from relocator.venv import recipes
+from relocator.venv.recipes import Recipe
 from tests.helpers import env_without_uv, link_by_hand, make_venv, require_tool, run
 from tests.tools import tool, tool_path_env
 

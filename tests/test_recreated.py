@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from relocator.store import CACHEDIR_TAG
+from relocator.paths.storeroot import CACHEDIR_TAG
 from tests.helpers import relocate, relocate_json, relocate_ok, run, store_venvs
 from tests.test_health import python_of
 from tests.tools import tool

@@ -1,4 +1,4 @@
-"""``relocator.removal``: undoing everything relocator did to a machine.
+"""``relocator.commands.removal``: undoing everything relocator did to a machine.
 
 A fake home with real projects adopted by ``relocate`` run as a process, the shell hook's
 line in real rc files, and a service unit installed with stand-in ``systemctl`` /
@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from relocator import removal, shells
-from relocator.store import Store
+from relocator.commands import removal
+from relocator.host import rcedits
+from relocator.state.store import Store
 from tests.helpers import drop_hop, make_venv, relocate, relocate_ok, require_tool, run
 
 _ACTIVATE = re.compile(r"(^|/)bin/activate(\.[a-z]+)?$")
@@ -98,7 +99,7 @@ def _project(root: Path, *, venv: str = ".venv", git: bool = False) -> Path:
 
 
 def _our_lines(path: Path) -> list[bytes]:
-    marker = shells.MARKER.encode()
+    marker = rcedits.MARKER.encode()
     return [x for x in path.read_bytes().splitlines() if x.endswith(marker)]
 
 

@@ -23,10 +23,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from relocator import resolver, store
 from relocator.errors import RelocatorError
-from relocator.registry import Registry, Row
-from relocator.store import Store
+from relocator.paths import resolver, storeroot
+from relocator.state.registry import Registry
+from relocator.state.rows import Row
+from relocator.state.store import Store
 from tests import helpers
 from tests.helpers import CLOUD_DOCS, linux_only
 
@@ -686,7 +687,7 @@ def test_default_root_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg") if xdg == "ABS" else xdg)
 
     with _platform(monkeypatch, "linux"):
-        linux = store.default_root()
+        linux = storeroot.default_root()
     if PLATFORMDIRS_RULES:
         assert linux == platformdirs.unix.Unix("relocator").user_cache_dir
     if xdg == "ABS":
@@ -695,7 +696,7 @@ def test_default_root_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
         assert linux == str(home / ".cache" / "relocator")
 
     with _platform(monkeypatch, "darwin"):
-        mac = store.default_root()
+        mac = storeroot.default_root()
     if PLATFORMDIRS_RULES:
         assert mac == platformdirs.macos.MacOS("relocator").user_cache_dir
     if xdg == "ABS":
@@ -708,7 +709,7 @@ def test_default_root_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
     "xdg", [None, "ABS", "", "  ", "~/conf"], ids=["unset", "abs", "empty", "blank", "~"]
 )
 def test_config_path_matches_platformdirs(monkeypatch, tmp_path, home, xdg):
-    from relocator import settings
+    from relocator.state import settings
 
     monkeypatch.delenv("RELOCATOR_CONFIG", raising=False)
     if xdg is None:
@@ -739,7 +740,7 @@ def test_default_root_with_unusable_home_matches_platformdirs(monkeypatch, home_
     monkeypatch.delenv("RELOCATOR_HOME")
     monkeypatch.setenv("HOME", home_value)
     with _platform(monkeypatch, "linux"):
-        linux = store.default_root()
+        linux = storeroot.default_root()
     if PLATFORMDIRS_RULES:
         assert linux == platformdirs.unix.Unix("relocator").user_cache_dir
     assert linux == os.path.join(_passwd_home(), ".cache", "relocator")
@@ -748,23 +749,23 @@ def test_default_root_with_unusable_home_matches_platformdirs(monkeypatch, home_
 def test_relocator_home_wins(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("RELOCATOR_HOME", str(tmp_path / "mine"))
-    assert store.default_root() == str(tmp_path / "mine")
+    assert storeroot.default_root() == str(tmp_path / "mine")
     with _platform(monkeypatch, "darwin"):
-        assert store.default_root() == str(tmp_path / "mine")
+        assert storeroot.default_root() == str(tmp_path / "mine")
     monkeypatch.setenv("RELOCATOR_HOME", "~/relstore")
-    assert store.default_root() == os.path.join(os.environ["HOME"], "relstore")
+    assert storeroot.default_root() == os.path.join(os.environ["HOME"], "relstore")
     monkeypatch.setenv("RELOCATOR_HOME", str(tmp_path / "a" / ".." / "b") + "/")
-    assert store.default_root() == str(tmp_path / "b")
+    assert storeroot.default_root() == str(tmp_path / "b")
     # A relative one would be relative to whatever folder relocate runs in: refused.
     monkeypatch.chdir(tmp_path)
     for relative in ("rel/store", "store", "./x", "~nosuchuser-here/x"):
         monkeypatch.setenv("RELOCATOR_HOME", relative)
         with pytest.raises(RelocatorError) as caught:
-            store.default_root()
+            storeroot.default_root()
         assert str(caught.value) == f"RELOCATOR_HOME must be an absolute path (got {relative!r})"
     assert os.listdir(tmp_path) == ["home"]
     # An empty one is unset.
     monkeypatch.setenv("RELOCATOR_HOME", "")
-    assert store.default_root() == str(tmp_path / "xdg" / "relocator")
+    assert storeroot.default_root() == str(tmp_path / "xdg" / "relocator")
     if PLATFORMDIRS_RULES:
-        assert store.default_root() == str(platformdirs.user_cache_path("relocator"))
+        assert storeroot.default_root() == str(platformdirs.user_cache_path("relocator"))

@@ -1,4 +1,5 @@
-"""``relocator.scan`` on real files: a fake iCloud home with every kind of tree, exact counts."""
+"""``relocator.commands.scan`` on real files: a fake iCloud home with every kind of tree, exact
+counts."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from typing import NamedTuple
 
 import pytest
 
-from relocator import scan as scan_module
+from relocator.commands import scan as scan_module
+from relocator.commands.scan import Tree, adopt_found, fix_command, scan, scan_roots
 from relocator.errors import NotFound
-from relocator.scan import Tree, adopt_found, fix_command, scan, scan_roots
 from tests.helpers import (
     NOBODY,
     as_nobody,
@@ -323,7 +324,7 @@ def base() -> Iterator[Path]:
 
 
 SCAN_AS_JSON = (
-    "import json, sys; from relocator.scan import scan; "
+    "import json, sys; from relocator.commands.scan import scan; "
     "print(json.dumps([t._asdict() for t in scan([sys.argv[1]])]))"
 )
 

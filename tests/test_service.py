@@ -23,9 +23,11 @@ from typing import Any, Callable
 
 import pytest
 
-from relocator import service, settings, watching
+from relocator.commands import service
 from relocator.errors import RelocatorError, UsageError
-from relocator.store import Store
+from relocator.host import watching
+from relocator.state import settings
+from relocator.state.store import Store
 from tests.helpers import (
     CLOUD_DOCS,
     bare_project,
@@ -216,7 +218,7 @@ def test_a_venv_being_written_waits_until_it_is_quiet(docs, start, store, tmp_pa
 
 def trashed(store: Path) -> bool:
     """Whether a venv went to the store's trash (a replacement keeps the store path)."""
-    from relocator import trash
+    from relocator.state import trash
 
     return any(e.kind == "venv" for e in trash.entries(Store(str(store))))
 

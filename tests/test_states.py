@@ -99,7 +99,7 @@ STATES: dict[str, Callable[[Path, Path, Path], object]] = {
 
 @pytest.mark.parametrize("state", list(STATES))
 def test_every_command_in_an_odd_state(tmp_path: Path, store: Path, state: str) -> None:
-    from relocator.store import Store
+    from relocator.state.store import Store
 
     Store(str(store)).ensure()
     sentinel = tmp_path / "sentinel"

@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from relocator import platform, resolver
-from relocator import registry as registry_module
 from relocator.errors import (
     EXIT_BUSY,
     EXIT_INTERNAL,
@@ -30,8 +28,13 @@ from relocator.errors import (
     RelocatorError,
     warn,
 )
-from relocator.registry import SCHEMA_VERSION, Registry, Row
-from relocator.store import CACHEDIR_TAG, README, Store
+from relocator.paths import resolver
+from relocator.paths.storeroot import CACHEDIR_TAG, README
+from relocator.state import registry as registry_module
+from relocator.state.registry import SCHEMA_VERSION, Registry
+from relocator.state.rows import Row
+from relocator.state.store import Store
+from relocator.system import platform
 from tests import helpers
 
 SUBFOLDERS = ("venvs", "journal", "tmp", "logs", "locks")
@@ -644,8 +647,8 @@ def test_list_and_status_go_on_past_a_garbage_registry(store: Path, tmp_path: Pa
 
 OPENER = textwrap.dedent(
     """
-    from relocator.registry import Registry
-    from relocator.store import Store
+    from relocator.state.registry import Registry
+    from relocator.state.store import Store
 
     with Registry(Store(root).ensure()) as registry:
         print(len(registry.all()))
@@ -855,8 +858,9 @@ def test_names_that_are_not_utf8_are_stored_and_found(store: Path, tmp_path: Pat
 
 PUTTER = textwrap.dedent(
     """
-    from relocator.registry import Registry, Row
-    from relocator.store import Store
+    from relocator.state.registry import Registry
+    from relocator.state.rows import Row
+    from relocator.state.store import Store
 
     with Registry(Store(root).ensure()) as registry:
         for j in range(25):
@@ -1086,7 +1090,8 @@ def test_store_under_a_file_is_a_clean_user_error(tmp_path: Path):
 INJECTED = textwrap.dedent(
     """
     import sys
-    from relocator import entry, adoption
+    from relocator.cli import entry
+    from relocator.commands import adoption
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug, injected")
@@ -1187,8 +1192,9 @@ def test_relocate_python_imports_nothing_heavy(tmp_path: Path):
     result = helpers.run(cmd, cwd=tmp_path)
     assert result.returncode == EXIT_USER
     imported = _imported(result.stderr)
-    # (importlib.import_module is not timed: relocator.lookup itself never shows.)
-    assert {"relocator.resolver", "relocator.store", "relocator.link"} <= imported
+    # (importlib.import_module is not timed: relocator.commands.lookup itself never shows.)
+    light = {"relocator.paths.resolver", "relocator.paths.storeroot", "relocator.paths.link"}
+    assert light <= imported
     heavy = {name for name in imported if name.split(".")[0] in HEAVY}
     assert heavy == set()
     assert "sqlite3" not in imported
@@ -1210,7 +1216,7 @@ def test_relocate_python_json_imports_nothing_heavy(tmp_path: Path):
 MODULES_AFTER = textwrap.dedent(
     """
     import sys
-    from relocator.entry import main
+    from relocator.cli.entry import main
     code = main(["python", *sys.argv[1:]])
     print(code, *sorted(sys.modules), file=sys.stderr)
     """
@@ -1225,7 +1231,7 @@ def test_relocate_python_leaves_heavy_modules_unloaded(tmp_path: Path, args: lis
     assert result.returncode == 0, result.stderr
     code, *modules = result.stderr.strip().splitlines()[-1].split()
     assert code == str(EXIT_USER)
-    assert "relocator.lookup" in modules
+    assert "relocator.commands.lookup" in modules
     assert {m for m in modules if m.split(".")[0] in HEAVY} == set()
     assert "sqlite3" not in modules
 

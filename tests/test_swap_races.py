@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from relocator import moved, resolver
-from relocator.registry import Registry
-from relocator.store import Store
+from relocator.moves import moved
+from relocator.paths import resolver
+from relocator.state.registry import Registry
+from relocator.state.store import Store
 from tests.helpers import (
     drop_hop,
     make_venv,
@@ -180,7 +181,8 @@ def test_a_takeover_whose_venv_cannot_take_the_name_keeps_both(
 ):
     """The same failure in a takeover (the rename refused, in process): the old venv is back
     at the name, the tool's venv stays the project's under the name adopt gave it."""
-    from relocator import journal, replacing
+    from relocator.moves import replacing
+    from relocator.state import journal
 
     a = tmp_path / "a"
     old = _adopted(a, "first")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from relocator import trash
-from relocator.store import Store
+from relocator.state import trash
+from relocator.state.store import Store
 from tests.helpers import (
     drop_hop,
     make_venv,

@@ -230,7 +230,7 @@ def test_settings_decide_when_no_flag_is_given(tmp_path: Path, monkeypatch) -> N
     ],
 )
 def test_the_projects_own_setting_however_spelled(text: str, found: object, tmp_path: Path) -> None:
-    from relocator.project import pyproject_table
+    from relocator.paths.project import pyproject_table
 
     (tmp_path / "pyproject.toml").write_text(text)
     assert pyproject_table(str(tmp_path), "tool", "relocator") == found

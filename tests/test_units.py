@@ -24,9 +24,10 @@ from typing import Any, Callable
 
 import pytest
 
-from relocator import render, units
-from relocator import watcher as reports
+from relocator.cli import render
+from relocator.commands import watcher as reports
 from relocator.errors import RelocatorError
+from relocator.host import unitfile, units
 from tests.helpers import linux_only
 
 SLEEP = [sys.executable, "-c", "import time; time.sleep(600)"]
@@ -48,7 +49,7 @@ def service_env(isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     runtime.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    monkeypatch.delenv(units.PLATFORM_ENV, raising=False)
+    monkeypatch.delenv(unitfile.PLATFORM_ENV, raising=False)
     exe = _script(tmp_path / "install" / "bin" / "relocate")
     monkeypatch.setattr(sys, "argv", [str(exe), "service", "install"])
     return exe
@@ -204,7 +205,7 @@ def test_a_program_path_systemd_cannot_run_is_refused(
 def test_launchd_agent_is_written_under_home(
     isolated: Path, store: Path, service_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(units.PLATFORM_ENV, "launchd")
+    monkeypatch.setenv(unitfile.PLATFORM_ENV, "launchd")
     result = units.install()
     plist = _plist(isolated)
     assert result["platform"] == "launchd"
@@ -258,17 +259,17 @@ def test_the_unit_names_home_and_settings_only_when_they_are_not_the_accounts_ow
 ) -> None:
     import pwd
 
-    from relocator.store import Store
+    from relocator.state.store import Store
 
     own = pwd.getpwuid(os.getuid()).pw_dir
     monkeypatch.setenv("HOME", own)
     monkeypatch.delenv("RELOCATOR_CONFIG", raising=False)
-    assert units.environment(Store()) == {"RELOCATOR_HOME": str(store)}
+    assert unitfile.environment(Store()) == {"RELOCATOR_HOME": str(store)}
     # a home of its own (a test, a CI job): the watcher must not act for the real one
     monkeypatch.setenv("HOME", str(tmp_path / "h"))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RELOCATOR_CONFIG", "service.toml")
-    assert units.environment(Store()) == {
+    assert unitfile.environment(Store()) == {
         "RELOCATOR_HOME": str(store),
         "RELOCATOR_CONFIG": str(tmp_path / "service.toml"),
         "HOME": str(tmp_path / "h"),
@@ -402,7 +403,7 @@ def test_without_systemctl_the_unit_is_written_and_removed(
 def test_the_platform_comes_from_the_environment(
     isolated: Path, monkeypatch: pytest.MonkeyPatch, platform: str
 ) -> None:
-    monkeypatch.setenv(units.PLATFORM_ENV, platform)
+    monkeypatch.setenv(unitfile.PLATFORM_ENV, platform)
     if platform == "nonsense":
         with pytest.raises(RelocatorError, match="must be launchd or systemd"):
             units.install()
@@ -410,7 +411,7 @@ def test_the_platform_comes_from_the_environment(
         assert not (isolated / "xdg-config").exists()
         return
     assert units.install()["platform"] == platform
-    assert units.unit_path() == str(
+    assert unitfile.unit_path() == str(
         _plist(isolated) if platform == "launchd" else _systemd_unit(isolated)
     )
 
@@ -419,10 +420,10 @@ def test_the_command_is_the_running_relocate_then_its_neighbour_then_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service_env: Path
 ) -> None:
     tail = ["service", "run", "--unit"]
-    assert units.command() == [str(service_env), *tail]
+    assert unitfile.command() == [str(service_env), *tail]
     monkeypatch.chdir(service_env.parent)
     monkeypatch.setattr(sys, "argv", ["./relocate"])
-    assert units.command() == [str(service_env), *tail]  # absolute, symlinks kept
+    assert unitfile.command() == [str(service_env), *tail]  # absolute, symlinks kept
     # Run as `python -m relocator`: the relocate beside that python.
     monkeypatch.setattr(sys, "argv", [str(tmp_path / "relocator" / "__main__.py")])
     env_bin = tmp_path / "env" / "bin"
@@ -430,15 +431,15 @@ def test_the_command_is_the_running_relocate_then_its_neighbour_then_path(
     _script(python)
     monkeypatch.setattr(sys, "executable", str(python))
     beside = _script(env_bin / "relocate")
-    assert units.command() == [str(beside), *tail]
+    assert unitfile.command() == [str(beside), *tail]
     # None there: the one on PATH.
     beside.unlink()
     on_path = _script(tmp_path / "path-bin" / "relocate")
     monkeypatch.setenv("PATH", str(on_path.parent))
-    assert units.command() == [str(on_path), *tail]
+    assert unitfile.command() == [str(on_path), *tail]
     # None anywhere: this python runs the module.
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
-    assert units.command() == [str(python), "-m", "relocator", *tail]
+    assert unitfile.command() == [str(python), "-m", "relocator", *tail]
     units.install()
     unit = _systemd_unit(Path(os.environ["HOME"])).read_text()
     assert f"ExecStart={python} -m relocator service run --unit\n" in unit
@@ -474,7 +475,7 @@ def test_uninstall_with_nothing_installed_is_fine(platform: str) -> None:
     result = units.uninstall(platform=platform)
     assert result == {
         "platform": platform,
-        "unit": units.unit_path(platform),
+        "unit": unitfile.unit_path(platform),
         "removed": [],
         "notes": [],
         "stopped": True,
@@ -514,7 +515,7 @@ def test_a_unit_we_did_not_write_is_refused_and_left(
 ) -> None:
     foreign = FOREIGN[platform]
     platform = platform.partition("-")[0]
-    path = Path(units.unit_path(platform))
+    path = Path(unitfile.unit_path(platform))
     path.parent.mkdir(parents=True)
     if kind == "file":
         path.write_bytes(foreign)
@@ -588,7 +589,7 @@ def test_a_failed_stop_is_told_by_its_cause_not_by_what_systemctl_did(
     """``disable --now`` without a user session removes the enable link ("Removed ...")
     and fails to stop: the cause is the failure, and with no session nothing runs the
     watcher, so the step is ok; a stop refused for another reason is not."""
-    from relocator import removal
+    from relocator.commands import removal
 
     unit = Path(units.install()["unit"])
     wants = unit.parent / "default.target.wants" / unit.name
@@ -622,7 +623,7 @@ def test_status_without_a_watcher(store: Path) -> None:
     assert result["running"] is False
     assert (result["pid"], result["uptime"], result["adopted"], result["mode"]) == (None,) * 4
     assert result["unit_installed"] is False
-    assert result["unit"] == units.unit_path()
+    assert result["unit"] == unitfile.unit_path()
     assert isinstance(result["daemons"], list)
     assert isinstance(result["daemons_cpu"], float)
     assert not store.exists()  # status only reads

@@ -1,4 +1,4 @@
-"""doctor's cheap recipe check (relocator/unrecorded.py) on the forms requirements files
+"""doctor's cheap recipe check (relocator/venv/unrecorded.py) on the forms requirements files
 take that name no package, or name it another way: ``-e .``, ``--editable``, local paths,
 ``name @ URL`` lines (what ``pip freeze`` writes), and a setup.py-only project installed in
 place. Real venvs (``uv venv``), filled by ``uv pip install`` from the project's folder, as
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from relocator import unrecorded
-from relocator.recipes import Recipe
+from relocator.venv import unrecorded
+from relocator.venv.recipes import Recipe
 from tests.helpers import relocate, run
 
 pytestmark = pytest.mark.slow

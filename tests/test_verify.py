@@ -22,8 +22,9 @@ from typing import Callable
 
 import pytest
 
-from relocator import inventory, unrecorded
-from relocator.recipes import Recipe
+from relocator.state import inventory
+from relocator.venv import unrecorded
+from relocator.venv.recipes import Recipe
 from tests.helpers import paused, relocate, relocate_json, relocate_ok, run
 from tests.tools import tool, tool_path_env
 
@@ -625,7 +626,7 @@ def test_a_verify_record_whose_pid_names_no_process_is_set_aside(
 
 
 def test_alive_reads_numbers_that_name_no_process_as_none() -> None:
-    from relocator.store import alive
+    from relocator.state.store import alive
 
     assert alive(os.getpid())
     for pid in (0, -1, 2**31, 99999999999999999999):
