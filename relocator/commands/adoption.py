@@ -31,11 +31,11 @@ import time
 
 from relocator.errors import NotFound, RelocatorError
 from relocator.moves.healing import heal, python_note
+from relocator.moves.recovery import locked
 from relocator.moves.relocation import (
     Outcome,
     Wants,
     finish_adopt,
-    locked,
     new_row,
     notes_of,
     undo_adopt,

@@ -14,12 +14,12 @@ import os
 
 from relocator.errors import RelocatorError, ToolFailed
 from relocator.moves import replacing
+from relocator.moves.recovery import locked
 from relocator.moves.relocation import (
     Notes,
     Outcome,
     Wants,
     finish_create,
-    locked,
     new_row,
     undo_create,
 )
