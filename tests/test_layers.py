@@ -21,7 +21,6 @@ OVER_LIMIT = {
     "cli.commands": 411,
     "commands.gc": 496,
     "commands.service": 435,
-    "moves.replacing": 408,
 }
 
 

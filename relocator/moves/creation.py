@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from relocator.errors import RelocatorError, ToolFailed
-from relocator.moves import replacing
+from relocator.moves import naming, replacing
 from relocator.moves.recovery import locked
 from relocator.moves.relocation import (
     Notes,
@@ -73,7 +73,7 @@ def create(
 
     action = f"built from {recipes.describe(recipe)}" if recipe else "created"
     lost: tuple[str, ...] = ()
-    if replaces is not None and replacing.keeps(store, project, replaces):
+    if replaces is not None and naming.keeps(store, project, replaces):
         reason = link.problem(root, store.venvs)
         if reason:
             raise RelocatorError(reason)

@@ -43,6 +43,7 @@ from __future__ import annotations
 import os
 
 from relocator.errors import RelocatorError
+from relocator.moves.naming import owned_by
 from relocator.moves.relocation import Notes, marks, new_row, notes_of, register, shortfall, unhide
 from relocator.paths import link, resolver
 from relocator.paths.git import add_git_exclude
@@ -67,41 +68,6 @@ class NotSwapped(RelocatorError):
     """The old venv could not go to the trash, or the new one not to its name (the old one
     then renamed back): nothing was swapped, the project's venv is what it was (after a
     takeover: the venv adopt moved in, under its own name)."""
-
-
-def keeps(store: Store, project: resolver.Resolved, name: str) -> bool:
-    """Whether a new venv of ``project`` may take the name ``name``: its owner record names
-    the project, or there is neither record nor venv (a store venv without a record may
-    be another project's: relocate leaves it alone)."""
-    return _owned_by(store, name, project.key)
-
-
-def _owned_by(store: Store, name: str, key: str) -> bool:
-    record = store.read_owner(name)
-    if record is None:
-        return not os.path.lexists(store.venv_path(name))
-    return record.get("key") == key
-
-
-def current_name(
-    store: Store, registry: Registry, project: resolver.Resolved, state: link.LinkState
-) -> Optional[str]:
-    """The name of the project's store venv, there or gone: the venv ``.venv`` leads to,
-    else the registry's, else the one a dangling hop names in this store (a row gc
-    dropped, a lost registry); None for a project that is new here. A name whose owner
-    record is another project's is never the project's."""
-    if state.kind == link.RELOCATED:
-        name = os.path.basename(state.target or "")
-        store.claim(name, project.key, project.path)
-        return name
-    row = registry.get(project.key)
-    hop = os.path.basename(state.target or "")
-    if state.kind != link.DANGLING or not link.is_store_venv(state.target or "", store.venvs):
-        hop = ""
-    for name in (row.venv if row is not None else "", hop):
-        if name and keeps(store, project, name):
-            return name
-    return None
 
 
 def begin(
@@ -240,7 +206,7 @@ def _exchange(store: Store, intent: Intent) -> Notes:
     if not _real_dir(staged):
         return []
     notes: Notes = []
-    if not intent.get("into") and not _owned_by(store, intent["venv"], intent["key"]):
+    if not intent.get("into") and not owned_by(store, intent["venv"], intent["key"]):
         notes.append(_rehome(store, intent))
     name, root = _target(intent), intent["project"]
     venv = store.venv_path(name)
@@ -401,7 +367,7 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
     if not _real_dir(store.venv_path(name)):
         intent.done()  # neither the staged venv nor one at the name: nothing to finish
         return False, [f"an interrupted replacement left no venv at {store.venv_path(name)}"]
-    if not _owned_by(store, name, intent["key"]):  # renamed in, then taken along: not ours
+    if not owned_by(store, name, intent["key"]):  # renamed in, then taken along: not ours
         intent.done()
         return False, [f"an interrupted replacement left {store.venv_path(name)} to its owner"]
     notes += _complete(store, registry, intent)[1]

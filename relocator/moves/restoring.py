@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 
 from relocator.errors import NotOwner, RelocatorError
-from relocator.moves import replacing, restored
+from relocator.moves import naming, replacing, restored
 from relocator.moves.recovery import locked
 from relocator.moves.relocation import Outcome
 from relocator.paths import link, resolver
@@ -103,8 +103,8 @@ def _name(
 ) -> str:
     """The name the restored venv takes: the project's, else the entry's own when no other
     project holds it, else a new one."""
-    name = replacing.current_name(store, registry, project, state)
-    if name is None and replacing.keeps(store, project, entry.name):
+    name = naming.current_name(store, registry, project, state)
+    if name is None and naming.keeps(store, project, entry.name):
         name = entry.name
     return name or store.new_venv_name(project.path)
 
