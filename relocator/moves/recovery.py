@@ -5,8 +5,8 @@
 the module that knows its operation: an adopt, eject or create to
 :mod:`relocator.moves.relocation` (whatever is whole and moved is finished forward,
 whatever never became usable is rolled back), a swap to :mod:`relocator.moves.replacing`
-(which hands a takeover killed while its venv was filled to
-:mod:`relocator.moves.takeover`), a restore to :mod:`relocator.moves.restored`, a
+(a takeover killed while its venv was filled to :mod:`relocator.moves.takeover`, which
+keeps the old venv), a restore to :mod:`relocator.moves.restored`, a
 verify's scratch venv to :mod:`relocator.moves.scratch`, a tree's move to
 :mod:`relocator.venv.trees`, a trash move to :mod:`relocator.state.trash`.
 :func:`finish_pending` settles one record (``doctor --fix``, ``gc``).
@@ -96,8 +96,11 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
 
         return restored.resume(store, registry, intent)
     if op == "swap":
-        from relocator.moves import replacing
+        from relocator.moves import replacing, takeover
 
+        if intent.get("fill") and replacing.adopted(store, intent):  # killed while filled
+            notes = takeover.keep_old(store, registry, intent)[1]  # the old venv stays
+            return True, [*notes, "settled an interrupted takeover"]
         return replacing.resume(store, registry, intent)
     if op == "verify":
         from relocator.moves import scratch

@@ -336,19 +336,23 @@ def _drop_record(path: str, key: Optional[str]) -> None:
 # -- recovery ------------------------------------------------------------------------------
 
 
+def adopted(store: Store, intent: Intent) -> bool:
+    """Whether a takeover's swap, still at ``begin``, has the venv adopt moved in: the staged
+    store venv is there and its owner record names the project."""
+    if intent.step != "begin" or intent.get("source") != STORE:
+        return False
+    owner = store.read_owner(str(intent.get("staged"))) or {}
+    return _real_dir(_staged(store, intent)) and owner.get("key") == intent["key"]
+
+
 def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Notes]:
     """Settle an interrupted swap: finished forward from ``staged`` on; before that, rolled
-    back, except a takeover whose adopt finished (it goes on as it would have)."""
+    back, except a takeover whose adopt finished (it goes on as it would have). A takeover
+    killed while its venv was filled is not this function's: recovery gives it to
+    :func:`relocator.moves.takeover.keep_old`."""
     name, source = intent["venv"], intent.get("source")
-    staged = _staged(store, intent)
     if intent.step == "begin":
-        owner = store.read_owner(str(intent.get("staged"))) if source == STORE else None
-        adopted = _real_dir(staged) and (owner or {}).get("key") == intent["key"]
-        if adopted and intent.get("fill"):  # killed while it was filled: the old venv stays
-            from relocator.moves.takeover import keep_old
-
-            return True, [*keep_old(store, registry, intent)[1], "settled an interrupted takeover"]
-        if adopted:  # the adopt that moved a tool's venv in finished: the takeover goes on
+        if adopted(store, intent):  # the adopt that moved a tool's venv in finished: go on
             try:
                 notes = finish(store, registry, intent)[1]
             except NotSwapped as e:
