@@ -47,7 +47,9 @@ from tests.helpers import make_venv, require_tool, run
 from tests.test_recipes import tool_caches  # noqa: F401 (a fixture)
 from tests.tools import tool
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # the first test makes every build
+#: The first test makes every build. Under pytest-xdist (scripts/test) the module is one
+#: group: one worker makes the builds, once, and runs its tests.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800), pytest.mark.xdist_group("builds")]
 
 #: Projects built at a time (a project's own builds run one after another).
 WORKERS = 4
