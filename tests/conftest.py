@@ -22,6 +22,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"Linux only: {mark.kwargs['reason']}")
 
 
+#: Test modules one pytest-xdist worker runs whole: a module fixture of theirs makes what
+#: every test of theirs judges (test_builds.py: every build), too costly to make twice.
+WHOLE_MODULES = ("tests/test_builds.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist (scripts/test: ``-n auto``), each test goes to whichever worker
+    is free, but each of :data:`WHOLE_MODULES` goes to one worker whole. (xdist's own
+    ``--dist loadgroup`` marks a group in the node ids, which pytest 9.2 no longer reads.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in WHOLE_MODULES else nodeid
+
+    return Scheduling(config, log)
+
+
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The temporary folder every process of this run shares: the run's own base folder,
     or under pytest-xdist (scripts/test runs one worker per core) the folder that holds
