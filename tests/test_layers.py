@@ -25,7 +25,6 @@ BACK_EDGES = {
 #: Modules past the limit until each is split by concept; a size may only go down.
 OVER_LIMIT = {
     "cli.commands": 411,
-    "commands.service": 435,
     "moves.replacing": 408,
 }
 
