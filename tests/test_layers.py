@@ -24,7 +24,6 @@ BACK_EDGES = {
 }
 #: Modules past the limit until each is split by concept; a size may only go down.
 OVER_LIMIT = {
-    "cli.commands": 411,
     "moves.replacing": 408,
 }
 
