@@ -24,9 +24,6 @@ BACK_EDGES = {
 }
 #: Modules past the limit until each is split by concept; a size may only go down.
 OVER_LIMIT = {
-    "cli.commands": 411,
-    "commands.gc": 496,
-    "commands.service": 435,
     "moves.replacing": 408,
 }
 
