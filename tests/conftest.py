@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,10 +22,59 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"Linux only: {mark.kwargs['reason']}")
 
 
+#: Test modules one pytest-xdist worker runs whole: a module fixture of theirs makes what
+#: every test of theirs judges (test_builds.py: every build), too costly to make twice.
+WHOLE_MODULES = ("tests/test_builds.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist (scripts/test: ``-n auto``), each test goes to whichever worker
+    is free, but each of :data:`WHOLE_MODULES` goes to one worker whole. (xdist's own
+    ``--dist loadgroup`` marks a group in the node ids, which pytest 9.2 no longer reads.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in WHOLE_MODULES else nodeid
+
+    return Scheduling(config, log)
+
+
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder every process of this run shares: the run's own base folder,
+    or under pytest-xdist (scripts/test runs one worker per core) the folder that holds
+    each worker's (``.../pytest-N/gw0``)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextlib.contextmanager
+def made_once(folder: Path) -> Iterator[bool]:
+    """Make ``folder`` once for the whole run, whichever worker asks first: yields whether
+    the caller must fill it (under a lock the other workers wait on), and marks it done
+    when the block ends without an error."""
+    from filelock import FileLock
+
+    done = folder.with_name(folder.name + ".done")
+    with FileLock(str(folder) + ".lock", timeout=900):
+        if done.exists():
+            yield False
+            return
+        shutil.rmtree(folder, ignore_errors=True)  # a worker's failed attempt
+        folder.mkdir(parents=True)
+        yield True
+        done.touch()
+
+
 @pytest.fixture(scope="session")
 def shared_caches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Package caches shared by all tests (never the real home's)."""
-    base = tmp_path_factory.mktemp("caches")
+    """Package caches shared by all tests of the run, all workers (uv and pip lock their
+    own caches), never the real home's: a package is downloaded once per run."""
+    base = run_dir(tmp_path_factory) / "caches"
     return {"UV_CACHE_DIR": str(base / "uv"), "PIP_CACHE_DIR": str(base / "pip")}
 
 
@@ -117,8 +168,16 @@ def store(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``wheel`` and a recent setuptools, downloaded once, for offline editable installs."""
-    where = tmp_path_factory.mktemp("wheelhouse")
+    """``wheel`` and a recent setuptools, downloaded once per run, for offline editable
+    installs."""
+    where = run_dir(tmp_path_factory) / "wheelhouse"
+    with made_once(where) as empty:
+        if empty:
+            _download(where)
+    return where
+
+
+def _download(where: Path) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -134,7 +193,6 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
-    return where
 
 
 @pytest.fixture

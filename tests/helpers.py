@@ -74,10 +74,59 @@ def one_clean_error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def make_venv(path: Path, *, pip: bool = False) -> Path:
-    """A real venv made by ``python -m venv`` (without pip unless asked: much faster)."""
-    cmd = [sys.executable, "-m", "venv", *([] if pip else ["--without-pip"]), str(path)]
+    """A real venv made by ``python -m venv --without-pip``; with ``pip``, what ensurepip
+    would add (pip, and setuptools where it comes too) copied from a venv made once per
+    process (ensurepip takes seconds each time): the same files, the scripts' shebangs
+    and their RECORD lines written for ``path``."""
+    cmd = [sys.executable, "-m", "venv", "--without-pip", str(path)]
     subprocess.run(cmd, check=True, capture_output=True)
+    if pip:
+        _copy_pip(_pip_template(), path)
     return path
+
+
+@functools.cache
+def _pip_template() -> Path:
+    """A venv made by ``python -m venv`` with pip, removed at exit."""
+    import atexit
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="relocator-pip-venv-"))
+    atexit.register(shutil.rmtree, base, True)
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    return venv
+
+
+def _copy_pip(template: Path, venv: Path) -> None:
+    import base64
+    import hashlib
+
+    source, target = site_packages(template), site_packages(venv)
+    for entry in source.iterdir():
+        if entry.is_dir():
+            shutil.copytree(entry, target / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, target / entry.name)
+    old_python = f"#!{template}/bin/"
+    new_python = f"#!{os.path.abspath(venv)}/bin/"
+    for record in target.glob("*.dist-info/RECORD"):
+        lines = record.read_bytes().splitlines(keepends=True)  # csv's \r\n kept
+        for i, line in enumerate(lines):
+            name = line.split(b",", 1)[0].decode()
+            if not name.startswith("../../../bin/"):
+                continue
+            script = Path(name).name
+            text = (template / "bin" / script).read_bytes()
+            first, rest = text.split(b"\n", 1)
+            assert first.startswith(old_python.encode()), first
+            text = first.replace(old_python.encode(), new_python.encode(), 1) + b"\n" + rest
+            (venv / "bin" / script).write_bytes(text)
+            shutil.copymode(template / "bin" / script, venv / "bin" / script)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(text).digest()).rstrip(b"=")
+            end = line[len(line.rstrip(b"\r\n")) :]
+            lines[i] = f"{name},sha256={digest.decode()},{len(text)}".encode() + end
+        record.write_bytes(b"".join(lines))
 
 
 def bare_project(root: Path, marker: str = "setup.py") -> Path:

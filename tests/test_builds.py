@@ -47,7 +47,9 @@ from tests.helpers import make_venv, require_tool, run
 from tests.test_recipes import tool_caches  # noqa: F401 (a fixture)
 from tests.tools import tool
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # the first test makes every build
+#: The first test makes every build. Under pytest-xdist (scripts/test) one worker runs the
+#: whole module (tests/conftest.py's WHOLE_MODULES): the builds are made once.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 #: Projects built at a time (a project's own builds run one after another).
 WORKERS = 4

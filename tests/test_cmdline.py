@@ -57,10 +57,10 @@ def test_the_table_is_the_typer_apps_every_command_argument_and_option() -> None
 
 
 def test_every_command_has_its_shared_function() -> None:
-    from relocator.cli import commands
+    from relocator.cli import entry
 
     for name, (arguments, options) in cmdline.COMMANDS.items():
-        function = commands.function(name)
+        function = entry.function(name)
         params = function.__code__.co_varnames[: function.__code__.co_kwonlyargcount]
         assert set(params) == {a[0] for a in arguments} | {o[0] for o in options}, name
 

@@ -15,11 +15,7 @@ LIMIT = 400
 #: each stays lazy. A new one fails the test until it is listed here with its reason.
 BACK_EDGES: dict[tuple[str, str], str] = {}
 #: Modules past the limit until each is split by concept; a size may only go down.
-OVER_LIMIT = {
-    "cli.commands": 411,
-    "commands.gc": 496,
-    "commands.service": 435,
-}
+OVER_LIMIT: dict[str, int] = {}
 
 
 def modules() -> dict[str, Path]:

@@ -38,6 +38,8 @@ PINS = {
 #: A tool whose executable is not named after its package.
 EXES = {"build": "pyproject-build", "python-lsp-server": "pylsp", "tox-uv": "tox"}
 PIN_FILE = "relocator-test-pin"
+#: The executables this process found installed and answering: asked again, no ``--version``.
+_READY: dict[str, str] = {}
 
 
 def tools_dir() -> Path:
@@ -56,14 +58,19 @@ def tool(name: str) -> str:
     import pytest
     from filelock import FileLock
 
+    if name in _READY:
+        return _READY[name]
     venv = tools_dir() / name
     exe = venv / "bin" / EXES.get(name, name)
     venv.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(venv) + ".lock", timeout=900):  # test runs in parallel share the tools
+    # Test runs in parallel, and the workers of one run, share the tools: one installs.
+    with FileLock(str(venv) + ".lock", timeout=900):
         if _pinned(venv, name) and _answers(exe):
+            _READY[name] = str(exe)
             return str(exe)
         problem = _install(name, venv)
         if problem is None and _answers(exe):
+            _READY[name] = str(exe)
             return str(exe)
     reason = f"{name} could not be installed into {venv}: {problem or 'no --version'}"
     if os.environ.get("CI"):

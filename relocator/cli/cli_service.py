@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from relocator.cli import commands
+from relocator.cli import servicecommands
 from relocator.cli.cli_common import JsonOpt, done
 
 app = typer.Typer(
@@ -39,7 +39,7 @@ def service_run(
 
     Example: relocate service run --interval 5
     """
-    done(commands.service_run(**locals()))
+    done(servicecommands.service_run(**locals()))
 
 
 @app.command("install", short_help="Start the watcher at login (launchd agent or systemd unit).")
@@ -48,7 +48,7 @@ def service_install(as_json: bool = JsonOpt) -> None:
 
     Example: relocate service install
     """
-    done(commands.service_install(**locals()))
+    done(servicecommands.service_install(**locals()))
 
 
 @app.command("uninstall", short_help="Stop the watcher and remove what service install wrote.")
@@ -57,7 +57,7 @@ def service_uninstall(as_json: bool = JsonOpt) -> None:
 
     Example: relocate service uninstall
     """
-    done(commands.service_uninstall(**locals()))
+    done(servicecommands.service_uninstall(**locals()))
 
 
 @app.command("status", short_help="Whether the watcher runs, and the CPU the sync daemons use.")
@@ -66,4 +66,4 @@ def service_status(as_json: bool = JsonOpt) -> None:
 
     Example: relocate service status
     """
-    done(commands.service_status(**locals()))
+    done(servicecommands.service_status(**locals()))

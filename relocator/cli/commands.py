@@ -1,9 +1,10 @@
 """What each command does once its arguments are parsed: call the core, print what it returns.
 
 One plain function per command (named as in :data:`relocator.cli.cmdline.COMMANDS`, with
-``_`` for a space or a clash with a builtin), returning the exit code. Both ways in
-call them: the fast path of :mod:`relocator.cli.entry` and the typer commands of
-:mod:`relocator.cli.cli`. Standard library only here; each function imports the core
+``_`` for a clash with a builtin), returning the exit code; the ``service`` commands' are in
+:mod:`relocator.cli.servicecommands`, and :func:`relocator.cli.entry.function` finds each.
+Both ways in call them: the fast path of :mod:`relocator.cli.entry` and the typer commands
+of :mod:`relocator.cli.cli`. Standard library only here; each function imports the core
 modules it needs when it runs, so a command loads only its own. Errors are raised,
 never printed: :mod:`relocator.cli.entry` maps them to one line and an exit code.
 """
@@ -355,57 +356,9 @@ def version() -> int:
     return 0
 
 
-def service_run(*, interval: float, unit: bool = False) -> int:
-    import gc
-
-    from relocator.commands import service
-
-    gc.enable()  # it runs for days: entry.main turned the collector off for a command's start
-
-    shown = sys.stderr.isatty() and not errors.quiet  # on a terminal: what the log says
-    return service.run(interval=interval, echo=sys.stderr if shown else None, unit=unit)
-
-
 def info(*, as_json: bool) -> int:
     from relocator.commands import whereabouts
 
     data = whereabouts.info()
     echo_json(data) if as_json else echo_lines(whereabouts.lines(data))
     return 0
-
-
-def service_install(*, as_json: bool) -> int:
-    from relocator.host import units
-
-    result = units.install()
-    echo_json(result) if as_json else echo_lines([result["message"]])
-    return 0
-
-
-def service_uninstall(*, as_json: bool) -> int:
-    from relocator.host import units
-
-    result = units.uninstall()
-    if as_json:
-        echo_json(result)
-        return 0
-    echo_lines([f"removed {path}" for path in result["removed"]])
-    if not result["removed"]:
-        echo_lines(["no service was installed"])
-    echo_lines([] if errors.quiet else [f"  note: {note}" for note in result["notes"]])
-    return 0
-
-
-def service_status(*, as_json: bool) -> int:
-    from relocator.cli import render
-    from relocator.commands import watcher
-
-    result = watcher.status()
-    echo_json(result) if as_json else echo_lines(render.service_status(result, colour()))
-    return 0
-
-
-def function(command: str) -> Any:
-    """The function of ``command`` (as typed after ``relocate``)."""
-    name = command.replace(" ", "_")
-    return globals()[f"{name}_" if name in ("list", "trash") else name]

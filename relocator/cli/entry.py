@@ -4,8 +4,8 @@ become exit codes (and, under ``--json``, a JSON object on stdout).
 The global options (``-q``, ``-v``, ``--json``, ``--color``) are taken from anywhere on
 the command line (:func:`relocator.cli.cmdline.split`). A command line the table in
 :mod:`relocator.cli.cmdline` fully understands runs its :mod:`relocator.cli.commands` function
-straight away, on the standard library and the core modules that command needs;
-anything else (``--help``, an unknown option, a bad value) goes through the typer CLI
+(:func:`function`) straight away, on the standard library and the core modules that command
+needs; anything else (``--help``, an unknown option, a bad value) goes through the typer CLI
 in :mod:`relocator.cli.cli`, which runs the same functions or says what is wrong.
 """
 
@@ -28,7 +28,25 @@ from relocator.errors import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import Any, Optional
+
+
+#: The commands whose function's name is not the command's (a clash with a builtin).
+_NAMES = {"list": "list_", "trash": "trash_"}
+
+
+def function(command: str) -> Any:
+    """The function that runs ``command`` (as typed after ``relocate``): in
+    :mod:`relocator.cli.servicecommands` for a ``service`` command, else in
+    :mod:`relocator.cli.commands`; each imported only here, when it is asked for."""
+    name = _NAMES.get(command, command.replace(" ", "_"))
+    if command.startswith("service "):
+        from relocator.cli import servicecommands
+
+        return getattr(servicecommands, name)
+    from relocator.cli import commands
+
+    return getattr(commands, name)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -36,7 +54,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     # does: the cyclic collector, run every few hundred allocations, would walk them again
     # and again for nothing (a tenth of what a command with nothing to do may take). A
     # command ends soon and leaves little cyclic garbage; `service run`, which does not end,
-    # turns it on again (commands.service_run).
+    # turns it on again (servicecommands.service_run).
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -76,9 +94,7 @@ def _main(args: list[str]) -> int:
         # the service's commands take numbers, and run for long: typer parses them
         values = cmdline.parse(command, rest) if command and " " not in command else None
         if command is not None and values is not None:
-            from relocator.cli import commands
-
-            return int(commands.function(command)(**values))
+            return int(function(command)(**values))
         from relocator.cli import cli
 
         return cli.run(rest)

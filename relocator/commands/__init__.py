@@ -1,5 +1,6 @@
-"""The work of each command, one module per command, over the domain: adopt (adoption),
-eject (ejection), doctor, gc, scan, excludes, the service's loop (service) and its status
+"""The work of each command, a module or two per command, over the domain: adopt (adoption),
+eject (ejection), doctor, gc (and what it takes, and why: unused), scan, excludes, the
+service's loop (service, and what it notices and decides: servicewatch) and its status
 (watcher), uninstall (removal), python (lookup), info (whereabouts). restore and verify are
 journaled moves, in relocator.moves.
 
