@@ -567,10 +567,10 @@ def test_a_link_into_the_store_but_not_to_a_venv_is_refused(
 def test_only_a_version_request_leaves_python_version(
     tmp_path: Path, text: str, wanted: str | None
 ) -> None:
-    from relocator.state.venvs import project_python_request
+    from relocator.paths.project import python_request
 
     (tmp_path / ".python-version").write_text(text)
-    assert project_python_request(str(tmp_path)) == wanted
+    assert python_request(str(tmp_path)) == wanted
 
 
 @pytest.mark.parametrize(
@@ -587,10 +587,10 @@ def test_only_a_version_request_leaves_python_version(
 def test_only_a_specifier_set_leaves_requires_python(
     tmp_path: Path, spec: str, wanted: str | None
 ) -> None:
-    from relocator.state.venvs import project_python_request
+    from relocator.paths.project import python_request
 
     (tmp_path / "pyproject.toml").write_text(f'[project]\nrequires-python = "{spec}"\n')
-    assert project_python_request(str(tmp_path)) == wanted
+    assert python_request(str(tmp_path)) == wanted
 
 
 def test_the_copy_across_volumes_keeps_what_a_venv_needs(tmp_path: Path) -> None:

@@ -31,11 +31,11 @@ import time
 
 from relocator.errors import NotFound, RelocatorError
 from relocator.moves.healing import heal, python_note
+from relocator.moves.recovery import locked
 from relocator.moves.relocation import (
     Outcome,
     Wants,
     finish_adopt,
-    locked,
     new_row,
     notes_of,
     undo_adopt,
@@ -156,7 +156,7 @@ def converge(
     if state.kind == link.RELOCATED:
         return _relocated(store, registry, project, state.target or "", wants)
     # here on, not the no-op path: what it alone needs is imported here
-    from relocator.moves import replacing, takeover
+    from relocator.moves import naming, takeover
     from relocator.state import evidence
 
     check_new(root)
@@ -203,7 +203,7 @@ def converge(
                 "(move it away and run relocate adopt to make one)"
             )
         replaced = registry.get(project.key)
-        if replaced is not None and replacing.keeps(store, project, replaced.venv):
+        if replaced is not None and naming.keeps(store, project, replaced.venv):
             done = takeover.take_over(
                 store,
                 registry,
@@ -246,9 +246,9 @@ def _relink_or_create(
     a project that never had a venv. A venv made here is built from the project's
     recipe, as ``uv sync`` would (``--no-install``: left empty; the service never
     installs); where a venv existed and is gone here, under the name it had here
-    (:func:`replacing.current_name`).
+    (:func:`naming.current_name`).
     """
-    from relocator.moves import creation, replacing
+    from relocator.moves import creation, naming
 
     row = registry.get(project.key)
     if row is not None and os.path.isdir(store.venv_path(row.venv)):
@@ -258,7 +258,7 @@ def _relink_or_create(
         notes = notes_of(add_git_exclude(project.path))
         relinked = Outcome(project.path, venv, "relinked", row.python, row.provider, tuple(notes))
         return heal(store, registry, project, name=row.venv, wants=wants, done=relinked)
-    name = replacing.current_name(store, registry, project, link.inspect(project.path, store.venvs))
+    name = naming.current_name(store, registry, project, link.inspect(project.path, store.venvs))
     if row is not None and name != row.venv:  # a name another project's record holds
         registry.remove(project.key)
     before = remembered.recall(registry, name) if name else None  # read before it is replaced

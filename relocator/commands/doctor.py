@@ -13,7 +13,8 @@ import os
 import shlex
 
 from relocator.errors import RelocatorError
-from relocator.moves.relocation import Wants, finish_pending, unhide
+from relocator.moves.recovery import finish_pending
+from relocator.moves.relocation import Wants, unhide
 from relocator.paths import link, resolver
 from relocator.paths.project import find_root
 from relocator.records import NamedTuple

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 
 from relocator.errors import NotFound, RelocatorError
+from relocator.moves.recovery import Recovered, locked
 from relocator.moves.relocation import (
     Outcome,
-    Recovered,
     finish_eject,
-    locked,
     notes_of,
     retire,
     undo_eject,

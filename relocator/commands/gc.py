@@ -125,7 +125,7 @@ def _settle_trash_moves(store: Store, report: _Report) -> None:
     """Finish (or forget) moves into the trash that a killed relocate left: gc's own, and
     any other's, before gc decides what else goes; and remove the scratch venvs of killed
     ``relocate verify`` runs (reported as leftovers)."""
-    from relocator.moves.relocation import finish_pending
+    from relocator.moves.recovery import finish_pending
 
     for intent in pending(store):
         if intent.op not in ("trash", "verify"):

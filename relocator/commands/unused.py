@@ -130,7 +130,7 @@ def _record_candidate(store: Store, name: str, owner: Owner) -> Candidate:
 class Owner(NamedTuple):
     key: str
     path: str
-    volume: object  # what :func:`relocator.state.evidence.volume` recorded at adopt (or None)
+    volume: object  # what :func:`relocator.system.volumes.volume` recorded at adopt (or None)
 
 
 def _owner(store: Store, name: str, row: Optional[Row]) -> Optional[Owner]:

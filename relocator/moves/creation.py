@@ -13,17 +13,18 @@ from __future__ import annotations
 import os
 
 from relocator.errors import RelocatorError, ToolFailed
-from relocator.moves import replacing
+from relocator.moves import naming, replacing
+from relocator.moves.recovery import locked
 from relocator.moves.relocation import (
     Notes,
     Outcome,
     Wants,
     finish_create,
-    locked,
     new_row,
     undo_create,
 )
 from relocator.paths import link, resolver
+from relocator.paths.project import python_request
 from relocator.state import inventory, venvs
 from relocator.state.journal import Intent
 from relocator.state.registry import Registry
@@ -72,7 +73,7 @@ def create(
 
     action = f"built from {recipes.describe(recipe)}" if recipe else "created"
     lost: tuple[str, ...] = ()
-    if replaces is not None and replacing.keeps(store, project, replaces):
+    if replaces is not None and naming.keeps(store, project, replaces):
         reason = link.problem(root, store.venvs)
         if reason:
             raise RelocatorError(reason)
@@ -100,7 +101,10 @@ def build(
     if recipe is None or recipe.kind != "uv" or wants.python is not None:
         if wants.progress is not None:
             wants.progress(f"creating a venv for {os.path.basename(root)}")
-        venvs.create(dest, root, wants.python, pip=not recipes.managed_by_uv(root))
+        requested = None if wants.python else python_request(root)
+        venvs.create(
+            dest, root, wants.python, requested=requested, pip=not recipes.managed_by_uv(root)
+        )
     # uv sync makes the venv itself when there is none: it picks the project's Python,
     # and knows it at once (a venv made first is a new interpreter path to query)
     if recipe is None:

@@ -4,28 +4,25 @@ Each operation checks every precondition first (the venv's layout, the two
 link names, permissions, room on the other volume), then journals its intent
 (:mod:`relocator.state.journal`) and moves the venv (:mod:`relocator.venv.transfer`).
 Past the move nothing may fail on file content: rewriting is best effort,
-with notes. This module holds what comes after a move (finishing, undoing),
-and :func:`locked`, which settles what an interrupted run left before a
-command goes on: whatever is whole and moved is finished forward, whatever
-never became usable is rolled back. The commands are in
-:mod:`relocator.commands.adoption` and :mod:`relocator.commands.ejection`.
+with notes. This module holds what comes after a move (finishing, undoing), which
+recovery (:mod:`relocator.moves.recovery`, whose :func:`~relocator.moves.recovery.locked`
+settles what an interrupted run left before a command goes on) also runs: whatever is
+whole and moved is finished forward, whatever never became usable is rolled back. The
+commands are in :mod:`relocator.commands.adoption` and :mod:`relocator.commands.ejection`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import Iterator
 
 from relocator.errors import NotOwner, RelocatorError, warn
 from relocator.paths import link, resolver
 from relocator.paths.git import add_git_exclude, remove_git_exclude
-from relocator.paths.project import find_root
 from relocator.paths.storeroot import CACHEDIR_TAG
 from relocator.records import NamedTuple
 from relocator.state import inventory, remembered, venvs
-from relocator.state.journal import Intent, pending
+from relocator.state.journal import Intent
 from relocator.state.registry import Registry
 from relocator.state.rows import Row
 from relocator.state.store import Store
@@ -66,49 +63,6 @@ class Wants(NamedTuple):
     trees: Optional[bool] = None  # --trees / --no-trees; None: the project's or config's setting
     node_modules: bool = False  # --node-modules: node_modules is one of the trees
     by_service: bool = False  # the service's adopt: a project the user ejected is left alone
-
-
-class Recovered(NamedTuple):
-    """What the interrupted runs of a project came to: notes, and the operations finished."""
-
-    notes: Notes
-    finished: dict[str, Intent]  # each operation finished forward: its record
-
-
-@contextlib.contextmanager
-def locked(
-    path: str, store: Store, marker: Optional[str] = None
-) -> Iterator[tuple[resolver.Resolved, Registry, Recovered]]:
-    """The project at or above ``path`` (the nearest folder holding ``marker``, if
-    that comes first), locked, with what earlier runs left settled."""
-    store.ensure()
-    project = resolver.resolve(find_root(path, store.venvs, marker))
-    with store.lock(project.key, project.path), Registry(store) as registry:
-        store.sweep()
-        recovered = Recovered([], {})
-        for intent in pending(store, project.key):
-            try:
-                forward, notes = resume(store, registry, intent)
-            except NotOwner as e:  # a record about another project's venv: never act on it
-                intent.set_aside(str(e))
-                continue
-            recovered.notes.extend(notes)
-            if forward:
-                recovered.finished[intent.op] = intent
-        yield project, registry, recovered
-
-
-def finish_pending(store: Store, intent: Intent) -> Notes:
-    """Settle one pending journal record under its project's lock (the project need not be
-    registered, nor there): what ``doctor --fix`` does for interrupted work."""
-    with store.lock(intent["key"], intent["project"]), Registry(store) as registry:
-        if not any(i.path == intent.path for i in pending(store, intent["key"])):
-            return []  # settled meanwhile
-        try:
-            return resume(store, registry, intent)[1]
-        except NotOwner as e:
-            intent.set_aside(str(e))
-            return [f"set the record aside: {e}"]
 
 
 def new_row(project: resolver.Resolved, name: str, python: Optional[str]) -> Row:
@@ -319,52 +273,3 @@ def undo_eject(store: Store, intent: Intent) -> None:
         if alias is not None and link.valid_alias(alias):
             link.make_alias(root, alias)
     intent.done()
-
-
-# -- recovery ------------------------------------------------------------------------
-
-
-def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Notes]:
-    """Settle what an interrupted run of the same project left.
-
-    Returns whether it was finished forward (else rolled back), and notes saying so.
-    """
-    from relocator.venv import settling, transfer
-
-    op, root, name = intent.op, intent["project"], intent["venv"]
-    if op.endswith("-tree"):
-        from relocator.venv import trees
-
-        return trees.resume(store, intent)
-    if op == "trash":
-        from relocator.state import trash
-
-        return trash.resume(store, intent)
-    if op == "restore":
-        from relocator.moves import restoring
-
-        return restoring.resume(store, registry, intent)
-    if op == "swap":
-        from relocator.moves import replacing
-
-        return replacing.resume(store, registry, intent)
-    if op == "verify":
-        from relocator.moves import verification
-
-        return verification.resume(store, intent)
-    if op == "create":
-        if intent.step == "begin":
-            undo_create(store, intent)
-            return False, [f"removed the unfinished venv of an interrupted create ({name})"]
-        return True, [*finish_create(store, registry, intent)[1], "finished an interrupted create"]
-    alias = intent.get("alias")
-    where = transfer.places(store, op, root, name, intent.get("src"), alias=alias)
-    clear = (lambda: link.remove(root, store.venvs, alias)) if op == "eject" else (lambda: None)
-    if settling.settle(intent, where, store, clear) == settling.FORWARD:
-        if op == "adopt":
-            notes = finish_adopt(store, registry, intent)[1]
-        else:
-            notes = finish_eject(store, registry, intent)
-        return True, [*notes, f"finished an interrupted {op}"]
-    (undo_adopt if op == "adopt" else undo_eject)(store, intent)
-    return False, [f"rolled back an interrupted {op}: the venv is where it was"]

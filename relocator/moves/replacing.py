@@ -43,6 +43,7 @@ from __future__ import annotations
 import os
 
 from relocator.errors import RelocatorError
+from relocator.moves.naming import owned_by
 from relocator.moves.relocation import Notes, marks, new_row, notes_of, register, shortfall, unhide
 from relocator.paths import link, resolver
 from relocator.paths.git import add_git_exclude
@@ -67,41 +68,6 @@ class NotSwapped(RelocatorError):
     """The old venv could not go to the trash, or the new one not to its name (the old one
     then renamed back): nothing was swapped, the project's venv is what it was (after a
     takeover: the venv adopt moved in, under its own name)."""
-
-
-def keeps(store: Store, project: resolver.Resolved, name: str) -> bool:
-    """Whether a new venv of ``project`` may take the name ``name``: its owner record names
-    the project, or there is neither record nor venv (a store venv without a record may
-    be another project's: relocate leaves it alone)."""
-    return _owned_by(store, name, project.key)
-
-
-def _owned_by(store: Store, name: str, key: str) -> bool:
-    record = store.read_owner(name)
-    if record is None:
-        return not os.path.lexists(store.venv_path(name))
-    return record.get("key") == key
-
-
-def current_name(
-    store: Store, registry: Registry, project: resolver.Resolved, state: link.LinkState
-) -> Optional[str]:
-    """The name of the project's store venv, there or gone: the venv ``.venv`` leads to,
-    else the registry's, else the one a dangling hop names in this store (a row gc
-    dropped, a lost registry); None for a project that is new here. A name whose owner
-    record is another project's is never the project's."""
-    if state.kind == link.RELOCATED:
-        name = os.path.basename(state.target or "")
-        store.claim(name, project.key, project.path)
-        return name
-    row = registry.get(project.key)
-    hop = os.path.basename(state.target or "")
-    if state.kind != link.DANGLING or not link.is_store_venv(state.target or "", store.venvs):
-        hop = ""
-    for name in (row.venv if row is not None else "", hop):
-        if name and keeps(store, project, name):
-            return name
-    return None
 
 
 def begin(
@@ -240,7 +206,7 @@ def _exchange(store: Store, intent: Intent) -> Notes:
     if not _real_dir(staged):
         return []
     notes: Notes = []
-    if not intent.get("into") and not _owned_by(store, intent["venv"], intent["key"]):
+    if not intent.get("into") and not owned_by(store, intent["venv"], intent["key"]):
         notes.append(_rehome(store, intent))
     name, root = _target(intent), intent["project"]
     venv = store.venv_path(name)
@@ -370,19 +336,23 @@ def _drop_record(path: str, key: Optional[str]) -> None:
 # -- recovery ------------------------------------------------------------------------------
 
 
+def adopted(store: Store, intent: Intent) -> bool:
+    """Whether a takeover's swap, still at ``begin``, has the venv adopt moved in: the staged
+    store venv is there and its owner record names the project."""
+    if intent.step != "begin" or intent.get("source") != STORE:
+        return False
+    owner = store.read_owner(str(intent.get("staged"))) or {}
+    return _real_dir(_staged(store, intent)) and owner.get("key") == intent["key"]
+
+
 def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Notes]:
     """Settle an interrupted swap: finished forward from ``staged`` on; before that, rolled
-    back, except a takeover whose adopt finished (it goes on as it would have)."""
+    back, except a takeover whose adopt finished (it goes on as it would have). A takeover
+    killed while its venv was filled is not this function's: recovery gives it to
+    :func:`relocator.moves.takeover.keep_old`."""
     name, source = intent["venv"], intent.get("source")
-    staged = _staged(store, intent)
     if intent.step == "begin":
-        owner = store.read_owner(str(intent.get("staged"))) if source == STORE else None
-        adopted = _real_dir(staged) and (owner or {}).get("key") == intent["key"]
-        if adopted and intent.get("fill"):  # killed while it was filled: the old venv stays
-            from relocator.moves.takeover import keep_old
-
-            return True, [*keep_old(store, registry, intent)[1], "settled an interrupted takeover"]
-        if adopted:  # the adopt that moved a tool's venv in finished: the takeover goes on
+        if adopted(store, intent):  # the adopt that moved a tool's venv in finished: go on
             try:
                 notes = finish(store, registry, intent)[1]
             except NotSwapped as e:
@@ -401,7 +371,7 @@ def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Note
     if not _real_dir(store.venv_path(name)):
         intent.done()  # neither the staged venv nor one at the name: nothing to finish
         return False, [f"an interrupted replacement left no venv at {store.venv_path(name)}"]
-    if not _owned_by(store, name, intent["key"]):  # renamed in, then taken along: not ours
+    if not owned_by(store, name, intent["key"]):  # renamed in, then taken along: not ours
         intent.done()
         return False, [f"an interrupted replacement left {store.venv_path(name)} to its owner"]
     notes += _complete(store, registry, intent)[1]

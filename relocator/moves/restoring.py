@@ -9,10 +9,10 @@ names it), swapped in as a rebuilt venv is (:mod:`relocator.moves.replacing`, so
 ``trash``): the paths it wrote about the name it had are rewritten. A project with
 no current name gets the entry's own name back when it is free, else a new one.
 
-Trees are journaled as ``restore``: the owner record of the destination is
-written, the folder renamed out of the trash (``restore:moved``), then linked. A
-kill before the rename leaves the entry in the trash; after it, the next run that
-settles the project finishes the job.
+Trees are journaled as ``restore`` (:mod:`relocator.moves.restored`): the owner record
+of the destination is written, the folder renamed out of the trash (``restore:moved``),
+then linked. A kill before the rename leaves the entry in the trash; after it, the next
+run that settles the project finishes the job.
 """
 
 from __future__ import annotations
@@ -20,16 +20,13 @@ from __future__ import annotations
 import os
 
 from relocator.errors import NotOwner, RelocatorError
-from relocator.moves import replacing
-from relocator.moves.relocation import Outcome, locked, marks, notes_of, register, unhide
-from relocator.paths import hops, link, resolver
-from relocator.paths.git import add_git_exclude
+from relocator.moves import naming, replacing, restored
+from relocator.moves.recovery import locked
+from relocator.moves.relocation import Outcome
+from relocator.paths import link, resolver
 from relocator.state import bundles, trash
-from relocator.state.journal import Intent
 from relocator.state.registry import Registry
 from relocator.state.store import Store
-from relocator.system.files import read_record
-from relocator.venv import rewrite, trees
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,52 +103,10 @@ def _name(
 ) -> str:
     """The name the restored venv takes: the project's, else the entry's own when no other
     project holds it, else a new one."""
-    name = replacing.current_name(store, registry, project, state)
-    if name is None and replacing.keeps(store, project, entry.name):
+    name = naming.current_name(store, registry, project, state)
+    if name is None and naming.keeps(store, project, entry.name):
         name = entry.name
     return name or store.new_venv_name(project.path)
-
-
-def _begin(store: Store, project: resolver.Resolved, entry: trash.Entry, dest: str) -> Intent:
-    """Journal the way of trash entry ``entry`` back to ``dest`` (a store folder)."""
-    return Intent.begin(
-        store,
-        op="restore",
-        key=project.key,
-        project=project.path,
-        venv=entry.id,
-        kind=entry.kind,
-        dest=os.path.relpath(dest, store.root),
-        name=entry.name,
-    )
-
-
-def _rename_out(store: Store, intent: Intent) -> None:
-    src, dest = trash.path(store, intent["venv"]), os.path.join(store.root, intent["dest"])
-    try:
-        os.rename(src, dest)
-    except OSError as e:
-        _undo(store, intent)
-        raise RelocatorError(f"cannot move {src} back to {dest} ({e.strerror})") from None
-    intent.advance("moved")
-
-
-def _finish_venv(store: Store, registry: Registry, intent: Intent) -> Notes:
-    """A venv's restore journaled as ``restore`` by an older relocate (venvs now come back
-    by a swap): linked and registered where it was put."""
-    root, dest = intent["project"], os.path.join(store.root, intent["dest"])
-    name = os.path.basename(dest)
-    project = resolver.Resolved(root, intent["key"], resolver.provider(root))
-    store.claim(name, project.key, root)
-    notes = unhide(dest)
-    if name != intent.get("name"):  # under a new name: what it wrote about its old place
-        notes += rewrite.relocate_venv(dest, [store.venv_path(str(intent.get("name")))])
-    link.create(root, dest, store.venvs)
-    register(store, registry, project, name)
-    notes += marks(store, name)
-    notes += notes_of(add_git_exclude(root))
-    _drop_record(store, intent)
-    return notes
 
 
 def _trees(store: Store, project: resolver.Resolved, entry: trash.Entry) -> Outcome:
@@ -173,11 +128,11 @@ def _trees(store: Store, project: resolver.Resolved, entry: trash.Entry) -> Outc
             notes += _retire(
                 store, project, dest, trash.TREE, name=bundle, why=why, tree=entry.tree
             )
-    intent = _begin(store, project, entry, dest)
+    intent = restored.begin(store, project, entry, dest)
     if entry.kind == trash.TREES:  # the bundle's owner record, before it is one again
         bundles.write_owner(store, os.path.basename(dest), project)
-    _rename_out(store, intent)
-    notes += _finish_trees(store, intent)
+    restored.rename_out(store, intent)
+    notes += restored.finish_trees(store, intent)
     notes.insert(0, f"restored trash entry {entry.id} ({entry.why})")
     return Outcome(root, dest, "restored", None, project.provider, tuple(notes))
 
@@ -205,52 +160,3 @@ def _retire(
         owner=owner,
     )
     return [f"what it replaces is in the trash: relocate restore --id {entry.id} puts it back"]
-
-
-def _finish_trees(store: Store, intent: Intent) -> Notes:
-    root = intent["project"]
-    project = resolver.Resolved(root, intent["key"], resolver.provider(root))
-    dest = os.path.join(store.root, intent["dest"])
-    bundle = os.path.relpath(dest, store.trees).split("/", 1)[0]
-    bundles.claim(store, bundle, project.key, root)
-    names = tuple(
-        n for n in hops.TREES if os.path.isdir(os.path.join(bundles.path(store, bundle), n))
-    )
-    notes = trees.converge(store, project, names, None)
-    notes += notes_of(add_git_exclude(root))
-    _drop_record(store, intent)
-    return notes
-
-
-def _drop_record(store: Store, intent: Intent) -> None:
-    import contextlib
-
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(trash.path(store, intent["venv"]) + ".json")
-    intent.done()
-
-
-def _undo(store: Store, intent: Intent) -> None:
-    """The entry is still in the trash: drop the owner record written for its way back."""
-    dest = os.path.join(store.root, intent["dest"])
-    if intent.get("kind") in (trash.VENV, trash.TREES) and not os.path.lexists(dest):
-        record = read_record(dest + ".json")
-        if record is not None and record.get("key") == intent["key"]:
-            os.unlink(dest + ".json")
-    intent.done()
-
-
-def resume(store: Store, registry: Registry, intent: Intent) -> tuple[bool, Notes]:
-    """Settle an interrupted restore: finished when the folder left the trash, else undone."""
-    dest = os.path.join(store.root, str(intent.get("dest")))
-    rel = os.path.relpath(dest, store.root)
-    if rel.startswith("..") or not rel.startswith(("venvs/", "trees/")):
-        raise NotOwner(f"a restore record names {dest}, outside the store's venvs and trees")
-    if os.path.isdir(dest) and not os.path.lexists(trash.path(store, intent["venv"])):
-        if intent.get("kind") == trash.VENV:
-            notes = _finish_venv(store, registry, intent)
-        else:
-            notes = _finish_trees(store, intent)
-        return True, [*notes, f"finished an interrupted restore of {intent['venv']}"]
-    _undo(store, intent)
-    return False, [f"rolled back an interrupted restore: {intent['venv']} is still in the trash"]

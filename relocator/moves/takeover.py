@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 from relocator.errors import RelocatorError
-from relocator.moves import replacing
+from relocator.moves import naming, replacing
 from relocator.moves.relocation import Notes, Outcome, Wants, register, shortfall
 from relocator.paths import link, resolver
 from relocator.state import inventory, trash
@@ -98,7 +98,7 @@ def _keep_new(
     venv = store.venv_path(staged)
     intent.done()
     whole = os.path.isdir(venv) and not os.path.islink(venv)
-    if not whole or not replacing.keeps(store, project, staged):
+    if not whole or not naming.keeps(store, project, staged):
         raise RelocatorError(
             f"{store.venv_path(name)} is another project's venv now and the new .venv is gone "
             f"from {venv}: relocate adopt {project.path} makes a new one"
@@ -119,7 +119,7 @@ def keep_old(store: Store, registry: Registry, intent: Intent) -> tuple[Row, Not
     one stays the project's venv, under the name adopt gave it."""
     name, staged, root = intent["venv"], str(intent["staged"]), intent["project"]
     project = resolver.Resolved(root, intent["key"], resolver.provider(root))
-    if not replacing.keeps(store, project, name):
+    if not naming.keeps(store, project, name):
         return _keep_new(store, registry, intent, project)
     link.create(root, store.venv_path(name), store.venvs)
     row = register(store, registry, project, name)

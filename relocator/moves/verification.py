@@ -11,7 +11,7 @@ would; without one, each top-level module the recipe installs is imported, all i
 process. The live venv, the project's files and the registry are only read.
 
 The scratch venv is journaled (a ``verify`` record naming it and the process that
-builds it, :mod:`relocator.state.journal`): it is removed at the end, also on SIGINT or
+builds it, :mod:`relocator.moves.scratch`): it is removed at the end, also on SIGINT or
 SIGTERM; after a SIGKILL the next relocate that settles the project, or ``relocate
 gc``, removes it. No project lock is held while it builds (that takes minutes): the
 shell hook, the service and other commands go on.
@@ -19,28 +19,23 @@ shell hook, the service and other commands go on.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import time
 
 from relocator.errors import NotFound, RelocatorError
+from relocator.moves.scratch import journaled
 from relocator.paths import link, resolver
 from relocator.paths.project import find_root, read_pyproject, table
-from relocator.paths.storeroot import slug
 from relocator.records import NamedTuple
 from relocator.state import inventory, venvs
-from relocator.state.journal import Intent
 from relocator.state.store import Store
 from relocator.system import faults
 from relocator.venv import recipes, unrecorded, venvcheck
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from typing import Any, Callable, Optional
 
-    from relocator.moves.relocation import Notes
 
 #: Lines of a ``--run`` command's output kept for the report.
 TAIL = 20
@@ -131,7 +126,7 @@ def verify(
             f"no Python {minor or '(unknown)'} here, the version {live} runs: install it "
             "(uv python install), then run relocate verify again"
         )
-    with _scratch(store, project) as scratch:
+    with journaled(store, project) as scratch:
         notes = build(root, scratch, recipe, Wants(python=python, progress=progress))
         faults.point("verify:built")
         theirs = inventory.read(scratch)
@@ -166,15 +161,6 @@ def verify(
     )
 
 
-def resume(store: Store, intent: Intent) -> tuple[bool, Notes]:
-    """Remove the scratch venv of a verify whose process is gone (killed)."""
-    scratch = os.path.join(store.tmp, intent["venv"])
-    if os.path.lexists(scratch):
-        store.discard(scratch)
-    intent.done()
-    return False, [f"removed the scratch venv of an interrupted relocate verify ({scratch})"]
-
-
 def _listed(
     root: str, recipe: recipes.Recipe, lost: tuple[inventory.Distribution, ...]
 ) -> tuple[tuple[inventory.Distribution, ...], tuple[inventory.Distribution, ...]]:
@@ -207,28 +193,6 @@ def _unbuilt_self(
         return difference
     lost = tuple(d for d in difference.lost if not (d.name == own and d.editable))
     return difference._replace(lost=lost)
-
-
-@contextlib.contextmanager
-def _scratch(store: Store, project: resolver.Resolved) -> Iterator[str]:
-    """A journaled scratch folder name in the store's ``tmp/``, removed when the block ends
-    (SIGTERM and SIGHUP are turned into an interrupt so that it ends too)."""
-    from relocator.system import children
-
-    name = f"verify-{slug(project.path)}-{os.getpid()}-{secrets.token_hex(4)}"
-    os.makedirs(store.tmp, mode=0o700, exist_ok=True)
-    store.check_own(store.tmp)
-    intent = Intent.begin(
-        store, op="verify", key=project.key, project=project.path, venv=name, pid=os.getpid()
-    )
-    scratch = os.path.join(store.tmp, name)
-    try:
-        with children.interruptible():
-            yield scratch
-    finally:
-        if os.path.lexists(scratch):
-            store.discard(scratch)
-        intent.done()
 
 
 #: What would send ``--run``'s tools to another venv, project or interpreter than the

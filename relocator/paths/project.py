@@ -1,4 +1,5 @@
-"""Projects: finding the root from any folder inside."""
+"""Projects: finding the root from any folder inside, the checks a new one passes, its Python
+request."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from relocator.system.files import is_under, read_small
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
+
+#: A version request as ``.python-version`` or ``--python`` spell one: 3.12, cpython@3.12.1, 3.13t.
+_VERSION = r"(?:(?:cpython|pypy|graalpy|python|cp|pp)[@-]?)?\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?t?"
+#: A version specifier set as ``requires-python`` spells one: >=3.10, ~=3.11.0, >=3.9,<4.
+_SPECIFIERS = r"\s*(?:[<>=!~]=?=?\s*\d+(?:\.(?:\d+|\*))*\s*(?:,\s*|$))+"
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile", ".venv")
 
@@ -118,6 +124,25 @@ def check_store(venvs: str) -> None:
             f"the store {real} holds a ':', so no venv in it can be a PATH entry; "
             "set RELOCATOR_HOME to a folder without one"
         )
+
+
+def python_request(project: str) -> Optional[str]:
+    """The project's Python request: ``.python-version``, else ``requires-python``.
+
+    Only a version or a specifier set counts; anything else (a path a repository
+    could ship, a name to look up on PATH) is ignored.
+    """
+    import re
+
+    text = read_small(os.path.join(project, ".python-version"))
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            return line if re.fullmatch(_VERSION, line) else None
+    spec = (table(read_pyproject(project), "project") or {}).get("requires-python")
+    if isinstance(spec, str) and re.fullmatch(_SPECIFIERS, spec):
+        return spec.strip()
+    return None
 
 
 def workspace_root(member: str) -> Optional[str]:

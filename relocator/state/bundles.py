@@ -85,7 +85,7 @@ def write_owner(store: Store, bundle: str, project: resolver.Resolved) -> None:
         "created": created if isinstance(created, (int, float)) else time.time(),
     }
     os.makedirs(store.trees, mode=0o700, exist_ok=True)
-    from relocator.state.evidence import with_volume  # only a command that moves trees
+    from relocator.system.volumes import with_volume  # only a command that moves trees
 
     write_record(_owner_path(store, bundle), with_volume(record))
 

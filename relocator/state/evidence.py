@@ -3,8 +3,8 @@ or activates, decided by reading, never by running a file a project ships.
 
 - A project is *gone* only when the volume it was on is here and the project is not
   (:func:`presence`). Its volume (device and mount point) is recorded beside its venv
-  when it is adopted (:func:`volume`); an empty mount point, an unmounted sync root or a
-  folder now on another device proves nothing.
+  when it is adopted (:func:`relocator.system.volumes.volume`); an empty mount point, an
+  unmounted sync root or a folder now on another device proves nothing.
 - A venv in a project is one *this machine made* only when git tracks none of it and its
   ``bin/python`` is an interpreter outside the project (:func:`foreign_venv`): never a
   script, a link into the project, or a binary that matches no interpreter it names.
@@ -19,9 +19,11 @@ from __future__ import annotations
 import os
 import stat
 
+from relocator.system import volumes
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Optional
 
 THERE = "there"
 GONE = "gone"
@@ -43,70 +45,13 @@ _BINARY = (
 # -- is the project gone? -------------------------------------------------------------------
 
 
-def mount_point(path: str) -> str:
-    """The mount point of the volume that holds ``path`` (which exists)."""
-    path, table = os.path.realpath(path), _mount_table()
-    while not is_mount(path, table):
-        path = os.path.dirname(path)
-    return path
-
-
-def is_mount(path: str, table: Optional[frozenset[str]] = None) -> bool:
-    """Whether ``path`` is a mount point: a volume's root, or a bind mount (Linux), which
-    is on the same device as its parent, so :func:`os.path.ismount` does not see it."""
-    return os.path.ismount(path) or path in (_mount_table() if table is None else table)
-
-
-def _mount_table() -> frozenset[str]:
-    """The mount points the system lists (``/proc/self/mountinfo``; none elsewhere)."""
-    import re
-
-    try:
-        with open("/proc/self/mountinfo", "rb") as f:
-            lines = f.read().decode("utf-8", "surrogateescape").splitlines()
-    except OSError:
-        return frozenset()
-    points = set()
-    for line in lines:
-        fields = line.split(" ")
-        if len(fields) > 4:  # the fifth field, with space, tab, newline and \\ escaped
-            points.add(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[4]))
-    return frozenset(points)
-
-
-def volume(path: str) -> Optional[dict[str, Any]]:
-    """``{"dev", "fsid", "mount"}`` of the volume that holds ``path``; None when it cannot be
-    read. The device number alone can be reused by another volume mounted later (a new
-    tmpfs, another USB disk at the same node): the file system id tells those apart where
-    the system gives one (Linux derives it from the file system's UUID, or at random for a
-    tmpfs)."""
-    try:
-        mount = mount_point(path)
-        return {"dev": os.stat(path).st_dev, "fsid": _fsid(mount), "mount": mount}
-    except OSError:
-        return None
-
-
-def with_volume(record: dict[str, Any]) -> dict[str, Any]:
-    """An owner record (venv or bundle) with ``volume``: the device and mount point of the
-    project it names, read now (kept as it was when the project cannot be read)."""
-    path = record.get("path")
-    found = volume(path) if isinstance(path, str) and os.path.isabs(path) else None
-    return {**record, "volume": found} if found is not None else record
-
-
-def _fsid(path: str) -> Optional[int]:
-    fsid = getattr(os.statvfs(path), "f_fsid", None)
-    return fsid if isinstance(fsid, int) and fsid else None
-
-
 def presence(path: str, recorded: object = None) -> tuple[str, str]:
     """THERE, GONE or UNKNOWN for the project ``path``, and why (for GONE and UNKNOWN).
 
     GONE needs proof: ``path`` is absent while the folder that held it is there and can
     be listed, that folder is on the volume the project was on (``recorded``, from
-    :func:`volume` at adopt: its mount point mounted, the same device and file system id),
-    and nothing
+    :func:`relocator.system.volumes.volume` at adopt: its mount point mounted, the same
+    device and file system id), and nothing
     suggests a volume that is not here (without a record: the folder is not empty, as an
     unmounted volume's mount point is).
     """
@@ -129,11 +74,11 @@ def presence(path: str, recorded: object = None) -> tuple[str, str]:
         )
     if isinstance(recorded, dict):
         mount, dev = recorded.get("mount"), recorded.get("dev")
-        if isinstance(mount, str) and mount != "/" and not is_mount(mount):
+        if isinstance(mount, str) and mount != "/" and not volumes.is_mount(mount):
             return UNKNOWN, f"the volume its project was on ({mount}) is not mounted"
         fsid = recorded.get("fsid")
         if (isinstance(dev, int) and st.st_dev != dev) or (
-            isinstance(fsid, int) and _fsid(parent) != fsid
+            isinstance(fsid, int) and volumes.fsid(parent) != fsid
         ):
             return UNKNOWN, (
                 f"{parent} is on another volume than its project was: the project's volume "
@@ -148,8 +93,8 @@ def presence(path: str, recorded: object = None) -> tuple[str, str]:
 
 
 def _well_formed(recorded: object) -> bool:
-    """Whether ``recorded`` is what :func:`volume` writes: an absolute mount point, a device
-    number, and a file system id or None."""
+    """Whether ``recorded`` is what :func:`relocator.system.volumes.volume` writes: an
+    absolute mount point, a device number, and a file system id or None."""
     if not isinstance(recorded, dict):
         return False
     mount, dev, fsid = recorded.get("mount"), recorded.get("dev"), recorded.get("fsid")

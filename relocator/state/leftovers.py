@@ -6,7 +6,7 @@ it, which ``relocate gc`` removes once the process that made it is gone:
 - ``verify-<slug>-<pid>-<hex>``: a ``relocate verify`` scratch venv whose record is gone
   (its run removed the record while a child it had started still wrote there, or the
   record was set aside as damaged). A scratch venv its record names is the journal's to
-  settle (:func:`relocator.moves.verification.resume`), not a leftover.
+  settle (:func:`relocator.moves.scratch.resume`), not a leftover.
 
 Only names of these two patterns directly in ``tmp/`` are taken, never through a symlink,
 and only while the process whose id the name holds is not running.

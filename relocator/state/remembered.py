@@ -125,19 +125,6 @@ def refresh(registry: Registry, name: str, venv: str) -> bool:
     return True
 
 
-def held(store: Store, name: str, registry: Optional[Registry] = None) -> Optional[Record]:
-    """:func:`recall` with a registry of its own when none is given (and none when the
-    store has no registry: it went with the venvs)."""
-    if registry is not None:
-        return recall(registry, name)
-    if not os.path.isfile(store.registry_path):
-        return None
-    from relocator.state.registry import Registry
-
-    with Registry(store) as opened:
-        return recall(opened, name)
-
-
 def gone(store: Store, venv: str, record: Optional[Record]) -> str:
     """What ``status`` and ``doctor`` say of a store venv that is gone: that it is, who
     may have deleted it, and what it held (or that this is not known)."""

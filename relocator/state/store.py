@@ -41,6 +41,7 @@ from relocator.system.files import (
     write_atomic,
     write_record,
 )
+from relocator.system.volumes import with_volume
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -214,8 +215,6 @@ class Store:
     def write_owner(self, name: str, record: dict[str, Any]) -> None:
         """Write the owner record of store venv ``name``, with the volume its project is on
         (what ``gc`` needs to prove the project gone, :mod:`relocator.state.evidence`)."""
-        from relocator.state.evidence import with_volume
-
         write_record(self.owner_path(name), with_volume(record))
 
     def read_owner(self, name: str) -> Optional[dict[str, Any]]:

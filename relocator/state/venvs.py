@@ -18,28 +18,31 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, Optional
 
-#: A version request as ``.python-version`` or ``--python`` spell one: 3.12, cpython@3.12.1, 3.13t.
-_VERSION = r"(?:(?:cpython|pypy|graalpy|python|cp|pp)[@-]?)?\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?t?"
-#: A version specifier set as ``requires-python`` spells one: >=3.10, ~=3.11.0, >=3.9,<4.
-_SPECIFIERS = r"\s*(?:[<>=!~]=?=?\s*\d+(?:\.(?:\d+|\*))*\s*(?:,\s*|$))+"
 
-
-def create(dest: str, project: str, python: Optional[str] = None, *, pip: bool = True) -> str:
+def create(
+    dest: str,
+    project: str,
+    python: Optional[str] = None,
+    *,
+    requested: Optional[str] = None,
+    pip: bool = True,
+) -> str:
     """Create a venv at ``dest`` for ``project``; return the tool used (``uv`` or ``venv``).
 
     With ``pip``, the venv has pip (``uv venv --seed``), so that ``.venv/bin/pip``
     and tools that run it (Hatch, Poetry's installer) work; a project uv manages
     needs none.
 
-    Nothing inside the project runs: the tools start outside it, with the
-    project's ``.python-version`` or ``requires-python`` passed as a version
-    request (never as a path); only ``python``, the user's own ``--python``,
-    may name an interpreter by path.
+    Nothing inside the project runs: the tools start outside it, with ``requested``,
+    the project's ``.python-version`` or ``requires-python`` as the caller read it
+    (:func:`relocator.paths.project.python_request`), passed as a version request
+    (never as a path); only ``python``, the user's own ``--python``, may name an
+    interpreter by path, and it comes first.
     """
     import shutil
 
     prompt = os.path.basename(project)
-    request = python or project_python_request(project)
+    request = python or requested
     cwd = os.path.dirname(dest)  # the store: never the project, whose files would be found
     uv = shutil.which("uv")
     if uv:
@@ -54,27 +57,6 @@ def create(dest: str, project: str, python: Optional[str] = None, *, pip: bool =
     cmd.append(dest)
     _run(cmd, cwd=cwd, what="python -m venv")
     return "venv"
-
-
-def project_python_request(project: str) -> Optional[str]:
-    """The project's Python request: ``.python-version``, else ``requires-python``.
-
-    Only a version or a specifier set counts; anything else (a path a repository
-    could ship, a name to look up on PATH) is ignored.
-    """
-    import re
-
-    text = read_small(os.path.join(project, ".python-version"))
-    for raw in (text or "").splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            return line if re.fullmatch(_VERSION, line) else None
-    from relocator.paths.project import read_pyproject, table
-
-    spec = (table(read_pyproject(project), "project") or {}).get("requires-python")
-    if isinstance(spec, str) and re.fullmatch(_SPECIFIERS, spec):
-        return spec.strip()
-    return None
 
 
 def _absolute(python: str) -> str:

@@ -25,6 +25,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
+    from relocator.state.remembered import Record
+
 OK = "ok"
 PROJECT_MISSING = "project-missing"  # moved, renamed or deleted
 LINK_MISSING = "link-missing"  # .venv or its hop (.venv.nosync/.venv) is gone; the venv is there
@@ -172,8 +174,7 @@ def diagnosis(store: Store, row: Row) -> Diagnosis:
     if condition.status == VENV_MISSING:  # what it held: the registry's record, if any
         from relocator.state import remembered
 
-        record = remembered.held(store, row.venv)
-        return Diagnosis(VENV_MISSING, None, remembered.gone(store, venv, record))
+        return Diagnosis(VENV_MISSING, None, remembered.gone(store, venv, recorded(store, row.venv)))
     return Diagnosis(condition.status, None, condition.detail)
 
 
@@ -227,10 +228,20 @@ def report(
 def held(store: Store, name: str) -> Optional[dict[str, str]]:
     """What the store venv ``name``, which is gone, held: ``{name: version}``, or None
     when that is not known."""
+    record = recorded(store, name)
+    return None if record is None else inventory.to_pairs(record.packages)
+
+
+def recorded(store: Store, name: str) -> Optional[Record]:
+    """The registry's record of what the store venv ``name`` held
+    (:func:`relocator.state.remembered.recall`), with a registry of its own; None when the
+    store has no registry (it went with the venvs)."""
+    if not os.path.isfile(store.registry_path):
+        return None
     from relocator.state import remembered
 
-    record = remembered.held(store, name)
-    return None if record is None else inventory.to_pairs(record.packages)
+    with Registry(store) as registry:
+        return remembered.recall(registry, name)
 
 
 def list_all(store: Optional[Store] = None) -> list[dict[str, Any]]:

@@ -15,7 +15,15 @@ from relocator.state.journal import pending
 from relocator.state.registry import Registry
 from relocator.state.store import Store
 from relocator.system.files import is_under
-from relocator.venv.health import VENV_MISSING, by_project, held, hint, report, unfinished
+from relocator.venv.health import (
+    VENV_MISSING,
+    by_project,
+    held,
+    hint,
+    recorded,
+    report,
+    unfinished,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,7 +54,7 @@ def gone_here(store: Store, start: str) -> Optional[dict[str, Any]]:
         "provider": resolver.provider(folder),
         "status": VENV_MISSING,
         "cause": None,
-        "detail": remembered.gone(store, venv, remembered.held(store, name)),
+        "detail": remembered.gone(store, venv, recorded(store, name)),
         "hint": hint(VENV_MISSING, None, folder),
         "files": 0,
         "bytes": 0,
