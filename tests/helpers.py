@@ -498,3 +498,20 @@ def paused(args: list[str], point: str, tmp_path: Path, **extra: str) -> Iterato
         if held.proc.poll() is None:
             held.proc.kill()
             held.proc.wait()
+
+
+def code_at(commit: str, dest: Path) -> Path | None:
+    """relocator's code as it was at ``commit``, unpacked in ``dest`` (for PYTHONPATH), or
+    None when this checkout's git lacks that commit."""
+    import io
+    import tarfile
+
+    repo = Path(__file__).resolve().parent.parent
+    found = subprocess.run(
+        ["git", "-C", str(repo), "archive", commit, "relocator", "shell"], capture_output=True
+    )
+    if found.returncode != 0:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(found.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest

@@ -7,14 +7,11 @@ wait polls against a deadline.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shlex
 import sqlite3
-import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -26,6 +23,7 @@ from relocator.state.registry import SCHEMA_VERSION, Registry
 from relocator.state.store import Store
 from tests.helpers import (
     bare_project,
+    code_at,
     make_venv,
     relocate,
     relocate_json,
@@ -39,7 +37,6 @@ INTERVAL = 0.3
 QUIET = 0.5
 #: The commit this branch started from: its registry is schema 1.
 SCHEMA_1_COMMIT = "094368247d63fefad533c51432500cac75889de9"
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _start(start: Callable[..., Service], mode: str = "poll") -> Service:
@@ -143,20 +140,6 @@ def test_uninstall_stops_the_service_then_ejects(
 # -- the registry's schema ---------------------------------------------------------------
 
 
-def _schema_1_code(tmp_path: Path) -> Path | None:
-    """relocator as it was at :data:`SCHEMA_1_COMMIT`, or None when git lacks it."""
-    found = subprocess.run(
-        ["git", "-C", str(REPO), "archive", SCHEMA_1_COMMIT, "relocator", "shell"],
-        capture_output=True,
-    )
-    if found.returncode != 0:
-        return None
-    old = tmp_path / "schema-1-code"
-    with tarfile.open(fileobj=io.BytesIO(found.stdout)) as tar:
-        tar.extractall(old, filter="data")
-    return old
-
-
 def _schema_1_by_hand(store: Path) -> None:
     """The registry schema 1 made (its DDL, verbatim), holding the rows there are now."""
     db = sqlite3.connect(store / "registry.db")
@@ -199,7 +182,7 @@ def test_a_schema_1_registry_is_migrated_and_keeps_its_rows(tmp_path: Path, stor
     for project in projects:
         bare_project(project)
         make_venv(project / ".venv")
-    old = _schema_1_code(tmp_path)
+    old = code_at(SCHEMA_1_COMMIT, tmp_path / "schema-1-code")
     for project in projects:
         env = {**os.environ, "PYTHONPATH": str(old)} if old else None
         relocate_ok("adopt", str(project), env=env, cwd=tmp_path)  # not the checkout's code

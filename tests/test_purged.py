@@ -9,14 +9,12 @@ records too), or of the whole store with the registry.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from relocator.state.registry import SCHEMA_VERSION, Registry
 from relocator.state.store import Store
 from relocator.system import platform
 from tests.helpers import (
+    code_at,
     one_clean_error_line,
     relocate,
     relocate_json,
@@ -41,7 +40,6 @@ pytestmark = pytest.mark.slow
 
 #: A commit whose registry is schema 2.
 SCHEMA_2_COMMIT = "a637f7ae326aff2e1580826d0b8cd8492a294887"
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _hand_install(project: Path, tmp_path: Path, wheelhouse: Path) -> None:
@@ -216,20 +214,6 @@ def test_the_macos_store_says_caches_are_purgeable(
 # -- the registry's schema 3 ---------------------------------------------------------------
 
 
-def _schema_2_code(tmp_path: Path) -> Path | None:
-    """relocator as it was at :data:`SCHEMA_2_COMMIT`, or None when git lacks it."""
-    found = subprocess.run(
-        ["git", "-C", str(REPO), "archive", SCHEMA_2_COMMIT, "relocator", "shell"],
-        capture_output=True,
-    )
-    if found.returncode != 0:
-        return None
-    old = tmp_path / "schema-2-code"
-    with tarfile.open(fileobj=io.BytesIO(found.stdout)) as tar:
-        tar.extractall(old, filter="data")
-    return old
-
-
 def _query(store: Path, query: str) -> list[Any]:
     db = sqlite3.connect(store / "registry.db")
     try:
@@ -240,7 +224,7 @@ def _query(store: Path, query: str) -> list[Any]:
 
 def test_a_schema_2_registry_is_migrated_and_keeps_its_rows(tmp_path: Path, store: Path) -> None:
     projects = [tmp_path / "alpha", tmp_path / "beta"]
-    old = _schema_2_code(tmp_path)
+    old = code_at(SCHEMA_2_COMMIT, tmp_path / "schema-2-code")
     for project in projects:
         project.mkdir()
         (project / "setup.py").write_text("")

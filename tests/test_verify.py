@@ -353,9 +353,8 @@ def relocate_json_any(*args: str) -> list[dict]:
     return found
 
 
-def test_poetry(isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    env = tool_path_env("poetry")
-    monkeypatch.setenv("PATH", env["PATH"])
+def _poetry_project(isolated: Path) -> Path:
+    """A Poetry project in ~/Documents/app, locked by Poetry from a venv of its own."""
     project = write_project(
         isolated / "Documents" / "app", pyproject("app", "poetry-core", POETRY_SOURCE)
     )
@@ -363,6 +362,13 @@ def test_poetry(isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch) -
     ok([sys.executable, "-m", "venv", "--without-pip", str(lockenv)], isolated)
     ok([tool("poetry"), "lock"], project, {**os.environ, "VIRTUAL_ENV": str(lockenv),
        "POETRY_VIRTUALENVS_CREATE": "false"})  # fmt: skip
+    return project
+
+
+def test_poetry(isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = tool_path_env("poetry")
+    monkeypatch.setenv("PATH", env["PATH"])
+    project = _poetry_project(isolated)
     check_tool_project(project, f"poetry add {BY_HAND}")
 
 
@@ -453,13 +459,7 @@ def test_poetry_run_uses_the_scratch_venv_even_after_poetry_env_use(
     """Poetry takes the project's ``.venv`` over the active venv once ``poetry env use``
     recorded a venv for the project: neither its install nor its run may."""
     monkeypatch.setenv("PATH", tool_path_env("poetry")["PATH"])
-    project = write_project(
-        isolated / "Documents" / "app", pyproject("app", "poetry-core", POETRY_SOURCE)
-    )
-    lockenv = isolated / "lockenv"
-    ok([sys.executable, "-m", "venv", "--without-pip", str(lockenv)], isolated)
-    ok([tool("poetry"), "lock"], project, {**os.environ, "VIRTUAL_ENV": str(lockenv),
-       "POETRY_VIRTUALENVS_CREATE": "false"})  # fmt: skip
+    project = _poetry_project(isolated)
     relocate_ok("adopt", str(project), "--python", sys.executable)
     venv = Path(os.path.realpath(project / ".venv"))
     # `poetry env use` records a venv of Poetry's own for the project (envs.toml)
