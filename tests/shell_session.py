@@ -58,11 +58,17 @@ class Session:
     def quote(self, value: str) -> str:
         return fish_quote(value) if self.family == "fish" else shlex.quote(value)
 
-    def _read_available(self, timeout: float) -> None:
+    def _read_available(self, timeout: float) -> bool:
+        """Read what the shell wrote, waiting up to ``timeout``; whether anything came."""
         ready, _, _ = select.select([self.fd], [], [], timeout)
-        if ready:
-            with contextlib.suppress(OSError):
-                self.screen += os.read(self.fd, 65536)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:  # the shell is gone (EIO)
+            return False
+        self.screen += data
+        return bool(data)
 
     def run(self, command: str, timeout: float = 30.0) -> None:
         """Type ``command``, then wait until the shell has run it (and shown its prompt)."""
@@ -96,7 +102,11 @@ class Session:
         return dict(zip(names, self.values(*exprs)))
 
     def text(self) -> str:
-        self._read_available(0.05)
+        """All the shell has written so far: read until the pty stays quiet for 0.05 s (one
+        read returns at most a few KiB, and a busy machine leaves more than that waiting)."""
+        deadline = time.monotonic() + 10  # a shell that never stops writing: what came
+        while self._read_available(0.05) and time.monotonic() < deadline:
+            pass
         return self.screen.decode("utf-8", "replace")
 
     def close(self) -> None:
