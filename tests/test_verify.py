@@ -372,9 +372,8 @@ def test_poetry(isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch) -
     check_tool_project(project, f"poetry add {BY_HAND}")
 
 
-def test_pdm(isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    env = tool_path_env("pdm")
-    monkeypatch.setenv("PATH", env["PATH"])
+def _pdm_project(isolated: Path) -> Path:
+    """A PDM project in ~/Documents/app, locked by PDM with a venv of its own."""
     project = write_project(isolated / "Documents" / "app", pyproject())
     lockenv = isolated / "lockenv"
     ok([sys.executable, "-m", "venv", "--without-pip", str(lockenv)], isolated)
@@ -383,6 +382,13 @@ def test_pdm(isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch) -> N
         project,
         {**os.environ, "PDM_PYTHON": str(lockenv / "bin" / "python")},
     )
+    return project
+
+
+def test_pdm(isolated: Path, caches: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = tool_path_env("pdm")
+    monkeypatch.setenv("PATH", env["PATH"])
+    project = _pdm_project(isolated)
     check_tool_project(project, f"pdm add {BY_HAND}")
 
 
@@ -480,14 +486,7 @@ def test_pdm_run_uses_the_scratch_venv_over_the_projects_pdm_python(
 ) -> None:
     """PDM runs the interpreter ``.pdm-python`` names (``pdm use``), active venv or not."""
     monkeypatch.setenv("PATH", tool_path_env("pdm")["PATH"])
-    project = write_project(isolated / "Documents" / "app", pyproject())
-    lockenv = isolated / "lockenv"
-    ok([sys.executable, "-m", "venv", "--without-pip", str(lockenv)], isolated)
-    ok(
-        [tool("pdm"), "lock"],
-        project,
-        {**os.environ, "PDM_PYTHON": str(lockenv / "bin" / "python")},
-    )
+    project = _pdm_project(isolated)
     relocate_ok("adopt", str(project), "--python", sys.executable)
     venv = Path(os.path.realpath(project / ".venv"))
     (project / ".pdm-python").write_text(str(project / ".venv" / "bin" / "python"))
