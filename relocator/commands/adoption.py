@@ -354,12 +354,9 @@ def _move_in(
         store, op="adopt", key=project.key, project=root, venv=name, src=src, mode=mode
     )
     store.write_owner(name, new_row(project, name, venvs.python_version(src)).owner_record())
-    try:
-        transfer.move(intent, where, store, before, clear_dest=lambda: None)
-    except RelocatorError:
-        if settling.settle(intent, where, store, lambda: None) == settling.BACK:
-            undo_adopt(store, intent)
-            raise
+    settling.move(
+        intent, where, store, before, lambda: None, undo=lambda: undo_adopt(store, intent)
+    )
     row, notes = finish_adopt(store, registry, intent)
     action = "copied" if intent.get("mode") == "copy" else "moved"  # a bind mount copies too
     return Outcome(root, where.dest, action, row.python, row.provider, tuple(notes))

@@ -136,12 +136,7 @@ def _eject(store: Store, registry: Registry, project: resolver.Resolved, name: s
     def clear() -> Optional[str]:
         return link.remove(root, store.venvs, alias)
 
-    try:
-        transfer.move(intent, where, store, before, clear_dest=clear)
-    except RelocatorError:
-        if settling.settle(intent, where, store, clear) == settling.BACK:
-            undo_eject(store, intent)
-            raise
+    settling.move(intent, where, store, before, clear, undo=lambda: undo_eject(store, intent))
     notes = finish_eject(store, registry, intent)
     python = venvs.python_version(where.dest)
     action = "ejected (copied)" if intent.get("mode") == "copy" else "ejected"

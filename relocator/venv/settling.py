@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 
+from relocator.errors import RelocatorError
 from relocator.state import venvs
+from relocator.venv import transfer
 from relocator.venv.transfer import (
     Places,
     keep_stub,
@@ -21,6 +23,8 @@ from relocator.venv.transfer import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Callable, Optional
+
     from relocator.state.journal import Intent
     from relocator.state.store import Store
     from relocator.venv.transfer import Clear
@@ -30,6 +34,25 @@ BACK = "back"  # the venv is whole at its source: undo what was begun
 
 #: The steps of a move before its last rename: from "moved" on, the venv is at ``dest``.
 _BEFORE_MOVED = frozenset({"begin", "copying", "copied"})
+
+
+def move(
+    intent: Intent,
+    where: Places,
+    store: Store,
+    before: Optional[venvs.Manifest],
+    clear_dest: Clear,
+    undo: Callable[[], object],
+) -> None:
+    """:func:`transfer.move`; when it fails, what it left is settled: a venv whole at its
+    source undoes the begun work (``undo``) and the failure is raised, one whole at its
+    destination returns for the caller to finish."""
+    try:
+        transfer.move(intent, where, store, before, clear_dest=clear_dest)
+    except RelocatorError:
+        if settle(intent, where, store, clear_dest) == BACK:
+            undo()
+            raise
 
 
 def settle(intent: Intent, where: Places, store: Store, clear_dest: Clear) -> str:

@@ -218,12 +218,7 @@ def _move_in(store: Store, project: resolver.Resolved, bundle: str, name: str) -
             store, project, bundle, name, f"replaced: {name} was a folder in the project again"
         )
     intent = _begin(store, "adopt-tree", project, bundle, name, cross=cross)
-    try:
-        transfer.move(intent, where, store, before, clear_dest=lambda: None)
-    except RelocatorError:
-        if settling.settle(intent, where, store, lambda: None) == settling.BACK:
-            intent.done()
-            raise
+    settling.move(intent, where, store, before, lambda: None, undo=intent.done)
     return _finish_adopt(store, intent)
 
 
@@ -343,12 +338,7 @@ def _move_out(store: Store, project: resolver.Resolved, bundle: str, name: str) 
     before = venvs.check_copyable(where.src, root) if cross else None
     intent = _begin(store, "eject-tree", project, bundle, name, cross=cross)
     clear = functools.partial(relinking.remove_two_hop, root, name, hops.tree_ours(name))
-    try:
-        transfer.move(intent, where, store, before, clear_dest=clear)
-    except RelocatorError:
-        if settling.settle(intent, where, store, clear) == settling.BACK:
-            _undo_eject(store, intent)
-            raise
+    settling.move(intent, where, store, before, clear, undo=lambda: _undo_eject(store, intent))
     return _finish_eject(store, intent)
 
 
