@@ -375,6 +375,9 @@ def readable_sources() -> str:
             if source.is_file() and root in target.resolve().parents:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target)
+    # its bytecode for the interpreter that runs it (the user cannot write it): without,
+    # each start of relocate as that user compiles every module it imports again
+    subprocess.run(["/usr/bin/python3", "-m", "compileall", "-q", str(root / "relocator")])
     for folder, _, files in os.walk(root):
         os.chmod(folder, 0o755)  # noqa: S103 - the unprivileged user must read it
         for name in files:
