@@ -91,6 +91,41 @@ def test_scripts_test_installs_with_brew_on_macos_and_never_apt(tmp_path: Path) 
     assert calls[-1] == "python /bin/bash"
 
 
+@pytest.mark.parametrize("fsync", ["", "1"])
+def test_scripts_test_runs_pytest_under_eatmydata_on_linux_unless_asked(
+    tmp_path: Path, fsync: str
+) -> None:
+    """On Linux with every tool present, nothing is installed with apt, and pytest (only
+    pytest, not the linters) runs under eatmydata; ``RELOCATOR_TEST_FSYNC=1`` runs it
+    with the disk's own fsync."""
+    log = tmp_path / "calls"
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    _fake(bindir, "uname", "echo Linux")
+    present = "bash zsh fish git shellcheck tar rsync restic borg node npm apt-get sudo"
+    for name in present.split():
+        _fake(bindir, name, f'echo "{name} $*" >> "{log}"')
+    _fake(bindir, "python3", "exit 0")  # ensurepip is there
+    _fake(bindir, "eatmydata", f'echo "eatmydata $1" >> "{log}"; exec "$@"')
+    for tool in ("dirname", "id"):
+        (bindir / tool).symlink_to(require_tool(tool))
+    env_dir = tmp_path / "env"
+    (env_dir / "bin").mkdir(parents=True)
+    pytest_run = f'echo "python $*" >> "{log}"; exit 7'
+    _fake(env_dir / "bin", "python", f'[ "$2" = pytest ] && {{ {pytest_run}; }}; exit 0')
+    for linter in ("ruff", "mypy"):
+        _fake(env_dir / "bin", linter, f'echo "{linter}" >> "{log}"')
+    env = {"PATH": str(bindir), "HOME": str(tmp_path), "RELOCATOR_TEST_ENV": str(env_dir)}
+    if fsync:
+        env["RELOCATOR_TEST_FSYNC"] = fsync
+    result = run(["/bin/bash", str(REPO / "scripts" / "test"), "-k", "x"], env=env, cwd=tmp_path)
+    assert result.returncode == 7, result.stderr
+    calls = log.read_text().splitlines()
+    assert calls[:3] == ["ruff", "ruff", "mypy"]
+    wrapped = [] if fsync else ["eatmydata python"]
+    assert calls[3:] == [*wrapped, "python -m pytest -n auto -k x"]
+
+
 @pytest.mark.parametrize("system", ["darwin", "linux"])
 def test_a_linux_only_test_skips_elsewhere_even_in_ci(
     system: str, monkeypatch: pytest.MonkeyPatch
