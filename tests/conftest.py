@@ -26,7 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Write relocator's bytecode once, before any test runs: the suite starts relocate
     thousands of times, and where PYTHONDONTWRITEBYTECODE is set (or in a fresh clone
     until some import writes it) each start would compile every module it imports again
-    (about 60 ms of a 45 ms start). The workers of pytest-xdist find it written."""
+    (``relocate list``: 126 ms instead of 65). The workers of pytest-xdist find it written."""
     if hasattr(config, "workerinput"):
         return
     import compileall
