@@ -59,14 +59,26 @@ while not os.path.exists(stop):
 
 
 def wait_until(check: Callable[[], Any], what: str, deadline: float = DEADLINE) -> Any:
+    """``check()``'s first true value, polled until ``deadline``; a wait that runs out
+    fails with where each running service is (:meth:`Service.post_mortem`)."""
     end = time.monotonic() + deadline
     while True:
         found = check()
         if found:
             return found
         if time.monotonic() > end:
-            pytest.fail(f"not within {deadline:g}s: {what}")
+            found_out = "".join(svc.post_mortem() for svc in running())
+            pytest.fail(f"not within {deadline:g}s: {what}{found_out}")
         time.sleep(0.05)
+
+
+#: Every service this process started: the running ones are what a wait that ran out shows.
+STARTED: list[Service] = []
+
+
+def running() -> list[Service]:
+    STARTED[:] = [svc for svc in STARTED if svc.proc.poll() is None]
+    return list(STARTED)
 
 
 class Service:
@@ -81,11 +93,23 @@ class Service:
         with open(self.stderr_path, "w") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "relocator", *run],
-                env=env,
+                env={**env, "PYTHONFAULTHANDLER": "1"},  # SIGABRT: its threads' stacks
                 cwd=tmp,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )
+        STARTED.append(self)
+
+    def post_mortem(self) -> str:
+        """Its log, and its threads' stacks as it is ended by SIGABRT: what a wait that ran
+        out shows, so that a service that sat still says where."""
+        self.proc.send_signal(signal.SIGABRT)
+        try:
+            self.proc.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        log = "\n".join(self.log())
+        return f"\n-- service pid {self.proc.pid}, its log:\n{log}\n-- its stderr:\n{self.stderr()}"
 
     def log(self) -> list[str]:
         try:
@@ -100,7 +124,7 @@ class Service:
                 pytest.fail(f"the service exited ({self.proc.returncode}): {self.stderr()}")
             return lines if len(lines) >= count else []
 
-        return wait_until(found, f"{count} log line(s) with {text!r}; log: {self.log()}")  # type: ignore[no-any-return]
+        return wait_until(found, f"{count} log line(s) with {text!r}")  # type: ignore[no-any-return]
 
     def started(self) -> Service:
         self.wait_log(" started: ")
@@ -130,6 +154,19 @@ def _in_project_venv(project: Path) -> Path:
 
 
 # -- the watcher as a process ------------------------------------------------------------
+
+
+def test_a_wait_that_runs_out_shows_where_the_service_is(docs, start):
+    """A service that sits still fails its test with its log and each thread's stack,
+    not only the thing awaited (a wait of 60 s that once took 33 says nothing else)."""
+    svc = start().started()
+    with pytest.raises(pytest.fail.Exception) as failed:
+        wait_until(lambda: False, "what never comes", deadline=0.2)
+    text = str(failed.value)
+    assert text.startswith("not within 0.2s: what never comes\n-- service pid ")
+    assert " started: " in text  # its log
+    assert "most recent call first" in text and "relocator/__main__.py" in text, text
+    assert svc.proc.poll() is not None and running() == []
 
 
 @MODES
